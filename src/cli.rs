@@ -1,0 +1,336 @@
+//! The command line: clap types, their conversion into library calls, and
+//! the only place that prints or decides the exit code (0 ok, 1 something
+//! asked to hold does not, 2 bad input or usage).
+#![allow(clippy::print_stderr)]
+
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use whatif::error::Error;
+use whatif::finding::{Finding, did_you_mean_hint};
+use whatif::graph::Graph;
+use whatif::model::{self, Loaded, ServiceId};
+use whatif::render::findings::{self, Palette};
+use whatif::render::{dot, graphviz, picture, svg};
+
+/// Play "what happens when …" on a software architecture.
+#[derive(Debug, Parser)]
+#[command(name = "whatif", version, about, long_about = None)]
+struct Cli {
+    /// Colour: `auto` follows the terminal and NO_COLOR.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Parse and validate models; every finding with its location.
+    #[command(after_help = "Example:\n  whatif check examples/*.yaml\n  whatif check --strict --format json examples/online-shop.yaml")]
+    Check(CheckArgs),
+    /// Draw the architecture as DOT, SVG or PNG.
+    #[command(after_help = "Example:\n  whatif graph examples/online-shop.yaml -o shop.svg\n  whatif graph examples/social-network.yaml --focus home-timeline --depth 2")]
+    Graph(GraphArgs),
+    /// Print the JSON Schema of the model file (for editor completion).
+    #[command(after_help = "Example:\n  whatif schema -o schema/whatif.schema.json")]
+    Schema(SchemaArgs),
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// Model files.
+    #[arg(required = true)]
+    models: Vec<PathBuf>,
+    /// Exit 1 when there are warnings (and no errors).
+    #[arg(long)]
+    strict: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    format: CheckFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CheckFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+struct GraphArgs {
+    /// Model file.
+    model: PathBuf,
+    /// Write here; the extension picks the format (.dot, .svg, .png).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Output format (default: from -o's extension, else dot).
+    #[arg(long, value_enum)]
+    format: Option<PictureFormat>,
+    /// Draw only this service and its neighbourhood.
+    #[arg(long)]
+    focus: Option<String>,
+    /// Hops around --focus (callers and callees).
+    #[arg(long, default_value_t = 1, requires = "focus")]
+    depth: usize,
+    /// Who lays out SVG: Graphviz when found (auto), or always the built-in layout.
+    #[arg(long, value_enum, default_value_t = Layout::Auto)]
+    layout: Layout,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PictureFormat {
+    Dot,
+    Svg,
+    Png,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Layout {
+    Auto,
+    Builtin,
+    Graphviz,
+}
+
+#[derive(Debug, Args)]
+struct SchemaArgs {
+    /// Write here instead of standard output.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let color = cli.color;
+    let result = match cli.command {
+        Command::Check(args) => check(args, color),
+        Command::Graph(args) => graph(args),
+        Command::Schema(args) => schema(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            report(&error, color);
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn palette(color: ColorChoice, stream_is_terminal: bool) -> Palette {
+    let enabled = match color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    Palette { enabled }
+}
+
+/// Prints an error to stderr: findings compiler-style, others as one
+/// sentence and a hint.
+fn report(error: &Error, color: ColorChoice) {
+    let palette = palette(color, io::stderr().is_terminal());
+    let mut err = Vec::new();
+    match error {
+        Error::Invalid { file, source_text, findings } => {
+            let _ = findings::write_text(&mut err, file, source_text, findings, palette);
+            let errors = findings.iter().filter(|f| f.is_error()).count();
+            let _ = writeln!(err, "{}: {file} has {errors} error{}", palette.paint("1;31", "error"), plural(errors));
+        }
+        Error::Usage { message, hint } => {
+            let _ = writeln!(err, "{}: {message}", palette.paint("1;31", "error"));
+            if let Some(hint) = hint {
+                let _ = writeln!(err, "  hint: {hint}");
+            }
+        }
+        other => {
+            let _ = writeln!(err, "{}: {other}", palette.paint("1;31", "error"));
+        }
+    }
+    let _ = io::stderr().write_all(&err);
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Writes bytes to standard output; a closed pipe ends quietly.
+fn print(bytes: &[u8]) -> Result<(), Error> {
+    let mut stdout = io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::Write { path: PathBuf::from("<stdout>"), source: e }),
+    }
+}
+
+/// Writes a file whole or not at all: beside it first, then renamed over it.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let fail = |source| Error::Write { path: path.to_owned(), source };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let temp = dir.join(format!(".{name}.whatif-{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result.map_err(fail)
+}
+
+/// Sends output to `-o FILE` (atomically) or to standard output.
+fn emit(output: Option<&Path>, bytes: &[u8]) -> Result<(), Error> {
+    match output {
+        Some(path) => write_atomically(path, bytes),
+        None => print(bytes),
+    }
+}
+
+fn load(path: &Path) -> Result<Loaded, Error> {
+    model::load_file(path)
+}
+
+fn check(args: CheckArgs, color: ColorChoice) -> Result<u8, Error> {
+    let palette = palette(color, io::stdout().is_terminal());
+    let mut text = Vec::new();
+    let mut reports: Vec<(String, Vec<Finding>)> = Vec::new();
+    let mut code = 0u8;
+    for path in &args.models {
+        let file = path.display().to_string();
+        let (findings, source, summary) = match load(path) {
+            Ok(loaded) => {
+                let graph = Graph::build(&loaded.model);
+                let mut findings = loaded.findings.clone();
+                findings.extend(graph.cycle_findings(&loaded.model));
+                findings.sort_by_key(|f| (f.pos, f.code));
+                let n = loaded.model.services().len();
+                let summary = format!("{n} service{}", plural(n));
+                (findings, loaded.source, Some(summary))
+            }
+            Err(Error::Invalid { findings, source_text, .. }) => (findings, source_text, None),
+            Err(Error::Read { source, .. }) => {
+                let f = Finding::error("E000", format!("cannot read the file: {source}"), None);
+                (vec![f], String::new(), None)
+            }
+            Err(other) => return Err(other),
+        };
+        let errors = findings.iter().filter(|f| f.is_error()).count();
+        let warnings = findings.len() - errors;
+        code = code.max(if errors > 0 {
+            2
+        } else if warnings > 0 && args.strict {
+            1
+        } else {
+            0
+        });
+        if args.format == CheckFormat::Text {
+            let _ = findings::write_text(&mut text, &file, &source, &findings, palette);
+            let verdict = if errors > 0 { palette.paint("1;31", "invalid") } else { palette.paint("1;32", "ok") };
+            let mut counts = Vec::new();
+            if let Some(s) = summary {
+                counts.push(s);
+            }
+            if errors > 0 {
+                counts.push(format!("{errors} error{}", plural(errors)));
+            }
+            if warnings > 0 {
+                counts.push(format!("{warnings} warning{}", plural(warnings)));
+            }
+            let _ = writeln!(text, "{file}: {verdict} ({})", counts.join(", "));
+        }
+        reports.push((file, findings));
+    }
+    if args.format == CheckFormat::Json {
+        let _ = findings::write_json(&mut text, &reports);
+    }
+    print(&text)?;
+    Ok(code)
+}
+
+fn picture_format(explicit: Option<PictureFormat>, output: Option<&Path>) -> Result<PictureFormat, Error> {
+    if let Some(f) = explicit {
+        return Ok(f);
+    }
+    let Some(path) = output else { return Ok(PictureFormat::Dot) };
+    let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+    match ext.as_str() {
+        "dot" | "gv" => Ok(PictureFormat::Dot),
+        "svg" => Ok(PictureFormat::Svg),
+        "png" => Ok(PictureFormat::Png),
+        _ => Err(Error::usage(
+            format!("cannot tell the format of `{}` from its extension", path.display()),
+            Some("use .dot, .svg or .png, or give --format".into()),
+        )),
+    }
+}
+
+fn focus_set(model: &model::Model, graph: &Graph, focus: &str, depth: usize) -> Result<Vec<ServiceId>, Error> {
+    let id = model.find(focus).ok_or_else(|| {
+        Error::usage(format!("unknown service `{focus}` for --focus"), did_you_mean_hint(focus, model.service_names()))
+    })?;
+    Ok(graph.neighbourhood(id, depth))
+}
+
+fn graph(args: GraphArgs) -> Result<u8, Error> {
+    let format = picture_format(args.format, args.output.as_deref())?;
+    let loaded = load(&args.model)?;
+    let model = &loaded.model;
+    let g = Graph::build(model);
+    let subset = match &args.focus {
+        Some(f) => Some(focus_set(model, &g, f, args.depth)?),
+        None => None,
+    };
+    let diagram = picture::architecture(model, subset.as_deref());
+    let bytes = match format {
+        PictureFormat::Dot => dot::to_dot(&diagram),
+        PictureFormat::Svg => {
+            let use_graphviz = match args.layout {
+                Layout::Builtin => false,
+                Layout::Graphviz => true,
+                Layout::Auto => graphviz::available(),
+            };
+            if use_graphviz {
+                graphviz::render(&dot::to_dot(&diagram), "svg")?
+            } else {
+                let mut out = Vec::new();
+                svg::write_svg(&diagram, &mut out).map_err(|e| Error::Tool(e.to_string()))?;
+                out
+            }
+        }
+        PictureFormat::Png => {
+            if args.layout == Layout::Builtin || !graphviz::available() {
+                return Err(Error::usage(
+                    "PNG needs Graphviz (`dot`), which is not installed",
+                    Some("install Graphviz (e.g. `apt-get install graphviz`), or write SVG with `-o out.svg`".into()),
+                ));
+            }
+            if args.output.is_none() && io::stdout().is_terminal() {
+                return Err(Error::usage("PNG is binary and standard output is a terminal", Some("write it to a file with `-o out.png`".into())));
+            }
+            graphviz::render(&dot::to_dot(&diagram), "png")?
+        }
+    };
+    emit(args.output.as_deref(), &bytes)?;
+    Ok(0)
+}
+
+fn schema(args: SchemaArgs) -> Result<u8, Error> {
+    emit(args.output.as_deref(), model::schema::model_schema_json().as_bytes())?;
+    Ok(0)
+}

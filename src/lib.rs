@@ -1,0 +1,26 @@
+//! # whatif — play "what happens when …" on a software architecture
+//!
+//! A team describes its services and their dependencies in a YAML model
+//! ([`model`]); whatif validates it, builds the dependency graph ([`graph`]),
+//! and renders it ([`render`]) as DOT, SVG or JSON.
+//!
+//! Data flows one way: YAML → [`model`] → [`graph`] → [`render`]. Nothing
+//! downstream reaches back up, and the library never prints or exits: the
+//! binary's `cli` module does that.
+//!
+//! ```
+//! let text = "services:\n  web: { depends_on: [db] }\n  db: { kind: database }\n";
+//! let loaded = whatif::model::load_str(text, "inline.yaml").expect("valid model");
+//! assert_eq!(loaded.model.services().len(), 2);
+//! let graph = whatif::graph::Graph::build(&loaded.model);
+//! assert!(graph.cycles().is_empty());
+//! ```
+
+pub mod error;
+pub mod finding;
+pub mod graph;
+pub mod model;
+pub mod render;
+
+pub use error::Error;
+pub use finding::{Finding, Severity};

@@ -1,0 +1,9 @@
+//! The `whatif` binary: parse the command line, run, print errors, exit.
+
+mod cli;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    cli::main()
+}

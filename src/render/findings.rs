@@ -1,0 +1,114 @@
+//! Findings as text (with the source line and a caret, like a compiler) and
+//! as JSON.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::finding::{Finding, Severity};
+
+/// ANSI colours, or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Palette {
+    /// Whether to emit escape codes.
+    pub enabled: bool,
+}
+
+impl Palette {
+    /// Wraps `text` in an SGR code when colour is on.
+    pub fn paint(self, code: &str, text: &str) -> String {
+        if self.enabled { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
+    }
+}
+
+/// Writes findings for one file, compiler style:
+///
+/// ```text
+/// error[E010]: service `web` depends on unknown service `paymnets`
+///   --> shop.yaml:12:9
+///    |
+/// 12 |       - paymnets
+///    |         ^
+///    = hint: did you mean `payments`?
+/// ```
+pub fn write_text(out: &mut dyn Write, file: &str, source: &str, findings: &[Finding], palette: Palette) -> io::Result<()> {
+    let lines: Vec<&str> = source.lines().collect();
+    for f in findings {
+        let (word, code) = match f.severity {
+            Severity::Error => ("error", "1;31"),
+            Severity::Warning => ("warning", "1;33"),
+        };
+        writeln!(out, "{}: {}", palette.paint(code, &format!("{word}[{}]", f.code)), palette.paint("1", &f.message))?;
+        match f.pos {
+            Some(pos) => {
+                writeln!(out, "  --> {file}:{}:{}", pos.line, pos.column)?;
+                if let Some(line) = lines.get(pos.line.saturating_sub(1) as usize) {
+                    let number = pos.line.to_string();
+                    let pad = " ".repeat(number.len());
+                    let shown: String = line.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+                    let caret_at = shown.chars().take(pos.column.saturating_sub(1) as usize).count();
+                    writeln!(out, "{pad} |")?;
+                    writeln!(out, "{number} | {shown}")?;
+                    writeln!(out, "{pad} | {}{}", " ".repeat(caret_at), palette.paint(code, "^"))?;
+                    if let Some(hint) = &f.hint {
+                        writeln!(out, "{pad} = hint: {hint}")?;
+                    }
+                    continue;
+                }
+            }
+            None => writeln!(out, "  --> {file}")?,
+        }
+        if let Some(hint) = &f.hint {
+            writeln!(out, "  = hint: {hint}")?;
+        }
+    }
+    Ok(())
+}
+
+/// One finding in JSON, with its file.
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    file: &'a str,
+    #[serde(flatten)]
+    finding: &'a Finding,
+}
+
+/// The JSON report of `check`: every finding of every file, and counts.
+pub fn write_json(out: &mut dyn Write, files: &[(String, Vec<Finding>)]) -> io::Result<()> {
+    let findings: Vec<JsonFinding> = files
+        .iter()
+        .flat_map(|(file, fs)| fs.iter().map(move |finding| JsonFinding { file, finding }))
+        .collect();
+    let errors = findings.iter().filter(|f| f.finding.is_error()).count();
+    let warnings = findings.len() - errors;
+    let report = serde_json::json!({
+        "files": files.iter().map(|(f, fs)| serde_json::json!({
+            "file": f,
+            "valid": !fs.iter().any(Finding::is_error),
+        })).collect::<Vec<_>>(),
+        "findings": findings,
+        "summary": { "errors": errors, "warnings": warnings },
+    });
+    serde_json::to_writer_pretty(&mut *out, &report)?;
+    writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Pos;
+
+    #[test]
+    fn text_shows_line_caret_and_hint() {
+        let source = "services:\n  web:\n    depends_on: [paymnets]\n";
+        let f = Finding::error("E010", "service `web` depends on unknown service `paymnets`", Some(Pos::new(3, 18)))
+            .with_hint("did you mean `payments`?");
+        let mut out = Vec::new();
+        write_text(&mut out, "shop.yaml", source, &[f], Palette { enabled: false }).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text,
+            "error[E010]: service `web` depends on unknown service `paymnets`\n  --> shop.yaml:3:18\n  |\n3 |     depends_on: [paymnets]\n  |                  ^\n  = hint: did you mean `payments`?\n"
+        );
+    }
+}

@@ -1,0 +1,12 @@
+//! Writers: one file per output format, each writing to `impl io::Write`.
+//! Renderers never compute results; they draw what they are given.
+
+pub mod diagram;
+pub mod dot;
+pub mod findings;
+pub mod graphviz;
+// pub mod layout;
+pub mod picture;
+// pub mod svg;
+
+pub use diagram::Diagram;

@@ -1,0 +1,199 @@
+//! Builds the [`Diagram`] of an architecture from a model: one box per
+//! service, one arrow per distinct dependency, zones as clusters.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::diagram::{Cluster, Diagram, Edge, EdgeStyle, Node, Paint, Shape};
+use crate::model::{Criticality, Dependency, Fallback, Kind, Mode, Model, Phase, ServiceId};
+
+/// The picture of `services` (all of the model when `None`) and the
+/// dependencies among them.
+pub fn architecture(model: &Model, services: Option<&[ServiceId]>) -> Diagram {
+    let ids: Vec<ServiceId> = match services {
+        Some(s) => s.to_vec(),
+        None => model.service_ids().collect(),
+    };
+    let index: HashMap<ServiceId, usize> = ids.iter().enumerate().map(|(i, &id)| (id, i)).collect();
+
+    let mut clusters: Vec<Cluster> = Vec::new();
+    let mut cluster_of_zone: HashMap<&str, usize> = HashMap::new();
+    let mut nodes = Vec::with_capacity(ids.len());
+    for &id in &ids {
+        let s = model.service(id);
+        let cluster = match s.zones.as_slice() {
+            [only] if model.zones.len() > 1 => Some(*cluster_of_zone.entry(only.as_str()).or_insert_with(|| {
+                clusters.push(Cluster { label: format!("zone {only}") });
+                clusters.len() - 1
+            })),
+            _ => None,
+        };
+        nodes.push(Node {
+            label: s.name.clone(),
+            detail: service_detail(model, id),
+            shape: shape(s.kind),
+            paint: Paint::Neutral,
+            cluster,
+            emphasis: s.is_entry(),
+        });
+    }
+
+    let mut edges = Vec::new();
+    let mut seen: BTreeSet<(usize, usize, Option<String>, u8)> = BTreeSet::new();
+    let mut push = |edges: &mut Vec<Edge>, from: usize, to: usize, label: Option<String>, style: EdgeStyle| {
+        if seen.insert((from, to, label.clone(), style as u8)) {
+            edges.push(Edge { from, to, label, style, highlight: false });
+        }
+    };
+    for &id in &ids {
+        let from = index[&id];
+        for op in &model.service(id).operations {
+            for dep in &op.depends_on {
+                if let Some(&to) = index.get(&dep.target.service) {
+                    let op = dep.target.operation.map(|o| model.service(dep.target.service).operations[o].name.as_str());
+                    push(&mut edges, from, to, edge_label(dep, op), edge_style(dep));
+                }
+                let alternative = match (&dep.fallback, &dep.cache) {
+                    (Some(Fallback::Failover { to }), _) => Some((*to, "failover")),
+                    (_, Some(c)) => Some((c.on_miss, "on miss")),
+                    _ => None,
+                };
+                if let Some((alt, label)) = alternative {
+                    if let Some(&to) = index.get(&alt) {
+                        push(&mut edges, from, to, Some(label.into()), EdgeStyle::Alternative);
+                    }
+                }
+            }
+        }
+    }
+
+    Diagram { title: model.name.clone(), clusters, nodes, edges }
+}
+
+/// The outline for a kind of service.
+pub fn shape(kind: Kind) -> Shape {
+    match kind {
+        Kind::Service => Shape::Service,
+        Kind::Frontend => Shape::Frontend,
+        Kind::Gateway => Shape::Gateway,
+        Kind::Database => Shape::Database,
+        Kind::Cache => Shape::Cache,
+        Kind::Queue => Shape::Queue,
+        Kind::External => Shape::External,
+    }
+}
+
+fn service_detail(model: &Model, id: ServiceId) -> Option<String> {
+    let s = model.service(id);
+    let mut parts = Vec::new();
+    if let Some(rps) = s.entry_rps() {
+        parts.push(format!("{} rps", number(rps)));
+    }
+    if s.replicas > 1 {
+        if s.quorum > 1 {
+            parts.push(format!("×{} (quorum {})", s.replicas, s.quorum));
+        } else {
+            parts.push(format!("×{}", s.replicas));
+        }
+    }
+    if s.zones.len() > 1 && s.zones.len() < model.zones.len() {
+        parts.push(s.zones.join("+"));
+    }
+    (!parts.is_empty()).then(|| parts.join(" · "))
+}
+
+/// How a dependency is drawn.
+pub fn edge_style(dep: &Dependency) -> EdgeStyle {
+    match (dep.phase, dep.mode, dep.criticality) {
+        (Phase::Startup, _, _) => EdgeStyle::Startup,
+        (Phase::Background, _, _) | (_, Mode::Async, _) => EdgeStyle::Async,
+        (_, _, Criticality::Soft) => EdgeStyle::Soft,
+        _ => EdgeStyle::Hard,
+    }
+}
+
+/// The policy label of a dependency: the operation called (when it names
+/// one), timeout, retries, fan-out, breaker, phase, mode, fallback and cache.
+pub fn edge_label(dep: &Dependency, operation: Option<&str>) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(op) = operation {
+        parts.push(format!(".{op}"));
+    }
+    if let Some(t) = dep.timeout_s {
+        parts.push(duration(t));
+    }
+    if dep.retries > 0 {
+        parts.push(format!("{} retr{}", dep.retries, if dep.retries == 1 { "y" } else { "ies" }));
+    }
+    if dep.calls > 1 {
+        parts.push(format!("×{} calls", dep.calls));
+    }
+    if dep.circuit_breaker.is_some() {
+        parts.push("breaker".into());
+    }
+    match dep.phase {
+        Phase::Startup => parts.push("startup".into()),
+        Phase::Background => parts.push("background".into()),
+        Phase::Request => {}
+    }
+    if dep.mode == Mode::Async {
+        parts.push("async".into());
+    }
+    if dep.criticality == Criticality::Soft {
+        parts.push("soft".into());
+    }
+    if let Some(Fallback::ServeStale { for_s }) = dep.fallback {
+        parts.push(format!("stale {}", duration(for_s)));
+    }
+    if let Some(c) = &dep.cache {
+        parts.push(format!("cache {}%", number(c.hit_ratio * 100.0)));
+    }
+    (!parts.is_empty()).then(|| parts.join(" · "))
+}
+
+/// A duration in its shortest natural unit: `250ms`, `1.5s`, `5m`, `2h`.
+pub fn duration(seconds: f64) -> String {
+    if seconds == 0.0 {
+        "0s".into()
+    } else if seconds < 1.0 {
+        format!("{}ms", number(seconds * 1000.0))
+    } else if seconds < 60.0 || seconds % 60.0 != 0.0 {
+        format!("{}s", number(seconds))
+    } else if seconds < 3600.0 || seconds % 3600.0 != 0.0 {
+        format!("{}m", number(seconds / 60.0))
+    } else {
+        format!("{}h", number(seconds / 3600.0))
+    }
+}
+
+/// A number without trailing zeros, at most 3 decimals.
+pub fn number(x: f64) -> String {
+    let s = format!("{x:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.to_owned() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_durations_read_naturally() {
+        assert_eq!(number(1200.0), "1200");
+        assert_eq!(number(0.25), "0.25");
+        assert_eq!(duration(0.3), "300ms");
+        assert_eq!(duration(1.5), "1.5s");
+        assert_eq!(duration(600.0), "10m");
+        assert_eq!(duration(7200.0), "2h");
+        assert_eq!(duration(90.0), "90s");
+    }
+
+    #[test]
+    fn labels_show_policies() {
+        let text = "services:\n  a:\n    depends_on:\n      - { to: b, timeout: 300ms, retries: 2, circuit_breaker: { threshold: 50%, open_for: 30s } }\n      - { to: c, criticality: soft }\n      - { to: b.read }\n  b: { operations: { read: {} } }\n  c: {}\n";
+        let m = crate::model::load_str(text, "t.yaml").unwrap().model;
+        let d = architecture(&m, None);
+        let labels: Vec<_> = d.edges.iter().map(|e| e.label.clone().unwrap_or_default()).collect();
+        assert_eq!(labels, ["300ms · 2 retries · breaker", "soft", ".read"]);
+        assert_eq!(d.edges[1].style, EdgeStyle::Soft);
+    }
+}

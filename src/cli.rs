@@ -37,10 +37,14 @@ enum ColorChoice {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Parse and validate models; every finding with its location.
-    #[command(after_help = "Example:\n  whatif check examples/*.yaml\n  whatif check --strict --format json examples/online-shop.yaml")]
+    #[command(
+        after_help = "Example:\n  whatif check examples/*.yaml\n  whatif check --strict --format json examples/online-shop.yaml"
+    )]
     Check(CheckArgs),
     /// Draw the architecture as DOT, SVG or PNG.
-    #[command(after_help = "Example:\n  whatif graph examples/online-shop.yaml -o shop.svg\n  whatif graph examples/social-network.yaml --focus home-timeline --depth 2")]
+    #[command(
+        after_help = "Example:\n  whatif graph examples/online-shop.yaml -o shop.svg\n  whatif graph examples/social-network.yaml --focus home-timeline --depth 2"
+    )]
     Graph(GraphArgs),
     /// Print the JSON Schema of the model file (for editor completion).
     #[command(after_help = "Example:\n  whatif schema -o schema/whatif.schema.json")]
@@ -130,7 +134,9 @@ fn palette(color: ColorChoice, stream_is_terminal: bool) -> Palette {
     let enabled = match color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        ColorChoice::Auto => {
+            stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
     };
     Palette { enabled }
 }
@@ -141,10 +147,19 @@ fn report(error: &Error, color: ColorChoice) {
     let palette = palette(color, io::stderr().is_terminal());
     let mut err = Vec::new();
     match error {
-        Error::Invalid { file, source_text, findings } => {
+        Error::Invalid {
+            file,
+            source_text,
+            findings,
+        } => {
             let _ = findings::write_text(&mut err, file, source_text, findings, palette);
             let errors = findings.iter().filter(|f| f.is_error()).count();
-            let _ = writeln!(err, "{}: {file} has {errors} error{}", palette.paint("1;31", "error"), plural(errors));
+            let _ = writeln!(
+                err,
+                "{}: {file} has {errors} error{}",
+                palette.paint("1;31", "error"),
+                plural(errors)
+            );
         }
         Error::Usage { message, hint } => {
             let _ = writeln!(err, "{}: {message}", palette.paint("1;31", "error"));
@@ -169,18 +184,27 @@ fn print(bytes: &[u8]) -> Result<(), Error> {
     match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error::Write { path: PathBuf::from("<stdout>"), source: e }),
+        Err(e) => Err(Error::Write {
+            path: PathBuf::from("<stdout>"),
+            source: e,
+        }),
     }
 }
 
 /// Writes a file whole or not at all: beside it first, then renamed over it.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let fail = |source| Error::Write { path: path.to_owned(), source };
+    let fail = |source| Error::Write {
+        path: path.to_owned(),
+        source,
+    };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
         _ => PathBuf::from("."),
     };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
     let temp = dir.join(format!(".{name}.whatif-{}.tmp", std::process::id()));
     let result = (|| {
         let mut file = std::fs::File::create(&temp)?;
@@ -223,7 +247,11 @@ fn check(args: CheckArgs, color: ColorChoice) -> Result<u8, Error> {
                 let summary = format!("{n} service{}", plural(n));
                 (findings, loaded.source, Some(summary))
             }
-            Err(Error::Invalid { findings, source_text, .. }) => (findings, source_text, None),
+            Err(Error::Invalid {
+                findings,
+                source_text,
+                ..
+            }) => (findings, source_text, None),
             Err(Error::Read { source, .. }) => {
                 let f = Finding::error("E000", format!("cannot read the file: {source}"), None);
                 (vec![f], String::new(), None)
@@ -241,7 +269,11 @@ fn check(args: CheckArgs, color: ColorChoice) -> Result<u8, Error> {
         });
         if args.format == CheckFormat::Text {
             let _ = findings::write_text(&mut text, &file, &source, &findings, palette);
-            let verdict = if errors > 0 { palette.paint("1;31", "invalid") } else { palette.paint("1;32", "ok") };
+            let verdict = if errors > 0 {
+                palette.paint("1;31", "invalid")
+            } else {
+                palette.paint("1;32", "ok")
+            };
             let mut counts = Vec::new();
             if let Some(s) = summary {
                 counts.push(s);
@@ -263,26 +295,45 @@ fn check(args: CheckArgs, color: ColorChoice) -> Result<u8, Error> {
     Ok(code)
 }
 
-fn picture_format(explicit: Option<PictureFormat>, output: Option<&Path>) -> Result<PictureFormat, Error> {
+fn picture_format(
+    explicit: Option<PictureFormat>,
+    output: Option<&Path>,
+) -> Result<PictureFormat, Error> {
     if let Some(f) = explicit {
         return Ok(f);
     }
-    let Some(path) = output else { return Ok(PictureFormat::Dot) };
-    let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let Some(path) = output else {
+        return Ok(PictureFormat::Dot);
+    };
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
     match ext.as_str() {
         "dot" | "gv" => Ok(PictureFormat::Dot),
         "svg" => Ok(PictureFormat::Svg),
         "png" => Ok(PictureFormat::Png),
         _ => Err(Error::usage(
-            format!("cannot tell the format of `{}` from its extension", path.display()),
+            format!(
+                "cannot tell the format of `{}` from its extension",
+                path.display()
+            ),
             Some("use .dot, .svg or .png, or give --format".into()),
         )),
     }
 }
 
-fn focus_set(model: &model::Model, graph: &Graph, focus: &str, depth: usize) -> Result<Vec<ServiceId>, Error> {
+fn focus_set(
+    model: &model::Model,
+    graph: &Graph,
+    focus: &str,
+    depth: usize,
+) -> Result<Vec<ServiceId>, Error> {
     let id = model.find(focus).ok_or_else(|| {
-        Error::usage(format!("unknown service `{focus}` for --focus"), did_you_mean_hint(focus, model.service_names()))
+        Error::usage(
+            format!("unknown service `{focus}` for --focus"),
+            did_you_mean_hint(focus, model.service_names()),
+        )
     })?;
     Ok(graph.neighbourhood(id, depth))
 }
@@ -321,7 +372,10 @@ fn graph(args: GraphArgs) -> Result<u8, Error> {
                 ));
             }
             if args.output.is_none() && io::stdout().is_terminal() {
-                return Err(Error::usage("PNG is binary and standard output is a terminal", Some("write it to a file with `-o out.png`".into())));
+                return Err(Error::usage(
+                    "PNG is binary and standard output is a terminal",
+                    Some("write it to a file with `-o out.png`".into()),
+                ));
             }
             graphviz::render(&dot::to_dot(&diagram), "png")?
         }
@@ -331,6 +385,9 @@ fn graph(args: GraphArgs) -> Result<u8, Error> {
 }
 
 fn schema(args: SchemaArgs) -> Result<u8, Error> {
-    emit(args.output.as_deref(), model::schema::model_schema_json().as_bytes())?;
+    emit(
+        args.output.as_deref(),
+        model::schema::model_schema_json().as_bytes(),
+    )?;
     Ok(0)
 }

@@ -51,6 +51,9 @@ pub enum Error {
 impl Error {
     /// A usage error with an optional hint.
     pub fn usage(message: impl Into<String>, hint: Option<String>) -> Self {
-        Error::Usage { message: message.into(), hint }
+        Error::Usage {
+            message: message.into(),
+            hint,
+        }
     }
 }

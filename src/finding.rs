@@ -49,12 +49,24 @@ pub struct Finding {
 impl Finding {
     /// An error finding.
     pub fn error(code: &'static str, message: impl Into<String>, pos: Option<Pos>) -> Self {
-        Finding { code, severity: Severity::Error, message: message.into(), pos, hint: None }
+        Finding {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            pos,
+            hint: None,
+        }
     }
 
     /// A warning finding.
     pub fn warning(code: &'static str, message: impl Into<String>, pos: Option<Pos>) -> Self {
-        Finding { code, severity: Severity::Warning, message: message.into(), pos, hint: None }
+        Finding {
+            code,
+            severity: Severity::Warning,
+            message: message.into(),
+            pos,
+            hint: None,
+        }
     }
 
     /// The same finding with a hint.

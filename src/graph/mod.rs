@@ -85,7 +85,13 @@ impl Graph {
                 }
             }
         }
-        Graph { inner, service_nodes, operation_nodes, callees, callers }
+        Graph {
+            inner,
+            service_nodes,
+            operation_nodes,
+            callees,
+            callers,
+        }
     }
 
     /// The node of a service.
@@ -140,7 +146,11 @@ impl Graph {
     }
 
     /// Breadth-first search from `start` back to itself inside `members`.
-    fn shortest_cycle_through(&self, start: usize, members: &BTreeSet<usize>) -> Option<Vec<ServiceId>> {
+    fn shortest_cycle_through(
+        &self,
+        start: usize,
+        members: &BTreeSet<usize>,
+    ) -> Option<Vec<ServiceId>> {
         let mut parent = vec![usize::MAX; self.callees.len()];
         let mut queue = VecDeque::from([start]);
         while let Some(at) = queue.pop_front() {
@@ -201,15 +211,24 @@ impl Graph {
                 }
             }
         }
-        (0..dist.len()).filter(|&i| dist[i] != usize::MAX).map(|i| ServiceId(i as u32)).collect()
+        (0..dist.len())
+            .filter(|&i| dist[i] != usize::MAX)
+            .map(|i| ServiceId(i as u32))
+            .collect()
     }
 
     /// Calls leaving an operation node, as (dependency index, target node).
-    pub fn calls_from(&self, id: ServiceId, op: usize) -> impl Iterator<Item = (usize, NodeIndex)> + '_ {
-        self.inner.edges(self.operation_node(id, op)).filter_map(|e| match e.weight() {
-            Edge::Calls(i) => Some((*i, e.target())),
-            Edge::Has => None,
-        })
+    pub fn calls_from(
+        &self,
+        id: ServiceId,
+        op: usize,
+    ) -> impl Iterator<Item = (usize, NodeIndex)> + '_ {
+        self.inner
+            .edges(self.operation_node(id, op))
+            .filter_map(|e| match e.weight() {
+                Edge::Calls(i) => Some((*i, e.target())),
+                Edge::Has => None,
+            })
     }
 }
 
@@ -226,7 +245,9 @@ mod tests {
 
     #[test]
     fn cycle_is_spelled_out() {
-        let (m, g) = graph("services:\n  a: { depends_on: [b] }\n  b: { depends_on: [c] }\n  c: { depends_on: [a, d] }\n  d: {}\n");
+        let (m, g) = graph(
+            "services:\n  a: { depends_on: [b] }\n  b: { depends_on: [c] }\n  c: { depends_on: [a, d] }\n  d: {}\n",
+        );
         let f = g.cycle_findings(&m);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].message, "dependency cycle: `a` → `b` → `c` → `a`");
@@ -241,15 +262,30 @@ mod tests {
         let api = m.find("api").unwrap();
         let calls: Vec<_> = g.calls_from(api, 0).collect();
         assert_eq!(calls.len(), 1);
-        assert_eq!(g.inner[calls[0].1], Node::Operation(m.find("users").unwrap(), 0));
+        assert_eq!(
+            g.inner[calls[0].1],
+            Node::Operation(m.find("users").unwrap(), 0)
+        );
         assert!(g.cycles().is_empty());
     }
 
     #[test]
     fn neighbourhood_follows_both_directions() {
-        let (m, g) = graph("services:\n  a: { depends_on: [b] }\n  b: { depends_on: [c] }\n  c: { depends_on: [d] }\n  d: {}\n");
-        let names = |ids: Vec<ServiceId>| ids.into_iter().map(|i| m.service(i).name.clone()).collect::<Vec<_>>();
-        assert_eq!(names(g.neighbourhood(m.find("b").unwrap(), 1)), ["a", "b", "c"]);
-        assert_eq!(names(g.neighbourhood(m.find("a").unwrap(), 2)), ["a", "b", "c"]);
+        let (m, g) = graph(
+            "services:\n  a: { depends_on: [b] }\n  b: { depends_on: [c] }\n  c: { depends_on: [d] }\n  d: {}\n",
+        );
+        let names = |ids: Vec<ServiceId>| {
+            ids.into_iter()
+                .map(|i| m.service(i).name.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(g.neighbourhood(m.find("b").unwrap(), 1)),
+            ["a", "b", "c"]
+        );
+        assert_eq!(
+            names(g.neighbourhood(m.find("a").unwrap(), 2)),
+            ["a", "b", "c"]
+        );
     }
 }

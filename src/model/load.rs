@@ -5,9 +5,9 @@ use std::path::Path;
 
 use serde::de::DeserializeOwned;
 
+use super::Model;
 use super::raw::RawModel;
 use super::validate;
-use super::Model;
 use crate::error::Error;
 use crate::finding::{Finding, Pos, did_you_mean_hint};
 
@@ -64,7 +64,9 @@ pub fn load_str(text: &str, file: &str) -> Result<Loaded, Error> {
 }
 
 fn default_model_name(path: &Path) -> String {
-    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into())
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "model".into())
 }
 
 fn load_str_named(text: String, file: &str, default_name: String) -> Result<Loaded, Error> {
@@ -79,7 +81,11 @@ fn load_str_named(text: String, file: &str, default_name: String) -> Result<Load
     };
     let (model, findings) = validate::validate(raw, default_name);
     match model {
-        Some(model) if !findings.iter().any(Finding::is_error) => Ok(Loaded { model, findings, source: text }),
+        Some(model) if !findings.iter().any(Finding::is_error) => Ok(Loaded {
+            model,
+            findings,
+            source: text,
+        }),
         _ => Err(invalid(text, findings)),
     }
 }
@@ -92,7 +98,10 @@ pub fn read_text(path: &Path) -> Result<String, Error> {
         source_text: String::new(),
         findings: vec![finding],
     };
-    let meta = std::fs::metadata(path).map_err(|source| Error::Read { path: path.to_owned(), source })?;
+    let meta = std::fs::metadata(path).map_err(|source| Error::Read {
+        path: path.to_owned(),
+        source,
+    })?;
     if meta.is_dir() {
         return Err(Error::usage(
             format!("`{}` is a directory, not a model file", path.display()),
@@ -102,13 +111,23 @@ pub fn read_text(path: &Path) -> Result<String, Error> {
     if meta.len() > MAX_FILE_BYTES {
         return Err(refuse(Finding::error(
             codes::REFUSED,
-            format!("file is {} MiB; models are limited to 256 MiB", meta.len() / (1024 * 1024)),
+            format!(
+                "file is {} MiB; models are limited to 256 MiB",
+                meta.len() / (1024 * 1024)
+            ),
             None,
         )));
     }
-    let bytes = std::fs::read(path).map_err(|source| Error::Read { path: path.to_owned(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_owned(),
+        source,
+    })?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(refuse(Finding::error(codes::REFUSED, "file is larger than 256 MiB", None)));
+        return Err(refuse(Finding::error(
+            codes::REFUSED,
+            "file is larger than 256 MiB",
+            None,
+        )));
     }
     text_from_bytes(bytes).map_err(refuse)
 }
@@ -118,21 +137,38 @@ fn text_from_bytes(bytes: Vec<u8>) -> Result<String, Finding> {
     let pos_of = |bytes: &[u8], at: usize| {
         let before = &bytes[..at];
         let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&before[line_start..])
+            .chars()
+            .count()
+            + 1;
         Pos::new(line as u32, column as u32)
     };
     if let Some(at) = bytes.iter().position(|&b| b == 0) {
-        return Err(Finding::error(codes::NOT_TEXT, "file is binary (it contains NUL bytes), not YAML", Some(pos_of(&bytes, at)))
-            .with_hint("models are UTF-8 text files"));
+        return Err(Finding::error(
+            codes::NOT_TEXT,
+            "file is binary (it contains NUL bytes), not YAML",
+            Some(pos_of(&bytes, at)),
+        )
+        .with_hint("models are UTF-8 text files"));
     }
     match String::from_utf8(bytes) {
-        Ok(text) => Ok(text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text)),
+        Ok(text) => Ok(text
+            .strip_prefix('\u{feff}')
+            .map(str::to_owned)
+            .unwrap_or(text)),
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
             let bytes = e.into_bytes();
-            Err(Finding::error(codes::NOT_TEXT, "file is not valid UTF-8", Some(pos_of(&bytes, at)))
-                .with_hint("save the file as UTF-8"))
+            Err(Finding::error(
+                codes::NOT_TEXT,
+                "file is not valid UTF-8",
+                Some(pos_of(&bytes, at)),
+            )
+            .with_hint("save the file as UTF-8"))
         }
     }
 }
@@ -159,28 +195,42 @@ fn options() -> serde_saphyr::Options {
 
 /// Parses YAML text into raw structs; the one place that knows the YAML crate.
 pub fn parse_yaml<T: DeserializeOwned>(text: &str) -> Result<T, Finding> {
-    if text.trim().is_empty() || text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
-        return Err(Finding::error(codes::EMPTY, "file is empty", Some(Pos::new(1, 1)))
-            .with_hint("a model needs at least `services:`; see examples/three-tier.yaml"));
+    if text.trim().is_empty()
+        || text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        return Err(
+            Finding::error(codes::EMPTY, "file is empty", Some(Pos::new(1, 1)))
+                .with_hint("a model needs at least `services:`; see examples/three-tier.yaml"),
+        );
     }
     if let Some(finding) = tab_indentation(text) {
         return Err(finding);
     }
-    serde_saphyr::from_str_with_options::<T>(text, options()).map_err(|e| finding_from_yaml_error(&e))
+    serde_saphyr::from_str_with_options::<T>(text, options())
+        .map_err(|e| finding_from_yaml_error(&e))
 }
 
 /// Tabs as indentation are refused up front with a clear message (YAML forbids them).
 fn tab_indentation(text: &str) -> Option<Finding> {
     for (i, line) in text.lines().enumerate() {
-        let indent: String = line.chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+        let indent: String = line
+            .chars()
+            .take_while(|c| *c == ' ' || *c == '\t')
+            .collect();
         if let Some(col) = indent.chars().position(|c| c == '\t') {
             let rest = line.trim_start_matches([' ', '\t']);
             if rest.is_empty() || rest.starts_with('#') {
                 continue;
             }
             return Some(
-                Finding::error(codes::TABS, "tab used for indentation", Some(Pos::new(i as u32 + 1, col as u32 + 1)))
-                    .with_hint("YAML indents with spaces only; replace the tab with spaces"),
+                Finding::error(
+                    codes::TABS,
+                    "tab used for indentation",
+                    Some(Pos::new(i as u32 + 1, col as u32 + 1)),
+                )
+                .with_hint("YAML indents with spaces only; replace the tab with spaces"),
             );
         }
     }
@@ -188,10 +238,12 @@ fn tab_indentation(text: &str) -> Option<Finding> {
 }
 
 fn finding_from_yaml_error(error: &serde_saphyr::Error) -> Finding {
-    let pos = error
-        .location()
-        .filter(|l| l.line() > 0)
-        .map(|l| Pos::new(u32::try_from(l.line()).unwrap_or(u32::MAX), u32::try_from(l.column()).unwrap_or(u32::MAX)));
+    let pos = error.location().filter(|l| l.line() > 0).map(|l| {
+        Pos::new(
+            u32::try_from(l.line()).unwrap_or(u32::MAX),
+            u32::try_from(l.column()).unwrap_or(u32::MAX),
+        )
+    });
     let message = plain_message(error);
     classify(&message, pos)
 }
@@ -204,10 +256,10 @@ fn plain_message(error: &serde_saphyr::Error) -> String {
     if let Some(rest) = text.strip_prefix("error: ") {
         text = rest.to_owned();
     }
-    if text.starts_with("line ") {
-        if let Some((_, rest)) = text.split_once(": ") {
-            text = rest.to_owned();
-        }
+    if text.starts_with("line ")
+        && let Some((_, rest)) = text.split_once(": ")
+    {
+        text = rest.to_owned();
     }
     // Some messages end with " at line L, column C"; the position is shown separately.
     if let Some(i) = text.rfind(" at line ") {
@@ -227,14 +279,21 @@ fn classify(message: &str, pos: Option<Pos>) -> Finding {
             .map(|s| s.trim().trim_matches('`'))
             .filter(|s| !s.is_empty())
             .collect();
-        let hint = did_you_mean_hint(field, allowed.iter().copied())
-            .or_else(|| (!allowed.is_empty()).then(|| format!("allowed here: {}", allowed.join(", "))));
-        return Finding::error(codes::UNKNOWN_KEY, format!("unknown key `{field}`"), pos).with_opt_hint(hint);
+        let hint = did_you_mean_hint(field, allowed.iter().copied()).or_else(|| {
+            (!allowed.is_empty()).then(|| format!("allowed here: {}", allowed.join(", ")))
+        });
+        return Finding::error(codes::UNKNOWN_KEY, format!("unknown key `{field}`"), pos)
+            .with_opt_hint(hint);
     }
     if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
-        let key = rest.split(", set DuplicateKeyPolicy").next().unwrap_or(rest);
+        let key = rest
+            .split(", set DuplicateKeyPolicy")
+            .next()
+            .unwrap_or(rest);
         return Finding::error(codes::DUPLICATE_KEY, format!("duplicate key `{key}`"), pos)
-            .with_hint("each key (and each service name) may appear once in a map; merge or rename one");
+            .with_hint(
+                "each key (and each service name) may appear once in a map; merge or rename one",
+            );
     }
     if let Some(rest) = message.strip_prefix("missing field `") {
         let field = rest.split('`').next().unwrap_or(rest);
@@ -243,17 +302,46 @@ fn classify(message: &str, pos: Option<Pos>) -> Finding {
     }
     let lower = message.to_lowercase();
     if lower.contains("tab") {
-        return Finding::error(codes::TABS, message, pos).with_hint("YAML indents with spaces only");
+        return Finding::error(codes::TABS, message, pos)
+            .with_hint("YAML indents with spaces only");
     }
-    if lower.contains("budget") || lower.contains("recursion") || lower.contains("alias") || lower.contains("depth") {
+    if lower.contains("budget")
+        || lower.contains("recursion")
+        || lower.contains("alias")
+        || lower.contains("depth")
+    {
         return Finding::error(codes::REFUSED, format!("input refused: {message}"), pos).with_hint(
             "real models need no deep nesting and few aliases; this looks like a YAML bomb or a generated file gone wrong",
         );
     }
     if lower.contains("multiple documents") || lower.contains("more than one document") {
-        return Finding::error(codes::SYNTAX, message, pos).with_hint("a model is one YAML document; remove the `---`");
+        return Finding::error(codes::SYNTAX, message, pos)
+            .with_hint("a model is one YAML document; remove the `---`");
     }
-    if lower.contains("invalid type") || lower.contains("expected") || lower.contains("unknown variant") {
+    // The YAML scanner's and parser's own messages ("while parsing a flow
+    // mapping, did not find expected ',' …") are syntax, not shape.
+    if lower.starts_with("while ")
+        || lower.contains("did not find")
+        || lower.contains("not allowed")
+    {
+        return Finding::error(codes::SYNTAX, format!("not valid YAML: {message}"), pos);
+    }
+    if lower.contains("expected sequence start") {
+        return Finding::error(codes::WRONG_SHAPE, "expected a list here", pos)
+            .with_hint("write `[a, b]` or one `- a` line per item");
+    }
+    if lower.contains("expected mapping start") {
+        return Finding::error(
+            codes::WRONG_SHAPE,
+            "expected a map of keys and values here",
+            pos,
+        )
+        .with_hint("write `{ key: value }` or indented `key: value` lines");
+    }
+    if lower.contains("invalid type")
+        || lower.contains("expected")
+        || lower.contains("unknown variant")
+    {
         return Finding::error(codes::WRONG_SHAPE, message, pos);
     }
     Finding::error(codes::SYNTAX, format!("not valid YAML: {message}"), pos)
@@ -290,10 +378,20 @@ mod tests {
         assert_eq!(first("").code, codes::EMPTY);
         assert_eq!(first("# only a comment\n").code, codes::EMPTY);
         assert_eq!(first("services:\n\tweb: {}\n").code, codes::TABS);
-        let deep = format!("services:\n  web:\n    depends_on: {}{}\n", "[".repeat(5000), "]".repeat(5000));
+        let deep = format!(
+            "services:\n  web:\n    depends_on: {}{}\n",
+            "[".repeat(5000),
+            "]".repeat(5000)
+        );
         assert_eq!(first(&deep).code, codes::REFUSED);
-        assert_eq!(text_from_bytes(vec![b'a', 0, b'b']).unwrap_err().code, codes::NOT_TEXT);
-        assert_eq!(text_from_bytes(vec![b'a', b'\n', 0xff]).unwrap_err().pos, Some(Pos::new(2, 1)));
+        assert_eq!(
+            text_from_bytes(vec![b'a', 0, b'b']).unwrap_err().code,
+            codes::NOT_TEXT
+        );
+        assert_eq!(
+            text_from_bytes(vec![b'a', b'\n', 0xff]).unwrap_err().pos,
+            Some(Pos::new(2, 1))
+        );
     }
 
     #[test]
@@ -307,6 +405,9 @@ mod tests {
         // Refused either by the alias budget or by the shape check, whichever
         // trips first; what matters is that it returns an error at all.
         let f = first(&text);
-        assert!(matches!(f.code, codes::REFUSED | codes::WRONG_SHAPE), "{f:?}");
+        assert!(
+            matches!(f.code, codes::REFUSED | codes::WRONG_SHAPE),
+            "{f:?}"
+        );
     }
 }

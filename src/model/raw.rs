@@ -10,8 +10,8 @@ use std::hash::{Hash, Hasher};
 
 use indexmap::IndexMap;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use crate::finding::Pos;
 
@@ -206,7 +206,13 @@ macro_rules! word_schema {
     };
 }
 
-word_schema!(KindSchema, "Kind", ["service", "frontend", "gateway", "database", "cache", "queue", "external"]);
+word_schema!(
+    KindSchema,
+    "Kind",
+    [
+        "service", "frontend", "gateway", "database", "cache", "queue", "external"
+    ]
+);
 word_schema!(CriticalitySchema, "Criticality", ["hard", "soft"]);
 word_schema!(ModeSchema, "Mode", ["sync", "async"]);
 word_schema!(PhaseSchema, "Phase", ["request", "startup", "background"]);
@@ -214,7 +220,10 @@ word_schema!(PhaseSchema, "Phase", ["request", "startup", "background"]);
 /// The whole file.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "whatif model", description = "An architecture for whatif: services, their dependencies and policies.")]
+#[schemars(
+    title = "whatif model",
+    description = "An architecture for whatif: services, their dependencies and policies."
+)]
 pub struct RawModel {
     /// The architecture's name (defaults to the file name).
     #[serde(default)]
@@ -400,7 +409,8 @@ impl<'de> Deserialize<'de> for RawDependency {
                 Ok(RawDependency::Short(v.to_string()))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawDependency, A::Error> {
-                let long = RawDependencyLong::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                let long =
+                    RawDependencyLong::deserialize(de::value::MapAccessDeserializer::new(map))?;
                 Ok(RawDependency::Long(Box::new(long)))
             }
         }

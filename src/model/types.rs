@@ -310,7 +310,12 @@ pub struct Thresholds {
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Thresholds { down_below: 0.05, degraded_below: 0.99, slow_factor: 2.0, slow_min_s: 0.05 }
+        Thresholds {
+            down_below: 0.05,
+            degraded_below: 0.99,
+            slow_factor: 2.0,
+            slow_min_s: 0.05,
+        }
     }
 }
 
@@ -330,13 +335,24 @@ pub struct Model {
 
 impl Model {
     /// A model from validated parts. `services` must have unique names.
-    pub fn new(name: String, zones: Vec<String>, thresholds: Thresholds, services: Vec<Service>) -> Self {
+    pub fn new(
+        name: String,
+        zones: Vec<String>,
+        thresholds: Thresholds,
+        services: Vec<Service>,
+    ) -> Self {
         let by_name = services
             .iter()
             .enumerate()
             .map(|(i, s)| (s.name.clone(), ServiceId(i as u32)))
             .collect();
-        Model { name, zones, thresholds, services, by_name }
+        Model {
+            name,
+            zones,
+            thresholds,
+            services,
+            by_name,
+        }
     }
 
     /// Every service, in model order.

@@ -16,7 +16,11 @@ pub struct ValueError {
 
 impl ValueError {
     fn new(code: &'static str, message: impl Into<String>, hint: Option<String>) -> Self {
-        ValueError { code, message: message.into(), hint }
+        ValueError {
+            code,
+            message: message.into(),
+            hint,
+        }
     }
 }
 
@@ -54,11 +58,17 @@ pub fn duration(value: &Scalar) -> Result<f64, ValueError> {
     let text = match value {
         Scalar::Str(t) => t.trim(),
         Scalar::Int(n) => {
-            let hint = if *n < 0 { None } else { Some(format!("did you mean `{n}ms`?")) };
+            let hint = if *n < 0 {
+                None
+            } else {
+                Some(format!("did you mean `{n}ms`?"))
+            };
             return Err(ValueError::new(
                 codes::MALFORMED_DURATION,
                 format!("duration {n} has no unit"),
-                hint.or_else(|| Some("write a positive duration with a unit, such as `250ms`".into())),
+                hint.or_else(|| {
+                    Some("write a positive duration with a unit, such as `250ms`".into())
+                }),
             ));
         }
         Scalar::Float(f) => {
@@ -76,22 +86,27 @@ pub fn duration(value: &Scalar) -> Result<f64, ValueError> {
             ));
         }
     };
-    if let Some(rest) = text.strip_prefix('-') {
-        if parse_compound(rest).is_some() {
-            return Err(ValueError::new(
-                codes::NEGATIVE_DURATION,
-                format!("duration `{text}` is negative"),
-                Some("durations are zero or more".into()),
-            ));
-        }
+    if let Some(rest) = text.strip_prefix('-')
+        && parse_compound(rest).is_some()
+    {
+        return Err(ValueError::new(
+            codes::NEGATIVE_DURATION,
+            format!("duration `{text}` is negative"),
+            Some("durations are zero or more".into()),
+        ));
     }
     parse_compound(text).ok_or_else(|| {
         let hint = if text.parse::<f64>().is_ok() {
             format!("did you mean `{text}ms`?")
         } else {
-            "write a duration with a unit: `250ms`, `1.5s`, `5m`, `1h`, `1d`, or compound `1m30s`".into()
+            "write a duration with a unit: `250ms`, `1.5s`, `5m`, `1h`, `1d`, or compound `1m30s`"
+                .into()
         };
-        ValueError::new(codes::MALFORMED_DURATION, format!("`{text}` is not a duration"), Some(hint))
+        ValueError::new(
+            codes::MALFORMED_DURATION,
+            format!("`{text}` is not a duration"),
+            Some(hint),
+        )
     })
 }
 
@@ -139,16 +154,18 @@ pub fn fraction(value: &Scalar) -> Result<f64, ValueError> {
             let t = t.trim();
             match t.strip_suffix('%').map(|n| n.trim().parse::<f64>()) {
                 Some(Ok(p)) => (p / 100.0, true),
-                _ => match t.parse::<f64>() {
-                    Ok(f) => (f, false),
-                    Err(_) => {
-                        return Err(ValueError::new(
+                _ => {
+                    match t.parse::<f64>() {
+                        Ok(f) => (f, false),
+                        Err(_) => {
+                            return Err(ValueError::new(
                             codes::MALFORMED_FRACTION,
                             format!("`{t}` is not a fraction"),
                             Some("write a percentage like `30%` or a number from 0 to 1 like `0.3`".into()),
                         ));
+                        }
                     }
-                },
+                }
             }
         }
         other => {
@@ -172,14 +189,26 @@ pub fn fraction(value: &Scalar) -> Result<f64, ValueError> {
         } else {
             format!("did you mean `{}%`?", trim_float(number))
         };
-        let shown = if written_percent { describe(value) } else { trim_float(number) };
-        return Err(ValueError::new(codes::FRACTION_RANGE, format!("fraction {shown} is above 100%"), Some(hint)));
+        let shown = if written_percent {
+            describe(value)
+        } else {
+            trim_float(number)
+        };
+        return Err(ValueError::new(
+            codes::FRACTION_RANGE,
+            format!("fraction {shown} is above 100%"),
+            Some(hint),
+        ));
     }
     Ok(number)
 }
 
 fn trim_float(f: f64) -> String {
-    if f.fract() == 0.0 && f.abs() < 1e15 { format!("{}", f as i64) } else { f.to_string() }
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{}", f as i64)
+    } else {
+        f.to_string()
+    }
 }
 
 /// Parses a non-negative whole number.
@@ -225,7 +254,11 @@ pub fn rate(value: &Scalar) -> Result<f64, ValueError> {
         }
     };
     if !n.is_finite() {
-        return Err(ValueError::new(codes::MALFORMED_RATE, format!("rate {n} is not finite"), None));
+        return Err(ValueError::new(
+            codes::MALFORMED_RATE,
+            format!("rate {n} is not finite"),
+            None,
+        ));
     }
     if n < 0.0 {
         return Err(ValueError::new(
@@ -262,10 +295,22 @@ mod tests {
         let e = duration(&Scalar::Int(250)).unwrap_err();
         assert_eq!(e.code, codes::MALFORMED_DURATION);
         assert_eq!(e.hint.as_deref(), Some("did you mean `250ms`?"));
-        assert_eq!(duration(&s("250")).unwrap_err().hint.as_deref(), Some("did you mean `250ms`?"));
-        assert_eq!(duration(&s("5 minutes")).unwrap_err().code, codes::MALFORMED_DURATION);
-        assert_eq!(duration(&s("1.s")).unwrap_err().code, codes::MALFORMED_DURATION);
-        assert_eq!(duration(&s("-5s")).unwrap_err().code, codes::NEGATIVE_DURATION);
+        assert_eq!(
+            duration(&s("250")).unwrap_err().hint.as_deref(),
+            Some("did you mean `250ms`?")
+        );
+        assert_eq!(
+            duration(&s("5 minutes")).unwrap_err().code,
+            codes::MALFORMED_DURATION
+        );
+        assert_eq!(
+            duration(&s("1.s")).unwrap_err().code,
+            codes::MALFORMED_DURATION
+        );
+        assert_eq!(
+            duration(&s("-5s")).unwrap_err().code,
+            codes::NEGATIVE_DURATION
+        );
     }
 
     #[test]
@@ -275,19 +320,37 @@ mod tests {
         assert_eq!(fraction(&Scalar::Int(1)).unwrap(), 1.0);
         assert!((fraction(&s("99.95%")).unwrap() - 0.9995).abs() < 1e-12);
         let e = fraction(&Scalar::Int(30)).unwrap_err();
-        assert_eq!((e.code, e.hint.as_deref()), (codes::FRACTION_RANGE, Some("did you mean `30%`?")));
-        assert_eq!(fraction(&s("150%")).unwrap_err().code, codes::FRACTION_RANGE);
-        assert_eq!(fraction(&Scalar::Float(-0.1)).unwrap_err().code, codes::FRACTION_RANGE);
-        assert_eq!(fraction(&s("lots")).unwrap_err().code, codes::MALFORMED_FRACTION);
+        assert_eq!(
+            (e.code, e.hint.as_deref()),
+            (codes::FRACTION_RANGE, Some("did you mean `30%`?"))
+        );
+        assert_eq!(
+            fraction(&s("150%")).unwrap_err().code,
+            codes::FRACTION_RANGE
+        );
+        assert_eq!(
+            fraction(&Scalar::Float(-0.1)).unwrap_err().code,
+            codes::FRACTION_RANGE
+        );
+        assert_eq!(
+            fraction(&s("lots")).unwrap_err().code,
+            codes::MALFORMED_FRACTION
+        );
     }
 
     #[test]
     fn counts_and_rates() {
         assert_eq!(count(&Scalar::Int(3)).unwrap(), 3);
         assert_eq!(count(&Scalar::Int(-1)).unwrap_err().code, codes::BAD_COUNT);
-        assert_eq!(count(&Scalar::Float(2.5)).unwrap_err().code, codes::BAD_COUNT);
+        assert_eq!(
+            count(&Scalar::Float(2.5)).unwrap_err().code,
+            codes::BAD_COUNT
+        );
         assert_eq!(rate(&Scalar::Float(12.5)).unwrap(), 12.5);
-        assert_eq!(rate(&Scalar::Int(-3)).unwrap_err().code, codes::NEGATIVE_RATE);
+        assert_eq!(
+            rate(&Scalar::Int(-3)).unwrap_err().code,
+            codes::NEGATIVE_RATE
+        );
         assert_eq!(rate(&s("100rps")).unwrap_err().code, codes::MALFORMED_RATE);
     }
 }

@@ -4,12 +4,12 @@
 use std::collections::{HashMap, HashSet};
 
 use super::raw::{
-    At, RawBreaker, RawCount, RawDependency, RawDependencyLong, RawDuration, RawFraction, RawModel, RawNumber,
-    RawOperation, RawRate, RawService, RawWord,
+    At, RawBreaker, RawCount, RawDependency, RawDependencyLong, RawDuration, RawFraction, RawModel,
+    RawNumber, RawOperation, RawRate, RawService, RawWord,
 };
 use super::types::{
-    Autoscale, CacheEdge, CircuitBreaker, Criticality, Dependency, Fallback, Kind, Mode, Model, Operation, Phase,
-    Service, ServiceId, Target, Thresholds,
+    Autoscale, CacheEdge, CircuitBreaker, Criticality, Dependency, Fallback, Kind, Mode, Model,
+    Operation, Phase, Service, ServiceId, Target, Thresholds,
 };
 use super::units::{self, ValueError};
 use crate::finding::{Finding, Pos, did_you_mean_hint};
@@ -72,15 +72,34 @@ struct Validator {
 }
 
 impl Validator {
-    fn error(&mut self, code: &'static str, message: impl Into<String>, pos: Pos, hint: Option<String>) {
-        self.findings.push(Finding::error(code, message, Some(pos)).with_opt_hint(hint));
+    fn error(
+        &mut self,
+        code: &'static str,
+        message: impl Into<String>,
+        pos: Pos,
+        hint: Option<String>,
+    ) {
+        self.findings
+            .push(Finding::error(code, message, Some(pos)).with_opt_hint(hint));
     }
 
-    fn warning(&mut self, code: &'static str, message: impl Into<String>, pos: Pos, hint: Option<String>) {
-        self.findings.push(Finding::warning(code, message, Some(pos)).with_opt_hint(hint));
+    fn warning(
+        &mut self,
+        code: &'static str,
+        message: impl Into<String>,
+        pos: Pos,
+        hint: Option<String>,
+    ) {
+        self.findings
+            .push(Finding::warning(code, message, Some(pos)).with_opt_hint(hint));
     }
 
-    fn value<T>(&mut self, field: &str, at: &At<impl AsScalar>, parse: fn(&super::raw::Scalar) -> Result<T, ValueError>) -> Option<T> {
+    fn value<T>(
+        &mut self,
+        field: &str,
+        at: &At<impl AsScalar>,
+        parse: fn(&super::raw::Scalar) -> Result<T, ValueError>,
+    ) -> Option<T> {
         match parse(at.value.scalar()) {
             Ok(v) => Some(v),
             Err(e) => {
@@ -91,11 +110,13 @@ impl Validator {
     }
 
     fn duration(&mut self, field: &str, at: &Option<At<RawDuration>>) -> Option<f64> {
-        at.as_ref().and_then(|a| self.value(field, a, units::duration))
+        at.as_ref()
+            .and_then(|a| self.value(field, a, units::duration))
     }
 
     fn fraction(&mut self, field: &str, at: &Option<At<RawFraction>>) -> Option<f64> {
-        at.as_ref().and_then(|a| self.value(field, a, units::fraction))
+        at.as_ref()
+            .and_then(|a| self.value(field, a, units::fraction))
     }
 
     fn rate(&mut self, field: &str, at: &Option<At<RawRate>>) -> Option<f64> {
@@ -112,7 +133,12 @@ impl Validator {
             Ok(n) => Some(n),
             Err(_) => {
                 let pos = at.as_ref().map(|a| a.pos).unwrap_or_default();
-                self.error(units::codes::BAD_COUNT, format!("`{field}`: {n} is too large"), pos, None);
+                self.error(
+                    units::codes::BAD_COUNT,
+                    format!("`{field}`: {n} is too large"),
+                    pos,
+                    None,
+                );
                 None
             }
         }
@@ -122,7 +148,13 @@ impl Validator {
         at.as_ref().and_then(|a| self.value(field, a, units::rate))
     }
 
-    fn word<T: Copy>(&mut self, field: &str, at: &Option<At<RawWord>>, words: &[(&str, T)], default: T) -> T {
+    fn word<T: Copy>(
+        &mut self,
+        field: &str,
+        at: &Option<At<RawWord>>,
+        words: &[(&str, T)],
+        default: T,
+    ) -> T {
         let Some(at) = at else { return default };
         let text = at.value.0.trim();
         if let Some((_, v)) = words.iter().find(|(w, _)| w.eq_ignore_ascii_case(text)) {
@@ -131,19 +163,35 @@ impl Validator {
         let allowed: Vec<&str> = words.iter().map(|(w, _)| *w).collect();
         let hint = did_you_mean_hint(text, allowed.iter().copied())
             .unwrap_or_else(|| format!("one of: {}", allowed.join(", ")));
-        self.error(codes::UNKNOWN_WORD, format!("`{field}`: unknown value `{text}`"), at.pos, Some(hint));
+        self.error(
+            codes::UNKNOWN_WORD,
+            format!("`{field}`: unknown value `{text}`"),
+            at.pos,
+            Some(hint),
+        );
         default
     }
 
     fn breaker(&mut self, at: &At<RawBreaker>) -> Option<CircuitBreaker> {
-        let threshold = self.fraction("circuit_breaker.threshold", &Some(at.value.threshold.clone()));
+        let threshold = self.fraction(
+            "circuit_breaker.threshold",
+            &Some(at.value.threshold.clone()),
+        );
         let open_for = self.duration("circuit_breaker.open_for", &Some(at.value.open_for.clone()));
-        Some(CircuitBreaker { threshold: threshold?, open_for_s: open_for? })
+        Some(CircuitBreaker {
+            threshold: threshold?,
+            open_for_s: open_for?,
+        })
     }
 
     fn name(&mut self, what: &str, at: &At<String>) {
         if at.value.is_empty() {
-            self.error(codes::EMPTY_NAME, format!("{what} name is empty"), at.pos, Some("give it a name".into()));
+            self.error(
+                codes::EMPTY_NAME,
+                format!("{what} name is empty"),
+                at.pos,
+                Some("give it a name".into()),
+            );
         }
     }
 }
@@ -166,9 +214,14 @@ const KINDS: [(&str, Kind); 7] = [
     ("queue", Kind::Queue),
     ("external", Kind::External),
 ];
-const CRITICALITIES: [(&str, Criticality); 2] = [("hard", Criticality::Hard), ("soft", Criticality::Soft)];
+const CRITICALITIES: [(&str, Criticality); 2] =
+    [("hard", Criticality::Hard), ("soft", Criticality::Soft)];
 const MODES: [(&str, Mode); 2] = [("sync", Mode::Sync), ("async", Mode::Async)];
-const PHASES: [(&str, Phase); 3] = [("request", Phase::Request), ("startup", Phase::Startup), ("background", Phase::Background)];
+const PHASES: [(&str, Phase); 3] = [
+    ("request", Phase::Request),
+    ("startup", Phase::Startup),
+    ("background", Phase::Background),
+];
 
 /// Names known before dependencies are resolved.
 struct Directory<'a> {
@@ -180,7 +233,9 @@ struct Directory<'a> {
 
 impl Directory<'_> {
     fn operation(&self, service: ServiceId, op: &str) -> Option<usize> {
-        self.operations[service.index()].iter().position(|o| *o == op)
+        self.operations[service.index()]
+            .iter()
+            .position(|o| *o == op)
     }
 }
 
@@ -188,7 +243,10 @@ impl Directory<'_> {
 enum Resolution {
     Found(Target),
     Ambiguous(Vec<String>),
-    UnknownOperation { service: ServiceId, operation: String },
+    UnknownOperation {
+        service: ServiceId,
+        operation: String,
+    },
     UnknownService,
 }
 
@@ -202,15 +260,24 @@ fn resolve(dir: &Directory, written: &str) -> Resolution {
         if let Some(&sid) = dir.services.get(svc) {
             longest_service_prefix = Some((sid, op));
             if let Some(oi) = dir.operation(sid, op) {
-                as_operations.push(Target { service: sid, operation: Some(oi) });
+                as_operations.push(Target {
+                    service: sid,
+                    operation: Some(oi),
+                });
             }
         }
     }
     match (as_service, as_operations.len()) {
-        (Some(service), 0) => Resolution::Found(Target { service, operation: None }),
+        (Some(service), 0) => Resolution::Found(Target {
+            service,
+            operation: None,
+        }),
         (None, 1) => Resolution::Found(as_operations[0]),
         (None, 0) => match longest_service_prefix {
-            Some((service, op)) => Resolution::UnknownOperation { service, operation: op.to_owned() },
+            Some((service, op)) => Resolution::UnknownOperation {
+                service,
+                operation: op.to_owned(),
+            },
             None => Resolution::UnknownService,
         },
         _ => {
@@ -220,7 +287,10 @@ fn resolve(dir: &Directory, written: &str) -> Resolution {
             }
             for t in &as_operations {
                 let svc = dir.names[t.service.index()];
-                readings.push(format!("operation `{}` of service `{svc}`", dir.operations[t.service.index()][t.operation.unwrap_or(0)]));
+                readings.push(format!(
+                    "operation `{}` of service `{svc}`",
+                    dir.operations[t.service.index()][t.operation.unwrap_or(0)]
+                ));
             }
             Resolution::Ambiguous(readings)
         }
@@ -230,7 +300,9 @@ fn resolve(dir: &Directory, written: &str) -> Resolution {
 /// Validates a raw model. Returns the model when it could be built (even if
 /// some findings are errors, callers must check) and every finding.
 pub fn validate(raw: RawModel, default_name: String) -> (Option<Model>, Vec<Finding>) {
-    let mut v = Validator { findings: Vec::new() };
+    let mut v = Validator {
+        findings: Vec::new(),
+    };
 
     let name = match &raw.name {
         Some(at) => {
@@ -245,7 +317,12 @@ pub fn validate(raw: RawModel, default_name: String) -> (Option<Model>, Vec<Find
     for z in raw.zones.iter().flatten() {
         v.name("zone", z);
         if zones.contains(&z.value) {
-            v.error(codes::DUPLICATE_NAME, format!("zone `{}` is listed twice", z.value), z.pos, Some("remove one".into()));
+            v.error(
+                codes::DUPLICATE_NAME,
+                format!("zone `{}` is listed twice", z.value),
+                z.pos,
+                Some("remove one".into()),
+            );
         } else {
             zones.push(z.value.clone());
         }
@@ -260,20 +337,38 @@ pub fn validate(raw: RawModel, default_name: String) -> (Option<Model>, Vec<Find
         edge_defaults.retry_budget = v.fraction("defaults.retry_budget", &d.retry_budget);
         edge_defaults.circuit_breaker = d.circuit_breaker.as_ref().and_then(|b| v.breaker(b));
         if let Some(t) = &d.thresholds {
-            thresholds.down_below = v.fraction("thresholds.down_below", &t.down_below).unwrap_or(thresholds.down_below);
-            thresholds.degraded_below =
-                v.fraction("thresholds.degraded_below", &t.degraded_below).unwrap_or(thresholds.degraded_below);
-            thresholds.slow_min_s = v.duration("thresholds.slow_min", &t.slow_min).unwrap_or(thresholds.slow_min_s);
+            thresholds.down_below = v
+                .fraction("thresholds.down_below", &t.down_below)
+                .unwrap_or(thresholds.down_below);
+            thresholds.degraded_below = v
+                .fraction("thresholds.degraded_below", &t.degraded_below)
+                .unwrap_or(thresholds.degraded_below);
+            thresholds.slow_min_s = v
+                .duration("thresholds.slow_min", &t.slow_min)
+                .unwrap_or(thresholds.slow_min_s);
             if let Some(f) = v.number("thresholds.slow_factor", &t.slow_factor) {
                 if f < 1.0 {
                     let pos = t.slow_factor.as_ref().map(|a| a.pos).unwrap_or_default();
-                    v.error(codes::BAD_THRESHOLDS, format!("`thresholds.slow_factor` {f} is below 1"), pos, Some("a slow service is at least as slow as its baseline; use 2 or more".into()));
+                    v.error(
+                        codes::BAD_THRESHOLDS,
+                        format!("`thresholds.slow_factor` {f} is below 1"),
+                        pos,
+                        Some(
+                            "a slow service is at least as slow as its baseline; use 2 or more"
+                                .into(),
+                        ),
+                    );
                 } else {
                     thresholds.slow_factor = f;
                 }
             }
             if thresholds.down_below > thresholds.degraded_below {
-                let pos = t.down_below.as_ref().or(t.degraded_below.as_ref()).map(|a| a.pos).unwrap_or_default();
+                let pos = t
+                    .down_below
+                    .as_ref()
+                    .or(t.degraded_below.as_ref())
+                    .map(|a| a.pos)
+                    .unwrap_or_default();
                 v.error(
                     codes::BAD_THRESHOLDS,
                     "`thresholds.down_below` is above `thresholds.degraded_below`",
@@ -286,7 +381,11 @@ pub fn validate(raw: RawModel, default_name: String) -> (Option<Model>, Vec<Find
 
     // First pass: names of services and their operations.
     let services_map = &raw.services.value;
-    let mut dir = Directory { services: HashMap::new(), operations: Vec::new(), names: Vec::new() };
+    let mut dir = Directory {
+        services: HashMap::new(),
+        operations: Vec::new(),
+        names: Vec::new(),
+    };
     for (i, (key, svc)) in services_map.iter().enumerate() {
         v.name("service", key);
         dir.services.insert(key.value.as_str(), ServiceId(i as u32));
@@ -313,7 +412,12 @@ pub fn validate(raw: RawModel, default_name: String) -> (Option<Model>, Vec<Find
     }
     for z in raw.zones.iter().flatten() {
         if !services.is_empty() && !used_zones.contains(z.value.as_str()) {
-            v.warning(codes::UNUSED_ZONE, format!("no service has a replica in zone `{}`", z.value), z.pos, Some("check the services' `zones` lists for a typo".into()));
+            v.warning(
+                codes::UNUSED_ZONE,
+                format!("no service has a replica in zone `{}`", z.value),
+                z.pos,
+                Some("check the services' `zones` lists for a typo".into()),
+            );
         }
     }
 
@@ -322,7 +426,10 @@ pub fn validate(raw: RawModel, default_name: String) -> (Option<Model>, Vec<Find
             codes::NO_ENTRY,
             "no service receives user traffic",
             raw.services.pos,
-            Some("mark the front door with `entry: { rps: 100 }` so analyses know what users call".into()),
+            Some(
+                "mark the front door with `entry: { rps: 100 }` so analyses know what users call"
+                    .into(),
+            ),
         );
     }
 
@@ -346,18 +453,33 @@ fn validate_service(
     let replicas = v.count_u32("replicas", &raw.replicas).unwrap_or(1);
     if replicas == 0 {
         let pos = raw.replicas.as_ref().map(|a| a.pos).unwrap_or(key.pos);
-        v.error(codes::ZERO_REPLICAS, format!("service `{name}` has zero replicas"), pos, Some("a service needs at least one replica; remove it if it is gone".into()));
+        v.error(
+            codes::ZERO_REPLICAS,
+            format!("service `{name}` has zero replicas"),
+            pos,
+            Some("a service needs at least one replica; remove it if it is gone".into()),
+        );
     }
     let quorum = v.count_u32("quorum", &raw.quorum).unwrap_or(1);
     if let Some(q) = &raw.quorum {
         if quorum == 0 {
-            v.error(codes::BAD_QUORUM, format!("service `{name}` has quorum 0"), q.pos, Some("quorum is at least 1".into()));
+            v.error(
+                codes::BAD_QUORUM,
+                format!("service `{name}` has quorum 0"),
+                q.pos,
+                Some("quorum is at least 1".into()),
+            );
         } else if quorum > replicas && replicas > 0 {
             v.error(
                 codes::BAD_QUORUM,
-                format!("service `{name}` needs a quorum of {quorum} but has only {replicas} replica{}", if replicas == 1 { "" } else { "s" }),
+                format!(
+                    "service `{name}` needs a quorum of {quorum} but has only {replicas} replica{}",
+                    if replicas == 1 { "" } else { "s" }
+                ),
                 q.pos,
-                Some(format!("raise `replicas` to at least {quorum} or lower `quorum`")),
+                Some(format!(
+                    "raise `replicas` to at least {quorum} or lower `quorum`"
+                )),
             );
         }
     }
@@ -368,18 +490,31 @@ fn validate_service(
             for z in list {
                 if zones.contains(&z.value) {
                     if service_zones.contains(&z.value) {
-                        v.error(codes::DUPLICATE_NAME, format!("zone `{}` is listed twice for `{name}`", z.value), z.pos, None);
+                        v.error(
+                            codes::DUPLICATE_NAME,
+                            format!("zone `{}` is listed twice for `{name}`", z.value),
+                            z.pos,
+                            None,
+                        );
                     } else {
                         service_zones.push(z.value.clone());
                     }
                 } else {
                     let hint = if zones.is_empty() {
-                        Some("declare the model's zones at the top level: `zones: [...]`".to_string())
+                        Some(
+                            "declare the model's zones at the top level: `zones: [...]`"
+                                .to_string(),
+                        )
                     } else {
                         did_you_mean_hint(&z.value, zones.iter().map(String::as_str))
                             .or_else(|| Some(format!("declared zones: {}", zones.join(", "))))
                     };
-                    v.error(codes::UNKNOWN_ZONE, format!("service `{name}` names unknown zone `{}`", z.value), z.pos, hint);
+                    v.error(
+                        codes::UNKNOWN_ZONE,
+                        format!("service `{name}` names unknown zone `{}`", z.value),
+                        z.pos,
+                        hint,
+                    );
                 }
             }
         }
@@ -403,7 +538,10 @@ fn validate_service(
         }
         Some(Autoscale { max_replicas: max, above: above?, delay_s: delay? })
     });
-    let entry_rps = raw.entry.as_ref().and_then(|e| v.value("entry.rps", &e.value.rps, units::rate).map(|r| (r, e.value.rps.pos)));
+    let entry_rps = raw.entry.as_ref().and_then(|e| {
+        v.value("entry.rps", &e.value.rps, units::rate)
+            .map(|r| (r, e.value.rps.pos))
+    });
 
     let shared_deps: Vec<Dependency> = raw
         .depends_on
@@ -417,7 +555,18 @@ fn validate_service(
     if declares_operations {
         for (op_key, op) in raw.operations.iter().flatten() {
             v.name("operation", op_key);
-            operations.push(operation(v, dir, edge_defaults, id, &name, op_key, op, latency_s, parallel, &shared_deps));
+            operations.push(operation(
+                v,
+                dir,
+                edge_defaults,
+                id,
+                &name,
+                op_key,
+                op,
+                latency_s,
+                parallel,
+                &shared_deps,
+            ));
         }
     } else {
         operations.push(Operation {
@@ -488,11 +637,18 @@ fn operation(
 ) -> Operation {
     let raw = &op.value;
     let mut depends_on = shared.to_vec();
-    depends_on.extend(raw.depends_on.iter().flatten().filter_map(|d| dependency(v, dir, edge_defaults, id, service_name, d)));
+    depends_on.extend(
+        raw.depends_on
+            .iter()
+            .flatten()
+            .filter_map(|d| dependency(v, dir, edge_defaults, id, service_name, d)),
+    );
     Operation {
         name: key.value.clone(),
         rps: v.rate("rps", &raw.rps),
-        latency_s: v.duration("latency", &raw.latency).unwrap_or(service_latency),
+        latency_s: v
+            .duration("latency", &raw.latency)
+            .unwrap_or(service_latency),
         parallel: raw.parallel.as_ref().map_or(service_parallel, |p| p.value),
         depends_on,
         pos: key.pos,
@@ -500,16 +656,36 @@ fn operation(
 }
 
 /// Resolves a service name used by a fallback or `on_miss`.
-fn service_ref(v: &mut Validator, dir: &Directory, caller: ServiceId, caller_name: &str, what: &str, at: &At<String>) -> Option<ServiceId> {
+fn service_ref(
+    v: &mut Validator,
+    dir: &Directory,
+    caller: ServiceId,
+    caller_name: &str,
+    what: &str,
+    at: &At<String>,
+) -> Option<ServiceId> {
     match dir.services.get(at.value.as_str()) {
         Some(&sid) if sid == caller => {
-            v.error(codes::SELF_DEPENDENCY, format!("`{caller_name}` names itself as its {what}"), at.pos, Some("point it at another service".into()));
+            v.error(
+                codes::SELF_DEPENDENCY,
+                format!("`{caller_name}` names itself as its {what}"),
+                at.pos,
+                Some("point it at another service".into()),
+            );
             None
         }
         Some(&sid) => Some(sid),
         None => {
             let hint = did_you_mean_hint(&at.value, dir.names.iter().copied());
-            v.error(codes::UNKNOWN_FALLBACK, format!("`{caller_name}` names unknown service `{}` as its {what}", at.value), at.pos, hint);
+            v.error(
+                codes::UNKNOWN_FALLBACK,
+                format!(
+                    "`{caller_name}` names unknown service `{}` as its {what}",
+                    at.value
+                ),
+                at.pos,
+                hint,
+            );
             None
         }
     }
@@ -524,7 +700,10 @@ fn dependency(
     at: &At<RawDependency>,
 ) -> Option<Dependency> {
     let empty = RawDependencyLong {
-        to: At { value: String::new(), pos: at.pos },
+        to: At {
+            value: String::new(),
+            pos: at.pos,
+        },
         timeout: None,
         retries: None,
         retry_budget: None,
@@ -538,7 +717,13 @@ fn dependency(
         cache: None,
     };
     let (long, to) = match &at.value {
-        RawDependency::Short(name) => (&empty, At { value: name.clone(), pos: at.pos }),
+        RawDependency::Short(name) => (
+            &empty,
+            At {
+                value: name.clone(),
+                pos: at.pos,
+            },
+        ),
         RawDependency::Long(long) => (long.as_ref(), long.to.clone()),
     };
     let written = to.value.clone();
@@ -548,7 +733,10 @@ fn dependency(
         Resolution::Ambiguous(readings) => {
             v.error(
                 codes::AMBIGUOUS_TARGET,
-                format!("dependency `{written}` of `{caller_name}` is ambiguous: it could be {}", readings.join(" or ")),
+                format!(
+                    "dependency `{written}` of `{caller_name}` is ambiguous: it could be {}",
+                    readings.join(" or ")
+                ),
                 to.pos,
                 Some("rename the service or the operation so only one reading remains".into()),
             );
@@ -558,26 +746,51 @@ fn dependency(
             let svc = dir.names[service.index()];
             let ops = &dir.operations[service.index()];
             let hint = did_you_mean_hint(&operation, ops.iter().copied())
-                .map(|h| h.replace('`', "").replace("did you mean ", &format!("did you mean `{svc}.")).replace('?', "`?"))
+                .map(|h| {
+                    h.replace('`', "")
+                        .replace("did you mean ", &format!("did you mean `{svc}."))
+                        .replace('?', "`?")
+                })
                 .or_else(|| Some(format!("`{svc}` has operations: {}", ops.join(", "))));
-            v.error(codes::UNKNOWN_OPERATION, format!("`{caller_name}` depends on unknown operation `{operation}` of service `{svc}`"), to.pos, hint);
+            v.error(
+                codes::UNKNOWN_OPERATION,
+                format!(
+                    "`{caller_name}` depends on unknown operation `{operation}` of service `{svc}`"
+                ),
+                to.pos,
+                hint,
+            );
             None
         }
         Resolution::UnknownService => {
             let hint = did_you_mean_hint(&written, dir.names.iter().copied());
-            v.error(codes::UNKNOWN_SERVICE, format!("service `{caller_name}` depends on unknown service `{written}`"), to.pos, hint);
+            v.error(
+                codes::UNKNOWN_SERVICE,
+                format!("service `{caller_name}` depends on unknown service `{written}`"),
+                to.pos,
+                hint,
+            );
             None
         }
     };
-    if let Some(t) = target {
-        if t.service == caller {
-            v.error(codes::SELF_DEPENDENCY, format!("service `{caller_name}` depends on itself"), to.pos, Some("remove the dependency; a service's internal calls are part of its latency".into()));
-        }
+    if let Some(t) = target
+        && t.service == caller
+    {
+        v.error(
+            codes::SELF_DEPENDENCY,
+            format!("service `{caller_name}` depends on itself"),
+            to.pos,
+            Some(
+                "remove the dependency; a service's internal calls are part of its latency".into(),
+            ),
+        );
     }
 
     let timeout_s = v.duration("timeout", &long.timeout).or(d.timeout_s);
     let retries = v.count_u32("retries", &long.retries).unwrap_or(d.retries);
-    let retry_budget = v.fraction("retry_budget", &long.retry_budget).or(d.retry_budget);
+    let retry_budget = v
+        .fraction("retry_budget", &long.retry_budget)
+        .or(d.retry_budget);
     let circuit_breaker = match &long.circuit_breaker {
         Some(b) => v.breaker(b),
         None => d.circuit_breaker,
@@ -585,9 +798,19 @@ fn dependency(
     let calls = v.count_u32("calls", &long.calls).unwrap_or(1);
     if calls == 0 {
         let pos = long.calls.as_ref().map_or(to.pos, |a| a.pos);
-        v.error(codes::ZERO_CALLS, format!("dependency `{written}` of `{caller_name}` has `calls: 0`"), pos, Some("remove the dependency, or make it at least 1 call per request".into()));
+        v.error(
+            codes::ZERO_CALLS,
+            format!("dependency `{written}` of `{caller_name}` has `calls: 0`"),
+            pos,
+            Some("remove the dependency, or make it at least 1 call per request".into()),
+        );
     }
-    let criticality = v.word("criticality", &long.criticality, &CRITICALITIES, Criticality::Hard);
+    let criticality = v.word(
+        "criticality",
+        &long.criticality,
+        &CRITICALITIES,
+        Criticality::Hard,
+    );
     let mode = v.word("mode", &long.mode, &MODES, Mode::Sync);
     let phase = v.word("phase", &long.phase, &PHASES, Phase::Request);
     let buffer = v.count("buffer", &long.buffer).map(|b| b as f64);
@@ -595,26 +818,61 @@ fn dependency(
         v.warning(codes::BUFFER_ON_SYNC, format!("`buffer` on the synchronous dependency `{written}` of `{caller_name}` has no effect"), b.pos, Some("add `mode: async` if this is a hand-off".into()));
     }
 
-    let fallback = long.fallback.as_ref().and_then(|f| match (&f.value.serve_stale_for, &f.value.to) {
-        (Some(_), None) => v.duration("fallback.serve_stale_for", &f.value.serve_stale_for).map(|for_s| Fallback::ServeStale { for_s }),
-        (None, Some(alt)) => service_ref(v, dir, caller, caller_name, "fallback", alt).map(|to| Fallback::Failover { to }),
-        (Some(_), Some(_)) => {
-            v.error(codes::BAD_FALLBACK, "a fallback either serves stale copies or fails over, not both", f.pos, Some("keep `serve_stale_for` or `to`".into()));
-            None
-        }
-        (None, None) => {
-            v.error(codes::BAD_FALLBACK, "empty fallback", f.pos, Some("write `fallback: { serve_stale_for: 10m }` or `fallback: { to: standby }`".into()));
-            None
-        }
-    });
+    let fallback =
+        long.fallback
+            .as_ref()
+            .and_then(|f| match (&f.value.serve_stale_for, &f.value.to) {
+                (Some(_), None) => v
+                    .duration("fallback.serve_stale_for", &f.value.serve_stale_for)
+                    .map(|for_s| Fallback::ServeStale { for_s }),
+                (None, Some(alt)) => service_ref(v, dir, caller, caller_name, "fallback", alt)
+                    .map(|to| Fallback::Failover { to }),
+                (Some(_), Some(_)) => {
+                    v.error(
+                        codes::BAD_FALLBACK,
+                        "a fallback either serves stale copies or fails over, not both",
+                        f.pos,
+                        Some("keep `serve_stale_for` or `to`".into()),
+                    );
+                    None
+                }
+                (None, None) => {
+                    v.error(
+                    codes::BAD_FALLBACK,
+                    "empty fallback",
+                    f.pos,
+                    Some(
+                        "write `fallback: { serve_stale_for: 10m }` or `fallback: { to: standby }`"
+                            .into(),
+                    ),
+                );
+                    None
+                }
+            });
     let cache = long.cache.as_ref().and_then(|c| {
         let hit_ratio = v.fraction("cache.hit_ratio", &Some(c.value.hit_ratio.clone()));
-        let on_miss = service_ref(v, dir, caller, caller_name, "cache's `on_miss`", &c.value.on_miss);
+        let on_miss = service_ref(
+            v,
+            dir,
+            caller,
+            caller_name,
+            "cache's `on_miss`",
+            &c.value.on_miss,
+        );
         let warm_up_s = v.duration("cache.warm_up", &c.value.warm_up).unwrap_or(0.0);
-        Some(CacheEdge { hit_ratio: hit_ratio?, on_miss: on_miss?, warm_up_s })
+        Some(CacheEdge {
+            hit_ratio: hit_ratio?,
+            on_miss: on_miss?,
+            warm_up_s,
+        })
     });
     if let (Some(c), Some(_)) = (&long.cache, &long.fallback) {
-        v.error(codes::CACHE_AND_FALLBACK, "a dependency cannot be both a cache edge and have a fallback", c.pos, Some("a cache's `on_miss` already says where calls go when it cannot answer".into()));
+        v.error(
+            codes::CACHE_AND_FALLBACK,
+            "a dependency cannot be both a cache edge and have a fallback",
+            c.pos,
+            Some("a cache's `on_miss` already says where calls go when it cannot answer".into()),
+        );
     }
 
     Some(Dependency {

@@ -52,8 +52,14 @@ pub fn to_dot(diagram: &Diagram) -> Vec<u8> {
             .set("rankdir", "TB", false)
             .set("nodesep", "0.4", false)
             .set("ranksep", "0.6", false);
-        graph.node_attributes().set("fontname", "Helvetica", true).set("fontsize", "11", false);
-        graph.edge_attributes().set("fontname", "Helvetica", true).set("fontsize", "9", false);
+        graph
+            .node_attributes()
+            .set("fontname", "Helvetica", true)
+            .set("fontsize", "11", false);
+        graph
+            .edge_attributes()
+            .set("fontname", "Helvetica", true)
+            .set("fontsize", "9", false);
 
         for (ci, cluster) in diagram.clusters.iter().enumerate() {
             let mut sub = graph.cluster();
@@ -87,7 +93,9 @@ pub fn to_dot(diagram: &Diagram) -> Vec<u8> {
             };
             attrs.set("style", style, false);
             if e.highlight {
-                attrs.set("color", "#c0392b", true).set("penwidth", "2.5", false);
+                attrs
+                    .set("color", "#c0392b", true)
+                    .set("penwidth", "2.5", false);
             } else {
                 attrs.set("color", color, true);
             }
@@ -142,15 +150,35 @@ mod tests {
         let d = Diagram {
             title: evil.into(),
             clusters: vec![],
-            nodes: vec![Node { label: evil.into(), detail: None, shape: Shape::Service, paint: Paint::Neutral, cluster: None, emphasis: false }],
-            edges: vec![Edge { from: 0, to: 0, label: Some(evil.into()), style: EdgeStyle::Hard, highlight: false }],
+            nodes: vec![Node {
+                label: evil.into(),
+                detail: None,
+                shape: Shape::Service,
+                paint: Paint::Neutral,
+                cluster: None,
+                emphasis: false,
+            }],
+            edges: vec![Edge {
+                from: 0,
+                to: 0,
+                label: Some(evil.into()),
+                style: EdgeStyle::Hard,
+                highlight: false,
+            }],
         };
         let dot = String::from_utf8(to_dot(&d)).unwrap();
-        assert!(dot.contains(r#""a\"b\\N\nnode -> x; }{ <script>""#), "{dot}");
+        assert!(
+            dot.contains(r#""a\"b\\N\nnode -> x; }{ <script>""#),
+            "{dot}"
+        );
         // Every double quote in the output is either a delimiter or escaped.
         for line in dot.lines() {
             let unescaped = line.replace("\\\\", "").replace("\\\"", "");
-            assert_eq!(unescaped.matches('"').count() % 2, 0, "unbalanced quotes in {line}");
+            assert_eq!(
+                unescaped.matches('"').count() % 2,
+                0,
+                "unbalanced quotes in {line}"
+            );
         }
     }
 }

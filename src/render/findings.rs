@@ -17,7 +17,11 @@ pub struct Palette {
 impl Palette {
     /// Wraps `text` in an SGR code when colour is on.
     pub fn paint(self, code: &str, text: &str) -> String {
-        if self.enabled { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
+        if self.enabled {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
     }
 }
 
@@ -31,25 +35,47 @@ impl Palette {
 ///    |         ^
 ///    = hint: did you mean `payments`?
 /// ```
-pub fn write_text(out: &mut dyn Write, file: &str, source: &str, findings: &[Finding], palette: Palette) -> io::Result<()> {
+pub fn write_text(
+    out: &mut dyn Write,
+    file: &str,
+    source: &str,
+    findings: &[Finding],
+    palette: Palette,
+) -> io::Result<()> {
     let lines: Vec<&str> = source.lines().collect();
     for f in findings {
         let (word, code) = match f.severity {
             Severity::Error => ("error", "1;31"),
             Severity::Warning => ("warning", "1;33"),
         };
-        writeln!(out, "{}: {}", palette.paint(code, &format!("{word}[{}]", f.code)), palette.paint("1", &f.message))?;
+        writeln!(
+            out,
+            "{}: {}",
+            palette.paint(code, &format!("{word}[{}]", f.code)),
+            palette.paint("1", &f.message)
+        )?;
         match f.pos {
             Some(pos) => {
                 writeln!(out, "  --> {file}:{}:{}", pos.line, pos.column)?;
                 if let Some(line) = lines.get(pos.line.saturating_sub(1) as usize) {
                     let number = pos.line.to_string();
                     let pad = " ".repeat(number.len());
-                    let shown: String = line.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-                    let caret_at = shown.chars().take(pos.column.saturating_sub(1) as usize).count();
+                    let shown: String = line
+                        .chars()
+                        .map(|c| if c.is_control() { ' ' } else { c })
+                        .collect();
+                    let caret_at = shown
+                        .chars()
+                        .take(pos.column.saturating_sub(1) as usize)
+                        .count();
                     writeln!(out, "{pad} |")?;
                     writeln!(out, "{number} | {shown}")?;
-                    writeln!(out, "{pad} | {}{}", " ".repeat(caret_at), palette.paint(code, "^"))?;
+                    writeln!(
+                        out,
+                        "{pad} | {}{}",
+                        " ".repeat(caret_at),
+                        palette.paint(code, "^")
+                    )?;
                     if let Some(hint) = &f.hint {
                         writeln!(out, "{pad} = hint: {hint}")?;
                     }
@@ -101,10 +127,21 @@ mod tests {
     #[test]
     fn text_shows_line_caret_and_hint() {
         let source = "services:\n  web:\n    depends_on: [paymnets]\n";
-        let f = Finding::error("E010", "service `web` depends on unknown service `paymnets`", Some(Pos::new(3, 18)))
-            .with_hint("did you mean `payments`?");
+        let f = Finding::error(
+            "E010",
+            "service `web` depends on unknown service `paymnets`",
+            Some(Pos::new(3, 18)),
+        )
+        .with_hint("did you mean `payments`?");
         let mut out = Vec::new();
-        write_text(&mut out, "shop.yaml", source, &[f], Palette { enabled: false }).unwrap();
+        write_text(
+            &mut out,
+            "shop.yaml",
+            source,
+            &[f],
+            Palette { enabled: false },
+        )
+        .unwrap();
         let text = String::from_utf8(out).unwrap();
         assert_eq!(
             text,

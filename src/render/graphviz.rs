@@ -24,15 +24,23 @@ pub fn render(dot: &[u8], format: &str) -> Result<Vec<u8>, Error> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| Error::Tool(format!("cannot run Graphviz `dot`: {e}")))?;
-    let mut stdin = child.stdin.take().ok_or_else(|| Error::Tool("cannot write to Graphviz `dot`".into()))?;
+    let mut stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| Error::Tool("cannot write to Graphviz `dot`".into()))?;
     // Write from a thread so a large graph cannot deadlock on full pipes.
     let input = dot.to_vec();
     let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let output = child.wait_with_output().map_err(|e| Error::Tool(format!("Graphviz `dot` failed: {e}")))?;
+    let output = child
+        .wait_with_output()
+        .map_err(|e| Error::Tool(format!("Graphviz `dot` failed: {e}")))?;
     let _ = writer.join();
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(Error::Tool(format!("Graphviz `dot -T{format}` failed: {}", stderr.trim())));
+        return Err(Error::Tool(format!(
+            "Graphviz `dot -T{format}` failed: {}",
+            stderr.trim()
+        )));
     }
     Ok(output.stdout)
 }

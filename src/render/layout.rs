@@ -4,8 +4,9 @@
 //! Callers sit above callees. The steps are the classic ones, each kept
 //! linear or near-linear so thousands of nodes lay out in milliseconds:
 //!
-//! 1. cycles are broken by reversing DFS back edges (for layering only; the
-//!    drawn arrow keeps its real direction), self loops take no part;
+//! 1. cycles are broken by reversing a small set of edges chosen greedily
+//!    (for layering only; the drawn arrow keeps its real direction), self
+//!    loops take no part;
 //! 2. longest-path layering, then sources are pulled down next to their
 //!    highest callee so entry points of side systems do not float at the top;
 //! 3. edges spanning several layers get one dummy node per crossed layer, so
@@ -22,7 +23,8 @@
 //! Everything iterates over `Vec`s in index order and breaks ties by index,
 //! so the same input always gives the same picture.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Horizontal space between two boxes in one layer.
 const H_GAP: f64 = 36.0;
@@ -43,6 +45,12 @@ const ORDER_SWEEPS: usize = 12;
 const ORDER_PATIENCE: usize = 3;
 /// Iterations of the x alignment (one down and one up pass each).
 const PLACE_PASSES: usize = 8;
+/// Alignment stops once no node moves further than this in a pass.
+const SETTLED: f64 = 0.25;
+/// Virtual nodes times iterations that ordering, and again placement, may
+/// spend. Graphs whose long edges need millions of dummies get fewer
+/// iterations (at least one) instead of taking seconds.
+const WORK_BUDGET: usize = 4_000_000;
 /// Largest distance between two arrow ends on one side of a box.
 const PORT_STEP: f64 = 14.0;
 
@@ -133,9 +141,7 @@ pub fn layered_grouped(
     let dag: Vec<Option<(usize, usize)>> = edges
         .iter()
         .zip(&reversed)
-        .map(|(e, &rev)| {
-            layered_edge(e).then_some(if rev { (e.1, e.0) } else { *e })
-        })
+        .map(|(e, &rev)| layered_edge(e).then_some(if rev { (e.1, e.0) } else { *e }))
         .collect();
     let layer = assign_layers(n, &dag);
 
@@ -180,61 +186,134 @@ impl Adjacency {
     }
 }
 
-/// Marks the edges to reverse so the rest is acyclic: the back edges of an
-/// iterative DFS (recursion would overflow on long chains). The DFS starts
-/// from nodes nobody calls, so a cycle is cut where it is entered from
-/// outside and its entry point stays on top.
+/// Marks the edges to reverse so the rest is acyclic.
+///
+/// Plain DFS back-edge reversal is cheap but, on tangled graphs, turns the
+/// DFS tree into one path hundreds of layers deep whose reversed edges span
+/// all of it (a random 2,000-node cyclic graph gave 534 layers and 440,000
+/// dummies). So the order comes from the greedy heuristic of Eades, Lin and
+/// Smyth: peel sinks to the end and sources to the front, and when neither
+/// exists take the node with most outgoing minus incoming edges. A DAG is
+/// left untouched. Ties go to the earliest node in a DFS preorder started
+/// from nodes nobody calls, so a cycle entered from outside is cut where
+/// it is entered and its entry point stays on top.
 fn break_cycles(
     n: usize,
     edges: &[(usize, usize)],
     layered_edge: &dyn Fn(&(usize, usize)) -> bool,
 ) -> Vec<bool> {
-    const WHITE: u8 = 0;
-    const GRAY: u8 = 1;
-    const BLACK: u8 = 2;
-    let mut reversed = vec![false; edges.len()];
-    let out_pairs: Vec<(usize, usize)> = edges
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| layered_edge(e))
-        .map(|(i, &(u, _))| (u, i))
+    let kept: Vec<usize> = (0..edges.len())
+        .filter(|&e| layered_edge(&edges[e]))
         .collect();
+    let out_pairs: Vec<(usize, usize)> = kept.iter().map(|&e| (edges[e].0, e)).collect();
+    let in_pairs: Vec<(usize, usize)> = kept.iter().map(|&e| (edges[e].1, e)).collect();
     let out = Adjacency::new(n, &out_pairs);
-    let mut called = vec![false; n];
-    for &(_, i) in &out_pairs {
-        called[edges[i].1] = true;
-    }
-    let roots = (0..n)
-        .filter(|&v| !called[v])
-        .chain((0..n).filter(|&v| called[v]));
-    let mut state = vec![WHITE; n];
-    let mut stack: Vec<(usize, usize)> = Vec::new();
-    for root in roots {
-        if state[root] != WHITE {
+    let inc = Adjacency::new(n, &in_pairs);
+    let rank = dfs_preorder(n, edges, &out, &inc);
+
+    let mut outdeg: Vec<i64> = (0..n).map(|v| out.of(v).len() as i64).collect();
+    let mut indeg: Vec<i64> = (0..n).map(|v| inc.of(v).len() as i64).collect();
+    let key = |v: usize, outdeg: &[i64], indeg: &[i64]| (Reverse(outdeg[v] - indeg[v]), rank[v]);
+    let mut pool: BTreeSet<((Reverse<i64>, usize), usize)> =
+        (0..n).map(|v| (key(v, &outdeg, &indeg), v)).collect();
+    let mut sinks: VecDeque<usize> = (0..n).filter(|&v| outdeg[v] == 0).collect();
+    let mut sources: VecDeque<usize> = (0..n).filter(|&v| indeg[v] == 0).collect();
+    let mut removed = vec![false; n];
+    let mut head = Vec::with_capacity(n);
+    let mut tail = Vec::new();
+    loop {
+        let (v, to_head) = if let Some(v) = sinks.pop_front() {
+            (v, false)
+        } else if let Some(v) = sources.pop_front() {
+            (v, true)
+        } else if let Some((_, v)) = pool.pop_first() {
+            (v, true)
+        } else {
+            break;
+        };
+        if removed[v] {
             continue;
         }
-        state[root] = GRAY;
+        removed[v] = true;
+        pool.remove(&(key(v, &outdeg, &indeg), v));
+        if to_head {
+            head.push(v);
+        } else {
+            tail.push(v);
+        }
+        for &e in out.of(v) {
+            let w = edges[e].1;
+            if !removed[w] {
+                pool.remove(&(key(w, &outdeg, &indeg), w));
+                indeg[w] -= 1;
+                pool.insert((key(w, &outdeg, &indeg), w));
+                if indeg[w] == 0 {
+                    sources.push_back(w);
+                }
+            }
+        }
+        for &e in inc.of(v) {
+            let u = edges[e].0;
+            if !removed[u] {
+                pool.remove(&(key(u, &outdeg, &indeg), u));
+                outdeg[u] -= 1;
+                pool.insert((key(u, &outdeg, &indeg), u));
+                if outdeg[u] == 0 {
+                    sinks.push_back(u);
+                }
+            }
+        }
+    }
+    let mut position = vec![0usize; n];
+    for (i, &v) in head.iter().chain(tail.iter().rev()).enumerate() {
+        position[v] = i;
+    }
+    let mut reversed = vec![false; edges.len()];
+    for &e in &kept {
+        let (u, v) = edges[e];
+        reversed[e] = position[u] > position[v];
+    }
+    reversed
+}
+
+/// Each node's rank in a DFS preorder that starts from the nodes nobody
+/// calls, in index order, then from the rest. Iterative: recursion would
+/// overflow the stack on long chains.
+fn dfs_preorder(
+    n: usize,
+    edges: &[(usize, usize)],
+    out: &Adjacency,
+    inc: &Adjacency,
+) -> Vec<usize> {
+    let mut rank = vec![usize::MAX; n];
+    let mut next_rank = 0;
+    let mut stack: Vec<(usize, usize)> = Vec::new();
+    let roots = (0..n)
+        .filter(|&v| inc.of(v).is_empty())
+        .chain((0..n).filter(|&v| !inc.of(v).is_empty()));
+    for root in roots {
+        if rank[root] != usize::MAX {
+            continue;
+        }
+        rank[root] = next_rank;
+        next_rank += 1;
         stack.push((root, 0));
         while let Some(top) = stack.last_mut() {
             let (v, next) = *top;
             if let Some(&e) = out.of(v).get(next) {
                 top.1 += 1;
                 let w = edges[e].1;
-                match state[w] {
-                    WHITE => {
-                        state[w] = GRAY;
-                        stack.push((w, 0));
-                    }
-                    GRAY => reversed[e] = true,
-                    _ => {}
+                if rank[w] == usize::MAX {
+                    rank[w] = next_rank;
+                    next_rank += 1;
+                    stack.push((w, 0));
                 }
             } else {
-                state[v] = BLACK;
                 stack.pop();
             }
         }
     }
-    reversed
+    rank
 }
 
 /// Longest-path layering over the acyclic edges (`(upper, lower)` pairs),
@@ -307,7 +386,8 @@ impl VirtualGraph {
             .zip(has_loop)
             .map(|(&w, &l)| if l { w + LOOP_W } else { w })
             .collect();
-        let mut group: Vec<Option<usize>> = (0..n).map(|v| groups.get(v).copied().flatten()).collect();
+        let mut group: Vec<Option<usize>> =
+            (0..n).map(|v| groups.get(v).copied().flatten()).collect();
         let mut vedges = Vec::new();
         let mut edge_vedges = Vec::with_capacity(dag.len());
         for e in dag {
@@ -367,6 +447,11 @@ impl VirtualGraph {
     }
 }
 
+/// How many iterations of at most `max` fit the work budget.
+fn iterations(virtual_nodes: usize, max: usize) -> usize {
+    (WORK_BUDGET / virtual_nodes.max(1)).clamp(1, max)
+}
+
 /// Orders every layer to reduce crossings; returns the layers, each a list
 /// of virtual nodes from left to right.
 fn order_layers(g: &VirtualGraph) -> Vec<Vec<usize>> {
@@ -383,15 +468,15 @@ fn order_layers(g: &VirtualGraph) -> Vec<Vec<usize>> {
     let mut best = crossings(&layers, &g.down, &pos, &mut scratch);
     let mut best_layers = layers.clone();
     let mut stale = 0;
-    for _ in 0..ORDER_SWEEPS {
+    for _ in 0..iterations(g.layer.len(), ORDER_SWEEPS) {
         if best == 0 {
             break;
         }
-        for i in 1..layers.len() {
-            reorder(&mut layers[i], &g.up, &mut pos, &g.group, &mut scratch);
+        for layer in layers.iter_mut().skip(1) {
+            reorder(layer, &g.up, &mut pos, &g.group, &mut scratch);
         }
-        for i in (0..layers.len().saturating_sub(1)).rev() {
-            reorder(&mut layers[i], &g.down, &mut pos, &g.group, &mut scratch);
+        for layer in layers.iter_mut().rev().skip(1) {
+            reorder(layer, &g.down, &mut pos, &g.group, &mut scratch);
         }
         let now = crossings(&layers, &g.down, &pos, &mut scratch);
         if now < best {
@@ -537,12 +622,16 @@ fn place_x(g: &VirtualGraph, layers: &[Vec<usize>]) -> Vec<f64> {
         }
     }
     let mut buf = AlignBuf::default();
-    for _ in 0..PLACE_PASSES {
+    for _ in 0..iterations(g.layer.len(), PLACE_PASSES) {
+        let mut moved: f64 = 0.0;
         for layer in layers.iter().skip(1) {
-            align(g, layer, &[&g.up], &mut left, &mut buf);
+            moved = moved.max(align(g, layer, &[&g.up], &mut left, &mut buf));
         }
         for layer in layers.iter().rev().skip(1) {
-            align(g, layer, &[&g.down], &mut left, &mut buf);
+            moved = moved.max(align(g, layer, &[&g.down], &mut left, &mut buf));
+        }
+        if moved < SETTLED {
+            break;
         }
     }
     // A last pass looking both ways centres nodes between callers and callees.
@@ -570,14 +659,15 @@ struct AlignBuf {
 ///
 /// With `y_i = left_i - offset_i`, where `offset_i` is the packed position,
 /// the spacing constraints become `y_i <= y_{i+1}`: an isotonic regression,
-/// solved exactly in one linear pass of pool adjacent violators.
+/// solved exactly in one linear pass of pool adjacent violators. Returns
+/// the largest distance a node moved.
 fn align(
     g: &VirtualGraph,
     layer: &[usize],
     nbr_sets: &[&Adjacency],
     left: &mut [f64],
     b: &mut AlignBuf,
-) {
+) -> f64 {
     b.offset.clear();
     b.blocks.clear();
     let mut off = 0.0;
@@ -615,13 +705,17 @@ fn align(
         b.blocks.push(block);
     }
     let mut i = 0;
+    let mut moved: f64 = 0.0;
     for &(w, sum, count) in &b.blocks {
         let y = sum / w;
         for _ in 0..count {
-            left[layer[i]] = y + b.offset[i];
+            let x = y + b.offset[i];
+            moved = moved.max((x - left[layer[i]]).abs());
+            left[layer[i]] = x;
             i += 1;
         }
     }
+    moved
 }
 
 /// Turns the ordered, placed virtual graph into boxes and edge polylines.
@@ -695,8 +789,18 @@ fn assemble(
         }
     };
     for v in 0..g.real {
-        spread(v, &mut leaving[v], &|k| centre(g.vedges[k].1), &mut upper_port);
-        spread(v, &mut entering[v], &|k| centre(g.vedges[k].0), &mut lower_port);
+        spread(
+            v,
+            &mut leaving[v],
+            &|k| centre(g.vedges[k].1),
+            &mut upper_port,
+        );
+        spread(
+            v,
+            &mut entering[v],
+            &|k| centre(g.vedges[k].0),
+            &mut lower_port,
+        );
     }
 
     let paths = edges
@@ -815,8 +919,25 @@ mod tests {
     #[test]
     fn callers_sit_above_callees_and_boxes_do_not_overlap() {
         // A small service tree with a shared database and a long edge.
-        let sizes = vec![(120.0, 36.0), (90.0, 48.0), (100.0, 36.0), (150.0, 36.0), (80.0, 50.0), (90.0, 36.0)];
-        let edges = vec![(0, 1), (0, 2), (1, 3), (2, 3), (3, 4), (0, 4), (2, 5), (5, 4), (1, 4)];
+        let sizes = vec![
+            (120.0, 36.0),
+            (90.0, 48.0),
+            (100.0, 36.0),
+            (150.0, 36.0),
+            (80.0, 50.0),
+            (90.0, 36.0),
+        ];
+        let edges = vec![
+            (0, 1),
+            (0, 2),
+            (1, 3),
+            (2, 3),
+            (3, 4),
+            (0, 4),
+            (2, 5),
+            (5, 4),
+            (1, 4),
+        ];
         let layout = layered(&sizes, &edges);
         assert_eq!(layout.nodes.len(), sizes.len());
         for (i, b) in layout.nodes.iter().enumerate() {
@@ -833,8 +954,14 @@ mod tests {
         for (e, &(u, v)) in layout.edges.iter().zip(&edges) {
             let first = e.points.first().copied().unwrap_or_default();
             let last = e.points.last().copied().unwrap_or_default();
-            assert!(on_border(&layout.nodes[u], first), "edge {u}->{v} starts off its box");
-            assert!(on_border(&layout.nodes[v], last), "edge {u}->{v} ends off its box");
+            assert!(
+                on_border(&layout.nodes[u], first),
+                "edge {u}->{v} starts off its box"
+            );
+            assert!(
+                on_border(&layout.nodes[v], last),
+                "edge {u}->{v} ends off its box"
+            );
             // Points go down monotonically for downward edges.
             assert!(e.points.windows(2).all(|w| w[0].1 <= w[1].1));
         }
@@ -863,8 +990,12 @@ mod tests {
                     // Sample the segment; no sample may fall inside a box.
                     for s in 0..=20 {
                         let t = f64::from(s) / 20.0;
-                        let p = (w[0].0 + t * (w[1].0 - w[0].0), w[0].1 + t * (w[1].1 - w[0].1));
-                        let inside = p.0 > b.x && p.0 < b.x + b.width && p.1 > b.y && p.1 < b.y + b.height;
+                        let p = (
+                            w[0].0 + t * (w[1].0 - w[0].0),
+                            w[0].1 + t * (w[1].1 - w[0].1),
+                        );
+                        let inside =
+                            p.0 > b.x && p.0 < b.x + b.width && p.1 > b.y && p.1 < b.y + b.height;
                         assert!(!inside, "edge {u}->{v} passes through box {i}");
                     }
                 }
@@ -875,7 +1006,16 @@ mod tests {
     #[test]
     fn cycles_and_self_loops_do_not_panic_and_keep_their_direction() {
         let sizes = vec![(80.0, 30.0); 5];
-        let edges = vec![(0, 1), (1, 2), (2, 0), (2, 2), (3, 4), (4, 3), (1, 9), (7, 7)];
+        let edges = vec![
+            (0, 1),
+            (1, 2),
+            (2, 0),
+            (2, 2),
+            (3, 4),
+            (4, 3),
+            (1, 9),
+            (7, 7),
+        ];
         let layout = layered(&sizes, &edges);
         assert_no_overlap(&layout);
         for (e, &(u, v)) in layout.edges.iter().zip(&edges) {
@@ -909,14 +1049,22 @@ mod tests {
         let seq: Vec<Option<usize>> = row.iter().map(|&v| groups[v]).collect();
         for g in [Some(0), Some(1)] {
             let at: Vec<usize> = (0..seq.len()).filter(|&i| seq[i] == g).collect();
-            assert_eq!(at.len(), at[at.len() - 1] - at[0] + 1, "group {g:?} split: {seq:?}");
+            assert_eq!(
+                at.len(),
+                at[at.len() - 1] - at[0] + 1,
+                "group {g:?} split: {seq:?}"
+            );
         }
     }
 
     #[test]
     fn layout_is_deterministic() {
-        let sizes: Vec<(f64, f64)> = (0..60).map(|i| (60.0 + f64::from(i % 7) * 10.0, 36.0)).collect();
-        let edges: Vec<(usize, usize)> = (0..150).map(|i| ((i * 7) % 60, (i * 13 + 5) % 60)).collect();
+        let sizes: Vec<(f64, f64)> = (0..60)
+            .map(|i| (60.0 + f64::from(i % 7) * 10.0, 36.0))
+            .collect();
+        let edges: Vec<(usize, usize)> = (0..150)
+            .map(|i| ((i * 7) % 60, (i * 13 + 5) % 60))
+            .collect();
         assert_eq!(layered(&sizes, &edges), layered(&sizes, &edges));
     }
 
@@ -937,6 +1085,11 @@ mod tests {
         let sizes = vec![(f64::NAN, 30.0), (-5.0, f64::INFINITY), (80.0, 30.0)];
         let layout = layered(&sizes, &[(0, 1), (1, 2)]);
         assert!(layout.width.is_finite() && layout.height.is_finite());
-        assert!(layout.nodes.iter().all(|b| b.x.is_finite() && b.y.is_finite()));
+        assert!(
+            layout
+                .nodes
+                .iter()
+                .all(|b| b.x.is_finite() && b.y.is_finite())
+        );
     }
 }

@@ -5,8 +5,8 @@ pub mod diagram;
 pub mod dot;
 pub mod findings;
 pub mod graphviz;
-// pub mod layout;
+pub mod layout;
 pub mod picture;
-// pub mod svg;
+pub mod svg;
 
 pub use diagram::Diagram;

@@ -21,10 +21,14 @@ pub fn architecture(model: &Model, services: Option<&[ServiceId]>) -> Diagram {
     for &id in &ids {
         let s = model.service(id);
         let cluster = match s.zones.as_slice() {
-            [only] if model.zones.len() > 1 => Some(*cluster_of_zone.entry(only.as_str()).or_insert_with(|| {
-                clusters.push(Cluster { label: format!("zone {only}") });
-                clusters.len() - 1
-            })),
+            [only] if model.zones.len() > 1 => {
+                Some(*cluster_of_zone.entry(only.as_str()).or_insert_with(|| {
+                    clusters.push(Cluster {
+                        label: format!("zone {only}"),
+                    });
+                    clusters.len() - 1
+                }))
+            }
             _ => None,
         };
         nodes.push(Node {
@@ -39,17 +43,28 @@ pub fn architecture(model: &Model, services: Option<&[ServiceId]>) -> Diagram {
 
     let mut edges = Vec::new();
     let mut seen: BTreeSet<(usize, usize, Option<String>, u8)> = BTreeSet::new();
-    let mut push = |edges: &mut Vec<Edge>, from: usize, to: usize, label: Option<String>, style: EdgeStyle| {
-        if seen.insert((from, to, label.clone(), style as u8)) {
-            edges.push(Edge { from, to, label, style, highlight: false });
-        }
-    };
+    let mut push =
+        |edges: &mut Vec<Edge>, from: usize, to: usize, label: Option<String>, style: EdgeStyle| {
+            if seen.insert((from, to, label.clone(), style as u8)) {
+                edges.push(Edge {
+                    from,
+                    to,
+                    label,
+                    style,
+                    highlight: false,
+                });
+            }
+        };
     for &id in &ids {
         let from = index[&id];
         for op in &model.service(id).operations {
             for dep in &op.depends_on {
                 if let Some(&to) = index.get(&dep.target.service) {
-                    let op = dep.target.operation.map(|o| model.service(dep.target.service).operations[o].name.as_str());
+                    let op = dep.target.operation.map(|o| {
+                        model.service(dep.target.service).operations[o]
+                            .name
+                            .as_str()
+                    });
                     push(&mut edges, from, to, edge_label(dep, op), edge_style(dep));
                 }
                 let alternative = match (&dep.fallback, &dep.cache) {
@@ -57,16 +72,27 @@ pub fn architecture(model: &Model, services: Option<&[ServiceId]>) -> Diagram {
                     (_, Some(c)) => Some((c.on_miss, "on miss")),
                     _ => None,
                 };
-                if let Some((alt, label)) = alternative {
-                    if let Some(&to) = index.get(&alt) {
-                        push(&mut edges, from, to, Some(label.into()), EdgeStyle::Alternative);
-                    }
+                if let Some((alt, label)) = alternative
+                    && let Some(&to) = index.get(&alt)
+                {
+                    push(
+                        &mut edges,
+                        from,
+                        to,
+                        Some(label.into()),
+                        EdgeStyle::Alternative,
+                    );
                 }
             }
         }
     }
 
-    Diagram { title: model.name.clone(), clusters, nodes, edges }
+    Diagram {
+        title: model.name.clone(),
+        clusters,
+        nodes,
+        edges,
+    }
 }
 
 /// The outline for a kind of service.
@@ -122,7 +148,11 @@ pub fn edge_label(dep: &Dependency, operation: Option<&str>) -> Option<String> {
         parts.push(duration(t));
     }
     if dep.retries > 0 {
-        parts.push(format!("{} retr{}", dep.retries, if dep.retries == 1 { "y" } else { "ies" }));
+        parts.push(format!(
+            "{} retr{}",
+            dep.retries,
+            if dep.retries == 1 { "y" } else { "ies" }
+        ));
     }
     if dep.calls > 1 {
         parts.push(format!("×{} calls", dep.calls));
@@ -192,7 +222,11 @@ mod tests {
         let text = "services:\n  a:\n    depends_on:\n      - { to: b, timeout: 300ms, retries: 2, circuit_breaker: { threshold: 50%, open_for: 30s } }\n      - { to: c, criticality: soft }\n      - { to: b.read }\n  b: { operations: { read: {} } }\n  c: {}\n";
         let m = crate::model::load_str(text, "t.yaml").unwrap().model;
         let d = architecture(&m, None);
-        let labels: Vec<_> = d.edges.iter().map(|e| e.label.clone().unwrap_or_default()).collect();
+        let labels: Vec<_> = d
+            .edges
+            .iter()
+            .map(|e| e.label.clone().unwrap_or_default())
+            .collect();
         assert_eq!(labels, ["300ms · 2 retries · breaker", "soft", ".read"]);
         assert_eq!(d.edges[1].style, EdgeStyle::Soft);
     }

@@ -1,0 +1,10 @@
+//! CLI and output tests: the `whatif` binary driven as a user drives it.
+#![allow(clippy::print_stderr, clippy::print_stdout)] // tests explain skips on stderr
+
+mod check;
+mod examples;
+mod fixtures;
+mod graph;
+mod hostile;
+mod schema;
+mod support;

@@ -1072,11 +1072,13 @@ mod tests {
     fn long_chain_does_not_overflow_the_stack() {
         let n = 100_000;
         let sizes = vec![(80.0, 30.0); n];
-        // Reversed index order, closed into one big cycle: worst case for DFS depth.
-        let mut edges: Vec<(usize, usize)> = (1..n).map(|i| (i, i - 1)).collect();
-        edges.push((0, n - 1));
+        // Every walk over it (the DFS, the peeling, the layering) goes
+        // 100,000 deep; a short cycle at the far end must be found too.
+        let mut edges: Vec<(usize, usize)> = (1..n).map(|i| (i - 1, i)).collect();
+        edges.push((n - 1, n - 3));
         let layout = layered(&sizes, &edges);
         assert_eq!(layout.nodes.len(), n);
+        assert!(layout.nodes[n - 3].y < layout.nodes[n - 1].y);
         assert!(layout.height > 30.0 * (n as f64 - 1.0));
     }
 

@@ -22,6 +22,13 @@
 //!
 //! Everything iterates over `Vec`s in index order and breaks ties by index,
 //! so the same input always gives the same picture.
+//!
+//! Known limits: the layout knows nothing of groups beyond keeping a group's
+//! members side by side within a layer; edge labels get no room of their
+//! own; and since every crossed layer costs a dummy node, a graph whose
+//! edges span hundreds of layers each (a 2,000-node chain plus 2,000 random
+//! shortcuts needs 1.3 million dummies) falls back to a single ordering
+//! and placement pass and still takes about a second.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -135,7 +142,7 @@ pub fn layered_grouped(
             has_loop[u] = true;
         }
     }
-    // `None` for self loops and dangling edges: they take no part in layering.
+    // Self loops and edges naming missing nodes take no part in layering.
     let layered_edge = |&(u, v): &(usize, usize)| u < n && v < n && u != v;
     let reversed = break_cycles(n, edges, &layered_edge);
     let dag: Vec<Option<(usize, usize)>> = edges
@@ -435,11 +442,7 @@ impl VirtualGraph {
         let gap = if self.is_dummy(a) || self.is_dummy(b) {
             DUMMY_GAP
         } else if self.group[a] != self.group[b] {
-            if self.group[a].is_some() || self.group[b].is_some() {
-                GROUP_GAP
-            } else {
-                H_GAP
-            }
+            GROUP_GAP
         } else {
             H_GAP
         };

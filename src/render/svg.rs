@@ -193,7 +193,7 @@ fn node_text(node: &Node) -> NodeText {
     }
 }
 
-/// Stroke colour, width and dash pattern of an edge, and its marker's id.
+/// Stroke colour, width and dash pattern of an edge.
 fn edge_look(style: EdgeStyle, highlight: bool) -> (&'static str, f64, Option<&'static str>) {
     let (colour, width, dash) = match style {
         EdgeStyle::Hard => (DARK, 1.4, None),
@@ -331,6 +331,7 @@ fn cluster_rects(diagram: &Diagram, layout: &Layout) -> Vec<Option<Rect>> {
     rects
 }
 
+/// The whole document, as text.
 fn render(diagram: &Diagram) -> String {
     let texts: Vec<NodeText> = diagram.nodes.iter().map(node_text).collect();
     let sizes: Vec<(f64, f64)> = texts.iter().map(|t| t.size).collect();
@@ -340,6 +341,8 @@ fn render(diagram: &Diagram) -> String {
         .iter()
         .map(|n| n.cluster.filter(|&c| c < diagram.clusters.len()))
         .collect();
+    // Grouped, so each zone's members sit side by side and its outline
+    // covers as few outsiders as the layering allows.
     let layout = layout::layered_grouped(&sizes, &edges, &groups);
     let clusters = cluster_rects(diagram, &layout);
 
@@ -839,6 +842,7 @@ mod tests {
                 edge(1, 0, EdgeStyle::Hard),
                 edge(2, 2, EdgeStyle::Async),
                 edge(0, 99, EdgeStyle::Hard),
+                edge(99, 99, EdgeStyle::Soft),
             ],
         }
     }

@@ -14,7 +14,9 @@ use whatif::finding::{Finding, did_you_mean_hint};
 use whatif::graph::Graph;
 use whatif::model::{self, Loaded, ServiceId};
 use whatif::render::findings::{self, Palette};
-use whatif::render::{dot, graphviz, picture, svg};
+use whatif::render::{self, dot, graphviz, picture, svg};
+use whatif::sim::faults::{self as fault, Fault, FaultKind};
+use whatif::sim::steady::Engine;
 
 /// Play "what happens when …" on a software architecture.
 #[derive(Debug, Parser)]
@@ -41,7 +43,12 @@ enum Command {
         after_help = "Example:\n  whatif check examples/*.yaml\n  whatif check --strict --format json examples/online-shop.yaml"
     )]
     Check(CheckArgs),
-    /// Draw the architecture as DOT, SVG or PNG.
+    /// Inject faults and print the cascade (the steady state).
+    #[command(
+        after_help = "Example:\n  whatif run examples/online-shop.yaml --down catalog-db\n  whatif run examples/payments.yaml --slow ledger-db=+500ms --format json\n  whatif run examples/online-shop.yaml --down zone:eu-1b -o cascade.svg"
+    )]
+    Run(RunArgs),
+    /// Draw the architecture (and a cascade, when faults are given) as DOT, SVG or PNG.
     #[command(
         after_help = "Example:\n  whatif graph examples/online-shop.yaml -o shop.svg\n  whatif graph examples/social-network.yaml --focus home-timeline --depth 2"
     )]
@@ -49,6 +56,84 @@ enum Command {
     /// Print the JSON Schema of the model file (for editor completion).
     #[command(after_help = "Example:\n  whatif schema -o schema/whatif.schema.json")]
     Schema(SchemaArgs),
+}
+
+/// Faults, as on every command that takes them (SPEC §3).
+#[derive(Debug, Args, Default, Clone)]
+struct FaultArgs {
+    /// Crash a service, `NAME:N` replicas, or `zone:NAME` (repeatable).
+    #[arg(long, value_name = "TARGET")]
+    down: Vec<String>,
+    /// Make a service (or `zone:NAME`) accept calls and never answer.
+    #[arg(long, value_name = "TARGET")]
+    hang: Vec<String>,
+    /// Slow a service: `NAME=+400ms`, `NAME=x10`, `NAME=+100s@5%`.
+    #[arg(long, value_name = "NAME=CHANGE")]
+    slow: Vec<String>,
+    /// Make a share of a service's requests fail: `NAME=30%`.
+    #[arg(long, value_name = "NAME=SHARE")]
+    errors: Vec<String>,
+    /// Cut the link from one service to another: `web->cart`.
+    #[arg(long, value_name = "FROM->TO")]
+    cut: Vec<String>,
+    /// Multiply entry traffic: `x3`, or one entry: `web=x3`.
+    #[arg(long, value_name = "[NAME=]xF")]
+    surge: Vec<String>,
+    /// Empty a cache: it warms up again.
+    #[arg(long, value_name = "CACHE")]
+    cold: Vec<String>,
+}
+
+impl FaultArgs {
+    /// Parses every fault against the model; the first bad one is a usage error.
+    fn parse(&self, model: &model::Model) -> Result<Vec<Fault>, Error> {
+        let groups = [
+            (FaultKind::Down, &self.down),
+            (FaultKind::Hang, &self.hang),
+            (FaultKind::Slow, &self.slow),
+            (FaultKind::Errors, &self.errors),
+            (FaultKind::Cut, &self.cut),
+            (FaultKind::Surge, &self.surge),
+            (FaultKind::Cold, &self.cold),
+        ];
+        let mut faults = Vec::new();
+        for (kind, values) in groups {
+            for v in values {
+                let f = fault::parse(kind, v, model).map_err(|e| {
+                    Error::usage(format!("--{} {v}: {}", kind.as_str(), e.message), e.hint)
+                })?;
+                faults.push(f);
+            }
+        }
+        Ok(faults)
+    }
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// Model file.
+    model: PathBuf,
+    #[command(flatten)]
+    faults: FaultArgs,
+    /// Write here; the extension picks the format (.txt, .json, .md, .dot, .svg, .png).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Output format (default: from -o's extension, else text).
+    #[arg(long, value_enum)]
+    format: Option<RunFormat>,
+    /// Who lays out SVG: Graphviz when found (auto), or always the built-in layout.
+    #[arg(long, value_enum, default_value_t = Layout::Auto)]
+    layout: Layout,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RunFormat {
+    Text,
+    Json,
+    Markdown,
+    Dot,
+    Svg,
+    Png,
 }
 
 #[derive(Debug, Args)]
@@ -74,6 +159,8 @@ enum CheckFormat {
 struct GraphArgs {
     /// Model file.
     model: PathBuf,
+    #[command(flatten)]
+    faults: FaultArgs,
     /// Write here; the extension picks the format (.dot, .svg, .png).
     #[arg(short, long)]
     output: Option<PathBuf>,
@@ -118,6 +205,7 @@ pub fn main() -> ExitCode {
     let color = cli.color;
     let result = match cli.command {
         Command::Check(args) => check(args, color),
+        Command::Run(args) => run(args, color),
         Command::Graph(args) => graph(args),
         Command::Schema(args) => schema(args),
     };
@@ -347,39 +435,131 @@ fn graph(args: GraphArgs) -> Result<u8, Error> {
         Some(f) => Some(focus_set(model, &g, f, args.depth)?),
         None => None,
     };
-    let diagram = picture::architecture(model, subset.as_deref());
-    let bytes = match format {
-        PictureFormat::Dot => dot::to_dot(&diagram),
+    let faults = args.faults.parse(model)?;
+    let diagram = if faults.is_empty() {
+        picture::architecture(model, subset.as_deref())
+    } else {
+        let outcome = Engine::new(model).steady(&faults);
+        picture::cascade(model, &outcome, &faults, subset.as_deref())
+    };
+    let bytes = draw(&diagram, format, args.layout, args.output.as_deref())?;
+    emit(args.output.as_deref(), &bytes)?;
+    Ok(0)
+}
+
+/// A diagram in a picture format.
+fn draw(
+    diagram: &render::Diagram,
+    format: PictureFormat,
+    layout: Layout,
+    output: Option<&Path>,
+) -> Result<Vec<u8>, Error> {
+    Ok(match format {
+        PictureFormat::Dot => dot::to_dot(diagram),
         PictureFormat::Svg => {
-            let use_graphviz = match args.layout {
+            let use_graphviz = match layout {
                 Layout::Builtin => false,
                 Layout::Graphviz => true,
                 Layout::Auto => graphviz::available(),
             };
             if use_graphviz {
-                graphviz::render(&dot::to_dot(&diagram), "svg")?
+                graphviz::render(&dot::to_dot(diagram), "svg")?
             } else {
                 let mut out = Vec::new();
-                svg::write_svg(&diagram, &mut out).map_err(|e| Error::Tool(e.to_string()))?;
+                svg::write_svg(diagram, &mut out).map_err(|e| Error::Tool(e.to_string()))?;
                 out
             }
         }
         PictureFormat::Png => {
-            if args.layout == Layout::Builtin || !graphviz::available() {
+            if layout == Layout::Builtin || !graphviz::available() {
                 return Err(Error::usage(
                     "PNG needs Graphviz (`dot`), which is not installed",
                     Some("install Graphviz (e.g. `apt-get install graphviz`), or write SVG with `-o out.svg`".into()),
                 ));
             }
-            if args.output.is_none() && io::stdout().is_terminal() {
+            if output.is_none() && io::stdout().is_terminal() {
                 return Err(Error::usage(
                     "PNG is binary and standard output is a terminal",
                     Some("write it to a file with `-o out.png`".into()),
                 ));
             }
-            graphviz::render(&dot::to_dot(&diagram), "png")?
+            graphviz::render(&dot::to_dot(diagram), "png")?
         }
+    })
+}
+
+fn run_format(explicit: Option<RunFormat>, output: Option<&Path>) -> Result<RunFormat, Error> {
+    if let Some(f) = explicit {
+        return Ok(f);
+    }
+    let Some(path) = output else {
+        return Ok(RunFormat::Text);
     };
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "txt" => Ok(RunFormat::Text),
+        "json" => Ok(RunFormat::Json),
+        "md" | "markdown" => Ok(RunFormat::Markdown),
+        "dot" | "gv" => Ok(RunFormat::Dot),
+        "svg" => Ok(RunFormat::Svg),
+        "png" => Ok(RunFormat::Png),
+        _ => Err(Error::usage(
+            format!(
+                "cannot tell the format of `{}` from its extension",
+                path.display()
+            ),
+            Some("use .txt, .json, .md, .dot, .svg or .png, or give --format".into()),
+        )),
+    }
+}
+
+fn run(args: RunArgs, color: ColorChoice) -> Result<u8, Error> {
+    let format = run_format(args.format, args.output.as_deref())?;
+    let loaded = load(&args.model)?;
+    let model = &loaded.model;
+    let faults = args.faults.parse(model)?;
+    let outcome = Engine::new(model).steady(&faults);
+    if !outcome.converged {
+        eprintln!(
+            "warning: the steady state did not settle within {} passes; figures are the last pass's",
+            outcome.iterations
+        );
+    }
+    let mut bytes = Vec::new();
+    let write_err = |e: io::Error| Error::Tool(e.to_string());
+    match format {
+        RunFormat::Text => {
+            let p = if args.output.is_some() {
+                Palette { enabled: false }
+            } else {
+                palette(color, io::stdout().is_terminal())
+            };
+            render::run::write_text(&mut bytes, model, &faults, &outcome, p).map_err(write_err)?;
+        }
+        RunFormat::Json => {
+            render::run::write_json(&mut bytes, model, &faults, &outcome).map_err(write_err)?
+        }
+        RunFormat::Markdown => {
+            render::run::write_markdown(&mut bytes, model, &faults, &outcome).map_err(write_err)?
+        }
+        RunFormat::Dot | RunFormat::Svg | RunFormat::Png => {
+            let picture_format = match format {
+                RunFormat::Dot => PictureFormat::Dot,
+                RunFormat::Svg => PictureFormat::Svg,
+                _ => PictureFormat::Png,
+            };
+            let diagram = picture::cascade(model, &outcome, &faults, None);
+            bytes = draw(
+                &diagram,
+                picture_format,
+                args.layout,
+                args.output.as_deref(),
+            )?;
+        }
+    }
     emit(args.output.as_deref(), &bytes)?;
     Ok(0)
 }

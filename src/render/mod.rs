@@ -7,6 +7,7 @@ pub mod findings;
 pub mod graphviz;
 pub mod layout;
 pub mod picture;
+pub mod run;
 pub mod svg;
 
 pub use diagram::Diagram;

@@ -231,3 +231,58 @@ mod tests {
         assert_eq!(d.edges[1].style, EdgeStyle::Soft);
     }
 }
+
+/// The picture of a cascade: the architecture with every service painted by
+/// its state, its success beside it, fault targets emphasised and the
+/// causal paths (every `chain`) drawn thick.
+pub fn cascade(
+    model: &Model,
+    outcome: &crate::sim::steady::Outcome,
+    faults: &[crate::sim::faults::Fault],
+    services: Option<&[ServiceId]>,
+) -> Diagram {
+    use crate::sim::steady::State;
+    let mut d = architecture(model, services);
+    let ids: Vec<ServiceId> = match services {
+        Some(s) => s.to_vec(),
+        None => model.service_ids().collect(),
+    };
+    let index: HashMap<ServiceId, usize> = ids.iter().enumerate().map(|(i, &id)| (id, i)).collect();
+    let targets: Vec<ServiceId> = faults.iter().flat_map(|f| f.services(model)).collect();
+    for (i, &id) in ids.iter().enumerate() {
+        let f = &outcome.services[id.index()];
+        let node = &mut d.nodes[i];
+        node.paint = match f.state {
+            State::Healthy => Paint::Healthy,
+            State::Slow => Paint::Slow,
+            State::Degraded => Paint::Degraded,
+            State::Down => Paint::Down,
+        };
+        let status = format!(
+            "{} {}",
+            f.state.as_str().to_uppercase(),
+            crate::sim::explain::percent(f.success)
+        );
+        node.detail = Some(match node.detail.take() {
+            Some(d) => format!("{status} · {d}"),
+            None => status,
+        });
+        node.emphasis = targets.contains(&id);
+    }
+    let mut causal: BTreeSet<(usize, usize)> = BTreeSet::new();
+    for f in &outcome.services {
+        for pair in f.chain.windows(2) {
+            if let (Some(&callee), Some(&caller)) = (index.get(&pair[0]), index.get(&pair[1])) {
+                causal.insert((caller, callee));
+            }
+        }
+    }
+    for e in &mut d.edges {
+        e.highlight = causal.contains(&(e.from, e.to)) && e.style != EdgeStyle::Alternative;
+    }
+    let flags: Vec<String> = faults.iter().map(|f| f.as_flag()).collect();
+    if !flags.is_empty() {
+        d.title = format!("{} — {}", model.name, flags.join(" "));
+    }
+    d
+}

@@ -1,0 +1,371 @@
+//! The cascade of `whatif run` as text, JSON and Markdown.
+
+use std::io::{self, Write};
+
+use serde_json::{Value, json};
+
+use super::findings::Palette;
+use crate::model::{Model, ServiceId};
+use crate::sim::explain::{latency, percent};
+use crate::sim::faults::{Fault, Slowdown};
+use crate::sim::steady::{Figures, Outcome, State};
+
+/// ANSI colour of a state.
+pub fn state_color(state: State) -> &'static str {
+    match state {
+        State::Healthy => "32",
+        State::Slow => "33",
+        State::Degraded => "1;33",
+        State::Down => "1;31",
+    }
+}
+
+fn chain_text(model: &Model, chain: &[ServiceId]) -> String {
+    chain
+        .iter()
+        .map(|&id| model.service(id).name.as_str())
+        .collect::<Vec<_>>()
+        .join(" → ")
+}
+
+/// Counts of services per state.
+pub fn summary(outcome: &Outcome) -> [usize; 4] {
+    let mut c = [0; 4];
+    for f in &outcome.services {
+        c[f.state as usize] += 1;
+    }
+    c
+}
+
+fn row(
+    out: &mut dyn Write,
+    p: Palette,
+    width: usize,
+    name: &str,
+    f: &Figures,
+    model: &Model,
+) -> io::Result<()> {
+    let state = format!("{:<8}", f.state.as_str().to_uppercase());
+    write!(
+        out,
+        "  {name:<width$}  {} {:>7} {:>8} {:>10}",
+        p.paint(state_color(f.state), &state),
+        percent(f.success),
+        latency(f.latency_s),
+        format!("{} rps", rate(f.load_rps)),
+    )?;
+    if f.amplification > 1.05 {
+        write!(
+            out,
+            "  ×{} load",
+            crate::render::picture::number((f.amplification * 10.0).round() / 10.0)
+        )?;
+    }
+    writeln!(out)?;
+    if !f.because.is_empty() {
+        writeln!(out, "  {:width$}  {}", "", f.because)?;
+    }
+    if f.chain.len() > 1 {
+        writeln!(
+            out,
+            "  {:width$}  chain: {}",
+            "",
+            chain_text(model, &f.chain)
+        )?;
+    }
+    Ok(())
+}
+
+fn rate(x: f64) -> String {
+    if x >= 100.0 {
+        let digits = format!("{}", x.round() as i64);
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    } else {
+        crate::render::picture::number((x * 10.0).round() / 10.0)
+    }
+}
+
+/// Writes the cascade as a story: entry points first, then the affected
+/// services worst first, then the healthy ones in a line, then a summary.
+pub fn write_text(
+    out: &mut dyn Write,
+    model: &Model,
+    faults: &[Fault],
+    outcome: &Outcome,
+    p: Palette,
+) -> io::Result<()> {
+    let flags: Vec<String> = faults.iter().map(Fault::as_flag).collect();
+    writeln!(
+        out,
+        "{} {}",
+        p.paint("1", &model.name),
+        if flags.is_empty() {
+            "(no faults)".into()
+        } else {
+            flags.join(" ")
+        }
+    )?;
+    if !outcome.converged {
+        writeln!(out, "{}", p.paint("1;33", &format!("warning: the steady state did not settle in {} passes; figures are the last pass's", outcome.iterations)))?;
+    }
+    let width = model
+        .services()
+        .iter()
+        .map(|s| s.name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 40);
+    let entries: Vec<ServiceId> = model.entry_points().collect();
+    if !entries.is_empty() {
+        writeln!(out, "\n{}", p.paint("1", "what users see"))?;
+        for &id in &entries {
+            row(
+                out,
+                p,
+                width,
+                &model.service(id).name,
+                &outcome.services[id.index()],
+                model,
+            )?;
+            let svc = model.service(id);
+            if svc.declares_operations {
+                for (oi, op) in svc.operations.iter().enumerate() {
+                    let f = &outcome.operations[id.index()][oi];
+                    if op.rps.is_some() {
+                        let name = format!(" .{}", op.name);
+                        let mut g = f.clone();
+                        if g.state == State::Healthy {
+                            g.because.clear();
+                        }
+                        row(out, p, width, &name, &g, model)?;
+                    }
+                }
+            }
+        }
+    }
+    let mut affected: Vec<ServiceId> = model
+        .service_ids()
+        .filter(|id| !entries.contains(id))
+        .filter(|id| {
+            outcome.services[id.index()].state != State::Healthy
+                || !outcome.services[id.index()].because.is_empty()
+        })
+        .collect();
+    affected.sort_by_key(|id| (std::cmp::Reverse(outcome.services[id.index()].state), *id));
+    if !affected.is_empty() {
+        writeln!(out, "\n{}", p.paint("1", "behind them"))?;
+        for id in affected {
+            row(
+                out,
+                p,
+                width,
+                &model.service(id).name,
+                &outcome.services[id.index()],
+                model,
+            )?;
+        }
+    }
+    let calm: Vec<&str> = model
+        .service_ids()
+        .filter(|id| !entries.contains(id))
+        .filter(|id| {
+            outcome.services[id.index()].state == State::Healthy
+                && outcome.services[id.index()].because.is_empty()
+        })
+        .map(|id| model.service(id).name.as_str())
+        .collect();
+    if !calm.is_empty() {
+        writeln!(out, "\n{} {}", p.paint("32", "healthy:"), calm.join(", "))?;
+    }
+    let c = summary(outcome);
+    writeln!(
+        out,
+        "\n{} healthy · {} slow · {} degraded · {} down",
+        c[0],
+        p.paint(state_color(State::Slow), &c[1].to_string()),
+        p.paint(state_color(State::Degraded), &c[2].to_string()),
+        p.paint(state_color(State::Down), &c[3].to_string())
+    )
+}
+
+/// A fault as SPEC §5's JSON object.
+pub fn fault_json(f: &Fault) -> Value {
+    let mut v = json!({ "kind": f.kind.as_str(), "target": f.target });
+    let o = v.as_object_mut().expect("object");
+    if let crate::sim::faults::Scope::Replicas(_, n) = f.scope {
+        o.insert("replicas".into(), json!(n));
+    }
+    match f.slowdown {
+        Some(Slowdown::Add(s)) => {
+            o.insert("add_ms".into(), json!(s * 1000.0));
+        }
+        Some(Slowdown::Factor(x)) => {
+            o.insert("factor".into(), json!(x));
+        }
+        None => {}
+    }
+    if let Some(x) = f.factor {
+        o.insert("factor".into(), json!(x));
+    }
+    if f.share_given {
+        o.insert("share".into(), json!(f.share));
+    }
+    v
+}
+
+fn figures_json(name: &str, f: &Figures, model: &Model) -> Value {
+    json!({
+        "name": name,
+        "state": f.state.as_str(),
+        "success": f.success,
+        "latency_ms": if f.latency_s.is_finite() { json!(f.latency_s * 1000.0) } else { Value::Null },
+        "load_rps": f.load_rps,
+        "amplification": f.amplification,
+        "because": f.because,
+        "chain": f.chain.iter().map(|&id| model.service(id).name.clone()).collect::<Vec<_>>(),
+    })
+}
+
+/// The cascade as SPEC §5's JSON.
+pub fn to_json(model: &Model, faults: &[Fault], outcome: &Outcome) -> Value {
+    let services: Vec<Value> = model
+        .service_ids()
+        .map(|id| {
+            figures_json(
+                &model.service(id).name,
+                &outcome.services[id.index()],
+                model,
+            )
+        })
+        .collect();
+    let mut operations = Vec::new();
+    let mut entry_ops = Vec::new();
+    for id in model.service_ids() {
+        let svc = model.service(id);
+        for (oi, op) in svc.operations.iter().enumerate() {
+            let name = svc.operation_name(oi);
+            let f = &outcome.operations[id.index()][oi];
+            operations.push(figures_json(&name, f, model));
+            if svc.declares_operations && op.rps.is_some() {
+                entry_ops
+                    .push(json!({ "name": name, "state": f.state.as_str(), "success": f.success }));
+            }
+        }
+    }
+    let mut entry_points: Vec<Value> = model
+        .entry_points()
+        .map(|id| {
+            let f = &outcome.services[id.index()];
+            json!({ "name": model.service(id).name, "state": f.state.as_str(), "success": f.success })
+        })
+        .collect();
+    entry_points.extend(entry_ops);
+    let c = summary(outcome);
+    json!({
+        "model": model.name,
+        "faults": faults.iter().map(fault_json).collect::<Vec<_>>(),
+        "converged": outcome.converged,
+        "iterations": outcome.iterations,
+        "services": services,
+        "operations": operations,
+        "entry_points": entry_points,
+        "summary": { "healthy": c[0], "slow": c[1], "degraded": c[2], "down": c[3] },
+    })
+}
+
+/// Writes the JSON, pretty, with a newline.
+pub fn write_json(
+    out: &mut dyn Write,
+    model: &Model,
+    faults: &[Fault],
+    outcome: &Outcome,
+) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &to_json(model, faults, outcome))?;
+    writeln!(out)
+}
+
+/// Escapes text for a Markdown table cell.
+pub fn md_cell(text: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '|' => s.push_str("\\|"),
+            '\n' | '\r' => s.push(' '),
+            '<' => s.push_str("&lt;"),
+            '>' => s.push_str("&gt;"),
+            '&' => s.push_str("&amp;"),
+            '`' | '*' | '_' | '[' | ']' | '\\' | '#' => {
+                s.push('\\');
+                s.push(c);
+            }
+            c if c.is_control() => s.push(' '),
+            c => s.push(c),
+        }
+    }
+    s
+}
+
+/// The cascade as a Markdown table (for pasting into a review or an issue).
+pub fn write_markdown(
+    out: &mut dyn Write,
+    model: &Model,
+    faults: &[Fault],
+    outcome: &Outcome,
+) -> io::Result<()> {
+    let flags: Vec<String> = faults.iter().map(Fault::as_flag).collect();
+    writeln!(
+        out,
+        "## {}: {}\n",
+        md_cell(&model.name),
+        md_cell(&if flags.is_empty() {
+            "no faults".into()
+        } else {
+            flags.join(" ")
+        })
+    )?;
+    if !outcome.converged {
+        writeln!(
+            out,
+            "> **Warning:** the steady state did not settle; figures are approximate.\n"
+        )?;
+    }
+    writeln!(
+        out,
+        "| service | state | success | latency | load | because |"
+    )?;
+    writeln!(out, "| --- | --- | ---: | ---: | ---: | --- |")?;
+    let mut ids: Vec<ServiceId> = model.service_ids().collect();
+    ids.sort_by_key(|id| {
+        (
+            !model.service(*id).is_entry(),
+            std::cmp::Reverse(outcome.services[id.index()].state),
+            *id,
+        )
+    });
+    for id in ids {
+        let f = &outcome.services[id.index()];
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} rps | {} |",
+            md_cell(&model.service(id).name),
+            f.state.as_str(),
+            percent(f.success),
+            latency(f.latency_s),
+            rate(f.load_rps),
+            md_cell(&f.because)
+        )?;
+    }
+    let c = summary(outcome);
+    writeln!(
+        out,
+        "\n{} healthy · {} slow · {} degraded · {} down",
+        c[0], c[1], c[2], c[3]
+    )
+}

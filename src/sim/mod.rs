@@ -1,0 +1,8 @@
+//! Simulation: faults, the structural evaluation, the steady state and its
+//! explanations.
+
+pub mod dist;
+pub mod explain;
+pub mod faults;
+pub mod steady;
+pub mod structural;

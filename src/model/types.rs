@@ -328,6 +328,9 @@ pub struct Model {
     pub zones: Vec<String>,
     /// State thresholds.
     pub thresholds: Thresholds,
+    /// `defaults.timeout`: also the timeout of a cache edge's miss calls
+    /// (the edge's own `timeout` is the cache client's).
+    pub default_timeout_s: Option<f64>,
     services: Vec<Service>,
     #[serde(skip)]
     by_name: HashMap<String, ServiceId>,
@@ -350,6 +353,7 @@ impl Model {
             name,
             zones,
             thresholds,
+            default_timeout_s: None,
             services,
             by_name,
         }

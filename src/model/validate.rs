@@ -433,7 +433,8 @@ pub fn validate(raw: RawModel, default_name: String) -> (Option<Model>, Vec<Find
         );
     }
 
-    let model = Model::new(name, zones, thresholds, services);
+    let mut model = Model::new(name, zones, thresholds, services);
+    model.default_timeout_s = edge_defaults.timeout_s;
     (Some(model), v.findings)
 }
 

@@ -57,6 +57,7 @@ impl Dist {
             .map(|a| a.weight)
             .sum::<f64>()
             .clamp(0.0, 1.0)
+            + 0.0 // a negative zero becomes zero, so JSON never says `-0.0`
     }
 
     /// Share that fails.

@@ -95,7 +95,8 @@ impl Engine<'_> {
                         let base = baseline.dists[i][oi].mean_latency();
                         let load = s.load[i][oi];
                         let nominal = s.nominal[i][oi];
-                        let mut causes = self.local_causes(id, faults, cond, situation, s);
+                        let mut causes =
+                            self.local_causes(id, faults, cond, situation, s, &services);
                         causes.extend(self.dependency_causes(
                             id,
                             oi,
@@ -198,6 +199,7 @@ impl Engine<'_> {
         cond: &Conditions,
         situation: &Situation,
         s: &Solved,
+        services: &[Option<Figures>],
     ) -> Vec<Cause> {
         let svc = self.model.service(id);
         let i = id.index();
@@ -285,10 +287,29 @@ impl Engine<'_> {
         }
         let load: f64 = s.load[i].iter().sum();
         if a.admitted < 1.0 || a.wait.is_infinite() {
+            let holder = self.slowest_dependency(id, s);
             let text = if a.pool_bound {
                 let concurrency = svc.concurrency.unwrap_or(0.0);
+                let waiting = holder.map_or(String::new(), |(e, lat)| {
+                    let dep = self.dep(e);
+                    let name = &self.model.service(dep.target.service).name;
+                    match &dep.cache {
+                        Some(c) => format!(
+                            ", {} of it on {name} lookups and their misses to {}",
+                            latency(lat),
+                            self.model.service(c.on_miss).name
+                        ),
+                        None => {
+                            let bound =
+                                dep.timeout_s.map_or("without a timeout".to_string(), |t| {
+                                    format!("up to {}", duration(t))
+                                });
+                            format!(", {} of it waiting on {name} ({bound})", latency(lat))
+                        }
+                    }
+                });
                 format!(
-                    "pool exhausted: needs {} in flight per replica, holds {}, because requests take {} each",
+                    "pool exhausted: needs {} in flight per replica, holds {}, because requests take {} each{waiting}",
                     rate(a.per_replica * a.held),
                     rate(concurrency),
                     latency(a.held)
@@ -312,10 +333,27 @@ impl Engine<'_> {
             } else {
                 text
             };
+            // The chain goes through the dependency that holds the slots.
+            let chain = match holder {
+                Some((e, _)) if a.pool_bound => {
+                    let dep = self.dep(e);
+                    let t = dep.target.service;
+                    let mut c = services[t.index()]
+                        .as_ref()
+                        .filter(|f| !f.chain.is_empty())
+                        .map_or_else(
+                            || self.cache_root(dep, situation).unwrap_or(vec![t]),
+                            |f| f.chain.clone(),
+                        );
+                    c.push(id);
+                    c
+                }
+                _ => me.clone(),
+            };
             causes.push(Cause {
                 state: State::Degraded,
                 text,
-                chain: me.clone(),
+                chain,
                 weight: 7.0,
             });
         } else if a.rho >= 0.8 && a.wait > 0.0 {
@@ -338,11 +376,17 @@ impl Engine<'_> {
                 .unwrap_or_default();
             causes.push(Cause {
                 state: State::Healthy,
-                text: format!(
-                    "lost {lost} of {replicas} replicas; the other {} carry {} rps{util}{by}",
-                    replicas - lost,
-                    rate(load)
-                ),
+                text: {
+                    let left = replicas - lost;
+                    let carry = if load <= 0.0 {
+                        String::new()
+                    } else if left == 1 {
+                        format!("; the last replica carries {} rps{util}", rate(load))
+                    } else {
+                        format!("; the other {left} carry {} rps{util}", rate(load))
+                    };
+                    format!("lost {lost} of {replicas} replicas{carry}{by}")
+                },
                 chain: me,
                 weight: 0.0,
             });
@@ -451,7 +495,7 @@ impl Engine<'_> {
             if let Some(c) = &dep.cache {
                 let miss = &model.service(c.on_miss).name;
                 let warm = situation.warmth.get(target.index()).copied().unwrap_or(1.0);
-                if flow.protection_used {
+                if flow.protection_used || call_fail > 1.0 - t.degraded_below {
                     let why = if tstate == State::Down || answer.failure() > 0.5 {
                         format!(
                             "cache {tname} is {}; every call goes to {miss}",
@@ -462,6 +506,11 @@ impl Engine<'_> {
                             "cache {tname} is cold: {} of calls miss and go to {miss} until it warms up ({})",
                             percent(flow.alt_share),
                             duration(c.warm_up_s * (1.0 - warm))
+                        )
+                    } else if call_fail > 1.0 - t.degraded_below {
+                        format!(
+                            "cache misses go to {miss}, which fails them: {} of calls fail",
+                            percent(call_fail)
                         )
                     } else {
                         format!(
@@ -616,6 +665,43 @@ impl Engine<'_> {
             }
         }
         causes
+    }
+
+    /// The dependency whose calls take longest per request (mean over the
+    /// service's operations, weighted by their load), with that time.
+    fn slowest_dependency(&self, id: ServiceId, s: &Solved) -> Option<(usize, f64)> {
+        let svc = self.model.service(id);
+        let total: f64 = s.load[id.index()].iter().sum();
+        let mut best: Option<(usize, f64)> = None;
+        for (oi, op) in svc.operations.iter().enumerate() {
+            let w = if total > 0.0 {
+                s.load[id.index()][oi] / total
+            } else {
+                1.0 / svc.operations.len() as f64
+            };
+            for (di, dep) in op.depends_on.iter().enumerate() {
+                if dep.phase != Phase::Request || dep.mode != Mode::Sync {
+                    continue;
+                }
+                let e = self.edge_index(id, oi, di);
+                let held = w * f64::from(dep.calls) * s.flows[e].call.mean_latency();
+                if best.is_none_or(|(_, b)| held > b) {
+                    best = Some((e, held));
+                }
+            }
+        }
+        best
+    }
+
+    /// `[cache]` when a cache edge's cache is cold: the root of its misses.
+    fn cache_root(
+        &self,
+        dep: &crate::model::Dependency,
+        situation: &Situation,
+    ) -> Option<Vec<ServiceId>> {
+        let t = dep.target.service;
+        (dep.cache.is_some() && situation.warmth.get(t.index()).copied().unwrap_or(1.0) < 1.0)
+            .then(|| vec![t])
     }
 
     fn answer(&self, dep: &crate::model::Dependency, s: &Solved) -> Dist {

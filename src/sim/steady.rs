@@ -417,15 +417,22 @@ impl<'m> Engine<'m> {
         for iteration in 1..=MAX_ITERATIONS {
             self.outcomes(cond, situation, &mut s);
             let old_load = s.load.clone();
+            let old_nominal = s.nominal.clone();
             self.propagate(cond, &mut s);
             // Damping after a while breaks the two-cycles that retries and
             // overload can fall into (more retries → overload → fewer admitted
             // → fewer calls → less overload …).
-            if iteration > 20 {
-                let keep = if iteration > 60 { 0.8 } else { 0.5 };
-                for (new, old) in s.load.iter_mut().zip(&old_load) {
-                    for (x, o) in new.iter_mut().zip(old) {
-                        *x = keep * o + (1.0 - keep) * *x;
+            if iteration > 3 {
+                let keep = match iteration {
+                    0..=40 => 0.5,
+                    41..=100 => 0.8,
+                    _ => 0.95,
+                };
+                for (loads, old) in [(&mut s.load, &old_load), (&mut s.nominal, &old_nominal)] {
+                    for (new, old) in loads.iter_mut().zip(old) {
+                        for (x, o) in new.iter_mut().zip(old) {
+                            *x = keep * o + (1.0 - keep) * *x;
+                        }
                     }
                 }
             }
@@ -437,11 +444,26 @@ impl<'m> Engine<'m> {
                 .chain(s.dists.iter().flatten().map(Dist::success))
                 .collect();
             s.iterations = iteration;
+            if std::env::var_os("WHATIF_DEBUG").is_some() {
+                let adm: Vec<String> = s
+                    .admission
+                    .iter()
+                    .map(|a| format!("{:.2}/{:.3}", a.admitted, a.wait))
+                    .collect();
+                eprintln!(
+                    "it {iteration}: load {:?} adm {:?}",
+                    s.load
+                        .iter()
+                        .map(|l| l.iter().sum::<f64>().round())
+                        .collect::<Vec<_>>(),
+                    adm
+                );
+            }
             if !previous.is_empty()
                 && signature
                     .iter()
                     .zip(&previous)
-                    .all(|(a, b)| (a - b).abs() <= 1e-9 * (1.0 + a.abs().max(b.abs())))
+                    .all(|(a, b)| (a - b).abs() <= 1e-7 * (1.0 + a.abs().max(b.abs())))
             {
                 s.converged = true;
                 break;
@@ -576,8 +598,15 @@ impl<'m> Engine<'m> {
                     .zip(&svc.operations)
                     .map(|(w, o)| w * own_work(o.latency_s, &cond.slow[i]).mean_latency())
                     .sum::<f64>();
+                // M/M/1-like wait, never more than a full queue holds: this
+                // keeps the wait continuous at capacity, where it meets the
+                // overloaded branch's `queue ÷ throughput`.
+                let full_queue = match (svc.queue, a.throughput.is_finite()) {
+                    (Some(q), true) if a.throughput > 0.0 => q / a.throughput,
+                    _ => f64::INFINITY,
+                };
                 a.wait = if a.rho > 0.0 && a.rho < 1.0 {
-                    own_mean * a.rho / (1.0 - a.rho)
+                    (own_mean * a.rho / (1.0 - a.rho)).min(full_queue)
                 } else {
                     0.0
                 };
@@ -637,12 +666,27 @@ impl<'m> Engine<'m> {
         cond: &Conditions,
         s: &Solved,
     ) -> (Dist, f64, f64) {
+        self.call_with_timeout(dep, dep.timeout_s, from, target, op, cond, s)
+    }
+
+    /// [`Engine::call_through`] with another timeout.
+    #[allow(clippy::too_many_arguments)]
+    fn call_with_timeout(
+        &self,
+        dep: &Dependency,
+        timeout: Option<f64>,
+        from: ServiceId,
+        target: ServiceId,
+        op: Option<usize>,
+        cond: &Conditions,
+        s: &Solved,
+    ) -> (Dist, f64, f64) {
         let answer = if cond.cuts.contains(&(from.0, target.0)) {
             Dist::fail(f64::INFINITY)
         } else {
             self.target_dist(target, op, s)
         };
-        let attempt = answer.with_timeout(dep.timeout_s);
+        let attempt = answer.with_timeout(timeout);
         let p_fail = attempt.failure();
         let x = retry_continuation(p_fail, dep.retries, dep.retry_budget);
         let attempts: f64 = (0..=dep.retries).map(|i| x.powi(i as i32)).sum();
@@ -744,15 +788,23 @@ impl<'m> Engine<'m> {
 
         if let Some(c) = &dep.cache {
             // Look-aside: hits answered by the cache; misses (and a cache that
-            // fails) go to `on_miss` with the same policy.
+            // fails) go to `on_miss` with the edge's retries and the model's
+            // default timeout (the edge's own timeout is the cache client's).
             let warm = situation
                 .warmth
                 .get(t.service.index())
                 .copied()
                 .unwrap_or(1.0);
             let hit = c.hit_ratio * warm;
-            let (miss_call, miss_attempts, _) =
-                self.call_through(dep, r.service, c.on_miss, None, cond, s);
+            let (miss_call, miss_attempts, _) = self.call_with_timeout(
+                dep,
+                self.model.default_timeout_s,
+                r.service,
+                c.on_miss,
+                None,
+                cond,
+                s,
+            );
             let cache_ok = call.success();
             let ok_latency = call.mean_ok_latency();
             let fail_latency = call.mean_fail_latency();

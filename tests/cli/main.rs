@@ -6,5 +6,6 @@ mod examples;
 mod fixtures;
 mod graph;
 mod hostile;
+mod phenomena;
 mod schema;
 mod support;

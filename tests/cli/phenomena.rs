@@ -1,0 +1,338 @@
+//! SPEC §2's phenomena, each pinned by a small purpose-built model whose
+//! numbers are worked out by hand in the comments.
+
+use whatif::model::{Model, load_str};
+use whatif::sim::faults::{Fault, FaultKind, parse};
+use whatif::sim::steady::{Engine, Figures, Outcome, State};
+
+fn run(text: &str, faults: &[(FaultKind, &str)]) -> (Model, Outcome) {
+    let model = load_str(text, "phenomenon.yaml").expect("valid model").model;
+    let faults: Vec<Fault> = faults.iter().map(|(k, a)| parse(*k, a, &model).expect("valid fault")).collect();
+    let outcome = Engine::new(&model).steady(&faults);
+    assert!(outcome.converged, "did not converge");
+    (model, outcome)
+}
+
+fn svc<'a>(m: &Model, o: &'a Outcome, name: &str) -> &'a Figures {
+    &o.services[m.find(name).unwrap_or_else(|| panic!("no service {name}")).index()]
+}
+
+fn op<'a>(m: &Model, o: &'a Outcome, service: &str, operation: &str) -> &'a Figures {
+    let id = m.find(service).unwrap();
+    let oi = m.service(id).operations.iter().position(|x| x.name == operation).unwrap();
+    &o.operations[id.index()][oi]
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-6 * (1.0 + b.abs())
+}
+
+macro_rules! assert_close {
+    ($a:expr, $b:expr) => {
+        assert!(close($a, $b), "{} = {}, expected {}", stringify!($a), $a, $b)
+    };
+}
+
+use FaultKind::*;
+
+/// 1. A caller without a fallback fails with its hard dependency, for the
+/// operations that use it.
+#[test]
+fn hard_dependency_failure() {
+    let text = "services:
+  web: { entry: { rps: 10 }, depends_on: [api] }
+  api:
+    operations:
+      read: { depends_on: [cache] }
+      write: { depends_on: [db] }
+  cache: {}
+  db: {}
+";
+    let (m, o) = run(text, &[(Down, "db")]);
+    // web calls api without naming an operation: half its calls go to write.
+    assert_eq!(op(&m, &o, "api", "write").state, State::Down);
+    assert_eq!(op(&m, &o, "api", "read").state, State::Healthy);
+    let api = svc(&m, &o, "api");
+    assert_eq!(api.state, State::Degraded, "down only when all operations are");
+    assert_close!(api.success, 0.5);
+    let web = svc(&m, &o, "web");
+    assert_close!(web.success, 0.5);
+    assert_eq!(web.state, State::Degraded);
+    let names: Vec<&str> = web.chain.iter().map(|&id| m.service(id).name.as_str()).collect();
+    assert_eq!(names, ["db", "api", "web"]);
+}
+
+/// 2. Soft dependencies and fallbacks.
+#[test]
+fn soft_errors_degrade_but_soft_slowness_holds_threads() {
+    let text = "services:
+  web:
+    entry: { rps: 1000 }
+    concurrency: 100
+    queue: 100
+    latency: 10ms
+    depends_on: [{ to: rec, criticality: soft }]
+  rec: {}
+";
+    let (m, o) = run(text, &[(Down, "rec")]);
+    let web = svc(&m, &o, "web");
+    assert_eq!(web.state, State::Degraded);
+    assert_close!(web.success, 1.0);
+    // rec answers in 0 + 1 s; web holds a slot 10 ms + 1 s = 1.01 s, so it
+    // needs 1000 × 1.01 = 1010 slots and has 100: it serves 100 ÷ 1.01 =
+    // 99.0099 rps of 1000, i.e. 9.90099 %, the rest is rejected.
+    let (m, o) = run(text, &[(Slow, "rec=+1s")]);
+    let web = svc(&m, &o, "web");
+    assert_close!(web.success, 100.0 / 1.01 / 1000.0);
+    assert_eq!(web.state, State::Degraded);
+    assert!(web.because.contains("pool exhausted"), "{}", web.because);
+}
+
+#[test]
+fn stale_and_failover_fallbacks() {
+    let text = "services:
+  web:
+    entry: { rps: 10 }
+    depends_on:
+      - { to: catalog, fallback: { serve_stale_for: 10m } }
+      - { to: db, fallback: { to: standby } }
+  catalog: {}
+  db: {}
+  standby: {}
+";
+    let (m, o) = run(text, &[(Down, "catalog")]);
+    let web = svc(&m, &o, "web");
+    assert_eq!((web.state, web.success), (State::Degraded, 1.0));
+    assert!(web.because.contains("serving stale copies (fallback, 10m)"), "{}", web.because);
+    // Failover moves the calls and their load: standby takes all 10 rps.
+    let (m, o) = run(text, &[(Down, "db")]);
+    assert_eq!(svc(&m, &o, "web").state, State::Degraded);
+    assert_close!(svc(&m, &o, "standby").load_rps, 10.0);
+    let (m, o) = run(text, &[(Down, "db"), (Down, "standby")]);
+    assert_eq!(svc(&m, &o, "web").state, State::Down);
+}
+
+/// 3. Redundancy: quorum, replica loss (highest-numbered first) and zones.
+#[test]
+fn redundancy_quorum_and_zones() {
+    let text = "zones: [z1, z2, z3]
+services:
+  web: { entry: { rps: 10 }, depends_on: [db] }
+  db: { replicas: 3, quorum: 2 }
+";
+    let (m, o) = run(text, &[(Down, "db:1")]);
+    let db = svc(&m, &o, "db");
+    assert_eq!(db.state, State::Healthy, "losing a spare is not a state change");
+    assert!(db.because.starts_with("lost 1 of 3 replicas"), "{}", db.because);
+    let (m, o) = run(text, &[(Down, "db:2")]);
+    assert_eq!(svc(&m, &o, "db").state, State::Down);
+    assert_eq!(svc(&m, &o, "web").state, State::Down);
+    let (m, o) = run(text, &[(Down, "zone:z2"), (Down, "zone:z3")]);
+    assert_eq!(svc(&m, &o, "db").state, State::Down);
+}
+
+/// 4. Capacity and overload: losing one of three replicas at 80 % load.
+#[test]
+fn losing_a_replica_at_80_percent_overloads_the_rest() {
+    let text = "services:
+  api: { entry: { rps: 240 }, replicas: 3, capacity: 100, queue: 50, latency: 10ms }
+";
+    // Healthy: ρ = 80/100 = 0.8, wait = 10 ms × 0.8/0.2 = 40 ms, latency 50 ms.
+    let (m, o) = run(text, &[]);
+    assert_close!(svc(&m, &o, "api").latency_s, 0.05);
+    // One replica lost: 120 rps per replica against 100. The queue (50) is
+    // full: 100/120 = 83.33 % admitted after waiting 50/100 = 0.5 s (plus
+    // 10 ms of work); the other 16.67 % are rejected at once. Mean latency
+    // over all requests: 0.8333 × 0.51 = 0.425 s.
+    let (m, o) = run(text, &[(Down, "api:1")]);
+    let api = svc(&m, &o, "api");
+    assert_close!(api.success, 100.0 / 120.0);
+    assert_close!(api.latency_s, 100.0 / 120.0 * 0.51);
+    assert_eq!(api.state, State::Degraded);
+    // Without a queue bound the backlog grows forever: every request fails.
+    let unbounded = text.replace(", queue: 50", "");
+    let (m, o) = run(&unbounded, &[(Down, "api:1")]);
+    let api = svc(&m, &o, "api");
+    assert_eq!((api.state, api.success), (State::Down, 0.0));
+    assert!(api.latency_s.is_infinite());
+}
+
+/// 5. Latency adds up along synchronous chains; `parallel` takes the
+/// slowest; a call slower than the timeout fails at the timeout.
+#[test]
+fn latency_and_timeouts() {
+    let text = "services:
+  web: { entry: { rps: 1 }, latency: 10ms, depends_on: [{ to: api, timeout: 100ms }] }
+  api: { latency: 20ms, depends_on: [db] }
+  db: { latency: 30ms }
+  par: { entry: { rps: 1 }, latency: 10ms, parallel: true, depends_on: [a, b] }
+  a: { latency: 30ms }
+  b: { latency: 50ms }
+";
+    let (m, o) = run(text, &[]);
+    assert_close!(svc(&m, &o, "web").latency_s, 0.06); // 10 + 20 + 30 ms
+    assert_close!(svc(&m, &o, "par").latency_s, 0.06); // 10 + max(30, 50) ms
+    // db +200 ms: api answers in 250 ms, web gives up at 100 ms.
+    let (m, o) = run(text, &[(Slow, "db=+200ms")]);
+    let web = svc(&m, &o, "web");
+    assert_eq!(web.state, State::Down);
+    assert_close!(web.latency_s, 0.11); // 10 ms own + 100 ms waiting
+    assert!(web.because.contains("time out after 100ms"), "{}", web.because);
+}
+
+#[test]
+fn hang_waits_for_the_timeout_or_forever() {
+    let text = "services:
+  with: { entry: { rps: 1 }, depends_on: [{ to: db, timeout: 1s }] }
+  without: { entry: { rps: 1 }, depends_on: [db] }
+  db: {}
+";
+    let (m, o) = run(text, &[(Hang, "db")]);
+    assert_eq!(svc(&m, &o, "with").state, State::Down);
+    assert_close!(svc(&m, &o, "with").latency_s, 1.0);
+    assert_eq!(svc(&m, &o, "without").state, State::Down);
+    assert!(svc(&m, &o, "without").latency_s.is_infinite());
+    let (m, o) = run(text, &[(Down, "db")]);
+    assert_close!(svc(&m, &o, "with").latency_s, 0.0); // refused at once
+}
+
+/// 5. A partly slow fault is a two-part mixture; timeouts apply to each part.
+#[test]
+fn partly_slow_with_long_and_short_timeouts() {
+    let text = "services:
+  short: { entry: { rps: 1 }, depends_on: [{ to: db, timeout: 1s }] }
+  long: { entry: { rps: 1 }, depends_on: [{ to: db, timeout: 200s }] }
+  db: { latency: 20ms }
+";
+    let (m, o) = run(text, &[(Slow, "db=+100s@5%")]);
+    // Short timeout: the slow 5 % fail at 1 s, the rest answer in 20 ms.
+    let short = svc(&m, &o, "short");
+    assert_close!(short.success, 0.95);
+    assert_close!(short.latency_s, 0.95 * 0.02 + 0.05 * 1.0);
+    assert_eq!(short.state, State::Degraded);
+    // Long timeout: all succeed, 5 % after 100.02 s: mean 5.02 s, slow.
+    let long = svc(&m, &o, "long");
+    assert_close!(long.success, 1.0);
+    assert_close!(long.latency_s, 0.95 * 0.02 + 0.05 * 100.02);
+    assert_eq!(long.state, State::Slow);
+}
+
+/// 6. Pool exhaustion hits every operation alike, even those that never
+/// touch the slow dependency.
+#[test]
+fn pool_exhaustion_hits_operations_that_never_touch_the_slow_dependency() {
+    let text = "services:
+  api:
+    concurrency: 100
+    queue: 100
+    operations:
+      read: { rps: 500, depends_on: [db] }
+      report: { rps: 100, depends_on: [{ to: analytics, timeout: 5s }] }
+  db: { latency: 10ms }
+  analytics: {}
+";
+    // analytics +2 s. Time held, rps-weighted: (500 × 0.01 + 100 × 2) / 600
+    // = 0.341667 s. Needed in flight: 600 × 0.341667 = 205 > 100, so the
+    // pool serves 100 / 0.341667 = 292.68 rps of 600: 48.78 % of requests,
+    // `read` included.
+    let (m, o) = run(text, &[(Slow, "analytics=+2s")]);
+    let held = (500.0 * 0.01 + 100.0 * 2.0) / 600.0;
+    let served = 100.0 / held / 600.0;
+    assert_close!(op(&m, &o, "api", "read").success, served);
+    assert_close!(op(&m, &o, "api", "report").success, served);
+    assert_eq!(op(&m, &o, "api", "read").state, State::Degraded);
+}
+
+/// 7. Retries multiply across layers; a budget caps them.
+#[test]
+fn retries_across_three_layers() {
+    let text = "services:
+  a: { entry: { rps: 10 }, depends_on: [{ to: b, retries: 2 }] }
+  b: { depends_on: [{ to: c, retries: 2 }] }
+  c: { depends_on: [{ to: d, retries: 2 }] }
+  d: {}
+";
+    // d refuses everything, so every layer makes 3 attempts per call:
+    // b 10 × 3 = 30, c 30 × 3 = 90, d 90 × 3 = 270 attempts per second.
+    let (m, o) = run(text, &[(Down, "d")]);
+    assert_close!(svc(&m, &o, "b").load_rps, 30.0);
+    assert_close!(svc(&m, &o, "c").load_rps, 90.0);
+    assert_close!(svc(&m, &o, "d").load_rps, 270.0);
+    assert_close!(svc(&m, &o, "d").amplification, 27.0);
+    // A 10 % budget per edge: at most 1.1 attempts per call: d gets 10 × 1.1³.
+    let budgeted = text.replace("retries: 2 }", "retries: 2, retry_budget: 10% }");
+    let (m, o) = run(&budgeted, &[(Down, "d")]);
+    assert_close!(svc(&m, &o, "d").load_rps, 10.0 * 1.1f64.powi(3));
+}
+
+/// 8. A breaker opens when the failure share of attempts is above its
+/// threshold: calls fail fast, with no retries and no load.
+#[test]
+fn circuit_breaker_opens_above_its_threshold() {
+    let text = "services:
+  a: { entry: { rps: 10 }, depends_on: [{ to: b, retries: 2, circuit_breaker: { threshold: 50%, open_for: 30s } }] }
+  b: {}
+";
+    // 30 % errors: closed. Attempts per call 1 + 0.3 + 0.09 = 1.39; a call
+    // fails only if all three attempts do: success 1 − 0.3³ = 0.973.
+    let (m, o) = run(text, &[(Errors, "b=30%")]);
+    assert_close!(svc(&m, &o, "b").load_rps, 13.9);
+    assert_close!(svc(&m, &o, "a").success, 1.0 - 0.027);
+    // 60 % errors: open. No load on b, a fails fast.
+    let (m, o) = run(text, &[(Errors, "b=60%")]);
+    assert_close!(svc(&m, &o, "b").load_rps, 0.0);
+    let a = svc(&m, &o, "a");
+    assert_eq!(a.state, State::Down);
+    assert!(a.because.contains("breaker on b is open"), "{}", a.because);
+}
+
+/// 9. Async hand-offs degrade the caller while the callee is down; startup
+/// dependencies do not touch a running caller; background ones degrade.
+#[test]
+fn async_background_and_startup() {
+    let text = "services:
+  web:
+    entry: { rps: 10 }
+    depends_on:
+      - { to: orders, mode: async, buffer: 6000 }
+      - { to: metrics, phase: background }
+      - { to: config, phase: startup }
+  orders: {}
+  metrics: {}
+  config: {}
+";
+    // 10 hand-offs a second into a buffer of 6000: full in 600 s = 10m.
+    let (m, o) = run(text, &[(Down, "orders")]);
+    let web = svc(&m, &o, "web");
+    assert_eq!((web.state, web.success), (State::Degraded, 1.0));
+    assert!(web.because.contains("fills in 10m"), "{}", web.because);
+    let (m, o) = run(text, &[(Down, "metrics")]);
+    assert_eq!(svc(&m, &o, "web").state, State::Degraded);
+    let (m, o) = run(text, &[(Down, "config")]);
+    assert_eq!(svc(&m, &o, "web").state, State::Healthy);
+}
+
+/// 11. Look-aside caches: misses go to `on_miss`; a database sized for the
+/// misses drowns when the cache empties.
+#[test]
+fn a_cold_cache_drowns_the_database_behind_it() {
+    let text = "services:
+  web: { entry: { rps: 100 }, depends_on: [{ to: cache, cache: { hit_ratio: 90%, on_miss: db, warm_up: 10m } }] }
+  cache: {}
+  db: { capacity: 50, queue: 10, latency: 10ms }
+";
+    // Warm: 10 % of 100 rps miss: db serves 10 rps, ρ = 0.2.
+    let (m, o) = run(text, &[]);
+    assert_close!(svc(&m, &o, "db").load_rps, 10.0);
+    assert_eq!(svc(&m, &o, "web").state, State::Healthy);
+    // Cold: all 100 rps go to a db that serves 50: half are rejected.
+    let (m, o) = run(text, &[(Cold, "cache")]);
+    assert_close!(svc(&m, &o, "db").load_rps, 100.0);
+    assert_close!(svc(&m, &o, "db").success, 0.5);
+    let web = svc(&m, &o, "web");
+    assert_close!(web.success, 0.5);
+    assert_eq!(web.state, State::Degraded);
+    // Cache down: the same flood.
+    let (m, o) = run(text, &[(Down, "cache")]);
+    assert_close!(svc(&m, &o, "db").load_rps, 100.0);
+}

@@ -53,6 +53,11 @@ enum Command {
         after_help = "Example:\n  whatif graph examples/online-shop.yaml -o shop.svg\n  whatif graph examples/social-network.yaml --focus home-timeline --depth 2"
     )]
     Graph(GraphArgs),
+    /// Write a synthetic architecture of any size (seeded), for benchmarks and practice.
+    #[command(
+        after_help = "Example:\n  whatif generate --services 10000 --seed 7 -o big.yaml\n  whatif run big.yaml --down db-1"
+    )]
+    Generate(GenerateArgs),
     /// Print the JSON Schema of the model file (for editor completion).
     #[command(after_help = "Example:\n  whatif schema -o schema/whatif.schema.json")]
     Schema(SchemaArgs),
@@ -193,6 +198,19 @@ enum Layout {
 }
 
 #[derive(Debug, Args)]
+struct GenerateArgs {
+    /// Number of services.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(2..=10_000_000))]
+    services: u64,
+    /// Seed: the same seed gives the same model.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Write here instead of standard output.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 struct SchemaArgs {
     /// Write here instead of standard output.
     #[arg(short, long)]
@@ -207,6 +225,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check(args, color),
         Command::Run(args) => run(args, color),
         Command::Graph(args) => graph(args),
+        Command::Generate(args) => generate(args),
         Command::Schema(args) => schema(args),
     };
     match result {
@@ -561,6 +580,18 @@ fn run(args: RunArgs, color: ColorChoice) -> Result<u8, Error> {
         }
     }
     emit(args.output.as_deref(), &bytes)?;
+    Ok(0)
+}
+
+fn generate(args: GenerateArgs) -> Result<u8, Error> {
+    let spec = model::generate::Spec {
+        services: args.services as usize,
+        seed: args.seed,
+    };
+    emit(
+        args.output.as_deref(),
+        model::generate::generate(spec).as_bytes(),
+    )?;
     Ok(0)
 }
 

@@ -2,6 +2,7 @@
 //! loading with hostile-input guards ([`load`]), validation into the
 //! resolved [`Model`] ([`validate`]), and the JSON Schema ([`schema`]).
 
+pub mod generate;
 pub mod load;
 pub mod raw;
 pub mod schema;

@@ -202,36 +202,6 @@ pub fn number(x: f64) -> String {
     if s == "-0" { "0".into() } else { s.to_owned() }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_and_durations_read_naturally() {
-        assert_eq!(number(1200.0), "1200");
-        assert_eq!(number(0.25), "0.25");
-        assert_eq!(duration(0.3), "300ms");
-        assert_eq!(duration(1.5), "1.5s");
-        assert_eq!(duration(600.0), "10m");
-        assert_eq!(duration(7200.0), "2h");
-        assert_eq!(duration(90.0), "90s");
-    }
-
-    #[test]
-    fn labels_show_policies() {
-        let text = "services:\n  a:\n    depends_on:\n      - { to: b, timeout: 300ms, retries: 2, circuit_breaker: { threshold: 50%, open_for: 30s } }\n      - { to: c, criticality: soft }\n      - { to: b.read }\n  b: { operations: { read: {} } }\n  c: {}\n";
-        let m = crate::model::load_str(text, "t.yaml").unwrap().model;
-        let d = architecture(&m, None);
-        let labels: Vec<_> = d
-            .edges
-            .iter()
-            .map(|e| e.label.clone().unwrap_or_default())
-            .collect();
-        assert_eq!(labels, ["300ms · 2 retries · breaker", "soft", ".read"]);
-        assert_eq!(d.edges[1].style, EdgeStyle::Soft);
-    }
-}
-
 /// The picture of a cascade: the architecture with every service painted by
 /// its state, its success beside it, fault targets emphasised and the
 /// causal paths (every `chain`) drawn thick.
@@ -285,4 +255,34 @@ pub fn cascade(
         d.title = format!("{} — {}", model.name, flags.join(" "));
     }
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_durations_read_naturally() {
+        assert_eq!(number(1200.0), "1200");
+        assert_eq!(number(0.25), "0.25");
+        assert_eq!(duration(0.3), "300ms");
+        assert_eq!(duration(1.5), "1.5s");
+        assert_eq!(duration(600.0), "10m");
+        assert_eq!(duration(7200.0), "2h");
+        assert_eq!(duration(90.0), "90s");
+    }
+
+    #[test]
+    fn labels_show_policies() {
+        let text = "services:\n  a:\n    depends_on:\n      - { to: b, timeout: 300ms, retries: 2, circuit_breaker: { threshold: 50%, open_for: 30s } }\n      - { to: c, criticality: soft }\n      - { to: b.read }\n  b: { operations: { read: {} } }\n  c: {}\n";
+        let m = crate::model::load_str(text, "t.yaml").unwrap().model;
+        let d = architecture(&m, None);
+        let labels: Vec<_> = d
+            .edges
+            .iter()
+            .map(|e| e.label.clone().unwrap_or_default())
+            .collect();
+        assert_eq!(labels, ["300ms · 2 retries · breaker", "soft", ".read"]);
+        assert_eq!(d.edges[1].style, EdgeStyle::Soft);
+    }
 }

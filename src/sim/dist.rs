@@ -4,8 +4,13 @@
 //! the steady state carries mixtures and caps them at [`MAX_ATOMS`] by
 //! merging neighbours, which keeps every mean exact.
 
+use smallvec::{SmallVec, smallvec};
+
 /// Most atoms a distribution keeps.
 pub const MAX_ATOMS: usize = 8;
+
+/// Atoms stored inline: a distribution never allocates in the hot loop.
+pub type Atoms = SmallVec<[Atom; MAX_ATOMS]>;
 
 /// One outcome: `weight` of requests end after `latency` seconds (infinite:
 /// never), successfully or not.
@@ -23,14 +28,14 @@ pub struct Atom {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Dist {
     /// The atoms, sorted by (ok, latency) after [`Dist::normalise`].
-    pub atoms: Vec<Atom>,
+    pub atoms: Atoms,
 }
 
 impl Dist {
     /// Every request succeeds after `latency`.
     pub fn ok(latency: f64) -> Dist {
         Dist {
-            atoms: vec![Atom {
+            atoms: smallvec![Atom {
                 weight: 1.0,
                 latency,
                 ok: true,
@@ -41,7 +46,7 @@ impl Dist {
     /// Every request fails after `latency`.
     pub fn fail(latency: f64) -> Dist {
         Dist {
-            atoms: vec![Atom {
+            atoms: smallvec![Atom {
                 weight: 1.0,
                 latency,
                 ok: false,
@@ -97,11 +102,11 @@ impl Dist {
 
     /// Concatenates mixtures (weights should already add up to 1).
     pub fn mix(parts: impl IntoIterator<Item = Dist>) -> Dist {
-        let mut d = Dist {
-            atoms: parts.into_iter().flat_map(|p| p.atoms).collect(),
-        };
-        d.normalise();
-        d
+        let mut atoms: SmallVec<[Atom; 4 * MAX_ATOMS]> = SmallVec::new();
+        for p in parts {
+            atoms.extend_from_slice(&p.atoms);
+        }
+        Dist::from_many(&mut atoms)
     }
 
     /// Adds a fixed delay to every outcome.
@@ -153,7 +158,7 @@ impl Dist {
         if other.atoms.is_empty() {
             return self.clone();
         }
-        let mut atoms = Vec::with_capacity(self.atoms.len() * other.atoms.len());
+        let mut atoms: SmallVec<[Atom; MAX_ATOMS * MAX_ATOMS]> = SmallVec::new();
         for a in &self.atoms {
             for b in &other.atoms {
                 atoms.push(Atom {
@@ -163,9 +168,18 @@ impl Dist {
                 });
             }
         }
-        let mut d = Dist { atoms };
-        d.normalise();
-        d
+        Dist::from_many(&mut atoms)
+    }
+
+    /// Normalises any number of atoms into a capped distribution.
+    fn from_many<const N: usize>(atoms: &mut SmallVec<[Atom; N]>) -> Dist
+    where
+        [Atom; N]: smallvec::Array<Item = Atom>,
+    {
+        normalise_atoms(atoms);
+        Dist {
+            atoms: atoms.iter().copied().collect(),
+        }
     }
 
     /// `k` independent copies in turn (or at once when `parallel`).
@@ -196,53 +210,59 @@ impl Dist {
     /// Sorts, drops empty atoms, merges equal ones and caps the count by
     /// merging the closest neighbours of the same outcome (weighted means).
     pub fn normalise(&mut self) {
-        self.atoms.retain(|a| a.weight > 1e-15);
-        self.atoms
-            .sort_by(|a, b| a.ok.cmp(&b.ok).then(a.latency.total_cmp(&b.latency)));
-        let mut merged: Vec<Atom> = Vec::with_capacity(self.atoms.len());
-        for a in self.atoms.drain(..) {
-            match merged.last_mut() {
-                Some(last)
-                    if last.ok == a.ok
-                        && (last.latency == a.latency
-                            || (last.latency - a.latency).abs() < 1e-12) =>
-                {
-                    last.weight += a.weight;
-                }
-                _ => merged.push(a),
+        normalise_atoms(&mut self.atoms);
+    }
+}
+
+/// [`Dist::normalise`] on any small vector of atoms, in place.
+fn normalise_atoms<A: smallvec::Array<Item = Atom>>(atoms: &mut SmallVec<A>) {
+    atoms.retain(|a| a.weight > 1e-15);
+    atoms.sort_by(|a, b| a.ok.cmp(&b.ok).then(a.latency.total_cmp(&b.latency)));
+    // Merge equal neighbours in place.
+    let mut w = 0;
+    for r in 0..atoms.len() {
+        let a = atoms[r];
+        if w > 0 {
+            let last = &mut atoms[w - 1];
+            if last.ok == a.ok
+                && (last.latency == a.latency || (last.latency - a.latency).abs() < 1e-12)
+            {
+                last.weight += a.weight;
+                continue;
             }
         }
-        while merged.len() > MAX_ATOMS {
-            // Merge the adjacent same-outcome pair whose latencies are closest
-            // (relative), never mixing a finite latency with an infinite one.
-            let mut best: Option<(usize, f64)> = None;
-            for i in 0..merged.len() - 1 {
-                let (a, b) = (merged[i], merged[i + 1]);
-                if a.ok != b.ok || a.latency.is_infinite() != b.latency.is_infinite() {
-                    continue;
-                }
-                let gap =
-                    (b.latency - a.latency).abs() / (a.latency.abs() + b.latency.abs() + 1e-9);
-                if best.is_none_or(|(_, g)| gap < g) {
-                    best = Some((i, gap));
-                }
+        atoms[w] = a;
+        w += 1;
+    }
+    atoms.truncate(w);
+    while atoms.len() > MAX_ATOMS {
+        // Merge the adjacent same-outcome pair whose latencies are closest
+        // (relative), never mixing a finite latency with an infinite one.
+        let mut best: Option<(usize, f64)> = None;
+        for i in 0..atoms.len() - 1 {
+            let (a, b) = (atoms[i], atoms[i + 1]);
+            if a.ok != b.ok || a.latency.is_infinite() != b.latency.is_infinite() {
+                continue;
             }
-            let Some((i, _)) = best else { break };
-            let (a, b) = (merged[i], merged[i + 1]);
-            let w = a.weight + b.weight;
-            let latency = if a.latency.is_infinite() {
-                a.latency
-            } else {
-                (a.latency * a.weight + b.latency * b.weight) / w
-            };
-            merged[i] = Atom {
-                weight: w,
-                latency,
-                ok: a.ok,
-            };
-            merged.remove(i + 1);
+            let gap = (b.latency - a.latency).abs() / (a.latency.abs() + b.latency.abs() + 1e-9);
+            if best.is_none_or(|(_, g)| gap < g) {
+                best = Some((i, gap));
+            }
         }
-        self.atoms = merged;
+        let Some((i, _)) = best else { break };
+        let (a, b) = (atoms[i], atoms[i + 1]);
+        let weight = a.weight + b.weight;
+        let latency = if a.latency.is_infinite() {
+            a.latency
+        } else {
+            (a.latency * a.weight + b.latency * b.weight) / weight
+        };
+        atoms[i] = Atom {
+            weight,
+            latency,
+            ok: a.ok,
+        };
+        atoms.remove(i + 1);
     }
 }
 

@@ -360,7 +360,7 @@ fn target_scope(target: &str, model: &Model, allow_partial: bool) -> Result<Scop
                 None => Err(err(
                     format!("unknown zone `{zone}`"),
                     did_you_mean_hint(zone, model.zones.iter().map(String::as_str))
-                        .map(|h| h.replace("`?", "`?").replace("mean `", "mean `zone:"))
+                        .map(|h| h.replace("mean `", "mean `zone:"))
                         .or_else(|| {
                             Some(if model.zones.is_empty() {
                                 "this model declares no zones".into()

@@ -444,21 +444,6 @@ impl<'m> Engine<'m> {
                 .chain(s.dists.iter().flatten().map(Dist::success))
                 .collect();
             s.iterations = iteration;
-            if std::env::var_os("WHATIF_DEBUG").is_some() {
-                let adm: Vec<String> = s
-                    .admission
-                    .iter()
-                    .map(|a| format!("{:.2}/{:.3}", a.admitted, a.wait))
-                    .collect();
-                eprintln!(
-                    "it {iteration}: load {:?} adm {:?}",
-                    s.load
-                        .iter()
-                        .map(|l| l.iter().sum::<f64>().round())
-                        .collect::<Vec<_>>(),
-                    adm
-                );
-            }
             if !previous.is_empty()
                 && signature
                     .iter()

@@ -6,20 +6,33 @@ use whatif::sim::faults::{Fault, FaultKind, parse};
 use whatif::sim::steady::{Engine, Figures, Outcome, State};
 
 fn run(text: &str, faults: &[(FaultKind, &str)]) -> (Model, Outcome) {
-    let model = load_str(text, "phenomenon.yaml").expect("valid model").model;
-    let faults: Vec<Fault> = faults.iter().map(|(k, a)| parse(*k, a, &model).expect("valid fault")).collect();
+    let model = load_str(text, "phenomenon.yaml")
+        .expect("valid model")
+        .model;
+    let faults: Vec<Fault> = faults
+        .iter()
+        .map(|(k, a)| parse(*k, a, &model).expect("valid fault"))
+        .collect();
     let outcome = Engine::new(&model).steady(&faults);
     assert!(outcome.converged, "did not converge");
     (model, outcome)
 }
 
 fn svc<'a>(m: &Model, o: &'a Outcome, name: &str) -> &'a Figures {
-    &o.services[m.find(name).unwrap_or_else(|| panic!("no service {name}")).index()]
+    &o.services[m
+        .find(name)
+        .unwrap_or_else(|| panic!("no service {name}"))
+        .index()]
 }
 
 fn op<'a>(m: &Model, o: &'a Outcome, service: &str, operation: &str) -> &'a Figures {
     let id = m.find(service).unwrap();
-    let oi = m.service(id).operations.iter().position(|x| x.name == operation).unwrap();
+    let oi = m
+        .service(id)
+        .operations
+        .iter()
+        .position(|x| x.name == operation)
+        .unwrap();
     &o.operations[id.index()][oi]
 }
 
@@ -29,13 +42,19 @@ fn close(a: f64, b: f64) -> bool {
 
 macro_rules! assert_close {
     ($a:expr, $b:expr) => {
-        assert!(close($a, $b), "{} = {}, expected {}", stringify!($a), $a, $b)
+        assert!(
+            close($a, $b),
+            "{} = {}, expected {}",
+            stringify!($a),
+            $a,
+            $b
+        )
     };
 }
 
 use FaultKind::*;
 
-/// 1. A caller without a fallback fails with its hard dependency, for the
+/// Phenomenon 1: A caller without a fallback fails with its hard dependency, for the
 /// operations that use it.
 #[test]
 fn hard_dependency_failure() {
@@ -53,16 +72,24 @@ fn hard_dependency_failure() {
     assert_eq!(op(&m, &o, "api", "write").state, State::Down);
     assert_eq!(op(&m, &o, "api", "read").state, State::Healthy);
     let api = svc(&m, &o, "api");
-    assert_eq!(api.state, State::Degraded, "down only when all operations are");
+    assert_eq!(
+        api.state,
+        State::Degraded,
+        "down only when all operations are"
+    );
     assert_close!(api.success, 0.5);
     let web = svc(&m, &o, "web");
     assert_close!(web.success, 0.5);
     assert_eq!(web.state, State::Degraded);
-    let names: Vec<&str> = web.chain.iter().map(|&id| m.service(id).name.as_str()).collect();
+    let names: Vec<&str> = web
+        .chain
+        .iter()
+        .map(|&id| m.service(id).name.as_str())
+        .collect();
     assert_eq!(names, ["db", "api", "web"]);
 }
 
-/// 2. Soft dependencies and fallbacks.
+/// Phenomenon 2: Soft dependencies and fallbacks.
 #[test]
 fn soft_errors_degrade_but_soft_slowness_holds_threads() {
     let text = "services:
@@ -103,7 +130,11 @@ fn stale_and_failover_fallbacks() {
     let (m, o) = run(text, &[(Down, "catalog")]);
     let web = svc(&m, &o, "web");
     assert_eq!((web.state, web.success), (State::Degraded, 1.0));
-    assert!(web.because.contains("serving stale copies (fallback, 10m)"), "{}", web.because);
+    assert!(
+        web.because.contains("serving stale copies (fallback, 10m)"),
+        "{}",
+        web.because
+    );
     // Failover moves the calls and their load: standby takes all 10 rps.
     let (m, o) = run(text, &[(Down, "db")]);
     assert_eq!(svc(&m, &o, "web").state, State::Degraded);
@@ -112,7 +143,7 @@ fn stale_and_failover_fallbacks() {
     assert_eq!(svc(&m, &o, "web").state, State::Down);
 }
 
-/// 3. Redundancy: quorum, replica loss (highest-numbered first) and zones.
+/// Phenomenon 3: Redundancy: quorum, replica loss (highest-numbered first) and zones.
 #[test]
 fn redundancy_quorum_and_zones() {
     let text = "zones: [z1, z2, z3]
@@ -122,8 +153,16 @@ services:
 ";
     let (m, o) = run(text, &[(Down, "db:1")]);
     let db = svc(&m, &o, "db");
-    assert_eq!(db.state, State::Healthy, "losing a spare is not a state change");
-    assert!(db.because.starts_with("lost 1 of 3 replicas"), "{}", db.because);
+    assert_eq!(
+        db.state,
+        State::Healthy,
+        "losing a spare is not a state change"
+    );
+    assert!(
+        db.because.starts_with("lost 1 of 3 replicas"),
+        "{}",
+        db.because
+    );
     let (m, o) = run(text, &[(Down, "db:2")]);
     assert_eq!(svc(&m, &o, "db").state, State::Down);
     assert_eq!(svc(&m, &o, "web").state, State::Down);
@@ -131,7 +170,7 @@ services:
     assert_eq!(svc(&m, &o, "db").state, State::Down);
 }
 
-/// 4. Capacity and overload: losing one of three replicas at 80 % load.
+/// Phenomenon 4: Capacity and overload: losing one of three replicas at 80 % load.
 #[test]
 fn losing_a_replica_at_80_percent_overloads_the_rest() {
     let text = "services:
@@ -157,7 +196,7 @@ fn losing_a_replica_at_80_percent_overloads_the_rest() {
     assert!(api.latency_s.is_infinite());
 }
 
-/// 5. Latency adds up along synchronous chains; `parallel` takes the
+/// Phenomenon 5: Latency adds up along synchronous chains; `parallel` takes the
 /// slowest; a call slower than the timeout fails at the timeout.
 #[test]
 fn latency_and_timeouts() {
@@ -177,7 +216,11 @@ fn latency_and_timeouts() {
     let web = svc(&m, &o, "web");
     assert_eq!(web.state, State::Down);
     assert_close!(web.latency_s, 0.11); // 10 ms own + 100 ms waiting
-    assert!(web.because.contains("time out after 100ms"), "{}", web.because);
+    assert!(
+        web.because.contains("time out after 100ms"),
+        "{}",
+        web.because
+    );
 }
 
 #[test]
@@ -196,7 +239,7 @@ fn hang_waits_for_the_timeout_or_forever() {
     assert_close!(svc(&m, &o, "with").latency_s, 0.0); // refused at once
 }
 
-/// 5. A partly slow fault is a two-part mixture; timeouts apply to each part.
+/// Phenomenon 5: A partly slow fault is a two-part mixture; timeouts apply to each part.
 #[test]
 fn partly_slow_with_long_and_short_timeouts() {
     let text = "services:
@@ -217,7 +260,7 @@ fn partly_slow_with_long_and_short_timeouts() {
     assert_eq!(long.state, State::Slow);
 }
 
-/// 6. Pool exhaustion hits every operation alike, even those that never
+/// Phenomenon 6: Pool exhaustion hits every operation alike, even those that never
 /// touch the slow dependency.
 #[test]
 fn pool_exhaustion_hits_operations_that_never_touch_the_slow_dependency() {
@@ -243,7 +286,7 @@ fn pool_exhaustion_hits_operations_that_never_touch_the_slow_dependency() {
     assert_eq!(op(&m, &o, "api", "read").state, State::Degraded);
 }
 
-/// 7. Retries multiply across layers; a budget caps them.
+/// Phenomenon 7: Retries multiply across layers; a budget caps them.
 #[test]
 fn retries_across_three_layers() {
     let text = "services:
@@ -265,7 +308,7 @@ fn retries_across_three_layers() {
     assert_close!(svc(&m, &o, "d").load_rps, 10.0 * 1.1f64.powi(3));
 }
 
-/// 8. A breaker opens when the failure share of attempts is above its
+/// Phenomenon 8: A breaker opens when the failure share of attempts is above its
 /// threshold: calls fail fast, with no retries and no load.
 #[test]
 fn circuit_breaker_opens_above_its_threshold() {
@@ -286,7 +329,7 @@ fn circuit_breaker_opens_above_its_threshold() {
     assert!(a.because.contains("breaker on b is open"), "{}", a.because);
 }
 
-/// 9. Async hand-offs degrade the caller while the callee is down; startup
+/// Phenomenon 9: Async hand-offs degrade the caller while the callee is down; startup
 /// dependencies do not touch a running caller; background ones degrade.
 #[test]
 fn async_background_and_startup() {
@@ -312,7 +355,7 @@ fn async_background_and_startup() {
     assert_eq!(svc(&m, &o, "web").state, State::Healthy);
 }
 
-/// 11. Look-aside caches: misses go to `on_miss`; a database sized for the
+/// Phenomenon 11: Look-aside caches: misses go to `on_miss`; a database sized for the
 /// misses drowns when the cache empties.
 #[test]
 fn a_cold_cache_drowns_the_database_behind_it() {

@@ -6,6 +6,8 @@ mod examples;
 mod fixtures;
 mod graph;
 mod hostile;
+mod laws;
 mod phenomena;
+mod run;
 mod schema;
 mod support;

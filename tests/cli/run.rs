@@ -1,0 +1,125 @@
+//! `whatif run`: the cascade as text, JSON, Markdown and pictures.
+
+use crate::support::*;
+
+#[test]
+fn three_tier_db_down_text() {
+    let out = whatif(&["run", "examples/three-tier.yaml", "--down", "db"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    insta::assert_snapshot!(stdout(&out));
+}
+
+#[test]
+fn online_shop_catalog_db_down_json_has_the_spec_shape() {
+    let out = whatif(&["run", "examples/online-shop.yaml", "--down", "catalog-db", "--format", "json"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["model"], "online-shop");
+    assert_eq!(j["faults"], serde_json::json!([{ "kind": "down", "target": "catalog-db" }]));
+    let services = j["services"].as_array().unwrap();
+    assert_eq!(services.len(), 15, "every service, healthy ones too");
+    for s in services {
+        for key in ["name", "state", "success", "latency_ms", "load_rps", "amplification", "because", "chain"] {
+            assert!(s.get(key).is_some(), "{key} missing in {s}");
+        }
+    }
+    let names: Vec<&str> = services.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(&names[..3], ["web", "session-store", "config"], "model order");
+    let catalog = services.iter().find(|s| s["name"] == "catalog").unwrap();
+    assert_eq!(catalog["state"], "degraded");
+    assert_eq!(catalog["chain"], serde_json::json!(["catalog-db", "catalog"]));
+    let db = services.iter().find(|s| s["name"] == "catalog-db").unwrap();
+    assert_eq!((db["state"].as_str(), db["success"].as_f64()), (Some("down"), Some(0.0)));
+    // Operations: every one, `web.browse` style, and `NAME.default` for implicit ones.
+    let ops: Vec<&str> = j["operations"].as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap()).collect();
+    assert!(ops.contains(&"web.browse") && ops.contains(&"catalog.default"), "{ops:?}");
+    let entries: Vec<&str> = j["entry_points"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(entries, ["web", "web.browse", "web.search", "web.add-to-cart", "web.checkout"]);
+    let summary = &j["summary"];
+    let total: u64 = ["healthy", "slow", "degraded", "down"].iter().map(|k| summary[k].as_u64().unwrap()).sum();
+    assert_eq!(total, 15);
+    assert_eq!(summary["down"], 1);
+}
+
+#[test]
+fn faults_are_reported_as_typed() {
+    let out = whatif(&[
+        "run", "examples/online-shop.yaml", "--slow", "catalog-db=+400ms@5%", "--down", "catalog-db:1",
+        "--surge", "x1.5", "--format", "json",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        j["faults"],
+        serde_json::json!([
+            { "kind": "down", "target": "catalog-db:1", "replicas": 1 },
+            { "kind": "slow", "target": "catalog-db", "add_ms": 400.0, "share": 0.05 },
+            { "kind": "surge", "target": null, "factor": 1.5 },
+        ])
+    );
+}
+
+#[test]
+fn unbounded_latency_is_null_in_json() {
+    let out = whatif(&["run", "examples/three-tier.yaml", "--hang", "db", "--format", "json"]);
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let db = j["services"].as_array().unwrap().iter().find(|s| s["name"] == "db").unwrap();
+    assert!(db["latency_ms"].is_null(), "{db}");
+}
+
+#[test]
+fn bad_faults_are_exit_2_with_a_suggestion() {
+    for (flag, value, hint) in [
+        ("--down", "catalgo-db", "did you mean `catalog-db`?"),
+        ("--down", "catalog-db:9", "catalog-db:1"),
+        ("--down", "zone:eu-9z", "did you mean `zone:eu-1a`?"),
+        ("--slow", "catalog-db=400ms", "+400ms"),
+        ("--surge", "catalog=x2", "entry points: web"),
+        ("--cut", "web->nowhere", "run `whatif check`"),
+    ] {
+        let out = whatif(&["run", "examples/online-shop.yaml", flag, value]);
+        assert_eq!(code(&out), 2, "{flag} {value}");
+        assert!(stderr(&out).contains(hint), "{flag} {value}: {}", stderr(&out));
+        assert_no_panic(&out);
+    }
+}
+
+#[test]
+fn markdown_and_pictures() {
+    let md = whatif(&["run", "examples/three-tier.yaml", "--down", "cache", "--format", "markdown"]);
+    assert_eq!(code(&md), 0);
+    assert!(stdout(&md).contains("| service | state | success |"));
+    let svg = whatif(&["run", "examples/three-tier.yaml", "--down", "db", "--format", "svg", "--layout", "builtin"]);
+    assert_eq!(code(&svg), 0, "{}", stderr(&svg));
+    let text = stdout(&svg);
+    assert!(text.contains("DOWN 0%"), "states are written on the boxes");
+    assert!(text.contains("#c0392b"), "the causal path is highlighted");
+    let dot = stdout(&whatif(&["graph", "examples/three-tier.yaml", "--down", "db"]));
+    assert!(dot.contains("fillcolor=\"#f4a6a6\""), "down is painted: {dot}");
+}
+
+#[test]
+fn every_example_runs_and_is_healthy_without_faults() {
+    for file in yaml_files(&path("examples")) {
+        let out = whatif(&["run", file.to_str().unwrap(), "--format", "json"]);
+        assert_eq!(code(&out), 0, "{}: {}", file.display(), stderr(&out));
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(j["converged"], true, "{}", file.display());
+        let n = j["services"].as_array().unwrap().len() as u64;
+        assert_eq!(j["summary"]["healthy"].as_u64(), Some(n), "{}: {}", file.display(), j["summary"]);
+    }
+}
+
+#[test]
+fn generate_is_deterministic_and_checks() {
+    let a = whatif(&["generate", "--services", "300", "--seed", "5"]);
+    let b = whatif(&["generate", "--services", "300", "--seed", "5"]);
+    assert_eq!(code(&a), 0);
+    assert_eq!(a.stdout, b.stdout);
+    let dir = std::env::temp_dir().join(format!("whatif-gen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("g.yaml");
+    std::fs::write(&file, &a.stdout).unwrap();
+    assert_eq!(code(&whatif(&["check", file.to_str().unwrap()])), 0);
+    assert_eq!(code(&whatif(&["run", file.to_str().unwrap(), "--down", "db-1"])), 0);
+}

@@ -28,6 +28,10 @@ use super::dist::Dist;
 use super::faults::{Fault, FaultKind, Scope, Slowdown};
 use crate::model::{Criticality, Dependency, Fallback, Mode, Model, Phase, ServiceId};
 
+/// Cycles up to this many services have every call path walked; larger
+/// tangles follow one traversal (see `propagate`).
+const MAX_WALKED_CYCLE: usize = 12;
+
 /// Iterations before the steady state gives up and reports non-convergence.
 pub const MAX_ITERATIONS: usize = 200;
 
@@ -875,12 +879,12 @@ impl<'m> Engine<'m> {
                         inflow[t.index()][to].1 += b;
                     });
                 }
-            } else {
-                // A cycle: walk each call path from where load enters it,
-                // never re-entering a service already on the path.
+            } else if scc.len() <= MAX_WALKED_CYCLE {
+                // A small cycle: walk each call path from where load enters
+                // it, never re-entering a service already on the path.
                 let members: HashSet<ServiceId> = scc.iter().copied().collect();
                 let mut on_path = vec![false; model.services().len()];
-                let mut budget = 200_000usize;
+                let mut budget = 100_000usize;
                 for &id in scc {
                     for oi in 0..model.service(id).operations.len() {
                         let (l, nm) = inflow[id.index()][oi];
@@ -899,8 +903,72 @@ impl<'m> Engine<'m> {
                         }
                     }
                 }
+            } else {
+                // A large tangle: walking every path is exponential, so
+                // load follows one traversal instead. Members are ordered
+                // by discovery from where load enters (model order breaks
+                // ties), and a call back to an earlier member counts as a
+                // re-entry and carries none.
+                let position = self.discovery_order(scc, &inflow);
+                let mut order: Vec<ServiceId> = scc.clone();
+                order.sort_by_key(|id| position[&id.0]);
+                for id in order {
+                    for oi in 0..model.service(id).operations.len() {
+                        let (l, nm) = inflow[id.index()][oi];
+                        s.load[id.index()][oi] += l;
+                        s.nominal[id.index()][oi] += nm;
+                        let here = position[&id.0];
+                        self.send(id, oi, l, nm, cond, s, &mut |t, to, a, b| {
+                            if position.get(&t.0).is_none_or(|&p| p > here) {
+                                inflow[t.index()][to].0 += a;
+                                inflow[t.index()][to].1 += b;
+                            }
+                        });
+                    }
+                }
             }
         }
+    }
+
+    /// Depth-first discovery order of a strongly connected component's
+    /// services, starting from members that receive load from outside.
+    fn discovery_order(
+        &self,
+        scc: &[ServiceId],
+        inflow: &[Vec<(f64, f64)>],
+    ) -> std::collections::HashMap<u32, usize> {
+        let members: HashSet<u32> = scc.iter().map(|id| id.0).collect();
+        let mut position = std::collections::HashMap::with_capacity(scc.len());
+        let starts = scc
+            .iter()
+            .filter(|id| {
+                inflow[id.index()]
+                    .iter()
+                    .any(|&(l, nm)| l > 0.0 || nm > 0.0)
+            })
+            .chain(scc.iter());
+        for &start in starts {
+            if position.contains_key(&start.0) {
+                continue;
+            }
+            let mut stack = vec![start];
+            while let Some(id) = stack.pop() {
+                if position.contains_key(&id.0) {
+                    continue;
+                }
+                position.insert(id.0, position.len());
+                let svc = self.model.service(id);
+                let mut next: Vec<ServiceId> = svc
+                    .operations
+                    .iter()
+                    .flat_map(|op| op.depends_on.iter().map(|d| d.target.service))
+                    .filter(|t| members.contains(&t.0) && !position.contains_key(&t.0))
+                    .collect();
+                next.reverse();
+                stack.extend(next);
+            }
+        }
+        position
     }
 
     #[allow(clippy::too_many_arguments)]

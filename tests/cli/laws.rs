@@ -5,10 +5,12 @@ use whatif::model::generate::{Spec, generate};
 use whatif::model::{Model, load_str};
 use whatif::sim::faults::{Fault, FaultKind, parse};
 use whatif::sim::steady::Engine;
-use whatif::sim::structural::{Structure, StructuralFaults};
+use whatif::sim::structural::{StructuralFaults, Structure};
 
 fn model(services: usize, seed: u64) -> Model {
-    load_str(&generate(Spec { services, seed }), "gen.yaml").expect("generated models are valid").model
+    load_str(&generate(Spec { services, seed }), "gen.yaml")
+        .expect("generated models are valid")
+        .model
 }
 
 /// A fault of any kind on the service picked by `pick`.

@@ -11,32 +11,89 @@ fn three_tier_db_down_text() {
 
 #[test]
 fn online_shop_catalog_db_down_json_has_the_spec_shape() {
-    let out = whatif(&["run", "examples/online-shop.yaml", "--down", "catalog-db", "--format", "json"]);
+    let out = whatif(&[
+        "run",
+        "examples/online-shop.yaml",
+        "--down",
+        "catalog-db",
+        "--format",
+        "json",
+    ]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(j["model"], "online-shop");
-    assert_eq!(j["faults"], serde_json::json!([{ "kind": "down", "target": "catalog-db" }]));
+    assert_eq!(
+        j["faults"],
+        serde_json::json!([{ "kind": "down", "target": "catalog-db" }])
+    );
     let services = j["services"].as_array().unwrap();
     assert_eq!(services.len(), 15, "every service, healthy ones too");
     for s in services {
-        for key in ["name", "state", "success", "latency_ms", "load_rps", "amplification", "because", "chain"] {
+        for key in [
+            "name",
+            "state",
+            "success",
+            "latency_ms",
+            "load_rps",
+            "amplification",
+            "because",
+            "chain",
+        ] {
             assert!(s.get(key).is_some(), "{key} missing in {s}");
         }
     }
-    let names: Vec<&str> = services.iter().map(|s| s["name"].as_str().unwrap()).collect();
-    assert_eq!(&names[..3], ["web", "session-store", "config"], "model order");
+    let names: Vec<&str> = services
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        &names[..3],
+        ["web", "session-store", "config"],
+        "model order"
+    );
     let catalog = services.iter().find(|s| s["name"] == "catalog").unwrap();
     assert_eq!(catalog["state"], "degraded");
-    assert_eq!(catalog["chain"], serde_json::json!(["catalog-db", "catalog"]));
+    assert_eq!(
+        catalog["chain"],
+        serde_json::json!(["catalog-db", "catalog"])
+    );
     let db = services.iter().find(|s| s["name"] == "catalog-db").unwrap();
-    assert_eq!((db["state"].as_str(), db["success"].as_f64()), (Some("down"), Some(0.0)));
+    assert_eq!(
+        (db["state"].as_str(), db["success"].as_f64()),
+        (Some("down"), Some(0.0))
+    );
     // Operations: every one, `web.browse` style, and `NAME.default` for implicit ones.
-    let ops: Vec<&str> = j["operations"].as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap()).collect();
-    assert!(ops.contains(&"web.browse") && ops.contains(&"catalog.default"), "{ops:?}");
-    let entries: Vec<&str> = j["entry_points"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
-    assert_eq!(entries, ["web", "web.browse", "web.search", "web.add-to-cart", "web.checkout"]);
+    let ops: Vec<&str> = j["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        ops.contains(&"web.browse") && ops.contains(&"catalog.default"),
+        "{ops:?}"
+    );
+    let entries: Vec<&str> = j["entry_points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            "web",
+            "web.browse",
+            "web.search",
+            "web.add-to-cart",
+            "web.checkout"
+        ]
+    );
     let summary = &j["summary"];
-    let total: u64 = ["healthy", "slow", "degraded", "down"].iter().map(|k| summary[k].as_u64().unwrap()).sum();
+    let total: u64 = ["healthy", "slow", "degraded", "down"]
+        .iter()
+        .map(|k| summary[k].as_u64().unwrap())
+        .sum();
     assert_eq!(total, 15);
     assert_eq!(summary["down"], 1);
 }
@@ -44,8 +101,16 @@ fn online_shop_catalog_db_down_json_has_the_spec_shape() {
 #[test]
 fn faults_are_reported_as_typed() {
     let out = whatif(&[
-        "run", "examples/online-shop.yaml", "--slow", "catalog-db=+400ms@5%", "--down", "catalog-db:1",
-        "--surge", "x1.5", "--format", "json",
+        "run",
+        "examples/online-shop.yaml",
+        "--slow",
+        "catalog-db=+400ms@5%",
+        "--down",
+        "catalog-db:1",
+        "--surge",
+        "x1.5",
+        "--format",
+        "json",
     ]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -61,9 +126,21 @@ fn faults_are_reported_as_typed() {
 
 #[test]
 fn unbounded_latency_is_null_in_json() {
-    let out = whatif(&["run", "examples/three-tier.yaml", "--hang", "db", "--format", "json"]);
+    let out = whatif(&[
+        "run",
+        "examples/three-tier.yaml",
+        "--hang",
+        "db",
+        "--format",
+        "json",
+    ]);
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let db = j["services"].as_array().unwrap().iter().find(|s| s["name"] == "db").unwrap();
+    let db = j["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "db")
+        .unwrap();
     assert!(db["latency_ms"].is_null(), "{db}");
 }
 
@@ -79,23 +156,51 @@ fn bad_faults_are_exit_2_with_a_suggestion() {
     ] {
         let out = whatif(&["run", "examples/online-shop.yaml", flag, value]);
         assert_eq!(code(&out), 2, "{flag} {value}");
-        assert!(stderr(&out).contains(hint), "{flag} {value}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(hint),
+            "{flag} {value}: {}",
+            stderr(&out)
+        );
         assert_no_panic(&out);
     }
 }
 
 #[test]
 fn markdown_and_pictures() {
-    let md = whatif(&["run", "examples/three-tier.yaml", "--down", "cache", "--format", "markdown"]);
+    let md = whatif(&[
+        "run",
+        "examples/three-tier.yaml",
+        "--down",
+        "cache",
+        "--format",
+        "markdown",
+    ]);
     assert_eq!(code(&md), 0);
     assert!(stdout(&md).contains("| service | state | success |"));
-    let svg = whatif(&["run", "examples/three-tier.yaml", "--down", "db", "--format", "svg", "--layout", "builtin"]);
+    let svg = whatif(&[
+        "run",
+        "examples/three-tier.yaml",
+        "--down",
+        "db",
+        "--format",
+        "svg",
+        "--layout",
+        "builtin",
+    ]);
     assert_eq!(code(&svg), 0, "{}", stderr(&svg));
     let text = stdout(&svg);
     assert!(text.contains("DOWN 0%"), "states are written on the boxes");
     assert!(text.contains("#c0392b"), "the causal path is highlighted");
-    let dot = stdout(&whatif(&["graph", "examples/three-tier.yaml", "--down", "db"]));
-    assert!(dot.contains("fillcolor=\"#f4a6a6\""), "down is painted: {dot}");
+    let dot = stdout(&whatif(&[
+        "graph",
+        "examples/three-tier.yaml",
+        "--down",
+        "db",
+    ]));
+    assert!(
+        dot.contains("fillcolor=\"#f4a6a6\""),
+        "down is painted: {dot}"
+    );
 }
 
 #[test]
@@ -106,7 +211,13 @@ fn every_example_runs_and_is_healthy_without_faults() {
         let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(j["converged"], true, "{}", file.display());
         let n = j["services"].as_array().unwrap().len() as u64;
-        assert_eq!(j["summary"]["healthy"].as_u64(), Some(n), "{}: {}", file.display(), j["summary"]);
+        assert_eq!(
+            j["summary"]["healthy"].as_u64(),
+            Some(n),
+            "{}: {}",
+            file.display(),
+            j["summary"]
+        );
     }
 }
 
@@ -121,5 +232,8 @@ fn generate_is_deterministic_and_checks() {
     let file = dir.join("g.yaml");
     std::fs::write(&file, &a.stdout).unwrap();
     assert_eq!(code(&whatif(&["check", file.to_str().unwrap()])), 0);
-    assert_eq!(code(&whatif(&["run", file.to_str().unwrap(), "--down", "db-1"])), 0);
+    assert_eq!(
+        code(&whatif(&["run", file.to_str().unwrap(), "--down", "db-1"])),
+        0
+    );
 }

@@ -1,0 +1,47 @@
+//! Benchmarks on generated models (`whatif generate`) of 1k, 10k and 100k
+//! services: loading, one structural cascade, and one steady-state run (a
+//! fault-free baseline plus the faulted solve, as `whatif run` does).
+//!
+//! `cargo bench --bench engine`; sizes can be limited with a filter, e.g.
+//! `cargo bench --bench engine -- 10000`.
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use whatif::model::generate::{Spec, generate};
+use whatif::model::load_str;
+use whatif::sim::faults::{FaultKind, parse};
+use whatif::sim::steady::Engine;
+use whatif::sim::structural::{StructuralFaults, Structure};
+
+const SIZES: [usize; 3] = [1_000, 10_000, 100_000];
+
+fn engine(c: &mut Criterion) {
+    let mut group = c.benchmark_group("engine");
+    group.sample_size(10);
+    for n in SIZES {
+        let text = generate(Spec {
+            services: n,
+            seed: 7,
+        });
+        group.bench_with_input(BenchmarkId::new("load", n), &text, |b, text| {
+            b.iter(|| load_str(black_box(text), "bench.yaml").expect("valid"));
+        });
+        let model = load_str(&text, "bench.yaml").expect("valid").model;
+        // The most popular database: the fault with the biggest cascade.
+        let fault = parse(FaultKind::Down, "db-1", &model).expect("db-1 exists");
+        let structure = Structure::new(&model);
+        let faults = StructuralFaults::from_faults(&model, std::slice::from_ref(&fault));
+        group.bench_function(BenchmarkId::new("structural", n), |b| {
+            b.iter(|| structure.evaluate(black_box(&faults)));
+        });
+        let steady = Engine::new(&model);
+        group.bench_function(BenchmarkId::new("steady", n), |b| {
+            b.iter(|| steady.steady(black_box(std::slice::from_ref(&fault))));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, engine);
+criterion_main!(benches);

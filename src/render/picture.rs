@@ -180,19 +180,31 @@ pub fn edge_label(dep: &Dependency, operation: Option<&str>) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(" · "))
 }
 
-/// A duration in its shortest natural unit: `250ms`, `1.5s`, `5m`, `2h`.
+/// A duration in natural units: `250ms`, `1.5s`, `5m`, `2h`, `41m40s`.
 pub fn duration(seconds: f64) -> String {
     if seconds == 0.0 {
-        "0s".into()
-    } else if seconds < 1.0 {
-        format!("{}ms", number(seconds * 1000.0))
-    } else if seconds < 60.0 || seconds % 60.0 != 0.0 {
-        format!("{}s", number(seconds))
-    } else if seconds < 3600.0 || seconds % 3600.0 != 0.0 {
-        format!("{}m", number(seconds / 60.0))
-    } else {
-        format!("{}h", number(seconds / 3600.0))
+        return "0s".into();
     }
+    if seconds < 1.0 {
+        return format!("{}ms", number(seconds * 1000.0));
+    }
+    if seconds < 60.0 || seconds.fract() != 0.0 {
+        return format!("{}s", number(seconds));
+    }
+    let total = seconds as u64;
+    let (d, h, m, s) = (
+        total / 86_400,
+        total % 86_400 / 3600,
+        total % 3600 / 60,
+        total % 60,
+    );
+    let mut out = String::new();
+    for (value, unit) in [(d, "d"), (h, "h"), (m, "m"), (s, "s")] {
+        if value > 0 {
+            out.push_str(&format!("{value}{unit}"));
+        }
+    }
+    out
 }
 
 /// A number without trailing zeros, at most 3 decimals.
@@ -269,7 +281,9 @@ mod tests {
         assert_eq!(duration(1.5), "1.5s");
         assert_eq!(duration(600.0), "10m");
         assert_eq!(duration(7200.0), "2h");
-        assert_eq!(duration(90.0), "90s");
+        assert_eq!(duration(90.0), "1m30s");
+        assert_eq!(duration(2500.0), "41m40s");
+        assert_eq!(duration(86_400.0), "1d");
     }
 
     #[test]

@@ -375,7 +375,7 @@ impl Engine<'_> {
                 .map(|c| format!(" at {} of capacity", percent(a.per_replica / c)))
                 .unwrap_or_default();
             causes.push(Cause {
-                state: State::Healthy,
+                state: State::Slow,
                 text: {
                     let left = replicas - lost;
                     let carry = if load <= 0.0 {
@@ -388,7 +388,9 @@ impl Engine<'_> {
                     format!("lost {lost} of {replicas} replicas{carry}{by}")
                 },
                 chain: me,
-                weight: 0.0,
+                // Ranked with the latency notes (it explains a slowdown, never
+                // a failure) and above a plain "busy".
+                weight: 4.5,
             });
         }
         causes
@@ -484,11 +486,13 @@ impl Engine<'_> {
                 } else {
                     State::Down
                 };
+                // Above a plain failing dependency: the open breaker is what
+                // the caller acts on (and often what set off a retry storm).
                 causes.push(Cause {
                     state,
                     text,
                     chain: with(tchain.clone()),
-                    weight: 6.0,
+                    weight: 6.5,
                 });
                 continue;
             }

@@ -85,6 +85,8 @@ pub struct Fault {
     pub share: f64,
     /// Whether `share` was written (`@5%`, `=30%`).
     pub share_given: bool,
+    /// The flag's argument exactly as typed, when it was parsed from text.
+    pub typed: Option<String>,
 }
 
 /// Why a fault could not be parsed: one sentence and a hint.
@@ -117,6 +119,9 @@ impl Fault {
 
     /// The flag's argument as it would be typed (`db:1`, `db=+400ms@5%`, `x3`).
     pub fn argument(&self) -> String {
+        if let Some(typed) = &self.typed {
+            return typed.clone();
+        }
         let target = self.target.clone().unwrap_or_default();
         let share = if self.share_given {
             format!("@{}", percent(self.share))
@@ -180,6 +185,7 @@ pub fn parse(kind: FaultKind, argument: &str, model: &Model) -> Result<Fault, Fa
         factor: None,
         share: 1.0,
         share_given: false,
+        typed: Some(argument.to_owned()),
     };
     match kind {
         FaultKind::Down | FaultKind::Hang => {

@@ -134,7 +134,18 @@ impl Engine<'_> {
                             });
                         let (because, chain) = match pick {
                             Some(c) if state != State::Healthy || !c.text.is_empty() => {
-                                (c.text.clone(), c.chain.clone())
+                                // A second reason of the same severity completes
+                                // the story ("serving stale copies; also cache
+                                // misses fail").
+                                let also = causes
+                                    .iter()
+                                    .filter(|o| o.state == c.state && o.text != c.text && o.state >= State::Degraded)
+                                    .max_by(|a, b| a.weight.total_cmp(&b.weight));
+                                let text = match also {
+                                    Some(o) => format!("{}; also {}", c.text, o.text),
+                                    None => c.text.clone(),
+                                };
+                                (text, c.chain.clone())
                             }
                             _ => (String::new(), Vec::new()),
                         };

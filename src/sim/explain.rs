@@ -675,7 +675,7 @@ impl Engine<'_> {
                     state: State::Slow,
                     text,
                     chain: with(tchain),
-                    weight: added.min(1e9),
+                    weight: 5.0 + added.min(1e9),
                 });
             }
         }

@@ -139,7 +139,11 @@ impl Engine<'_> {
                                 // misses fail").
                                 let also = causes
                                     .iter()
-                                    .filter(|o| o.state == c.state && o.text != c.text && o.state >= State::Degraded)
+                                    .filter(|o| {
+                                        o.state == c.state
+                                            && o.text != c.text
+                                            && o.state >= State::Degraded
+                                    })
                                     .max_by(|a, b| a.weight.total_cmp(&b.weight));
                                 let text = match also {
                                     Some(o) => format!("{}; also {}", c.text, o.text),

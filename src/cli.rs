@@ -402,6 +402,13 @@ fn check(args: CheckArgs, color: ColorChoice) -> Result<u8, Error> {
     Ok(code)
 }
 
+/// A file's extension, lower-cased ("" when it has none).
+fn extension(path: &Path) -> String {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default()
+}
+
 fn picture_format(
     explicit: Option<PictureFormat>,
     output: Option<&Path>,
@@ -412,10 +419,7 @@ fn picture_format(
     let Some(path) = output else {
         return Ok(PictureFormat::Dot);
     };
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
+    let ext = extension(path);
     match ext.as_str() {
         "dot" | "gv" => Ok(PictureFormat::Dot),
         "svg" => Ok(PictureFormat::Svg),
@@ -514,10 +518,7 @@ fn run_format(explicit: Option<RunFormat>, output: Option<&Path>) -> Result<RunF
     let Some(path) = output else {
         return Ok(RunFormat::Text);
     };
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
+    let ext = extension(path);
     match ext.as_str() {
         "txt" => Ok(RunFormat::Text),
         "json" => Ok(RunFormat::Json),

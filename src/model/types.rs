@@ -288,6 +288,13 @@ impl Service {
         Some(&self.zones[(k as usize - 1) % self.zones.len()])
     }
 
+    /// How many of its replicas live in `zone`.
+    pub fn replicas_in_zone(&self, zone: &str) -> u32 {
+        (1..=self.replicas)
+            .filter(|&k| self.zone_of_replica(k) == Some(zone))
+            .count() as u32
+    }
+
     /// The name of an operation as the outputs show it: `svc.op`, and
     /// `svc.default` for the implicit one.
     pub fn operation_name(&self, index: usize) -> String {
@@ -382,6 +389,12 @@ impl Model {
     /// Entry services, in model order.
     pub fn entry_points(&self) -> impl Iterator<Item = ServiceId> + '_ {
         self.service_ids().filter(|&id| self.service(id).is_entry())
+    }
+
+    /// Services with at least one replica in `zone`, in model order.
+    pub fn services_in_zone<'a>(&'a self, zone: &'a str) -> impl Iterator<Item = ServiceId> + 'a {
+        self.service_ids()
+            .filter(move |&id| self.service(id).zones.iter().any(|z| z == zone))
     }
 
     /// Service names, for did-you-mean hints.

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::findings::Palette;
 use crate::model::{Model, ServiceId};
-use crate::sim::explain::{latency, percent};
+use crate::sim::explain::{latency, percent, rate};
 use crate::sim::faults::{Fault, Slowdown};
 use crate::sim::steady::{Figures, Outcome, State};
 
@@ -74,22 +74,6 @@ fn row(
         )?;
     }
     Ok(())
-}
-
-fn rate(x: f64) -> String {
-    if x >= 100.0 {
-        let digits = format!("{}", x.round() as i64);
-        let mut out = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
-                out.push(',');
-            }
-            out.push(c);
-        }
-        out
-    } else {
-        crate::render::picture::number((x * 10.0).round() / 10.0)
-    }
 }
 
 /// Writes the cascade as a story: entry points first, then the affected

@@ -41,7 +41,8 @@ pub fn latency(seconds: f64) -> String {
     }
 }
 
-fn rate(x: f64) -> String {
+/// A rate for people: `2,400`, `12.3`.
+pub fn rate(x: f64) -> String {
     if x >= 100.0 {
         format_thousands(x.round())
     } else {

@@ -159,13 +159,7 @@ impl Fault {
         match &self.scope {
             Scope::Service(s) | Scope::Replicas(s, _) => vec![*s],
             Scope::Link(_, to) => vec![*to],
-            Scope::Zone(z) => {
-                let zone = &model.zones[*z];
-                model
-                    .service_ids()
-                    .filter(|&id| model.service(id).zones.iter().any(|x| x == zone))
-                    .collect()
-            }
+            Scope::Zone(z) => model.services_in_zone(&model.zones[*z]).collect(),
             Scope::Everything => Vec::new(),
         }
     }

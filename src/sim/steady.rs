@@ -177,9 +177,7 @@ impl Conditions {
                     Scope::Replicas(_, k) => *k,
                     Scope::Zone(z) => {
                         let zone = &model.zones[*z];
-                        (1..=s.replicas)
-                            .filter(|&k| s.zone_of_replica(k) == Some(zone))
-                            .count() as u32
+                        s.replicas_in_zone(zone)
                     }
                     _ => 0,
                 }

@@ -108,13 +108,11 @@ impl StructuralFaults {
                     let zone = &model.zones[*z];
                     for id in model.service_ids() {
                         let s = model.service(id);
-                        let in_zone = (1..=s.replicas)
-                            .filter(|&k| s.zone_of_replica(k) == Some(zone))
-                            .count() as u32;
+                        let in_zone = s.replicas_in_zone(zone);
                         lost[id.index()] += in_zone;
                     }
                 }
-                (FaultKind::Errors, scope) => {
+                (FaultKind::Errors, _) => {
                     let success = 1.0 - f.share;
                     let t = &model.thresholds;
                     let h = if success < t.down_below {
@@ -124,7 +122,7 @@ impl StructuralFaults {
                     } else {
                         Health::Up
                     };
-                    for id in scope_services(model, scope) {
+                    for id in f.services(model) {
                         sf.forced[id.index()] = sf.forced[id.index()].max(h);
                     }
                 }
@@ -142,20 +140,6 @@ impl StructuralFaults {
             }
         }
         sf
-    }
-}
-
-fn scope_services(model: &Model, scope: &Scope) -> Vec<ServiceId> {
-    match scope {
-        Scope::Service(s) | Scope::Replicas(s, _) => vec![*s],
-        Scope::Zone(z) => {
-            let zone = &model.zones[*z];
-            model
-                .service_ids()
-                .filter(|&id| model.service(id).zones.iter().any(|x| x == zone))
-                .collect()
-        }
-        _ => Vec::new(),
     }
 }
 

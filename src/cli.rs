@@ -17,6 +17,7 @@ use whatif::render::findings::{self, Palette};
 use whatif::render::{self, dot, graphviz, picture, svg};
 use whatif::sim::faults::{self as fault, Fault, FaultKind};
 use whatif::sim::steady::Engine;
+use whatif::sim::timeline;
 
 /// Play "what happens when …" on a software architecture.
 #[derive(Debug, Parser)]
@@ -129,6 +130,15 @@ struct RunArgs {
     /// Who lays out SVG: Graphviz when found (auto), or always the built-in layout.
     #[arg(long, value_enum, default_value_t = Layout::Auto)]
     layout: Layout,
+    /// Step the cascade through time for this long (`20m`): prints the timeline.
+    #[arg(long = "for", value_name = "DURATION")]
+    for_: Option<String>,
+    /// Timeline step (with --for).
+    #[arg(long, value_name = "DURATION", default_value = "1s", requires = "for_")]
+    step: String,
+    /// With --for: write one picture per state change into this directory.
+    #[arg(long, value_name = "DIR", requires = "for_")]
+    frames: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -536,11 +546,34 @@ fn run_format(explicit: Option<RunFormat>, output: Option<&Path>) -> Result<RunF
     }
 }
 
+/// A duration typed on the command line (`20m`, `1s`).
+fn cli_duration(flag: &str, text: &str) -> Result<f64, Error> {
+    let v = model::units::duration(&model::raw::Scalar::Str(text.to_owned()))
+        .map_err(|e| Error::usage(format!("{flag} {text}: {}", e.message), e.hint))?;
+    if v <= 0.0 {
+        return Err(Error::usage(
+            format!("{flag} {text}: must be more than zero"),
+            Some(format!("e.g. `{flag} 10m`")),
+        ));
+    }
+    Ok(v)
+}
+
 fn run(args: RunArgs, color: ColorChoice) -> Result<u8, Error> {
     let format = run_format(args.format, args.output.as_deref())?;
     let loaded = load(&args.model)?;
     let model = &loaded.model;
     let faults = args.faults.parse(model)?;
+    if let Some(for_) = &args.for_ {
+        return run_timeline(
+            &args,
+            model,
+            &faults,
+            cli_duration("--for", for_)?,
+            format,
+            color,
+        );
+    }
     let outcome = Engine::new(model).steady(&faults);
     if !outcome.converged {
         eprintln!(
@@ -577,6 +610,113 @@ fn run(args: RunArgs, color: ColorChoice) -> Result<u8, Error> {
                 picture_format,
                 args.layout,
                 args.output.as_deref(),
+            )?;
+        }
+    }
+    emit(args.output.as_deref(), &bytes)?;
+    Ok(0)
+}
+
+fn run_timeline(
+    args: &RunArgs,
+    model: &model::Model,
+    faults: &[Fault],
+    duration: f64,
+    format: RunFormat,
+    color: ColorChoice,
+) -> Result<u8, Error> {
+    let step = cli_duration("--step", &args.step)?;
+    if duration / step > 1_000_000.0 {
+        return Err(Error::usage(
+            format!(
+                "--for {} with --step {} is more than a million steps",
+                args.for_.as_deref().unwrap_or(""),
+                args.step
+            ),
+            Some("use a longer --step".into()),
+        ));
+    }
+    let events: Vec<timeline::Event> = faults
+        .iter()
+        .map(|f| timeline::Event {
+            at_s: 0.0,
+            for_s: None,
+            action: timeline::Action::Fault(f.clone()),
+        })
+        .collect();
+    let tl = timeline::simulate(
+        model,
+        &events,
+        timeline::Options {
+            duration_s: duration,
+            step_s: step,
+        },
+    );
+    if !tl.converged {
+        eprintln!(
+            "warning: some steps of the timeline did not settle; their figures are approximate"
+        );
+    }
+    let flags: Vec<String> = faults.iter().map(Fault::as_flag).collect();
+    let title = format!(
+        "{} {} for {} (step {})",
+        model.name,
+        if flags.is_empty() {
+            "(no faults)".to_string()
+        } else {
+            flags.join(" ")
+        },
+        picture::duration(duration),
+        picture::duration(step)
+    );
+    let write_err = |e: io::Error| Error::Tool(e.to_string());
+    let mut bytes = Vec::new();
+    match format {
+        RunFormat::Text | RunFormat::Markdown => {
+            let p = if args.output.is_some() {
+                Palette { enabled: false }
+            } else {
+                palette(color, io::stdout().is_terminal())
+            };
+            render::timeline::write_text(&mut bytes, model, &title, &tl, p).map_err(write_err)?;
+        }
+        RunFormat::Json => {
+            let v = render::timeline::to_json(model, faults, &tl, step);
+            serde_json::to_writer_pretty(&mut bytes, &v).map_err(|e| Error::Tool(e.to_string()))?;
+            bytes.push(b'\n');
+        }
+        RunFormat::Svg => {
+            render::timeline::write_chart(&mut bytes, model, &title, &tl).map_err(write_err)?
+        }
+        RunFormat::Dot | RunFormat::Png => {
+            let picture_format = if format == RunFormat::Dot {
+                PictureFormat::Dot
+            } else {
+                PictureFormat::Png
+            };
+            let diagram = picture::cascade(model, &tl.last, faults, None);
+            bytes = draw(
+                &diagram,
+                picture_format,
+                args.layout,
+                args.output.as_deref(),
+            )?;
+        }
+    }
+    if let Some(dir) = &args.frames {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+            path: dir.clone(),
+            source,
+        })?;
+        for (k, (t, outcome)) in tl.frames.iter().enumerate() {
+            let mut diagram = picture::cascade(model, outcome, faults, None);
+            diagram.title = format!("{} — t={}", diagram.title, picture::duration(*t));
+            let mut svg_bytes = Vec::new();
+            svg::write_svg(&diagram, &mut svg_bytes).map_err(write_err)?;
+            write_atomically(&dir.join(format!("frame-{k:04}.svg")), &svg_bytes)?;
+            write_atomically(
+                &dir.join(format!("frame-{k:04}.dot")),
+                &dot::to_dot(&diagram),
             )?;
         }
     }

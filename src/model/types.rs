@@ -371,6 +371,12 @@ impl Model {
         &self.services
     }
 
+    /// Every service, to change policies (a timeline's `set`). Names and
+    /// structure must stay as they are.
+    pub fn services_mut(&mut self) -> &mut [Service] {
+        &mut self.services
+    }
+
     /// One service.
     pub fn service(&self, id: ServiceId) -> &Service {
         &self.services[id.index()]

@@ -9,5 +9,6 @@ pub mod layout;
 pub mod picture;
 pub mod run;
 pub mod svg;
+pub mod timeline;
 
 pub use diagram::Diagram;

@@ -204,6 +204,8 @@ impl Engine<'_> {
                 .into_iter()
                 .map(|ops| ops.into_iter().map(|f| f.unwrap_or_else(healthy)).collect())
                 .collect(),
+            edges: Vec::new(),
+            admission: Vec::new(),
         }
     }
 

@@ -6,3 +6,4 @@ pub mod explain;
 pub mod faults;
 pub mod steady;
 pub mod structural;
+pub mod timeline;

@@ -91,7 +91,53 @@ pub struct Outcome {
     pub services: Vec<Figures>,
     /// Per service, per operation.
     pub operations: Vec<Vec<Figures>>,
+    /// Per dependency (global index): what the timeline carries on.
+    #[serde(skip)]
+    pub edges: Vec<EdgeReport>,
+    /// Per service: its admission, for backlogs and autoscaling.
+    #[serde(skip)]
+    pub admission: Vec<AdmissionReport>,
 }
+
+/// What happened on one dependency, for the timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct EdgeReport {
+    /// A fallback or a cache's `on_miss` was in use (the primary failed).
+    pub protection_used: bool,
+    /// The breaker was open.
+    pub breaker_open: bool,
+    /// Failure share of one attempt as the caller saw it.
+    pub attempt_failure: f64,
+    /// Calls per second the caller made (hand-offs, for async edges).
+    pub call_rate: f64,
+}
+
+/// A service's admission, for the timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct AdmissionReport {
+    /// Attempts per second arriving.
+    pub load: f64,
+    /// Requests per second its serving replicas can take (infinite: no bound).
+    pub throughput: f64,
+    /// Whether arrivals exceed that throughput.
+    pub overloaded: bool,
+    /// Utilisation against capacity (per replica).
+    pub rho: f64,
+    /// Requests all its queues hold (`None`: unbounded).
+    pub queue_total: Option<f64>,
+    /// Every replica down or below quorum.
+    pub refused: bool,
+}
+
+/// The fault-free steady state, computed once and reused for "normally"
+/// latencies (the baseline of `slow`).
+#[derive(Debug, Clone)]
+pub struct Baseline(Solved);
+
+/// The solver's state after a step, to start the next step from: this is
+/// how retry load (and any other load) carries over in a timeline.
+#[derive(Debug, Clone)]
+pub struct Warm(Solved);
 
 /// What the timeline (or a plain run) imposes on top of the faults: the
 /// stateful parts carried from step to step. [`Situation::at_fault_start`]
@@ -108,6 +154,8 @@ pub struct Situation {
     pub buffer_full: HashSet<usize>,
     /// Extra queue wait per service (a backlog draining), in seconds.
     pub backlog_wait: Vec<f64>,
+    /// Edges (global index) whose breaker is held open (within `open_for`).
+    pub forced_open: HashSet<usize>,
 }
 
 impl Situation {
@@ -127,6 +175,7 @@ impl Situation {
             stale_expired: HashSet::new(),
             buffer_full: HashSet::new(),
             backlog_wait: vec![0.0; n],
+            forced_open: HashSet::new(),
         }
     }
 }
@@ -378,20 +427,92 @@ impl<'m> Engine<'m> {
 
     /// The steady state under `faults` with the stateful parts as given.
     pub fn evaluate(&self, faults: &[Fault], situation: &Situation) -> Outcome {
-        let baseline = self.solve(
-            &Conditions::new(self.model, &[]),
-            &Situation::at_fault_start(self.model, &[]),
-        );
-        let cond = Conditions::new(self.model, faults);
-        let solved = self.solve(&cond, situation);
-        self.explain(faults, &cond, situation, &solved, &baseline)
+        self.evaluate_from(faults, situation, &self.baseline(), None)
+            .0
     }
 
-    /// The fixed-point iteration.
-    fn solve(&self, cond: &Conditions, situation: &Situation) -> Solved {
+    /// The fault-free steady state.
+    pub fn baseline(&self) -> Baseline {
+        Baseline(self.solve(
+            &Conditions::new(self.model, &[]),
+            &Situation::at_fault_start(self.model, &[]),
+            None,
+        ))
+    }
+
+    /// One timeline step: the steady state under `faults` and `situation`,
+    /// starting from the previous step's loads (`warm`), so that load the
+    /// system generated (retries above all) carries over.
+    pub fn evaluate_from(
+        &self,
+        faults: &[Fault],
+        situation: &Situation,
+        baseline: &Baseline,
+        warm: Option<&Warm>,
+    ) -> (Outcome, Warm) {
+        let cond = Conditions::new(self.model, faults);
+        let solved = self.solve(&cond, situation, warm.map(|w| &w.0));
+        let mut outcome = self.explain(faults, &cond, situation, &solved, &baseline.0);
+        outcome.edges = self.edge_reports(&cond, &solved);
+        outcome.admission = self.admission_reports(situation, &solved);
+        (outcome, Warm(solved))
+    }
+
+    fn edge_reports(&self, cond: &Conditions, s: &Solved) -> Vec<EdgeReport> {
+        self.edges
+            .iter()
+            .enumerate()
+            .map(|(e, r)| {
+                let f = &s.flows[e];
+                let a = s.admission[r.service.index()];
+                let pass = if a.refused || a.wait.is_infinite() {
+                    0.0
+                } else {
+                    (1.0 - a.hung) * a.admitted
+                };
+                let processed =
+                    s.load[r.service.index()][r.op] * pass * (1.0 - cond.errors[r.service.index()]);
+                EdgeReport {
+                    protection_used: f.protection_used,
+                    breaker_open: f.breaker_open,
+                    attempt_failure: f.attempt_failure,
+                    call_rate: processed * f64::from(self.dep(e).calls),
+                }
+            })
+            .collect()
+    }
+
+    fn admission_reports(&self, situation: &Situation, s: &Solved) -> Vec<AdmissionReport> {
+        self.model
+            .service_ids()
+            .map(|id| {
+                let a = s.admission[id.index()];
+                let svc = self.model.service(id);
+                let serving = f64::from(a.serving);
+                let _ = situation;
+                AdmissionReport {
+                    load: s.load[id.index()].iter().sum(),
+                    throughput: a.throughput * serving,
+                    overloaded: !a.refused && (a.admitted < 1.0 || a.wait.is_infinite()),
+                    rho: a.rho,
+                    queue_total: svc.queue.map(|q| q * serving),
+                    refused: a.refused,
+                }
+            })
+            .collect()
+    }
+
+    /// The fixed-point iteration, from zero load or from a previous state.
+    fn solve(&self, cond: &Conditions, situation: &Situation, warm: Option<&Solved>) -> Solved {
+        if let Some(w) = warm {
+            let mut s = w.clone();
+            s.converged = false;
+            s.iterations = 0;
+            return self.iterate(cond, situation, s, false);
+        }
         let model = self.model;
         let n = model.services().len();
-        let mut s = Solved {
+        let s = Solved {
             load: model
                 .services()
                 .iter()
@@ -412,9 +533,21 @@ impl<'m> Engine<'m> {
             converged: false,
             iterations: 0,
         };
-        // Seed: outcomes at zero load, then the loads they imply.
-        self.outcomes(cond, situation, &mut s);
-        self.propagate(cond, &mut s);
+        self.iterate(cond, situation, s, true)
+    }
+
+    fn iterate(
+        &self,
+        cond: &Conditions,
+        situation: &Situation,
+        mut s: Solved,
+        seed: bool,
+    ) -> Solved {
+        if seed {
+            // Seed: outcomes at zero load, then the loads they imply.
+            self.outcomes(cond, situation, &mut s);
+            self.propagate(cond, &mut s);
+        }
         let mut previous: Vec<f64> = Vec::new();
         for iteration in 1..=MAX_ITERATIONS {
             self.outcomes(cond, situation, &mut s);
@@ -502,7 +635,8 @@ impl<'m> Engine<'m> {
                 let e = self.edge_index(id, oi, di);
                 let flow = self.edge_flow(e, cond, situation, s);
                 let dep = self.dep(e);
-                if dep.phase == Phase::Request && dep.mode == Mode::Sync {
+                let waits = dep.mode == Mode::Sync || situation.buffer_full.contains(&e);
+                if dep.phase == Phase::Request && waits {
                     let call = flow.call.repeated(dep.calls, op.parallel);
                     deps = if op.parallel {
                         deps.alongside(&call)
@@ -764,7 +898,7 @@ impl<'m> Engine<'m> {
                     p_fail
                 }
             });
-            if closed_share > b.threshold {
+            if closed_share > b.threshold || situation.forced_open.contains(&e) {
                 flow.breaker_open = true;
                 flow.reaches = false;
                 call = Dist::fail(0.0);

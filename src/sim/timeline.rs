@@ -1,0 +1,979 @@
+//! The timeline (SPEC §2, item 10): the steady-state rules stepped through
+//! time, with the stateful parts carried from step to step.
+//!
+//! Before t = 0 the system is in its fault-free steady state. At each step
+//! t (0, step, 2·step … up to the duration), events with `at ≤ t` apply in
+//! file order, `for` windows that have ended close (a window is
+//! [start, start + length)), the stateful parts are brought up to date, and
+//! the step is evaluated, starting from the previous step's loads so that
+//! retry load carries over — which is what lets a system stay down after its
+//! trigger is gone (a metastable failure), or recover.
+//!
+//! Carried from step to step:
+//! - crashed replicas, which come back `start_time` after a fault on them
+//!   ends, once every `startup` dependency of theirs is up (they wait while
+//!   one is down — even one that waits on them);
+//! - stale windows, which run out `serve_stale_for` after the primary
+//!   started failing;
+//! - async buffers, which fill with the hand-offs the callee does not take
+//!   and drain when it takes them again; a full buffer fails its edge;
+//! - caches, cold (or emptied by a crash) and warming back linearly over
+//!   `warm_up`;
+//! - breakers, held open for `open_for`, then probed;
+//! - queue backlogs, which drain at throughput minus arrivals when an
+//!   overload ends (the wait they add is backlog ÷ throughput);
+//! - replicas added by `scale` or autoscaling, each after its `start_time`;
+//! - dependency policies changed by `set`.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::faults::{Fault, FaultKind, Scope};
+use super::steady::{Baseline, Engine, Outcome, Situation, State, Warm};
+use crate::model::{CircuitBreaker, Criticality, Fallback, Mode, Model, Phase, ServiceId};
+
+/// What a responder (or the incident) does at a moment.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// A fault of SPEC §3 starts.
+    Fault(Fault),
+    /// `recover: S` ends the whole-service and replica faults on S;
+    /// `recover: zone:Z` ends a zone's.
+    Recover(Recovery),
+    /// `scale: web=+4`: add replicas, each after its `start_time`.
+    Scale {
+        /// The service.
+        service: ServiceId,
+        /// Replicas added.
+        add: u32,
+    },
+    /// `flush: db`: drop a service's queue backlog.
+    Flush {
+        /// The service.
+        service: ServiceId,
+    },
+    /// `set: { web->db: { retries: 0 } }`: change a dependency's policy on
+    /// every call from `from` to `to`.
+    Set {
+        /// The caller.
+        from: ServiceId,
+        /// The callee.
+        to: ServiceId,
+        /// What changes.
+        change: PolicyChange,
+    },
+}
+
+/// What `recover` ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovery {
+    /// Whole-service and replica faults on a service.
+    Service(ServiceId),
+    /// Faults on a zone (index into `Model::zones`).
+    Zone(usize),
+}
+
+/// A change of dependency policy; `None` fields stay as they are.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct PolicyChange {
+    /// New retries.
+    pub retries: Option<u32>,
+    /// New retry budget (`Some(None)` removes it).
+    pub retry_budget: Option<Option<f64>>,
+    /// New timeout (`Some(None)` removes it).
+    pub timeout_s: Option<Option<f64>>,
+    /// New criticality.
+    pub criticality: Option<Criticality>,
+    /// New breaker (`Some(None)` removes it).
+    pub circuit_breaker: Option<Option<CircuitBreaker>>,
+}
+
+/// One timed event of a scenario (or of `run --for`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// When it happens, seconds from the start.
+    pub at_s: f64,
+    /// For a fault: how long it lasts (`None`: until recovered or the end).
+    pub for_s: Option<f64>,
+    /// What happens.
+    pub action: Action,
+}
+
+/// How to step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Options {
+    /// Total simulated time, seconds.
+    pub duration_s: f64,
+    /// Step, seconds (default 1).
+    pub step_s: f64,
+}
+
+/// A state change of a service or operation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    /// When, seconds.
+    pub t_s: f64,
+    /// `service` or `service.operation`.
+    pub name: String,
+    /// The service.
+    #[serde(skip)]
+    pub service: ServiceId,
+    /// The operation, for operation changes.
+    #[serde(skip)]
+    pub operation: Option<usize>,
+    /// State before.
+    pub from: State,
+    /// State after.
+    pub to: State,
+    /// Why (the new state's reason).
+    pub because: String,
+}
+
+/// One point of a service's series.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Sample {
+    /// When, seconds.
+    pub t_s: f64,
+    /// Share of requests that succeed.
+    pub success: f64,
+    /// Mean latency, seconds (infinite: some wait forever).
+    pub latency_s: f64,
+    /// Attempts per second.
+    pub load_rps: f64,
+}
+
+/// The result of a timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timeline {
+    /// Step times, seconds.
+    pub times: Vec<f64>,
+    /// The fault-free state before t = 0.
+    pub before: Outcome,
+    /// State changes, ordered by time, then model order (each service
+    /// followed by its operations).
+    pub changes: Vec<Change>,
+    /// Per service, one sample per step.
+    pub series: Vec<Vec<Sample>>,
+    /// Per step, each service's state.
+    pub service_states: Vec<Vec<State>>,
+    /// Per step, each operation's state (per service, per operation).
+    pub operation_states: Vec<Vec<Vec<State>>>,
+    /// The last step's full outcome.
+    pub last: Outcome,
+    /// The full outcome at every step where something changed (for frames).
+    pub frames: Vec<(f64, Outcome)>,
+    /// Whether every step's steady state settled.
+    pub converged: bool,
+}
+
+impl Timeline {
+    /// The index of the step that holds time `t` (the last step at or before it).
+    pub fn step_at(&self, t: f64) -> usize {
+        self.times
+            .partition_point(|&x| x <= t + 1e-9)
+            .saturating_sub(1)
+    }
+
+    /// A service's state after the step at time `t`.
+    pub fn service_state(&self, id: ServiceId, t: f64) -> State {
+        self.service_states[self.step_at(t)][id.index()]
+    }
+
+    /// An operation's state after the step at time `t`.
+    pub fn operation_state(&self, id: ServiceId, op: usize, t: f64) -> State {
+        self.operation_states[self.step_at(t)][id.index()][op]
+    }
+}
+
+/// A fault in force, with the end of its `for` window.
+#[derive(Debug, Clone)]
+struct Active {
+    fault: Fault,
+    until: Option<f64>,
+}
+
+/// Replicas coming back after a crash.
+#[derive(Debug, Clone)]
+struct Restart {
+    service: ServiceId,
+    replicas: u32,
+    /// When every startup dependency was last seen up (the clock starts then).
+    deps_up_since: Option<f64>,
+}
+
+/// Replicas added by `scale` or autoscaling, arriving at `ready_at`.
+#[derive(Debug, Clone, Copy)]
+struct Arrival {
+    service: ServiceId,
+    add: u32,
+    ready_at: f64,
+}
+
+/// The step at which an event at `at_s` takes effect.
+fn step_index(at_s: f64, step: f64) -> usize {
+    (at_s / step - 1e-9).ceil().max(0.0) as usize
+}
+
+/// Applies a policy change to every call from `from` to `to`.
+fn apply_set(model: &mut Model, from: ServiceId, to: ServiceId, change: &PolicyChange) {
+    let services = model.services_mut();
+    for op in &mut services[from.index()].operations {
+        for dep in op.depends_on.iter_mut().filter(|d| d.target.service == to) {
+            if let Some(r) = change.retries {
+                dep.retries = r;
+            }
+            if let Some(b) = change.retry_budget {
+                dep.retry_budget = b;
+            }
+            if let Some(t) = change.timeout_s {
+                dep.timeout_s = t;
+            }
+            if let Some(c) = change.criticality {
+                dep.criticality = c;
+            }
+            if let Some(b) = change.circuit_breaker {
+                dep.circuit_breaker = b;
+            }
+        }
+    }
+}
+
+/// How many replicas of each service a crash fault takes.
+fn replicas_hit(model: &Model, fault: &Fault) -> Vec<(ServiceId, u32)> {
+    match &fault.scope {
+        Scope::Service(s) => vec![(*s, model.service(*s).replicas)],
+        Scope::Replicas(s, k) => vec![(*s, *k)],
+        Scope::Zone(z) => {
+            let zone = &model.zones[*z];
+            model
+                .services_in_zone(zone)
+                .map(|id| (id, model.service(id).replicas_in_zone(zone)))
+                .collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Steps the steady state through time (see the module docs).
+pub fn simulate(model: &Model, events: &[Event], options: Options) -> Timeline {
+    let step = if options.step_s > 0.0 {
+        options.step_s
+    } else {
+        1.0
+    };
+    let steps = (options.duration_s / step + 1e-9).floor() as usize;
+    let n = model.services().len();
+
+    // Policy changes are known in advance: build each version of the model
+    // once, in the order the `set` actions take effect (step, then file order).
+    let mut sets: Vec<(usize, usize)> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| matches!(e.action, Action::Set { .. }))
+        .map(|(i, e)| (step_index(e.at_s, step), i))
+        .collect();
+    sets.sort();
+    let mut versions: Vec<Model> = vec![model.clone()];
+    for &(_, i) in &sets {
+        if let Action::Set { from, to, change } = &events[i].action {
+            let mut next = versions.last().cloned().unwrap_or_else(|| model.clone());
+            apply_set(&mut next, *from, *to, change);
+            versions.push(next);
+        }
+    }
+    let engines: Vec<Engine> = versions.iter().map(Engine::new).collect();
+    let mut baselines: BTreeMap<usize, Baseline> = BTreeMap::new();
+    let mut version = 0usize;
+
+    let engine = &engines[0];
+    let base0 = engine.baseline();
+    let (before, warm0) =
+        engine.evaluate_from(&[], &Situation::at_fault_start(model, &[]), &base0, None);
+    baselines.insert(0, base0);
+    let mut warm: Warm = warm0;
+
+    // Per-edge facts that do not change with policies.
+    let edge_refs = engine.edges().to_vec();
+    let deps: Vec<&crate::model::Dependency> = edge_refs
+        .iter()
+        .map(|r| &model.service(r.service).operations[r.op].depends_on[r.dep])
+        .collect();
+    let warm_up: Vec<f64> = {
+        let mut w = vec![0.0f64; n];
+        for d in &deps {
+            if let Some(c) = &d.cache {
+                w[d.target.service.index()] = w[d.target.service.index()].max(c.warm_up_s);
+            }
+        }
+        w
+    };
+    let startup_deps: Vec<Vec<ServiceId>> = model
+        .services()
+        .iter()
+        .map(|s| {
+            let mut v: Vec<ServiceId> = s
+                .operations
+                .iter()
+                .flat_map(|o| {
+                    o.depends_on
+                        .iter()
+                        .filter(|d| d.phase == Phase::Startup)
+                        .map(|d| d.target.service)
+                })
+                .collect();
+            v.sort();
+            v.dedup();
+            v
+        })
+        .collect();
+
+    let mut applied = vec![false; events.len()];
+    let mut active: Vec<Active> = Vec::new();
+    let mut restarts: Vec<Restart> = Vec::new();
+    let mut arrivals: Vec<Arrival> = Vec::new();
+    let mut situation = Situation::at_fault_start(model, &[]);
+    let mut cold_since: Vec<Option<f64>> = vec![None; n];
+    let mut emptied = vec![false; n];
+    let mut failing_since: Vec<Option<f64>> = vec![None; edge_refs.len()];
+    let mut buffer_level = vec![0.0f64; edge_refs.len()];
+    let mut open_until: Vec<Option<f64>> = vec![None; edge_refs.len()];
+    let mut backlog = vec![0.0f64; n];
+    let mut above_since: Vec<Option<f64>> = vec![None; n];
+    let mut previous_states: Vec<State> = before.services.iter().map(|f| f.state).collect();
+    let mut previous_ops: Vec<Vec<State>> = before
+        .operations
+        .iter()
+        .map(|o| o.iter().map(|f| f.state).collect())
+        .collect();
+
+    let mut timeline = Timeline {
+        times: Vec::with_capacity(steps + 1),
+        before: before.clone(),
+        changes: Vec::new(),
+        series: vec![Vec::with_capacity(steps + 1); n],
+        service_states: Vec::with_capacity(steps + 1),
+        operation_states: Vec::with_capacity(steps + 1),
+        last: before.clone(),
+        frames: Vec::new(),
+        converged: true,
+    };
+    let mut last = before;
+
+    for k in 0..=steps {
+        let t = k as f64 * step;
+
+        // 1. Windows that end now close (before this step's events).
+        let mut ended: Vec<Fault> = Vec::new();
+        active.retain(|a| {
+            let keep = a.until.is_none_or(|u| t < u - 1e-9);
+            if !keep {
+                ended.push(a.fault.clone());
+            }
+            keep
+        });
+
+        // 2. Events with `at ≤ t`, in file order.
+        for (i, e) in events.iter().enumerate() {
+            if applied[i] || step_index(e.at_s, step) > k {
+                continue;
+            }
+            applied[i] = true;
+            match &e.action {
+                Action::Fault(f) => {
+                    if let (FaultKind::Cold, Scope::Service(s)) = (f.kind, &f.scope) {
+                        cold_since[s.index()] = Some(t);
+                    }
+                    active.push(Active {
+                        fault: f.clone(),
+                        until: e.for_s.map(|d| e.at_s + d),
+                    });
+                }
+                Action::Recover(r) => {
+                    active.retain(|a| {
+                        let hit = match (r, &a.fault.scope) {
+                            (Recovery::Service(s), Scope::Service(x) | Scope::Replicas(x, _)) => {
+                                s == x
+                            }
+                            (Recovery::Zone(z), Scope::Zone(x)) => z == x,
+                            _ => false,
+                        };
+                        let ends = hit
+                            && matches!(
+                                a.fault.kind,
+                                FaultKind::Down
+                                    | FaultKind::Hang
+                                    | FaultKind::Slow
+                                    | FaultKind::Errors
+                            );
+                        if ends {
+                            ended.push(a.fault.clone());
+                        }
+                        !ends
+                    });
+                }
+                Action::Scale { service, add } => {
+                    let ready_at = t + model.service(*service).start_time_s;
+                    arrivals.push(Arrival {
+                        service: *service,
+                        add: *add,
+                        ready_at,
+                    });
+                }
+                Action::Flush { service } => backlog[service.index()] = 0.0,
+                Action::Set { .. } => {
+                    version = sets
+                        .iter()
+                        .position(|&(_, j)| j == i)
+                        .map_or(version, |p| p + 1);
+                }
+            }
+        }
+        // Crashed replicas whose fault ended start coming back.
+        for f in ended.iter().filter(|f| f.kind == FaultKind::Down) {
+            for (service, replicas) in replicas_hit(model, f) {
+                if replicas > 0 {
+                    restarts.push(Restart {
+                        service,
+                        replicas,
+                        deps_up_since: None,
+                    });
+                }
+            }
+        }
+
+        // 3. Stateful parts, from the previous step.
+        for r in &mut restarts {
+            let deps_up = startup_deps[r.service.index()]
+                .iter()
+                .all(|d| previous_states[d.index()] != State::Down);
+            if deps_up {
+                r.deps_up_since.get_or_insert(t);
+            } else {
+                r.deps_up_since = None;
+            }
+        }
+        restarts.retain(|r| {
+            r.deps_up_since
+                .is_none_or(|since| t + 1e-9 < since + model.service(r.service).start_time_s)
+        });
+        arrivals.retain(|a| {
+            if t + 1e-9 >= a.ready_at {
+                situation.extra_replicas[a.service.index()] += a.add;
+                false
+            } else {
+                true
+            }
+        });
+        for id in model.service_ids() {
+            let i = id.index();
+            if warm_up[i] <= 0.0 && cold_since[i].is_none() && !emptied[i] {
+                situation.warmth[i] = 1.0;
+                continue;
+            }
+            let crashed = last.admission.get(i).is_some_and(|a| a.refused);
+            if crashed {
+                emptied[i] = true;
+                cold_since[i] = None;
+                situation.warmth[i] = 0.0;
+            } else {
+                if emptied[i] {
+                    emptied[i] = false;
+                    cold_since[i] = Some(t);
+                }
+                situation.warmth[i] = match cold_since[i] {
+                    Some(since) if warm_up[i] > 0.0 => ((t - since) / warm_up[i]).clamp(0.0, 1.0),
+                    _ => 1.0,
+                };
+                if situation.warmth[i] >= 1.0 {
+                    cold_since[i] = None;
+                }
+            }
+        }
+        // A cold fault is over once its cache is warm again.
+        active.retain(|a| !(a.fault.kind == FaultKind::Cold && matches!(a.fault.scope, Scope::Service(s) if situation.warmth[s.index()] >= 1.0 && cold_since[s.index()].is_none())));
+        situation.stale_expired.clear();
+        situation.buffer_full.clear();
+        situation.forced_open.clear();
+        for (e, d) in deps.iter().enumerate() {
+            if let (Some(Fallback::ServeStale { for_s }), Some(since)) =
+                (&d.fallback, failing_since[e])
+                && t + 1e-9 >= since + for_s
+            {
+                situation.stale_expired.insert(e);
+            }
+            if let Some(b) = d.buffer
+                && d.mode == Mode::Async
+                && buffer_level[e] >= b - 1e-9
+            {
+                situation.buffer_full.insert(e);
+            }
+            match open_until[e] {
+                Some(u) if t + 1e-9 < u => {
+                    situation.forced_open.insert(e);
+                }
+                Some(_) => open_until[e] = None,
+                None => {}
+            }
+        }
+        for id in model.service_ids() {
+            let i = id.index();
+            let a = last.admission.get(i).copied().unwrap_or_default();
+            situation.backlog_wait[i] = if !a.overloaded
+                && backlog[i] > 0.0
+                && a.throughput.is_finite()
+                && a.throughput > 0.0
+            {
+                backlog[i] / a.throughput
+            } else {
+                0.0
+            };
+        }
+
+        // 4. Evaluate the step.
+        let mut faults: Vec<Fault> = active.iter().map(|a| a.fault.clone()).collect();
+        let mut restarting: BTreeMap<u32, u32> = BTreeMap::new();
+        for r in &restarts {
+            *restarting.entry(r.service.0).or_insert(0) += r.replicas;
+        }
+        for (&s, &count) in &restarting {
+            let id = ServiceId(s);
+            let total = model.service(id).replicas;
+            let scope = if count >= total {
+                Scope::Service(id)
+            } else {
+                Scope::Replicas(id, count)
+            };
+            faults.push(Fault {
+                kind: FaultKind::Down,
+                scope,
+                target: Some(model.service(id).name.clone()),
+                slowdown: None,
+                factor: None,
+                share: 1.0,
+                share_given: false,
+                typed: Some(format!("{} (restarting)", model.service(id).name)),
+            });
+        }
+        let engine = &engines[version];
+        let baseline = baselines
+            .entry(version)
+            .or_insert_with(|| engine.baseline());
+        let (outcome, next_warm) = engine.evaluate_from(&faults, &situation, baseline, Some(&warm));
+        warm = next_warm;
+        timeline.converged &= outcome.converged;
+
+        // 5. Carry the stateful parts forward.
+        for (e, d) in deps.iter().enumerate() {
+            let report = outcome.edges[e];
+            if matches!(d.fallback, Some(Fallback::ServeStale { .. })) {
+                if report.attempt_failure > 1e-6 {
+                    failing_since[e].get_or_insert(t);
+                } else {
+                    failing_since[e] = None;
+                }
+            }
+            if d.mode == Mode::Async && d.phase == Phase::Request {
+                let undelivered = report.call_rate * report.attempt_failure;
+                let target = outcome.admission[d.target.service.index()];
+                let drain = if report.attempt_failure < 1e-6 && buffer_level[e] > 0.0 {
+                    if target.throughput.is_finite() {
+                        (target.throughput - target.load).max(0.0)
+                    } else {
+                        f64::INFINITY
+                    }
+                } else {
+                    0.0
+                };
+                let level = buffer_level[e] + (undelivered - drain) * step;
+                buffer_level[e] = level.clamp(0.0, d.buffer.unwrap_or(f64::INFINITY));
+            }
+            if let Some(b) = d.circuit_breaker
+                && report.breaker_open
+                && open_until[e].is_none()
+            {
+                open_until[e] = Some(t + b.open_for_s);
+            }
+        }
+        for id in model.service_ids() {
+            let i = id.index();
+            let a = outcome.admission[i];
+            if a.overloaded {
+                let grown = backlog[i] + (a.load - a.throughput).max(0.0) * step;
+                backlog[i] = a.queue_total.map_or(grown, |q| grown.min(q));
+            } else if backlog[i] > 0.0 {
+                backlog[i] = (backlog[i] - (a.throughput - a.load).max(0.0) * step).max(0.0);
+            }
+            if let Some(auto) = model.service(id).autoscale {
+                let hot = a.overloaded || a.rho > auto.above;
+                if hot {
+                    let since = *above_since[i].get_or_insert(t);
+                    let pending: u32 = arrivals
+                        .iter()
+                        .filter(|x| x.service == id)
+                        .map(|x| x.add)
+                        .sum();
+                    let now = model.service(id).replicas + situation.extra_replicas[i] + pending;
+                    if t - since + 1e-9 >= auto.delay_s && now < auto.max_replicas {
+                        arrivals.push(Arrival {
+                            service: id,
+                            add: 1,
+                            ready_at: t + model.service(id).start_time_s,
+                        });
+                        above_since[i] = Some(t);
+                    }
+                } else {
+                    above_since[i] = None;
+                }
+            }
+        }
+
+        // 6. Record.
+        timeline.times.push(t);
+        let states: Vec<State> = outcome.services.iter().map(|f| f.state).collect();
+        let op_states: Vec<Vec<State>> = outcome
+            .operations
+            .iter()
+            .map(|o| o.iter().map(|f| f.state).collect())
+            .collect();
+        for id in model.service_ids() {
+            let i = id.index();
+            let f = &outcome.services[i];
+            timeline.series[i].push(Sample {
+                t_s: t,
+                success: f.success,
+                latency_s: f.latency_s,
+                load_rps: f.load_rps,
+            });
+            if states[i] != previous_states[i] {
+                timeline.changes.push(Change {
+                    t_s: t,
+                    name: model.service(id).name.clone(),
+                    service: id,
+                    operation: None,
+                    from: previous_states[i],
+                    to: states[i],
+                    because: f.because.clone(),
+                });
+            }
+            let svc = model.service(id);
+            if svc.declares_operations {
+                for (oi, s) in op_states[i].iter().enumerate() {
+                    if *s != previous_ops[i][oi] {
+                        timeline.changes.push(Change {
+                            t_s: t,
+                            name: svc.operation_name(oi),
+                            service: id,
+                            operation: Some(oi),
+                            from: previous_ops[i][oi],
+                            to: *s,
+                            because: outcome.operations[i][oi].because.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        if states != previous_states || op_states != previous_ops {
+            timeline.frames.push((t, outcome.clone()));
+        }
+        timeline.service_states.push(states.clone());
+        timeline.operation_states.push(op_states.clone());
+        previous_states = states;
+        previous_ops = op_states;
+        last = outcome;
+    }
+    timeline.last = last;
+    timeline
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::load_str;
+    use crate::sim::faults::parse;
+
+    fn model(text: &str) -> Model {
+        load_str(text, "t.yaml").expect("valid").model
+    }
+
+    fn fault(m: &Model, kind: FaultKind, arg: &str, at_s: f64, for_s: Option<f64>) -> Event {
+        Event {
+            at_s,
+            for_s,
+            action: Action::Fault(parse(kind, arg, m).expect("fault")),
+        }
+    }
+
+    fn state(m: &Model, tl: &Timeline, name: &str, t: f64) -> State {
+        tl.service_state(m.find(name).expect("service"), t)
+    }
+
+    const STORM: &str = "services:
+  web:
+    entry: { rps: 800 }
+    depends_on: [{ to: api, timeout: 500ms, retries: 3 }]
+  api: { replicas: 2, capacity: 500, queue: 2000, latency: 20ms }
+";
+
+    /// The metastable pair. Normally api carries 800 of its 1,000 rps and
+    /// answers in 20 ms + 20·0.8/0.2 = 100 ms. A one-minute surge ×1.5
+    /// (1,200 rps) overloads it: its queues fill (2,000 per replica, a
+    /// 4 s wait), every attempt outlives web's 500 ms timeout and is
+    /// retried three times. After the surge, 800 rps × 4 attempts = 3,200
+    /// still swamps 1,000 of capacity, so the wait stays at 4 s and every
+    /// attempt keeps timing out: the retries alone hold it down.
+    #[test]
+    fn a_retry_storm_outlives_its_trigger() {
+        let m = model(STORM);
+        let events = [fault(&m, FaultKind::Surge, "x1.5", 60.0, Some(60.0))];
+        let tl = simulate(
+            &m,
+            &events,
+            Options {
+                duration_s: 600.0,
+                step_s: 1.0,
+            },
+        );
+        assert_eq!(state(&m, &tl, "web", 30.0), State::Healthy);
+        assert_eq!(state(&m, &tl, "web", 90.0), State::Down);
+        assert_eq!(
+            state(&m, &tl, "web", 600.0),
+            State::Down,
+            "still down long after the surge"
+        );
+        let load = tl.series[m.find("api").unwrap().index()]
+            .last()
+            .unwrap()
+            .load_rps;
+        assert!(
+            (load - 3200.0).abs() < 1.0,
+            "800 rps × 4 attempts, got {load}"
+        );
+    }
+
+    /// Same architecture with a 10 % retry budget: after the surge, at most
+    /// 800 × 1.1 = 880 attempts a second arrive, below capacity; the backlog
+    /// (4,000 requests) drains at 1,000 − 880 = 120 a second, and once the
+    /// wait it adds falls under the timeout, web recovers.
+    #[test]
+    fn a_retry_budget_lets_it_recover() {
+        let m = model(&STORM.replace("retries: 3 }", "retries: 3, retry_budget: 10% }"));
+        let events = [fault(&m, FaultKind::Surge, "x1.5", 60.0, Some(60.0))];
+        let tl = simulate(
+            &m,
+            &events,
+            Options {
+                duration_s: 600.0,
+                step_s: 1.0,
+            },
+        );
+        assert_ne!(state(&m, &tl, "web", 90.0), State::Healthy);
+        assert_eq!(
+            state(&m, &tl, "web", 600.0),
+            State::Healthy,
+            "{:?}",
+            tl.changes
+        );
+    }
+
+    /// A stale window runs out: degraded at once, down after 10 minutes.
+    #[test]
+    fn stale_window_runs_out() {
+        let m = model(
+            "services:\n  web: { entry: { rps: 10 }, depends_on: [{ to: db, fallback: { serve_stale_for: 10m } }] }\n  db: {}\n",
+        );
+        let tl = simulate(
+            &m,
+            &[fault(&m, FaultKind::Down, "db", 0.0, None)],
+            Options {
+                duration_s: 900.0,
+                step_s: 1.0,
+            },
+        );
+        assert_eq!(state(&m, &tl, "web", 599.0), State::Degraded);
+        assert_eq!(state(&m, &tl, "web", 600.0), State::Down);
+    }
+
+    /// An async buffer fills: 10 hand-offs a second into 6,000 slots while
+    /// the callee is down: full after 600 s, then the edge fails like a
+    /// hard sync call.
+    #[test]
+    fn async_buffer_fills_then_fails_its_caller() {
+        let m = model(
+            "services:\n  web: { entry: { rps: 10 }, depends_on: [{ to: q, mode: async, buffer: 6000 }] }\n  q: {}\n",
+        );
+        let tl = simulate(
+            &m,
+            &[fault(&m, FaultKind::Down, "q", 0.0, None)],
+            Options {
+                duration_s: 700.0,
+                step_s: 1.0,
+            },
+        );
+        assert_eq!(state(&m, &tl, "web", 598.0), State::Degraded);
+        assert_eq!(state(&m, &tl, "web", 601.0), State::Down);
+    }
+
+    /// A recovered service comes back `start_time` after its fault ends —
+    /// unless a startup dependency is down, which blocks the restart.
+    #[test]
+    fn restarts_wait_for_start_time_and_startup_dependencies() {
+        let text = "services:\n  web: { entry: { rps: 1 }, start_time: 30s, depends_on: [{ to: config, phase: startup }] }\n  config: {}\n";
+        let m = model(text);
+        let web = m.find("web").unwrap();
+        let events = [fault(&m, FaultKind::Down, "web", 0.0, Some(60.0))];
+        let tl = simulate(
+            &m,
+            &events,
+            Options {
+                duration_s: 200.0,
+                step_s: 1.0,
+            },
+        );
+        assert_eq!(tl.service_state(web, 60.0), State::Down);
+        assert_eq!(tl.service_state(web, 89.0), State::Down);
+        assert_eq!(tl.service_state(web, 90.0), State::Healthy);
+        // config is down while web restarts: web waits until config is back.
+        let events = [
+            fault(&m, FaultKind::Down, "web", 0.0, Some(60.0)),
+            fault(&m, FaultKind::Down, "config", 0.0, Some(120.0)),
+        ];
+        let tl = simulate(
+            &m,
+            &events,
+            Options {
+                duration_s: 300.0,
+                step_s: 1.0,
+            },
+        );
+        assert_eq!(
+            tl.service_state(web, 140.0),
+            State::Down,
+            "blocked by config"
+        );
+        assert_eq!(tl.service_state(web, 300.0), State::Healthy);
+    }
+
+    /// A cold cache drowns its database, then warms up and lets it recover.
+    #[test]
+    fn a_cold_cache_warms_up() {
+        let m = model(
+            "services:\n  web: { entry: { rps: 100 }, depends_on: [{ to: cache, cache: { hit_ratio: 90%, on_miss: db, warm_up: 10m } }] }\n  cache: {}\n  db: { capacity: 50, queue: 10, latency: 10ms }\n",
+        );
+        let tl = simulate(
+            &m,
+            &[fault(&m, FaultKind::Cold, "cache", 0.0, None)],
+            Options {
+                duration_s: 900.0,
+                step_s: 5.0,
+            },
+        );
+        assert_eq!(state(&m, &tl, "web", 0.0), State::Degraded);
+        assert_eq!(state(&m, &tl, "web", 900.0), State::Healthy);
+    }
+
+    /// Responders: scaling out ends an overload once the replicas start.
+    #[test]
+    fn scaling_out_ends_an_overload() {
+        let m = model(
+            "services:\n  api: { entry: { rps: 300 }, replicas: 2, capacity: 100, queue: 10, start_time: 30s }\n",
+        );
+        let api = m.find("api").unwrap();
+        let events = [Event {
+            at_s: 60.0,
+            for_s: None,
+            action: Action::Scale {
+                service: api,
+                add: 2,
+            },
+        }];
+        let tl = simulate(
+            &m,
+            &events,
+            Options {
+                duration_s: 120.0,
+                step_s: 1.0,
+            },
+        );
+        assert_eq!(tl.service_state(api, 60.0), State::Degraded);
+        assert_eq!(tl.service_state(api, 95.0), State::Healthy);
+    }
+
+    /// Changes are emitted only on a change, ordered by time then model order.
+    #[test]
+    fn changes_are_ordered() {
+        let m = model(STORM);
+        let events = [fault(&m, FaultKind::Down, "api", 10.0, Some(10.0))];
+        let tl = simulate(
+            &m,
+            &events,
+            Options {
+                duration_s: 60.0,
+                step_s: 1.0,
+            },
+        );
+        let times: Vec<f64> = tl.changes.iter().map(|c| c.t_s).collect();
+        let mut sorted = times.clone();
+        sorted.sort_by(f64::total_cmp);
+        assert_eq!(times, sorted);
+        assert_eq!(tl.changes[0].name, "web");
+        assert_eq!(tl.changes[0].t_s, 10.0);
+    }
+
+    /// A breaker opens, is held open for `open_for` even after the callee
+    /// heals, then a probe closes it. b fails everything for 45 s; the
+    /// breaker opens at 0 s, a probe at 30 s finds b still failing, so it
+    /// stays open until 60 s, though b is fine from 45 s.
+    #[test]
+    fn breaker_opens_holds_and_closes_on_a_probe() {
+        let m = model(
+            "services:\n  a: { entry: { rps: 10 }, depends_on: [{ to: b, circuit_breaker: { threshold: 50%, open_for: 30s } }] }\n  b: {}\n",
+        );
+        let events = [fault(&m, FaultKind::Errors, "b=100%", 0.0, Some(45.0))];
+        let tl = simulate(
+            &m,
+            &events,
+            Options {
+                duration_s: 90.0,
+                step_s: 1.0,
+            },
+        );
+        assert_eq!(state(&m, &tl, "a", 10.0), State::Down);
+        assert_eq!(state(&m, &tl, "b", 50.0), State::Healthy);
+        assert_eq!(state(&m, &tl, "a", 50.0), State::Down, "held open");
+        assert_eq!(
+            state(&m, &tl, "a", 60.0),
+            State::Healthy,
+            "the probe at 60 s closes it"
+        );
+    }
+
+    /// Autoscaling adds a replica after `delay` of high utilisation, each
+    /// one arriving `start_time` later, until the load fits. 300 rps on two
+    /// replicas of 100 (degraded: a third is rejected); one added at 60 s,
+    /// up at 90 s: exactly at capacity, nothing rejected but the queue is
+    /// full (10 ÷ 100 = 0.1 s of wait): slow; another added at 120 s, up at
+    /// 150 s: 75 % each, healthy.
+    #[test]
+    fn autoscaling_adds_replicas_after_its_delay() {
+        let m = model(
+            "services:\n  api: { entry: { rps: 300 }, replicas: 2, capacity: 100, queue: 10, start_time: 30s, autoscale: { max_replicas: 4, above: 80%, delay: 1m } }\n",
+        );
+        let tl = simulate(
+            &m,
+            &[],
+            Options {
+                duration_s: 200.0,
+                step_s: 1.0,
+            },
+        );
+        assert_eq!(state(&m, &tl, "api", 30.0), State::Degraded);
+        assert_eq!(state(&m, &tl, "api", 100.0), State::Slow);
+        assert_eq!(
+            state(&m, &tl, "api", 150.0),
+            State::Healthy,
+            "{:?}",
+            tl.changes
+        );
+    }
+}

@@ -490,10 +490,19 @@ impl<'m> Engine<'m> {
                 let svc = self.model.service(id);
                 let serving = f64::from(a.serving);
                 let _ = situation;
+                // No serving replica (all hung): no throughput and no
+                // overload to speak of — the hang explains it.
+                let serving_any = a.serving > 0;
                 AdmissionReport {
                     load: s.load[id.index()].iter().sum(),
-                    throughput: a.throughput * serving,
-                    overloaded: !a.refused && (a.admitted < 1.0 || a.wait.is_infinite()),
+                    throughput: if serving_any {
+                        a.throughput * serving
+                    } else {
+                        0.0
+                    },
+                    overloaded: serving_any
+                        && !a.refused
+                        && (a.admitted < 1.0 || a.wait.is_infinite()),
                     rho: a.rho,
                     queue_total: svc.queue.map(|q| q * serving),
                     refused: a.refused,

@@ -1,0 +1,1115 @@
+//! Reading a scenario file: hostile-input guards and YAML → raw structs (by
+//! way of the model loader), then validation against its model into a
+//! [`Scenario`], collecting every finding rather than stopping at the first.
+
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+
+use crate::error::Error;
+use crate::finding::{Finding, Pos, did_you_mean_hint};
+use crate::model::load::{codes as read_codes, parse_yaml, read_text};
+use crate::model::raw::{At, RawBreaker, RawCount, RawDuration, RawFraction, RawWord, Scalar};
+use crate::model::units::{self, ValueError};
+use crate::model::validate::codes as model_codes;
+use crate::model::{CircuitBreaker, Criticality, Fallback, Loaded, Model, ServiceId};
+use crate::render::picture;
+use crate::sim::faults::{self, FaultKind, Scope};
+use crate::sim::steady::State;
+use crate::sim::timeline::{Action, Event, PolicyChange, Recovery};
+
+/// Finding codes for scenario files. Stable: documented in the README.
+///
+/// Problems a model file can have too keep the model's codes, so that one
+/// code means one problem whatever the file: YAML syntax, shape, unknown,
+/// missing or duplicate keys and hostile input (`E001`–`E008`), malformed
+/// durations, fractions and counts (`E017`–`E023`) and an unknown
+/// `criticality` (`E009`). The codes below are for what only a scenario can
+/// get wrong.
+pub mod codes {
+    /// The `model:` file cannot be read (missing, a directory, unreadable).
+    pub const MODEL_UNREADABLE: &str = "S001";
+    /// An event with no fault or action.
+    pub const NO_ACTION: &str = "S002";
+    /// An event with more than one fault or action.
+    pub const SEVERAL_ACTIONS: &str = "S003";
+    /// A fault value the fault parser refuses: unknown service or zone, a
+    /// replica count out of range, a malformed slowdown, share or factor, a
+    /// surge on a service that receives no user traffic.
+    pub const BAD_FAULT: &str = "S004";
+    /// `recover`, `scale` or `flush` names an unknown service or zone.
+    pub const UNKNOWN_TARGET: &str = "S005";
+    /// `cut` or `set` names a link that is not one: not `caller->callee`,
+    /// or a caller that never calls that callee.
+    pub const UNKNOWN_LINK: &str = "S006";
+    /// `scale` without a `NAME=+N` value (N from 1).
+    pub const BAD_SCALE: &str = "S007";
+    /// `for` on an action (only faults last), or a `for` of zero.
+    pub const BAD_WINDOW: &str = "S008";
+    /// An event's or an expectation's `at` after the scenario's `duration`.
+    pub const BEYOND_DURATION: &str = "S009";
+    /// A `duration` of zero, or longer than [`MAX_DURATION_S`](super::MAX_DURATION_S).
+    pub const BAD_DURATION: &str = "S010";
+    /// An expectation names a service the model does not have.
+    pub const UNKNOWN_SERVICE: &str = "S011";
+    /// An expectation names an operation its service does not have.
+    pub const UNKNOWN_OPERATION: &str = "S012";
+    /// An expectation's `a.b` is both a service and an operation of `a`.
+    pub const AMBIGUOUS_SERVICE: &str = "S013";
+    /// An expected `state` that is not healthy, slow, degraded or down.
+    pub const UNKNOWN_STATE: &str = "S014";
+    /// A `set` that changes nothing (no link, or a link with no policy).
+    pub const EMPTY_SET: &str = "S015";
+}
+
+/// The longest scenario accepted: a day. The timeline steps every second by
+/// default, so a longer story would run for minutes; split it instead.
+pub const MAX_DURATION_S: f64 = 86_400.0;
+
+/// A validated scenario, with its model loaded.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// `title:`, or the file's stem when it has none.
+    pub title: String,
+    /// `story:`, or empty.
+    pub story: String,
+    /// The model file: `model:` joined to the scenario file's folder.
+    pub model_path: PathBuf,
+    /// The model, with its warnings and source.
+    pub loaded: Loaded,
+    /// How long the timeline runs, seconds.
+    pub duration_s: f64,
+    /// The events in file order (a `set` of several links gives one event
+    /// per link, in the order written).
+    pub events: Vec<Event>,
+    /// The expectations in file order.
+    pub expectations: Vec<Expectation>,
+}
+
+/// What an expectation is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpectTarget {
+    /// A whole service.
+    Service(ServiceId),
+    /// One operation of a service (index into its `operations`).
+    Operation(ServiceId, usize),
+}
+
+/// One expectation: `{ at: 1m, service: catalog, state: degraded }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expectation {
+    /// When, seconds from the start; read after the step at that time.
+    pub at_s: f64,
+    /// The service or operation.
+    pub target: ExpectTarget,
+    /// The name as written (`catalog`, `web.browse`).
+    pub written: String,
+    /// The state it should be in.
+    pub state: State,
+    /// Where the expectation starts in the scenario file.
+    pub pos: Pos,
+}
+
+impl Expectation {
+    /// The expectation as a sentence: `web is degraded at 1m`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} is {} at {}",
+            self.written,
+            self.state.as_str(),
+            picture::duration(self.at_s)
+        )
+    }
+}
+
+/// Reads a scenario file and its model, and validates both.
+///
+/// Errors:
+/// - [`Error::Invalid`] for the scenario file, with every finding, when the
+///   scenario has errors (a model that cannot be read is one of them,
+///   [`codes::MODEL_UNREADABLE`], at the `model:` value);
+/// - [`Error::Invalid`] for the *model* file, with the model's own findings
+///   and source, when the model was read but does not validate: its errors
+///   are fixed there, so they are shown there;
+/// - [`Error::Read`] or [`Error::Usage`] when the scenario file itself
+///   cannot be read.
+pub fn load_scenario(path: &Path) -> Result<Scenario, Error> {
+    if path.is_dir() {
+        return Err(Error::usage(
+            format!("`{}` is a directory, not a scenario file", path.display()),
+            Some("name a .yaml file".into()),
+        ));
+    }
+    let file = path.display().to_string();
+    let text = read_text(path).map_err(reword_error)?;
+    let invalid = |text: String, findings: Vec<Finding>| Error::Invalid {
+        file: file.clone(),
+        source_text: text,
+        findings,
+    };
+    let raw: RawScenario = match parse_yaml(&text) {
+        Ok(raw) => raw,
+        Err(finding) => return Err(invalid(text, vec![reword(finding)])),
+    };
+
+    let model_path = path
+        .parent()
+        .unwrap_or_else(|| Path::new(""))
+        .join(&raw.model.value);
+    let mut findings = Vec::new();
+    let loaded = match crate::model::load_file(&model_path) {
+        Ok(loaded) => Some(loaded),
+        Err(error @ Error::Invalid { .. }) => return Err(error),
+        Err(error) => {
+            findings.push(unreadable_model(&raw.model, &model_path, &error));
+            None
+        }
+    };
+
+    let mut checker = Checker {
+        findings,
+        model: loaded.as_ref().map(|l| &l.model),
+        duration_s: None,
+    };
+    let (events, expectations) = checker.scenario(&raw);
+    let mut findings = checker.findings;
+    findings.sort_by_key(|f| f.pos);
+    match loaded {
+        Some(loaded) if !findings.iter().any(Finding::is_error) => Ok(Scenario {
+            title: raw.title.map(|t| t.value).unwrap_or_else(|| {
+                path.file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "scenario".into())
+            }),
+            story: raw.story.map(|s| s.value).unwrap_or_default(),
+            model_path,
+            loaded,
+            duration_s: checker_duration(&raw).unwrap_or(0.0),
+            events,
+            expectations,
+        }),
+        _ => Err(invalid(text, findings)),
+    }
+}
+
+/// The duration once more, for the result (the checker has reported any problem).
+fn checker_duration(raw: &RawScenario) -> Option<f64> {
+    units::duration(&raw.duration.value.0).ok()
+}
+
+fn unreadable_model(at: &At<String>, resolved: &Path, error: &Error) -> Finding {
+    let why = match error {
+        Error::Read { source, .. } => source.to_string().to_lowercase(),
+        Error::Usage { .. } => "it is a directory".into(),
+        other => other.to_string(),
+    };
+    let hint = if Path::new(&at.value).is_absolute() {
+        "check the path".to_owned()
+    } else {
+        format!(
+            "`model:` is relative to the scenario file's folder; here it is `{}`",
+            resolved.display()
+        )
+    };
+    Finding::error(
+        codes::MODEL_UNREADABLE,
+        format!("cannot read model `{}`: {why}", at.value),
+        Some(at.pos),
+    )
+    .with_hint(hint)
+}
+
+/// The model loader's reading and parsing findings speak of models; say
+/// scenario where the file is one.
+fn reword(mut finding: Finding) -> Finding {
+    if finding.code == read_codes::EMPTY {
+        finding.hint = Some(
+            "a scenario needs at least `model:` and `duration:`, then `events:` and `expect:`"
+                .into(),
+        );
+    }
+    finding.message = finding.message.replace("models are", "scenarios are");
+    finding.hint = finding.hint.map(|h| {
+        h.replace("a model is", "a scenario is")
+            .replace("real models", "real scenarios")
+            .replace("models are", "scenarios are")
+    });
+    finding
+}
+
+fn reword_error(error: Error) -> Error {
+    match error {
+        Error::Invalid {
+            file,
+            source_text,
+            findings,
+        } => Error::Invalid {
+            file,
+            source_text,
+            findings: findings.into_iter().map(reword).collect(),
+        },
+        other => other,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Raw structs: the file as written, with positions, unknown keys denied.
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    #[serde(default)]
+    title: Option<At<String>>,
+    model: At<String>,
+    #[serde(default)]
+    story: Option<At<String>>,
+    duration: At<RawDuration>,
+    #[serde(default)]
+    events: Option<Vec<At<RawEvent>>>,
+    #[serde(default)]
+    expect: Option<Vec<At<RawExpect>>>,
+}
+
+/// One event: `at`, optional `for`, and one fault or action.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEvent {
+    at: At<RawDuration>,
+    #[serde(rename = "for", default)]
+    for_: Option<At<RawDuration>>,
+    #[serde(default)]
+    down: Option<At<String>>,
+    #[serde(default)]
+    hang: Option<At<String>>,
+    #[serde(default)]
+    slow: Option<At<String>>,
+    #[serde(default)]
+    errors: Option<At<String>>,
+    #[serde(default)]
+    cut: Option<At<String>>,
+    #[serde(default)]
+    surge: Option<At<String>>,
+    #[serde(default)]
+    cold: Option<At<String>>,
+    #[serde(default)]
+    recover: Option<At<String>>,
+    #[serde(default)]
+    scale: Option<At<String>>,
+    #[serde(default)]
+    flush: Option<At<String>>,
+    #[serde(default)]
+    set: Option<At<IndexMap<At<String>, At<RawPolicy>>>>,
+}
+
+/// A new policy for one link; `none` removes a timeout, budget or breaker.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    #[serde(default)]
+    retries: Option<At<RawCount>>,
+    #[serde(default)]
+    retry_budget: Option<At<RawFraction>>,
+    #[serde(default)]
+    timeout: Option<At<RawDuration>>,
+    #[serde(default)]
+    criticality: Option<At<RawWord>>,
+    #[serde(default)]
+    circuit_breaker: Option<At<RawBreakerChange>>,
+}
+
+/// `circuit_breaker: none` or `circuit_breaker: { threshold, open_for }`.
+#[derive(Debug)]
+enum RawBreakerChange {
+    Word(String),
+    Breaker(RawBreaker),
+}
+
+impl<'de> Deserialize<'de> for RawBreakerChange {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct BreakerVisitor;
+        impl<'de> Visitor<'de> for BreakerVisitor {
+            type Value = RawBreakerChange;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("`none`, or a map with `threshold` and `open_for`")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<RawBreakerChange, E> {
+                Ok(RawBreakerChange::Word(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<RawBreakerChange, E> {
+                Ok(RawBreakerChange::Word(v))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawBreakerChange, A::Error> {
+                let breaker = RawBreaker::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(RawBreakerChange::Breaker(breaker))
+            }
+        }
+        deserializer.deserialize_any(BreakerVisitor)
+    }
+}
+
+/// One expectation.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExpect {
+    at: At<RawDuration>,
+    service: At<String>,
+    state: At<RawWord>,
+}
+
+/// An event's fault or action, as written.
+enum RawAction<'a> {
+    Fault(FaultKind, &'a At<String>),
+    Recover(&'a At<String>),
+    Scale(&'a At<String>),
+    Flush(&'a At<String>),
+    Set(&'a At<IndexMap<At<String>, At<RawPolicy>>>),
+}
+
+/// The keys that make an event, for hints.
+const ACTION_KEYS: &str = "down, hang, slow, errors, cut, surge, cold, recover, scale, flush, set";
+
+impl RawEvent {
+    /// Every fault or action key present: (key, position of its value, action).
+    fn actions(&self) -> Vec<(&'static str, Pos, RawAction<'_>)> {
+        let mut out = Vec::new();
+        let faults = [
+            (FaultKind::Down, &self.down),
+            (FaultKind::Hang, &self.hang),
+            (FaultKind::Slow, &self.slow),
+            (FaultKind::Errors, &self.errors),
+            (FaultKind::Cut, &self.cut),
+            (FaultKind::Surge, &self.surge),
+            (FaultKind::Cold, &self.cold),
+        ];
+        for (kind, value) in faults {
+            if let Some(v) = value {
+                out.push((kind.as_str(), v.pos, RawAction::Fault(kind, v)));
+            }
+        }
+        if let Some(v) = &self.recover {
+            out.push(("recover", v.pos, RawAction::Recover(v)));
+        }
+        if let Some(v) = &self.scale {
+            out.push(("scale", v.pos, RawAction::Scale(v)));
+        }
+        if let Some(v) = &self.flush {
+            out.push(("flush", v.pos, RawAction::Flush(v)));
+        }
+        if let Some(v) = &self.set {
+            out.push(("set", v.pos, RawAction::Set(v)));
+        }
+        // Written order, so "several" points at the second one written.
+        out.sort_by_key(|(_, pos, _)| *pos);
+        out
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Validation.
+
+const STATES: [(&str, State); 4] = [
+    ("healthy", State::Healthy),
+    ("slow", State::Slow),
+    ("degraded", State::Degraded),
+    ("down", State::Down),
+];
+const CRITICALITIES: [(&str, Criticality); 2] =
+    [("hard", Criticality::Hard), ("soft", Criticality::Soft)];
+
+/// Collects findings while turning raw structs into events and expectations.
+/// Without a model (it could not be read) names are not checked, but every
+/// value still is.
+struct Checker<'m> {
+    findings: Vec<Finding>,
+    model: Option<&'m Model>,
+    /// The scenario's length once parsed, for the "beyond duration" check.
+    duration_s: Option<f64>,
+}
+
+/// What an expectation's `service` resolves to.
+enum Resolution {
+    Found(ExpectTarget),
+    Ambiguous(Vec<String>),
+    UnknownOperation(ServiceId, String),
+    Unknown,
+}
+
+impl Checker<'_> {
+    fn error(&mut self, code: &'static str, message: String, pos: Pos, hint: Option<String>) {
+        self.findings
+            .push(Finding::error(code, message, Some(pos)).with_opt_hint(hint));
+    }
+
+    fn value<T>(
+        &mut self,
+        field: &str,
+        value: &Scalar,
+        pos: Pos,
+        parse: fn(&Scalar) -> Result<T, ValueError>,
+    ) -> Option<T> {
+        match parse(value) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.error(e.code, format!("`{field}`: {}", e.message), pos, e.hint);
+                None
+            }
+        }
+    }
+
+    /// A moment (`at`): a duration, not after the scenario's end.
+    fn moment(&mut self, field: &str, at: &At<RawDuration>) -> Option<f64> {
+        let t = self.value(field, &at.value.0, at.pos, units::duration)?;
+        if let Some(end) = self.duration_s
+            && t > end + 1e-9
+        {
+            self.error(
+                codes::BEYOND_DURATION,
+                format!(
+                    "`{field}` {} is after the scenario's end ({})",
+                    picture::duration(t),
+                    picture::duration(end)
+                ),
+                at.pos,
+                Some(format!(
+                    "raise `duration` to at least {} or move this earlier",
+                    picture::duration(t)
+                )),
+            );
+            return None;
+        }
+        Some(t)
+    }
+
+    fn scenario(&mut self, raw: &RawScenario) -> (Vec<Event>, Vec<Expectation>) {
+        self.duration_s = self.duration(&raw.duration);
+        let mut events = Vec::new();
+        for event in raw.events.iter().flatten() {
+            events.extend(self.event(event));
+        }
+        let expectations = raw
+            .expect
+            .iter()
+            .flatten()
+            .filter_map(|e| self.expectation(e))
+            .collect();
+        (events, expectations)
+    }
+
+    fn duration(&mut self, at: &At<RawDuration>) -> Option<f64> {
+        let d = self.value("duration", &at.value.0, at.pos, units::duration)?;
+        if d <= 0.0 {
+            self.error(
+                codes::BAD_DURATION,
+                "`duration` is zero".into(),
+                at.pos,
+                Some("give the timeline a length, such as `duration: 20m`".into()),
+            );
+            return None;
+        }
+        if d > MAX_DURATION_S {
+            self.error(
+                codes::BAD_DURATION,
+                format!(
+                    "`duration` {} is longer than a scenario may run ({})",
+                    picture::duration(d),
+                    picture::duration(MAX_DURATION_S)
+                ),
+                at.pos,
+                Some("split the story into scenarios of a day or less".into()),
+            );
+            return None;
+        }
+        Some(d)
+    }
+
+    /// The events one raw event makes (several for a `set` of several
+    /// links); none when anything about it is wrong.
+    fn event(&mut self, raw: &At<RawEvent>) -> Vec<Event> {
+        let e = &raw.value;
+        let at_s = self.moment("at", &e.at);
+        let actions = e.actions();
+        let mut ok = at_s.is_some();
+
+        match actions.as_slice() {
+            [] => {
+                self.error(
+                    codes::NO_ACTION,
+                    "event has no fault or action".into(),
+                    raw.pos,
+                    Some(format!("add one of: {ACTION_KEYS}")),
+                );
+                ok = false;
+            }
+            [_] => {}
+            [(first, _, _), (second, pos, _), rest @ ..] => {
+                let message = if rest.is_empty() {
+                    format!("event has both `{first}` and `{second}`")
+                } else {
+                    let all: Vec<String> = actions.iter().map(|(k, _, _)| format!("`{k}`")).collect();
+                    format!("event has {} faults or actions: {}", actions.len(), all.join(", "))
+                };
+                self.error(
+                    codes::SEVERAL_ACTIONS,
+                    message,
+                    *pos,
+                    Some("one event does one thing: split it into events with the same `at`".into()),
+                );
+                ok = false;
+            }
+        }
+
+        let mut for_s = None;
+        if let Some(f) = &e.for_ {
+            for_s = self.value("for", &f.value.0, f.pos, units::duration);
+            if for_s.is_none() {
+                ok = false;
+            }
+            if let Some((key, _, action)) = actions.first()
+                && !matches!(action, RawAction::Fault(..))
+            {
+                self.error(
+                    codes::BAD_WINDOW,
+                    format!("`for` applies only to faults, and `{key}` is an action"),
+                    f.pos,
+                    Some("an action happens once; to undo it, add a later event".into()),
+                );
+                ok = false;
+            } else if for_s == Some(0.0) {
+                self.error(
+                    codes::BAD_WINDOW,
+                    "`for` is zero, so the fault would never happen".into(),
+                    f.pos,
+                    Some("give it a length, such as `for: 2m`, or leave `for` out to keep the fault until it is recovered".into()),
+                );
+                ok = false;
+            }
+        }
+
+        let mut made = Vec::new();
+        for (_, _, action) in &actions {
+            match self.action(action) {
+                Some(list) => made.extend(list),
+                None => ok = false,
+            }
+        }
+        match at_s {
+            Some(at_s) if ok => made
+                .into_iter()
+                .map(|action| Event {
+                    at_s,
+                    for_s,
+                    action,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The actions one raw action makes; `None` when it is wrong (or cannot
+    /// be checked for want of a model).
+    fn action(&mut self, action: &RawAction) -> Option<Vec<Action>> {
+        match action {
+            RawAction::Fault(kind, value) => self.fault(*kind, value).map(|a| vec![a]),
+            RawAction::Recover(value) => self.recover(value).map(|a| vec![a]),
+            RawAction::Scale(value) => self.scale(value).map(|a| vec![a]),
+            RawAction::Flush(value) => {
+                let service = self.service("flush", value)?;
+                Some(vec![Action::Flush { service }])
+            }
+            RawAction::Set(map) => self.set(map),
+        }
+    }
+
+    fn fault(&mut self, kind: FaultKind, value: &At<String>) -> Option<Action> {
+        let model = self.model?;
+        let fault = match faults::parse(kind, &value.value, model) {
+            Ok(fault) => fault,
+            Err(e) => {
+                self.error(
+                    codes::BAD_FAULT,
+                    format!("`{}`: {}", kind.as_str(), e.message),
+                    value.pos,
+                    e.hint,
+                );
+                return None;
+            }
+        };
+        if let Scope::Link(from, to) = fault.scope
+            && !calls(model, from, to, true)
+        {
+            self.no_call("cut", from, to, value.pos);
+            return None;
+        }
+        Some(Action::Fault(fault))
+    }
+
+    /// Reports a link whose caller never calls the callee.
+    fn no_call(&mut self, key: &str, from: ServiceId, to: ServiceId, pos: Pos) {
+        let Some(model) = self.model else { return };
+        let (caller, callee) = (&model.service(from).name, &model.service(to).name);
+        let callees = callees(model, from);
+        let hint = did_you_mean_hint(callee, callees.iter().map(String::as_str))
+            .map(|h| h.replace("mean `", &format!("mean `{caller}->")))
+            .or_else(|| {
+                Some(if callees.is_empty() {
+                    format!("`{caller}` calls no other service")
+                } else {
+                    format!("`{caller}` calls: {}", callees.join(", "))
+                })
+            });
+        self.error(
+            codes::UNKNOWN_LINK,
+            format!("`{key}`: `{caller}` does not call `{callee}`"),
+            pos,
+            hint,
+        );
+    }
+
+    /// A whole service named by an action.
+    fn service(&mut self, key: &str, value: &At<String>) -> Option<ServiceId> {
+        let model = self.model?;
+        if let Some(id) = model.find(&value.value) {
+            return Some(id);
+        }
+        let hint = did_you_mean_hint(&value.value, model.service_names())
+            .or_else(|| Some("run `whatif check` on the model to list its services".into()));
+        self.error(
+            codes::UNKNOWN_TARGET,
+            format!("`{key}`: unknown service `{}`", value.value),
+            value.pos,
+            hint,
+        );
+        None
+    }
+
+    fn recover(&mut self, value: &At<String>) -> Option<Action> {
+        let model = self.model?;
+        let name = value.value.as_str();
+        if let Some(id) = model.find(name) {
+            return Some(Action::Recover(Recovery::Service(id)));
+        }
+        if let Some(zone) = name.strip_prefix("zone:") {
+            if let Some(z) = model.zones.iter().position(|x| x == zone) {
+                return Some(Action::Recover(Recovery::Zone(z)));
+            }
+            let hint = did_you_mean_hint(zone, model.zones.iter().map(String::as_str))
+                .map(|h| h.replace("mean `", "mean `zone:"))
+                .or_else(|| {
+                    Some(if model.zones.is_empty() {
+                        "this model declares no zones".into()
+                    } else {
+                        format!("zones: {}", model.zones.join(", "))
+                    })
+                });
+            self.error(
+                codes::UNKNOWN_TARGET,
+                format!("`recover`: unknown zone `{zone}`"),
+                value.pos,
+                hint,
+            );
+            return None;
+        }
+        let zones: Vec<String> = model.zones.iter().map(|z| format!("zone:{z}")).collect();
+        let hint = did_you_mean_hint(
+            name,
+            model.service_names().chain(zones.iter().map(String::as_str)),
+        )
+        .or_else(|| Some("`recover` takes a service name or `zone:NAME`".into()));
+        self.error(
+            codes::UNKNOWN_TARGET,
+            format!("`recover`: unknown service `{name}`"),
+            value.pos,
+            hint,
+        );
+        None
+    }
+
+    /// `scale: web=+4`.
+    fn scale(&mut self, value: &At<String>) -> Option<Action> {
+        let text = value.value.as_str();
+        let Some((name, amount)) = text.rsplit_once('=') else {
+            self.error(
+                codes::BAD_SCALE,
+                format!("`scale`: `{text}` says how many replicas to add to what"),
+                value.pos,
+                Some(format!("write it as `{text}=+2`: the service, `=+`, and the replicas to add")),
+            );
+            return None;
+        };
+        let add = match amount.trim().strip_prefix('+').map(str::parse::<u32>) {
+            Some(Ok(n)) if n > 0 => Some(n),
+            Some(Ok(_)) => {
+                self.bad_scale(format!("`scale`: `{text}` adds no replicas"), "add at least one: `=+1`".into(), value.pos);
+                None
+            }
+            _ if amount.trim().starts_with('-') => {
+                self.bad_scale(
+                    format!("`scale`: `{amount}` removes replicas"),
+                    format!("`scale` only adds; to lose replicas, use a fault such as `down: {name}:1`"),
+                    value.pos,
+                );
+                None
+            }
+            _ if amount.trim().parse::<u32>().is_ok() => {
+                self.bad_scale(
+                    format!("`scale`: `{amount}` is not a number of replicas to add"),
+                    format!("did you mean `{name}=+{}`? `scale` adds replicas", amount.trim()),
+                    value.pos,
+                );
+                None
+            }
+            _ => {
+                self.bad_scale(
+                    format!("`scale`: `{amount}` is not a number of replicas to add"),
+                    format!("write `{name}=+2` to add two replicas"),
+                    value.pos,
+                );
+                None
+            }
+        };
+        let service = self.service("scale", &At {
+            value: name.to_owned(),
+            pos: value.pos,
+        });
+        Some(Action::Scale {
+            service: service?,
+            add: add?,
+        })
+    }
+
+    fn bad_scale(&mut self, message: String, hint: String, pos: Pos) {
+        self.error(codes::BAD_SCALE, message, pos, Some(hint));
+    }
+
+    /// `set: { web->db: { retries: 0 } }`: one action per link.
+    fn set(&mut self, map: &At<IndexMap<At<String>, At<RawPolicy>>>) -> Option<Vec<Action>> {
+        if map.value.is_empty() {
+            self.error(
+                codes::EMPTY_SET,
+                "`set` names no link, so it changes nothing".into(),
+                map.pos,
+                Some("write `set: { caller->callee: { retries: 0 } }`".into()),
+            );
+            return None;
+        }
+        let mut actions = Vec::new();
+        let mut ok = true;
+        for (key, policy) in &map.value {
+            let link = self.link(key);
+            let change = self.policy(key, policy);
+            match (link, change) {
+                (Some((from, to)), Some(change)) => actions.push(Action::Set { from, to, change }),
+                _ => ok = false,
+            }
+        }
+        ok.then_some(actions)
+    }
+
+    /// `caller->callee` where the caller has a dependency on the callee.
+    fn link(&mut self, key: &At<String>) -> Option<(ServiceId, ServiceId)> {
+        let model = self.model?;
+        let (from, to) = match faults::parse(FaultKind::Cut, &key.value, model) {
+            Ok(fault) => match fault.scope {
+                Scope::Link(from, to) => (from, to),
+                _ => return None,
+            },
+            Err(e) => {
+                self.error(
+                    codes::UNKNOWN_LINK,
+                    format!("`set`: {}", e.message),
+                    key.pos,
+                    e.hint,
+                );
+                return None;
+            }
+        };
+        if !calls(model, from, to, false) {
+            self.no_call("set", from, to, key.pos);
+            return None;
+        }
+        Some((from, to))
+    }
+
+    fn policy(&mut self, key: &At<String>, policy: &At<RawPolicy>) -> Option<PolicyChange> {
+        let p = &policy.value;
+        let field = |name: &str| format!("{}.{name}", key.value);
+        let mut ok = true;
+        let mut change = PolicyChange::default();
+
+        if let Some(r) = &p.retries {
+            match self.value(&field("retries"), &r.value.0, r.pos, units::count) {
+                Some(n) => match u32::try_from(n) {
+                    Ok(n) => change.retries = Some(n),
+                    Err(_) => {
+                        self.error(
+                            units::codes::BAD_COUNT,
+                            format!("`{}`: {n} is too large", field("retries")),
+                            r.pos,
+                            None,
+                        );
+                        ok = false;
+                    }
+                },
+                None => ok = false,
+            }
+        }
+        if let Some(b) = &p.retry_budget {
+            match removable(&b.value.0) {
+                true => change.retry_budget = Some(None),
+                false => match self.value_or_none(&field("retry_budget"), &b.value.0, b.pos, units::fraction) {
+                    Some(f) => change.retry_budget = Some(Some(f)),
+                    None => ok = false,
+                },
+            }
+        }
+        if let Some(t) = &p.timeout {
+            match removable(&t.value.0) {
+                true => change.timeout_s = Some(None),
+                false => match self.value_or_none(&field("timeout"), &t.value.0, t.pos, units::duration) {
+                    Some(d) => change.timeout_s = Some(Some(d)),
+                    None => ok = false,
+                },
+            }
+        }
+        if let Some(c) = &p.criticality {
+            let text = c.value.0.trim();
+            match CRITICALITIES.iter().find(|(w, _)| w.eq_ignore_ascii_case(text)) {
+                Some((_, v)) => change.criticality = Some(*v),
+                None => {
+                    let words = CRITICALITIES.iter().map(|(w, _)| *w);
+                    let hint = did_you_mean_hint(text, words)
+                        .unwrap_or_else(|| "one of: hard, soft".into());
+                    self.error(
+                        model_codes::UNKNOWN_WORD,
+                        format!("`{}`: unknown value `{text}`", field("criticality")),
+                        c.pos,
+                        Some(hint),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        if let Some(b) = &p.circuit_breaker {
+            match &b.value {
+                RawBreakerChange::Word(w) if removable(&Scalar::Str(w.clone())) => {
+                    change.circuit_breaker = Some(None);
+                }
+                RawBreakerChange::Word(w) => {
+                    self.error(
+                        model_codes::UNKNOWN_WORD,
+                        format!("`{}`: unknown value `{w}`", field("circuit_breaker")),
+                        b.pos,
+                        Some("write `none` to remove the breaker, or `{ threshold: 50%, open_for: 30s }`".into()),
+                    );
+                    ok = false;
+                }
+                RawBreakerChange::Breaker(raw) => {
+                    let threshold = self.value(
+                        &field("circuit_breaker.threshold"),
+                        &raw.threshold.value.0,
+                        raw.threshold.pos,
+                        units::fraction,
+                    );
+                    let open_for = self.value(
+                        &field("circuit_breaker.open_for"),
+                        &raw.open_for.value.0,
+                        raw.open_for.pos,
+                        units::duration,
+                    );
+                    match (threshold, open_for) {
+                        (Some(threshold), Some(open_for_s)) => {
+                            change.circuit_breaker = Some(Some(CircuitBreaker {
+                                threshold,
+                                open_for_s,
+                            }));
+                        }
+                        _ => ok = false,
+                    }
+                }
+            }
+        }
+        if ok && change == PolicyChange::default() {
+            self.error(
+                codes::EMPTY_SET,
+                format!("`set`: no policy given for `{}`, so it changes nothing", key.value),
+                policy.pos,
+                Some("give one or more of: retries, retry_budget, timeout, criticality, circuit_breaker".into()),
+            );
+            ok = false;
+        }
+        ok.then_some(change)
+    }
+
+    /// A policy value that may also be `none`: the parser's hint says so.
+    fn value_or_none<T>(
+        &mut self,
+        field: &str,
+        value: &Scalar,
+        pos: Pos,
+        parse: fn(&Scalar) -> Result<T, ValueError>,
+    ) -> Option<T> {
+        match parse(value) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let hint = match e.hint {
+                    Some(h) => format!("{h} (or `none` to remove it)"),
+                    None => "or `none` to remove it".into(),
+                };
+                self.error(e.code, format!("`{field}`: {}", e.message), pos, Some(hint));
+                None
+            }
+        }
+    }
+
+    fn expectation(&mut self, raw: &At<RawExpect>) -> Option<Expectation> {
+        let e = &raw.value;
+        let at_s = self.moment("at", &e.at);
+        let state = self.state(&e.state);
+        let target = self.expect_target(&e.service);
+        Some(Expectation {
+            at_s: at_s?,
+            target: target?,
+            written: e.service.value.clone(),
+            state: state?,
+            pos: raw.pos,
+        })
+    }
+
+    fn state(&mut self, word: &At<RawWord>) -> Option<State> {
+        let text = word.value.0.trim();
+        if let Some((_, s)) = STATES.iter().find(|(w, _)| w.eq_ignore_ascii_case(text)) {
+            return Some(*s);
+        }
+        let words = STATES.iter().map(|(w, _)| *w);
+        let hint = did_you_mean_hint(text, words)
+            .unwrap_or_else(|| "one of: healthy, slow, degraded, down".into());
+        self.error(
+            codes::UNKNOWN_STATE,
+            format!("unknown state `{text}`"),
+            word.pos,
+            Some(hint),
+        );
+        None
+    }
+
+    fn expect_target(&mut self, name: &At<String>) -> Option<ExpectTarget> {
+        let model = self.model?;
+        let written = name.value.as_str();
+        match resolve(model, written) {
+            Resolution::Found(target) => Some(target),
+            Resolution::Ambiguous(readings) => {
+                self.error(
+                    codes::AMBIGUOUS_SERVICE,
+                    format!("`{written}` can be read as {}", readings.join(" or ")),
+                    name.pos,
+                    Some("rename one of them in the model".into()),
+                );
+                None
+            }
+            Resolution::UnknownOperation(service, op) => {
+                let svc = model.service(service);
+                let ops = svc.operations.iter().map(|o| o.name.as_str());
+                let hint = did_you_mean_hint(&op, ops)
+                    .map(|h| h.replace("mean `", &format!("mean `{}.", svc.name)))
+                    .or_else(|| {
+                        let names: Vec<String> =
+                            (0..svc.operations.len()).map(|i| svc.operation_name(i)).collect();
+                        Some(format!("its operations: {}", names.join(", ")))
+                    });
+                self.error(
+                    codes::UNKNOWN_OPERATION,
+                    format!("service `{}` has no operation `{op}`", svc.name),
+                    name.pos,
+                    hint,
+                );
+                None
+            }
+            Resolution::Unknown => {
+                let mut candidates: Vec<String> =
+                    model.service_names().map(str::to_owned).collect();
+                for s in model.services().iter().filter(|s| s.declares_operations) {
+                    candidates.extend((0..s.operations.len()).map(|i| s.operation_name(i)));
+                }
+                let hint = did_you_mean_hint(written, candidates.iter().map(String::as_str))
+                    .or_else(|| Some("run `whatif check` on the model to list its services".into()));
+                self.error(
+                    codes::UNKNOWN_SERVICE,
+                    format!("unknown service `{written}`"),
+                    name.pos,
+                    hint,
+                );
+                None
+            }
+        }
+    }
+}
+
+/// `none` (any case) removes a timeout, retry budget or breaker.
+fn removable(value: &Scalar) -> bool {
+    matches!(value, Scalar::Str(s) if s.trim().eq_ignore_ascii_case("none"))
+}
+
+/// A service name, or `service.operation` (the service `a.b` if one exists,
+/// else operation `b` of `a`; both is ambiguous — as in the model, SPEC §1).
+fn resolve(model: &Model, written: &str) -> Resolution {
+    let as_service = model.find(written);
+    let mut as_operations = Vec::new();
+    let mut longest_prefix = None;
+    for (i, _) in written.match_indices('.') {
+        let (svc, op) = (&written[..i], &written[i + 1..]);
+        if let Some(id) = model.find(svc) {
+            longest_prefix = Some((id, op));
+            if let Some(index) = model.service(id).operations.iter().position(|o| o.name == op) {
+                as_operations.push((id, index));
+            }
+        }
+    }
+    match (as_service, as_operations.as_slice()) {
+        (Some(id), []) => Resolution::Found(ExpectTarget::Service(id)),
+        (None, [(id, op)]) => Resolution::Found(ExpectTarget::Operation(*id, *op)),
+        (None, []) => match longest_prefix {
+            Some((id, op)) => Resolution::UnknownOperation(id, op.to_owned()),
+            None => Resolution::Unknown,
+        },
+        (service, operations) => {
+            let mut readings = Vec::new();
+            if service.is_some() {
+                readings.push(format!("the service `{written}`"));
+            }
+            for (id, op) in operations {
+                let svc = model.service(*id);
+                readings.push(format!(
+                    "operation `{}` of service `{}`",
+                    svc.operations[*op].name, svc.name
+                ));
+            }
+            Resolution::Ambiguous(readings)
+        }
+    }
+}
+
+/// Whether `from` calls `to`: through a dependency, or (with `protection`)
+/// as a failover target or a cache's `on_miss`.
+fn calls(model: &Model, from: ServiceId, to: ServiceId, protection: bool) -> bool {
+    model.service(from).operations.iter().flat_map(|o| &o.depends_on).any(|d| {
+        d.target.service == to
+            || protection
+                && (matches!(d.fallback, Some(Fallback::Failover { to: alt }) if alt == to)
+                    || d.cache.is_some_and(|c| c.on_miss == to))
+    })
+}
+
+/// The services `from` depends on, in model order, each once.
+fn callees(model: &Model, from: ServiceId) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for d in model.service(from).operations.iter().flat_map(|o| &o.depends_on) {
+        let name = &model.service(d.target.service).name;
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    names
+}

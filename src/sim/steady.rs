@@ -312,6 +312,25 @@ pub(super) struct Admission {
     pub(super) rho: f64,
 }
 
+impl Admission {
+    /// Share of arriving requests the replicas actually work on (and so
+    /// call onward for): all of them below throughput; `throughput ÷ load`
+    /// when overloaded, bounded queue or not — an unbounded queue fails
+    /// every request by its wait, but the servers still work flat out
+    /// (wasted work). Hung and refused requests are never worked on.
+    fn processed(&self) -> f64 {
+        if self.refused || self.serving == 0 {
+            return 0.0;
+        }
+        let worked = if self.wait.is_infinite() && self.per_replica > 0.0 {
+            (self.throughput / self.per_replica).min(1.0)
+        } else {
+            self.admitted
+        };
+        (1.0 - self.hung) * worked
+    }
+}
+
 /// What happens on one dependency in this pass.
 #[derive(Debug, Clone, Default)]
 pub(super) struct EdgeFlow {
@@ -465,11 +484,7 @@ impl<'m> Engine<'m> {
             .map(|(e, r)| {
                 let f = &s.flows[e];
                 let a = s.admission[r.service.index()];
-                let pass = if a.refused || a.wait.is_infinite() {
-                    0.0
-                } else {
-                    (1.0 - a.hung) * a.admitted
-                };
+                let pass = a.processed();
                 let processed =
                     s.load[r.service.index()][r.op] * pass * (1.0 - cond.errors[r.service.index()]);
                 EdgeReport {
@@ -1166,7 +1181,7 @@ impl<'m> Engine<'m> {
         if a.refused || (l <= 0.0 && nm <= 0.0) {
             return;
         }
-        let pass = (1.0 - a.hung) * a.admitted * if a.wait.is_infinite() { 0.0 } else { 1.0 };
+        let pass = a.processed();
         let errors_pass = 1.0 - cond.errors[id.index()];
         let processed = l * pass * errors_pass;
         let processed_nominal = nm * pass * errors_pass;

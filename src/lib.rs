@@ -21,6 +21,7 @@ pub mod finding;
 pub mod graph;
 pub mod model;
 pub mod render;
+pub mod scenario;
 pub mod sim;
 
 pub use error::Error;

@@ -188,6 +188,8 @@ fn options() -> serde_saphyr::Options {
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
     options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
+    // Names are data: `no`, `on`, `y` are services, not YAML 1.1 booleans.
+    options.strict_booleans = true;
     options.alias_limits.max_total_replayed_events = 200_000;
     options.alias_limits.max_replay_stack_depth = 16;
     options

@@ -315,6 +315,20 @@ pub struct Thresholds {
     pub slow_min_s: f64,
 }
 
+/// Tolerance for threshold comparisons: `1 − (1 − 0.3)` is
+/// 0.30000000000000004, which must not count as "above 30 %".
+pub const TOLERANCE: f64 = 1e-9;
+
+/// `x` is strictly below `limit` (SPEC: "below" is strict), beyond float noise.
+pub fn below(x: f64, limit: f64) -> bool {
+    x < limit - TOLERANCE
+}
+
+/// `x` is strictly above `limit`, beyond float noise.
+pub fn above(x: f64, limit: f64) -> bool {
+    x > limit + TOLERANCE
+}
+
 impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {

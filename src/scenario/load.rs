@@ -20,7 +20,7 @@ use crate::sim::faults::{self, FaultKind, Scope};
 use crate::sim::steady::State;
 use crate::sim::timeline::{Action, Event, PolicyChange, Recovery};
 
-/// Finding codes for scenario files. Stable: documented in the README.
+/// Finding codes for scenario files. Stable: tools and docs may rely on them.
 ///
 /// Problems a model file can have too keep the model's codes, so that one
 /// code means one problem whatever the file: YAML syntax, shape, unknown,
@@ -126,7 +126,8 @@ impl Expectation {
 
 /// Reads a scenario file and its model, and validates both.
 ///
-/// Errors:
+/// # Errors
+///
 /// - [`Error::Invalid`] for the scenario file, with every finding, when the
 ///   scenario has errors (a model that cannot be read is one of them,
 ///   [`codes::MODEL_UNREADABLE`], at the `model:` value);
@@ -159,12 +160,24 @@ pub fn load_scenario(path: &Path) -> Result<Scenario, Error> {
         .unwrap_or_else(|| Path::new(""))
         .join(&raw.model.value);
     let mut findings = Vec::new();
-    let loaded = match crate::model::load_file(&model_path) {
-        Ok(loaded) => Some(loaded),
-        Err(error @ Error::Invalid { .. }) => return Err(error),
-        Err(error) => {
-            findings.push(unreadable_model(&raw.model, &model_path, &error));
-            None
+    let loaded = if raw.model.value.trim().is_empty() {
+        findings.push(
+            Finding::error(
+                codes::MODEL_UNREADABLE,
+                "`model:` is empty",
+                Some(raw.model.pos),
+            )
+            .with_hint("name the model file, relative to this scenario's folder"),
+        );
+        None
+    } else {
+        match crate::model::load_file(&model_path) {
+            Ok(loaded) => Some(loaded),
+            Err(error @ Error::Invalid { .. }) => return Err(error),
+            Err(error) => {
+                findings.push(unreadable_model(&raw.model, &model_path, &error));
+                None
+            }
         }
     };
 
@@ -174,6 +187,7 @@ pub fn load_scenario(path: &Path) -> Result<Scenario, Error> {
         duration_s: None,
     };
     let (events, expectations) = checker.scenario(&raw);
+    let duration_s = checker.duration_s.unwrap_or(0.0);
     let mut findings = checker.findings;
     findings.sort_by_key(|f| f.pos);
     match loaded {
@@ -186,17 +200,12 @@ pub fn load_scenario(path: &Path) -> Result<Scenario, Error> {
             story: raw.story.map(|s| s.value).unwrap_or_default(),
             model_path,
             loaded,
-            duration_s: checker_duration(&raw).unwrap_or(0.0),
+            duration_s,
             events,
             expectations,
         }),
         _ => Err(invalid(text, findings)),
     }
-}
-
-/// The duration once more, for the result (the checker has reported any problem).
-fn checker_duration(raw: &RawScenario) -> Option<f64> {
-    units::duration(&raw.duration.value.0).ok()
 }
 
 fn unreadable_model(at: &At<String>, resolved: &Path, error: &Error) -> Finding {
@@ -210,7 +219,7 @@ fn unreadable_model(at: &At<String>, resolved: &Path, error: &Error) -> Finding 
     } else {
         format!(
             "`model:` is relative to the scenario file's folder; here it is `{}`",
-            resolved.display()
+            tidy(resolved).display()
         )
     };
     Finding::error(
@@ -219,6 +228,25 @@ fn unreadable_model(at: &At<String>, resolved: &Path, error: &Error) -> Finding 
         Some(at.pos),
     )
     .with_hint(hint)
+}
+
+/// The path with `folder/..` pairs removed, for showing (not for opening:
+/// through a symbolic link the two can differ).
+fn tidy(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// The model loader's reading and parsing findings speak of models; say
@@ -340,6 +368,19 @@ impl<'de> Deserialize<'de> for RawBreakerChange {
             }
             fn visit_string<E>(self, v: String) -> Result<RawBreakerChange, E> {
                 Ok(RawBreakerChange::Word(v))
+            }
+            // `off`, `false`, `0`: kept as words so the finding can say "write `none`".
+            fn visit_bool<E>(self, v: bool) -> Result<RawBreakerChange, E> {
+                Ok(RawBreakerChange::Word(v.to_string()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<RawBreakerChange, E> {
+                Ok(RawBreakerChange::Word(v.to_string()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<RawBreakerChange, E> {
+                Ok(RawBreakerChange::Word(v.to_string()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<RawBreakerChange, E> {
+                Ok(RawBreakerChange::Word(v.to_string()))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawBreakerChange, A::Error> {
                 let breaker = RawBreaker::deserialize(de::value::MapAccessDeserializer::new(map))?;
@@ -539,7 +580,9 @@ impl Checker<'_> {
                     codes::NO_ACTION,
                     "event has no fault or action".into(),
                     raw.pos,
-                    Some(format!("add one of: {ACTION_KEYS}")),
+                    Some(format!(
+                        "add one of {ACTION_KEYS}, with its value (`down: catalog-db`)"
+                    )),
                 );
                 ok = false;
             }
@@ -548,14 +591,21 @@ impl Checker<'_> {
                 let message = if rest.is_empty() {
                     format!("event has both `{first}` and `{second}`")
                 } else {
-                    let all: Vec<String> = actions.iter().map(|(k, _, _)| format!("`{k}`")).collect();
-                    format!("event has {} faults or actions: {}", actions.len(), all.join(", "))
+                    let all: Vec<String> =
+                        actions.iter().map(|(k, _, _)| format!("`{k}`")).collect();
+                    format!(
+                        "event has {} faults or actions: {}",
+                        actions.len(),
+                        all.join(", ")
+                    )
                 };
                 self.error(
                     codes::SEVERAL_ACTIONS,
                     message,
                     *pos,
-                    Some("one event does one thing: split it into events with the same `at`".into()),
+                    Some(
+                        "one event does one thing: split it into events with the same `at`".into(),
+                    ),
                 );
                 ok = false;
             }
@@ -715,7 +765,9 @@ impl Checker<'_> {
         let zones: Vec<String> = model.zones.iter().map(|z| format!("zone:{z}")).collect();
         let hint = did_you_mean_hint(
             name,
-            model.service_names().chain(zones.iter().map(String::as_str)),
+            model
+                .service_names()
+                .chain(zones.iter().map(String::as_str)),
         )
         .or_else(|| Some("`recover` takes a service name or `zone:NAME`".into()));
         self.error(
@@ -735,20 +787,28 @@ impl Checker<'_> {
                 codes::BAD_SCALE,
                 format!("`scale`: `{text}` says how many replicas to add to what"),
                 value.pos,
-                Some(format!("write it as `{text}=+2`: the service, `=+`, and the replicas to add")),
+                Some(format!(
+                    "write it as `{text}=+2`: the service, `=+`, and the replicas to add"
+                )),
             );
             return None;
         };
         let add = match amount.trim().strip_prefix('+').map(str::parse::<u32>) {
             Some(Ok(n)) if n > 0 => Some(n),
             Some(Ok(_)) => {
-                self.bad_scale(format!("`scale`: `{text}` adds no replicas"), "add at least one: `=+1`".into(), value.pos);
+                self.bad_scale(
+                    format!("`scale`: `{text}` adds no replicas"),
+                    "add at least one: `=+1`".into(),
+                    value.pos,
+                );
                 None
             }
             _ if amount.trim().starts_with('-') => {
                 self.bad_scale(
                     format!("`scale`: `{amount}` removes replicas"),
-                    format!("`scale` only adds; to lose replicas, use a fault such as `down: {name}:1`"),
+                    format!(
+                        "`scale` only adds; to lose replicas, use a fault such as `down: {name}:1`"
+                    ),
                     value.pos,
                 );
                 None
@@ -756,7 +816,10 @@ impl Checker<'_> {
             _ if amount.trim().parse::<u32>().is_ok() => {
                 self.bad_scale(
                     format!("`scale`: `{amount}` is not a number of replicas to add"),
-                    format!("did you mean `{name}=+{}`? `scale` adds replicas", amount.trim()),
+                    format!(
+                        "did you mean `{name}=+{}`? `scale` adds replicas",
+                        amount.trim()
+                    ),
                     value.pos,
                 );
                 None
@@ -770,10 +833,13 @@ impl Checker<'_> {
                 None
             }
         };
-        let service = self.service("scale", &At {
-            value: name.to_owned(),
-            pos: value.pos,
-        });
+        let service = self.service(
+            "scale",
+            &At {
+                value: name.to_owned(),
+                pos: value.pos,
+            },
+        );
         Some(Action::Scale {
             service: service?,
             add: add?,
@@ -833,126 +899,93 @@ impl Checker<'_> {
         Some((from, to))
     }
 
+    /// One link's new policy. Every field is checked; `None` when any is wrong.
     fn policy(&mut self, key: &At<String>, policy: &At<RawPolicy>) -> Option<PolicyChange> {
         let p = &policy.value;
         let field = |name: &str| format!("{}.{name}", key.value);
-        let mut ok = true;
-        let mut change = PolicyChange::default();
-
-        if let Some(r) = &p.retries {
-            match self.value(&field("retries"), &r.value.0, r.pos, units::count) {
-                Some(n) => match u32::try_from(n) {
-                    Ok(n) => change.retries = Some(n),
-                    Err(_) => {
-                        self.error(
-                            units::codes::BAD_COUNT,
-                            format!("`{}`: {n} is too large", field("retries")),
-                            r.pos,
-                            None,
-                        );
-                        ok = false;
-                    }
-                },
-                None => ok = false,
-            }
+        // Each is `None` when not given, `Some(None)` when given but wrong.
+        let retries = p
+            .retries
+            .as_ref()
+            .map(|r| self.small_count(&field("retries"), r));
+        let retry_budget = p
+            .retry_budget
+            .as_ref()
+            .map(|b| self.removable(&field("retry_budget"), &b.value.0, b.pos, units::fraction));
+        let timeout = p
+            .timeout
+            .as_ref()
+            .map(|t| self.removable(&field("timeout"), &t.value.0, t.pos, units::duration));
+        let criticality = p
+            .criticality
+            .as_ref()
+            .map(|c| self.criticality(&field("criticality"), c));
+        let breaker = p
+            .circuit_breaker
+            .as_ref()
+            .map(|b| self.breaker_change(&field("circuit_breaker"), b));
+        let wrong = retries.is_some_and(|x| x.is_none())
+            || retry_budget.is_some_and(|x| x.is_none())
+            || timeout.is_some_and(|x| x.is_none())
+            || criticality.is_some_and(|x| x.is_none())
+            || breaker.is_some_and(|x| x.is_none());
+        if wrong {
+            return None;
         }
-        if let Some(b) = &p.retry_budget {
-            match removable(&b.value.0) {
-                true => change.retry_budget = Some(None),
-                false => match self.value_or_none(&field("retry_budget"), &b.value.0, b.pos, units::fraction) {
-                    Some(f) => change.retry_budget = Some(Some(f)),
-                    None => ok = false,
-                },
-            }
-        }
-        if let Some(t) = &p.timeout {
-            match removable(&t.value.0) {
-                true => change.timeout_s = Some(None),
-                false => match self.value_or_none(&field("timeout"), &t.value.0, t.pos, units::duration) {
-                    Some(d) => change.timeout_s = Some(Some(d)),
-                    None => ok = false,
-                },
-            }
-        }
-        if let Some(c) = &p.criticality {
-            let text = c.value.0.trim();
-            match CRITICALITIES.iter().find(|(w, _)| w.eq_ignore_ascii_case(text)) {
-                Some((_, v)) => change.criticality = Some(*v),
-                None => {
-                    let words = CRITICALITIES.iter().map(|(w, _)| *w);
-                    let hint = did_you_mean_hint(text, words)
-                        .unwrap_or_else(|| "one of: hard, soft".into());
-                    self.error(
-                        model_codes::UNKNOWN_WORD,
-                        format!("`{}`: unknown value `{text}`", field("criticality")),
-                        c.pos,
-                        Some(hint),
-                    );
-                    ok = false;
-                }
-            }
-        }
-        if let Some(b) = &p.circuit_breaker {
-            match &b.value {
-                RawBreakerChange::Word(w) if removable(&Scalar::Str(w.clone())) => {
-                    change.circuit_breaker = Some(None);
-                }
-                RawBreakerChange::Word(w) => {
-                    self.error(
-                        model_codes::UNKNOWN_WORD,
-                        format!("`{}`: unknown value `{w}`", field("circuit_breaker")),
-                        b.pos,
-                        Some("write `none` to remove the breaker, or `{ threshold: 50%, open_for: 30s }`".into()),
-                    );
-                    ok = false;
-                }
-                RawBreakerChange::Breaker(raw) => {
-                    let threshold = self.value(
-                        &field("circuit_breaker.threshold"),
-                        &raw.threshold.value.0,
-                        raw.threshold.pos,
-                        units::fraction,
-                    );
-                    let open_for = self.value(
-                        &field("circuit_breaker.open_for"),
-                        &raw.open_for.value.0,
-                        raw.open_for.pos,
-                        units::duration,
-                    );
-                    match (threshold, open_for) {
-                        (Some(threshold), Some(open_for_s)) => {
-                            change.circuit_breaker = Some(Some(CircuitBreaker {
-                                threshold,
-                                open_for_s,
-                            }));
-                        }
-                        _ => ok = false,
-                    }
-                }
-            }
-        }
-        if ok && change == PolicyChange::default() {
+        let change = PolicyChange {
+            retries: retries.flatten(),
+            retry_budget: retry_budget.flatten(),
+            timeout_s: timeout.flatten(),
+            criticality: criticality.flatten(),
+            circuit_breaker: breaker.flatten(),
+        };
+        if change == PolicyChange::default() {
             self.error(
                 codes::EMPTY_SET,
-                format!("`set`: no policy given for `{}`, so it changes nothing", key.value),
+                format!(
+                    "`set`: no policy given for `{}`, so it changes nothing",
+                    key.value
+                ),
                 policy.pos,
-                Some("give one or more of: retries, retry_budget, timeout, criticality, circuit_breaker".into()),
+                Some(
+                    "give one or more of: retries, retry_budget, timeout, criticality, circuit_breaker"
+                        .into(),
+                ),
             );
-            ok = false;
+            return None;
         }
-        ok.then_some(change)
+        Some(change)
     }
 
-    /// A policy value that may also be `none`: the parser's hint says so.
-    fn value_or_none<T>(
+    /// A count that fits retries.
+    fn small_count(&mut self, field: &str, at: &At<RawCount>) -> Option<u32> {
+        let n = self.value(field, &at.value.0, at.pos, units::count)?;
+        let small = u32::try_from(n).ok();
+        if small.is_none() {
+            self.error(
+                units::codes::BAD_COUNT,
+                format!("`{field}`: {n} is too large"),
+                at.pos,
+                Some("a few retries at most are realistic".into()),
+            );
+        }
+        small
+    }
+
+    /// A policy value that may be `none` (`Some(None)`: remove it); `None`
+    /// when it is malformed, with a hint that mentions `none`.
+    fn removable<T>(
         &mut self,
         field: &str,
         value: &Scalar,
         pos: Pos,
         parse: fn(&Scalar) -> Result<T, ValueError>,
-    ) -> Option<T> {
+    ) -> Option<Option<T>> {
+        if is_none_word(value) {
+            return Some(None);
+        }
         match parse(value) {
-            Ok(v) => Some(v),
+            Ok(v) => Some(Some(v)),
             Err(e) => {
                 let hint = match e.hint {
                     Some(h) => format!("{h} (or `none` to remove it)"),
@@ -960,6 +993,66 @@ impl Checker<'_> {
                 };
                 self.error(e.code, format!("`{field}`: {}", e.message), pos, Some(hint));
                 None
+            }
+        }
+    }
+
+    fn criticality(&mut self, field: &str, at: &At<RawWord>) -> Option<Criticality> {
+        let text = at.value.0.trim();
+        let found = CRITICALITIES
+            .iter()
+            .find(|(w, _)| w.eq_ignore_ascii_case(text));
+        if let Some((_, c)) = found {
+            return Some(*c);
+        }
+        let hint = did_you_mean_hint(text, CRITICALITIES.iter().map(|(w, _)| *w))
+            .unwrap_or_else(|| "one of: hard, soft".into());
+        self.error(
+            model_codes::UNKNOWN_WORD,
+            format!("`{field}`: unknown value `{text}`"),
+            at.pos,
+            Some(hint),
+        );
+        None
+    }
+
+    /// `none` (`Some(None)`) or a new breaker; `None` when wrong.
+    fn breaker_change(
+        &mut self,
+        field: &str,
+        at: &At<RawBreakerChange>,
+    ) -> Option<Option<CircuitBreaker>> {
+        match &at.value {
+            RawBreakerChange::Word(w) if is_none_word(&Scalar::Str(w.clone())) => Some(None),
+            RawBreakerChange::Word(w) => {
+                self.error(
+                    model_codes::UNKNOWN_WORD,
+                    format!("`{field}`: unknown value `{w}`"),
+                    at.pos,
+                    Some(
+                        "write `none` to remove the breaker, or `{ threshold: 50%, open_for: 30s }`"
+                            .into(),
+                    ),
+                );
+                None
+            }
+            RawBreakerChange::Breaker(raw) => {
+                let threshold = self.value(
+                    &format!("{field}.threshold"),
+                    &raw.threshold.value.0,
+                    raw.threshold.pos,
+                    units::fraction,
+                );
+                let open_for_s = self.value(
+                    &format!("{field}.open_for"),
+                    &raw.open_for.value.0,
+                    raw.open_for.pos,
+                    units::duration,
+                );
+                Some(Some(CircuitBreaker {
+                    threshold: threshold?,
+                    open_for_s: open_for_s?,
+                }))
             }
         }
     }
@@ -1015,8 +1108,9 @@ impl Checker<'_> {
                 let hint = did_you_mean_hint(&op, ops)
                     .map(|h| h.replace("mean `", &format!("mean `{}.", svc.name)))
                     .or_else(|| {
-                        let names: Vec<String> =
-                            (0..svc.operations.len()).map(|i| svc.operation_name(i)).collect();
+                        let names: Vec<String> = (0..svc.operations.len())
+                            .map(|i| svc.operation_name(i))
+                            .collect();
                         Some(format!("its operations: {}", names.join(", ")))
                     });
                 self.error(
@@ -1034,7 +1128,9 @@ impl Checker<'_> {
                     candidates.extend((0..s.operations.len()).map(|i| s.operation_name(i)));
                 }
                 let hint = did_you_mean_hint(written, candidates.iter().map(String::as_str))
-                    .or_else(|| Some("run `whatif check` on the model to list its services".into()));
+                    .or_else(|| {
+                        Some("run `whatif check` on the model to list its services".into())
+                    });
                 self.error(
                     codes::UNKNOWN_SERVICE,
                     format!("unknown service `{written}`"),
@@ -1048,7 +1144,7 @@ impl Checker<'_> {
 }
 
 /// `none` (any case) removes a timeout, retry budget or breaker.
-fn removable(value: &Scalar) -> bool {
+fn is_none_word(value: &Scalar) -> bool {
     matches!(value, Scalar::Str(s) if s.trim().eq_ignore_ascii_case("none"))
 }
 
@@ -1062,7 +1158,12 @@ fn resolve(model: &Model, written: &str) -> Resolution {
         let (svc, op) = (&written[..i], &written[i + 1..]);
         if let Some(id) = model.find(svc) {
             longest_prefix = Some((id, op));
-            if let Some(index) = model.service(id).operations.iter().position(|o| o.name == op) {
+            if let Some(index) = model
+                .service(id)
+                .operations
+                .iter()
+                .position(|o| o.name == op)
+            {
                 as_operations.push((id, index));
             }
         }
@@ -1094,22 +1195,524 @@ fn resolve(model: &Model, written: &str) -> Resolution {
 /// Whether `from` calls `to`: through a dependency, or (with `protection`)
 /// as a failover target or a cache's `on_miss`.
 fn calls(model: &Model, from: ServiceId, to: ServiceId, protection: bool) -> bool {
-    model.service(from).operations.iter().flat_map(|o| &o.depends_on).any(|d| {
-        d.target.service == to
-            || protection
-                && (matches!(d.fallback, Some(Fallback::Failover { to: alt }) if alt == to)
-                    || d.cache.is_some_and(|c| c.on_miss == to))
-    })
+    model
+        .service(from)
+        .operations
+        .iter()
+        .flat_map(|o| &o.depends_on)
+        .any(|d| {
+            d.target.service == to
+                || protection
+                    && (matches!(d.fallback, Some(Fallback::Failover { to: alt }) if alt == to)
+                        || d.cache.is_some_and(|c| c.on_miss == to))
+        })
 }
 
 /// The services `from` depends on, in model order, each once.
 fn callees(model: &Model, from: ServiceId) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
-    for d in model.service(from).operations.iter().flat_map(|o| &o.depends_on) {
+    for d in model
+        .service(from)
+        .operations
+        .iter()
+        .flat_map(|o| &o.depends_on)
+    {
         let name = &model.service(d.target.service).name;
         if !names.contains(name) {
             names.push(name.clone());
         }
     }
     names
+}
+
+/// Temporary files for tests, removed when dropped (also when a test fails).
+#[cfg(test)]
+pub(crate) struct TempFiles {
+    dir: PathBuf,
+}
+
+#[cfg(test)]
+impl TempFiles {
+    /// A fresh folder for one test: tests run at once and must not share files.
+    pub(crate) fn new(test: &str) -> TempFiles {
+        let dir = std::env::temp_dir().join(format!("whatif-{}-{test}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TempFiles { dir }
+    }
+
+    /// Writes a file in the folder.
+    pub(crate) fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.path(name), text).expect("temp file");
+    }
+
+    /// A file's path in the folder.
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+}
+
+#[cfg(test)]
+impl Drop for TempFiles {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::faults::Slowdown;
+
+    fn fixtures(sub: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/scenarios")
+            .join(sub)
+    }
+
+    fn online_shop() -> String {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples/online-shop.yaml")
+            .display()
+            .to_string()
+    }
+
+    /// Writes a scenario to a temporary file (its `model:` must then be absolute).
+    fn scenario_file(name: &str, text: &str) -> TempFiles {
+        let files = TempFiles::new(name);
+        files.write("scenario.yaml", text);
+        files
+    }
+
+    /// The findings of a scenario given as text over the online shop.
+    fn findings(name: &str, body: &str) -> Vec<Finding> {
+        let text = format!("model: {}\n{body}", online_shop());
+        match load_scenario(&scenario_file(name, &text).path("scenario.yaml")) {
+            Err(Error::Invalid { findings, .. }) => findings,
+            Ok(_) => panic!("expected findings, but it loaded"),
+            Err(e) => panic!("expected findings, got {e:?}"),
+        }
+    }
+
+    fn loads(name: &str, body: &str) -> Scenario {
+        let text = format!("model: {}\n{body}", online_shop());
+        match load_scenario(&scenario_file(name, &text).path("scenario.yaml")) {
+            Ok(s) => s,
+            Err(Error::Invalid { findings, .. }) => panic!("{findings:#?}"),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// `# expect: S004 at 6:19` → ("S004", Some((6, 19))).
+    fn expectation(file: &Path) -> (String, Option<Pos>) {
+        let text = std::fs::read_to_string(file).expect("fixture readable");
+        let first = text.lines().next().unwrap_or_default();
+        let rest = first.strip_prefix("# expect: ").unwrap_or_else(|| {
+            panic!(
+                "{}: first line must be `# expect: CODE [at L:C]`",
+                file.display()
+            )
+        });
+        match rest.split_once(" at ") {
+            Some((code, pos)) => {
+                let (l, c) = pos.trim().split_once(':').expect("L:C");
+                let pos = Pos::new(l.parse().expect("line"), c.parse().expect("column"));
+                (code.trim().to_owned(), Some(pos))
+            }
+            None => (rest.trim().to_owned(), None),
+        }
+    }
+
+    #[test]
+    fn every_invalid_fixture_reports_its_code_at_its_position() {
+        let dir = fixtures("invalid");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .expect("fixture directory")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+            .collect();
+        files.sort();
+        let mut failures = Vec::new();
+        for file in &files {
+            let (code, pos) = expectation(file);
+            let findings = match load_scenario(file) {
+                Err(Error::Invalid {
+                    file: reported,
+                    findings,
+                    ..
+                }) => {
+                    if reported != file.display().to_string() {
+                        failures.push(format!(
+                            "{}: findings are about `{reported}`",
+                            file.display()
+                        ));
+                    }
+                    findings
+                }
+                other => {
+                    failures.push(format!(
+                        "{}: expected findings, got {:?}",
+                        file.display(),
+                        other.map(|s| s.title)
+                    ));
+                    continue;
+                }
+            };
+            let Some(found) = findings.iter().find(|f| f.code == code) else {
+                failures.push(format!("{}: no {code} in {findings:#?}", file.display()));
+                continue;
+            };
+            if pos.is_some() && found.pos != pos {
+                failures.push(format!(
+                    "{}: {code} at {:?}, expected {pos:?}",
+                    file.display(),
+                    found.pos
+                ));
+            }
+            if found.hint.is_none() && code != read_codes::WRONG_SHAPE {
+                failures.push(format!("{}: {code} has no hint", file.display()));
+            }
+            if found.message.is_empty() || found.message.starts_with(char::is_uppercase) {
+                failures.push(format!("{}: message `{}`", file.display(), found.message));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+        // One fixture per scenario code.
+        let names: Vec<String> = files
+            .iter()
+            .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect();
+        for n in 1..=15 {
+            let code = format!("S{n:03}");
+            assert!(
+                names.iter().any(|name| name.starts_with(&code)),
+                "no fixture for {code}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_valid_scenario_loads_every_event_kind_and_action() {
+        let s = load_scenario(&fixtures("valid/every-event.yaml")).expect("valid scenario");
+        let m = &s.loaded.model;
+        let id = |name: &str| m.find(name).expect(name);
+        assert_eq!(s.title, "A very bad afternoon");
+        assert!(s.story.starts_with("One thing after another"));
+        assert_eq!(s.duration_s, 1800.0);
+        assert!(s.model_path.ends_with("examples/online-shop.yaml"));
+        assert_eq!(s.events.len(), 15, "the set of two links makes two events");
+
+        let fault = |i: usize| match &s.events[i].action {
+            Action::Fault(f) => f.clone(),
+            other => panic!("event {i}: expected a fault, got {other:?}"),
+        };
+        let kinds: Vec<FaultKind> = (0..9).map(|i| fault(i).kind).collect();
+        use FaultKind::*;
+        assert_eq!(
+            kinds,
+            [Down, Hang, Slow, Errors, Cut, Surge, Surge, Cold, Down]
+        );
+        assert_eq!(fault(0).scope, Scope::Replicas(id("catalog-db"), 1));
+        assert_eq!(fault(1).scope, Scope::Service(id("reviews")));
+        assert_eq!(s.events[1].for_s, Some(120.0));
+        assert_eq!(fault(2).slowdown, Some(Slowdown::Add(0.4)));
+        assert!((fault(2).share - 0.05).abs() < 1e-12);
+        assert_eq!(fault(3).share, 0.3);
+        assert_eq!(
+            fault(4).scope,
+            Scope::Link(id("web"), id("recommendations"))
+        );
+        assert_eq!(
+            (fault(5).scope, fault(5).factor),
+            (Scope::Everything, Some(1.5))
+        );
+        assert_eq!(fault(6).scope, Scope::Service(id("web")));
+        assert_eq!(fault(7).scope, Scope::Service(id("product-cache")));
+        assert_eq!(fault(8).scope, Scope::Zone(1));
+
+        let actions: Vec<&Action> = s.events[9..].iter().map(|e| &e.action).collect();
+        assert_eq!(
+            actions[0],
+            &Action::Recover(Recovery::Service(id("catalog-db")))
+        );
+        assert_eq!(actions[1], &Action::Recover(Recovery::Zone(1)));
+        assert_eq!(
+            actions[2],
+            &Action::Scale {
+                service: id("catalog"),
+                add: 2
+            }
+        );
+        assert_eq!(
+            actions[3],
+            &Action::Flush {
+                service: id("catalog-db")
+            }
+        );
+        assert_eq!(
+            actions[4],
+            &Action::Set {
+                from: id("web"),
+                to: id("cart"),
+                change: PolicyChange {
+                    retries: Some(0),
+                    retry_budget: Some(None),
+                    timeout_s: Some(Some(1.0)),
+                    criticality: Some(Criticality::Soft),
+                    circuit_breaker: Some(None),
+                },
+            }
+        );
+        assert_eq!(
+            actions[5],
+            &Action::Set {
+                from: id("catalog"),
+                to: id("catalog-db"),
+                change: PolicyChange {
+                    retries: None,
+                    retry_budget: Some(Some(0.1)),
+                    timeout_s: Some(None),
+                    criticality: None,
+                    circuit_breaker: Some(Some(CircuitBreaker {
+                        threshold: 0.4,
+                        open_for_s: 60.0
+                    })),
+                },
+            }
+        );
+        assert!(
+            s.events[13..]
+                .iter()
+                .all(|e| e.at_s == 780.0 && e.for_s.is_none())
+        );
+        let times: Vec<f64> = s.events.iter().map(|e| e.at_s).collect();
+        assert!(times.is_sorted(), "file order kept: {times:?}");
+
+        let web = id("web");
+        let browse = m
+            .service(web)
+            .operations
+            .iter()
+            .position(|o| o.name == "browse");
+        let targets: Vec<ExpectTarget> = s.expectations.iter().map(|e| e.target).collect();
+        assert_eq!(
+            targets,
+            [
+                ExpectTarget::Service(web),
+                ExpectTarget::Operation(web, browse.expect("browse")),
+                ExpectTarget::Service(id("catalog-db")),
+            ]
+        );
+        assert_eq!(s.expectations[1].at_s, 90.0);
+        assert_eq!(s.expectations[1].written, "web.browse");
+        assert_eq!(
+            s.expectations[1].describe(),
+            "web.browse is healthy at 1m30s"
+        );
+        assert_eq!(s.expectations[0].pos, Pos::new(30, 5));
+    }
+
+    #[test]
+    fn every_problem_is_reported_not_just_the_first() {
+        let f = findings(
+            "many",
+            "duration: 10m\n\
+             events:\n  \
+               - { at: 11m, down: catalgo }\n  \
+               - { at: 1m, for: 1m, flush: cart }\n  \
+               - { at: 1m, scale: web=+0 }\n\
+             expect:\n  \
+               - { at: 1m, service: wbe, state: donw }\n",
+        );
+        let codes: Vec<&str> = f.iter().map(|f| f.code).collect();
+        assert_eq!(
+            codes,
+            [
+                codes::BEYOND_DURATION,
+                codes::BAD_FAULT,
+                codes::BAD_WINDOW,
+                codes::BAD_SCALE,
+                codes::UNKNOWN_SERVICE,
+                codes::UNKNOWN_STATE,
+            ],
+            "{f:#?}"
+        );
+        let hints: Vec<Option<&str>> = f.iter().map(|f| f.hint.as_deref()).collect();
+        assert_eq!(hints[1], Some("did you mean `catalog`?"));
+        assert_eq!(hints[4], Some("did you mean `web`?"));
+        assert_eq!(hints[5], Some("did you mean `down`?"));
+        assert!(
+            f.windows(2).all(|w| w[0].pos <= w[1].pos),
+            "sorted by position"
+        );
+    }
+
+    #[test]
+    fn names_get_did_you_mean_hints() {
+        let hint = |body: &str| {
+            let f = findings("hint", &format!("duration: 10m\n{body}"));
+            assert_eq!(f.len(), 1, "{f:#?}");
+            (f[0].code, f[0].hint.clone().unwrap_or_default())
+        };
+        assert_eq!(
+            hint("events: [{ at: 0s, recover: zone:eu-1x }]"),
+            (codes::UNKNOWN_TARGET, "did you mean `zone:eu-1a`?".into())
+        );
+        assert_eq!(
+            hint("events: [{ at: 0s, recover: catalgo }]"),
+            (codes::UNKNOWN_TARGET, "did you mean `catalog`?".into())
+        );
+        assert_eq!(
+            hint("events: [{ at: 0s, cut: web->carts }]").0,
+            codes::BAD_FAULT
+        );
+        assert_eq!(
+            hint("events: [{ at: 0s, set: { web->cart-db: { retries: 0 } } }]"),
+            (codes::UNKNOWN_LINK, "did you mean `web->cart`?".into())
+        );
+        assert_eq!(
+            hint("events: [{ at: 0s, set: { web->cart: {} } }]").0,
+            codes::EMPTY_SET
+        );
+        assert_eq!(
+            hint("events: [{ at: 0s, down: catalog-db:7 }]"),
+            (
+                codes::BAD_FAULT,
+                "`catalog-db` has 3 replicas: write `catalog-db:1` to `catalog-db:3`".into()
+            )
+        );
+        assert_eq!(
+            hint("events: [{ at: 0s, surge: catalog=x2 }]").0,
+            codes::BAD_FAULT
+        );
+        assert_eq!(
+            hint("expect: [{ at: 0s, service: web.chekout, state: down }]"),
+            (
+                codes::UNKNOWN_OPERATION,
+                "did you mean `web.checkout`?".into()
+            )
+        );
+        assert_eq!(
+            hint("expect: [{ at: 0s, service: catalog.read, state: down }]").0,
+            codes::UNKNOWN_OPERATION
+        );
+        let (code, h) = hint("events: [{ at: 0s, set: { web->cart: { timeout: 5 } } }]");
+        assert_eq!(code, units::codes::MALFORMED_DURATION);
+        assert!(h.contains("`5ms`") && h.contains("`none`"), "{h}");
+        assert_eq!(
+            hint("events: [{ at: 0s, set: { web->cart: { circuit_breaker: off } } }]").0,
+            model_codes::UNKNOWN_WORD
+        );
+    }
+
+    #[test]
+    fn the_implicit_operation_and_capitalised_states_are_accepted() {
+        let s = loads(
+            "implicit",
+            "duration: 1m\nexpect:\n  - { at: 1m, service: cart.default, state: Degraded }\n",
+        );
+        let cart = s.loaded.model.find("cart").expect("cart");
+        assert_eq!(s.expectations[0].target, ExpectTarget::Operation(cart, 0));
+        assert_eq!(s.expectations[0].state, State::Degraded);
+        assert_eq!(s.title, "scenario", "the file stem when there is no title");
+        assert!(s.events.is_empty());
+    }
+
+    #[test]
+    fn at_plus_for_may_run_past_the_end() {
+        let s = loads(
+            "window",
+            "duration: 10m\nevents:\n  - { at: 10m, for: 1h, down: cart }\n",
+        );
+        assert_eq!((s.events[0].at_s, s.events[0].for_s), (600.0, Some(3600.0)));
+    }
+
+    #[test]
+    fn durations_are_bounded() {
+        let f = findings("long", "duration: 2d\n");
+        assert_eq!(f[0].code, codes::BAD_DURATION);
+        let f = findings("bare", "duration: 20\n");
+        assert_eq!(f[0].code, units::codes::MALFORMED_DURATION);
+        assert_eq!(f[0].hint.as_deref(), Some("did you mean `20ms`?"));
+    }
+
+    #[test]
+    fn an_unreadable_model_still_lets_values_be_checked() {
+        let text =
+            "model: no-such-model.yaml\nduration: 10m\nevents:\n  - { at: 5, down: anything }\n";
+        let files = scenario_file("unreadable", text);
+        let path = files.path("scenario.yaml");
+        let Err(Error::Invalid { findings, .. }) = load_scenario(&path) else {
+            panic!("expected findings");
+        };
+        let codes: Vec<&str> = findings.iter().map(|f| f.code).collect();
+        assert_eq!(
+            codes,
+            [codes::MODEL_UNREADABLE, units::codes::MALFORMED_DURATION]
+        );
+        assert_eq!(findings[0].pos, Some(Pos::new(1, 8)));
+        let hint = findings[0].hint.as_deref().unwrap_or_default();
+        assert!(hint.contains("relative to the scenario file"), "{hint}");
+        assert_eq!(
+            tidy(Path::new("s/invalid/../../examples/./m.yaml")),
+            Path::new("examples/m.yaml")
+        );
+        assert_eq!(tidy(Path::new("../../m.yaml")), Path::new("../../m.yaml"));
+    }
+
+    #[test]
+    fn an_empty_model_value_is_a_finding() {
+        let files = scenario_file("empty-model", "model: ''\nduration: 10m\n");
+        let Err(Error::Invalid { findings, .. }) = load_scenario(&files.path("scenario.yaml"))
+        else {
+            panic!("expected findings");
+        };
+        assert_eq!(findings[0].code, codes::MODEL_UNREADABLE);
+        assert_eq!(findings[0].message, "`model:` is empty");
+    }
+
+    #[test]
+    fn an_invalid_model_is_reported_in_the_model_file() {
+        let model = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/invalid/E010-unknown-service.yaml");
+        let text = format!("model: {}\nduration: 10m\n", model.display());
+        match load_scenario(&scenario_file("bad-model", &text).path("scenario.yaml")) {
+            Err(Error::Invalid {
+                file,
+                source_text,
+                findings,
+            }) => {
+                assert_eq!(file, model.display().to_string());
+                assert!(source_text.contains("paymnets"));
+                assert_eq!(findings[0].code, model_codes::UNKNOWN_SERVICE);
+            }
+            other => panic!(
+                "expected the model's findings, got {:?}",
+                other.map(|s| s.title)
+            ),
+        }
+    }
+
+    #[test]
+    fn reading_problems_speak_of_scenarios() {
+        let files = scenario_file("empty", "# nothing here\n");
+        let path = files.path("scenario.yaml");
+        let Err(Error::Invalid { findings, .. }) = load_scenario(&path) else {
+            panic!("expected findings");
+        };
+        assert_eq!(findings[0].code, read_codes::EMPTY);
+        assert!(
+            findings[0]
+                .hint
+                .as_deref()
+                .unwrap_or_default()
+                .contains("`model:`")
+        );
+        let dir = std::env::temp_dir();
+        assert!(matches!(load_scenario(&dir), Err(Error::Usage { .. })));
+        assert!(matches!(
+            load_scenario(Path::new("/no/such/scenario.yaml")),
+            Err(Error::Read { .. })
+        ));
+    }
 }

@@ -192,11 +192,15 @@ impl Dist {
                 result.then(self)
             };
         }
-        if k > 64 && !parallel {
-            // Beyond 64 calls, scale the mean instead of convolving further.
-            let extra = f64::from(k) / 64.0;
-            for a in &mut result.atoms {
-                a.latency *= extra;
+        if k > 64 {
+            // Beyond 64 calls, keep the shape of 64 and fix the figures: in
+            // turn, latencies scale with k; at once, the slowest of 64 is
+            // close enough. Success needs all k either way.
+            if !parallel {
+                let extra = f64::from(k) / 64.0;
+                for a in &mut result.atoms {
+                    a.latency *= extra;
+                }
             }
             let p = self.success().powf(f64::from(k));
             return Dist::mix([
@@ -217,6 +221,14 @@ impl Dist {
 /// [`Dist::normalise`] on any small vector of atoms, in place.
 fn normalise_atoms<A: smallvec::Array<Item = Atom>>(atoms: &mut SmallVec<A>) {
     atoms.retain(|a| a.weight > 1e-15);
+    // A wait with no bound is a failure, whatever forgave it (SPEC §2): a
+    // soft dependency, a stale copy or a failover cannot answer a request
+    // that never gets its turn.
+    for a in atoms.iter_mut() {
+        if a.latency.is_infinite() {
+            a.ok = false;
+        }
+    }
     atoms.sort_by(|a, b| a.ok.cmp(&b.ok).then(a.latency.total_cmp(&b.latency)));
     // Merge equal neighbours in place.
     let mut w = 0;

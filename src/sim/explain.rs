@@ -43,6 +43,9 @@ pub fn latency(seconds: f64) -> String {
 
 /// A rate for people: `2,400`, `12.3`.
 pub fn rate(x: f64) -> String {
+    if !x.is_finite() {
+        return "∞".into();
+    }
     if x >= 100.0 {
         format_thousands(x.round())
     } else {
@@ -83,113 +86,108 @@ impl Engine<'_> {
             .collect();
 
         for scc in &self.sccs_callees_first {
-            let sweeps = if scc.len() > 1 { 2 } else { 1 };
-            for _ in 0..sweeps {
-                for &id in scc {
-                    let svc = model.service(id);
-                    let i = id.index();
-                    let mut op_figures = Vec::with_capacity(svc.operations.len());
-                    for oi in 0..svc.operations.len() {
-                        let d = &s.dists[i][oi];
-                        let success = d.success();
-                        let lat = d.mean_latency();
-                        let base = baseline.dists[i][oi].mean_latency();
-                        let load = s.load[i][oi];
-                        let nominal = s.nominal[i][oi];
-                        let mut causes =
-                            self.local_causes(id, faults, cond, situation, s, &services);
-                        causes.extend(self.dependency_causes(
-                            id,
-                            oi,
-                            situation,
-                            s,
-                            baseline,
-                            &services,
-                            &operations,
-                        ));
-                        let numeric = numeric_state(success, lat, base, &t);
-                        let structural = causes
-                            .iter()
-                            .map(|c| c.state)
-                            .max()
-                            .unwrap_or(State::Healthy);
-                        // Slow only from the numbers; degraded and down from either.
-                        let state = numeric.max(if structural == State::Slow {
-                            State::Healthy
-                        } else {
-                            structural.min(State::Degraded)
-                        });
-                        let pick = causes
-                            .iter()
-                            .filter(|c| {
-                                c.state >= state.min(State::Degraded)
-                                    || (state == State::Slow && c.state == State::Slow)
-                            })
-                            .max_by(|a, b| {
+            for &id in scc {
+                let svc = model.service(id);
+                let i = id.index();
+                let mut op_figures = Vec::with_capacity(svc.operations.len());
+                for oi in 0..svc.operations.len() {
+                    let d = &s.dists[i][oi];
+                    let success = d.success();
+                    let lat = d.mean_latency();
+                    let base = baseline.dists[i][oi].mean_latency();
+                    let load = s.load[i][oi];
+                    let nominal = s.nominal[i][oi];
+                    let mut causes = self.local_causes(id, faults, cond, situation, s, &services);
+                    causes.extend(self.dependency_causes(
+                        id,
+                        oi,
+                        situation,
+                        cond,
+                        s,
+                        baseline,
+                        &services,
+                        &operations,
+                    ));
+                    let numeric = numeric_state(success, lat, base, &t);
+                    let structural = causes
+                        .iter()
+                        .map(|c| c.state)
+                        .max()
+                        .unwrap_or(State::Healthy);
+                    // Slow only from the numbers; degraded and down from either.
+                    let state = numeric.max(if structural == State::Slow {
+                        State::Healthy
+                    } else {
+                        structural.min(State::Degraded)
+                    });
+                    let pick = causes
+                        .iter()
+                        .filter(|c| {
+                            c.state >= state.min(State::Degraded)
+                                || (state == State::Slow && c.state == State::Slow)
+                        })
+                        .max_by(|a, b| a.state.cmp(&b.state).then(a.weight.total_cmp(&b.weight)))
+                        .or_else(|| {
+                            causes.iter().max_by(|a, b| {
                                 a.state.cmp(&b.state).then(a.weight.total_cmp(&b.weight))
                             })
-                            .or_else(|| {
-                                causes.iter().max_by(|a, b| {
-                                    a.state.cmp(&b.state).then(a.weight.total_cmp(&b.weight))
-                                })
-                            });
-                        let (because, chain) = match pick {
-                            Some(c) if state != State::Healthy || !c.text.is_empty() => {
-                                // A second reason of the same severity completes
-                                // the story ("serving stale copies; also cache
-                                // misses fail").
-                                let also = causes
-                                    .iter()
-                                    .filter(|o| {
-                                        o.state == c.state
-                                            && o.text != c.text
-                                            && o.state >= State::Degraded
-                                    })
-                                    .max_by(|a, b| a.weight.total_cmp(&b.weight));
-                                let text = match also {
-                                    Some(o) => format!("{}; also {}", c.text, o.text),
-                                    None => c.text.clone(),
-                                };
-                                (text, c.chain.clone())
-                            }
-                            _ => (String::new(), Vec::new()),
-                        };
-                        let because = match (state, because.is_empty()) {
-                            (State::Down | State::Degraded, true) => {
-                                format!("{} of requests succeed", percent(success))
-                            }
-                            (State::Slow, true) => {
-                                format!("answers in {} (normally {})", latency(lat), latency(base))
-                            }
-                            _ => because,
-                        };
-                        let mut chain = chain;
-                        if state != State::Healthy && chain.last() != Some(&id) {
-                            chain.push(id);
-                        }
-                        op_figures.push(Figures {
-                            state,
-                            success,
-                            latency_s: lat,
-                            load_rps: load,
-                            amplification: if nominal > 1e-12 { load / nominal } else { 1.0 },
-                            because,
-                            chain,
                         });
+                    let (because, chain) = match pick {
+                        Some(c) if state != State::Healthy || !c.text.is_empty() => {
+                            // A second reason of the same severity completes
+                            // the story ("serving stale copies; also cache
+                            // misses fail").
+                            let also = causes
+                                .iter()
+                                .filter(|o| {
+                                    o.state == c.state
+                                        && o.text != c.text
+                                        && o.state >= State::Degraded
+                                })
+                                .max_by(|a, b| a.weight.total_cmp(&b.weight));
+                            let text = match also {
+                                Some(o) => format!("{}; also {}", c.text, o.text),
+                                None => c.text.clone(),
+                            };
+                            (text, c.chain.clone())
+                        }
+                        _ => (String::new(), Vec::new()),
+                    };
+                    let because = match (state, because.is_empty()) {
+                        (State::Down | State::Degraded, true) => {
+                            format!("{} of requests succeed", percent(success))
+                        }
+                        (State::Slow, true) => {
+                            format!("answers in {} (normally {})", latency(lat), latency(base))
+                        }
+                        _ => because,
+                    };
+                    let mut chain = chain;
+                    if state != State::Healthy && chain.last() != Some(&id) {
+                        chain.push(id);
                     }
-                    services[i] = Some(service_figures(
-                        svc.declares_operations,
-                        &svc.operations
-                            .iter()
-                            .map(|o| o.name.as_str())
-                            .collect::<Vec<_>>(),
-                        &op_figures,
-                        &s.load[i],
-                        &s.nominal[i],
-                    ));
-                    for (oi, f) in op_figures.into_iter().enumerate() {
-                        operations[i][oi] = Some(f);
-                    }
+                    op_figures.push(Figures {
+                        state,
+                        success,
+                        latency_s: lat,
+                        load_rps: load,
+                        amplification: if nominal > 1e-12 { load / nominal } else { 1.0 },
+                        because,
+                        chain,
+                    });
+                }
+                services[i] = Some(service_figures(
+                    svc.declares_operations,
+                    &svc.operations
+                        .iter()
+                        .map(|o| o.name.as_str())
+                        .collect::<Vec<_>>(),
+                    &op_figures,
+                    &s.load[i],
+                    &s.nominal[i],
+                ));
+                for (oi, f) in op_figures.into_iter().enumerate() {
+                    operations[i][oi] = Some(f);
                 }
             }
         }
@@ -274,8 +272,15 @@ impl Engine<'_> {
             });
         }
         if cond.errors[i] > 0.0 {
+            // Errors degrade only when the share that still succeeds is
+            // below the threshold; a smaller share is a note.
+            let t = self.model.thresholds;
             causes.push(Cause {
-                state: State::Degraded,
+                state: if crate::model::below(1.0 - cond.errors[i], t.degraded_below) {
+                    State::Degraded
+                } else {
+                    State::Healthy
+                },
                 text: format!(
                     "{} of its requests fail at once{by}",
                     percent(cond.errors[i])
@@ -421,6 +426,7 @@ impl Engine<'_> {
         id: ServiceId,
         oi: usize,
         situation: &Situation,
+        cond: &Conditions,
         s: &Solved,
         baseline: &Solved,
         services: &[Option<Figures>],
@@ -431,10 +437,12 @@ impl Engine<'_> {
         let op = &model.service(id).operations[oi];
         let mut causes = Vec::new();
         for (di, dep) in op.depends_on.iter().enumerate() {
-            if dep.phase == Phase::Startup {
+            let e = self.edge_index(id, oi, di);
+            // Startup edges do not touch a running caller; a call back into
+            // its own cycle re-enters it and explains nothing.
+            if dep.phase == Phase::Startup || self.is_back_edge(e) {
                 continue;
             }
-            let e = self.edge_index(id, oi, di);
             let flow = &s.flows[e];
             let target = dep.target.service;
             let tname = &model.service(target).name;
@@ -452,6 +460,9 @@ impl Engine<'_> {
                     },
                 )
             });
+            // A cut link makes a healthy target look down to this caller.
+            let cut = cond.cuts.contains(&(id.0, target.0));
+            let tstate = if cut { State::Down } else { tstate };
             let with = |mut chain: Vec<ServiceId>| {
                 chain.push(id);
                 chain
@@ -459,7 +470,10 @@ impl Engine<'_> {
             let waits = dep.phase == Phase::Request
                 && (dep.mode == Mode::Sync || situation.buffer_full.contains(&e));
             if !waits {
-                if tstate == State::Down || flow.attempt_failure > 0.5 {
+                // Hand-offs are delayed while the callee is down or slow.
+                if tstate >= State::Slow
+                    || crate::model::above(flow.attempt_failure, 1.0 - t.degraded_below)
+                {
                     let text = if dep.phase == Phase::Background {
                         format!("background dependency {tname} is {}", tstate.as_str())
                     } else {
@@ -495,10 +509,21 @@ impl Engine<'_> {
             let answer = self.answer(dep, s);
             let tlat = answer.mean_latency();
             if flow.breaker_open {
-                let text = format!(
-                    "breaker on {tname} is open: calls fail fast ({tname} is {})",
-                    tstate.as_str()
-                );
+                let text = match (s.opened_at.get(&e), dep.circuit_breaker) {
+                    (Some(share), Some(b)) => format!(
+                        "breaker on {tname} is open: calls fail fast ({} of attempts failed with it closed, above its {})",
+                        percent(*share),
+                        percent(b.threshold)
+                    ),
+                    (None, Some(b)) if situation.forced_open.contains(&e) => format!(
+                        "breaker on {tname} is open: calls fail fast until its next probe (it stays open {})",
+                        duration(b.open_for_s)
+                    ),
+                    _ => format!(
+                        "breaker on {tname} is open: calls fail fast ({tname} is {})",
+                        tstate.as_str()
+                    ),
+                };
                 let state = if dep.criticality == Criticality::Soft || dep.fallback.is_some() {
                     State::Degraded
                 } else {
@@ -517,7 +542,7 @@ impl Engine<'_> {
             if let Some(c) = &dep.cache {
                 let miss = &model.service(c.on_miss).name;
                 let warm = situation.warmth.get(target.index()).copied().unwrap_or(1.0);
-                if flow.protection_used || call_fail > 1.0 - t.degraded_below {
+                if flow.protection_used || crate::model::above(call_fail, 1.0 - t.degraded_below) {
                     let why = if tstate == State::Down || answer.failure() > 0.5 {
                         format!(
                             "cache {tname} is {}; every call goes to {miss}",
@@ -529,7 +554,7 @@ impl Engine<'_> {
                             percent(flow.alt_share),
                             duration(c.warm_up_s * (1.0 - warm))
                         )
-                    } else if call_fail > 1.0 - t.degraded_below {
+                    } else if crate::model::above(call_fail, 1.0 - t.degraded_below) {
                         format!(
                             "cache misses go to {miss}, which fails them: {} of calls fail",
                             percent(call_fail)
@@ -540,17 +565,18 @@ impl Engine<'_> {
                             percent(flow.alt_share)
                         )
                     };
-                    let state = if call_fail >= 1.0 - t.down_below {
+                    let state = if !crate::model::below(call_fail, 1.0 - t.down_below) {
                         State::Down
                     } else if tstate == State::Down
+                        || warm < 1.0
                         || answer.failure() > 0.5
-                        || call_fail > 1.0 - t.degraded_below
+                        || crate::model::above(call_fail, 1.0 - t.degraded_below)
                     {
                         State::Degraded
                     } else {
                         State::Healthy
                     };
-                    let chain = if call_fail > 1.0 - t.degraded_below {
+                    let chain = if crate::model::above(call_fail, 1.0 - t.degraded_below) {
                         let miss_fig = services[c.on_miss.index()].as_ref();
                         miss_fig.map_or(vec![c.on_miss], |f| {
                             if f.chain.is_empty() {
@@ -590,7 +616,7 @@ impl Engine<'_> {
                 }
                 (Some(Fallback::Failover { to }), Criticality::Hard) if flow.protection_used => {
                     let alt = &model.service(*to).name;
-                    let alt_down = call_fail > 1.0 - t.down_below;
+                    let alt_down = crate::model::above(call_fail, 1.0 - t.down_below);
                     let text = if alt_down {
                         format!(
                             "{tname} is {} and so is its failover {alt}",
@@ -615,7 +641,7 @@ impl Engine<'_> {
                 _ => {}
             }
             if dep.criticality == Criticality::Soft {
-                if raw_fail > 1.0 - t.degraded_below {
+                if crate::model::above(raw_fail, 1.0 - t.degraded_below) {
                     let text = format!(
                         "soft dependency {tname} fails {} of calls; serving without it{}",
                         percent(raw_fail),
@@ -628,11 +654,21 @@ impl Engine<'_> {
                         weight: 4.0 + raw_fail,
                     });
                 }
-            } else if call_fail > 1.0 - t.degraded_below {
+            } else if crate::model::above(call_fail, 1.0 - t.degraded_below) {
                 let timed_out = dep
                     .timeout_s
                     .is_some_and(|to| answer.atoms.iter().any(|a| a.latency > to));
-                let text = if timed_out && tstate != State::Down {
+                let text = if cut {
+                    match dep.timeout_s {
+                        Some(to) => format!(
+                            "the link to {tname} is cut: calls get no answer and time out after {}",
+                            duration(to)
+                        ),
+                        None => format!(
+                            "the link to {tname} is cut: calls get no answer and, with no timeout, wait forever"
+                        ),
+                    }
+                } else if timed_out && tstate != State::Down {
                     format!(
                         "calls to {tname} time out after {} ({tname} answers in {}); {} of calls fail",
                         duration(dep.timeout_s.unwrap_or(0.0)),
@@ -648,7 +684,7 @@ impl Engine<'_> {
                         percent(call_fail)
                     )
                 };
-                let state = if call_fail >= 1.0 - t.down_below {
+                let state = if !crate::model::below(call_fail, 1.0 - t.down_below) {
                     State::Down
                 } else {
                     State::Degraded
@@ -780,9 +816,10 @@ fn self_success_before_protection(
 }
 
 fn numeric_state(success: f64, lat: f64, base: f64, t: &crate::model::Thresholds) -> State {
-    if success < t.down_below {
+    use crate::model::below;
+    if below(success, t.down_below) {
         State::Down
-    } else if success < t.degraded_below {
+    } else if below(success, t.degraded_below) {
         State::Degraded
     } else if lat.is_infinite() || (lat >= t.slow_factor * base && lat - base >= t.slow_min_s) {
         State::Slow

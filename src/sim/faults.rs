@@ -154,6 +154,35 @@ impl Fault {
         }
     }
 
+    /// The replicas (numbered from 1) of each service that a fault hits:
+    /// all of them for a service, the highest-numbered `N` for `NAME:N`,
+    /// those living in the zone for `zone:Z`.
+    pub fn replicas_hit(&self, model: &Model) -> Vec<(ServiceId, Vec<u32>)> {
+        match &self.scope {
+            Scope::Service(s) => vec![(*s, (1..=model.service(*s).replicas).collect())],
+            Scope::Replicas(s, k) => {
+                let n = model.service(*s).replicas;
+                vec![(*s, (n.saturating_sub(*k) + 1..=n).collect())]
+            }
+            Scope::Zone(z) => {
+                let zone = &model.zones[*z];
+                model
+                    .services_in_zone(zone)
+                    .map(|id| {
+                        let s = model.service(id);
+                        (
+                            id,
+                            (1..=s.replicas)
+                                .filter(|&k| s.zone_of_replica(k) == Some(zone.as_str()))
+                                .collect(),
+                        )
+                    })
+                    .collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// The services a fault hits directly (for explanations and highlights).
     pub fn services(&self, model: &Model) -> Vec<ServiceId> {
         match &self.scope {

@@ -207,6 +207,7 @@ pub(super) struct Conditions {
 
 impl Conditions {
     fn new(model: &Model, faults: &[Fault]) -> Conditions {
+        use std::collections::{BTreeMap, BTreeSet};
         let n = model.services().len();
         let mut c = Conditions {
             crashed: vec![0; n],
@@ -218,50 +219,37 @@ impl Conditions {
             surge: vec![1.0; n],
             touched_by: vec![Vec::new(); n],
         };
+        // Replicas are tracked by number, so the same replica lost twice
+        // (`db:1` and the zone it lives in) counts once.
+        let mut crashed: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
+        let mut hung: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
         for (fi, f) in faults.iter().enumerate() {
-            let replicas_hit = |id: ServiceId| -> u32 {
-                let s = model.service(id);
-                match &f.scope {
-                    Scope::Service(_) => s.replicas,
-                    Scope::Replicas(_, k) => *k,
-                    Scope::Zone(z) => {
-                        let zone = &model.zones[*z];
-                        s.replicas_in_zone(zone)
-                    }
-                    _ => 0,
-                }
-            };
-            let targets: Vec<ServiceId> = match &f.scope {
-                Scope::Service(s) | Scope::Replicas(s, _) => vec![*s],
-                Scope::Zone(_) => f.services(model),
-                _ => Vec::new(),
-            };
             match f.kind {
-                FaultKind::Down => {
-                    for id in targets {
-                        c.crashed[id.index()] = (c.crashed[id.index()] + replicas_hit(id))
-                            .min(model.service(id).replicas);
+                FaultKind::Down | FaultKind::Hang => {
+                    let sets = if f.kind == FaultKind::Down {
+                        &mut crashed
+                    } else {
+                        &mut hung
+                    };
+                    for (id, replicas) in f.replicas_hit(model) {
+                        sets.entry(id.0).or_default().extend(replicas);
                         c.touched_by[id.index()].push(fi);
                     }
                 }
-                FaultKind::Hang => {
-                    for id in targets {
-                        c.hung[id.index()] =
-                            (c.hung[id.index()] + replicas_hit(id)).min(model.service(id).replicas);
-                        c.touched_by[id.index()].push(fi);
-                    }
-                }
-                FaultKind::Errors => {
-                    for id in targets {
-                        let e = &mut c.errors[id.index()];
-                        *e = 1.0 - (1.0 - *e) * (1.0 - f.share);
-                        c.touched_by[id.index()].push(fi);
-                    }
-                }
-                FaultKind::Slow => {
-                    for id in targets {
-                        if let Some(s) = f.slowdown {
-                            c.slow[id.index()].push((s, f.share));
+                FaultKind::Errors | FaultKind::Slow => {
+                    // A fault on some replicas hits their share of requests.
+                    for (id, replicas) in f.replicas_hit(model) {
+                        let share = f.share * replicas.len() as f64
+                            / f64::from(model.service(id).replicas.max(1));
+                        if f.kind == FaultKind::Errors {
+                            let e = &mut c.errors[id.index()];
+                            *e = if *e == 0.0 {
+                                share
+                            } else {
+                                1.0 - (1.0 - *e) * (1.0 - share)
+                            };
+                        } else if let Some(change) = f.slowdown {
+                            c.slow[id.index()].push((change, share));
                         }
                         c.touched_by[id.index()].push(fi);
                     }
@@ -282,6 +270,16 @@ impl Conditions {
                     }
                 }
             }
+        }
+        for (s, set) in &crashed {
+            c.crashed[*s as usize] = set.len() as u32;
+        }
+        for (s, set) in &hung {
+            let dead = crashed.get(s);
+            c.hung[*s as usize] = set
+                .iter()
+                .filter(|r| dead.is_none_or(|d| !d.contains(r)))
+                .count() as u32;
         }
         c
     }
@@ -365,6 +363,10 @@ pub struct Engine<'m> {
     pub(super) sccs_callees_first: Vec<Vec<ServiceId>>,
     /// How a call naming only a service splits over its operations.
     op_weights: Vec<Vec<f64>>,
+    /// Per dependency: it calls back into its own cycle.
+    back_edge: Vec<bool>,
+    /// Dependencies with a circuit breaker (global indices).
+    breakers: Vec<usize>,
 }
 
 impl<'m> Engine<'m> {
@@ -402,7 +404,7 @@ impl<'m> Engine<'m> {
             offsets.push(edges.len());
             edge_offset.push(offsets);
         }
-        let sccs: Vec<Vec<ServiceId>> = tarjan_scc(&g)
+        let mut sccs: Vec<Vec<ServiceId>> = tarjan_scc(&g)
             .into_iter()
             .map(|c| {
                 let mut ids: Vec<ServiceId> =
@@ -411,9 +413,41 @@ impl<'m> Engine<'m> {
                 ids
             })
             .collect();
+        // Inside a cycle, members are ordered by discovery from where
+        // traffic enters (entry points and calls from outside, in model
+        // order); a call back to an earlier member re-enters the cycle and,
+        // as real cycles are conditional, adds no latency and no failure.
+        // Members are then listed callees first.
+        let mut back_edge = vec![false; edges.len()];
+        for scc in sccs.iter_mut().filter(|c| c.len() > 1) {
+            let order = discovery_order(model, scc);
+            let position: std::collections::HashMap<u32, usize> =
+                order.iter().enumerate().map(|(i, id)| (id.0, i)).collect();
+            for (e, r) in edges.iter().enumerate() {
+                let Some(&from) = position.get(&r.service.0) else {
+                    continue;
+                };
+                let dep = &model.service(r.service).operations[r.op].depends_on[r.dep];
+                if position
+                    .get(&dep.target.service.0)
+                    .is_some_and(|&to| to <= from)
+                {
+                    back_edge[e] = true;
+                }
+            }
+            *scc = order.into_iter().rev().collect();
+        }
         let op_weights = model
             .service_ids()
             .map(|id| split_weights(model, id))
+            .collect();
+        let breakers = (0..edges.len())
+            .filter(|&e| {
+                let r = edges[e];
+                model.service(r.service).operations[r.op].depends_on[r.dep]
+                    .circuit_breaker
+                    .is_some()
+            })
             .collect();
         Engine {
             model,
@@ -421,7 +455,14 @@ impl<'m> Engine<'m> {
             edge_offset,
             sccs_callees_first: sccs,
             op_weights,
+            breakers,
+            back_edge,
         }
+    }
+
+    /// Whether a dependency calls back into its cycle (see `new`).
+    pub(super) fn is_back_edge(&self, e: usize) -> bool {
+        self.back_edge[e]
     }
 
     /// Every dependency, flattened in model order (the index timelines use).
@@ -556,6 +597,8 @@ impl<'m> Engine<'m> {
             flows: vec![EdgeFlow::default(); self.edges.len()],
             converged: false,
             iterations: 0,
+            open: HashSet::new(),
+            opened_at: std::collections::BTreeMap::new(),
         };
         self.iterate(cond, situation, s, true)
     }
@@ -567,11 +610,50 @@ impl<'m> Engine<'m> {
         mut s: Solved,
         seed: bool,
     ) -> Solved {
+        // Breakers (SPEC §2.8): open exactly when the attempt failure share
+        // with them closed is above the threshold. Solve with the open set
+        // fixed, open every closed breaker whose share is above, solve
+        // again; the set only grows, so this ends. A timeline's held-open
+        // breakers start in the set.
+        s.open = situation.forced_open.clone();
+        s.opened_at.clear();
         if seed {
             // Seed: outcomes at zero load, then the loads they imply.
             self.outcomes(cond, situation, &mut s);
             self.propagate(cond, &mut s);
         }
+        let mut converged = true;
+        let mut passes = 0;
+        for _round in 0..=self.breakers.len().min(16) {
+            s = self.settle(cond, situation, s);
+            converged &= s.converged;
+            passes += s.iterations;
+            let opened: Vec<usize> = self
+                .breakers
+                .iter()
+                .copied()
+                .filter(|&e| !s.open.contains(&e))
+                .filter(|&e| {
+                    let threshold = self.dep(e).circuit_breaker.map_or(1.0, |b| b.threshold);
+                    crate::model::above(s.flows[e].attempt_failure, threshold)
+                })
+                .collect();
+            if opened.is_empty() {
+                break;
+            }
+            for e in opened {
+                s.opened_at.insert(e, s.flows[e].attempt_failure);
+                s.open.insert(e);
+            }
+        }
+        s.converged = converged;
+        s.iterations = passes;
+        s
+    }
+
+    /// The fixed point for a given set of open breakers.
+    fn settle(&self, cond: &Conditions, situation: &Situation, mut s: Solved) -> Solved {
+        s.converged = false;
         let mut previous: Vec<f64> = Vec::new();
         for iteration in 1..=MAX_ITERATIONS {
             self.outcomes(cond, situation, &mut s);
@@ -631,12 +713,8 @@ impl<'m> Engine<'m> {
     /// Step 1 and 2: admissions and outcome distributions, callees first.
     fn outcomes(&self, cond: &Conditions, situation: &Situation, s: &mut Solved) {
         for scc in &self.sccs_callees_first {
-            // Inside a cycle, two sweeps let members see each other's update.
-            let sweeps = if scc.len() > 1 { 2 } else { 1 };
-            for _ in 0..sweeps {
-                for &id in scc {
-                    self.service_outcome(id, cond, situation, s);
-                }
+            for &id in scc {
+                self.service_outcome(id, cond, situation, s);
             }
         }
     }
@@ -660,7 +738,7 @@ impl<'m> Engine<'m> {
                 let flow = self.edge_flow(e, cond, situation, s);
                 let dep = self.dep(e);
                 let waits = dep.mode == Mode::Sync || situation.buffer_full.contains(&e);
-                if dep.phase == Phase::Request && waits {
+                if dep.phase == Phase::Request && waits && !self.back_edge[e] {
                     let call = flow.call.repeated(dep.calls, op.parallel);
                     deps = if op.parallel {
                         deps.alongside(&call)
@@ -687,7 +765,12 @@ impl<'m> Engine<'m> {
         if up < svc.quorum || up == 0 {
             a.refused = true;
         } else {
-            a.hung = f64::from(hung) / f64::from(up);
+            // Hung replicas cannot vote: below quorum, every request hangs.
+            a.hung = if up - hung < svc.quorum {
+                1.0
+            } else {
+                f64::from(hung) / f64::from(up)
+            };
             a.serving = up - hung;
             let served_load = load * (1.0 - a.hung);
             a.per_replica = if a.serving > 0 {
@@ -908,26 +991,11 @@ impl<'m> Engine<'m> {
             ..EdgeFlow::default()
         };
 
-        if let Some(b) = dep.circuit_breaker {
-            // Open exactly when the failure share with the breaker closed is
-            // above its threshold. The share is read with the target's
-            // current load, which already includes this edge's attempts when
-            // the breaker was closed last pass; when it was open, the
-            // target's answer without our load is a lower bound, and any
-            // fault that fails attempts on its own still shows.
-            let closed_share = s.flows.get(e).map_or(p_fail, |prev| {
-                if prev.breaker_open {
-                    prev.attempt_failure.max(p_fail)
-                } else {
-                    p_fail
-                }
-            });
-            if closed_share > b.threshold || situation.forced_open.contains(&e) {
-                flow.breaker_open = true;
-                flow.reaches = false;
-                call = Dist::fail(0.0);
-                attempts = 0.0;
-            }
+        if dep.circuit_breaker.is_some() && s.open.contains(&e) {
+            flow.breaker_open = true;
+            flow.reaches = false;
+            call = Dist::fail(0.0);
+            attempts = 0.0;
         }
         flow.attempts = attempts;
 
@@ -1242,6 +1310,10 @@ pub(super) struct Solved {
     pub(super) flows: Vec<EdgeFlow>,
     pub(super) converged: bool,
     pub(super) iterations: usize,
+    /// Breakers open in this solve (global edge indices).
+    pub(super) open: HashSet<usize>,
+    /// For breakers this solve opened: the failure share with them closed.
+    pub(super) opened_at: std::collections::BTreeMap<usize, f64>,
 }
 
 /// Own work of an operation under slow faults: a mixture when a fault slows
@@ -1288,6 +1360,48 @@ fn retry_continuation(p_fail: f64, retries: u32, budget: Option<f64>) -> f64 {
         }
         _ => p_fail,
     }
+}
+
+/// Depth-first discovery order of a cycle's members, starting from those
+/// that receive traffic from outside it (entry points, outside callers) in
+/// model order.
+fn discovery_order(model: &Model, members: &[ServiceId]) -> Vec<ServiceId> {
+    let inside: HashSet<u32> = members.iter().map(|id| id.0).collect();
+    let mut entered: HashSet<u32> = HashSet::new();
+    for id in model.service_ids().filter(|id| !inside.contains(&id.0)) {
+        for op in &model.service(id).operations {
+            for d in &op.depends_on {
+                if inside.contains(&d.target.service.0) {
+                    entered.insert(d.target.service.0);
+                }
+            }
+        }
+    }
+    let starts = members
+        .iter()
+        .filter(|id| model.service(**id).is_entry() || entered.contains(&id.0))
+        .chain(members.iter());
+    let mut seen: HashSet<u32> = HashSet::new();
+    let mut order = Vec::with_capacity(members.len());
+    for &start in starts {
+        let mut stack = vec![start];
+        while let Some(id) = stack.pop() {
+            if !seen.insert(id.0) {
+                continue;
+            }
+            order.push(id);
+            let mut next: Vec<ServiceId> = model
+                .service(id)
+                .operations
+                .iter()
+                .flat_map(|op| op.depends_on.iter().map(|d| d.target.service))
+                .filter(|t| inside.contains(&t.0) && !seen.contains(&t.0))
+                .collect();
+            next.reverse();
+            stack.extend(next);
+        }
+    }
+    order
 }
 
 /// How a call naming only `service` splits over its operations: by their

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use super::faults::{Fault, FaultKind, Scope};
-use crate::model::{Criticality, Fallback, Mode, Model, Phase, ServiceId};
+use crate::model::{Criticality, Fallback, Mode, Model, Phase, ServiceId, below};
 
 /// Structural health: worse compares greater.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -93,37 +93,29 @@ impl StructuralFaults {
     /// structural effect; a cut link makes the callee look down to that
     /// caller; a cold cache misses everything.
     pub fn from_faults(model: &Model, faults: &[Fault]) -> Self {
+        use std::collections::{BTreeMap, BTreeSet};
         let n = model.services().len();
         let mut sf = StructuralFaults::none(n);
-        let mut lost = vec![0u32; n];
+        // Replicas by number: the same one lost twice counts once.
+        let mut lost: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
+        let mut errors = vec![0.0f64; n];
         for f in faults {
             match (f.kind, &f.scope) {
-                (FaultKind::Down | FaultKind::Hang, Scope::Service(s)) => {
-                    sf.forced[s.index()] = Health::Down
-                }
-                (FaultKind::Down | FaultKind::Hang, Scope::Replicas(s, k)) => {
-                    lost[s.index()] = lost[s.index()].max(*k);
-                }
-                (FaultKind::Down | FaultKind::Hang, Scope::Zone(z)) => {
-                    let zone = &model.zones[*z];
-                    for id in model.service_ids() {
-                        let s = model.service(id);
-                        let in_zone = s.replicas_in_zone(zone);
-                        lost[id.index()] += in_zone;
+                (FaultKind::Down | FaultKind::Hang, _) => {
+                    for (id, replicas) in f.replicas_hit(model) {
+                        lost.entry(id.0).or_default().extend(replicas);
                     }
                 }
                 (FaultKind::Errors, _) => {
-                    let success = 1.0 - f.share;
-                    let t = &model.thresholds;
-                    let h = if success < t.down_below {
-                        Health::Down
-                    } else if success < t.degraded_below {
-                        Health::Degraded
-                    } else {
-                        Health::Up
-                    };
-                    for id in f.services(model) {
-                        sf.forced[id.index()] = sf.forced[id.index()].max(h);
+                    for (id, replicas) in f.replicas_hit(model) {
+                        let share = f.share * replicas.len() as f64
+                            / f64::from(model.service(id).replicas.max(1));
+                        let e = &mut errors[id.index()];
+                        *e = if *e == 0.0 {
+                            share
+                        } else {
+                            1.0 - (1.0 - *e) * (1.0 - share)
+                        };
                     }
                 }
                 (FaultKind::Cut, Scope::Link(a, b)) => {
@@ -133,10 +125,21 @@ impl StructuralFaults {
                 _ => {}
             }
         }
+        let t = &model.thresholds;
         for id in model.service_ids() {
+            let i = id.index();
             let s = model.service(id);
-            if lost[id.index()] > 0 && s.replicas.saturating_sub(lost[id.index()]) < s.quorum {
-                sf.forced[id.index()] = Health::Down;
+            if let Some(set) = lost.get(&id.0)
+                && s.replicas.saturating_sub(set.len() as u32) < s.quorum
+            {
+                sf.forced[i] = Health::Down;
+                continue;
+            }
+            let success = 1.0 - errors[i];
+            if below(success, t.down_below) {
+                sf.forced[i] = Health::Down;
+            } else if below(success, t.degraded_below) {
+                sf.forced[i] = Health::Degraded;
             }
         }
         sf

@@ -239,22 +239,6 @@ fn apply_set(model: &mut Model, from: ServiceId, to: ServiceId, change: &PolicyC
     }
 }
 
-/// How many replicas of each service a crash fault takes.
-fn replicas_hit(model: &Model, fault: &Fault) -> Vec<(ServiceId, u32)> {
-    match &fault.scope {
-        Scope::Service(s) => vec![(*s, model.service(*s).replicas)],
-        Scope::Replicas(s, k) => vec![(*s, *k)],
-        Scope::Zone(z) => {
-            let zone = &model.zones[*z];
-            model
-                .services_in_zone(zone)
-                .map(|id| (id, model.service(id).replicas_in_zone(zone)))
-                .collect()
-        }
-        _ => Vec::new(),
-    }
-}
-
 /// Steps the steady state through time (see the module docs).
 pub fn simulate(model: &Model, events: &[Event], options: Options) -> Timeline {
     let step = if options.step_s > 0.0 {
@@ -431,11 +415,11 @@ pub fn simulate(model: &Model, events: &[Event], options: Options) -> Timeline {
         }
         // Crashed replicas whose fault ended start coming back.
         for f in ended.iter().filter(|f| f.kind == FaultKind::Down) {
-            for (service, replicas) in replicas_hit(model, f) {
-                if replicas > 0 {
+            for (service, replicas) in f.replicas_hit(model) {
+                if !replicas.is_empty() {
                     restarts.push(Restart {
                         service,
-                        replicas,
+                        replicas: replicas.len() as u32,
                         deps_up_since: None,
                     });
                 }

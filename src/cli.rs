@@ -54,6 +54,11 @@ enum Command {
         after_help = "Example:\n  whatif graph examples/online-shop.yaml -o shop.svg\n  whatif graph examples/social-network.yaml --focus home-timeline --depth 2"
     )]
     Graph(GraphArgs),
+    /// Run scenario files: story, timeline, expectations; exit 1 if any fails.
+    #[command(
+        after_help = "Example:\n  whatif scenario scenarios/*.yaml\n  whatif scenario scenarios/zone-eu-1a-outage.yaml --junit results.xml"
+    )]
+    Scenario(ScenarioArgs),
     /// Write a synthetic architecture of any size (seeded), for benchmarks and practice.
     #[command(
         after_help = "Example:\n  whatif generate --services 10000 --seed 7 -o big.yaml\n  whatif run big.yaml --down db-1"
@@ -208,6 +213,22 @@ enum Layout {
 }
 
 #[derive(Debug, Args)]
+struct ScenarioArgs {
+    /// Scenario files.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Also write the results as JUnit XML (for CI).
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Timeline step.
+    #[arg(long, value_name = "DURATION", default_value = "1s")]
+    step: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    format: CheckFormat,
+}
+
+#[derive(Debug, Args)]
 struct GenerateArgs {
     /// Number of services.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(2..=10_000_000))]
@@ -235,6 +256,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check(args, color),
         Command::Run(args) => run(args, color),
         Command::Graph(args) => graph(args),
+        Command::Scenario(args) => scenario(args, color),
         Command::Generate(args) => generate(args),
         Command::Schema(args) => schema(args),
     };
@@ -722,6 +744,145 @@ fn run_timeline(
     }
     emit(args.output.as_deref(), &bytes)?;
     Ok(0)
+}
+
+fn scenario(args: ScenarioArgs, color: ColorChoice) -> Result<u8, Error> {
+    let step = cli_duration("--step", &args.step)?;
+    let p = palette(color, io::stdout().is_terminal());
+    let mut text = Vec::new();
+    let mut junit: Vec<(String, String, Vec<whatif::scenario::Verdict>)> = Vec::new();
+    let mut json_files = Vec::new();
+    let mut code = 0u8;
+    let (mut passed_total, mut failed_total) = (0usize, 0usize);
+    for path in &args.files {
+        let file = path.display().to_string();
+        let sc = match whatif::scenario::load_scenario(path) {
+            Ok(sc) => sc,
+            Err(e) => {
+                // A broken file is bad input (exit 2), but the others still run.
+                report(&e, color);
+                code = 2;
+                continue;
+            }
+        };
+        let model = &sc.loaded.model;
+        let tl = timeline::simulate(
+            model,
+            &sc.events,
+            timeline::Options {
+                duration_s: sc.duration_s,
+                step_s: step,
+            },
+        );
+        let verdicts = whatif::scenario::check(&sc, &tl);
+        let failed = verdicts.iter().filter(|v| !v.passed).count();
+        passed_total += verdicts.len() - failed;
+        failed_total += failed;
+        if failed > 0 {
+            code = code.max(1);
+        }
+        match args.format {
+            CheckFormat::Text => {
+                let _ = writeln!(text, "{} {}", p.paint("1", "▶"), p.paint("1", &sc.title));
+                let _ = writeln!(text, "  {file} · model {}", sc.model_path.display());
+                if !sc.story.is_empty() {
+                    let _ = writeln!(text, "\n{}\n", wrap(&sc.story, 76, "  "));
+                }
+                let heading = format!(
+                    "timeline, {} (step {})",
+                    picture::duration(sc.duration_s),
+                    picture::duration(step)
+                );
+                let _ = render::timeline::write_text(&mut text, model, &heading, &tl, p);
+                let _ = writeln!(text, "\nexpectations");
+                for v in &verdicts {
+                    let mark = if v.passed {
+                        p.paint("1;32", "✓")
+                    } else {
+                        p.paint("1;31", "✗")
+                    };
+                    let _ = write!(text, "  {mark} {}", v.expectation.describe());
+                    if let Some(why) = v.failure() {
+                        let _ = write!(text, " — {why}");
+                    }
+                    let _ = writeln!(text);
+                }
+                let verdict = if failed == 0 {
+                    p.paint("1;32", "PASS")
+                } else {
+                    p.paint("1;31", "FAIL")
+                };
+                let _ = writeln!(
+                    text,
+                    "{verdict}: {} of {} expectations hold\n",
+                    verdicts.len() - failed,
+                    verdicts.len()
+                );
+            }
+            CheckFormat::Json => {
+                let (events, _) = render::timeline::json_parts(model, &tl);
+                json_files.push(serde_json::json!({
+                    "file": file,
+                    "title": sc.title,
+                    "model": model.name,
+                    "duration_s": sc.duration_s,
+                    "passed": failed == 0,
+                    "events": events,
+                    "expectations": verdicts.iter().map(|v| serde_json::json!({
+                        "at_s": v.expectation.at_s,
+                        "service": v.expectation.written,
+                        "expected": v.expectation.state.as_str(),
+                        "actual": v.actual.as_str(),
+                        "passed": v.passed,
+                    })).collect::<Vec<_>>(),
+                }));
+            }
+        }
+        junit.push((file, sc.title.clone(), verdicts));
+    }
+    match args.format {
+        CheckFormat::Text => {
+            if args.files.len() > 1 {
+                let _ = writeln!(
+                    text,
+                    "{} scenario files: {passed_total} expectations hold, {failed_total} fail",
+                    args.files.len()
+                );
+            }
+        }
+        CheckFormat::Json => {
+            let v = serde_json::json!({ "scenarios": json_files, "summary": { "passed": passed_total, "failed": failed_total } });
+            let _ = serde_json::to_writer_pretty(&mut text, &v);
+            text.push(b'\n');
+        }
+    }
+    if let Some(path) = &args.junit {
+        let mut xml = Vec::new();
+        whatif::scenario::write_junit(&mut xml, &junit).map_err(|e| Error::Tool(e.to_string()))?;
+        write_atomically(path, &xml)?;
+    }
+    print(&text)?;
+    Ok(code)
+}
+
+/// Wraps prose to a width, each line indented.
+fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(format!("{indent}{line}"));
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(format!("{indent}{line}"));
+    }
+    lines.join("\n")
 }
 
 fn generate(args: GenerateArgs) -> Result<u8, Error> {

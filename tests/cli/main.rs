@@ -9,5 +9,6 @@ mod hostile;
 mod laws;
 mod phenomena;
 mod run;
+mod scenarios;
 mod schema;
 mod support;

@@ -1,0 +1,170 @@
+//! `whatif scenario`: every shipped scenario passes; failures exit 1; JUnit.
+
+use crate::support::*;
+
+#[test]
+fn every_shipped_scenario_passes() {
+    let files = yaml_files(&path("scenarios"));
+    assert!(files.len() >= 6, "at least six scenarios");
+    let mut args = vec!["scenario"];
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.to_str().unwrap().to_owned())
+        .collect();
+    args.extend(names.iter().map(String::as_str));
+    let out = whatif(&args);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    assert!(!stdout(&out).contains('✗'), "{}", stdout(&out));
+}
+
+/// The metastable pair, end to end. Same surge, same architecture; the only
+/// difference is a 10 % retry budget. Without it, queued requests outlive
+/// the 500 ms timeout, every attempt is retried three times, and after the
+/// surge 800 rps × 4 attempts = 3,200 rps keeps a 1,000 rps service
+/// swamped: still down at 10 minutes. With it, at most 880 rps arrive after
+/// the surge, the backlog drains and the storefront recovers.
+#[test]
+fn the_metastable_pair() {
+    let stays = whatif(&[
+        "scenario",
+        "scenarios/retry-storm-stays-down.yaml",
+        "--format",
+        "json",
+    ]);
+    let recovers = whatif(&[
+        "scenario",
+        "scenarios/retry-storm-recovers.yaml",
+        "--format",
+        "json",
+    ]);
+    for out in [&stays, &recovers] {
+        assert_eq!(code(out), 0, "{}", stdout(out));
+    }
+    let last_state = |out: &std::process::Output| {
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let events = j["scenarios"][0]["events"].as_array().unwrap().clone();
+        events
+            .iter()
+            .rev()
+            .find(|e| e["name"] == "storefront")
+            .map(|e| e["to"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(last_state(&stays).as_deref(), Some("down"));
+    assert_eq!(last_state(&recovers).as_deref(), Some("healthy"));
+}
+
+#[test]
+fn a_failing_expectation_exits_1_and_shows_in_junit() {
+    let dir = std::env::temp_dir().join(format!("whatif-scn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("wrong.yaml");
+    let model = path("examples/three-tier.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "title: A wrong guess\nmodel: {}\nstory: db dies; someone bets web survives.\nduration: 2m\nevents:\n  - {{ at: 0s, down: db }}\nexpect:\n  - {{ at: 1m, service: web, state: healthy }}\n  - {{ at: 1m, service: db, state: down }}\n",
+            model.display()
+        ),
+    )
+    .unwrap();
+    let junit = dir.join("results.xml");
+    let out = whatif(&[
+        "scenario",
+        file.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("✗ web is healthy at 1m — expected healthy, found down"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stdout(&out).contains("FAIL: 1 of 2 expectations hold"));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("tests=\"2\" failures=\"1\""), "{xml}");
+    assert!(xml.contains("<failure"), "{xml}");
+}
+
+#[test]
+fn a_broken_scenario_is_exit_2_with_a_position() {
+    let out = whatif(&[
+        "scenario",
+        "tests/fixtures/scenarios/invalid/S011-unknown-service.yaml",
+    ]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("S011"), "{}", stderr(&out));
+    assert!(stderr(&out).contains(":"), "{}", stderr(&out));
+    assert_no_panic(&out);
+}
+
+#[test]
+fn run_for_prints_the_timeline_and_json_series() {
+    let out = whatif(&[
+        "run",
+        "examples/online-shop.yaml",
+        "--down",
+        "catalog-db",
+        "--for",
+        "12m",
+        "--step",
+        "10s",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    insta::assert_snapshot!(stdout(&out));
+    let out = whatif(&[
+        "run",
+        "examples/online-shop.yaml",
+        "--down",
+        "catalog-db",
+        "--for",
+        "12m",
+        "--step",
+        "1m",
+        "--format",
+        "json",
+    ]);
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let events = j["events"].as_array().unwrap();
+    let catalog: Vec<(f64, &str)> = events
+        .iter()
+        .filter(|e| e["name"] == "catalog")
+        .map(|e| (e["t_s"].as_f64().unwrap(), e["to"].as_str().unwrap()))
+        .collect();
+    assert_eq!(catalog, [(0.0, "degraded"), (600.0, "down")]);
+    let series = j["series"]["catalog"].as_array().unwrap();
+    assert_eq!(series.len(), 13, "t = 0, 1m … 12m");
+    for key in ["t_s", "success", "latency_ms", "load_rps"] {
+        assert!(series[0].get(key).is_some(), "{key}");
+    }
+}
+
+#[test]
+fn run_for_writes_a_chart_and_frames() {
+    let dir = std::env::temp_dir().join(format!("whatif-frames-{}", std::process::id()));
+    let chart = dir.join("chart.svg");
+    std::fs::create_dir_all(&dir).unwrap();
+    let frames = dir.join("frames");
+    let out = whatif(&[
+        "run",
+        "examples/three-tier.yaml",
+        "--down",
+        "db",
+        "--for",
+        "2m",
+        "--step",
+        "10s",
+        "-o",
+        chart.to_str().unwrap(),
+        "--frames",
+        frames.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        std::fs::read_to_string(&chart)
+            .unwrap()
+            .contains("<polyline")
+    );
+    let n = std::fs::read_dir(&frames).unwrap().count();
+    assert!(n >= 2, "one SVG and one DOT per state change, got {n}");
+}

@@ -62,6 +62,12 @@ pub fn write_svg(diagram: &Diagram, out: &mut dyn io::Write) -> io::Result<()> {
     out.write_all(render(diagram).as_bytes())
 }
 
+/// Untrusted text made safe for SVG/XML text and attribute values: control
+/// characters cleaned, markup characters escaped.
+pub fn xml_text(s: &str) -> String {
+    escape_xml(&clean(s))
+}
+
 /// Escapes the five characters with a meaning in XML text and attribute
 /// values. It does not make a string valid XML on its own: see [`clean`].
 fn escape_xml(s: &str) -> String {

@@ -156,22 +156,6 @@ pub fn to_json(model: &Model, faults: &[Fault], timeline: &Timeline, step_s: f64
     v
 }
 
-fn xml(text: &str) -> String {
-    let mut s = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => s.push_str("&amp;"),
-            '<' => s.push_str("&lt;"),
-            '>' => s.push_str("&gt;"),
-            '"' => s.push_str("&quot;"),
-            '\'' => s.push_str("&#39;"),
-            c if c.is_control() => s.push(' '),
-            c => s.push(c),
-        }
-    }
-    s
-}
-
 /// An SVG chart of success ratio over time: one line per charted service.
 pub fn write_chart(
     out: &mut dyn Write,
@@ -203,7 +187,7 @@ pub fn write_chart(
     ));
     svg.push_str(&format!(
         "<text x=\"{left}\" y=\"24\" font-size=\"15\" font-weight=\"bold\">{}</text>\n",
-        xml(title)
+        super::svg::xml_text(title)
     ));
     for tick in [0.0, 0.25, 0.5, 0.75, 1.0] {
         let yy = y(tick);
@@ -221,7 +205,7 @@ pub fn write_chart(
             "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\">{}</text>\n",
             x(t),
             top + plot_h + 16.0,
-            xml(&at(t.round()))
+            super::svg::xml_text(&at(t.round()))
         ));
     }
     for (k, id) in ids.iter().enumerate() {
@@ -242,7 +226,7 @@ pub fn write_chart(
             ly - 4.0,
             left + 32.0,
             ly,
-            xml(&model.service(*id).name)
+            super::svg::xml_text(&model.service(*id).name)
         ));
     }
     svg.push_str("</svg>\n");

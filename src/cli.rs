@@ -54,6 +54,14 @@ enum Command {
         after_help = "Example:\n  whatif graph examples/online-shop.yaml -o shop.svg\n  whatif graph examples/social-network.yaml --focus home-timeline --depth 2"
     )]
     Graph(GraphArgs),
+    /// Single points of failure for each entry point and entry operation.
+    #[command(
+        after_help = "Example:\n  whatif spof examples/online-shop.yaml\n  whatif spof examples/multi-region.yaml --zones --format json"
+    )]
+    Spof(SpofArgs),
+    /// Every service ranked by what its failure takes down.
+    #[command(after_help = "Example:\n  whatif blast examples/payments.yaml --top 5")]
+    Blast(BlastArgs),
     /// Run scenario files: story, timeline, expectations; exit 1 if any fails.
     #[command(
         after_help = "Example:\n  whatif scenario scenarios/*.yaml\n  whatif scenario scenarios/zone-eu-1a-outage.yaml --junit results.xml"
@@ -213,6 +221,30 @@ enum Layout {
 }
 
 #[derive(Debug, Args)]
+struct SpofArgs {
+    /// Model file.
+    model: PathBuf,
+    /// Also list the zones whose loss alone takes each entry down.
+    #[arg(long)]
+    zones: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    format: CheckFormat,
+}
+
+#[derive(Debug, Args)]
+struct BlastArgs {
+    /// Model file.
+    model: PathBuf,
+    /// Show this many services (text).
+    #[arg(long, default_value_t = 20)]
+    top: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    format: CheckFormat,
+}
+
+#[derive(Debug, Args)]
 struct ScenarioArgs {
     /// Scenario files.
     #[arg(required = true)]
@@ -256,6 +288,8 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check(args, color),
         Command::Run(args) => run(args, color),
         Command::Graph(args) => graph(args),
+        Command::Spof(args) => spof(args, color),
+        Command::Blast(args) => blast(args, color),
         Command::Scenario(args) => scenario(args, color),
         Command::Generate(args) => generate(args),
         Command::Schema(args) => schema(args),
@@ -743,6 +777,59 @@ fn run_timeline(
         }
     }
     emit(args.output.as_deref(), &bytes)?;
+    Ok(0)
+}
+
+fn json_bytes(v: &serde_json::Value) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(v).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
+fn spof(args: SpofArgs, color: ColorChoice) -> Result<u8, Error> {
+    use whatif::analysis::spof;
+    let loaded = load(&args.model)?;
+    let model = &loaded.model;
+    let structure = whatif::sim::structural::Structure::new(model);
+    let points = spof::single_points(model, &spof::impacts(model, &structure));
+    let zones = args
+        .zones
+        .then(|| spof::zone_single_points(model, &structure));
+    let bytes = match args.format {
+        CheckFormat::Json => json_bytes(&render::analysis::spof_json(
+            model,
+            &points,
+            zones.as_deref(),
+        )),
+        CheckFormat::Text => {
+            let mut b = Vec::new();
+            let p = palette(color, io::stdout().is_terminal());
+            render::analysis::write_spof_text(&mut b, model, &points, zones.as_deref(), p)
+                .map_err(|e| Error::Tool(e.to_string()))?;
+            b
+        }
+    };
+    print(&bytes)?;
+    Ok(0)
+}
+
+fn blast(args: BlastArgs, color: ColorChoice) -> Result<u8, Error> {
+    use whatif::analysis::spof;
+    let loaded = load(&args.model)?;
+    let model = &loaded.model;
+    let structure = whatif::sim::structural::Structure::new(model);
+    let ranked = spof::ranked(model, spof::impacts(model, &structure));
+    let bytes = match args.format {
+        CheckFormat::Json => json_bytes(&render::analysis::blast_json(model, &ranked)),
+        CheckFormat::Text => {
+            let mut b = Vec::new();
+            let p = palette(color, io::stdout().is_terminal());
+            render::analysis::write_blast_text(&mut b, model, &ranked, args.top, p)
+                .map_err(|e| Error::Tool(e.to_string()))?;
+            b
+        }
+    };
+    print(&bytes)?;
     Ok(0)
 }
 

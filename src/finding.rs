@@ -14,7 +14,7 @@ pub enum Severity {
 }
 
 /// A line and column in a source file, both counted from 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
 pub struct Pos {
     /// Line, from 1.
     pub line: u32,

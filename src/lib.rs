@@ -16,6 +16,7 @@
 //! assert!(graph.cycles().is_empty());
 //! ```
 
+pub mod analysis;
 pub mod error;
 pub mod finding;
 pub mod graph;

@@ -1,6 +1,7 @@
 //! Writers: one file per output format, each writing to `impl io::Write`.
 //! Renderers never compute results; they draw what they are given.
 
+pub mod analysis;
 pub mod diagram;
 pub mod dot;
 pub mod findings;

@@ -1,0 +1,183 @@
+//! Design-review analyses as text and JSON: single points of failure, blast
+//! radius, lints.
+
+use std::io::{self, Write};
+
+use serde_json::{Value, json};
+
+use super::findings::Palette;
+use crate::analysis::lints::{Level, Lint};
+use crate::analysis::spof::{Entry, Impact, entries};
+use crate::model::{Model, ServiceId};
+
+fn names(model: &Model, ids: &[ServiceId]) -> Vec<String> {
+    ids.iter()
+        .map(|&id| model.service(id).name.clone())
+        .collect()
+}
+
+/// `spof` as SPEC §5's JSON (plus `zones` when asked).
+pub fn spof_json(
+    model: &Model,
+    spofs: &[(Entry, Vec<ServiceId>)],
+    zones: Option<&[(Entry, Vec<usize>)]>,
+) -> Value {
+    let entry_points: Vec<Value> = spofs
+        .iter()
+        .enumerate()
+        .map(|(k, (e, ids))| {
+            let mut v = json!({ "name": e.name, "single_points": names(model, ids) });
+            if let Some(z) = zones {
+                v["zones"] = json!(
+                    z[k].1
+                        .iter()
+                        .map(|&i| model.zones[i].clone())
+                        .collect::<Vec<_>>()
+                );
+            }
+            v
+        })
+        .collect();
+    json!({ "model": model.name, "entry_points": entry_points })
+}
+
+/// `spof` as text.
+pub fn write_spof_text(
+    out: &mut dyn Write,
+    model: &Model,
+    spofs: &[(Entry, Vec<ServiceId>)],
+    zones: Option<&[(Entry, Vec<usize>)]>,
+    p: Palette,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}: single points of failure (one service failing as a whole)",
+        p.paint("1", &model.name)
+    )?;
+    if spofs.is_empty() {
+        writeln!(
+            out,
+            "no entry points: mark the front door with `entry: {{ rps: … }}`"
+        )?;
+    }
+    for (k, (e, ids)) in spofs.iter().enumerate() {
+        let list = if ids.is_empty() {
+            p.paint("32", "none")
+        } else {
+            p.paint("1;31", &names(model, ids).join(", "))
+        };
+        writeln!(out, "  {}  {list}", e.name)?;
+        if let Some(z) = zones {
+            let zs: Vec<&str> = z[k].1.iter().map(|&i| model.zones[i].as_str()).collect();
+            if !zs.is_empty() {
+                writeln!(
+                    out,
+                    "  {:w$}  zones: {}",
+                    "",
+                    p.paint("1;31", &zs.join(", ")),
+                    w = e.name.chars().count()
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `blast` as JSON: services ranked, each with what it takes down.
+pub fn blast_json(model: &Model, ranked: &[Impact]) -> Value {
+    let all = entries(model);
+    json!({
+        "model": model.name,
+        "services": ranked.iter().map(|i| json!({
+            "name": model.service(i.service).name,
+            "entry_rps_lost": i.rps_lost,
+            "down": i.down,
+            "degraded": i.degraded,
+            "entry_points_down": i.entries_down.iter().map(|&k| all[k].name.clone()).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// `blast` as text: a ranked table.
+pub fn write_blast_text(
+    out: &mut dyn Write,
+    model: &Model,
+    ranked: &[Impact],
+    top: usize,
+    p: Palette,
+) -> io::Result<()> {
+    let total: f64 = model
+        .entry_points()
+        .map(|e| model.service(e).entry_rps().unwrap_or(0.0))
+        .sum();
+    writeln!(
+        out,
+        "{}: blast radius of each service failing as a whole",
+        p.paint("1", &model.name)
+    )?;
+    let width = ranked
+        .iter()
+        .take(top)
+        .map(|i| model.service(i.service).name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(7, 40);
+    writeln!(
+        out,
+        "  {:<width$}  {:>12}  {:>6}  {:>8}",
+        "service", "traffic lost", "down", "degraded"
+    )?;
+    for i in ranked.iter().take(top) {
+        let lost = if total > 0.0 {
+            format!("{:.0}%", i.rps_lost / total * 100.0)
+        } else {
+            "-".into()
+        };
+        let lost = if i.rps_lost > 0.0 {
+            p.paint("1;31", &format!("{lost:>12}"))
+        } else {
+            format!("{lost:>12}")
+        };
+        writeln!(
+            out,
+            "  {:<width$}  {lost}  {:>6}  {:>8}",
+            model.service(i.service).name,
+            i.down,
+            i.degraded
+        )?;
+    }
+    if ranked.len() > top {
+        writeln!(
+            out,
+            "  … {} more (--top {})",
+            ranked.len() - top,
+            ranked.len()
+        )?;
+    }
+    Ok(())
+}
+
+/// Lints as text.
+pub fn write_lints_text(
+    out: &mut dyn Write,
+    file: &str,
+    lints: &[Lint],
+    p: Palette,
+) -> io::Result<()> {
+    for l in lints {
+        let color = match l.level {
+            Level::High => "1;31",
+            Level::Medium => "1;33",
+            Level::Low => "36",
+        };
+        writeln!(
+            out,
+            "{} {}",
+            p.paint(color, &format!("{}[{}]", l.level.as_str(), l.code)),
+            l.message
+        )?;
+        writeln!(out, "  --> {file}:{}:{}", l.pos.line, l.pos.column)?;
+        writeln!(out, "  why: {}", l.why)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,681 @@
+//! Fault-tree export (SPEC §5): the structural rules, restricted to `down`,
+//! written as an Open-PSA Model Exchange Format (MEF) fault tree, so that a
+//! standard tool (SCRAM, XFTA …) can check whatif's cut sets and
+//! availability.
+//!
+//! # The tree
+//!
+//! The basic events are those of [`basic_events`]. The gates encode the same
+//! logic as [`Structure::evaluate`](crate::sim::structural::Structure::evaluate),
+//! for the `down` state only (an entry point merely degraded is up here):
+//!
+//! - a service *fails* when fewer than `quorum` replicas survive: a k-of-n
+//!   gate (`atleast`) over its replicas with k = replicas − quorum + 1, each
+//!   replica failing by its own event or its zone's;
+//! - an operation is down when its service fails, or when any of its edges
+//!   passes `down` on: a hard, sync, request-phase edge with no fallback or
+//!   cache when its target is down; a failover edge when the target AND the
+//!   alternative are down; a cache edge when the cache AND `on_miss` are down
+//!   (or when `on_miss` is down at a hit ratio of 0). Stale fallbacks and
+//!   soft, async, background or startup edges never make it down;
+//! - a service is down when all its operations are (an AND over them); a
+//!   call naming a service looks at the service, a call naming `svc.op` at
+//!   that operation.
+//!
+//! # Names
+//!
+//! Model names are arbitrary strings, so gates and events get identifiers —
+//! `top_s3` (entry point: service 3 in model order), `s3` (service 3 down),
+//! `s3_o1` (its operation 1 down), `s3_f` (it fails: lost quorum, or its one
+//! replica's zone), `e7` (basic event 7 of [`basic_events`]) — and the real
+//! name goes in a `<label>`, escaped. A service with one operation has one
+//! gate, `s3`, for both.
+//!
+//! # Cycles
+//!
+//! The structural rules take the *least* fixed point: a dependency cycle
+//! whose members do not fail otherwise stays up. A fault tree must be
+//! acyclic, so the cycle is unrolled the way the least fixed point reads it:
+//! while building the gate of a node, a call back to a node on the current
+//! expansion path counts as up (it is left out). Nodes on no cycle get one
+//! shared gate; a node on a cycle gets one gate per set of cycle members on
+//! the path that led to it — the variants are named `s3_v1`, `s3_v2` … and
+//! their labels say which calls back count as up. Cycles are small in real
+//! models; a tangle needing more than [`MAX_CYCLE_GATES`] variants is refused.
+//!
+//! # Top events
+//!
+//! One top gate per entry point, in model order, each passing through to
+//! the entry's service gate (so the top stays a top when another entry
+//! calls it). A top that can never occur is written as
+//! `<constant value="false"/>`, which SCRAM reports as an empty set; with
+//! validated models this does not happen, since every service's own failure
+//! takes it down.
+//!
+//! Only the gates and basic events some top reaches are written. The same
+//! model gives the same bytes.
+
+use std::collections::HashMap;
+use std::io;
+
+use petgraph::algo::tarjan_scc;
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use super::events::{BasicEvent, ReplicaCauses, basic_events, replica_causes, replicas_to_fail};
+use crate::model::{Criticality, Fallback, Mode, Model, Phase, ServiceId, Target};
+use crate::render::svg::xml_text;
+
+/// The most gates the unrolling of dependency cycles may add before the
+/// export is refused (each cycle member needs one gate per path into it).
+pub const MAX_CYCLE_GATES: usize = 100_000;
+
+/// Writes the structural model of `model` as an Open-PSA MEF fault tree:
+/// one top gate per entry point (`top_sN`, model order), k-of-n gates for
+/// quorum, AND gates for failover pairs and caches, and the basic events of
+/// [`basic_events`] with their probabilities (zones are events when
+/// `zone_availability`, 0–1, is given).
+///
+/// The document goes to `out` in one `write_all`. Fails with the writer's
+/// error, or with an error of kind `Other` when dependency cycles are too
+/// entangled to unroll (see [`MAX_CYCLE_GATES`]); nothing is written then.
+///
+/// Linear in services + dependencies for acyclic models; a cycle costs one
+/// gate per member and path into it.
+///
+/// ```
+/// let text = "services:\n  web: { entry: { rps: 1 }, depends_on: [db] }\n  db: { replicas: 3, quorum: 2 }\n";
+/// let model = whatif::model::load_str(text, "t.yaml").unwrap().model;
+/// let mut xml = Vec::new();
+/// whatif::analysis::faulttree::write_open_psa(&model, None, &mut xml).unwrap();
+/// let xml = String::from_utf8(xml).unwrap();
+/// assert!(xml.contains(r#"<define-gate name="top_s0">"#));
+/// assert!(xml.contains(r#"<atleast min="2">"#));
+/// ```
+pub fn write_open_psa(
+    model: &Model,
+    zone_availability: Option<f64>,
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
+    let tree = build(model, zone_availability)?;
+    out.write_all(render(model, &tree).as_bytes())
+}
+
+/// A Boolean formula over basic events and gates, kept simplified: no
+/// constant inside a connective, no duplicate or single argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Formula {
+    /// Never occurs.
+    False,
+    /// A basic event (index into the events).
+    Event(usize),
+    /// Another gate (index into [`Tree::gates`]).
+    Gate(usize),
+    And(Vec<Formula>),
+    Or(Vec<Formula>),
+    AtLeast(u32, Vec<Formula>),
+}
+
+/// Pushes `f` unless it is already there (MEF forbids duplicate arguments).
+fn push_unique(items: &mut Vec<Formula>, f: Formula) {
+    if !items.contains(&f) {
+        items.push(f);
+    }
+}
+
+/// OR: `False` arguments dropped, nested ORs flattened.
+fn any(parts: impl IntoIterator<Item = Formula>) -> Formula {
+    let mut items = Vec::new();
+    for f in parts {
+        match f {
+            Formula::False => {}
+            Formula::Or(inner) => inner.into_iter().for_each(|g| push_unique(&mut items, g)),
+            f => push_unique(&mut items, f),
+        }
+    }
+    match items.len() {
+        0 => Formula::False,
+        1 => items.swap_remove(0),
+        _ => Formula::Or(items),
+    }
+}
+
+/// AND: `False` if any argument is, nested ANDs flattened. Never called
+/// without arguments (there is no constant `true` in these trees).
+fn all(parts: impl IntoIterator<Item = Formula>) -> Formula {
+    let mut items = Vec::new();
+    for f in parts {
+        match f {
+            Formula::False => return Formula::False,
+            Formula::And(inner) => inner.into_iter().for_each(|g| push_unique(&mut items, g)),
+            f => push_unique(&mut items, f),
+        }
+    }
+    match items.len() {
+        0 => Formula::False,
+        1 => items.swap_remove(0),
+        _ => Formula::And(items),
+    }
+}
+
+/// At least `k` of distinct arguments.
+fn at_least(k: u32, parts: Vec<Formula>) -> Formula {
+    let items: Vec<Formula> = parts.into_iter().filter(|f| *f != Formula::False).collect();
+    let n = items.len() as u32;
+    if k == 0 || k > n {
+        // k = 0 cannot come from a validated model (quorum ≤ replicas).
+        Formula::False
+    } else if k == 1 {
+        any(items)
+    } else if k == n {
+        all(items)
+    } else {
+        Formula::AtLeast(k, items)
+    }
+}
+
+/// What a gate stands for (its name and label derive from this).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GateOf {
+    /// The service is down.
+    Service(ServiceId),
+    /// Operation `.1` of the service is down.
+    Operation(ServiceId, usize),
+    /// The service fails by itself: quorum lost, or its replica's zone.
+    Fails(ServiceId),
+}
+
+/// One gate of the tree.
+#[derive(Debug, Clone)]
+struct Gate {
+    of: GateOf,
+    /// Names of the services and operations on the expansion path whose
+    /// calls back count as up (empty for a shared gate).
+    unless: Vec<String>,
+    formula: Formula,
+}
+
+/// The fault tree before it is written.
+#[derive(Debug, Clone)]
+struct Tree {
+    events: Vec<BasicEvent>,
+    gates: Vec<Gate>,
+    /// Each entry point with its top formula, model order.
+    tops: Vec<(ServiceId, Formula)>,
+}
+
+/// A call that can pass `down` on: to one node, or to two that must both be
+/// down (failover target and alternative; cache and `on_miss`).
+#[derive(Debug, Clone, Copy)]
+enum Call {
+    One(u32),
+    Both(u32, u32),
+}
+
+/// How a node's `down` is made. Nodes are services (`0..n`, model order)
+/// and the operations of services with more than one (`n + flat index`); a
+/// single-operation service is one node.
+#[derive(Debug, Clone)]
+enum Body {
+    /// A service with several operations: down when all are.
+    AllOps(Vec<u32>),
+    /// Operation `.1` of a service (or a single-operation service): the
+    /// service fails, or one of the operation's calls passes `down` on.
+    Op(ServiceId, usize, Vec<Call>),
+}
+
+/// Builds the tree: gates memoized per node (and, on cycles, per path).
+struct Builder<'a> {
+    model: &'a Model,
+    causes: Vec<Vec<ReplicaCauses>>,
+    bodies: Vec<Body>,
+    /// Strongly connected component of each node.
+    component: Vec<usize>,
+    /// Per node: its gate with nothing of its component on the path.
+    shared: Vec<Option<Formula>>,
+    /// Per (node, sorted members of its component on the path): its gate.
+    variants: HashMap<(u32, Vec<u32>), Formula>,
+    fails: Vec<Option<Formula>>,
+    gates: Vec<Gate>,
+    path: Vec<u32>,
+    on_path: Vec<bool>,
+    cycle_gates: usize,
+}
+
+/// The node a target of a dependency names.
+fn node_of(model: &Model, op_offset: &[u32], target: Target) -> u32 {
+    let n = model.services().len() as u32;
+    let s = target.service;
+    match target.operation {
+        Some(o) if model.service(s).operations.len() > 1 => n + op_offset[s.index()] + o as u32,
+        _ => s.0,
+    }
+}
+
+/// The calls of one operation that can pass `down` on (SPEC §2 table).
+fn down_calls(model: &Model, op_offset: &[u32], id: ServiceId, op: usize) -> Vec<Call> {
+    let mut calls = Vec::new();
+    for dep in &model.service(id).operations[op].depends_on {
+        let capped = dep.phase != Phase::Request
+            || dep.mode == Mode::Async
+            || dep.criticality == Criticality::Soft;
+        if capped {
+            continue;
+        }
+        let target = node_of(model, op_offset, dep.target);
+        if let Some(cache) = &dep.cache {
+            // Down when the cache and the misses' target are both down, or
+            // when the misses' target is down and nothing is ever a hit.
+            let miss = cache.on_miss.0;
+            calls.push(if cache.hit_ratio == 0.0 {
+                Call::One(miss)
+            } else {
+                Call::Both(target, miss)
+            });
+            continue;
+        }
+        match dep.fallback {
+            Some(Fallback::ServeStale { .. }) => {}
+            Some(Fallback::Failover { to }) => calls.push(Call::Both(target, to.0)),
+            None => calls.push(Call::One(target)),
+        }
+    }
+    calls
+}
+
+impl<'a> Builder<'a> {
+    fn new(model: &'a Model, events: &[BasicEvent]) -> Self {
+        let n = model.services().len() as u32;
+        let mut op_offset = Vec::with_capacity(n as usize);
+        let mut flat = 0u32;
+        for s in model.services() {
+            op_offset.push(flat);
+            flat += s.operations.len() as u32;
+        }
+        let mut bodies = Vec::with_capacity((n + flat) as usize);
+        for id in model.service_ids() {
+            let s = model.service(id);
+            bodies.push(if s.operations.len() == 1 {
+                Body::Op(id, 0, down_calls(model, &op_offset, id, 0))
+            } else {
+                Body::AllOps(
+                    (0..s.operations.len() as u32)
+                        .map(|o| n + op_offset[id.index()] + o)
+                        .collect(),
+                )
+            });
+        }
+        for id in model.service_ids() {
+            let s = model.service(id);
+            if s.operations.len() > 1 {
+                for o in 0..s.operations.len() {
+                    bodies.push(Body::Op(id, o, down_calls(model, &op_offset, id, o)));
+                }
+            } else {
+                // Keeps node numbers equal to `n + flat index`; never referenced.
+                bodies.extend((0..s.operations.len()).map(|_| Body::AllOps(Vec::new())));
+            }
+        }
+        let nodes = bodies.len();
+        let mut graph: DiGraph<(), ()> = DiGraph::with_capacity(nodes, nodes);
+        for _ in 0..nodes {
+            graph.add_node(());
+        }
+        for (from, body) in bodies.iter().enumerate() {
+            let mut edge = |to: u32| {
+                graph.add_edge(NodeIndex::new(from), NodeIndex::new(to as usize), ());
+            };
+            match body {
+                Body::AllOps(ops) => ops.iter().copied().for_each(&mut edge),
+                Body::Op(_, _, calls) => {
+                    for call in calls {
+                        match *call {
+                            Call::One(t) => edge(t),
+                            Call::Both(a, b) => {
+                                edge(a);
+                                edge(b);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let mut component = vec![0; nodes];
+        for (c, members) in tarjan_scc(&graph).iter().enumerate() {
+            for m in members {
+                component[m.index()] = c;
+            }
+        }
+        Builder {
+            model,
+            causes: replica_causes(model, events),
+            bodies,
+            component,
+            shared: vec![None; nodes],
+            variants: HashMap::new(),
+            fails: vec![None; n as usize],
+            gates: Vec::new(),
+            path: Vec::new(),
+            on_path: vec![false; nodes],
+            cycle_gates: 0,
+        }
+    }
+
+    /// Every node's shared gate, components in the order Tarjan finds them
+    /// (callees before callers), so recursion stays within one component.
+    fn build_all(&mut self) -> io::Result<()> {
+        let mut by_component: Vec<Vec<u32>> = Vec::new();
+        for (node, &c) in self.component.iter().enumerate() {
+            if by_component.len() <= c {
+                by_component.resize(c + 1, Vec::new());
+            }
+            by_component[c].push(node as u32);
+        }
+        for members in by_component {
+            for node in members {
+                self.node(node)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The formula for "`node` is down", given the current path.
+    fn node(&mut self, node: u32) -> io::Result<Formula> {
+        let i = node as usize;
+        if self.on_path[i] {
+            return Ok(Formula::False); // a call back into the path: up
+        }
+        let mut unless: Vec<u32> = self
+            .path
+            .iter()
+            .copied()
+            .filter(|&p| self.component[p as usize] == self.component[i])
+            .collect();
+        unless.sort_unstable();
+        let cached = if unless.is_empty() {
+            self.shared[i].clone()
+        } else {
+            self.variants.get(&(node, unless.clone())).cloned()
+        };
+        if let Some(f) = cached {
+            return Ok(f);
+        }
+        self.path.push(node);
+        self.on_path[i] = true;
+        let body = self.body(node);
+        self.on_path[i] = false;
+        self.path.pop();
+        let body = body?;
+        let of = self.gate_of(node);
+        let formula = if body == Formula::False {
+            Formula::False
+        } else {
+            if !unless.is_empty() {
+                self.cycle_gates += 1;
+                if self.cycle_gates > MAX_CYCLE_GATES {
+                    return Err(io::Error::other(format!(
+                        "the dependency cycles of `{}` are too entangled for a fault tree: unrolling them needs over {MAX_CYCLE_GATES} gates",
+                        self.model.name
+                    )));
+                }
+            }
+            let unless = unless.iter().map(|&p| self.node_name(p)).collect();
+            self.gates.push(Gate {
+                of,
+                unless,
+                formula: body,
+            });
+            Formula::Gate(self.gates.len() - 1)
+        };
+        if unless.is_empty() {
+            self.shared[i] = Some(formula.clone());
+        } else {
+            self.variants.insert((node, unless), formula.clone());
+        }
+        Ok(formula)
+    }
+
+    /// What a node's gate stands for.
+    fn gate_of(&self, node: u32) -> GateOf {
+        match &self.bodies[node as usize] {
+            Body::Op(id, o, _) if node != id.0 => GateOf::Operation(*id, *o),
+            Body::Op(id, _, _) => GateOf::Service(*id),
+            Body::AllOps(_) => GateOf::Service(ServiceId(node)),
+        }
+    }
+
+    /// A node's name as the outputs show it: `svc` or `svc.op`.
+    fn node_name(&self, node: u32) -> String {
+        match self.gate_of(node) {
+            GateOf::Operation(id, o) => self.model.service(id).operation_name(o),
+            GateOf::Service(id) | GateOf::Fails(id) => self.model.service(id).name.clone(),
+        }
+    }
+
+    fn body(&mut self, node: u32) -> io::Result<Formula> {
+        match self.bodies[node as usize].clone() {
+            Body::AllOps(ops) => {
+                let mut parts = Vec::with_capacity(ops.len());
+                for op in ops {
+                    parts.push(self.node(op)?);
+                }
+                Ok(all(parts))
+            }
+            Body::Op(id, _, calls) => {
+                let mut parts = vec![self.fails(id)];
+                for call in calls {
+                    parts.push(match call {
+                        Call::One(t) => self.node(t)?,
+                        Call::Both(a, b) => {
+                            let a = self.node(a)?;
+                            all([a, self.node(b)?])
+                        }
+                    });
+                }
+                Ok(any(parts))
+            }
+        }
+    }
+
+    /// "The service fails by itself": k of its n replicas, each by its own
+    /// event or its zone's. A gate unless it is a single event.
+    fn fails(&mut self, id: ServiceId) -> Formula {
+        if let Some(f) = &self.fails[id.index()] {
+            return f.clone();
+        }
+        let replicas: Vec<Formula> = self.causes[id.index()]
+            .iter()
+            .map(|causes| any(causes.iter().map(|&e| Formula::Event(e))))
+            .collect();
+        let formula = at_least(replicas_to_fail(self.model.service(id)), replicas);
+        let formula = match formula {
+            Formula::Event(_) | Formula::False => formula,
+            f => {
+                self.gates.push(Gate {
+                    of: GateOf::Fails(id),
+                    unless: Vec::new(),
+                    formula: f,
+                });
+                Formula::Gate(self.gates.len() - 1)
+            }
+        };
+        self.fails[id.index()] = Some(formula.clone());
+        formula
+    }
+}
+
+/// The fault tree of `model`: every gate, and one top per entry point.
+fn build(model: &Model, zone_availability: Option<f64>) -> io::Result<Tree> {
+    let events = basic_events(model, zone_availability);
+    let mut builder = Builder::new(model, &events);
+    builder.build_all()?;
+    let tops = model
+        .entry_points()
+        .map(|id| {
+            let top = builder.shared[id.index()].clone().unwrap_or(Formula::False);
+            (id, top)
+        })
+        .collect();
+    Ok(Tree {
+        events,
+        gates: builder.gates,
+        tops,
+    })
+}
+
+/// Gates and events a formula refers to directly, in order.
+fn references(f: &Formula, gates: &mut Vec<usize>, events: &mut Vec<usize>) {
+    match f {
+        Formula::False => {}
+        Formula::Event(e) => events.push(*e),
+        Formula::Gate(g) => gates.push(*g),
+        Formula::And(items) | Formula::Or(items) | Formula::AtLeast(_, items) => {
+            items.iter().for_each(|i| references(i, gates, events));
+        }
+    }
+}
+
+/// The MEF document: top gates, then the gates they reach (depth first, in
+/// argument order), then the basic events they use.
+fn render(model: &Model, tree: &Tree) -> String {
+    // Which gates and events the tops reach, and in what order.
+    let mut order = Vec::new();
+    let mut seen = vec![false; tree.gates.len()];
+    let mut used = vec![false; tree.events.len()];
+    let mut stack: Vec<usize> = Vec::new();
+    let (mut gates, mut events) = (Vec::new(), Vec::new());
+    for (_, top) in &tree.tops {
+        references(top, &mut gates, &mut events);
+        stack.extend(gates.drain(..).rev());
+        while let Some(g) = stack.pop() {
+            if std::mem::replace(&mut seen[g], true) {
+                continue;
+            }
+            order.push(g);
+            references(&tree.gates[g].formula, &mut gates, &mut events);
+            stack.extend(gates.drain(..).rev());
+        }
+        events.drain(..).for_each(|e| used[e] = true);
+    }
+    // Names: variants numbered per node, in the order they are written.
+    let mut names = vec![String::new(); tree.gates.len()];
+    let mut variant_count: HashMap<String, usize> = HashMap::new();
+    for &g in &order {
+        let gate = &tree.gates[g];
+        let base = match gate.of {
+            GateOf::Service(id) => format!("s{}", id.0),
+            GateOf::Operation(id, o) => format!("s{}_o{o}", id.0),
+            GateOf::Fails(id) => format!("s{}_f", id.0),
+        };
+        names[g] = if gate.unless.is_empty() {
+            base
+        } else {
+            let count = variant_count.entry(base.clone()).or_insert(0);
+            *count += 1;
+            format!("{base}_v{count}")
+        };
+    }
+
+    let mut xml = String::new();
+    xml.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    xml.push_str(
+        "<!-- Written by whatif: the structural model as a fault tree. One top gate per entry\n     \
+         point (top_sN: service N in model order); gates sN (service down), sN_oK (operation\n     \
+         down), sN_f (the service fails by itself) and events eN are identifiers, the\n     \
+         model's names are in the labels. -->\n",
+    );
+    xml.push_str("<opsa-mef>\n");
+    push_label(&mut xml, 1, &model.name);
+    xml.push_str("  <define-fault-tree name=\"entry-points\">\n");
+    push_label(
+        &mut xml,
+        2,
+        "every entry point going down under the structural rules",
+    );
+    for (id, top) in &tree.tops {
+        xml.push_str(&format!("    <define-gate name=\"top_s{}\">\n", id.0));
+        let name = &model.service(*id).name;
+        push_label(&mut xml, 3, &format!("entry point {name} is down"));
+        push_formula(&mut xml, 3, top, &names);
+        xml.push_str("    </define-gate>\n");
+    }
+    for &g in &order {
+        let gate = &tree.gates[g];
+        xml.push_str(&format!("    <define-gate name=\"{}\">\n", names[g]));
+        push_label(&mut xml, 3, &gate_label(model, gate));
+        push_formula(&mut xml, 3, &gate.formula, &names);
+        xml.push_str("    </define-gate>\n");
+    }
+    xml.push_str("  </define-fault-tree>\n");
+    xml.push_str("  <model-data>\n");
+    for (i, event) in tree.events.iter().enumerate().filter(|(i, _)| used[*i]) {
+        xml.push_str(&format!("    <define-basic-event name=\"e{i}\">\n"));
+        push_label(&mut xml, 3, &event.name);
+        xml.push_str(&format!("      <float value=\"{}\"/>\n", event.probability));
+        xml.push_str("    </define-basic-event>\n");
+    }
+    xml.push_str("  </model-data>\n");
+    xml.push_str("</opsa-mef>\n");
+    xml
+}
+
+/// What a gate means, in words, with the model's names.
+fn gate_label(model: &Model, gate: &Gate) -> String {
+    let mut label = match gate.of {
+        GateOf::Service(id) => format!("{} is down", model.service(id).name),
+        GateOf::Operation(id, o) => format!("{} is down", model.service(id).operation_name(o)),
+        GateOf::Fails(id) => {
+            let s = model.service(id);
+            if s.replicas <= 1 {
+                format!("{} fails: its replica or its zone", s.name)
+            } else {
+                format!(
+                    "{} loses its quorum: {} of {} replicas down",
+                    s.name,
+                    replicas_to_fail(s),
+                    s.replicas
+                )
+            }
+        }
+    };
+    if !gate.unless.is_empty() {
+        label.push_str(&format!(
+            " (inside a dependency cycle; calls back to {} count as up)",
+            gate.unless.join(", ")
+        ));
+    }
+    label
+}
+
+fn push_label(xml: &mut String, depth: usize, text: &str) {
+    xml.push_str(&"  ".repeat(depth));
+    xml.push_str("<label>");
+    xml.push_str(&xml_text(text));
+    xml.push_str("</label>\n");
+}
+
+fn push_formula(xml: &mut String, depth: usize, f: &Formula, names: &[String]) {
+    let indent = "  ".repeat(depth);
+    let (open, items) = match f {
+        Formula::False => {
+            xml.push_str(&format!("{indent}<constant value=\"false\"/>\n"));
+            return;
+        }
+        Formula::Event(e) => {
+            xml.push_str(&format!("{indent}<basic-event name=\"e{e}\"/>\n"));
+            return;
+        }
+        Formula::Gate(g) => {
+            xml.push_str(&format!("{indent}<gate name=\"{}\"/>\n", names[*g]));
+            return;
+        }
+        Formula::And(items) => ("and".to_string(), items),
+        Formula::Or(items) => ("or".to_string(), items),
+        Formula::AtLeast(k, items) => (format!("atleast min=\"{k}\""), items),
+    };
+    xml.push_str(&format!("{indent}<{open}>\n"));
+    for item in items {
+        push_formula(xml, depth + 1, item, names);
+    }
+    let close = open.split(' ').next().unwrap_or_default();
+    xml.push_str(&format!("{indent}</{close}>\n"));
+}

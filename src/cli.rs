@@ -62,6 +62,11 @@ enum Command {
     /// Every service ranked by what its failure takes down.
     #[command(after_help = "Example:\n  whatif blast examples/payments.yaml --top 5")]
     Blast(BlastArgs),
+    /// Minimal sets of failures (basic events) that take an entry point down.
+    #[command(
+        after_help = "Example:\n  whatif cuts examples/payments.yaml\n  whatif cuts examples/multi-region.yaml --order 3 --entry global-lb --zone-availability 99.95%"
+    )]
+    Cuts(CutsArgs),
     /// Run scenario files: story, timeline, expectations; exit 1 if any fails.
     #[command(
         after_help = "Example:\n  whatif scenario scenarios/*.yaml\n  whatif scenario scenarios/zone-eu-1a-outage.yaml --junit results.xml"
@@ -245,6 +250,24 @@ struct BlastArgs {
 }
 
 #[derive(Debug, Args)]
+struct CutsArgs {
+    /// Model file.
+    model: PathBuf,
+    /// Largest cut set size (1 to 3).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=3))]
+    order: u8,
+    /// Only this entry point (`web` or `api.login`).
+    #[arg(long)]
+    entry: Option<String>,
+    /// Availability of a zone (`99.95%`): zones become basic events (common causes).
+    #[arg(long, value_name = "FRACTION")]
+    zone_availability: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    format: CheckFormat,
+}
+
+#[derive(Debug, Args)]
 struct ScenarioArgs {
     /// Scenario files.
     #[arg(required = true)]
@@ -290,6 +313,7 @@ pub fn main() -> ExitCode {
         Command::Graph(args) => graph(args),
         Command::Spof(args) => spof(args, color),
         Command::Blast(args) => blast(args, color),
+        Command::Cuts(args) => cuts(args, color),
         Command::Scenario(args) => scenario(args, color),
         Command::Generate(args) => generate(args),
         Command::Schema(args) => schema(args),
@@ -826,6 +850,96 @@ fn blast(args: BlastArgs, color: ColorChoice) -> Result<u8, Error> {
             let p = palette(color, io::stdout().is_terminal());
             render::analysis::write_blast_text(&mut b, model, &ranked, args.top, p)
                 .map_err(|e| Error::Tool(e.to_string()))?;
+            b
+        }
+    };
+    print(&bytes)?;
+    Ok(0)
+}
+
+/// A fraction typed on the command line (`99.95%`, `0.9995`).
+fn cli_fraction(flag: &str, text: &str) -> Result<f64, Error> {
+    model::units::fraction(&model::raw::Scalar::Str(text.to_owned()))
+        .map_err(|e| Error::usage(format!("{flag} {text}: {}", e.message), e.hint))
+}
+
+fn cuts(args: CutsArgs, color: ColorChoice) -> Result<u8, Error> {
+    use whatif::analysis::cuts;
+    let loaded = load(&args.model)?;
+    let model = &loaded.model;
+    let zone_availability = match &args.zone_availability {
+        Some(z) => Some(cli_fraction("--zone-availability", z)?),
+        None => None,
+    };
+    if let Some(entry) = &args.entry
+        && !whatif::analysis::spof::entries(model)
+            .iter()
+            .any(|e| &e.name == entry)
+    {
+        let names: Vec<String> = whatif::analysis::spof::entries(model)
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        return Err(Error::usage(
+            format!("`{entry}` is not an entry point"),
+            did_you_mean_hint(entry, names.iter().map(String::as_str))
+                .or(Some(format!("entry points: {}", names.join(", ")))),
+        ));
+    }
+    let structure = whatif::sim::structural::Structure::new(model);
+    let (events, results) = cuts::minimal_cut_sets(
+        model,
+        &structure,
+        args.order as usize,
+        zone_availability,
+        args.entry.as_deref(),
+    );
+    let name_of =
+        |set: &Vec<usize>| -> Vec<String> { set.iter().map(|&i| events[i].name.clone()).collect() };
+    let bytes = match args.format {
+        CheckFormat::Json => json_bytes(&serde_json::json!({
+            "model": model.name,
+            "order": args.order,
+            "entry_points": results.iter().map(|r| serde_json::json!({
+                "name": r.entry.name,
+                "cut_sets": r.cut_sets.iter().map(name_of).collect::<Vec<_>>(),
+                "probabilities": r.cut_sets.iter().map(|c| cuts::probability(&events, c)).collect::<Vec<_>>(),
+                "truncated": r.truncated,
+            })).collect::<Vec<_>>(),
+        })),
+        CheckFormat::Text => {
+            let p = palette(color, io::stdout().is_terminal());
+            let mut b = Vec::new();
+            let _ = writeln!(
+                b,
+                "{}: minimal cut sets up to order {}",
+                p.paint("1", &model.name),
+                args.order
+            );
+            for r in &results {
+                let _ = writeln!(
+                    b,
+                    "  {} ({} cut set{})",
+                    p.paint("1", &r.entry.name),
+                    r.cut_sets.len(),
+                    plural(r.cut_sets.len())
+                );
+                for c in &r.cut_sets {
+                    let prob = cuts::probability(&events, c);
+                    let shown = if prob > 0.0 {
+                        format!("  p = {prob:.3e}")
+                    } else {
+                        String::new()
+                    };
+                    let _ = writeln!(b, "    {{{}}}{shown}", name_of(c).join(", "));
+                }
+                if r.truncated {
+                    let _ = writeln!(
+                        b,
+                        "    … more candidates than could be tried; the list is incomplete"
+                    );
+                }
+            }
             b
         }
     };

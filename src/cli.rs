@@ -67,6 +67,11 @@ enum Command {
         after_help = "Example:\n  whatif cuts examples/payments.yaml\n  whatif cuts examples/multi-region.yaml --order 3 --entry global-lb --zone-availability 99.95%"
     )]
     Cuts(CutsArgs),
+    /// A design-review report: every analysis and the risky patterns.
+    #[command(
+        after_help = "Example:\n  whatif review examples/online-shop.yaml\n  whatif review examples/payments.yaml -o review.html\n  whatif review examples/payments.yaml --fail-on high   # exit 1 on any high finding"
+    )]
+    Review(ReviewArgs),
     /// Run scenario files: story, timeline, expectations; exit 1 if any fails.
     #[command(
         after_help = "Example:\n  whatif scenario scenarios/*.yaml\n  whatif scenario scenarios/zone-eu-1a-outage.yaml --junit results.xml"
@@ -268,6 +273,29 @@ struct CutsArgs {
 }
 
 #[derive(Debug, Args)]
+struct ReviewArgs {
+    /// Model file.
+    model: PathBuf,
+    /// Write here; the extension picks the format (.txt, .md, .html, .json).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Output format (default: from -o's extension, else text).
+    #[arg(long, value_enum)]
+    format: Option<ReviewFormat>,
+    /// Exit 1 when a lint has this code (`R001`) or at least this level (`high`, `medium`, `low`); repeatable.
+    #[arg(long, value_name = "CODE|LEVEL")]
+    fail_on: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReviewFormat {
+    Text,
+    Markdown,
+    Html,
+    Json,
+}
+
+#[derive(Debug, Args)]
 struct ScenarioArgs {
     /// Scenario files.
     #[arg(required = true)]
@@ -314,6 +342,7 @@ pub fn main() -> ExitCode {
         Command::Spof(args) => spof(args, color),
         Command::Blast(args) => blast(args, color),
         Command::Cuts(args) => cuts(args, color),
+        Command::Review(args) => review(args, color),
         Command::Scenario(args) => scenario(args, color),
         Command::Generate(args) => generate(args),
         Command::Schema(args) => schema(args),
@@ -945,6 +974,108 @@ fn cuts(args: CutsArgs, color: ColorChoice) -> Result<u8, Error> {
     };
     print(&bytes)?;
     Ok(0)
+}
+
+fn review(args: ReviewArgs, color: ColorChoice) -> Result<u8, Error> {
+    use whatif::analysis::lints::Level;
+    use whatif::analysis::{cuts, lints, spof};
+    let format = match (args.format, args.output.as_deref().map(extension)) {
+        (Some(f), _) => f,
+        (None, None) => ReviewFormat::Text,
+        (None, Some(ext)) => match ext.as_str() {
+            "txt" => ReviewFormat::Text,
+            "md" | "markdown" => ReviewFormat::Markdown,
+            "html" | "htm" => ReviewFormat::Html,
+            "json" => ReviewFormat::Json,
+            _ => {
+                return Err(Error::usage(
+                    format!(
+                        "cannot tell the format of `{}` from its extension",
+                        args.output.as_deref().unwrap_or(Path::new("")).display()
+                    ),
+                    Some("use .txt, .md, .html or .json, or give --format".into()),
+                ));
+            }
+        },
+    };
+    let levels = |l: &str| match l.to_lowercase().as_str() {
+        "high" => Some(Level::High),
+        "medium" => Some(Level::Medium),
+        "low" => Some(Level::Low),
+        _ => None,
+    };
+    for f in &args.fail_on {
+        let is_code =
+            f.len() == 4 && f.starts_with('R') && f[1..].chars().all(|c| c.is_ascii_digit());
+        if !is_code && levels(f).is_none() {
+            return Err(Error::usage(
+                format!("--fail-on {f}: not a lint code or level"),
+                Some("use a code like `R001`, or `high`, `medium`, `low`".into()),
+            ));
+        }
+    }
+    let loaded = load(&args.model)?;
+    let model = &loaded.model;
+    let file = args.model.display().to_string();
+    let graph = Graph::build(model);
+    let structure = whatif::sim::structural::Structure::new(model);
+    let impacts = spof::impacts(model, &structure);
+    let spofs = spof::single_points(model, &impacts);
+    let zone_spofs = spof::zone_single_points(model, &structure);
+    let found = lints::lints(model, &graph, &impacts);
+    let ranked = spof::ranked(model, impacts);
+    let (events, cut_sets) = cuts::minimal_cut_sets(model, &structure, 2, None, None);
+    let mut picture = Vec::new();
+    svg::write_svg(&picture::architecture(model, None), &mut picture)
+        .map_err(|e| Error::Tool(e.to_string()))?;
+    let picture = String::from_utf8_lossy(&picture).into_owned();
+    let availability: Vec<(String, f64, f64, f64)> = Vec::new();
+    let report = render::review::Review {
+        model,
+        file: &file,
+        spofs: &spofs,
+        zone_spofs: &zone_spofs,
+        blast: &ranked,
+        cuts: (&events, &cut_sets),
+        availability: &availability,
+        lints: &found,
+        picture_svg: &picture,
+    };
+    let mut bytes = Vec::new();
+    let io_err = |e: io::Error| Error::Tool(e.to_string());
+    match format {
+        ReviewFormat::Text => {
+            let p = if args.output.is_some() {
+                Palette { enabled: false }
+            } else {
+                palette(color, io::stdout().is_terminal())
+            };
+            render::review::write_text(&mut bytes, &report, p).map_err(io_err)?;
+        }
+        ReviewFormat::Markdown => {
+            render::review::write_markdown(&mut bytes, &report).map_err(io_err)?
+        }
+        ReviewFormat::Html => render::review::write_html(&mut bytes, &report).map_err(io_err)?,
+        ReviewFormat::Json => {
+            bytes = json_bytes(&serde_json::json!({
+                "model": model.name,
+                "single_points": render::analysis::spof_json(model, &spofs, Some(&zone_spofs))["entry_points"],
+                "blast": render::analysis::blast_json(model, &ranked)["services"],
+                "cut_sets": cut_sets.iter().map(|c| serde_json::json!({
+                    "name": c.entry.name,
+                    "cut_sets": c.cut_sets.iter().map(|s| s.iter().map(|&i| events[i].name.clone()).collect::<Vec<_>>()).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
+                "lints": found,
+            }));
+        }
+    }
+    emit(args.output.as_deref(), &bytes)?;
+    let fails = found.iter().any(|l| {
+        args.fail_on
+            .iter()
+            .any(|f| f.eq_ignore_ascii_case(l.code) || levels(f).is_some_and(|lv| l.level <= lv))
+    });
+    Ok(if fails { 1 } else { 0 })
 }
 
 fn scenario(args: ScenarioArgs, color: ColorChoice) -> Result<u8, Error> {

@@ -8,6 +8,7 @@ pub mod findings;
 pub mod graphviz;
 pub mod layout;
 pub mod picture;
+pub mod review;
 pub mod run;
 pub mod svg;
 pub mod timeline;

@@ -1,0 +1,323 @@
+//! The design-review report: every analysis and lint in one document, as
+//! text, Markdown or one self-contained static HTML page.
+
+use std::io::{self, Write};
+
+use crate::analysis::cuts::EntryCuts;
+use crate::analysis::events::BasicEvent;
+use crate::analysis::lints::{Level, Lint};
+use crate::analysis::spof::{Entry, Impact, entries};
+use crate::model::{Model, ServiceId};
+
+/// Everything the report shows, computed by the caller.
+pub struct Review<'a> {
+    /// The model.
+    pub model: &'a Model,
+    /// The model file, for positions.
+    pub file: &'a str,
+    /// Single points of failure per entry.
+    pub spofs: &'a [(Entry, Vec<ServiceId>)],
+    /// Zones whose loss takes each entry down.
+    pub zone_spofs: &'a [(Entry, Vec<usize>)],
+    /// Services ranked by blast radius.
+    pub blast: &'a [Impact],
+    /// Basic events and minimal cut sets (order 2).
+    pub cuts: (&'a [BasicEvent], &'a [EntryCuts]),
+    /// Availability lines: (entry, availability, low, high).
+    pub availability: &'a [(String, f64, f64, f64)],
+    /// Lints.
+    pub lints: &'a [Lint],
+    /// The architecture drawn as SVG (built-in layout), for the HTML page.
+    pub picture_svg: &'a str,
+}
+
+fn names(model: &Model, ids: &[ServiceId]) -> String {
+    if ids.is_empty() {
+        "none".into()
+    } else {
+        ids.iter()
+            .map(|&id| model.service(id).name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.4}%", x * 100.0)
+}
+
+/// Counts of lints per level.
+fn counts(lints: &[Lint]) -> (usize, usize, usize) {
+    let c = |l: Level| lints.iter().filter(|x| x.level == l).count();
+    (c(Level::High), c(Level::Medium), c(Level::Low))
+}
+
+/// Markdown: headed sections, tables, names escaped.
+pub fn write_markdown(out: &mut dyn Write, r: &Review) -> io::Result<()> {
+    let m = r.model;
+    let esc = super::run::md_cell;
+    let (h, med, low) = counts(r.lints);
+    writeln!(out, "# Design review: {}\n", esc(&m.name))?;
+    writeln!(
+        out,
+        "{} services, {} entry points · lints: {h} high, {med} medium, {low} low\n",
+        m.services().len(),
+        entries(m).len()
+    )?;
+    writeln!(out, "## Single points of failure\n")?;
+    writeln!(
+        out,
+        "| entry point | services whose failure takes it down | zones |"
+    )?;
+    writeln!(out, "| --- | --- | --- |")?;
+    for (k, (e, ids)) in r.spofs.iter().enumerate() {
+        let zones: Vec<&str> = r
+            .zone_spofs
+            .get(k)
+            .map(|z| z.1.iter().map(|&i| m.zones[i].as_str()).collect())
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "| {} | {} | {} |",
+            esc(&e.name),
+            esc(&names(m, ids)),
+            esc(&if zones.is_empty() {
+                "none".into()
+            } else {
+                zones.join(", ")
+            })
+        )?;
+    }
+    writeln!(out, "\n## Blast radius (top 10)\n")?;
+    writeln!(
+        out,
+        "| service | entry traffic lost | services down | degraded |"
+    )?;
+    writeln!(out, "| --- | ---: | ---: | ---: |")?;
+    for i in r.blast.iter().take(10) {
+        writeln!(
+            out,
+            "| {} | {} rps | {} | {} |",
+            esc(&m.service(i.service).name),
+            crate::sim::explain::rate(i.rps_lost),
+            i.down,
+            i.degraded
+        )?;
+    }
+    writeln!(out, "\n## Minimal cut sets (order ≤ 2)\n")?;
+    let (events, cuts) = r.cuts;
+    for c in cuts {
+        writeln!(
+            out,
+            "- **{}**: {}",
+            esc(&c.entry.name),
+            if c.cut_sets.is_empty() {
+                "none".to_string()
+            } else {
+                c.cut_sets
+                    .iter()
+                    .map(|s| {
+                        format!(
+                            "{{{}}}",
+                            s.iter()
+                                .map(|&i| esc(&events[i].name))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" · ")
+            }
+        )?;
+    }
+    if !r.availability.is_empty() {
+        writeln!(out, "\n## Availability (Monte Carlo)\n")?;
+        writeln!(out, "| entry point | availability | 95 % interval |")?;
+        writeln!(out, "| --- | ---: | --- |")?;
+        for (name, a, lo, hi) in r.availability {
+            writeln!(
+                out,
+                "| {} | {} | {} – {} |",
+                esc(name),
+                pct(*a),
+                pct(*lo),
+                pct(*hi)
+            )?;
+        }
+    }
+    writeln!(out, "\n## Risky patterns\n")?;
+    if r.lints.is_empty() {
+        writeln!(out, "None found.")?;
+    }
+    for l in r.lints {
+        writeln!(
+            out,
+            "- **{} {}** {} ({}:{}:{}) — *{}*",
+            l.level.as_str(),
+            l.code,
+            esc(&l.message.replace('`', "")),
+            esc(r.file),
+            l.pos.line,
+            l.pos.column,
+            l.why
+        )?;
+    }
+    Ok(())
+}
+
+/// Plain text (the terminal report).
+pub fn write_text(out: &mut dyn Write, r: &Review, p: super::findings::Palette) -> io::Result<()> {
+    let m = r.model;
+    let (h, med, low) = counts(r.lints);
+    writeln!(
+        out,
+        "{}",
+        p.paint("1", &format!("Design review: {}", m.name))
+    )?;
+    writeln!(
+        out,
+        "{} services · lints: {h} high, {med} medium, {low} low\n",
+        m.services().len()
+    )?;
+    super::analysis::write_spof_text(out, m, r.spofs, Some(r.zone_spofs), p)?;
+    writeln!(out)?;
+    super::analysis::write_blast_text(out, m, r.blast, 10, p)?;
+    writeln!(out, "\n{}", p.paint("1", "minimal cut sets (order ≤ 2)"))?;
+    let (events, cuts) = r.cuts;
+    for c in cuts {
+        let sets: Vec<String> = c
+            .cut_sets
+            .iter()
+            .map(|s| {
+                format!(
+                    "{{{}}}",
+                    s.iter()
+                        .map(|&i| events[i].name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+            .collect();
+        writeln!(
+            out,
+            "  {}  {}",
+            c.entry.name,
+            if sets.is_empty() {
+                "none".into()
+            } else {
+                sets.join(" ")
+            }
+        )?;
+    }
+    if !r.availability.is_empty() {
+        writeln!(
+            out,
+            "\n{}",
+            p.paint("1", "availability (Monte Carlo, 95 % interval)")
+        )?;
+        for (name, a, lo, hi) in r.availability {
+            writeln!(out, "  {name}  {}  [{} – {}]", pct(*a), pct(*lo), pct(*hi))?;
+        }
+    }
+    writeln!(out, "\n{}", p.paint("1", "risky patterns"))?;
+    super::analysis::write_lints_text(out, r.file, r.lints, p)
+}
+
+fn html_escape(s: &str) -> String {
+    super::svg::xml_text(s)
+}
+
+/// One self-contained static HTML page (no scripts, nothing fetched).
+pub fn write_html(out: &mut dyn Write, r: &Review) -> io::Result<()> {
+    let m = r.model;
+    let e = html_escape;
+    let (h, med, low) = counts(r.lints);
+    let mut s = String::new();
+    s.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    s.push_str(&format!("<title>Design review: {}</title>", e(&m.name)));
+    s.push_str("<style>body{font:16px/1.45 Helvetica,Arial,sans-serif;margin:2rem auto;max-width:72rem;color:#1d2630;padding:0 1rem}h1{font-size:1.8rem}h2{margin-top:2rem;border-bottom:2px solid #e3e6ea}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #e3e6ea;vertical-align:top}td.n{text-align:right}.high{color:#a11d1d;font-weight:bold}.medium{color:#9a4d00;font-weight:bold}.low{color:#2f5d8a}.why{color:#556;font-style:italic}.pic{overflow:auto;border:1px solid #e3e6ea;padding:.5rem}code{background:#f4f6f8;padding:0 .2rem}</style></head><body>\n");
+    s.push_str(&format!("<h1>Design review: {}</h1>\n", e(&m.name)));
+    s.push_str(&format!("<p>{} services, {} entry points · risky patterns: <span class=\"high\">{h} high</span>, <span class=\"medium\">{med} medium</span>, <span class=\"low\">{low} low</span></p>\n", m.services().len(), entries(m).len()));
+    s.push_str("<div class=\"pic\">");
+    s.push_str(
+        r.picture_svg
+            .trim_start_matches("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
+    );
+    s.push_str("</div>\n<h2>Single points of failure</h2>\n<table><tr><th>entry point</th><th>services whose failure takes it down</th><th>zones</th></tr>\n");
+    for (k, (en, ids)) in r.spofs.iter().enumerate() {
+        let zones: Vec<&str> = r
+            .zone_spofs
+            .get(k)
+            .map(|z| z.1.iter().map(|&i| m.zones[i].as_str()).collect())
+            .unwrap_or_default();
+        s.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            e(&en.name),
+            e(&names(m, ids)),
+            e(&if zones.is_empty() {
+                "none".into()
+            } else {
+                zones.join(", ")
+            })
+        ));
+    }
+    s.push_str("</table>\n<h2>Blast radius (top 10)</h2>\n<table><tr><th>service</th><th>entry traffic lost</th><th>services down</th><th>degraded</th></tr>\n");
+    for i in r.blast.iter().take(10) {
+        s.push_str(&format!("<tr><td>{}</td><td class=\"n\">{} rps</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n", e(&m.service(i.service).name), crate::sim::explain::rate(i.rps_lost), i.down, i.degraded));
+    }
+    s.push_str("</table>\n<h2>Minimal cut sets (order ≤ 2)</h2>\n<table><tr><th>entry point</th><th>cut sets</th></tr>\n");
+    let (events, cuts) = r.cuts;
+    for c in cuts {
+        let sets: Vec<String> = c
+            .cut_sets
+            .iter()
+            .map(|set| {
+                format!(
+                    "{{{}}}",
+                    set.iter()
+                        .map(|&i| e(&events[i].name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+            .collect();
+        s.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td></tr>\n",
+            e(&c.entry.name),
+            if sets.is_empty() {
+                "none".into()
+            } else {
+                sets.join(" · ")
+            }
+        ));
+    }
+    s.push_str("</table>\n");
+    if !r.availability.is_empty() {
+        s.push_str("<h2>Availability (Monte Carlo)</h2>\n<table><tr><th>entry point</th><th>availability</th><th>95 % interval</th></tr>\n");
+        for (name, a, lo, hi) in r.availability {
+            s.push_str(&format!(
+                "<tr><td>{}</td><td class=\"n\">{}</td><td>{} – {}</td></tr>\n",
+                e(name),
+                pct(*a),
+                pct(*lo),
+                pct(*hi)
+            ));
+        }
+        s.push_str("</table>\n");
+    }
+    s.push_str("<h2>Risky patterns</h2>\n<table><tr><th>level</th><th>code</th><th>finding</th><th>where</th></tr>\n");
+    for l in r.lints {
+        s.push_str(&format!(
+            "<tr><td class=\"{lv}\">{lv}</td><td>{}</td><td>{}<br><span class=\"why\">{}</span></td><td>{}:{}:{}</td></tr>\n",
+            l.code,
+            e(&l.message),
+            e(l.why),
+            e(r.file),
+            l.pos.line,
+            l.pos.column,
+            lv = l.level.as_str()
+        ));
+    }
+    s.push_str("</table>\n</body></html>\n");
+    out.write_all(s.as_bytes())
+}

@@ -328,6 +328,8 @@ pub fn lints(model: &Model, graph: &Graph, impacts: &[Impact]) -> Vec<Lint> {
             .then(a.pos.cmp(&b.pos))
             .then(a.message.cmp(&b.message))
     });
+    // The same edge reached from two operations is one finding.
+    out.dedup_by(|a, b| a.code == b.code && a.pos == b.pos && a.message == b.message);
     out
 }
 

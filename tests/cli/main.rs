@@ -8,6 +8,7 @@ mod graph;
 mod hostile;
 mod laws;
 mod phenomena;
+mod review;
 mod run;
 mod scenarios;
 mod schema;

@@ -1,0 +1,166 @@
+//! Design-review commands: spof, blast, cuts, review.
+
+use crate::support::*;
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let out = whatif(args);
+    assert_eq!(code(&out), 0, "{args:?}: {}", stderr(&out));
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+#[test]
+fn spof_has_the_spec_shape_and_finds_the_session_store() {
+    let j = json(&["spof", "examples/online-shop.yaml", "--format", "json"]);
+    let entries = j["entry_points"].as_array().unwrap();
+    assert_eq!(entries[0]["name"], "web");
+    assert_eq!(
+        entries[0]["single_points"],
+        serde_json::json!(["session-store"])
+    );
+    let browse = entries.iter().find(|e| e["name"] == "web.browse").unwrap();
+    // catalog-db is covered by a stale fallback, product-cache by its on_miss.
+    assert_eq!(
+        browse["single_points"],
+        serde_json::json!(["catalog", "session-store"])
+    );
+    let zones = json(&[
+        "spof",
+        "examples/online-shop.yaml",
+        "--zones",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        zones["entry_points"][0]["zones"],
+        serde_json::json!(["eu-1a"])
+    );
+}
+
+#[test]
+fn blast_ranks_by_traffic_lost() {
+    let j = json(&["blast", "examples/online-shop.yaml", "--format", "json"]);
+    let services = j["services"].as_array().unwrap();
+    assert_eq!(services.len(), 15, "every service is ranked");
+    assert_eq!(services[0]["name"], "session-store");
+    assert_eq!(services[0]["entry_rps_lost"], 1200.0);
+    let lost: Vec<f64> = services
+        .iter()
+        .map(|s| s["entry_rps_lost"].as_f64().unwrap())
+        .collect();
+    assert!(lost.windows(2).all(|w| w[0] >= w[1]), "{lost:?}");
+}
+
+#[test]
+fn cuts_include_order_one_sorted_by_size_then_names() {
+    let j = json(&[
+        "cuts",
+        "examples/online-shop.yaml",
+        "--entry",
+        "web.checkout",
+        "--format",
+        "json",
+    ]);
+    let sets = j["entry_points"][0]["cut_sets"].as_array().unwrap();
+    assert_eq!(sets[0], serde_json::json!(["session-store"]));
+    assert!(
+        sets.contains(&serde_json::json!(["cart-db#1", "cart-db#2"])),
+        "{sets:?}"
+    );
+    let sizes: Vec<usize> = sets.iter().map(|s| s.as_array().unwrap().len()).collect();
+    assert!(sizes.windows(2).all(|w| w[0] <= w[1]));
+    let bad = whatif(&[
+        "cuts",
+        "examples/online-shop.yaml",
+        "--entry",
+        "web.chekout",
+    ]);
+    assert_eq!(code(&bad), 2);
+    assert!(
+        stderr(&bad).contains("did you mean `web.checkout`?"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
+fn review_reports_and_fails_on_request() {
+    let out = whatif(&["review", "examples/online-shop.yaml"]);
+    assert_eq!(code(&out), 0);
+    let text = stdout(&out);
+    for needle in [
+        "single points of failure",
+        "blast radius",
+        "minimal cut sets",
+        "R005",
+        "R003",
+    ] {
+        assert!(text.contains(needle), "{needle} missing");
+    }
+    assert_eq!(
+        code(&whatif(&[
+            "review",
+            "examples/online-shop.yaml",
+            "--fail-on",
+            "high"
+        ])),
+        1
+    );
+    assert_eq!(
+        code(&whatif(&[
+            "review",
+            "examples/online-shop.yaml",
+            "--fail-on",
+            "R001"
+        ])),
+        0,
+        "no R001 in the shop"
+    );
+    assert_eq!(
+        code(&whatif(&[
+            "review",
+            "examples/online-shop.yaml",
+            "--fail-on",
+            "bogus"
+        ])),
+        2
+    );
+    let dir = std::env::temp_dir().join(format!("whatif-review-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let html = dir.join("review.html");
+    assert_eq!(
+        code(&whatif(&[
+            "review",
+            "tests/fixtures/valid/hostile-names.yaml",
+            "-o",
+            html.to_str().unwrap()
+        ])),
+        0
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>") && page.contains("<svg"));
+    assert!(!page.contains("<script"), "names stay inert");
+    assert!(
+        !page.contains("http://") || page.contains("http://www.w3.org/2000/svg"),
+        "nothing fetched"
+    );
+}
+
+#[test]
+fn every_example_reviews_in_every_format() {
+    for file in yaml_files(&path("examples")) {
+        for format in ["text", "markdown", "html", "json"] {
+            let out = whatif(&["review", file.to_str().unwrap(), "--format", format]);
+            assert_eq!(
+                code(&out),
+                0,
+                "{} {format}: {}",
+                file.display(),
+                stderr(&out)
+            );
+        }
+        for cmd in ["spof", "blast", "cuts"] {
+            let out = whatif(&[cmd, file.to_str().unwrap(), "--format", "json"]);
+            assert_eq!(code(&out), 0, "{cmd} {}: {}", file.display(), stderr(&out));
+        }
+    }
+}

@@ -67,6 +67,16 @@ enum Command {
         after_help = "Example:\n  whatif cuts examples/payments.yaml\n  whatif cuts examples/multi-region.yaml --order 3 --entry global-lb --zone-availability 99.95%"
     )]
     Cuts(CutsArgs),
+    /// Monte Carlo availability of each entry point, with 95 % intervals and importance.
+    #[command(
+        after_help = "Example:\n  whatif availability examples/online-shop.yaml --trials 1000000 --seed 7\n  whatif availability examples/multi-region.yaml --zone-availability 99.95% --format json"
+    )]
+    Availability(AvailabilityArgs),
+    /// The structural model as an Open-PSA MEF fault tree (one top event per entry point).
+    #[command(
+        after_help = "Example:\n  whatif faulttree examples/payments.yaml -o tree.xml\n  scram --mocus --limit-order 2 tree.xml   # check our cut sets with SCRAM"
+    )]
+    Faulttree(FaulttreeArgs),
     /// A design-review report: every analysis and the risky patterns.
     #[command(
         after_help = "Example:\n  whatif review examples/online-shop.yaml\n  whatif review examples/payments.yaml -o review.html\n  whatif review examples/payments.yaml --fail-on high   # exit 1 on any high finding"
@@ -273,6 +283,39 @@ struct CutsArgs {
 }
 
 #[derive(Debug, Args)]
+struct AvailabilityArgs {
+    /// Model file.
+    model: PathBuf,
+    /// Monte Carlo trials.
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    trials: u64,
+    /// Seed: the same seed gives the same numbers, whatever the number of threads.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Availability of a zone (`99.95%`): zones fail as common causes.
+    #[arg(long, value_name = "FRACTION")]
+    zone_availability: Option<String>,
+    /// Importance rows shown per entry (text).
+    #[arg(long, default_value_t = 5)]
+    top: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    format: CheckFormat,
+}
+
+#[derive(Debug, Args)]
+struct FaulttreeArgs {
+    /// Model file.
+    model: PathBuf,
+    /// Write here instead of standard output.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Availability of a zone (`99.95%`): zones become basic events (common causes).
+    #[arg(long, value_name = "FRACTION")]
+    zone_availability: Option<String>,
+}
+
+#[derive(Debug, Args)]
 struct ReviewArgs {
     /// Model file.
     model: PathBuf,
@@ -342,6 +385,8 @@ pub fn main() -> ExitCode {
         Command::Spof(args) => spof(args, color),
         Command::Blast(args) => blast(args, color),
         Command::Cuts(args) => cuts(args, color),
+        Command::Availability(args) => availability(args, color),
+        Command::Faulttree(args) => faulttree(args),
         Command::Review(args) => review(args, color),
         Command::Scenario(args) => scenario(args, color),
         Command::Generate(args) => generate(args),
@@ -976,6 +1021,112 @@ fn cuts(args: CutsArgs, color: ColorChoice) -> Result<u8, Error> {
     Ok(0)
 }
 
+/// Runs the Monte Carlo with a progress bar on stderr when it is a terminal.
+fn monte_carlo(
+    model: &model::Model,
+    options: &whatif::analysis::availability::Options,
+) -> Vec<whatif::analysis::availability::EntryAvailability> {
+    let structure = whatif::sim::structural::Structure::new(model);
+    let bar = if io::stderr().is_terminal() && options.trials >= 1_000_000 {
+        indicatif::ProgressBar::new(options.trials)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} trials ({eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let result = whatif::analysis::availability::monte_carlo(model, &structure, options, &|done| {
+        bar.set_position(done)
+    });
+    bar.finish_and_clear();
+    result
+}
+
+fn availability(args: AvailabilityArgs, color: ColorChoice) -> Result<u8, Error> {
+    let loaded = load(&args.model)?;
+    let model = &loaded.model;
+    let zone_availability = match &args.zone_availability {
+        Some(z) => Some(cli_fraction("--zone-availability", z)?),
+        None => None,
+    };
+    let options = whatif::analysis::availability::Options {
+        trials: args.trials,
+        seed: args.seed,
+        zone_availability,
+    };
+    let results = monte_carlo(model, &options);
+    let bytes = match args.format {
+        CheckFormat::Json => json_bytes(&serde_json::json!({
+            "model": model.name,
+            "trials": args.trials,
+            "seed": args.seed,
+            "entry_points": results.iter().map(|r| {
+                let mut v = serde_json::json!({
+                    "name": r.name,
+                    "availability": r.availability,
+                    "ci95": [r.ci95.0, r.ci95.1],
+                    "importance": r.importance.iter().map(|(n, b)| serde_json::json!({ "name": n, "birnbaum": b })).collect::<Vec<_>>(),
+                });
+                if let Some(x) = r.exact {
+                    v["exact"] = serde_json::json!(x);
+                }
+                v
+            }).collect::<Vec<_>>(),
+        })),
+        CheckFormat::Text => {
+            let p = palette(color, io::stdout().is_terminal());
+            let mut b = Vec::new();
+            let _ = writeln!(
+                b,
+                "{}: availability from {} trials (seed {})",
+                p.paint("1", &model.name),
+                args.trials,
+                args.seed
+            );
+            for r in &results {
+                let exact = r
+                    .exact
+                    .map(|x| format!("  exact {:.6}%", x * 100.0))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    b,
+                    "  {}  {:.6}%  95% [{:.6}% – {:.6}%]{exact}",
+                    p.paint("1", &r.name),
+                    r.availability * 100.0,
+                    r.ci95.0 * 100.0,
+                    r.ci95.1 * 100.0
+                );
+                for (name, birnbaum) in r.importance.iter().filter(|(_, b)| *b > 0.0).take(args.top)
+                {
+                    let _ = writeln!(b, "      importance {birnbaum:.3e}  {name}");
+                }
+            }
+            b
+        }
+    };
+    print(&bytes)?;
+    Ok(0)
+}
+
+fn faulttree(args: FaulttreeArgs) -> Result<u8, Error> {
+    let loaded = load(&args.model)?;
+    let zone_availability = match &args.zone_availability {
+        Some(z) => Some(cli_fraction("--zone-availability", z)?),
+        None => None,
+    };
+    let mut xml = Vec::new();
+    whatif::analysis::faulttree::write_open_psa(&loaded.model, zone_availability, &mut xml)
+        .map_err(|e| {
+            Error::usage(
+                format!("cannot write a fault tree: {e}"),
+                Some("break up the dependency cycles".into()),
+            )
+        })?;
+    emit(args.output.as_deref(), &xml)?;
+    Ok(0)
+}
+
 fn review(args: ReviewArgs, color: ColorChoice) -> Result<u8, Error> {
     use whatif::analysis::lints::Level;
     use whatif::analysis::{cuts, lints, spof};
@@ -1029,7 +1180,15 @@ fn review(args: ReviewArgs, color: ColorChoice) -> Result<u8, Error> {
     svg::write_svg(&picture::architecture(model, None), &mut picture)
         .map_err(|e| Error::Tool(e.to_string()))?;
     let picture = String::from_utf8_lossy(&picture).into_owned();
-    let availability: Vec<(String, f64, f64, f64)> = Vec::new();
+    let options = whatif::analysis::availability::Options {
+        trials: 100_000,
+        seed: 1,
+        zone_availability: None,
+    };
+    let availability: Vec<(String, f64, f64, f64)> = monte_carlo(model, &options)
+        .into_iter()
+        .map(|r| (r.name, r.availability, r.ci95.0, r.ci95.1))
+        .collect();
     let report = render::review::Review {
         model,
         file: &file,

@@ -45,12 +45,15 @@
 //!
 //! # Top events
 //!
-//! One top gate per entry point, in model order, each passing through to
-//! the entry's service gate (so the top stays a top when another entry
-//! calls it). A top that can never occur is written as
-//! `<constant value="false"/>`, which SCRAM reports as an empty set; with
-//! validated models this does not happen, since every service's own failure
-//! takes it down.
+//! One top gate per entry point, in the order of [`entries`]: entry
+//! services (`top_s3`), then the entry operations of services that declare
+//! operations (`top_s3_o1`) — the entry points `cuts`, `spof` and
+//! `availability` report. Each passes through to the entry's service or
+//! operation gate, so it stays a top when something else calls the entry
+//! (tools analyse every gate no other gate uses). A top that can never
+//! occur is written as `<constant value="false"/>`, which SCRAM reports as
+//! an empty set; with validated models this does not happen, since every
+//! service's own failure takes it down.
 //!
 //! Only the gates and basic events some top reaches are written. The same
 //! model gives the same bytes.
@@ -62,6 +65,7 @@ use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::events::{BasicEvent, ReplicaCauses, basic_events, replica_causes, replicas_to_fail};
+use super::spof::{Entry, entries};
 use crate::model::{Criticality, Fallback, Mode, Model, Phase, ServiceId, Target};
 use crate::render::svg::xml_text;
 
@@ -70,10 +74,11 @@ use crate::render::svg::xml_text;
 pub const MAX_CYCLE_GATES: usize = 100_000;
 
 /// Writes the structural model of `model` as an Open-PSA MEF fault tree:
-/// one top gate per entry point (`top_sN`, model order), k-of-n gates for
-/// quorum, AND gates for failover pairs and caches, and the basic events of
-/// [`basic_events`] with their probabilities (zones are events when
-/// `zone_availability`, 0–1, is given).
+/// one top gate per entry point (`top_sN` for entry services, then
+/// `top_sN_oK` for entry operations, as [`entries`] lists them), k-of-n
+/// gates for quorum, AND gates for failover pairs and caches, and the basic
+/// events of [`basic_events`] with their probabilities (zones are events
+/// when `zone_availability`, 0–1, is given).
 ///
 /// The document goes to `out` in one `write_all`. Fails with the writer's
 /// error, or with an error of kind `Other` when dependency cycles are too
@@ -132,6 +137,10 @@ fn any(parts: impl IntoIterator<Item = Formula>) -> Formula {
             f => push_unique(&mut items, f),
         }
     }
+    absorb(&mut items, |f| match f {
+        Formula::And(inner) => Some(inner),
+        _ => None,
+    });
     match items.len() {
         0 => Formula::False,
         1 => items.swap_remove(0),
@@ -150,11 +159,38 @@ fn all(parts: impl IntoIterator<Item = Formula>) -> Formula {
             f => push_unique(&mut items, f),
         }
     }
+    absorb(&mut items, |f| match f {
+        Formula::Or(inner) => Some(inner),
+        _ => None,
+    });
     match items.len() {
         0 => Formula::False,
         1 => items.swap_remove(0),
         _ => Formula::And(items),
     }
+}
+
+/// Absorption: in an OR, `x ∨ (x ∧ y)` is `x`; in an AND, `x ∧ (x ∨ y)` is
+/// `x`. `dual` opens an argument of the other connective. Keeps the trees
+/// readable (a failover whose alternative is also called directly); the
+/// cut sets are the same either way.
+fn absorb(items: &mut Vec<Formula>, dual: impl Fn(&Formula) -> Option<&Vec<Formula>>) {
+    let absorbed = |i: usize| {
+        dual(&items[i]).is_some_and(|args| {
+            items.iter().enumerate().any(|(j, other)| {
+                j != i
+                    && match dual(other) {
+                        Some(smaller) => {
+                            smaller.len() < args.len() && smaller.iter().all(|f| args.contains(f))
+                        }
+                        None => args.contains(other),
+                    }
+            })
+        })
+    };
+    let keep: Vec<bool> = (0..items.len()).map(|i| !absorbed(i)).collect();
+    let mut k = keep.iter();
+    items.retain(|_| k.next().copied().unwrap_or(true));
 }
 
 /// At least `k` of distinct arguments.
@@ -199,8 +235,8 @@ struct Gate {
 struct Tree {
     events: Vec<BasicEvent>,
     gates: Vec<Gate>,
-    /// Each entry point with its top formula, model order.
-    tops: Vec<(ServiceId, Formula)>,
+    /// Each entry point ([`entries`] order) with its top formula.
+    tops: Vec<(Entry, Formula)>,
 }
 
 /// A call that can pass `down` on: to one node, or to two that must both be
@@ -211,9 +247,9 @@ enum Call {
     Both(u32, u32),
 }
 
-/// How a node's `down` is made. Nodes are services (`0..n`, model order)
-/// and the operations of services with more than one (`n + flat index`); a
-/// single-operation service is one node.
+/// How a node's `down` is made. Nodes are the services (`0..n`, model
+/// order), then the operations of services with more than one; a
+/// single-operation service is one node for both.
 #[derive(Debug, Clone)]
 enum Body {
     /// A service with several operations: down when all are.
@@ -228,6 +264,8 @@ struct Builder<'a> {
     model: &'a Model,
     causes: Vec<Vec<ReplicaCauses>>,
     bodies: Vec<Body>,
+    /// Per service with several operations, the node of its operation 0.
+    op_node: Vec<u32>,
     /// Strongly connected component of each node.
     component: Vec<usize>,
     /// Per node: its gate with nothing of its component on the path.
@@ -241,18 +279,18 @@ struct Builder<'a> {
     cycle_gates: usize,
 }
 
-/// The node a target of a dependency names.
-fn node_of(model: &Model, op_offset: &[u32], target: Target) -> u32 {
-    let n = model.services().len() as u32;
+/// The node a target of a dependency names. `op_node[s]` is the node of
+/// operation 0 of service `s` when it has several.
+fn node_of(model: &Model, op_node: &[u32], target: Target) -> u32 {
     let s = target.service;
     match target.operation {
-        Some(o) if model.service(s).operations.len() > 1 => n + op_offset[s.index()] + o as u32,
+        Some(o) if model.service(s).operations.len() > 1 => op_node[s.index()] + o as u32,
         _ => s.0,
     }
 }
 
 /// The calls of one operation that can pass `down` on (SPEC §2 table).
-fn down_calls(model: &Model, op_offset: &[u32], id: ServiceId, op: usize) -> Vec<Call> {
+fn down_calls(model: &Model, op_node: &[u32], id: ServiceId, op: usize) -> Vec<Call> {
     let mut calls = Vec::new();
     for dep in &model.service(id).operations[op].depends_on {
         let capped = dep.phase != Phase::Request
@@ -261,7 +299,7 @@ fn down_calls(model: &Model, op_offset: &[u32], id: ServiceId, op: usize) -> Vec
         if capped {
             continue;
         }
-        let target = node_of(model, op_offset, dep.target);
+        let target = node_of(model, op_node, dep.target);
         if let Some(cache) = &dep.cache {
             // Down when the cache and the misses' target are both down, or
             // when the misses' target is down and nothing is ever a hit.
@@ -285,34 +323,30 @@ fn down_calls(model: &Model, op_offset: &[u32], id: ServiceId, op: usize) -> Vec
 impl<'a> Builder<'a> {
     fn new(model: &'a Model, events: &[BasicEvent]) -> Self {
         let n = model.services().len() as u32;
-        let mut op_offset = Vec::with_capacity(n as usize);
-        let mut flat = 0u32;
-        for s in model.services() {
-            op_offset.push(flat);
-            flat += s.operations.len() as u32;
-        }
-        let mut bodies = Vec::with_capacity((n + flat) as usize);
+        let mut op_node = vec![u32::MAX; n as usize];
+        let mut next = n;
         for id in model.service_ids() {
-            let s = model.service(id);
-            bodies.push(if s.operations.len() == 1 {
-                Body::Op(id, 0, down_calls(model, &op_offset, id, 0))
+            let ops = model.service(id).operations.len() as u32;
+            if ops > 1 {
+                op_node[id.index()] = next;
+                next += ops;
+            }
+        }
+        let mut bodies = Vec::with_capacity(next as usize);
+        for id in model.service_ids() {
+            let ops = model.service(id).operations.len() as u32;
+            bodies.push(if ops == 1 {
+                Body::Op(id, 0, down_calls(model, &op_node, id, 0))
             } else {
-                Body::AllOps(
-                    (0..s.operations.len() as u32)
-                        .map(|o| n + op_offset[id.index()] + o)
-                        .collect(),
-                )
+                Body::AllOps((0..ops).map(|o| op_node[id.index()] + o).collect())
             });
         }
         for id in model.service_ids() {
-            let s = model.service(id);
-            if s.operations.len() > 1 {
-                for o in 0..s.operations.len() {
-                    bodies.push(Body::Op(id, o, down_calls(model, &op_offset, id, o)));
+            let ops = model.service(id).operations.len();
+            if ops > 1 {
+                for o in 0..ops {
+                    bodies.push(Body::Op(id, o, down_calls(model, &op_node, id, o)));
                 }
-            } else {
-                // Keeps node numbers equal to `n + flat index`; never referenced.
-                bodies.extend((0..s.operations.len()).map(|_| Body::AllOps(Vec::new())));
             }
         }
         let nodes = bodies.len();
@@ -349,6 +383,7 @@ impl<'a> Builder<'a> {
             model,
             causes: replica_causes(model, events),
             bodies,
+            op_node,
             component,
             shared: vec![None; nodes],
             variants: HashMap::new(),
@@ -508,11 +543,16 @@ fn build(model: &Model, zone_availability: Option<f64>) -> io::Result<Tree> {
     let events = basic_events(model, zone_availability);
     let mut builder = Builder::new(model, &events);
     builder.build_all()?;
-    let tops = model
-        .entry_points()
-        .map(|id| {
-            let top = builder.shared[id.index()].clone().unwrap_or(Formula::False);
-            (id, top)
+    let tops = entries(model)
+        .into_iter()
+        .map(|entry| {
+            let target = Target {
+                service: entry.service,
+                operation: entry.operation,
+            };
+            let node = node_of(model, &builder.op_node, target) as usize;
+            let top = builder.shared[node].clone().unwrap_or(Formula::False);
+            (entry, top)
         })
         .collect();
     Ok(Tree {
@@ -579,9 +619,9 @@ fn render(model: &Model, tree: &Tree) -> String {
     xml.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     xml.push_str(
         "<!-- Written by whatif: the structural model as a fault tree. One top gate per entry\n     \
-         point (top_sN: service N in model order); gates sN (service down), sN_oK (operation\n     \
-         down), sN_f (the service fails by itself) and events eN are identifiers, the\n     \
-         model's names are in the labels. -->\n",
+         point: top_sN (service N in model order), top_sN_oK (its entry operation K). Gates\n     \
+         sN (service down), sN_oK (operation down), sN_f (the service fails by itself) and\n     \
+         events eN are identifiers; the model's names are in the labels. -->\n",
     );
     xml.push_str("<opsa-mef>\n");
     push_label(&mut xml, 1, &model.name);
@@ -591,10 +631,14 @@ fn render(model: &Model, tree: &Tree) -> String {
         2,
         "every entry point going down under the structural rules",
     );
-    for (id, top) in &tree.tops {
-        xml.push_str(&format!("    <define-gate name=\"top_s{}\">\n", id.0));
-        let name = &model.service(*id).name;
-        push_label(&mut xml, 3, &format!("entry point {name} is down"));
+    for (entry, top) in &tree.tops {
+        let id = entry.service.0;
+        let name = match entry.operation {
+            Some(o) => format!("top_s{id}_o{o}"),
+            None => format!("top_s{id}"),
+        };
+        xml.push_str(&format!("    <define-gate name=\"{name}\">\n"));
+        push_label(&mut xml, 3, &format!("entry point {} is down", entry.name));
         push_formula(&mut xml, 3, top, &names);
         xml.push_str("    </define-gate>\n");
     }
@@ -610,7 +654,8 @@ fn render(model: &Model, tree: &Tree) -> String {
     for (i, event) in tree.events.iter().enumerate().filter(|(i, _)| used[*i]) {
         xml.push_str(&format!("    <define-basic-event name=\"e{i}\">\n"));
         push_label(&mut xml, 3, &event.name);
-        xml.push_str(&format!("      <float value=\"{}\"/>\n", event.probability));
+        let p = probability_text(event.probability);
+        xml.push_str(&format!("      <float value=\"{p}\"/>\n"));
         xml.push_str("    </define-basic-event>\n");
     }
     xml.push_str("  </model-data>\n");
@@ -625,15 +670,16 @@ fn gate_label(model: &Model, gate: &Gate) -> String {
         GateOf::Operation(id, o) => format!("{} is down", model.service(id).operation_name(o)),
         GateOf::Fails(id) => {
             let s = model.service(id);
-            if s.replicas <= 1 {
-                format!("{} fails: its replica or its zone", s.name)
-            } else {
-                format!(
-                    "{} loses its quorum: {} of {} replicas down",
+            // A gate (not a single event): several replicas, or zones are events.
+            match (s.replicas, s.zone_of_replica(1)) {
+                (1, Some(zone)) => format!("{} fails: its replica or zone {zone} down", s.name),
+                _ => format!(
+                    "{} fails: {} of its {} replicas down (quorum {})",
                     s.name,
                     replicas_to_fail(s),
-                    s.replicas
-                )
+                    s.replicas,
+                    s.quorum
+                ),
             }
         }
     };
@@ -644,6 +690,13 @@ fn gate_label(model: &Model, gate: &Gate) -> String {
         ));
     }
     label
+}
+
+/// A probability with 12 significant digits, shortest form: `1 − 0.999`
+/// is written `0.001`, not `0.0009999999999998899`.
+fn probability_text(p: f64) -> String {
+    let rounded: f64 = format!("{p:.11e}").parse().unwrap_or(p);
+    format!("{rounded}")
 }
 
 fn push_label(xml: &mut String, depth: usize, text: &str) {
@@ -678,4 +731,223 @@ fn push_formula(xml: &mut String, depth: usize, f: &Formula, names: &[String]) {
     }
     let close = open.split(' ').next().unwrap_or_default();
     xml.push_str(&format!("{indent}</{close}>\n"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::events::structural_faults;
+    use crate::model::load_str;
+    use crate::sim::structural::{Health, Structure};
+
+    const CONSTRUCTS: &str = include_str!("../../tests/fixtures/faulttree/constructs.yaml");
+
+    fn model(text: &str) -> Model {
+        load_str(text, "t.yaml").expect("valid").model
+    }
+
+    fn xml(model: &Model, zone_availability: Option<f64>) -> String {
+        let mut out = Vec::new();
+        write_open_psa(model, zone_availability, &mut out).expect("written");
+        String::from_utf8(out).expect("UTF-8")
+    }
+
+    /// Whether each top occurs when exactly the events in `occurred` do.
+    fn tops_occur(tree: &Tree, occurred: &[bool]) -> Vec<bool> {
+        fn value(tree: &Tree, f: &Formula, occurred: &[bool], memo: &mut [Option<bool>]) -> bool {
+            match f {
+                Formula::False => false,
+                Formula::Event(e) => occurred[*e],
+                Formula::Gate(g) => {
+                    if let Some(v) = memo[*g] {
+                        return v;
+                    }
+                    let v = value(tree, &tree.gates[*g].formula, occurred, memo);
+                    memo[*g] = Some(v);
+                    v
+                }
+                Formula::And(items) => items.iter().all(|i| value(tree, i, occurred, memo)),
+                Formula::Or(items) => items.iter().any(|i| value(tree, i, occurred, memo)),
+                Formula::AtLeast(k, items) => {
+                    items
+                        .iter()
+                        .filter(|i| value(tree, i, occurred, memo))
+                        .count()
+                        >= *k as usize
+                }
+            }
+        }
+        let mut memo = vec![None; tree.gates.len()];
+        tree.tops
+            .iter()
+            .map(|(_, top)| value(tree, top, occurred, &mut memo))
+            .collect()
+    }
+
+    /// The tree and the structural evaluation agree on every entry point
+    /// for each set of failed events that `sets` yields.
+    fn assert_agrees(m: &Model, zone_availability: Option<f64>, sets: &[Vec<usize>]) {
+        let tree = build(m, zone_availability).expect("built");
+        let structure = Structure::new(m);
+        let mut occurred = vec![false; tree.events.len()];
+        for set in sets {
+            occurred.iter_mut().for_each(|o| *o = false);
+            set.iter().for_each(|&e| occurred[e] = true);
+            let result = structure.evaluate(&structural_faults(m, &tree.events, &occurred));
+            let expected: Vec<bool> = tree
+                .tops
+                .iter()
+                .map(|(entry, _)| match entry.operation {
+                    Some(o) => result.operations[structure.op_index(entry.service, o)],
+                    None => result.services[entry.service.index()],
+                })
+                .map(|h| h == Health::Down)
+                .collect();
+            let names: Vec<&str> = set.iter().map(|&e| tree.events[e].name.as_str()).collect();
+            assert_eq!(
+                tops_occur(&tree, &occurred),
+                expected,
+                "{}: {names:?}",
+                m.name
+            );
+        }
+    }
+
+    fn every_subset(n: usize) -> Vec<Vec<usize>> {
+        (0u32..1 << n)
+            .map(|bits| (0..n).filter(|&i| bits >> i & 1 == 1).collect())
+            .collect()
+    }
+
+    fn singles_and_pairs(n: usize) -> Vec<Vec<usize>> {
+        let mut sets = vec![Vec::new()];
+        for i in 0..n {
+            sets.push(vec![i]);
+            sets.extend((i + 1..n).map(|j| vec![i, j]));
+        }
+        sets
+    }
+
+    #[test]
+    fn every_rule_agrees_with_the_structural_evaluation_exhaustively() {
+        let m = model(CONSTRUCTS);
+        for zones in [None, Some(0.99)] {
+            let n = basic_events(&m, zones).len();
+            assert!(n <= 16, "{n} events: too many to try every subset");
+            assert_agrees(&m, zones, &every_subset(n));
+        }
+    }
+
+    #[test]
+    fn examples_agree_with_the_structural_evaluation_on_pairs() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .expect("examples")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        files.sort();
+        for path in files {
+            let m = crate::model::load_file(&path).expect("valid example").model;
+            for zones in [None, Some(0.999)] {
+                let n = basic_events(&m, zones).len();
+                assert_agrees(&m, zones, &singles_and_pairs(n));
+            }
+        }
+    }
+
+    #[test]
+    fn cycles_unroll_into_variants_that_count_calls_back_as_up() {
+        let m = model(
+            "services:\n  a: { entry: { rps: 1 }, depends_on: [b] }\n  b: { depends_on: [a, c] }\n  c: {}\n",
+        );
+        assert_agrees(&m, None, &every_subset(3));
+        let text = xml(&m, None);
+        assert!(text.contains(r#"<define-gate name="s1_v1">"#), "{text}");
+        assert!(text.contains("calls back to a count as up"), "{text}");
+    }
+
+    #[test]
+    fn shared_gates_are_written_once() {
+        let m = model(
+            "services:\n  a: { entry: { rps: 1 }, depends_on: [b, c] }\n  b: { depends_on: [d] }\n  c: { depends_on: [d] }\n  d: { replicas: 3, quorum: 2 }\n",
+        );
+        let text = xml(&m, None);
+        assert_eq!(text.matches(r#"<define-gate name="s3">"#).count(), 1);
+        assert_eq!(text.matches(r#"<gate name="s3"/>"#).count(), 2);
+        assert!(text.contains(r#"<atleast min="2">"#), "{text}");
+    }
+
+    #[test]
+    fn entangled_cycles_are_refused() {
+        // 15 services all calling each other: 15 × 2^14 paths into members.
+        let names: Vec<String> = (0..15).map(|i| format!("n{i}")).collect();
+        let mut text = String::from("services:\n");
+        for (i, name) in names.iter().enumerate() {
+            let others: Vec<&str> = names
+                .iter()
+                .filter(|o| *o != name)
+                .map(String::as_str)
+                .collect();
+            let entry = if i == 0 { "entry: { rps: 1 }, " } else { "" };
+            text.push_str(&format!(
+                "  {name}: {{ {entry}depends_on: [{}] }}\n",
+                others.join(", ")
+            ));
+        }
+        let err = write_open_psa(&model(&text), None, &mut Vec::new()).expect_err("refused");
+        assert_eq!(err.kind(), io::ErrorKind::Other);
+        assert!(err.to_string().contains("too entangled"), "{err}");
+    }
+
+    #[test]
+    fn names_are_identifiers_and_labels_are_escaped() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/valid/hostile-names.yaml"
+        ))
+        .expect("fixture");
+        let m = model(&text);
+        let out = xml(&m, Some(0.99));
+        assert!(!out.contains("<script"), "{out}");
+        assert!(out.contains("<label>entry point &lt;script&gt;alert(&apos;web&apos;)&lt;/script&gt; is down</label>"), "{out}");
+        assert!(
+            out.contains("<label>zone:zone &quot;a&quot;</label>"),
+            "{out}"
+        );
+        for name in out.split("name=\"").skip(1) {
+            let id = &name[..name.find('"').expect("closing quote")];
+            assert!(
+                id.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                    && id.starts_with(|c: char| c.is_ascii_alphabetic()),
+                "{id}"
+            );
+        }
+    }
+
+    #[test]
+    fn same_model_same_bytes() {
+        let m = model(CONSTRUCTS);
+        assert_eq!(xml(&m, Some(0.99)), xml(&m, Some(0.99)));
+        assert_eq!(probability_text(1.0 - 0.999), "0.001");
+        assert_eq!(probability_text(0.0), "0");
+    }
+
+    #[test]
+    fn simplification_drops_constants_duplicates_and_absorbed_terms() {
+        use Formula::{Event as E, False};
+        assert_eq!(any([False, E(1), E(1)]), E(1));
+        assert_eq!(all([E(1), False]), False);
+        assert_eq!(any([E(1), all([E(1), E(2)])]), E(1));
+        assert_eq!(
+            all([E(1), any([E(1), E(2)]), E(3)]),
+            Formula::And(vec![E(1), E(3)])
+        );
+        assert_eq!(
+            at_least(2, vec![E(1), E(2)]),
+            Formula::And(vec![E(1), E(2)])
+        );
+        assert_eq!(at_least(1, vec![E(1), E(2)]), Formula::Or(vec![E(1), E(2)]));
+        assert_eq!(at_least(3, vec![E(1), E(2)]), False);
+    }
 }

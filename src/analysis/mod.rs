@@ -2,6 +2,7 @@
 //! single points of failure, blast radius, minimal cut sets, Monte Carlo
 //! availability, fault-tree export and resilience lints.
 
+pub mod availability;
 pub mod cuts;
 pub mod events;
 pub mod faulttree;

@@ -3,6 +3,7 @@
 
 mod check;
 mod examples;
+mod faulttree;
 mod fixtures;
 mod graph;
 mod hostile;

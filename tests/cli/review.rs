@@ -164,3 +164,48 @@ fn every_example_reviews_in_every_format() {
         }
     }
 }
+
+#[test]
+fn availability_has_the_spec_shape_and_is_deterministic() {
+    let args = [
+        "availability",
+        "examples/three-tier.yaml",
+        "--trials",
+        "200000",
+        "--seed",
+        "7",
+        "--format",
+        "json",
+    ];
+    let j = json(&args);
+    assert_eq!(
+        (j["trials"].as_u64(), j["seed"].as_u64()),
+        (Some(200_000), Some(7))
+    );
+    let web = &j["entry_points"][0];
+    assert_eq!(web["name"], "web");
+    let a = web["availability"].as_f64().unwrap();
+    let (lo, hi) = (
+        web["ci95"][0].as_f64().unwrap(),
+        web["ci95"][1].as_f64().unwrap(),
+    );
+    assert!(lo <= a && a <= hi);
+    // Small enough for the exact value: Monte Carlo lies within its interval.
+    let exact = web["exact"].as_f64().unwrap();
+    assert!(lo <= exact && exact <= hi, "{exact} not in [{lo}, {hi}]");
+    assert!(web["importance"][0]["birnbaum"].as_f64().unwrap() > 0.0);
+    assert_eq!(
+        whatif(&args).stdout,
+        whatif(&args).stdout,
+        "same seed, same bytes"
+    );
+    assert_eq!(
+        code(&whatif(&[
+            "availability",
+            "examples/three-tier.yaml",
+            "--trials",
+            "0"
+        ])),
+        2
+    );
+}

@@ -63,6 +63,11 @@ pub struct Structure {
     watch_service: Vec<Vec<u32>>,
     /// Edges to re-evaluate when an operation's health changes.
     watch_op: Vec<Vec<u32>>,
+    /// First edge of each operation (edges are grouped by caller operation).
+    edge_offset: Vec<u32>,
+    /// Operations in groups, callees first: each group is a strongly
+    /// connected set (a single operation outside cycles).
+    op_groups: Vec<Vec<u32>>,
 }
 
 /// Faults in the structural view.
@@ -220,12 +225,58 @@ impl Structure {
                 }
             }
         }
+        // Edges are pushed caller operation by caller operation, in order.
+        let mut edge_offset = vec![0u32; op_service.len() + 1];
+        for e in &edges {
+            edge_offset[e.from_op as usize + 1] += 1;
+        }
+        for i in 0..op_service.len() {
+            edge_offset[i + 1] += edge_offset[i];
+        }
+        // An operation needs the operations its edges look at (all of a
+        // service's operations for a service-level look); order them
+        // callees first, cycles grouped.
+        let mut g: petgraph::graph::DiGraph<(), ()> =
+            petgraph::graph::DiGraph::with_capacity(op_service.len(), edges.len());
+        for _ in 0..op_service.len() {
+            g.add_node(());
+        }
+        let ops_of = |s: u32| op_offset[s as usize]..op_offset[s as usize + 1];
+        for e in &edges {
+            let mut needs = |o: u32| {
+                g.add_edge(
+                    petgraph::graph::NodeIndex::new(e.from_op as usize),
+                    petgraph::graph::NodeIndex::new(o as usize),
+                    (),
+                );
+            };
+            match e.target {
+                Ref::Op(o) => needs(o),
+                Ref::Service(t) => ops_of(t).for_each(&mut needs),
+            }
+            match e.rule {
+                Rule::Failover(t) | Rule::Cache { on_miss: t, .. } => {
+                    ops_of(t).for_each(&mut needs)
+                }
+                _ => {}
+            }
+        }
+        let op_groups = petgraph::algo::tarjan_scc(&g)
+            .into_iter()
+            .map(|c| {
+                let mut v: Vec<u32> = c.into_iter().map(|n| n.index() as u32).collect();
+                v.sort_unstable();
+                v
+            })
+            .collect();
         Structure {
             op_offset,
             op_service,
             edges,
             watch_service,
             watch_op,
+            edge_offset,
+            op_groups,
         }
     }
 
@@ -583,7 +634,6 @@ impl Structure {
         faults: &StructuralFaults,
         out: &mut Lanes,
     ) {
-        let n = self.service_count();
         out.down.clear();
         out.down.extend_from_slice(forced_down);
         out.bad.clear();
@@ -595,23 +645,55 @@ impl Structure {
         out.op_bad.clear();
         out.op_bad
             .extend(self.op_service.iter().map(|&s| out.bad[s as usize]));
-        let mut queue: Vec<u32> = Vec::new();
-        let mut changed_svc: Vec<u32> = Vec::new();
-        for e in 0..self.edges.len() as u32 {
-            self.apply_lane_edge(e, faults, out, &mut queue, &mut changed_svc);
-        }
-        let _ = n;
-        loop {
-            while let Some(o) = queue.pop() {
-                for &e in &self.watch_op[o as usize] {
-                    self.apply_lane_edge(e, faults, out, &mut queue, &mut changed_svc);
+        // Callees first: outside cycles every operation is computed once,
+        // from final inputs; inside a cycle the group repeats until nothing
+        // changes (monotone from the forced state: the least fixed point).
+        for group in &self.op_groups {
+            loop {
+                let mut changed = false;
+                for &o in group {
+                    changed |= self.compute_op_lanes(o as usize, faults, out);
+                }
+                if !changed || (group.len() == 1 && !self.calls_itself(group[0])) {
+                    break;
                 }
             }
-            let Some(s) = changed_svc.pop() else { break };
-            for &e in &self.watch_service[s as usize] {
-                self.apply_lane_edge(e, faults, out, &mut queue, &mut changed_svc);
-            }
         }
+    }
+
+    /// Whether an operation's edges look at itself (a one-operation cycle).
+    fn calls_itself(&self, o: u32) -> bool {
+        let range =
+            self.edge_offset[o as usize] as usize..self.edge_offset[o as usize + 1] as usize;
+        self.edges[range].iter().any(|e| match e.target {
+            Ref::Op(t) => t == o,
+            Ref::Service(s) => s == self.op_service[o as usize],
+        })
+    }
+
+    /// Recomputes one operation's lanes from its edges, and its service's;
+    /// returns whether anything changed.
+    fn compute_op_lanes(&self, o: usize, faults: &StructuralFaults, out: &mut Lanes) -> bool {
+        let (mut down, mut bad) = (out.op_down[o], out.op_bad[o]);
+        for e in self.edge_offset[o] as usize..self.edge_offset[o + 1] as usize {
+            let (d, b) = self.lane_effect(e as u32, faults, out);
+            down |= d;
+            bad |= b | d;
+        }
+        if down == out.op_down[o] && bad == out.op_bad[o] {
+            return false;
+        }
+        out.op_down[o] = down;
+        out.op_bad[o] = bad;
+        let s = self.op_service[o] as usize;
+        let ops = self.op_offset[s] as usize..self.op_offset[s + 1] as usize;
+        let all_down = out.op_down[ops.clone()]
+            .iter()
+            .fold(u64::MAX, |acc, x| acc & x);
+        let any_bad = out.op_bad[ops].iter().fold(0, |acc, x| acc | x);
+        out.down[s] |= all_down;
+        out.bad[s] |= any_bad | out.down[s];
+        true
     }
 
     /// (down, bad) lanes of a target as seen from `from_service`.
@@ -635,17 +717,11 @@ impl Structure {
         }
     }
 
-    fn apply_lane_edge(
-        &self,
-        e: u32,
-        faults: &StructuralFaults,
-        out: &mut Lanes,
-        queue: &mut Vec<u32>,
-        changed_svc: &mut Vec<u32>,
-    ) {
+    /// What one edge passes to its caller: (down, bad) lanes.
+    fn lane_effect(&self, e: u32, faults: &StructuralFaults, out: &Lanes) -> (u64, u64) {
         let edge = &self.edges[e as usize];
         let (t_down, t_bad) = self.lane_seen(edge.from_service, edge.target, faults, out);
-        let (down, bad) = match edge.rule {
+        match edge.rule {
             Rule::Capped => (0, t_down),
             Rule::Plain => (t_down, t_bad),
             Rule::Stale => (0, t_bad),
@@ -669,28 +745,6 @@ impl Structure {
                 let down = (cache_down & m_down) | if hit_zero { m_down } else { 0 };
                 (down, t_bad | m_bad | cold)
             }
-        };
-        let o = edge.from_op as usize;
-        let new_down = out.op_down[o] | down;
-        let new_bad = out.op_bad[o] | bad | down;
-        if new_down == out.op_down[o] && new_bad == out.op_bad[o] {
-            return;
-        }
-        out.op_down[o] = new_down;
-        out.op_bad[o] = new_bad;
-        queue.push(o as u32);
-        let s = edge.from_service as usize;
-        let ops = self.op_offset[s] as usize..self.op_offset[s + 1] as usize;
-        let all_down = out.op_down[ops.clone()]
-            .iter()
-            .fold(u64::MAX, |acc, x| acc & x);
-        let any_bad = out.op_bad[ops].iter().fold(0, |acc, x| acc | x);
-        let svc_down = out.down[s] | all_down;
-        let svc_bad = out.bad[s] | any_bad | svc_down;
-        if svc_down != out.down[s] || svc_bad != out.bad[s] {
-            out.down[s] = svc_down;
-            out.bad[s] = svc_bad;
-            changed_svc.push(s as u32);
         }
     }
 }

@@ -43,5 +43,30 @@ fn engine(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, engine);
+/// The design-review analyses on 1k and 10k services (100k takes tens of
+/// seconds per run for spof/blast: measured once, see the README).
+fn analysis(c: &mut Criterion) {
+    use whatif::analysis::{availability, cuts, spof};
+    let mut group = c.benchmark_group("analysis");
+    group.sample_size(10);
+    for n in [1_000usize, 10_000] {
+        let model = load_str(&generate(Spec { services: n, seed: 7 }), "bench.yaml").expect("valid").model;
+        let structure = Structure::new(&model);
+        group.bench_function(BenchmarkId::new("spof+blast", n), |b| {
+            b.iter(|| spof::impacts(black_box(&model), &structure));
+        });
+        if n <= 1_000 {
+            group.bench_function(BenchmarkId::new("cuts-order-2", n), |b| {
+                b.iter(|| cuts::minimal_cut_sets(black_box(&model), &structure, 2, None, None));
+            });
+        }
+        let options = availability::Options { trials: 1_000_000, seed: 7, zone_availability: None };
+        group.bench_function(BenchmarkId::new("availability-1e6", n), |b| {
+            b.iter(|| availability::monte_carlo(black_box(&model), &structure, &options, &|_| {}));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, engine, analysis);
 criterion_main!(benches);

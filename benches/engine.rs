@@ -50,7 +50,15 @@ fn analysis(c: &mut Criterion) {
     let mut group = c.benchmark_group("analysis");
     group.sample_size(10);
     for n in [1_000usize, 10_000] {
-        let model = load_str(&generate(Spec { services: n, seed: 7 }), "bench.yaml").expect("valid").model;
+        let model = load_str(
+            &generate(Spec {
+                services: n,
+                seed: 7,
+            }),
+            "bench.yaml",
+        )
+        .expect("valid")
+        .model;
         let structure = Structure::new(&model);
         group.bench_function(BenchmarkId::new("spof+blast", n), |b| {
             b.iter(|| spof::impacts(black_box(&model), &structure));
@@ -60,7 +68,11 @@ fn analysis(c: &mut Criterion) {
                 b.iter(|| cuts::minimal_cut_sets(black_box(&model), &structure, 2, None, None));
             });
         }
-        let options = availability::Options { trials: 1_000_000, seed: 7, zone_availability: None };
+        let options = availability::Options {
+            trials: 1_000_000,
+            seed: 7,
+            zone_availability: None,
+        };
         group.bench_function(BenchmarkId::new("availability-1e6", n), |b| {
             b.iter(|| availability::monte_carlo(black_box(&model), &structure, &options, &|_| {}));
         });

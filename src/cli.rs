@@ -82,6 +82,11 @@ enum Command {
         after_help = "Example:\n  whatif review examples/online-shop.yaml\n  whatif review examples/payments.yaml -o review.html\n  whatif review examples/payments.yaml --fail-on high   # exit 1 on any high finding"
     )]
     Review(ReviewArgs),
+    /// Rank the root causes that explain observed symptoms.
+    #[command(
+        after_help = "Example:\n  whatif diagnose examples/online-shop.yaml --symptom web=degraded --symptom catalog=degraded --symptom web.search=healthy\n  whatif diagnose examples/payments.yaml --symptom edge-gateway=down --kinds down,hang,slow --format json"
+    )]
+    Diagnose(DiagnoseArgs),
     /// Run scenario files: story, timeline, expectations; exit 1 if any fails.
     #[command(
         after_help = "Example:\n  whatif scenario scenarios/*.yaml\n  whatif scenario scenarios/zone-eu-1a-outage.yaml --junit results.xml"
@@ -339,6 +344,24 @@ enum ReviewFormat {
 }
 
 #[derive(Debug, Args)]
+struct DiagnoseArgs {
+    /// Model file.
+    model: PathBuf,
+    /// An observation: `NAME=STATE` (service or `service.operation`; healthy, slow, degraded, down). Repeatable.
+    #[arg(long, value_name = "NAME=STATE", required = true)]
+    symptom: Vec<String>,
+    /// Fault kinds to consider (comma-separated): down, hang, slow, errors, cold.
+    #[arg(long, value_delimiter = ',', default_value = "down")]
+    kinds: Vec<String>,
+    /// Candidates shown (text).
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    format: CheckFormat,
+}
+
+#[derive(Debug, Args)]
 struct ScenarioArgs {
     /// Scenario files.
     #[arg(required = true)]
@@ -388,6 +411,7 @@ pub fn main() -> ExitCode {
         Command::Availability(args) => availability(args, color),
         Command::Faulttree(args) => faulttree(args),
         Command::Review(args) => review(args, color),
+        Command::Diagnose(args) => diagnose(args, color),
         Command::Scenario(args) => scenario(args, color),
         Command::Generate(args) => generate(args),
         Command::Schema(args) => schema(args),
@@ -1235,6 +1259,128 @@ fn review(args: ReviewArgs, color: ColorChoice) -> Result<u8, Error> {
             .any(|f| f.eq_ignore_ascii_case(l.code) || levels(f).is_some_and(|lv| l.level <= lv))
     });
     Ok(if fails { 1 } else { 0 })
+}
+
+fn diagnose(args: DiagnoseArgs, color: ColorChoice) -> Result<u8, Error> {
+    use whatif::game::diagnose::{Symptom, diagnose as rank};
+    use whatif::sim::steady::State;
+    let loaded = load(&args.model)?;
+    let model = &loaded.model;
+    let states = [
+        ("healthy", State::Healthy),
+        ("slow", State::Slow),
+        ("degraded", State::Degraded),
+        ("down", State::Down),
+    ];
+    let mut symptoms = Vec::new();
+    for s in &args.symptom {
+        let Some((name, state)) = s.rsplit_once('=') else {
+            return Err(Error::usage(
+                format!("--symptom {s}: expected NAME=STATE"),
+                Some("e.g. `--symptom web=down`".into()),
+            ));
+        };
+        let state = states
+            .iter()
+            .find(|(w, _)| w.eq_ignore_ascii_case(state.trim()))
+            .map(|(_, st)| *st)
+            .ok_or_else(|| {
+                Error::usage(
+                    format!("--symptom {s}: unknown state `{state}`"),
+                    did_you_mean_hint(state, states.iter().map(|(w, _)| *w))
+                        .or(Some("healthy, slow, degraded or down".into())),
+                )
+            })?;
+        let (service, operation) = match model.find(name) {
+            Some(id) => (id, None),
+            None => {
+                let found = name.rsplit_once('.').and_then(|(svc, op)| {
+                    let id = model.find(svc)?;
+                    let oi = model
+                        .service(id)
+                        .operations
+                        .iter()
+                        .position(|o| o.name == op)?;
+                    Some((id, Some(oi)))
+                });
+                found.ok_or_else(|| {
+                    Error::usage(
+                        format!("--symptom {s}: unknown service `{name}`"),
+                        did_you_mean_hint(name, model.service_names()),
+                    )
+                })?
+            }
+        };
+        symptoms.push(Symptom {
+            name: name.to_owned(),
+            service,
+            operation,
+            state,
+        });
+    }
+    let mut kinds = Vec::new();
+    for k in &args.kinds {
+        let kind = match k.trim().to_lowercase().as_str() {
+            "down" => FaultKind::Down,
+            "hang" => FaultKind::Hang,
+            "slow" => FaultKind::Slow,
+            "errors" => FaultKind::Errors,
+            "cold" => FaultKind::Cold,
+            other => {
+                return Err(Error::usage(
+                    format!("--kinds: unknown fault kind `{other}`"),
+                    Some("down, hang, slow, errors or cold".into()),
+                ));
+            }
+        };
+        kinds.push(kind);
+    }
+    let candidates = rank(model, &symptoms, &kinds);
+    let bytes = match args.format {
+        CheckFormat::Json => json_bytes(&serde_json::json!({
+            "model": model.name,
+            "candidates": candidates.iter().map(|c| serde_json::json!({
+                "faults": c.faults,
+                "score": c.score,
+                "mismatches": c.mismatches.iter().map(|m| serde_json::json!({
+                    "name": m.name, "predicted": m.predicted.as_str(), "observed": m.observed.as_str(),
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        })),
+        CheckFormat::Text => {
+            let p = palette(color, io::stdout().is_terminal());
+            let mut b = Vec::new();
+            let _ = writeln!(
+                b,
+                "{}: causes that explain {} symptom{}",
+                p.paint("1", &model.name),
+                symptoms.len(),
+                plural(symptoms.len())
+            );
+            for c in candidates.iter().take(args.top) {
+                let _ = write!(b, "  {:>4.0}%  {}", c.score * 100.0, c.faults.join(" + "));
+                if !c.mismatches.is_empty() {
+                    let m: Vec<String> = c
+                        .mismatches
+                        .iter()
+                        .map(|m| {
+                            format!(
+                                "{} would be {}, not {}",
+                                m.name,
+                                m.predicted.as_str(),
+                                m.observed.as_str()
+                            )
+                        })
+                        .collect();
+                    let _ = write!(b, "  ({})", m.join("; "));
+                }
+                let _ = writeln!(b);
+            }
+            b
+        }
+    };
+    print(&bytes)?;
+    Ok(0)
 }
 
 fn scenario(args: ScenarioArgs, color: ColorChoice) -> Result<u8, Error> {

@@ -19,6 +19,7 @@
 pub mod analysis;
 pub mod error;
 pub mod finding;
+pub mod game;
 pub mod graph;
 pub mod model;
 pub mod render;

@@ -1,0 +1,181 @@
+//! Diagnosis: rank the root causes that explain observed symptoms
+//! (SPEC §5). Each candidate — the `down` fault of one service, then of
+//! pairs (other kinds on request) — is predicted with the steady state and
+//! scored as matched ÷ given symptoms; candidates sort by score, then size,
+//! then names. Ties are kept: two causes that explain the same symptoms
+//! are listed side by side.
+
+use crate::model::{Model, ServiceId};
+use crate::sim::faults::{Fault, FaultKind, parse};
+use crate::sim::steady::{Engine, State};
+
+/// One observed symptom: a service (or `service.operation`) in a state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Symptom {
+    /// As written (`web`, `api.login`).
+    pub name: String,
+    /// The service.
+    pub service: ServiceId,
+    /// The operation, when one is named.
+    pub operation: Option<usize>,
+    /// The state seen.
+    pub state: State,
+}
+
+/// A predicted state that differs from the observed one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mismatch {
+    /// The symptom's name.
+    pub name: String,
+    /// What the candidate predicts.
+    pub predicted: State,
+    /// What was observed.
+    pub observed: State,
+}
+
+/// A candidate root cause and how well it explains the symptoms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// The faults, as they would be typed (`catalog-db`, `--slow db=x10`).
+    pub faults: Vec<String>,
+    /// Matched ÷ given symptoms.
+    pub score: f64,
+    /// The symptoms it does not explain.
+    pub mismatches: Vec<Mismatch>,
+}
+
+/// The fault kinds diagnose may consider.
+pub fn kind_faults(model: &Model, id: ServiceId, kinds: &[FaultKind]) -> Vec<Fault> {
+    let name = &model.service(id).name;
+    kinds
+        .iter()
+        .filter_map(|k| {
+            let arg = match k {
+                FaultKind::Down | FaultKind::Hang | FaultKind::Cold => name.clone(),
+                FaultKind::Slow => format!("{name}=x10"),
+                FaultKind::Errors => format!("{name}=50%"),
+                _ => return None,
+            };
+            parse(*k, &arg, model).ok()
+        })
+        .collect()
+}
+
+fn written(f: &Fault) -> String {
+    if f.kind == FaultKind::Down {
+        f.argument()
+    } else {
+        f.as_flag()
+    }
+}
+
+fn score(
+    model: &Model,
+    engine: &Engine,
+    faults: &[Fault],
+    symptoms: &[Symptom],
+) -> (f64, Vec<Mismatch>) {
+    let o = engine.steady(faults);
+    let _ = model;
+    let mut mismatches = Vec::new();
+    for s in symptoms {
+        let predicted = match s.operation {
+            Some(op) => o.operations[s.service.index()][op].state,
+            None => o.services[s.service.index()].state,
+        };
+        if predicted != s.state {
+            mismatches.push(Mismatch {
+                name: s.name.clone(),
+                predicted,
+                observed: s.state,
+            });
+        }
+    }
+    let matched = symptoms.len() - mismatches.len();
+    let score = if symptoms.is_empty() {
+        0.0
+    } else {
+        matched as f64 / symptoms.len() as f64
+    };
+    (score, mismatches)
+}
+
+/// Ranks single faults, then pairs, by how well they explain `symptoms`.
+/// Pairs are tried only when no single fault explains every symptom.
+pub fn diagnose(model: &Model, symptoms: &[Symptom], kinds: &[FaultKind]) -> Vec<Candidate> {
+    let engine = Engine::new(model);
+    let singles: Vec<Fault> = model
+        .service_ids()
+        .flat_map(|id| kind_faults(model, id, kinds))
+        .collect();
+    let mut out: Vec<Candidate> = singles
+        .iter()
+        .map(|f| {
+            let (score, mismatches) = score(model, &engine, std::slice::from_ref(f), symptoms);
+            Candidate {
+                faults: vec![written(f)],
+                score,
+                mismatches,
+            }
+        })
+        .collect();
+    if !out.iter().any(|c| c.score >= 1.0) {
+        for i in 0..singles.len() {
+            for j in i + 1..singles.len() {
+                if singles[i].scope == singles[j].scope {
+                    continue;
+                }
+                let pair = [singles[i].clone(), singles[j].clone()];
+                let (score, mismatches) = score(model, &engine, &pair, symptoms);
+                let mut names = vec![written(&pair[0]), written(&pair[1])];
+                names.sort();
+                out.push(Candidate {
+                    faults: names,
+                    score,
+                    mismatches,
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.faults.len().cmp(&b.faults.len()))
+            .then(a.faults.cmp(&b.faults))
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::load_str;
+
+    #[test]
+    fn the_true_cause_ranks_first_and_ties_are_kept() {
+        let m = load_str(
+            "services:\n  web: { entry: { rps: 10 }, depends_on: [api, { to: rec, criticality: soft }] }\n  api: { depends_on: [db] }\n  db: {}\n  rec: {}\n",
+            "t.yaml",
+        )
+        .unwrap()
+        .model;
+        let sym = |name: &str, state| Symptom {
+            name: name.into(),
+            service: m.find(name).unwrap(),
+            operation: None,
+            state,
+        };
+        let symptoms = [
+            sym("web", State::Down),
+            sym("api", State::Down),
+            sym("rec", State::Healthy),
+        ];
+        let c = diagnose(&m, &symptoms, &[FaultKind::Down]);
+        // db and api both explain every symptom (api down, web down): a tie.
+        assert_eq!(c[0].score, 1.0);
+        assert_eq!(c[1].score, 1.0);
+        let top: Vec<&str> = c.iter().take(2).map(|x| x.faults[0].as_str()).collect();
+        assert_eq!(top, ["api", "db"]);
+        assert!(c.iter().find(|x| x.faults == ["rec"]).unwrap().score < 1.0);
+    }
+}

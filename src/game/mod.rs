@@ -1,0 +1,3 @@
+//! The game side of whatif: diagnosis (find the root cause from symptoms).
+
+pub mod diagnose;

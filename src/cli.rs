@@ -753,7 +753,8 @@ fn run(args: RunArgs, color: ColorChoice) -> Result<u8, Error> {
         );
     }
     let outcome = Engine::new(model).steady(&faults);
-    if !outcome.converged {
+    // Text says so in its own first lines; other formats get it on stderr.
+    if !outcome.converged && format != RunFormat::Text {
         eprintln!(
             "warning: the steady state did not settle within {} passes; figures are the last pass's",
             outcome.iterations
@@ -830,7 +831,7 @@ fn run_timeline(
             step_s: step,
         },
     );
-    if !tl.converged {
+    if !tl.converged && !matches!(format, RunFormat::Text | RunFormat::Markdown) {
         eprintln!(
             "warning: some steps of the timeline did not settle; their figures are approximate"
         );

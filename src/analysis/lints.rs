@@ -183,7 +183,7 @@ pub fn lints(model: &Model, graph: &Graph, impacts: &[Impact]) -> Vec<Lint> {
     }
 
     // R003: the largest product of attempts along synchronous call paths.
-    let amplification = worst_amplification(model, graph);
+    let amplification = worst_amplification(model);
     for (id, (factor, path)) in amplification {
         if factor > AMPLIFICATION_LIMIT {
             let spelled: Vec<String> = path.iter().map(|&s| format!("`{}`", name(s))).collect();
@@ -351,8 +351,7 @@ fn depends_on(graph: &Graph, from: ServiceId, to: ServiceId) -> bool {
 /// For each service at the end of a synchronous path from an entry point,
 /// the largest product of attempts (1 + retries, × calls) reaching it, and
 /// the path. Back edges of cycles are ignored.
-fn worst_amplification(model: &Model, graph: &Graph) -> BTreeMap<ServiceId, (f64, Vec<ServiceId>)> {
-    let _ = graph;
+fn worst_amplification(model: &Model) -> BTreeMap<ServiceId, (f64, Vec<ServiceId>)> {
     let n = model.services().len();
     let mut best: Vec<Option<(f64, Vec<ServiceId>)>> = vec![None; n];
     let mut stack: Vec<(ServiceId, f64, Vec<ServiceId>)> =

@@ -69,14 +69,8 @@ fn written(f: &Fault) -> String {
     }
 }
 
-fn score(
-    model: &Model,
-    engine: &Engine,
-    faults: &[Fault],
-    symptoms: &[Symptom],
-) -> (f64, Vec<Mismatch>) {
+fn score(engine: &Engine, faults: &[Fault], symptoms: &[Symptom]) -> (f64, Vec<Mismatch>) {
     let o = engine.steady(faults);
-    let _ = model;
     let mut mismatches = Vec::new();
     for s in symptoms {
         let predicted = match s.operation {
@@ -111,7 +105,7 @@ pub fn diagnose(model: &Model, symptoms: &[Symptom], kinds: &[FaultKind]) -> Vec
     let mut out: Vec<Candidate> = singles
         .iter()
         .map(|f| {
-            let (score, mismatches) = score(model, &engine, std::slice::from_ref(f), symptoms);
+            let (score, mismatches) = score(&engine, std::slice::from_ref(f), symptoms);
             Candidate {
                 faults: vec![written(f)],
                 score,
@@ -126,7 +120,7 @@ pub fn diagnose(model: &Model, symptoms: &[Symptom], kinds: &[FaultKind]) -> Vec
                     continue;
                 }
                 let pair = [singles[i].clone(), singles[j].clone()];
-                let (score, mismatches) = score(model, &engine, &pair, symptoms);
+                let (score, mismatches) = score(&engine, &pair, symptoms);
                 let mut names = vec![written(&pair[0]), written(&pair[1])];
                 names.sort();
                 out.push(Candidate {

@@ -492,7 +492,8 @@ impl Engine<'_> {
                 }
                 continue;
             }
-            let raw_fail = 1.0 - self_success_before_protection(flow, dep);
+            // Failure share of one attempt, before a fallback or softness forgave it.
+            let raw_fail = flow.attempt_failure;
             let call_fail = flow.call.failure();
             let timeout_note = |d: &Dist| -> String {
                 match dep.timeout_s {
@@ -506,7 +507,7 @@ impl Engine<'_> {
                     _ => String::new(),
                 }
             };
-            let answer = self.answer(dep, s);
+            let answer = self.answer_in(dep, s);
             let tlat = answer.mean_latency();
             if flow.breaker_open {
                 let text = match (s.opened_at.get(&e), dep.circuit_breaker) {
@@ -762,10 +763,6 @@ impl Engine<'_> {
             .then(|| vec![t])
     }
 
-    fn answer(&self, dep: &crate::model::Dependency, s: &Solved) -> Dist {
-        self.answer_in(dep, s)
-    }
-
     fn answer_in(&self, dep: &crate::model::Dependency, s: &Solved) -> Dist {
         let t = dep.target;
         match t.operation {
@@ -792,8 +789,7 @@ impl Engine<'_> {
         buffer: Option<f64>,
         s: &Solved,
     ) -> String {
-        let a = s.admission[id.index()];
-        let rate = s.load[id.index()][oi] * (1.0 - a.hung) * a.admitted * f64::from(calls);
+        let rate = s.load[id.index()][oi] * s.admission[id.index()].processed() * f64::from(calls);
         match buffer {
             Some(b) if rate > 0.0 => format!(
                 "; its buffer of {} fills in {}",
@@ -804,15 +800,6 @@ impl Engine<'_> {
             None => "; its buffer has no bound".into(),
         }
     }
-}
-
-/// Call success before a fallback or softness forgave failures.
-fn self_success_before_protection(
-    flow: &super::steady::EdgeFlow,
-    dep: &crate::model::Dependency,
-) -> f64 {
-    let _ = dep;
-    1.0 - flow.attempt_failure.powi(1)
 }
 
 fn numeric_state(success: f64, lat: f64, base: f64, t: &crate::model::Thresholds) -> State {

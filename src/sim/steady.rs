@@ -316,7 +316,7 @@ impl Admission {
     /// when overloaded, bounded queue or not — an unbounded queue fails
     /// every request by its wait, but the servers still work flat out
     /// (wasted work). Hung and refused requests are never worked on.
-    fn processed(&self) -> f64 {
+    pub(super) fn processed(&self) -> f64 {
         if self.refused || self.serving == 0 {
             return 0.0;
         }
@@ -514,7 +514,7 @@ impl<'m> Engine<'m> {
         let solved = self.solve(&cond, situation, warm.map(|w| &w.0));
         let mut outcome = self.explain(faults, &cond, situation, &solved, &baseline.0);
         outcome.edges = self.edge_reports(&cond, &solved);
-        outcome.admission = self.admission_reports(situation, &solved);
+        outcome.admission = self.admission_reports(&solved);
         (outcome, Warm(solved))
     }
 
@@ -538,14 +538,13 @@ impl<'m> Engine<'m> {
             .collect()
     }
 
-    fn admission_reports(&self, situation: &Situation, s: &Solved) -> Vec<AdmissionReport> {
+    fn admission_reports(&self, s: &Solved) -> Vec<AdmissionReport> {
         self.model
             .service_ids()
             .map(|id| {
                 let a = s.admission[id.index()];
                 let svc = self.model.service(id);
                 let serving = f64::from(a.serving);
-                let _ = situation;
                 // No serving replica (all hung): no throughput and no
                 // overload to speak of — the hang explains it.
                 let serving_any = a.serving > 0;

@@ -579,14 +579,13 @@ mod tests {
     #[test]
     fn cycles_stay_up_unless_a_member_fails() {
         let text = "services:\n  a: { entry: { rps: 1 }, depends_on: [b] }\n  b: { depends_on: [a, c] }\n  c: {}\n";
-        let (m, r) = eval(text, &[]);
+        let (_, r) = eval(text, &[]);
         assert!(r.services.iter().all(|h| *h == Health::Up));
         let (m2, r2) = eval(text, &[(FaultKind::Down, "c")]);
         assert_eq!(
             (health(&m2, &r2, "a"), health(&m2, &r2, "b")),
             (Health::Down, Health::Down)
         );
-        let _ = m;
     }
 
     #[test]
@@ -752,7 +751,6 @@ impl Structure {
 #[cfg(test)]
 mod lane_tests {
     use super::*;
-    use crate::model::load_str;
     use crate::sim::faults::{FaultKind, parse};
 
     /// Lane i of a 64-wide evaluation equals the scalar evaluation of the
@@ -796,6 +794,5 @@ mod lane_tests {
                 }
             }
         }
-        let _ = load_str;
     }
 }

@@ -9,6 +9,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod drill;
+
 use whatif::error::Error;
 use whatif::finding::{Finding, did_you_mean_hint};
 use whatif::graph::Graph;
@@ -87,6 +89,11 @@ enum Command {
         after_help = "Example:\n  whatif diagnose examples/online-shop.yaml --symptom web=degraded --symptom catalog=degraded --symptom web.search=healthy\n  whatif diagnose examples/payments.yaml --symptom edge-gateway=down --kinds down,hang,slow --format json"
     )]
     Diagnose(DiagnoseArgs),
+    /// The game: predict what a fault does (or find it from its symptoms), get scored and an explanation.
+    #[command(
+        after_help = "Example:\n  whatif drill examples/online-shop.yaml\n  whatif drill examples/payments.yaml --level medium --rounds 3 --seed 7\n  whatif drill examples/online-shop.yaml --mode diagnose --level medium\n  whatif drill examples/three-tier.yaml --fault 'slow db=x10' --level medium\n  whatif drill examples/payments.yaml --handout 6 --level medium -o drill.md\n  printf 'f\\nd\\n' | whatif drill examples/three-tier.yaml --seed 1 --rounds 1   # scripted"
+    )]
+    Drill(drill::DrillArgs),
     /// Run scenario files: story, timeline, expectations; exit 1 if any fails.
     #[command(
         after_help = "Example:\n  whatif scenario scenarios/*.yaml\n  whatif scenario scenarios/zone-eu-1a-outage.yaml --junit results.xml"
@@ -412,6 +419,7 @@ pub fn main() -> ExitCode {
         Command::Faulttree(args) => faulttree(args),
         Command::Review(args) => review(args, color),
         Command::Diagnose(args) => diagnose(args, color),
+        Command::Drill(args) => drill::drill(args),
         Command::Scenario(args) => scenario(args, color),
         Command::Generate(args) => generate(args),
         Command::Schema(args) => schema(args),

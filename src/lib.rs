@@ -1,12 +1,18 @@
 //! # whatif — play "what happens when …" on a software architecture
 //!
 //! A team describes its services and their dependencies in a YAML model
-//! ([`model`]); whatif validates it, builds the dependency graph ([`graph`]),
-//! and renders it ([`render`]) as DOT, SVG or JSON.
+//! ([`model`]); whatif validates it and builds the dependency graph
+//! ([`graph`]), injects faults and works out the cascade ([`sim`]: the
+//! structural rules, the steady state with its explanations, the
+//! timeline), analyses the design ([`analysis`]: single points of failure,
+//! blast radius, cut sets, availability, fault trees, lints), plays the
+//! drill and diagnosis games ([`game`]), and renders every result
+//! ([`render`]) as text, JSON, Markdown, DOT, SVG or HTML. [`scenario`]
+//! runs timeline files with expectations.
 //!
-//! Data flows one way: YAML → [`model`] → [`graph`] → [`render`]. Nothing
-//! downstream reaches back up, and the library never prints or exits: the
-//! binary's `cli` module does that.
+//! Data flows one way: YAML → [`model`] → [`graph`] → [`sim`]/[`analysis`]
+//! → [`render`]. Nothing downstream reaches back up, and the library never
+//! prints or exits: the binary's `cli` module does that.
 //!
 //! ```
 //! let text = "services:\n  web: { depends_on: [db] }\n  db: { kind: database }\n";

@@ -1,6 +1,7 @@
 //! The `whatif` binary: parse the command line, run, print errors, exit.
 
 mod cli;
+mod console;
 
 use std::process::ExitCode;
 

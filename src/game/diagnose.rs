@@ -38,6 +38,8 @@ pub struct Mismatch {
 pub struct Candidate {
     /// The faults, as they would be typed (`catalog-db`, `--slow db=x10`).
     pub faults: Vec<String>,
+    /// The services they hit, in the order of `faults`.
+    pub services: Vec<ServiceId>,
     /// Matched ÷ given symptoms.
     pub score: f64,
     /// The symptoms it does not explain.
@@ -108,6 +110,7 @@ pub fn diagnose(model: &Model, symptoms: &[Symptom], kinds: &[FaultKind]) -> Vec
             let (score, mismatches) = score(&engine, std::slice::from_ref(f), symptoms);
             Candidate {
                 faults: vec![written(f)],
+                services: f.services(model),
                 score,
                 mismatches,
             }
@@ -121,10 +124,14 @@ pub fn diagnose(model: &Model, symptoms: &[Symptom], kinds: &[FaultKind]) -> Vec
                 }
                 let pair = [singles[i].clone(), singles[j].clone()];
                 let (score, mismatches) = score(&engine, &pair, symptoms);
-                let mut names = vec![written(&pair[0]), written(&pair[1])];
-                names.sort();
+                let mut named = [
+                    (written(&pair[0]), pair[0].services(model)),
+                    (written(&pair[1]), pair[1].services(model)),
+                ];
+                named.sort();
                 out.push(Candidate {
-                    faults: names,
+                    faults: named.iter().map(|n| n.0.clone()).collect(),
+                    services: named.iter().flat_map(|n| n.1.clone()).collect(),
                     score,
                     mismatches,
                 });

@@ -5,6 +5,7 @@ mod check;
 mod examples;
 mod faulttree;
 mod fixtures;
+mod game;
 mod graph;
 mod hostile;
 mod laws;

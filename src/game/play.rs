@@ -1,0 +1,850 @@
+//! Playing the drill: asking, reading answers, scoring and revealing, over
+//! a [`Console`] — plain lines for pipes and tests, a line editor with name
+//! completion at a terminal (the CLI provides that one).
+//!
+//! Two modes. **Predict**: the story of a fault, then "what do users see?"
+//! for each entry point and, from medium up, "which services go down, which
+//! degrade?"; the answer is scored and the true cascade revealed with its
+//! reasons. **Diagnose**: the symptoms users report; the player may `look`
+//! at services (each look costs a point and shows that service's state,
+//! success and latency) before naming the root cause. A cause counts as
+//! right when it is the fault's service, or when a fault on it would leave
+//! every service in exactly the same state (no look could tell them
+//! apart). A wrong guess is told whether it fitted what the player saw —
+//! and which look would have told the two apart — and the causes that the
+//! evidence fitted equally well (the top tie of
+//! [`diagnose`]) are listed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, BufRead, Write};
+
+use serde_json::{Value, json};
+
+use super::diagnose::{Symptom, diagnose, kind_faults};
+use super::drill::{Answer, Drill, Level, Method, Question, Seen, score};
+use crate::finding::did_you_mean;
+use crate::model::{Model, ServiceId};
+use crate::sim::explain::{latency, percent};
+use crate::sim::faults::FaultKind;
+use crate::sim::steady::State;
+
+/// Where the game talks and listens.
+pub trait Console {
+    /// Shows text as it is (the caller ends lines).
+    fn say(&mut self, text: &str) -> io::Result<()>;
+    /// Shows `prompt` and reads one line (without its newline); `None` when
+    /// the input has ended.
+    fn ask(&mut self, prompt: &str) -> io::Result<Option<String>>;
+}
+
+/// Plain line-by-line play: prompts to `out`, answers from `input`. With
+/// `echo`, each answer read is written after its prompt, so a piped drill's
+/// transcript reads like a played one.
+pub struct Plain<R: BufRead, W: Write> {
+    input: R,
+    out: W,
+    echo: bool,
+}
+
+impl<R: BufRead, W: Write> Plain<R, W> {
+    /// A console over `input` and `out`.
+    pub fn new(input: R, out: W, echo: bool) -> Self {
+        Plain { input, out, echo }
+    }
+}
+
+impl<R: BufRead, W: Write> Console for Plain<R, W> {
+    fn say(&mut self, text: &str) -> io::Result<()> {
+        self.out.write_all(text.as_bytes())?;
+        self.out.flush()
+    }
+
+    fn ask(&mut self, prompt: &str) -> io::Result<Option<String>> {
+        self.out.write_all(prompt.as_bytes())?;
+        self.out.flush()?;
+        let mut line = String::new();
+        if self.input.read_line(&mut line)? == 0 {
+            if self.echo {
+                self.out.write_all(b"\n")?;
+            }
+            return Ok(None);
+        }
+        let line = line.trim_end_matches(['\n', '\r']).to_owned();
+        if self.echo {
+            writeln!(self.out, "{line}")?;
+        }
+        Ok(Some(line))
+    }
+}
+
+/// Predict the cascade, or find the root cause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Say what a fault does.
+    Predict,
+    /// Name the fault from its symptoms.
+    Diagnose,
+}
+
+/// How a drill is played.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Question difficulty.
+    pub level: Level,
+    /// Predict or diagnose.
+    pub mode: Mode,
+    /// For a room: show the question, wait for Enter, reveal; no scoring.
+    pub facilitator: bool,
+}
+
+/// Writes the picture of a revealed cascade and says where (or `None`).
+pub type Picture<'a> = dyn FnMut(usize, &Question) -> Option<String> + 'a;
+
+/// Looks up typed service names case-insensitively.
+pub struct Names {
+    by_lower: BTreeMap<String, ServiceId>,
+    all: Vec<String>,
+}
+
+impl Names {
+    /// The model's service names.
+    pub fn new(model: &Model) -> Names {
+        Names {
+            by_lower: model
+                .service_ids()
+                .map(|id| (model.service(id).name.to_lowercase(), id))
+                .collect(),
+            all: model.service_names().map(str::to_owned).collect(),
+        }
+    }
+
+    /// One name, or a message with a did-you-mean.
+    pub fn one(&self, text: &str) -> Result<ServiceId, String> {
+        let t = text.trim();
+        self.by_lower
+            .get(&t.to_lowercase())
+            .copied()
+            .ok_or_else(
+                || match did_you_mean(t, self.all.iter().map(String::as_str)) {
+                    Some(s) => format!("no service `{t}`: did you mean `{s}`?"),
+                    None => format!("no service `{t}` (type `list` to see them)"),
+                },
+            )
+    }
+
+    /// A list of names: separated by commas when there is one, else by
+    /// spaces; empty, `-` or `none` for none.
+    pub fn list(&self, text: &str) -> Result<BTreeSet<ServiceId>, String> {
+        let t = text.trim();
+        if t.is_empty() || t == "-" || t.eq_ignore_ascii_case("none") {
+            return Ok(BTreeSet::new());
+        }
+        let parts: Vec<&str> = if t.contains(',') {
+            t.split(',').collect()
+        } else {
+            t.split_whitespace().collect()
+        };
+        let mut out = BTreeSet::new();
+        for p in parts.into_iter().filter(|p| !p.trim().is_empty()) {
+            out.insert(self.one(p)?);
+        }
+        Ok(out)
+    }
+}
+
+fn names_of(model: &Model, ids: &BTreeSet<ServiceId>) -> Vec<String> {
+    ids.iter()
+        .map(|&id| model.service(id).name.clone())
+        .collect()
+}
+
+fn listed(model: &Model, ids: &BTreeSet<ServiceId>) -> String {
+    if ids.is_empty() {
+        "none".into()
+    } else {
+        names_of(model, ids).join(", ")
+    }
+}
+
+/// Asks until the answer parses; `None` when the input ends.
+fn ask_until<T>(
+    console: &mut dyn Console,
+    prompt: &str,
+    mut read: impl FnMut(&str) -> Result<T, String>,
+) -> io::Result<Option<T>> {
+    loop {
+        let Some(line) = console.ask(prompt)? else {
+            return Ok(None);
+        };
+        match read(&line) {
+            Ok(v) => return Ok(Some(v)),
+            Err(message) => console.say(&format!("  {message}\n"))?,
+        }
+    }
+}
+
+fn header(console: &mut dyn Console, round: usize, rounds: usize, label: &str) -> io::Result<()> {
+    console.say(&format!("\n── Round {round} of {rounds} · {label} ──\n"))
+}
+
+/// The true cascade, one line per service that is not healthy.
+fn what_happened(console: &mut dyn Console, drill: &Drill, q: &Question) -> io::Result<()> {
+    let model = drill.model();
+    let width = model
+        .service_ids()
+        .filter(|id| q.truth.states[id.index()] != State::Healthy)
+        .map(|id| model.service(id).name.chars().count())
+        .max()
+        .unwrap_or(0);
+    let at = match q.method {
+        Method::Timeline { at_s } => format!(" at t = {}", crate::render::picture::duration(at_s)),
+        Method::Structural => " (structural rules)".into(),
+        Method::Steady => String::new(),
+    };
+    console.say(&format!("What happened{at}:\n"))?;
+    let mut any = false;
+    for id in model.service_ids() {
+        let state = q.truth.states[id.index()];
+        if state == State::Healthy {
+            continue;
+        }
+        any = true;
+        let f = &q.truth.outcome.services[id.index()];
+        let why = if q.truth.given.contains(&id) {
+            "the fault itself".to_owned()
+        } else {
+            f.because.clone()
+        };
+        console.say(&format!(
+            "  {:<width$}  {:<8}  {why}\n",
+            model.service(id).name,
+            state.as_str()
+        ))?;
+    }
+    if !any {
+        console.say("  every service stays healthy\n")?;
+    }
+    Ok(())
+}
+
+fn lessons(console: &mut dyn Console, drill: &Drill, q: &Question) -> io::Result<()> {
+    for l in drill.lessons(&q.truth).iter().take(2) {
+        console.say(&format!("Lesson: {}\n", l.text))?;
+    }
+    Ok(())
+}
+
+fn users_json(q: &Question) -> Value {
+    q.truth
+        .users
+        .iter()
+        .map(|(e, s)| json!({ "name": e.name, "state": s.as_str() }))
+        .collect()
+}
+
+/// Plays one predict round. `None` when the input ended before an answer.
+pub fn predict_round(
+    drill: &Drill,
+    q: &Question,
+    round: usize,
+    rounds: usize,
+    options: Options,
+    console: &mut dyn Console,
+    picture: &mut Picture,
+) -> io::Result<Option<Value>> {
+    let model = drill.model();
+    let level = options.level;
+    header(
+        console,
+        round,
+        rounds,
+        &format!("predict · {}", level.as_str()),
+    )?;
+    console.say(&format!("{}\n", q.story))?;
+    let entries: Vec<&str> = q.truth.users.iter().map(|(e, _)| e.name.as_str()).collect();
+    let names = Names::new(model);
+    let mut answer = Answer::default();
+    if options.facilitator {
+        console.say(&format!(
+            "\nFor the room: what do users of {} see — works, degraded or fails?\n",
+            entries.join(", ")
+        ))?;
+        if level.asks_services() {
+            console.say("Which services go down, and which degrade?\n")?;
+        }
+        if console.ask("Press Enter to reveal. ")?.is_none() {
+            return Ok(None);
+        }
+    } else {
+        console.say("What do users see? Answer works, degraded or fails (w/d/f).\n")?;
+        for name in &entries {
+            let Some(seen) = ask_until(console, &format!("  {name}? "), |t| {
+                Seen::parse(t).ok_or_else(|| "answer works, degraded or fails (w/d/f)".into())
+            })?
+            else {
+                return Ok(None);
+            };
+            answer.users.push(seen);
+        }
+        if level.asks_services() {
+            let given = if q.truth.given.is_empty() {
+                String::new()
+            } else {
+                format!(" besides {}", listed(model, &q.truth.given))
+            };
+            console.say(&format!(
+                "Which services go down{given}? Names separated by commas or spaces; empty for none.\n"
+            ))?;
+            let Some(down) = ask_until(console, "  down> ", |t| names.list(t))? else {
+                return Ok(None);
+            };
+            console.say("Which services degrade or slow down?\n")?;
+            let Some(degraded) = ask_until(console, "  degraded> ", |t| names.list(t))? else {
+                return Ok(None);
+            };
+            answer.down = down;
+            answer.degraded = degraded;
+        }
+    }
+    console.say("\n")?;
+    let s = score(level, &q.truth, &answer);
+    if !options.facilitator {
+        console.say("Users see:\n")?;
+        let width = entries.iter().map(|e| e.chars().count()).max().unwrap_or(0);
+        for ((e, truth), said) in q.truth.users.iter().zip(&answer.users) {
+            let mark = if truth == said { "✓" } else { "✗" };
+            console.say(&format!(
+                "  {mark} {:<width$}  {:<8}  (you said {})\n",
+                e.name,
+                truth.as_str(),
+                said.as_str()
+            ))?;
+        }
+        console.say(&format!(
+            "  {} of {} right: {} points\n",
+            s.users_right, s.users_total, s.users_points
+        ))?;
+        for (label, set, truth, named) in [
+            ("Down", &s.down, &q.truth.down, &answer.down),
+            (
+                "Degraded or slow",
+                &s.degraded,
+                &q.truth.degraded,
+                &answer.degraded,
+            ),
+        ] {
+            let Some(set) = set else { continue };
+            let named: BTreeSet<ServiceId> = named.difference(&q.truth.given).copied().collect();
+            console.say(&format!("{label}: {}\n", listed(model, truth)))?;
+            let missed: BTreeSet<ServiceId> = truth.difference(&named).copied().collect();
+            let wrong: BTreeSet<ServiceId> = named.difference(truth).copied().collect();
+            if set.named == 0 && set.actual == 0 {
+                console.say(&format!("  right, none: {} points\n", set.points))?;
+            } else {
+                console.say(&format!(
+                    "  you named {}, {} of them right, and found {} of {} (precision {}, recall {}): {} points\n",
+                    set.named,
+                    set.right,
+                    set.right,
+                    set.actual,
+                    percent(set.precision),
+                    percent(set.recall),
+                    set.points
+                ))?;
+            }
+            if !missed.is_empty() {
+                console.say(&format!("  missed: {}\n", listed(model, &missed)))?;
+            }
+            if !wrong.is_empty() {
+                console.say(&format!("  not so: {}\n", listed(model, &wrong)))?;
+            }
+        }
+    } else {
+        console.say("Users see:\n")?;
+        for (e, truth) in &q.truth.users {
+            console.say(&format!("  {}: {}\n", e.name, truth.as_str()))?;
+        }
+    }
+    what_happened(console, drill, q)?;
+    lessons(console, drill, q)?;
+    if let Some(path) = picture(round, q) {
+        console.say(&format!("Picture: {path}\n"))?;
+    }
+    if !options.facilitator {
+        console.say(&format!(
+            "Round {round}: {} of {} points.\n",
+            s.points, s.max
+        ))?;
+    }
+    Ok(Some(json!({
+        "round": round,
+        "mode": "predict",
+        "level": level.as_str(),
+        "faults": q.flags(),
+        "at_s": q.method.at_s(),
+        "story": q.story,
+        "truth": {
+            "users": users_json(q),
+            "down": names_of(model, &q.truth.down),
+            "degraded": names_of(model, &q.truth.degraded),
+        },
+        "answer": if options.facilitator { Value::Null } else { json!({
+            "users": q.truth.users.iter().zip(&answer.users).map(|((e, _), s)| json!({ "name": e.name, "state": s.as_str() })).collect::<Vec<_>>(),
+            "down": names_of(model, &answer.down),
+            "degraded": names_of(model, &answer.degraded),
+        }) },
+        "score": if options.facilitator { Value::Null } else { serde_json::to_value(&s).unwrap_or(Value::Null) },
+        "points": if options.facilitator { 0 } else { s.points },
+        "max": if options.facilitator { 0 } else { s.max },
+    })))
+}
+
+/// The fault kinds a diagnose round draws from and considers, by level.
+pub fn diagnose_kinds(level: Level) -> Vec<FaultKind> {
+    match level {
+        Level::Easy => vec![FaultKind::Down],
+        _ => vec![
+            FaultKind::Down,
+            FaultKind::Hang,
+            FaultKind::Slow,
+            FaultKind::Errors,
+        ],
+    }
+}
+
+/// Questions for the diagnose game: one fault of the level's kinds on a
+/// service that is not an entry point, with something for users to notice,
+/// answered by the steady state (as `diagnose` predicts).
+pub fn diagnose_questions(
+    drill: &Drill,
+    level: Level,
+    seed: u64,
+    rounds: usize,
+    fixed: Option<Vec<crate::sim::faults::Fault>>,
+) -> Vec<Question> {
+    use rand::{RngExt, SeedableRng};
+    let model = drill.model();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0xd1a9);
+    let mut out = Vec::new();
+    if let Some(faults) = fixed {
+        out.push(drill.question(faults, Method::Steady, &mut rng));
+    }
+    let entry_ids: BTreeSet<ServiceId> = model.entry_points().collect();
+    let kinds = diagnose_kinds(level);
+    let mut pool: Vec<Question> = model
+        .service_ids()
+        .filter(|id| !entry_ids.contains(id))
+        .flat_map(|id| kind_faults(model, id, &kinds))
+        .map(|f| drill.question(vec![f], Method::Steady, &mut rng))
+        .filter(|q| q.truth.users.iter().any(|(_, s)| *s != Seen::Works))
+        .filter(|q| !out.iter().any(|o: &Question| o.flags() == q.flags()))
+        .collect();
+    while out.len() < rounds && !pool.is_empty() {
+        let total: f64 = pool.iter().map(|q| q.weight).sum();
+        let mut x = rng.random::<f64>() * total;
+        let mut pick = pool.len() - 1;
+        for (i, q) in pool.iter().enumerate() {
+            if x < q.weight {
+                pick = i;
+                break;
+            }
+            x -= q.weight;
+        }
+        out.push(pool.remove(pick));
+    }
+    out
+}
+
+/// Points for a right cause: 10, less one per look, at least 1.
+pub fn diagnose_points(looks: usize) -> u32 {
+    10u32.saturating_sub(looks as u32).max(1)
+}
+
+/// Plays one diagnose round. `None` when the input ended before a cause.
+pub fn diagnose_round(
+    drill: &Drill,
+    q: &Question,
+    round: usize,
+    rounds: usize,
+    options: Options,
+    console: &mut dyn Console,
+    picture: &mut Picture,
+) -> io::Result<Option<Value>> {
+    let model = drill.model();
+    let names = Names::new(model);
+    header(
+        console,
+        round,
+        rounds,
+        &format!("diagnose · {}", options.level.as_str()),
+    )?;
+    let story_time = q.story.split('.').next().unwrap_or("");
+    console.say(&format!(
+        "{story_time}. The pager goes off. Users report:\n"
+    ))?;
+    let mut symptoms: Vec<Symptom> = Vec::new();
+    for (e, _) in &q.truth.users {
+        let state = match e.operation {
+            Some(op) => q.truth.outcome.operations[e.service.index()][op].state,
+            None => q.truth.outcome.services[e.service.index()].state,
+        };
+        console.say(&format!("  {}: {}\n", e.name, state.as_str()))?;
+        symptoms.push(Symptom {
+            name: e.name.clone(),
+            service: e.service,
+            operation: e.operation,
+            state,
+        });
+    }
+    let cause = q.faults[0].services(model)[0];
+    let cause_name = model.service(cause).name.clone();
+    let mut looked: Vec<ServiceId> = Vec::new();
+    let mut guess: Option<ServiceId> = None;
+    if options.facilitator {
+        console.say("\nFor the room: which service would you look at first, and why? What is the root cause?\n")?;
+        if console.ask("Press Enter to reveal. ")?.is_none() {
+            return Ok(None);
+        }
+    } else {
+        console.say(
+            "Find the root cause. `look NAME` shows a service's state, success and latency (−1 point each); `cause NAME` names the root cause; `list` shows the services.\n",
+        )?;
+        loop {
+            let Some(line) = console.ask("> ")? else {
+                return Ok(None);
+            };
+            let line = line.trim();
+            let (verb, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+            match verb.to_lowercase().as_str() {
+                "" => {}
+                "list" | "ls" => {
+                    console.say(&format!("  {}\n", names.all.join(", ")))?;
+                }
+                "look" | "l" => match names.one(rest) {
+                    Ok(id) => {
+                        let f = &q.truth.outcome.services[id.index()];
+                        console.say(&format!(
+                            "  {}: {} · success {} · latency {}\n",
+                            model.service(id).name,
+                            f.state.as_str(),
+                            percent(f.success),
+                            latency(f.latency_s)
+                        ))?;
+                        if !looked.contains(&id) {
+                            looked.push(id);
+                            symptoms.push(Symptom {
+                                name: model.service(id).name.clone(),
+                                service: id,
+                                operation: None,
+                                state: f.state,
+                            });
+                        }
+                    }
+                    Err(m) => console.say(&format!("  {m}\n"))?,
+                },
+                "cause" | "c" | "guess" => match names.one(rest) {
+                    Ok(id) => {
+                        guess = Some(id);
+                        break;
+                    }
+                    Err(m) => console.say(&format!("  {m}\n"))?,
+                },
+                _ => console.say("  type `look NAME`, `cause NAME` or `list`\n")?,
+            }
+        }
+    }
+    console.say("\n")?;
+    // The guess is judged against everything there is to see: right when
+    // it is the cause, or when one of its faults would leave every service
+    // in exactly the state the cause did (no look could tell them apart).
+    let kinds = diagnose_kinds(options.level);
+    let judged = guess.map(|g| {
+        let best = kind_faults(model, g, &kinds)
+            .into_iter()
+            .map(|f| {
+                let o = drill.engine().steady(std::slice::from_ref(&f));
+                // Every service whose state would differ from the cause's …
+                let diff: Vec<(String, State, State)> = model
+                    .service_ids()
+                    .filter(|id| o.services[id.index()].state != q.truth.states[id.index()])
+                    .map(|id| {
+                        (
+                            model.service(id).name.clone(),
+                            o.services[id.index()].state,
+                            q.truth.states[id.index()],
+                        )
+                    })
+                    .collect();
+                // … and every symptom seen that it would not produce.
+                let clash: Vec<(String, State, State)> = symptoms
+                    .iter()
+                    .filter_map(|s| {
+                        let p = match s.operation {
+                            Some(op) => o.operations[s.service.index()][op].state,
+                            None => o.services[s.service.index()].state,
+                        };
+                        (p != s.state).then(|| (s.name.clone(), p, s.state))
+                    })
+                    .collect();
+                (diff, clash)
+            })
+            .min_by_key(|(diff, clash)| (clash.len(), diff.len()))
+            .unwrap_or_default();
+        (g, best.0, best.1)
+    });
+    let right = judged
+        .as_ref()
+        .is_some_and(|(g, diff, _)| *g == cause || diff.is_empty());
+    let points = if right {
+        diagnose_points(looked.len())
+    } else {
+        0
+    };
+    let flags = q.flags().join(" ");
+    match &judged {
+        Some((g, _, _)) if *g == cause => console.say(&format!(
+            "✓ Right: the root cause was {cause_name} ({flags}).\n"
+        ))?,
+        Some((g, _, _)) if right => console.say(&format!(
+            "✓ Accepted: the fault was on {cause_name} ({flags}), but a fault on {} leaves every service in the same state: nothing could tell them apart.\n",
+            model.service(*g).name
+        ))?,
+        Some((g, diff, clash)) => {
+            console.say(&format!(
+                "✗ Not {}: the root cause was {cause_name} ({flags}).\n",
+                model.service(*g).name
+            ))?;
+            let (lead, (name, predicted, actual)) = match (clash.first(), diff.first()) {
+                (Some(c), _) => ("It does not fit what you saw", c.clone()),
+                (None, Some(d)) => (
+                    "It fits what you saw, but a look would have told them apart",
+                    d.clone(),
+                ),
+                (None, None) => unreachable!("an empty difference is judged right"),
+            };
+            console.say(&format!(
+                "{lead}: with {} at fault, {name} would be {}, not {}.\n",
+                model.service(*g).name,
+                predicted.as_str(),
+                actual.as_str()
+            ))?;
+        }
+        None => console.say(&format!("The root cause was {cause_name} ({flags}).\n"))?,
+    }
+    // What the evidence pointed at: the causes that explain it equally well.
+    let ranked = diagnose(model, &symptoms, &kinds);
+    let top: Vec<&super::diagnose::Candidate> = ranked
+        .iter()
+        .take_while(|c| c.score == ranked[0].score && c.faults.len() == ranked[0].faults.len())
+        .collect();
+    if top.len() > 1 {
+        const SHOWN: usize = 6;
+        let mut listed: Vec<String> = top
+            .iter()
+            .take(SHOWN)
+            .map(|c| c.faults.join(" + "))
+            .collect();
+        if top.len() > SHOWN {
+            listed.push(format!("and {} more", top.len() - SHOWN));
+        }
+        console.say(&format!(
+            "What you saw fits {} causes equally well: {}\n",
+            top.len(),
+            listed.join(", ")
+        ))?;
+    }
+    what_happened(console, drill, q)?;
+    lessons(console, drill, q)?;
+    if let Some(path) = picture(round, q) {
+        console.say(&format!("Picture: {path}\n"))?;
+    }
+    if !options.facilitator {
+        console.say(&format!(
+            "Round {round}: {points} of 10 points ({} look{}).\n",
+            looked.len(),
+            if looked.len() == 1 { "" } else { "s" }
+        ))?;
+    }
+    Ok(Some(json!({
+        "round": round,
+        "mode": "diagnose",
+        "level": options.level.as_str(),
+        "faults": q.flags(),
+        "story": q.story,
+        "symptoms": users_json(q),
+        "looked": looked.iter().map(|&id| model.service(id).name.clone()).collect::<Vec<_>>(),
+        "cause": guess.map(|g| model.service(g).name.clone()),
+        "right": right,
+        "equally_good": top.iter().map(|c| c.faults.clone()).collect::<Vec<_>>(),
+        "points": points,
+        "max": if options.facilitator { 0 } else { 10 },
+    })))
+}
+
+/// Plays every question and ends with a summary. Returns each round's
+/// result (rounds cut short by the end of input are left out).
+pub fn play(
+    drill: &Drill,
+    questions: &[Question],
+    options: Options,
+    console: &mut dyn Console,
+    picture: &mut Picture,
+    record: &mut dyn FnMut(&Value),
+) -> io::Result<Vec<Value>> {
+    let mut results = Vec::new();
+    let rounds = questions.len();
+    if rounds == 0 {
+        console.say(
+            "This model has no question to ask at this level (no fault changes what users see).\n",
+        )?;
+        return Ok(results);
+    }
+    for (i, q) in questions.iter().enumerate() {
+        let r = match options.mode {
+            Mode::Predict => predict_round(drill, q, i + 1, rounds, options, console, picture)?,
+            Mode::Diagnose => diagnose_round(drill, q, i + 1, rounds, options, console, picture)?,
+        };
+        match r {
+            Some(v) => {
+                record(&v);
+                results.push(v);
+            }
+            None => {
+                console.say("\n(input ended; the drill stops here)\n")?;
+                break;
+            }
+        }
+    }
+    if options.facilitator || results.is_empty() {
+        return Ok(results);
+    }
+    let points: u64 = results
+        .iter()
+        .map(|r| r["points"].as_u64().unwrap_or(0))
+        .sum();
+    let max: u64 = results.iter().map(|r| r["max"].as_u64().unwrap_or(0)).sum();
+    console.say(&format!(
+        "\n══ Summary: {} round{}, {points} of {max} points ({}) ══\n",
+        results.len(),
+        if results.len() == 1 { "" } else { "s" },
+        percent(if max == 0 {
+            0.0
+        } else {
+            points as f64 / max as f64
+        })
+    ))?;
+    for r in &results {
+        let faults: Vec<&str> = r["faults"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let at = r["at_s"]
+            .as_f64()
+            .map(|t| format!(" (after {})", crate::render::picture::duration(t)))
+            .unwrap_or_default();
+        console.say(&format!(
+            "  {:>2}. {:>2}/{:<2}  {}{at}\n",
+            r["round"],
+            r["points"],
+            r["max"],
+            faults.join(" ")
+        ))?;
+    }
+    Ok(results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::load_str;
+
+    const SHOP: &str = "services:\n  web: { entry: { rps: 100 }, depends_on: [api, { to: recs, criticality: soft }] }\n  api: { depends_on: [db] }\n  db: {}\n  recs: {}\n  batch: {}\n";
+
+    #[test]
+    fn names_are_case_insensitive_with_did_you_mean() {
+        let m = load_str(SHOP, "t.yaml").unwrap().model;
+        let n = Names::new(&m);
+        assert_eq!(n.list("API, Db").unwrap().len(), 2);
+        assert_eq!(n.list("api db").unwrap().len(), 2);
+        assert!(n.list("none").unwrap().is_empty());
+        let e = n.list("api, rec").unwrap_err();
+        assert!(e.contains("did you mean `recs`"), "{e}");
+    }
+
+    fn play_script(level: Level, mode: Mode, script: &str) -> (String, Vec<Value>) {
+        let m = load_str(SHOP, "t.yaml").unwrap().model;
+        let drill = Drill::new(&m);
+        let f = crate::sim::faults::parse(FaultKind::Down, "db", &m).unwrap();
+        let method = drill.method_for(level, std::slice::from_ref(&f), None);
+        let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(1);
+        let q = drill.question(vec![f], method, &mut rng);
+        let mut out = Vec::new();
+        let results = {
+            let mut c = Plain::new(script.as_bytes(), &mut out, true);
+            play(
+                &drill,
+                &[q],
+                Options {
+                    level,
+                    mode,
+                    facilitator: false,
+                },
+                &mut c,
+                &mut |_, _| None,
+                &mut |_| {},
+            )
+            .unwrap()
+        };
+        (String::from_utf8(out).unwrap(), results)
+    }
+
+    #[test]
+    fn a_piped_round_reasks_bad_answers_and_scores() {
+        let (text, r) = play_script(
+            Level::Medium,
+            Mode::Predict,
+            "maybe\nf\napi, webb\napi web\n\n",
+        );
+        assert!(text.contains("answer works, degraded or fails"), "{text}");
+        assert!(text.contains("did you mean `web`"), "{text}");
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0]["points"], 30);
+        assert!(text.contains("Summary: 1 round, 30 of 30 points"), "{text}");
+    }
+
+    #[test]
+    fn input_ending_stops_the_drill_cleanly() {
+        let (text, r) = play_script(Level::Medium, Mode::Predict, "f\n");
+        assert!(r.is_empty());
+        assert!(text.contains("input ended"), "{text}");
+    }
+
+    #[test]
+    fn diagnose_looks_cost_points_and_wrong_guesses_are_explained() {
+        // Only web is visible: api and db both explain "web down", but a
+        // look at db tells them apart, so naming api is wrong.
+        let (text, r) = play_script(Level::Easy, Mode::Diagnose, "cause api\n");
+        assert_eq!(r[0]["right"], false, "{text}");
+        assert!(
+            text.contains("It fits what you saw, but a look would have told them apart: with api at fault, db would be healthy, not down"),
+            "{text}"
+        );
+        assert!(
+            text.contains("What you saw fits 3 causes equally well: api, db, web"),
+            "{text}"
+        );
+        // The cause itself, after two looks: 8 points.
+        let (_, r) = play_script(Level::Easy, Mode::Diagnose, "look api\nlook db\ncause DB\n");
+        assert_eq!(r[0]["right"], true);
+        assert_eq!(r[0]["points"], 8);
+        // recs does not explain web being down.
+        let (text, r) = play_script(Level::Easy, Mode::Diagnose, "cause recs\n");
+        assert_eq!(r[0]["points"], 0);
+        assert!(
+            text.contains(
+                "It does not fit what you saw: with recs at fault, web would be degraded, not down"
+            ),
+            "{text}"
+        );
+    }
+}

@@ -376,7 +376,7 @@ impl<'m> Drill<'m> {
             let has = |words: &[&str]| words.iter().any(|w| b.contains(w));
             // One lesson per service (its reason names every mechanism):
             // the first of these that applies and is not yet taught.
-            let found: [(bool, &'static str, &str); 7] = [
+            let found: [(bool, &'static str, &str); 8] = [
                 (
                     has(&["stale copies", "failover"]),
                     "fallback",
@@ -402,6 +402,11 @@ impl<'m> Drill<'m> {
                     has(&["forever", "no timeout", "without a timeout"]),
                     "timeout",
                     "A missing timeout turned slowness into a hang",
+                ),
+                (
+                    has(&["hand-offs"]),
+                    "async",
+                    "An async hand-off kept the failure off the request path, for as long as its buffer lasts",
                 ),
                 (has(&["cache "]), "cache", "The cache shaped the outcome"),
             ];
@@ -482,7 +487,7 @@ impl<'m> Drill<'m> {
         for lesson in self.lessons(truth) {
             w += match lesson.mechanism {
                 "fallback" | "pool" | "retries" | "time" | "breaker" => 2.0,
-                "cache" | "overload" | "timeout" | "soft" => 1.5,
+                "cache" | "overload" | "timeout" | "soft" | "async" => 1.5,
                 _ => 0.0,
             };
         }

@@ -4,6 +4,9 @@
 //! ([`model`]); whatif validates it, builds the dependency graph ([`graph`]),
 //! and renders it ([`render`]) as DOT, SVG or JSON.
 //!
+//! A first model can be written from a docker-compose file or a Backstage
+//! catalog ([`import`]).
+//!
 //! Data flows one way: YAML → [`model`] → [`graph`] → [`render`]. Nothing
 //! downstream reaches back up, and the library never prints or exits: the
 //! binary's `cli` module does that.
@@ -21,6 +24,7 @@ pub mod error;
 pub mod finding;
 pub mod game;
 pub mod graph;
+pub mod import;
 pub mod model;
 pub mod render;
 pub mod scenario;

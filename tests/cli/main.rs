@@ -7,6 +7,7 @@ mod faulttree;
 mod fixtures;
 mod graph;
 mod hostile;
+mod import;
 mod laws;
 mod phenomena;
 mod review;

@@ -104,6 +104,11 @@ enum Command {
         after_help = "Example:\n  whatif generate --services 10000 --seed 7 -o big.yaml\n  whatif run big.yaml --down db-1"
     )]
     Generate(GenerateArgs),
+    /// Write a starting model from a docker-compose file or a Backstage catalog.
+    #[command(
+        after_help = "Example:\n  whatif import docker-compose.yml -o model.yaml\n  whatif import catalog-info.yaml -o model.yaml && whatif check model.yaml\n\nThe model keeps every service and relation of the input; guesses are\nmarked `guessed` and what the input cannot say is marked `TODO`.\nNotes (guesses, placeholders, cycles) go to standard error."
+    )]
+    Import(ImportArgs),
     /// Print the JSON Schema of the model file (for editor completion).
     #[command(after_help = "Example:\n  whatif schema -o schema/whatif.schema.json")]
     Schema(SchemaArgs),
@@ -398,6 +403,15 @@ struct GenerateArgs {
 }
 
 #[derive(Debug, Args)]
+struct ImportArgs {
+    /// A docker-compose file or a Backstage catalog (multi-document YAML).
+    file: PathBuf,
+    /// Write the model here instead of standard output.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 struct SchemaArgs {
     /// Write here instead of standard output.
     #[arg(short, long)]
@@ -422,6 +436,7 @@ pub fn main() -> ExitCode {
         Command::Drill(args) => drill::drill(args),
         Command::Scenario(args) => scenario(args, color),
         Command::Generate(args) => generate(args),
+        Command::Import(args) => import(args, color),
         Command::Schema(args) => schema(args),
     };
     match result {
@@ -1540,6 +1555,40 @@ fn generate(args: GenerateArgs) -> Result<u8, Error> {
         args.output.as_deref(),
         model::generate::generate(spec).as_bytes(),
     )?;
+    Ok(0)
+}
+
+fn import(args: ImportArgs, color: ColorChoice) -> Result<u8, Error> {
+    let imported = whatif::import::import_file(&args.file)?;
+    emit(args.output.as_deref(), imported.yaml.as_bytes())?;
+    let palette = palette(color, io::stderr().is_terminal());
+    let file = args.file.display();
+    let mut err = Vec::new();
+    for note in &imported.notes {
+        let at = note
+            .pos
+            .map(|p| format!("{file}:{}:{}: ", p.line, p.column))
+            .unwrap_or_default();
+        let message = whatif::import::yaml::one_line(&format!("{at}{}", note.message)).into_owned();
+        let _ = writeln!(err, "{}: {message}", palette.paint("1;36", "note"));
+    }
+    let target = args
+        .output
+        .as_ref()
+        .map_or("the model".to_owned(), |p| format!("`{}`", p.display()));
+    let dependencies = match imported.dependencies {
+        1 => "1 dependency".to_owned(),
+        n => format!("{n} dependencies"),
+    };
+    let summary = format!(
+        "imported {} service{} and {dependencies} ({} guessed) from the {} `{file}`; fill in every `TODO` in {target} and check every `guessed` line",
+        imported.services,
+        plural(imported.services),
+        imported.guessed,
+        imported.format.describe(),
+    );
+    let _ = writeln!(err, "{}", whatif::import::yaml::one_line(&summary));
+    let _ = io::stderr().write_all(&err);
     Ok(0)
 }
 

@@ -10,6 +10,9 @@
 //! ([`render`]) as text, JSON, Markdown, DOT, SVG or HTML. [`scenario`]
 //! runs timeline files with expectations.
 //!
+//! A first model can be written from a docker-compose file or a Backstage
+//! catalog ([`import`]).
+//!
 //! Data flows one way: YAML → [`model`] → [`graph`] → [`sim`]/[`analysis`]
 //! → [`render`]. Nothing downstream reaches back up, and the library never
 //! prints or exits: the binary's `cli` module does that.
@@ -27,6 +30,7 @@ pub mod error;
 pub mod finding;
 pub mod game;
 pub mod graph;
+pub mod import;
 pub mod model;
 pub mod render;
 pub mod scenario;

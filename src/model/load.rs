@@ -174,15 +174,16 @@ fn text_from_bytes(bytes: Vec<u8>) -> Result<String, Finding> {
 }
 
 /// Budgets that admit a 100,000-service model yet stop alias bombs and
-/// absurd nesting quickly.
-fn options() -> serde_saphyr::Options {
+/// absurd nesting quickly; `max_documents` is 2 for a model (so a stray
+/// `---` gets a clear message) and more for multi-document imports.
+fn options(max_documents: usize) -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_reader_input_bytes = Some(MAX_FILE_BYTES as usize);
     budget.max_events = 80_000_000;
     budget.max_nodes = 40_000_000;
     budget.max_total_scalar_bytes = MAX_FILE_BYTES as usize;
     budget.max_depth = MAX_DEPTH;
-    budget.max_documents = 2;
+    budget.max_documents = max_documents;
     budget.max_aliases = 10_000;
     budget.max_anchors = 10_000;
     let mut options = serde_saphyr::Options::default();
@@ -197,6 +198,25 @@ fn options() -> serde_saphyr::Options {
 
 /// Parses YAML text into raw structs; the one place that knows the YAML crate.
 pub fn parse_yaml<T: DeserializeOwned>(text: &str) -> Result<T, Finding> {
+    refuse_before_parsing(text)?;
+    serde_saphyr::from_str_with_options::<T>(text, options(2))
+        .map_err(|e| finding_from_yaml_error(&e))
+}
+
+/// Documents one multi-document file may hold (a Backstage catalog has one
+/// per entity); far above any real catalog, low enough to stop `---` storms.
+pub const MAX_DOCUMENTS: usize = 1_000_000;
+
+/// Parses a multi-document YAML stream (documents separated by `---`), one
+/// `T` per non-empty document, under the same guards as [`parse_yaml`].
+pub fn parse_yaml_documents<T: DeserializeOwned>(text: &str) -> Result<Vec<T>, Finding> {
+    refuse_before_parsing(text)?;
+    serde_saphyr::from_multiple_with_options::<T>(text, options(MAX_DOCUMENTS))
+        .map_err(|e| finding_from_yaml_error(&e))
+}
+
+/// Empty files and tab indentation, refused before the parser sees them.
+fn refuse_before_parsing(text: &str) -> Result<(), Finding> {
     if text.trim().is_empty()
         || text
             .lines()
@@ -207,11 +227,10 @@ pub fn parse_yaml<T: DeserializeOwned>(text: &str) -> Result<T, Finding> {
                 .with_hint("a model needs at least `services:`; see examples/three-tier.yaml"),
         );
     }
-    if let Some(finding) = tab_indentation(text) {
-        return Err(finding);
+    match tab_indentation(text) {
+        Some(finding) => Err(finding),
+        None => Ok(()),
     }
-    serde_saphyr::from_str_with_options::<T>(text, options())
-        .map_err(|e| finding_from_yaml_error(&e))
 }
 
 /// Tabs as indentation are refused up front with a clear message (YAML forbids them).

@@ -8,6 +8,7 @@ mod fixtures;
 mod game;
 mod graph;
 mod hostile;
+mod import;
 mod laws;
 mod phenomena;
 mod review;

@@ -1,0 +1,316 @@
+//! `whatif import`: docker-compose files and Backstage catalogs become
+//! models that pass `check`, keep every service and say what to fill in.
+
+use std::path::{Path, PathBuf};
+
+use whatif::model::load::{parse_yaml, parse_yaml_documents};
+
+use crate::support::*;
+
+const COMPOSE: &str = "tests/fixtures/import/docker-compose.yml";
+const CATALOG: &str = "tests/fixtures/import/catalog-info.yaml";
+const HOSTILE: &str = "tests/fixtures/import/hostile-names.yml";
+
+/// A scratch directory for this test process.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("whatif-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+/// argv, exit code, stdout and stderr together, for a snapshot.
+fn transcript(args: &[&str]) -> String {
+    let out = whatif(args);
+    assert_no_panic(&out);
+    format!(
+        "$ whatif {}\nexit: {}\n--- stdout\n{}--- stderr\n{}",
+        args.join(" "),
+        code(&out),
+        stdout(&out),
+        stderr(&out)
+    )
+}
+
+#[test]
+fn compose_import_snapshot() {
+    insta::assert_snapshot!(transcript(&["import", COMPOSE]));
+}
+
+#[test]
+fn backstage_import_snapshot() {
+    insta::assert_snapshot!(transcript(&["import", CATALOG]));
+}
+
+#[test]
+fn hostile_names_import_snapshot() {
+    insta::assert_snapshot!(transcript(&["import", HOSTILE]));
+}
+
+/// The services a fixture defines, as written there: compose services, or
+/// Backstage components and resources (namespace and kind, for names that
+/// the import may have to qualify).
+fn services_in(fixture: &str) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(path(fixture)).unwrap();
+    if fixture.ends_with(".yml") {
+        let doc: serde_json::Value = parse_yaml(&text).expect("fixture parses");
+        let services = doc["services"].as_object().expect("services");
+        return services.keys().map(|k| (k.clone(), k.clone())).collect();
+    }
+    let docs: Vec<serde_json::Value> = parse_yaml_documents(&text).expect("fixture parses");
+    docs.iter()
+        .filter(|d| matches!(d["kind"].as_str(), Some("Component" | "Resource")))
+        .map(|d| {
+            let name = d["metadata"]["name"].as_str().unwrap().to_owned();
+            let ns = d["metadata"]["namespace"].as_str().unwrap_or("default");
+            let kind = d["kind"].as_str().unwrap().to_lowercase();
+            (name.clone(), format!("{kind}:{ns}/{name}"))
+        })
+        .collect()
+}
+
+#[test]
+fn every_import_checks_and_keeps_every_service() {
+    for fixture in [COMPOSE, CATALOG, HOSTILE] {
+        let model = scratch(&format!(
+            "{}.yaml",
+            Path::new(fixture).file_stem().unwrap().to_string_lossy()
+        ));
+        let out = whatif(&["import", fixture, "-o", model.to_str().unwrap()]);
+        assert_eq!(code(&out), 0, "{fixture}: {}", stderr(&out));
+        assert!(stdout(&out).is_empty(), "-o writes nothing to stdout");
+        let check = whatif(&["check", model.to_str().unwrap()]);
+        assert_eq!(code(&check), 0, "{fixture}: {}", stdout(&check));
+        let spof = whatif(&["spof", model.to_str().unwrap()]);
+        assert_eq!(code(&spof), 0, "{fixture}: {}", stderr(&spof));
+
+        let loaded = whatif::model::load_file(&model).expect("the import loads");
+        let names: Vec<&str> = loaded
+            .model
+            .services()
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        for (name, full) in services_in(fixture) {
+            assert!(
+                names.contains(&name.as_str()) || names.contains(&full.as_str()),
+                "{fixture}: `{name}` is missing from {names:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn output_is_deterministic_and_the_same_with_or_without_o() {
+    for fixture in [COMPOSE, CATALOG, HOSTILE] {
+        let first = whatif(&["import", fixture]);
+        let second = whatif(&["import", fixture]);
+        assert_eq!(first.stdout, second.stdout, "{fixture}");
+        assert_eq!(first.stderr, second.stderr, "{fixture}");
+        let file = scratch("same.yaml");
+        assert_eq!(
+            code(&whatif(&["import", fixture, "-o", file.to_str().unwrap()])),
+            0
+        );
+        assert_eq!(std::fs::read(&file).unwrap(), first.stdout, "{fixture}");
+    }
+}
+
+#[test]
+fn compose_relations_guesses_and_cycles() {
+    let out = whatif(&["import", COMPOSE]);
+    let yaml = stdout(&out);
+    let notes = stderr(&out);
+    // List and map depends_on, links, startup jobs, optional dependencies.
+    assert!(
+        yaml.contains("      - storefront                      # from depends_on\n"),
+        "{yaml}"
+    );
+    assert!(yaml.contains("{ to: migrate, phase: startup }"), "{yaml}");
+    assert!(yaml.contains("{ to: cache, criticality: soft }"), "{yaml}");
+    assert!(
+        yaml.contains("- db                              # from links"),
+        "{yaml}"
+    );
+    // Host names in environment values are guesses, each with its variable.
+    assert!(
+        yaml.contains("- api                             # guessed from environment PRICING_URL"),
+        "{yaml}"
+    );
+    assert!(
+        yaml.contains("# guessed from environment CART_STORE"),
+        "${{CART_STORE_HOST:-cache}} resolves to cache: {yaml}"
+    );
+    assert!(
+        !yaml.contains("SERVICE_NAME"),
+        "its own name is not a dependency"
+    );
+    // Kinds, replicas, entry points.
+    assert!(
+        yaml.contains(
+            "kind: database                      # guessed from image postgres:16-alpine"
+        )
+    );
+    assert!(yaml.contains("replicas: 3                         # from deploy.replicas"));
+    assert!(yaml.contains("replicas: 2                         # from scale"));
+    assert_eq!(
+        yaml.matches("entry: { rps: 100 }").count(),
+        1,
+        "only proxy: {yaml}"
+    );
+    // The cycle is kept, listed in the header and in the notes.
+    assert!(yaml.contains("#   api → cart → api\n"), "{yaml}");
+    assert!(
+        notes.contains("note: kept the dependency cycle `api` → `cart` → `api`"),
+        "{notes}"
+    );
+    assert!(notes.contains("`mailer` has an `env_file`"), "{notes}");
+    assert!(notes.contains("(5 guessed)"), "{notes}");
+}
+
+#[test]
+fn backstage_relations_placeholders_and_names() {
+    let out = whatif(&["import", CATALOG]);
+    let yaml = stdout(&out);
+    let notes = stderr(&out);
+    // consumesApis → the provider, across namespaces.
+    assert!(
+        yaml.contains(
+            "- payments                        # from consumesApis api:payments/payments-api"
+        ),
+        "{yaml}"
+    );
+    // dependencyOf turns around.
+    assert!(
+        yaml.contains("- orders-db                       # from dependencyOf on orders-db"),
+        "{yaml}"
+    );
+    // A component and a resource named alike keep apart by full reference.
+    assert!(yaml.contains("\"component:default/search\":"), "{yaml}");
+    assert!(yaml.contains("\"resource:default/search\":"), "{yaml}");
+    // Things the catalog does not hold become placeholders, with notes.
+    assert!(yaml.contains("  mail-relay:"), "{yaml}");
+    assert!(yaml.contains("  stripe-api:"), "{yaml}");
+    assert!(
+        notes.contains("resource `mail-relay` is not in this catalog"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("no component in this catalog provides API `stripe-api`"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains(
+            "skipped entities that are not services: 1 Domain, 1 Group, 1 User, 1 Location"
+        ),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("kept the dependency cycle `orders` → `payments` → `orders`"),
+        "{notes}"
+    );
+    // Websites are the entry points; the system names the model.
+    assert!(yaml.contains("kind: frontend                      # from type website"));
+    assert!(yaml.contains("\nname: shop\n"));
+}
+
+#[test]
+fn unknown_input_is_exit_2_with_a_hint() {
+    let k8s = scratch("deployment.yaml");
+    std::fs::write(
+        &k8s,
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: web }\n",
+    )
+    .unwrap();
+    let out = whatif(&["import", k8s.to_str().unwrap()]);
+    assert_eq!(code(&out), 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains("error[E040]: cannot import documents with `apiVersion: apps/v1`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: whatif imports a docker-compose file"),
+        "{err}"
+    );
+
+    let out = whatif(&["import", "examples/three-tier.yaml"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("already a whatif model"),
+        "{}",
+        stderr(&out)
+    );
+
+    let empty = scratch("empty-compose.yml");
+    std::fs::write(&empty, "version: \"3.8\"\nservices: {}\n").unwrap();
+    let out = whatif(&["import", empty.to_str().unwrap()]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("error[E041]: the compose file defines no services"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = whatif(&["import", "no/such/compose.yml"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("no/such/compose.yml"),
+        "{}",
+        stderr(&out)
+    );
+    assert_no_panic(&out);
+}
+
+#[test]
+fn malformed_relations_point_at_their_line() {
+    let bad = scratch("bad-compose.yml");
+    std::fs::write(
+        &bad,
+        "services:\n  web:\n    image: nginx\n    depends_on: 5\n",
+    )
+    .unwrap();
+    let out = whatif(&["import", bad.to_str().unwrap()]);
+    assert_eq!(code(&out), 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains("error[E004]: `depends_on` is a number, expected a list or a map"),
+        "{err}"
+    );
+    assert!(err.contains(":4:17"), "{err}");
+
+    let bad = scratch("bad-catalog.yaml");
+    std::fs::write(
+        &bad,
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: { name: web }\nspec:\n  dependsOn: component:db\n",
+    )
+    .unwrap();
+    let out = whatif(&["import", bad.to_str().unwrap()]);
+    assert_eq!(code(&out), 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains("error[E004]: `dependsOn` of `web` is text"),
+        "{err}"
+    );
+    assert!(err.contains(":5:14"), "{err}");
+}
+
+#[test]
+fn hostile_files_are_refused_by_the_loader_guards() {
+    let mut text = String::from("x: &a0 [x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let refs = vec![format!("*a{}", i - 1); 9].join(", ");
+        text.push_str(&format!("x{i}: &a{i} [{refs}]\n"));
+    }
+    text.push_str("services: { web: { image: nginx } }\n");
+    let bomb = scratch("bomb.yml");
+    std::fs::write(&bomb, text).unwrap();
+    let out = whatif(&["import", bomb.to_str().unwrap()]);
+    assert_no_panic(&out);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+
+    let tabs = scratch("tabs.yml");
+    std::fs::write(&tabs, "services:\n\tweb: {}\n").unwrap();
+    let out = whatif(&["import", tabs.to_str().unwrap()]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("E008"), "{}", stderr(&out));
+}

@@ -11,7 +11,7 @@ use whatif::game::drill::{Drill, Level, Question};
 use whatif::game::handout;
 use whatif::game::play::{self, Console, Mode, Options, Plain};
 use whatif::render::{picture, svg};
-use whatif::sim::faults::{FaultKind, parse};
+use whatif::sim::faults::{FaultKind, Scope, parse};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(super) enum LevelArg {
@@ -134,11 +134,54 @@ pub(super) fn drill(args: DrillArgs) -> Result<u8, Error> {
             ),
         ));
     }
-    if mode == Mode::Diagnose && (faults.len() > 1 || at_s.is_some()) {
+    if let Some(t) = at_s
+        && t / 5.0 > 1_000_000.0
+    {
         return Err(Error::usage(
-            "--mode diagnose takes one --fault and no --at".to_string(),
-            None,
+            format!(
+                "--at {}: more than a million timeline steps",
+                args.at.as_deref().unwrap_or("")
+            ),
+            Some("ask about a moment within a few weeks".into()),
         ));
+    }
+    if mode == Mode::Diagnose {
+        let one_service = faults.iter().all(|f| {
+            matches!(f.scope, Scope::Service(_) | Scope::Replicas(..))
+                && matches!(
+                    f.kind,
+                    FaultKind::Down | FaultKind::Hang | FaultKind::Slow | FaultKind::Errors
+                )
+        });
+        if faults.len() > 1 || at_s.is_some() || !one_service {
+            return Err(Error::usage(
+                "--mode diagnose takes one --fault on one service (down, hang, slow or errors) and no --at".to_string(),
+                Some("e.g. `--fault 'down catalog-db'`".into()),
+            ));
+        }
+    }
+    if model.entry_points().next().is_none() {
+        return Err(Error::usage(
+            format!(
+                "{} has no entry point: the drill asks what users of the entry points see",
+                model.name
+            ),
+            Some("mark the services users call with `entry: { rps: … }`".into()),
+        ));
+    }
+    if args.handout.is_some() {
+        let clash = [
+            (mode == Mode::Diagnose, "--mode diagnose"),
+            (args.facilitator, "--facilitator"),
+            (args.format == DrillFormat::Json, "--format json"),
+            (args.record.is_some(), "--record"),
+        ];
+        if let Some((_, flag)) = clash.iter().find(|(on, _)| *on) {
+            return Err(Error::usage(
+                format!("--handout writes a predict sheet; it does not take {flag}"),
+                None,
+            ));
+        }
     }
     let seed = args.seed.unwrap_or_else(|| {
         std::time::SystemTime::now()
@@ -166,6 +209,16 @@ pub(super) fn drill(args: DrillArgs) -> Result<u8, Error> {
         Mode::Predict => drill.questions(level, seed, rounds, fixed.map(|f| (f, at_s))),
         Mode::Diagnose => play::diagnose_questions(&drill, level, seed, rounds, fixed),
     };
+    if questions.is_empty() {
+        return Err(Error::usage(
+            format!(
+                "{} has no question to ask at level {} (no fault of that level changes what users see)",
+                model.name,
+                level.as_str()
+            ),
+            Some("try another --level or --mode".into()),
+        ));
+    }
     if args.handout.is_some() {
         let mut bytes = Vec::new();
         handout::write_markdown(&mut bytes, &drill, level, seed, &questions)
@@ -255,20 +308,26 @@ pub(super) fn drill(args: DrillArgs) -> Result<u8, Error> {
             Some(Error::Tool(e.to_string()))
         }
     };
+    let mode_name = match mode {
+        Mode::Predict => "predict",
+        Mode::Diagnose => "diagnose",
+    };
     let intro = format!(
-        "whatif drill · {} · {} · {} · seed {seed} (replay with --seed {seed})\n",
+        "whatif drill · {} · {mode_name} · {} · seed {seed} (replay: --seed {seed} --level {} --mode {mode_name} --rounds {rounds})\n",
         model.name,
-        match mode {
-            Mode::Predict => "predict",
-            Mode::Diagnose => "diagnose",
-        },
-        level.as_str()
+        level.as_str(),
+        level.as_str(),
     );
-    let intro = if questions.len() < rounds && !questions.is_empty() {
+    let intro = if questions.len() < rounds {
         format!(
-            "{intro}(this model has only {} question{} at this level; --level medium has more)\n",
+            "{intro}(this model has only {} question{} at this level{})\n",
             questions.len(),
-            if questions.len() == 1 { "" } else { "s" }
+            if questions.len() == 1 { "" } else { "s" },
+            if level == Level::Easy {
+                "; --level medium has more"
+            } else {
+                ""
+            }
         )
     } else {
         intro

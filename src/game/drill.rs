@@ -319,13 +319,21 @@ impl<'m> Drill<'m> {
                 (tl.last, states, early)
             }
         };
-        let given: BTreeSet<ServiceId> = faults
+        // Services the faults themselves take out whole (every replica
+        // crashed or hung, by name, by zone or by replica count).
+        let mut hit: std::collections::BTreeMap<ServiceId, BTreeSet<u32>> = Default::default();
+        for f in faults
             .iter()
             .filter(|f| matches!(f.kind, FaultKind::Down | FaultKind::Hang))
-            .filter_map(|f| match f.scope {
-                Scope::Service(s) => Some(s),
-                _ => None,
-            })
+        {
+            for (id, replicas) in f.replicas_hit(model) {
+                hit.entry(id).or_default().extend(replicas);
+            }
+        }
+        let given: BTreeSet<ServiceId> = hit
+            .into_iter()
+            .filter(|(id, r)| r.len() as u32 >= model.service(*id).replicas.max(1))
+            .map(|(id, _)| id)
             .collect();
         let users = self
             .entries
@@ -590,7 +598,9 @@ impl<'m> Drill<'m> {
         let mut pool = self.candidates(level, &mut rng);
         // Hard candidates each need a timeline: weigh a random handful per round.
         if level == Level::Hard {
-            let keep = (HARD_CANDIDATES_PER_ROUND * rounds).min(pool.len());
+            let keep = HARD_CANDIDATES_PER_ROUND
+                .saturating_mul(rounds)
+                .min(pool.len());
             for i in 0..keep {
                 let j = rng.random_range(i..pool.len());
                 pool.swap(i, j);
@@ -641,7 +651,7 @@ impl<'m> Drill<'m> {
         let mut text = format!("{day} {hour:02}:{minute:02}.");
         for (i, f) in faults.iter().enumerate() {
             if i > 0 {
-                text.push_str(" At the same time,");
+                text.push_str(" In the same minute:");
             }
             text.push(' ');
             text.push_str(&self.tell(f));
@@ -680,6 +690,9 @@ impl<'m> Drill<'m> {
             }
             (FaultKind::Hang, _) => {
                 format!("{target} deadlocks: it accepts every connection and never answers.")
+            }
+            (FaultKind::Slow, Scope::Service(s) | Scope::Replicas(s, _)) if usual(*s) <= 0.0 => {
+                format!("{target} slows down ({}).", f.as_flag())
             }
             (FaultKind::Slow, Scope::Service(s) | Scope::Replicas(s, _)) => {
                 let before = usual(*s);
@@ -936,6 +949,23 @@ mod tests {
         // Easy counts users only.
         let s = score(Level::Easy, &truth, &answer);
         assert_eq!((s.points, s.max), (10, 10));
+    }
+
+    #[test]
+    fn services_a_zone_takes_out_whole_are_given_away() {
+        let m = load_str(
+            "zones: [za, zb]\nservices:\n  web: { entry: { rps: 10 }, replicas: 2, zones: [za, zb], depends_on: [db] }\n  db: { zones: [za] }\n",
+            "t.yaml",
+        )
+        .unwrap()
+        .model;
+        let drill = Drill::new(&m);
+        let zone = parse(FaultKind::Down, "zone:za", &m).unwrap();
+        let truth = drill.truth(&[zone], Method::Steady);
+        // db lived only in za: given away. web keeps a replica in zb, so
+        // it is asked about (and goes down with db).
+        assert_eq!(truth.given, set(&[1]));
+        assert_eq!(truth.down, set(&[0]));
     }
 
     #[test]

@@ -15,7 +15,7 @@
 //! evidence fitted equally well (the top tie of
 //! [`diagnose`]) are listed.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::{self, BufRead, Write};
 
 use serde_json::{Value, json};
@@ -62,14 +62,18 @@ impl<R: BufRead, W: Write> Console for Plain<R, W> {
     fn ask(&mut self, prompt: &str) -> io::Result<Option<String>> {
         self.out.write_all(prompt.as_bytes())?;
         self.out.flush()?;
-        let mut line = String::new();
-        if self.input.read_line(&mut line)? == 0 {
+        let mut bytes = Vec::new();
+        if self.input.read_until(b'\n', &mut bytes)? == 0 {
             if self.echo {
                 self.out.write_all(b"\n")?;
             }
             return Ok(None);
         }
-        let line = line.trim_end_matches(['\n', '\r']).to_owned();
+        // Bytes that are not UTF-8 become U+FFFD: no name matches them, so
+        // the question is asked again.
+        let line = String::from_utf8_lossy(&bytes)
+            .trim_end_matches(['\n', '\r'])
+            .to_owned();
         if self.echo {
             writeln!(self.out, "{line}")?;
         }
@@ -102,54 +106,132 @@ pub type Picture<'a> = dyn FnMut(usize, &Question) -> Option<String> + 'a;
 
 /// Looks up typed service names case-insensitively.
 pub struct Names {
-    by_lower: BTreeMap<String, ServiceId>,
-    all: Vec<String>,
+    /// (name, name with whitespace collapsed and lower-cased, id).
+    known: Vec<(String, String, ServiceId)>,
+}
+
+/// Lower case with every run of whitespace as one space, so `multi line`
+/// finds a name written across lines.
+fn fold(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// Splits a typed list into names: quoted parts (`"a, b"`, `'x y'`) are
+/// one name each; the rest splits on commas when there is one, else on
+/// whitespace.
+fn tokens(text: &str) -> Vec<String> {
+    let mut quoted = Vec::new();
+    let mut rest = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '"' || c == '\'' {
+            let inner: String = chars.by_ref().take_while(|&d| d != c).collect();
+            quoted.push(inner);
+            rest.push(',');
+        } else {
+            rest.push(c);
+        }
+    }
+    let split: Vec<String> = if rest.contains(',') {
+        rest.split(',').map(str::to_owned).collect()
+    } else {
+        rest.split_whitespace().map(str::to_owned).collect()
+    };
+    quoted
+        .into_iter()
+        .chain(split)
+        .filter(|p| !p.trim().is_empty())
+        .collect()
 }
 
 impl Names {
     /// The model's service names.
     pub fn new(model: &Model) -> Names {
         Names {
-            by_lower: model
+            known: model
                 .service_ids()
-                .map(|id| (model.service(id).name.to_lowercase(), id))
+                .map(|id| {
+                    let name = model.service(id).name.clone();
+                    let folded = fold(&name);
+                    (name, folded, id)
+                })
                 .collect(),
-            all: model.service_names().map(str::to_owned).collect(),
+        }
+    }
+
+    /// Every name, in model order.
+    pub fn all(&self) -> Vec<&str> {
+        self.known.iter().map(|k| k.0.as_str()).collect()
+    }
+
+    /// The service a name means: the exact name, else the one name equal
+    /// to it ignoring case and whitespace.
+    fn find(&self, text: &str) -> Result<Option<ServiceId>, String> {
+        if let Some(k) = self.known.iter().find(|k| k.0 == text) {
+            return Ok(Some(k.2));
+        }
+        let folded = fold(text);
+        let matches: Vec<&(String, String, ServiceId)> =
+            self.known.iter().filter(|k| k.1 == folded).collect();
+        match matches.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(one.2)),
+            many => Err(format!(
+                "`{text}` could be {}: type it exactly",
+                many.iter()
+                    .map(|k| format!("`{}`", k.0))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            )),
         }
     }
 
     /// One name, or a message with a did-you-mean.
     pub fn one(&self, text: &str) -> Result<ServiceId, String> {
         let t = text.trim();
-        self.by_lower
-            .get(&t.to_lowercase())
-            .copied()
-            .ok_or_else(
-                || match did_you_mean(t, self.all.iter().map(String::as_str)) {
-                    Some(s) => format!("no service `{t}`: did you mean `{s}`?"),
-                    None => format!("no service `{t}` (type `list` to see them)"),
-                },
-            )
+        let t = t
+            .strip_prefix('"')
+            .and_then(|x| x.strip_suffix('"'))
+            .unwrap_or(t);
+        if t.is_empty() {
+            return Err("name a service (`list` shows them)".into());
+        }
+        match self.find(t)? {
+            Some(id) => Ok(id),
+            None => Err(match did_you_mean(t, self.all()) {
+                Some(s) => format!("no service `{t}`: did you mean `{s}`?"),
+                None => format!("no service `{t}` (`list` shows them)"),
+            }),
+        }
     }
 
-    /// A list of names: separated by commas when there is one, else by
-    /// spaces; empty, `-` or `none` for none.
+    /// A list of names (see [`tokens`]); empty, `-` or `none` for none. A
+    /// whole line that is one service's name (spaces and all) is that name.
     pub fn list(&self, text: &str) -> Result<BTreeSet<ServiceId>, String> {
         let t = text.trim();
         if t.is_empty() || t == "-" || t.eq_ignore_ascii_case("none") {
             return Ok(BTreeSet::new());
         }
-        let parts: Vec<&str> = if t.contains(',') {
-            t.split(',').collect()
-        } else {
-            t.split_whitespace().collect()
-        };
+        if let Ok(Some(id)) = self.find(t) {
+            return Ok(BTreeSet::from([id]));
+        }
         let mut out = BTreeSet::new();
-        for p in parts.into_iter().filter(|p| !p.trim().is_empty()) {
-            out.insert(self.one(p)?);
+        for p in tokens(t) {
+            out.insert(self.one(&p)?);
         }
         Ok(out)
     }
+}
+
+/// A list of names, or the services when the player types `list`.
+fn names_or_list(names: &Names, text: &str) -> Result<BTreeSet<ServiceId>, String> {
+    if text.trim().eq_ignore_ascii_case("list") {
+        return Err(format!("services: {}", names.all().join(", ")));
+    }
+    names.list(text)
 }
 
 fn names_of(model: &Model, ids: &BTreeSet<ServiceId>) -> Vec<String> {
@@ -295,11 +377,12 @@ pub fn predict_round(
             console.say(&format!(
                 "Which services go down{given}? Names separated by commas or spaces; empty for none.\n"
             ))?;
-            let Some(down) = ask_until(console, "  down> ", |t| names.list(t))? else {
+            let Some(down) = ask_until(console, "  down> ", |t| names_or_list(&names, t))? else {
                 return Ok(None);
             };
             console.say("Which services degrade or slow down?\n")?;
-            let Some(degraded) = ask_until(console, "  degraded> ", |t| names.list(t))? else {
+            let Some(degraded) = ask_until(console, "  degraded> ", |t| names_or_list(&names, t))?
+            else {
                 return Ok(None);
             };
             answer.down = down;
@@ -496,7 +579,15 @@ pub fn diagnose_round(
             state,
         });
     }
-    let cause = q.faults[0].services(model)[0];
+    // Diagnose questions are one fault on one service (the CLI refuses others).
+    let Some(cause) = q
+        .faults
+        .first()
+        .and_then(|f| f.services(model).first().copied())
+    else {
+        console.say("This question has no service at fault to find.\n")?;
+        return Ok(None);
+    };
     let cause_name = model.service(cause).name.clone();
     let mut looked: Vec<ServiceId> = Vec::new();
     let mut guess: Option<ServiceId> = None;
@@ -518,7 +609,7 @@ pub fn diagnose_round(
             match verb.to_lowercase().as_str() {
                 "" => {}
                 "list" | "ls" => {
-                    console.say(&format!("  {}\n", names.all.join(", ")))?;
+                    console.say(&format!("  {}\n", names.all().join(", ")))?;
                 }
                 "look" | "l" => match names.one(rest) {
                     Ok(id) => {
@@ -588,13 +679,12 @@ pub fn diagnose_round(
                     .collect();
                 (diff, clash)
             })
-            .min_by_key(|(diff, clash)| (clash.len(), diff.len()))
-            .unwrap_or_default();
-        (g, best.0, best.1)
+            .min_by_key(|(diff, clash)| (clash.len(), diff.len()));
+        (g, best)
     });
     let right = judged
         .as_ref()
-        .is_some_and(|(g, diff, _)| *g == cause || diff.is_empty());
+        .is_some_and(|(g, best)| *g == cause || best.as_ref().is_some_and(|b| b.0.is_empty()));
     let points = if right {
         diagnose_points(looked.len())
     } else {
@@ -602,32 +692,35 @@ pub fn diagnose_round(
     };
     let flags = q.flags().join(" ");
     match &judged {
-        Some((g, _, _)) if *g == cause => console.say(&format!(
+        Some((g, _)) if *g == cause => console.say(&format!(
             "✓ Right: the root cause was {cause_name} ({flags}).\n"
         ))?,
-        Some((g, _, _)) if right => console.say(&format!(
+        Some((g, _)) if right => console.say(&format!(
             "✓ Accepted: the fault was on {cause_name} ({flags}), but a fault on {} leaves every service in the same state: nothing could tell them apart.\n",
             model.service(*g).name
         ))?,
-        Some((g, diff, clash)) => {
+        Some((g, best)) => {
             console.say(&format!(
                 "✗ Not {}: the root cause was {cause_name} ({flags}).\n",
                 model.service(*g).name
             ))?;
-            let (lead, (name, predicted, actual)) = match (clash.first(), diff.first()) {
-                (Some(c), _) => ("It does not fit what you saw", c.clone()),
-                (None, Some(d)) => (
+            let (diff, clash) = best.clone().unwrap_or_default();
+            let why = match (clash.first(), diff.first()) {
+                (Some(c), _) => Some(("It does not fit what you saw", c.clone())),
+                (None, Some(d)) => Some((
                     "It fits what you saw, but a look would have told them apart",
                     d.clone(),
-                ),
-                (None, None) => unreachable!("an empty difference is judged right"),
+                )),
+                (None, None) => None,
             };
-            console.say(&format!(
-                "{lead}: with {} at fault, {name} would be {}, not {}.\n",
-                model.service(*g).name,
-                predicted.as_str(),
-                actual.as_str()
-            ))?;
+            if let Some((lead, (name, predicted, actual))) = why {
+                console.say(&format!(
+                    "{lead}: with {} at fault, {name} would be {}, not {}.\n",
+                    model.service(*g).name,
+                    predicted.as_str(),
+                    actual.as_str()
+                ))?;
+            }
         }
         None => console.say(&format!("The root cause was {cause_name} ({flags}).\n"))?,
     }
@@ -637,7 +730,7 @@ pub fn diagnose_round(
         .iter()
         .take_while(|c| c.score == ranked[0].score && c.faults.len() == ranked[0].faults.len())
         .collect();
-    if top.len() > 1 {
+    if top.len() > 1 && ranked[0].score > 0.0 {
         const SHOWN: usize = 6;
         let mut listed: Vec<String> = top
             .iter()
@@ -769,6 +862,32 @@ mod tests {
         assert!(n.list("none").unwrap().is_empty());
         let e = n.list("api, rec").unwrap_err();
         assert!(e.contains("did you mean `recs`"), "{e}");
+    }
+
+    #[test]
+    fn hostile_names_can_be_typed() {
+        let m = load_str(
+            "services:\n  web: { entry: { rps: 1 }, depends_on: [Db, DB, \"db one\", \"a, b\", \"multi\\nline\"] }\n  Db: {}\n  DB: {}\n  db one: {}\n  \"a, b\": {}\n  \"multi\\nline\": {}\n",
+            "t.yaml",
+        )
+        .unwrap()
+        .model;
+        let n = Names::new(&m);
+        let id = |name: &str| m.find(name).unwrap();
+        // Exact names win; a case-only match that is ambiguous is refused.
+        assert_eq!(n.one("Db"), Ok(id("Db")));
+        assert_eq!(n.one("DB"), Ok(id("DB")));
+        assert!(n.one("db").unwrap_err().contains("could be `Db` or `DB`"));
+        // A whole line that is a name, spaces and all.
+        assert_eq!(n.list("db one").unwrap(), BTreeSet::from([id("db one")]));
+        // Quotes keep commas and spaces inside one name.
+        assert_eq!(
+            n.list("\"a, b\", 'db one' Db").unwrap(),
+            BTreeSet::from([id("a, b"), id("db one"), id("Db")])
+        );
+        // A name across lines is typed with a space.
+        assert_eq!(n.one("multi line"), Ok(id("multi\nline")));
+        assert!(n.one("").unwrap_err().contains("name a service"));
     }
 
     fn play_script(level: Level, mode: Mode, script: &str) -> (String, Vec<Value>) {

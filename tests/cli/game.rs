@@ -224,6 +224,47 @@ fn bad_drill_arguments_are_exit_2() {
         vec!["drill", "examples/three-tier.yaml", "--fault", "down dbb"],
         vec!["drill", "examples/three-tier.yaml", "--at", "15m"],
         vec!["drill", "examples/three-tier.yaml", "--rounds", "0"],
+        vec![
+            "drill",
+            "examples/three-tier.yaml",
+            "--mode",
+            "diagnose",
+            "--fault",
+            "surge x3",
+        ],
+        vec![
+            "drill",
+            "examples/online-shop.yaml",
+            "--mode",
+            "diagnose",
+            "--fault",
+            "down zone:eu-1a",
+        ],
+        vec![
+            "drill",
+            "examples/three-tier.yaml",
+            "--fault",
+            "down db",
+            "--at",
+            "1000d",
+        ],
+        vec![
+            "drill",
+            "examples/three-tier.yaml",
+            "--handout",
+            "2",
+            "--mode",
+            "diagnose",
+        ],
+        vec![
+            "drill",
+            "examples/three-tier.yaml",
+            "--handout",
+            "2",
+            "--record",
+            "x.jsonl",
+        ],
+        vec!["drill", "tests/fixtures/drill/no-entry.yaml"],
     ] {
         let out = whatif(&args);
         assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
@@ -321,6 +362,49 @@ fn diagnose_puts_the_true_cause_in_its_top_tie_for_every_example() {
                 assert_eq!(
                     &all[other], truth,
                     "{file:?}: {other} tied with {name} but predicts other states"
+                );
+            }
+        }
+    }
+}
+
+/// The same for the other kinds diagnose can consider (`--kinds`): a hang,
+/// a ×10 slowdown and 50 % errors on each service, diagnosed among all four
+/// kinds, through the library (one process per case would be slow).
+#[test]
+fn diagnose_finds_hangs_slowdowns_and_errors_too() {
+    use whatif::game::diagnose::{Symptom, diagnose, kind_faults};
+    use whatif::sim::faults::FaultKind;
+    let kinds = [
+        FaultKind::Down,
+        FaultKind::Hang,
+        FaultKind::Slow,
+        FaultKind::Errors,
+    ];
+    for file in yaml_files(&path("examples")) {
+        let model = whatif::model::load_file(&file).unwrap().model;
+        let engine = whatif::sim::steady::Engine::new(&model);
+        for id in model.service_ids() {
+            for fault in kind_faults(&model, id, &kinds[1..]) {
+                let o = engine.steady(std::slice::from_ref(&fault));
+                let symptoms: Vec<Symptom> = model
+                    .service_ids()
+                    .map(|s| Symptom {
+                        name: model.service(s).name.clone(),
+                        service: s,
+                        operation: None,
+                        state: o.services[s.index()].state,
+                    })
+                    .collect();
+                let ranked = diagnose(&model, &symptoms, &kinds);
+                let top: Vec<_> = ranked
+                    .iter()
+                    .take_while(|c| c.score == ranked[0].score)
+                    .collect();
+                assert!(
+                    top.iter().any(|c| c.faults == [fault.as_flag()]),
+                    "{file:?}: {} not in the top tie: {top:?}",
+                    fault.as_flag()
                 );
             }
         }

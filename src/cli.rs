@@ -14,7 +14,7 @@ use whatif::finding::{Finding, did_you_mean_hint};
 use whatif::graph::Graph;
 use whatif::model::{self, Loaded, ServiceId};
 use whatif::render::findings::{self, Palette};
-use whatif::render::{self, dot, graphviz, picture, svg};
+use whatif::render::{self, dot, graphviz, mermaid, picture, svg};
 use whatif::sim::faults::{self as fault, Fault, FaultKind};
 use whatif::sim::steady::Engine;
 use whatif::sim::timeline;
@@ -49,9 +49,9 @@ enum Command {
         after_help = "Example:\n  whatif run examples/online-shop.yaml --down catalog-db\n  whatif run examples/payments.yaml --slow ledger-db=+500ms --format json\n  whatif run examples/online-shop.yaml --down zone:eu-1b -o cascade.svg"
     )]
     Run(RunArgs),
-    /// Draw the architecture (and a cascade, when faults are given) as DOT, SVG or PNG.
+    /// Draw the architecture (and a cascade, when faults are given) as DOT, SVG, PNG or Mermaid.
     #[command(
-        after_help = "Example:\n  whatif graph examples/online-shop.yaml -o shop.svg\n  whatif graph examples/social-network.yaml --focus home-timeline --depth 2"
+        after_help = "Example:\n  whatif graph examples/online-shop.yaml -o shop.svg\n  whatif graph examples/social-network.yaml --focus home-timeline --depth 2\n  whatif graph examples/online-shop.yaml --down catalog-db -o cascade.mmd   # Mermaid, for Markdown"
     )]
     Graph(GraphArgs),
     /// Single points of failure for each entry point and entry operation.
@@ -159,7 +159,7 @@ struct RunArgs {
     model: PathBuf,
     #[command(flatten)]
     faults: FaultArgs,
-    /// Write here; the extension picks the format (.txt, .json, .md, .dot, .svg, .png).
+    /// Write here; the extension picks the format (.txt, .json, .md, .dot, .svg, .png, .mmd).
     #[arg(short, long)]
     output: Option<PathBuf>,
     /// Output format (default: from -o's extension, else text).
@@ -187,6 +187,7 @@ enum RunFormat {
     Dot,
     Svg,
     Png,
+    Mermaid,
 }
 
 #[derive(Debug, Args)]
@@ -214,7 +215,7 @@ struct GraphArgs {
     model: PathBuf,
     #[command(flatten)]
     faults: FaultArgs,
-    /// Write here; the extension picks the format (.dot, .svg, .png).
+    /// Write here; the extension picks the format (.dot, .svg, .png, .mmd).
     #[arg(short, long)]
     output: Option<PathBuf>,
     /// Output format (default: from -o's extension, else dot).
@@ -236,6 +237,7 @@ enum PictureFormat {
     Dot,
     Svg,
     Png,
+    Mermaid,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -612,12 +614,13 @@ fn picture_format(
         "dot" | "gv" => Ok(PictureFormat::Dot),
         "svg" => Ok(PictureFormat::Svg),
         "png" => Ok(PictureFormat::Png),
+        "mmd" | "mermaid" => Ok(PictureFormat::Mermaid),
         _ => Err(Error::usage(
             format!(
                 "cannot tell the format of `{}` from its extension",
                 path.display()
             ),
-            Some("use .dot, .svg or .png, or give --format".into()),
+            Some("use .dot, .svg, .png or .mmd, or give --format".into()),
         )),
     }
 }
@@ -667,6 +670,19 @@ fn draw(
 ) -> Result<Vec<u8>, Error> {
     Ok(match format {
         PictureFormat::Dot => dot::to_dot(diagram),
+        PictureFormat::Mermaid => {
+            let text = mermaid::to_mermaid(diagram);
+            // Mermaid's defaults (maxTextSize, maxEdges): past them a code
+            // host shows an error box instead of the chart.
+            if text.len() > 50_000 || diagram.edges.len() > 500 {
+                eprintln!(
+                    "warning: this Mermaid chart has {} characters and {} edges; Mermaid draws at most 50,000 and 500 by default (draw a part with `whatif graph --focus`)",
+                    text.len(),
+                    diagram.edges.len()
+                );
+            }
+            text
+        }
         PictureFormat::Svg => {
             let use_graphviz = match layout {
                 Layout::Builtin => false,
@@ -714,12 +730,13 @@ fn run_format(explicit: Option<RunFormat>, output: Option<&Path>) -> Result<RunF
         "dot" | "gv" => Ok(RunFormat::Dot),
         "svg" => Ok(RunFormat::Svg),
         "png" => Ok(RunFormat::Png),
+        "mmd" | "mermaid" => Ok(RunFormat::Mermaid),
         _ => Err(Error::usage(
             format!(
                 "cannot tell the format of `{}` from its extension",
                 path.display()
             ),
-            Some("use .txt, .json, .md, .dot, .svg or .png, or give --format".into()),
+            Some("use .txt, .json, .md, .dot, .svg, .png or .mmd, or give --format".into()),
         )),
     }
 }
@@ -777,10 +794,11 @@ fn run(args: RunArgs, color: ColorChoice) -> Result<u8, Error> {
         RunFormat::Markdown => {
             render::run::write_markdown(&mut bytes, model, &faults, &outcome).map_err(write_err)?
         }
-        RunFormat::Dot | RunFormat::Svg | RunFormat::Png => {
+        RunFormat::Dot | RunFormat::Svg | RunFormat::Png | RunFormat::Mermaid => {
             let picture_format = match format {
                 RunFormat::Dot => PictureFormat::Dot,
                 RunFormat::Svg => PictureFormat::Svg,
+                RunFormat::Mermaid => PictureFormat::Mermaid,
                 _ => PictureFormat::Png,
             };
             let diagram = picture::cascade(model, &outcome, &faults, None);
@@ -867,11 +885,11 @@ fn run_timeline(
         RunFormat::Svg => {
             render::timeline::write_chart(&mut bytes, model, &title, &tl).map_err(write_err)?
         }
-        RunFormat::Dot | RunFormat::Png => {
-            let picture_format = if format == RunFormat::Dot {
-                PictureFormat::Dot
-            } else {
-                PictureFormat::Png
+        RunFormat::Dot | RunFormat::Png | RunFormat::Mermaid => {
+            let picture_format = match format {
+                RunFormat::Dot => PictureFormat::Dot,
+                RunFormat::Mermaid => PictureFormat::Mermaid,
+                _ => PictureFormat::Png,
             };
             let diagram = picture::cascade(model, &tl.last, faults, None);
             bytes = draw(

@@ -7,6 +7,7 @@ pub mod dot;
 pub mod findings;
 pub mod graphviz;
 pub mod layout;
+pub mod mermaid;
 pub mod picture;
 pub mod review;
 pub mod run;

@@ -8,6 +8,7 @@ mod fixtures;
 mod graph;
 mod hostile;
 mod laws;
+mod mermaid;
 mod phenomena;
 mod review;
 mod run;

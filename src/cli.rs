@@ -7,7 +7,7 @@ use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use whatif::error::Error;
 use whatif::finding::{Finding, did_you_mean_hint};
@@ -19,9 +19,19 @@ use whatif::sim::faults::{self as fault, Fault, FaultKind};
 use whatif::sim::steady::Engine;
 use whatif::sim::timeline;
 
+/// The end of `whatif --help` and of the man page.
+const ENVIRONMENT: &str = "Environment:
+  NO_COLOR  not empty: no colour with --color auto
+  COLUMNS   the width text tables fit (else the terminal's; piped: no limit)
+
+Exit status:
+  0  success
+  1  something asked to hold does not (check --strict, scenario, --fail-on)
+  2  bad input or usage";
+
 /// Play "what happens when …" on a software architecture.
 #[derive(Debug, Parser)]
-#[command(name = "whatif", version, about, long_about = None)]
+#[command(name = "whatif", version, about, long_about = None, after_long_help = ENVIRONMENT)]
 struct Cli {
     /// Colour: `auto` follows the terminal and NO_COLOR.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
@@ -100,6 +110,16 @@ enum Command {
     /// Print the JSON Schema of the model file (for editor completion).
     #[command(after_help = "Example:\n  whatif schema -o schema/whatif.schema.json")]
     Schema(SchemaArgs),
+    /// Print a shell's completion script for whatif.
+    #[command(
+        after_help = "Example:\n  whatif completions bash > ~/.local/share/bash-completion/completions/whatif\n  whatif completions zsh > ~/.zfunc/_whatif   # with fpath+=(~/.zfunc) before compinit in ~/.zshrc\n  whatif completions fish > ~/.config/fish/completions/whatif.fish\n  whatif completions powershell >> $PROFILE"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the man page whatif(1), which lists every command; or write one page per command.
+    #[command(
+        after_help = "Example:\n  whatif man | man -l -\n  whatif man --dir ~/.local/share/man/man1   # whatif.1 and whatif-<command>.1"
+    )]
+    Man(ManArgs),
 }
 
 /// Faults, as on every command that takes them (SPEC §3).
@@ -399,6 +419,23 @@ struct SchemaArgs {
     output: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+struct ManArgs {
+    /// Write whatif(1) here instead of standard output.
+    #[arg(short, long, conflicts_with = "dir")]
+    output: Option<PathBuf>,
+    /// Write every page into this directory: whatif.1 and whatif-<command>.1.
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+}
+
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -417,6 +454,8 @@ pub fn main() -> ExitCode {
         Command::Scenario(args) => scenario(args, color),
         Command::Generate(args) => generate(args),
         Command::Schema(args) => schema(args),
+        Command::Completions(args) => completions(args),
+        Command::Man(args) => man(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -1558,5 +1597,41 @@ fn schema(args: SchemaArgs) -> Result<u8, Error> {
         args.output.as_deref(),
         model::schema::model_schema_json().as_bytes(),
     )?;
+    Ok(0)
+}
+
+fn completions(args: CompletionsArgs) -> Result<u8, Error> {
+    let mut bytes = Vec::new();
+    clap_complete::generate(args.shell, &mut Cli::command(), "whatif", &mut bytes);
+    print(&bytes)?;
+    Ok(0)
+}
+
+/// The man pages come from the clap definitions, so they cannot drift from
+/// `--help`: whatif(1) lists the commands, whatif-<command>(1) has each one's
+/// options and example.
+fn man(args: ManArgs) -> Result<u8, Error> {
+    let mut cli = Cli::command();
+    cli.build();
+    let page = |cmd: &clap::Command| -> Result<Vec<u8>, Error> {
+        let mut bytes = Vec::new();
+        clap_mangen::Man::new(cmd.clone())
+            .render(&mut bytes)
+            .map_err(|e| Error::Tool(e.to_string()))?;
+        Ok(bytes)
+    };
+    let Some(dir) = &args.dir else {
+        emit(args.output.as_deref(), &page(&cli)?)?;
+        return Ok(0);
+    };
+    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+        path: dir.clone(),
+        source,
+    })?;
+    write_atomically(&dir.join("whatif.1"), &page(&cli)?)?;
+    for sub in cli.get_subcommands().filter(|c| c.get_name() != "help") {
+        let file = dir.join(format!("whatif-{}.1", sub.get_name()));
+        write_atomically(&file, &page(sub)?)?;
+    }
     Ok(0)
 }

@@ -14,4 +14,5 @@ mod review;
 mod run;
 mod scenarios;
 mod schema;
+mod shell;
 mod support;

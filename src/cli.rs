@@ -14,6 +14,7 @@ use whatif::finding::{Finding, did_you_mean_hint};
 use whatif::graph::Graph;
 use whatif::model::{self, Loaded, ServiceId};
 use whatif::render::findings::{self, Palette};
+use whatif::render::fit;
 use whatif::render::{self, dot, graphviz, mermaid, picture, svg};
 use whatif::sim::faults::{self as fault, Fault, FaultKind};
 use whatif::sim::steady::Engine;
@@ -477,6 +478,72 @@ fn palette(color: ColorChoice, stream_is_terminal: bool) -> Palette {
     Palette { enabled }
 }
 
+/// The width text tables fit on standard output: `COLUMNS` when it holds a
+/// number, else the terminal's when standard output is one, else none, so
+/// piped output is never cut. (console is already built for indicatif.)
+fn text_width() -> Option<usize> {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0);
+    columns.or_else(|| {
+        console::Term::stdout()
+            .size_checked()
+            .map(|(_, cols)| usize::from(cols))
+    })
+}
+
+/// A progress bar on stderr for work that may take seconds. It stays
+/// hidden unless stderr is a terminal and the work has run for a second, so
+/// quick runs and redirected output never see it; dropping it clears it.
+struct Progress {
+    bar: indicatif::ProgressBar,
+    terminal: bool,
+}
+
+impl Progress {
+    fn new(template: &str) -> Self {
+        let bar =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Progress {
+            bar,
+            terminal: io::stderr().is_terminal(),
+        }
+    }
+
+    /// `done` of `total` units of work.
+    fn update(&self, done: u64, total: u64) {
+        self.bar.set_length(total);
+        self.bar.set_position(done);
+        if self.terminal
+            && self.bar.is_hidden()
+            && self.bar.elapsed() >= std::time::Duration::from_secs(1)
+        {
+            self.bar
+                .set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// Each service's impact (SPOFs, blast radius), with a progress bar.
+fn impacts(
+    model: &model::Model,
+    structure: &whatif::sim::structural::Structure,
+) -> Vec<whatif::analysis::spof::Impact> {
+    let progress = Progress::new("{bar:40} {pos}/{len} services failed in turn ({eta})");
+    whatif::analysis::spof::impacts_with_progress(model, structure, &|d, t| progress.update(d, t))
+}
+
 /// Prints an error to stderr: findings compiler-style, others as one
 /// sentence and a hint.
 fn report(error: &Error, color: ColorChoice) {
@@ -825,7 +892,9 @@ fn run(args: RunArgs, color: ColorChoice) -> Result<u8, Error> {
             } else {
                 palette(color, io::stdout().is_terminal())
             };
-            render::run::write_text(&mut bytes, model, &faults, &outcome, p).map_err(write_err)?;
+            let width = args.output.is_none().then(text_width).flatten();
+            render::run::write_text(&mut bytes, model, &faults, &outcome, p, width)
+                .map_err(write_err)?;
         }
         RunFormat::Json => {
             render::run::write_json(&mut bytes, model, &faults, &outcome).map_err(write_err)?
@@ -852,6 +921,8 @@ fn run(args: RunArgs, color: ColorChoice) -> Result<u8, Error> {
     emit(args.output.as_deref(), &bytes)?;
     Ok(0)
 }
+
+const TIMELINE_PROGRESS: &str = "{bar:40} {pos}/{len} steps ({eta})";
 
 fn run_timeline(
     args: &RunArgs,
@@ -880,14 +951,18 @@ fn run_timeline(
             action: timeline::Action::Fault(f.clone()),
         })
         .collect();
-    let tl = timeline::simulate(
-        model,
-        &events,
-        timeline::Options {
-            duration_s: duration,
-            step_s: step,
-        },
-    );
+    let tl = {
+        let progress = Progress::new(TIMELINE_PROGRESS);
+        timeline::simulate_with_progress(
+            model,
+            &events,
+            timeline::Options {
+                duration_s: duration,
+                step_s: step,
+            },
+            &|d, t| progress.update(d, t),
+        )
+    };
     if !tl.converged && !matches!(format, RunFormat::Text | RunFormat::Markdown) {
         eprintln!(
             "warning: some steps of the timeline did not settle; their figures are approximate"
@@ -914,7 +989,9 @@ fn run_timeline(
             } else {
                 palette(color, io::stdout().is_terminal())
             };
-            render::timeline::write_text(&mut bytes, model, &title, &tl, p).map_err(write_err)?;
+            let width = args.output.is_none().then(text_width).flatten();
+            render::timeline::write_text(&mut bytes, model, &title, &tl, p, width)
+                .map_err(write_err)?;
         }
         RunFormat::Json => {
             let v = render::timeline::to_json(model, faults, &tl, step);
@@ -971,7 +1048,7 @@ fn spof(args: SpofArgs, color: ColorChoice) -> Result<u8, Error> {
     let loaded = load(&args.model)?;
     let model = &loaded.model;
     let structure = whatif::sim::structural::Structure::new(model);
-    let points = spof::single_points(model, &spof::impacts(model, &structure));
+    let points = spof::single_points(model, &impacts(model, &structure));
     let zones = args
         .zones
         .then(|| spof::zone_single_points(model, &structure));
@@ -984,7 +1061,8 @@ fn spof(args: SpofArgs, color: ColorChoice) -> Result<u8, Error> {
         CheckFormat::Text => {
             let mut b = Vec::new();
             let p = palette(color, io::stdout().is_terminal());
-            render::analysis::write_spof_text(&mut b, model, &points, zones.as_deref(), p)
+            let width = text_width();
+            render::analysis::write_spof_text(&mut b, model, &points, zones.as_deref(), p, width)
                 .map_err(|e| Error::Tool(e.to_string()))?;
             b
         }
@@ -998,13 +1076,13 @@ fn blast(args: BlastArgs, color: ColorChoice) -> Result<u8, Error> {
     let loaded = load(&args.model)?;
     let model = &loaded.model;
     let structure = whatif::sim::structural::Structure::new(model);
-    let ranked = spof::ranked(model, spof::impacts(model, &structure));
+    let ranked = spof::ranked(model, impacts(model, &structure));
     let bytes = match args.format {
         CheckFormat::Json => json_bytes(&render::analysis::blast_json(model, &ranked)),
         CheckFormat::Text => {
             let mut b = Vec::new();
             let p = palette(color, io::stdout().is_terminal());
-            render::analysis::write_blast_text(&mut b, model, &ranked, args.top, p)
+            render::analysis::write_blast_text(&mut b, model, &ranked, args.top, p, text_width())
                 .map_err(|e| Error::Tool(e.to_string()))?;
             b
         }
@@ -1018,6 +1096,8 @@ fn cli_fraction(flag: &str, text: &str) -> Result<f64, Error> {
     model::units::fraction(&model::raw::Scalar::Str(text.to_owned()))
         .map_err(|e| Error::usage(format!("{flag} {text}: {}", e.message), e.hint))
 }
+
+const CUTS_PROGRESS: &str = "{bar:40} {human_pos}/{human_len} candidate sets ({eta})";
 
 fn cuts(args: CutsArgs, color: ColorChoice) -> Result<u8, Error> {
     use whatif::analysis::cuts;
@@ -1043,13 +1123,17 @@ fn cuts(args: CutsArgs, color: ColorChoice) -> Result<u8, Error> {
         ));
     }
     let structure = whatif::sim::structural::Structure::new(model);
-    let (events, results) = cuts::minimal_cut_sets(
-        model,
-        &structure,
-        args.order as usize,
-        zone_availability,
-        args.entry.as_deref(),
-    );
+    let (events, results) = {
+        let progress = Progress::new(CUTS_PROGRESS);
+        cuts::minimal_cut_sets_with_progress(
+            model,
+            &structure,
+            args.order as usize,
+            zone_availability,
+            args.entry.as_deref(),
+            &|d, t| progress.update(d, t),
+        )
+    };
     let name_of =
         |set: &Vec<usize>| -> Vec<String> { set.iter().map(|&i| events[i].name.clone()).collect() };
     let bytes = match args.format {
@@ -1072,14 +1156,16 @@ fn cuts(args: CutsArgs, color: ColorChoice) -> Result<u8, Error> {
                 p.paint("1", &model.name),
                 args.order
             );
+            let width = text_width();
+            let room = |rest: usize| width.map_or(usize::MAX, |w| w.saturating_sub(rest).max(8));
             for r in &results {
-                let _ = writeln!(
-                    b,
-                    "  {} ({} cut set{})",
-                    p.paint("1", &r.entry.name),
+                let count = format!(
+                    " ({} cut set{})",
                     r.cut_sets.len(),
                     plural(r.cut_sets.len())
                 );
+                let name = fit::truncate(&r.entry.name, room(2 + count.chars().count()));
+                let _ = writeln!(b, "  {}{count}", p.paint("1", &name));
                 for c in &r.cut_sets {
                     let prob = cuts::probability(&events, c);
                     let shown = if prob > 0.0 {
@@ -1087,7 +1173,9 @@ fn cuts(args: CutsArgs, color: ColorChoice) -> Result<u8, Error> {
                     } else {
                         String::new()
                     };
-                    let _ = writeln!(b, "    {{{}}}{shown}", name_of(c).join(", "));
+                    let set = format!("{{{}}}", name_of(c).join(", "));
+                    let set = fit::truncate(&set, room(4 + shown.chars().count()));
+                    let _ = writeln!(b, "    {set}{shown}");
                 }
                 if r.truncated {
                     let _ = writeln!(
@@ -1103,26 +1191,16 @@ fn cuts(args: CutsArgs, color: ColorChoice) -> Result<u8, Error> {
     Ok(0)
 }
 
-/// Runs the Monte Carlo with a progress bar on stderr when it is a terminal.
+/// Runs the Monte Carlo with a progress bar (see [`Progress`]).
 fn monte_carlo(
     model: &model::Model,
     options: &whatif::analysis::availability::Options,
 ) -> Vec<whatif::analysis::availability::EntryAvailability> {
     let structure = whatif::sim::structural::Structure::new(model);
-    let bar = if io::stderr().is_terminal() && options.trials >= 1_000_000 {
-        indicatif::ProgressBar::new(options.trials)
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} trials ({eta})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let result = whatif::analysis::availability::monte_carlo(model, &structure, options, &|done| {
-        bar.set_position(done)
-    });
-    bar.finish_and_clear();
-    result
+    let progress = Progress::new("{bar:40} {pos}/{len} trials ({eta})");
+    whatif::analysis::availability::monte_carlo(model, &structure, options, &|done| {
+        progress.update(done, options.trials)
+    })
 }
 
 fn availability(args: AvailabilityArgs, color: ColorChoice) -> Result<u8, Error> {
@@ -1166,22 +1244,26 @@ fn availability(args: AvailabilityArgs, color: ColorChoice) -> Result<u8, Error>
                 args.trials,
                 args.seed
             );
+            let width = text_width();
+            let room = |rest: usize| width.map_or(usize::MAX, |w| w.saturating_sub(rest).max(8));
             for r in &results {
                 let exact = r
                     .exact
                     .map(|x| format!("  exact {:.6}%", x * 100.0))
                     .unwrap_or_default();
-                let _ = writeln!(
-                    b,
-                    "  {}  {:.6}%  95% [{:.6}% – {:.6}%]{exact}",
-                    p.paint("1", &r.name),
+                let figures = format!(
+                    "{:.6}%  95% [{:.6}% – {:.6}%]{exact}",
                     r.availability * 100.0,
                     r.ci95.0 * 100.0,
                     r.ci95.1 * 100.0
                 );
+                let name = fit::truncate(&r.name, room(4 + figures.chars().count()));
+                let _ = writeln!(b, "  {}  {figures}", p.paint("1", &name));
                 for (name, birnbaum) in r.importance.iter().filter(|(_, b)| *b > 0.0).take(args.top)
                 {
-                    let _ = writeln!(b, "      importance {birnbaum:.3e}  {name}");
+                    let head = format!("      importance {birnbaum:.3e}  ");
+                    let name = fit::truncate(name, room(head.chars().count()));
+                    let _ = writeln!(b, "{head}{name}");
                 }
             }
             b
@@ -1252,12 +1334,17 @@ fn review(args: ReviewArgs, color: ColorChoice) -> Result<u8, Error> {
     let file = args.model.display().to_string();
     let graph = Graph::build(model);
     let structure = whatif::sim::structural::Structure::new(model);
-    let impacts = spof::impacts(model, &structure);
+    let impacts = impacts(model, &structure);
     let spofs = spof::single_points(model, &impacts);
     let zone_spofs = spof::zone_single_points(model, &structure);
     let found = lints::lints(model, &graph, &impacts);
     let ranked = spof::ranked(model, impacts);
-    let (events, cut_sets) = cuts::minimal_cut_sets(model, &structure, 2, None, None);
+    let (events, cut_sets) = {
+        let progress = Progress::new(CUTS_PROGRESS);
+        cuts::minimal_cut_sets_with_progress(model, &structure, 2, None, None, &|d, t| {
+            progress.update(d, t)
+        })
+    };
     let mut picture = Vec::new();
     svg::write_svg(&picture::architecture(model, None), &mut picture)
         .map_err(|e| Error::Tool(e.to_string()))?;
@@ -1291,7 +1378,8 @@ fn review(args: ReviewArgs, color: ColorChoice) -> Result<u8, Error> {
             } else {
                 palette(color, io::stdout().is_terminal())
             };
-            render::review::write_text(&mut bytes, &report, p).map_err(io_err)?;
+            let width = args.output.is_none().then(text_width).flatten();
+            render::review::write_text(&mut bytes, &report, p, width).map_err(io_err)?;
         }
         ReviewFormat::Markdown => {
             render::review::write_markdown(&mut bytes, &report).map_err(io_err)?
@@ -1415,8 +1503,9 @@ fn diagnose(args: DiagnoseArgs, color: ColorChoice) -> Result<u8, Error> {
                 symptoms.len(),
                 plural(symptoms.len())
             );
+            let width = text_width();
             for c in candidates.iter().take(args.top) {
-                let _ = write!(b, "  {:>4.0}%  {}", c.score * 100.0, c.faults.join(" + "));
+                let mut line = c.faults.join(" + ");
                 if !c.mismatches.is_empty() {
                     let m: Vec<String> = c
                         .mismatches
@@ -1430,9 +1519,10 @@ fn diagnose(args: DiagnoseArgs, color: ColorChoice) -> Result<u8, Error> {
                             )
                         })
                         .collect();
-                    let _ = write!(b, "  ({})", m.join("; "));
+                    line.push_str(&format!("  ({})", m.join("; ")));
                 }
-                let _ = writeln!(b);
+                let line = fit::wrap(&line, 9, 9, width);
+                let _ = writeln!(b, "  {:>4.0}%  {line}", c.score * 100.0);
             }
             b
         }
@@ -1444,6 +1534,7 @@ fn diagnose(args: DiagnoseArgs, color: ColorChoice) -> Result<u8, Error> {
 fn scenario(args: ScenarioArgs, color: ColorChoice) -> Result<u8, Error> {
     let step = cli_duration("--step", &args.step)?;
     let p = palette(color, io::stdout().is_terminal());
+    let width = text_width();
     let mut text = Vec::new();
     let mut junit: Vec<(String, String, Vec<whatif::scenario::Verdict>)> = Vec::new();
     let mut json_files = Vec::new();
@@ -1461,14 +1552,18 @@ fn scenario(args: ScenarioArgs, color: ColorChoice) -> Result<u8, Error> {
             }
         };
         let model = &sc.loaded.model;
-        let tl = timeline::simulate(
-            model,
-            &sc.events,
-            timeline::Options {
-                duration_s: sc.duration_s,
-                step_s: step,
-            },
-        );
+        let tl = {
+            let progress = Progress::new(TIMELINE_PROGRESS);
+            timeline::simulate_with_progress(
+                model,
+                &sc.events,
+                timeline::Options {
+                    duration_s: sc.duration_s,
+                    step_s: step,
+                },
+                &|d, t| progress.update(d, t),
+            )
+        };
         let verdicts = whatif::scenario::check(&sc, &tl);
         let failed = verdicts.iter().filter(|v| !v.passed).count();
         passed_total += verdicts.len() - failed;
@@ -1479,16 +1574,18 @@ fn scenario(args: ScenarioArgs, color: ColorChoice) -> Result<u8, Error> {
         match args.format {
             CheckFormat::Text => {
                 let _ = writeln!(text, "{} {}", p.paint("1", "▶"), p.paint("1", &sc.title));
-                let _ = writeln!(text, "  {file} · model {}", sc.model_path.display());
+                let from = format!("{file} · model {}", sc.model_path.display());
+                let _ = writeln!(text, "  {}", fit::wrap(&from, 2, 4, width));
                 if !sc.story.is_empty() {
-                    let _ = writeln!(text, "\n{}\n", wrap(&sc.story, 76, "  "));
+                    let story_width = width.map_or(76, |w| w.saturating_sub(2).clamp(20, 76));
+                    let _ = writeln!(text, "\n{}\n", wrap(&sc.story, story_width, "  "));
                 }
                 let heading = format!(
                     "timeline, {} (step {})",
                     picture::duration(sc.duration_s),
                     picture::duration(step)
                 );
-                let _ = render::timeline::write_text(&mut text, model, &heading, &tl, p);
+                let _ = render::timeline::write_text(&mut text, model, &heading, &tl, p, width);
                 let _ = writeln!(text, "\nexpectations");
                 for v in &verdicts {
                     let mark = if v.passed {

@@ -2,7 +2,7 @@
 //!
 //! A team describes its services and their dependencies in a YAML model
 //! ([`model`]); whatif validates it, builds the dependency graph ([`graph`]),
-//! and renders it ([`render`]) as DOT, SVG or JSON.
+//! and renders it ([`render`]) as text, JSON, DOT, SVG or Mermaid.
 //!
 //! Data flows one way: YAML → [`model`] → [`graph`] → [`render`]. Nothing
 //! downstream reaches back up, and the library never prints or exits: the

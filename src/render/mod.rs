@@ -5,6 +5,7 @@ pub mod analysis;
 pub mod diagram;
 pub mod dot;
 pub mod findings;
+pub mod fit;
 pub mod graphviz;
 pub mod layout;
 pub mod mermaid;

@@ -16,3 +16,4 @@ mod scenarios;
 mod schema;
 mod shell;
 mod support;
+mod terminal;

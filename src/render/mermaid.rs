@@ -10,8 +10,9 @@
 //! which leaves only letters, digits, spaces and a few harmless marks as
 //! they are and writes everything else as one of Mermaid's entity codes
 //! (`#34;` for `"`), so no name can end a string, start a directive or a
-//! comment, or become markup. The title is a `%%` comment (Mermaid shows a
-//! front-matter title only after its HTML sanitiser, which mangles `->`).
+//! comment, or become markup. The title is a `%%` comment: Mermaid shows a
+//! front-matter title only after its HTML sanitiser, which drops a name's
+//! `<script>…</script>`, and decodes no entity codes there.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};

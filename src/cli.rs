@@ -7,7 +7,7 @@ use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 mod drill;
 
@@ -16,14 +16,25 @@ use whatif::finding::{Finding, did_you_mean_hint};
 use whatif::graph::Graph;
 use whatif::model::{self, Loaded, ServiceId};
 use whatif::render::findings::{self, Palette};
-use whatif::render::{self, dot, graphviz, picture, svg};
+use whatif::render::fit;
+use whatif::render::{self, dot, graphviz, mermaid, picture, svg};
 use whatif::sim::faults::{self as fault, Fault, FaultKind};
 use whatif::sim::steady::Engine;
 use whatif::sim::timeline;
 
+/// The end of `whatif --help` and of the man page.
+const ENVIRONMENT: &str = "Environment:
+  NO_COLOR  not empty: no colour with --color auto
+  COLUMNS   the width text tables fit (else the terminal's; piped: no limit)
+
+Exit status:
+  0  success
+  1  something asked to hold does not (check --strict, scenario, --fail-on)
+  2  bad input or usage";
+
 /// Play "what happens when …" on a software architecture.
 #[derive(Debug, Parser)]
-#[command(name = "whatif", version, about, long_about = None)]
+#[command(name = "whatif", version, about, long_about = None, after_long_help = ENVIRONMENT)]
 struct Cli {
     /// Colour: `auto` follows the terminal and NO_COLOR.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
@@ -51,9 +62,9 @@ enum Command {
         after_help = "Example:\n  whatif run examples/online-shop.yaml --down catalog-db\n  whatif run examples/payments.yaml --slow ledger-db=+500ms --format json\n  whatif run examples/online-shop.yaml --down zone:eu-1b -o cascade.svg"
     )]
     Run(RunArgs),
-    /// Draw the architecture (and a cascade, when faults are given) as DOT, SVG or PNG.
+    /// Draw the architecture (and a cascade, when faults are given) as DOT, SVG, PNG or Mermaid.
     #[command(
-        after_help = "Example:\n  whatif graph examples/online-shop.yaml -o shop.svg\n  whatif graph examples/social-network.yaml --focus home-timeline --depth 2"
+        after_help = "Example:\n  whatif graph examples/online-shop.yaml -o shop.svg\n  whatif graph examples/social-network.yaml --focus home-timeline --depth 2\n  whatif graph examples/online-shop.yaml --down catalog-db -o cascade.mmd   # Mermaid, for Markdown"
     )]
     Graph(GraphArgs),
     /// Single points of failure for each entry point and entry operation.
@@ -112,6 +123,16 @@ enum Command {
     /// Print the JSON Schema of the model file (for editor completion).
     #[command(after_help = "Example:\n  whatif schema -o schema/whatif.schema.json")]
     Schema(SchemaArgs),
+    /// Print a shell's completion script for whatif.
+    #[command(
+        after_help = "Example:\n  whatif completions bash > ~/.local/share/bash-completion/completions/whatif\n  whatif completions zsh > ~/.zfunc/_whatif   # with fpath+=(~/.zfunc) before compinit in ~/.zshrc\n  whatif completions fish > ~/.config/fish/completions/whatif.fish\n  whatif completions powershell >> $PROFILE"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the man page whatif(1), which lists every command; or write one page per command.
+    #[command(
+        after_help = "Example:\n  whatif man | man -l -\n  whatif man --dir ~/.local/share/man/man1   # whatif.1 and whatif-<command>.1"
+    )]
+    Man(ManArgs),
 }
 
 /// Faults, as on every command that takes them (SPEC §3).
@@ -171,7 +192,7 @@ struct RunArgs {
     model: PathBuf,
     #[command(flatten)]
     faults: FaultArgs,
-    /// Write here; the extension picks the format (.txt, .json, .md, .dot, .svg, .png).
+    /// Write here; the extension picks the format (.txt, .json, .md, .dot, .svg, .png, .mmd).
     #[arg(short, long)]
     output: Option<PathBuf>,
     /// Output format (default: from -o's extension, else text).
@@ -199,6 +220,7 @@ enum RunFormat {
     Dot,
     Svg,
     Png,
+    Mermaid,
 }
 
 #[derive(Debug, Args)]
@@ -226,7 +248,7 @@ struct GraphArgs {
     model: PathBuf,
     #[command(flatten)]
     faults: FaultArgs,
-    /// Write here; the extension picks the format (.dot, .svg, .png).
+    /// Write here; the extension picks the format (.dot, .svg, .png, .mmd).
     #[arg(short, long)]
     output: Option<PathBuf>,
     /// Output format (default: from -o's extension, else dot).
@@ -248,6 +270,7 @@ enum PictureFormat {
     Dot,
     Svg,
     Png,
+    Mermaid,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -418,6 +441,23 @@ struct SchemaArgs {
     output: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+struct ManArgs {
+    /// Write whatif(1) here instead of standard output.
+    #[arg(short, long, conflicts_with = "dir")]
+    output: Option<PathBuf>,
+    /// Write every page into this directory: whatif.1 and whatif-<command>.1.
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+}
+
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -438,6 +478,8 @@ pub fn main() -> ExitCode {
         Command::Generate(args) => generate(args),
         Command::Import(args) => import(args, color),
         Command::Schema(args) => schema(args),
+        Command::Completions(args) => completions(args),
+        Command::Man(args) => man(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -457,6 +499,72 @@ fn palette(color: ColorChoice, stream_is_terminal: bool) -> Palette {
         }
     };
     Palette { enabled }
+}
+
+/// The width text tables fit on standard output: `COLUMNS` when it holds a
+/// number, else the terminal's when standard output is one, else none, so
+/// piped output is never cut. (console is already built for indicatif.)
+fn text_width() -> Option<usize> {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0);
+    columns.or_else(|| {
+        console::Term::stdout()
+            .size_checked()
+            .map(|(_, cols)| usize::from(cols))
+    })
+}
+
+/// A progress bar on stderr for work that may take seconds. It stays
+/// hidden unless stderr is a terminal and the work has run for a second, so
+/// quick runs and redirected output never see it; dropping it clears it.
+struct Progress {
+    bar: indicatif::ProgressBar,
+    terminal: bool,
+}
+
+impl Progress {
+    fn new(template: &str) -> Self {
+        let bar =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Progress {
+            bar,
+            terminal: io::stderr().is_terminal(),
+        }
+    }
+
+    /// `done` of `total` units of work.
+    fn update(&self, done: u64, total: u64) {
+        self.bar.set_length(total);
+        self.bar.set_position(done);
+        if self.terminal
+            && self.bar.is_hidden()
+            && self.bar.elapsed() >= std::time::Duration::from_secs(1)
+        {
+            self.bar
+                .set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// Each service's impact (SPOFs, blast radius), with a progress bar.
+fn impacts(
+    model: &model::Model,
+    structure: &whatif::sim::structural::Structure,
+) -> Vec<whatif::analysis::spof::Impact> {
+    let progress = Progress::new("{bar:40} {pos}/{len} services failed in turn ({eta})");
+    whatif::analysis::spof::impacts_with_progress(model, structure, &|d, t| progress.update(d, t))
 }
 
 /// Prints an error to stderr: findings compiler-style, others as one
@@ -635,12 +743,13 @@ fn picture_format(
         "dot" | "gv" => Ok(PictureFormat::Dot),
         "svg" => Ok(PictureFormat::Svg),
         "png" => Ok(PictureFormat::Png),
+        "mmd" | "mermaid" => Ok(PictureFormat::Mermaid),
         _ => Err(Error::usage(
             format!(
                 "cannot tell the format of `{}` from its extension",
                 path.display()
             ),
-            Some("use .dot, .svg or .png, or give --format".into()),
+            Some("use .dot, .svg, .png or .mmd, or give --format".into()),
         )),
     }
 }
@@ -690,6 +799,19 @@ fn draw(
 ) -> Result<Vec<u8>, Error> {
     Ok(match format {
         PictureFormat::Dot => dot::to_dot(diagram),
+        PictureFormat::Mermaid => {
+            let text = mermaid::to_mermaid(diagram);
+            // Mermaid's defaults (maxTextSize, maxEdges): past them a code
+            // host shows an error box instead of the chart.
+            if text.len() > 50_000 || diagram.edges.len() > 500 {
+                eprintln!(
+                    "warning: this Mermaid chart has {} characters and {} edges; Mermaid draws at most 50,000 and 500 by default (draw a part with `whatif graph --focus`)",
+                    text.len(),
+                    diagram.edges.len()
+                );
+            }
+            text
+        }
         PictureFormat::Svg => {
             let use_graphviz = match layout {
                 Layout::Builtin => false,
@@ -737,12 +859,13 @@ fn run_format(explicit: Option<RunFormat>, output: Option<&Path>) -> Result<RunF
         "dot" | "gv" => Ok(RunFormat::Dot),
         "svg" => Ok(RunFormat::Svg),
         "png" => Ok(RunFormat::Png),
+        "mmd" | "mermaid" => Ok(RunFormat::Mermaid),
         _ => Err(Error::usage(
             format!(
                 "cannot tell the format of `{}` from its extension",
                 path.display()
             ),
-            Some("use .txt, .json, .md, .dot, .svg or .png, or give --format".into()),
+            Some("use .txt, .json, .md, .dot, .svg, .png or .mmd, or give --format".into()),
         )),
     }
 }
@@ -792,7 +915,9 @@ fn run(args: RunArgs, color: ColorChoice) -> Result<u8, Error> {
             } else {
                 palette(color, io::stdout().is_terminal())
             };
-            render::run::write_text(&mut bytes, model, &faults, &outcome, p).map_err(write_err)?;
+            let width = args.output.is_none().then(text_width).flatten();
+            render::run::write_text(&mut bytes, model, &faults, &outcome, p, width)
+                .map_err(write_err)?;
         }
         RunFormat::Json => {
             render::run::write_json(&mut bytes, model, &faults, &outcome).map_err(write_err)?
@@ -800,10 +925,11 @@ fn run(args: RunArgs, color: ColorChoice) -> Result<u8, Error> {
         RunFormat::Markdown => {
             render::run::write_markdown(&mut bytes, model, &faults, &outcome).map_err(write_err)?
         }
-        RunFormat::Dot | RunFormat::Svg | RunFormat::Png => {
+        RunFormat::Dot | RunFormat::Svg | RunFormat::Png | RunFormat::Mermaid => {
             let picture_format = match format {
                 RunFormat::Dot => PictureFormat::Dot,
                 RunFormat::Svg => PictureFormat::Svg,
+                RunFormat::Mermaid => PictureFormat::Mermaid,
                 _ => PictureFormat::Png,
             };
             let diagram = picture::cascade(model, &outcome, &faults, None);
@@ -818,6 +944,8 @@ fn run(args: RunArgs, color: ColorChoice) -> Result<u8, Error> {
     emit(args.output.as_deref(), &bytes)?;
     Ok(0)
 }
+
+const TIMELINE_PROGRESS: &str = "{bar:40} {pos}/{len} steps ({eta})";
 
 fn run_timeline(
     args: &RunArgs,
@@ -846,14 +974,18 @@ fn run_timeline(
             action: timeline::Action::Fault(f.clone()),
         })
         .collect();
-    let tl = timeline::simulate(
-        model,
-        &events,
-        timeline::Options {
-            duration_s: duration,
-            step_s: step,
-        },
-    );
+    let tl = {
+        let progress = Progress::new(TIMELINE_PROGRESS);
+        timeline::simulate_with_progress(
+            model,
+            &events,
+            timeline::Options {
+                duration_s: duration,
+                step_s: step,
+            },
+            &|d, t| progress.update(d, t),
+        )
+    };
     if !tl.converged && !matches!(format, RunFormat::Text | RunFormat::Markdown) {
         eprintln!(
             "warning: some steps of the timeline did not settle; their figures are approximate"
@@ -880,7 +1012,9 @@ fn run_timeline(
             } else {
                 palette(color, io::stdout().is_terminal())
             };
-            render::timeline::write_text(&mut bytes, model, &title, &tl, p).map_err(write_err)?;
+            let width = args.output.is_none().then(text_width).flatten();
+            render::timeline::write_text(&mut bytes, model, &title, &tl, p, width)
+                .map_err(write_err)?;
         }
         RunFormat::Json => {
             let v = render::timeline::to_json(model, faults, &tl, step);
@@ -890,11 +1024,11 @@ fn run_timeline(
         RunFormat::Svg => {
             render::timeline::write_chart(&mut bytes, model, &title, &tl).map_err(write_err)?
         }
-        RunFormat::Dot | RunFormat::Png => {
-            let picture_format = if format == RunFormat::Dot {
-                PictureFormat::Dot
-            } else {
-                PictureFormat::Png
+        RunFormat::Dot | RunFormat::Png | RunFormat::Mermaid => {
+            let picture_format = match format {
+                RunFormat::Dot => PictureFormat::Dot,
+                RunFormat::Mermaid => PictureFormat::Mermaid,
+                _ => PictureFormat::Png,
             };
             let diagram = picture::cascade(model, &tl.last, faults, None);
             bytes = draw(
@@ -937,7 +1071,7 @@ fn spof(args: SpofArgs, color: ColorChoice) -> Result<u8, Error> {
     let loaded = load(&args.model)?;
     let model = &loaded.model;
     let structure = whatif::sim::structural::Structure::new(model);
-    let points = spof::single_points(model, &spof::impacts(model, &structure));
+    let points = spof::single_points(model, &impacts(model, &structure));
     let zones = args
         .zones
         .then(|| spof::zone_single_points(model, &structure));
@@ -950,7 +1084,8 @@ fn spof(args: SpofArgs, color: ColorChoice) -> Result<u8, Error> {
         CheckFormat::Text => {
             let mut b = Vec::new();
             let p = palette(color, io::stdout().is_terminal());
-            render::analysis::write_spof_text(&mut b, model, &points, zones.as_deref(), p)
+            let width = text_width();
+            render::analysis::write_spof_text(&mut b, model, &points, zones.as_deref(), p, width)
                 .map_err(|e| Error::Tool(e.to_string()))?;
             b
         }
@@ -964,13 +1099,13 @@ fn blast(args: BlastArgs, color: ColorChoice) -> Result<u8, Error> {
     let loaded = load(&args.model)?;
     let model = &loaded.model;
     let structure = whatif::sim::structural::Structure::new(model);
-    let ranked = spof::ranked(model, spof::impacts(model, &structure));
+    let ranked = spof::ranked(model, impacts(model, &structure));
     let bytes = match args.format {
         CheckFormat::Json => json_bytes(&render::analysis::blast_json(model, &ranked)),
         CheckFormat::Text => {
             let mut b = Vec::new();
             let p = palette(color, io::stdout().is_terminal());
-            render::analysis::write_blast_text(&mut b, model, &ranked, args.top, p)
+            render::analysis::write_blast_text(&mut b, model, &ranked, args.top, p, text_width())
                 .map_err(|e| Error::Tool(e.to_string()))?;
             b
         }
@@ -984,6 +1119,8 @@ fn cli_fraction(flag: &str, text: &str) -> Result<f64, Error> {
     model::units::fraction(&model::raw::Scalar::Str(text.to_owned()))
         .map_err(|e| Error::usage(format!("{flag} {text}: {}", e.message), e.hint))
 }
+
+const CUTS_PROGRESS: &str = "{bar:40} {human_pos}/{human_len} candidate sets ({eta})";
 
 fn cuts(args: CutsArgs, color: ColorChoice) -> Result<u8, Error> {
     use whatif::analysis::cuts;
@@ -1009,13 +1146,17 @@ fn cuts(args: CutsArgs, color: ColorChoice) -> Result<u8, Error> {
         ));
     }
     let structure = whatif::sim::structural::Structure::new(model);
-    let (events, results) = cuts::minimal_cut_sets(
-        model,
-        &structure,
-        args.order as usize,
-        zone_availability,
-        args.entry.as_deref(),
-    );
+    let (events, results) = {
+        let progress = Progress::new(CUTS_PROGRESS);
+        cuts::minimal_cut_sets_with_progress(
+            model,
+            &structure,
+            args.order as usize,
+            zone_availability,
+            args.entry.as_deref(),
+            &|d, t| progress.update(d, t),
+        )
+    };
     let name_of =
         |set: &Vec<usize>| -> Vec<String> { set.iter().map(|&i| events[i].name.clone()).collect() };
     let bytes = match args.format {
@@ -1038,14 +1179,16 @@ fn cuts(args: CutsArgs, color: ColorChoice) -> Result<u8, Error> {
                 p.paint("1", &model.name),
                 args.order
             );
+            let width = text_width();
+            let room = |rest: usize| width.map_or(usize::MAX, |w| w.saturating_sub(rest).max(8));
             for r in &results {
-                let _ = writeln!(
-                    b,
-                    "  {} ({} cut set{})",
-                    p.paint("1", &r.entry.name),
+                let count = format!(
+                    " ({} cut set{})",
                     r.cut_sets.len(),
                     plural(r.cut_sets.len())
                 );
+                let name = fit::truncate(&r.entry.name, room(2 + count.chars().count()));
+                let _ = writeln!(b, "  {}{count}", p.paint("1", &name));
                 for c in &r.cut_sets {
                     let prob = cuts::probability(&events, c);
                     let shown = if prob > 0.0 {
@@ -1053,7 +1196,9 @@ fn cuts(args: CutsArgs, color: ColorChoice) -> Result<u8, Error> {
                     } else {
                         String::new()
                     };
-                    let _ = writeln!(b, "    {{{}}}{shown}", name_of(c).join(", "));
+                    let set = format!("{{{}}}", name_of(c).join(", "));
+                    let set = fit::truncate(&set, room(4 + shown.chars().count()));
+                    let _ = writeln!(b, "    {set}{shown}");
                 }
                 if r.truncated {
                     let _ = writeln!(
@@ -1069,26 +1214,16 @@ fn cuts(args: CutsArgs, color: ColorChoice) -> Result<u8, Error> {
     Ok(0)
 }
 
-/// Runs the Monte Carlo with a progress bar on stderr when it is a terminal.
+/// Runs the Monte Carlo with a progress bar (see [`Progress`]).
 fn monte_carlo(
     model: &model::Model,
     options: &whatif::analysis::availability::Options,
 ) -> Vec<whatif::analysis::availability::EntryAvailability> {
     let structure = whatif::sim::structural::Structure::new(model);
-    let bar = if io::stderr().is_terminal() && options.trials >= 1_000_000 {
-        indicatif::ProgressBar::new(options.trials)
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} trials ({eta})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let result = whatif::analysis::availability::monte_carlo(model, &structure, options, &|done| {
-        bar.set_position(done)
-    });
-    bar.finish_and_clear();
-    result
+    let progress = Progress::new("{bar:40} {pos}/{len} trials ({eta})");
+    whatif::analysis::availability::monte_carlo(model, &structure, options, &|done| {
+        progress.update(done, options.trials)
+    })
 }
 
 fn availability(args: AvailabilityArgs, color: ColorChoice) -> Result<u8, Error> {
@@ -1132,22 +1267,26 @@ fn availability(args: AvailabilityArgs, color: ColorChoice) -> Result<u8, Error>
                 args.trials,
                 args.seed
             );
+            let width = text_width();
+            let room = |rest: usize| width.map_or(usize::MAX, |w| w.saturating_sub(rest).max(8));
             for r in &results {
                 let exact = r
                     .exact
                     .map(|x| format!("  exact {:.6}%", x * 100.0))
                     .unwrap_or_default();
-                let _ = writeln!(
-                    b,
-                    "  {}  {:.6}%  95% [{:.6}% – {:.6}%]{exact}",
-                    p.paint("1", &r.name),
+                let figures = format!(
+                    "{:.6}%  95% [{:.6}% – {:.6}%]{exact}",
                     r.availability * 100.0,
                     r.ci95.0 * 100.0,
                     r.ci95.1 * 100.0
                 );
+                let name = fit::truncate(&r.name, room(4 + figures.chars().count()));
+                let _ = writeln!(b, "  {}  {figures}", p.paint("1", &name));
                 for (name, birnbaum) in r.importance.iter().filter(|(_, b)| *b > 0.0).take(args.top)
                 {
-                    let _ = writeln!(b, "      importance {birnbaum:.3e}  {name}");
+                    let head = format!("      importance {birnbaum:.3e}  ");
+                    let name = fit::truncate(name, room(head.chars().count()));
+                    let _ = writeln!(b, "{head}{name}");
                 }
             }
             b
@@ -1218,12 +1357,17 @@ fn review(args: ReviewArgs, color: ColorChoice) -> Result<u8, Error> {
     let file = args.model.display().to_string();
     let graph = Graph::build(model);
     let structure = whatif::sim::structural::Structure::new(model);
-    let impacts = spof::impacts(model, &structure);
+    let impacts = impacts(model, &structure);
     let spofs = spof::single_points(model, &impacts);
     let zone_spofs = spof::zone_single_points(model, &structure);
     let found = lints::lints(model, &graph, &impacts);
     let ranked = spof::ranked(model, impacts);
-    let (events, cut_sets) = cuts::minimal_cut_sets(model, &structure, 2, None, None);
+    let (events, cut_sets) = {
+        let progress = Progress::new(CUTS_PROGRESS);
+        cuts::minimal_cut_sets_with_progress(model, &structure, 2, None, None, &|d, t| {
+            progress.update(d, t)
+        })
+    };
     let mut picture = Vec::new();
     svg::write_svg(&picture::architecture(model, None), &mut picture)
         .map_err(|e| Error::Tool(e.to_string()))?;
@@ -1257,7 +1401,8 @@ fn review(args: ReviewArgs, color: ColorChoice) -> Result<u8, Error> {
             } else {
                 palette(color, io::stdout().is_terminal())
             };
-            render::review::write_text(&mut bytes, &report, p).map_err(io_err)?;
+            let width = args.output.is_none().then(text_width).flatten();
+            render::review::write_text(&mut bytes, &report, p, width).map_err(io_err)?;
         }
         ReviewFormat::Markdown => {
             render::review::write_markdown(&mut bytes, &report).map_err(io_err)?
@@ -1381,8 +1526,9 @@ fn diagnose(args: DiagnoseArgs, color: ColorChoice) -> Result<u8, Error> {
                 symptoms.len(),
                 plural(symptoms.len())
             );
+            let width = text_width();
             for c in candidates.iter().take(args.top) {
-                let _ = write!(b, "  {:>4.0}%  {}", c.score * 100.0, c.faults.join(" + "));
+                let mut line = c.faults.join(" + ");
                 if !c.mismatches.is_empty() {
                     let m: Vec<String> = c
                         .mismatches
@@ -1396,9 +1542,10 @@ fn diagnose(args: DiagnoseArgs, color: ColorChoice) -> Result<u8, Error> {
                             )
                         })
                         .collect();
-                    let _ = write!(b, "  ({})", m.join("; "));
+                    line.push_str(&format!("  ({})", m.join("; ")));
                 }
-                let _ = writeln!(b);
+                let line = fit::wrap(&line, 9, 9, width);
+                let _ = writeln!(b, "  {:>4.0}%  {line}", c.score * 100.0);
             }
             b
         }
@@ -1410,6 +1557,7 @@ fn diagnose(args: DiagnoseArgs, color: ColorChoice) -> Result<u8, Error> {
 fn scenario(args: ScenarioArgs, color: ColorChoice) -> Result<u8, Error> {
     let step = cli_duration("--step", &args.step)?;
     let p = palette(color, io::stdout().is_terminal());
+    let width = text_width();
     let mut text = Vec::new();
     let mut junit: Vec<(String, String, Vec<whatif::scenario::Verdict>)> = Vec::new();
     let mut json_files = Vec::new();
@@ -1427,14 +1575,18 @@ fn scenario(args: ScenarioArgs, color: ColorChoice) -> Result<u8, Error> {
             }
         };
         let model = &sc.loaded.model;
-        let tl = timeline::simulate(
-            model,
-            &sc.events,
-            timeline::Options {
-                duration_s: sc.duration_s,
-                step_s: step,
-            },
-        );
+        let tl = {
+            let progress = Progress::new(TIMELINE_PROGRESS);
+            timeline::simulate_with_progress(
+                model,
+                &sc.events,
+                timeline::Options {
+                    duration_s: sc.duration_s,
+                    step_s: step,
+                },
+                &|d, t| progress.update(d, t),
+            )
+        };
         let verdicts = whatif::scenario::check(&sc, &tl);
         let failed = verdicts.iter().filter(|v| !v.passed).count();
         passed_total += verdicts.len() - failed;
@@ -1445,16 +1597,18 @@ fn scenario(args: ScenarioArgs, color: ColorChoice) -> Result<u8, Error> {
         match args.format {
             CheckFormat::Text => {
                 let _ = writeln!(text, "{} {}", p.paint("1", "▶"), p.paint("1", &sc.title));
-                let _ = writeln!(text, "  {file} · model {}", sc.model_path.display());
+                let from = format!("{file} · model {}", sc.model_path.display());
+                let _ = writeln!(text, "  {}", fit::wrap(&from, 2, 4, width));
                 if !sc.story.is_empty() {
-                    let _ = writeln!(text, "\n{}\n", wrap(&sc.story, 76, "  "));
+                    let story_width = width.map_or(76, |w| w.saturating_sub(2).clamp(20, 76));
+                    let _ = writeln!(text, "\n{}\n", wrap(&sc.story, story_width, "  "));
                 }
                 let heading = format!(
                     "timeline, {} (step {})",
                     picture::duration(sc.duration_s),
                     picture::duration(step)
                 );
-                let _ = render::timeline::write_text(&mut text, model, &heading, &tl, p);
+                let _ = render::timeline::write_text(&mut text, model, &heading, &tl, p, width);
                 let _ = writeln!(text, "\nexpectations");
                 for v in &verdicts {
                     let mark = if v.passed {
@@ -1597,5 +1751,41 @@ fn schema(args: SchemaArgs) -> Result<u8, Error> {
         args.output.as_deref(),
         model::schema::model_schema_json().as_bytes(),
     )?;
+    Ok(0)
+}
+
+fn completions(args: CompletionsArgs) -> Result<u8, Error> {
+    let mut bytes = Vec::new();
+    clap_complete::generate(args.shell, &mut Cli::command(), "whatif", &mut bytes);
+    print(&bytes)?;
+    Ok(0)
+}
+
+/// The man pages come from the clap definitions, so they cannot drift from
+/// `--help`: whatif(1) lists the commands, whatif-<command>(1) has each one's
+/// options and example.
+fn man(args: ManArgs) -> Result<u8, Error> {
+    let mut cli = Cli::command();
+    cli.build();
+    let page = |cmd: &clap::Command| -> Result<Vec<u8>, Error> {
+        let mut bytes = Vec::new();
+        clap_mangen::Man::new(cmd.clone())
+            .render(&mut bytes)
+            .map_err(|e| Error::Tool(e.to_string()))?;
+        Ok(bytes)
+    };
+    let Some(dir) = &args.dir else {
+        emit(args.output.as_deref(), &page(&cli)?)?;
+        return Ok(0);
+    };
+    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+        path: dir.clone(),
+        source,
+    })?;
+    write_atomically(&dir.join("whatif.1"), &page(&cli)?)?;
+    for sub in cli.get_subcommands().filter(|c| c.get_name() != "help") {
+        let file = dir.join(format!("whatif-{}.1", sub.get_name()));
+        write_atomically(&file, &page(sub)?)?;
+    }
     Ok(0)
 }

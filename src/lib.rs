@@ -7,7 +7,7 @@
 //! timeline), analyses the design ([`analysis`]: single points of failure,
 //! blast radius, cut sets, availability, fault trees, lints), plays the
 //! drill and diagnosis games ([`game`]), and renders every result
-//! ([`render`]) as text, JSON, Markdown, DOT, SVG or HTML. [`scenario`]
+//! ([`render`]) as text, JSON, Markdown, DOT, SVG, Mermaid or HTML. [`scenario`]
 //! runs timeline files with expectations.
 //!
 //! A first model can be written from a docker-compose file or a Backstage

@@ -99,6 +99,21 @@ pub fn minimal_cut_sets(
     zone_availability: Option<f64>,
     only: Option<&str>,
 ) -> (Vec<BasicEvent>, Vec<EntryCuts>) {
+    minimal_cut_sets_with_progress(model, structure, order, zone_availability, only, &|_, _| {})
+}
+
+/// [`minimal_cut_sets`], calling `progress(done, total)` now and then as
+/// candidate sets of order ≥ 2 are tried (`total` counts them all, each
+/// size capped as the search is). The number of sets grows as
+/// candidates^order, so order 2 on a thousand services takes seconds.
+pub fn minimal_cut_sets_with_progress(
+    model: &Model,
+    structure: &Structure,
+    order: usize,
+    zone_availability: Option<f64>,
+    only: Option<&str>,
+    progress: &dyn Fn(u64, u64),
+) -> (Vec<BasicEvent>, Vec<EntryCuts>) {
     let events = basic_events(model, zone_availability);
     let all_entries: Vec<Entry> = entries(model)
         .into_iter()
@@ -152,12 +167,24 @@ pub fn minimal_cut_sets(
         }
     }
     // Higher orders, per entry.
+    let candidates_of: Vec<Vec<usize>> = (0..all_entries.len())
+        .map(|k| {
+            let single: BTreeSet<usize> = results[k].cut_sets.iter().map(|s| s[0]).collect();
+            (0..events.len())
+                .filter(|i| !single.contains(i))
+                .filter(|&i| service_of(i).is_none_or(|s| affects[k][s]))
+                .collect()
+        })
+        .collect();
+    let total: u64 = candidates_of
+        .iter()
+        .flat_map(|c| (2..=order.min(MAX_ORDER)).map(|size| choose(c.len(), size)))
+        .map(|n| n.min(MAX_SETS as u64 + 1))
+        .sum();
+    let mut done = 0u64;
+    progress(done, total);
     for (k, entry) in all_entries.iter().enumerate() {
-        let single: BTreeSet<usize> = results[k].cut_sets.iter().map(|s| s[0]).collect();
-        let candidates: Vec<usize> = (0..events.len())
-            .filter(|i| !single.contains(i))
-            .filter(|&i| service_of(i).is_none_or(|s| affects[k][s]))
-            .collect();
+        let candidates = &candidates_of[k];
         let mut known: Vec<BTreeSet<usize>> = results[k]
             .cut_sets
             .iter()
@@ -167,12 +194,16 @@ pub fn minimal_cut_sets(
             let mut sets: Vec<Vec<usize>> = Vec::new();
             let mut count = 0usize;
             combinations(
-                &candidates,
+                candidates,
                 size,
                 &mut Vec::new(),
                 0,
                 &mut |c: &[usize]| {
                     count += 1;
+                    let tried = done + count as u64;
+                    if tried.is_multiple_of(4096) {
+                        progress(tried, total);
+                    }
                     if count > MAX_SETS {
                         return false;
                     }
@@ -186,6 +217,8 @@ pub fn minimal_cut_sets(
             if count > MAX_SETS {
                 results[k].truncated = true;
             }
+            done += (count as u64).min(MAX_SETS as u64 + 1);
+            progress(done, total);
             let mut found = Vec::new();
             for chunk in sets.chunks(64) {
                 let down = ev.run(chunk, std::slice::from_ref(entry));
@@ -214,7 +247,16 @@ pub fn minimal_cut_sets(
             })
         });
     }
+    progress(total, total);
     (events, results)
+}
+
+/// n choose k, saturating.
+fn choose(n: usize, k: usize) -> u64 {
+    if k > n {
+        return 0;
+    }
+    (0..k as u64).fold(1u64, |acc, i| acc.saturating_mul(n as u64 - i) / (i + 1))
 }
 
 /// Services whose failure can contribute to `from` going down.
@@ -285,6 +327,36 @@ pub fn probability(events: &[BasicEvent], set: &[usize]) -> f64 {
 mod tests {
     use super::*;
     use crate::model::load_str;
+
+    #[test]
+    fn progress_counts_every_candidate_set_and_ends_at_the_total() {
+        let m = crate::model::load_file(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/online-shop.yaml"
+        )))
+        .unwrap()
+        .model;
+        let s = Structure::new(&m);
+        let calls = std::cell::RefCell::new(Vec::new());
+        let (_, with) = minimal_cut_sets_with_progress(&m, &s, 3, None, None, &|d, t| {
+            calls.borrow_mut().push((d, t))
+        });
+        let calls = calls.into_inner();
+        let total = calls[0].1;
+        assert!(total > 4096, "order 3 tries many sets: {total}");
+        assert!(calls.len() > 2, "progress is reported on the way");
+        assert!(
+            calls
+                .windows(2)
+                .all(|w| w[0].0 <= w[1].0 && w[1].0 <= total)
+        );
+        assert_eq!(calls.last(), Some(&(total, total)));
+        assert_eq!(with, minimal_cut_sets(&m, &s, 3, None, None).1);
+        assert_eq!(choose(10, 2), 45);
+        assert_eq!(choose(10, 3), 120);
+        assert_eq!(choose(1, 2), 0);
+        assert_eq!(choose(0, 3), 0);
+    }
 
     fn cuts(text: &str) -> Vec<Vec<String>> {
         let m = load_str(text, "t.yaml").unwrap().model;

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use super::findings::Palette;
+use super::fit;
 use crate::analysis::lints::{Level, Lint};
 use crate::analysis::spof::{Entry, Impact, entries};
 use crate::model::{Model, ServiceId};
@@ -41,18 +42,22 @@ pub fn spof_json(
     json!({ "model": model.name, "entry_points": entry_points })
 }
 
-/// `spof` as text.
+/// `spof` as text: each entry, then its single points wrapped beside it
+/// (an entry's name is cut to at most half the `width`).
 pub fn write_spof_text(
     out: &mut dyn Write,
     model: &Model,
     spofs: &[(Entry, Vec<ServiceId>)],
     zones: Option<&[(Entry, Vec<usize>)]>,
     p: Palette,
+    width: Option<usize>,
 ) -> io::Result<()> {
+    let rest = ": single points of failure (one service failing as a whole)";
     writeln!(
         out,
-        "{}: single points of failure (one service failing as a whole)",
-        p.paint("1", &model.name)
+        "{}{}",
+        p.paint("1", &model.name),
+        fit::wrap(rest, model.name.chars().count(), 2, width)
     )?;
     if spofs.is_empty() {
         writeln!(
@@ -60,23 +65,34 @@ pub fn write_spof_text(
             "no entry points: mark the front door with `entry: {{ rps: … }}`"
         )?;
     }
+    // A wrapped list is painted line by line, so no escape code spans a break.
+    let paint_lines = |code: &str, text: &str| -> String {
+        text.split('\n')
+            .map(|l| {
+                let body = l.trim_start();
+                if body.is_empty() {
+                    return l.to_owned();
+                }
+                format!("{}{}", &l[..l.len() - body.len()], p.paint(code, body))
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     for (k, (e, ids)) in spofs.iter().enumerate() {
+        let name = fit::truncate(&e.name, width.map_or(usize::MAX, |w| (w / 2).max(8)));
+        let w = name.chars().count();
         let list = if ids.is_empty() {
             p.paint("32", "none")
         } else {
-            p.paint("1;31", &names(model, ids).join(", "))
+            let list = fit::wrap(&names(model, ids).join(", "), w + 4, w + 4, width);
+            paint_lines("1;31", &list)
         };
-        writeln!(out, "  {}  {list}", e.name)?;
+        writeln!(out, "  {name}  {list}")?;
         if let Some(z) = zones {
             let zs: Vec<&str> = z[k].1.iter().map(|&i| model.zones[i].as_str()).collect();
             if !zs.is_empty() {
-                writeln!(
-                    out,
-                    "  {:w$}  zones: {}",
-                    "",
-                    p.paint("1;31", &zs.join(", ")),
-                    w = e.name.chars().count()
-                )?;
+                let list = fit::wrap(&zs.join(", "), w + 11, w + 11, width);
+                writeln!(out, "  {:w$}  zones: {}", "", paint_lines("1;31", &list))?;
             }
         }
     }
@@ -98,22 +114,25 @@ pub fn blast_json(model: &Model, ranked: &[Impact]) -> Value {
     })
 }
 
-/// `blast` as text: a ranked table.
+/// `blast` as text: a ranked table, names cut to fit the `width`.
 pub fn write_blast_text(
     out: &mut dyn Write,
     model: &Model,
     ranked: &[Impact],
     top: usize,
     p: Palette,
+    line: Option<usize>,
 ) -> io::Result<()> {
     let total: f64 = model
         .entry_points()
         .map(|e| model.service(e).entry_rps().unwrap_or(0.0))
         .sum();
+    let rest = ": blast radius of each service failing as a whole";
     writeln!(
         out,
-        "{}: blast radius of each service failing as a whole",
-        p.paint("1", &model.name)
+        "{}{}",
+        p.paint("1", &model.name),
+        fit::wrap(rest, model.name.chars().count(), 2, line)
     )?;
     let width = ranked
         .iter()
@@ -122,6 +141,7 @@ pub fn write_blast_text(
         .max()
         .unwrap_or(4)
         .clamp(7, 40);
+    let width = fit::column(width, 2 + 2 + 12 + 2 + 6 + 2 + 8, line, 7);
     writeln!(
         out,
         "  {:<width$}  {:>12}  {:>6}  {:>8}",
@@ -141,7 +161,7 @@ pub fn write_blast_text(
         writeln!(
             out,
             "  {:<width$}  {lost}  {:>6}  {:>8}",
-            model.service(i.service).name,
+            fit::truncate(&model.service(i.service).name, width),
             i.down,
             i.degraded
         )?;
@@ -157,12 +177,13 @@ pub fn write_blast_text(
     Ok(())
 }
 
-/// Lints as text.
+/// Lints as text, compiler style; messages wrapped to the `width`.
 pub fn write_lints_text(
     out: &mut dyn Write,
     file: &str,
     lints: &[Lint],
     p: Palette,
+    width: Option<usize>,
 ) -> io::Result<()> {
     for l in lints {
         let color = match l.level {
@@ -170,14 +191,16 @@ pub fn write_lints_text(
             Level::Medium => "1;33",
             Level::Low => "36",
         };
+        let head = format!("{}[{}]", l.level.as_str(), l.code);
+        let first = head.chars().count() + 1;
         writeln!(
             out,
             "{} {}",
-            p.paint(color, &format!("{}[{}]", l.level.as_str(), l.code)),
-            l.message
+            p.paint(color, &head),
+            fit::wrap(&l.message, first, 2, width)
         )?;
         writeln!(out, "  --> {file}:{}:{}", l.pos.line, l.pos.column)?;
-        writeln!(out, "  why: {}", l.why)?;
+        writeln!(out, "  why: {}", fit::wrap(l.why, 7, 7, width))?;
     }
     Ok(())
 }

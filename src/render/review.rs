@@ -166,7 +166,14 @@ pub fn write_markdown(out: &mut dyn Write, r: &Review) -> io::Result<()> {
 }
 
 /// Plain text (the terminal report).
-pub fn write_text(out: &mut dyn Write, r: &Review, p: super::findings::Palette) -> io::Result<()> {
+/// Text: each analysis in turn; names cut and lists wrapped to the `width`.
+pub fn write_text(
+    out: &mut dyn Write,
+    r: &Review,
+    p: super::findings::Palette,
+    width: Option<usize>,
+) -> io::Result<()> {
+    use super::fit;
     let m = r.model;
     let (h, med, low) = counts(r.lints);
     writeln!(
@@ -179,9 +186,9 @@ pub fn write_text(out: &mut dyn Write, r: &Review, p: super::findings::Palette) 
         "{} services · lints: {h} high, {med} medium, {low} low\n",
         m.services().len()
     )?;
-    super::analysis::write_spof_text(out, m, r.spofs, Some(r.zone_spofs), p)?;
+    super::analysis::write_spof_text(out, m, r.spofs, Some(r.zone_spofs), p, width)?;
     writeln!(out)?;
-    super::analysis::write_blast_text(out, m, r.blast, 10, p)?;
+    super::analysis::write_blast_text(out, m, r.blast, 10, p, width)?;
     writeln!(out, "\n{}", p.paint("1", "minimal cut sets (order ≤ 2)"))?;
     let (events, cuts) = r.cuts;
     for c in cuts {
@@ -198,14 +205,15 @@ pub fn write_text(out: &mut dyn Write, r: &Review, p: super::findings::Palette) 
                 )
             })
             .collect();
+        let name = fit::truncate(&c.entry.name, width.map_or(usize::MAX, |w| (w / 2).max(8)));
+        let indent = name.chars().count() + 4;
         writeln!(
             out,
-            "  {}  {}",
-            c.entry.name,
+            "  {name}  {}",
             if sets.is_empty() {
                 "none".into()
             } else {
-                sets.join(" ")
+                fit::wrap(&sets.join(" "), indent, indent, width)
             }
         )?;
     }
@@ -216,11 +224,15 @@ pub fn write_text(out: &mut dyn Write, r: &Review, p: super::findings::Palette) 
             p.paint("1", "availability (Monte Carlo, 95 % interval)")
         )?;
         for (name, a, lo, hi) in r.availability {
-            writeln!(out, "  {name}  {}  [{} – {}]", pct(*a), pct(*lo), pct(*hi))?;
+            let figures = format!("{}  [{} – {}]", pct(*a), pct(*lo), pct(*hi));
+            let room = width.map_or(usize::MAX, |w| {
+                w.saturating_sub(4 + figures.chars().count()).max(8)
+            });
+            writeln!(out, "  {}  {figures}", fit::truncate(name, room))?;
         }
     }
     writeln!(out, "\n{}", p.paint("1", "risky patterns"))?;
-    super::analysis::write_lints_text(out, r.file, r.lints, p)
+    super::analysis::write_lints_text(out, r.file, r.lints, p, width)
 }
 
 fn html_escape(s: &str) -> String {

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use super::findings::Palette;
+use super::fit;
 use crate::model::{Model, ServiceId};
 use crate::sim::explain::{latency, percent, rate};
 use crate::sim::faults::{Fault, Slowdown};
@@ -37,10 +38,25 @@ pub fn summary(outcome: &Outcome) -> [usize; 4] {
     c
 }
 
+/// Characters of a row besides the name: state, success, latency, load.
+const ROW_FIGURES: usize = 2 + 2 + 8 + 1 + 7 + 1 + 8 + 1 + 10;
+
+/// The `×N load` note of a row, when its load is amplified.
+fn amplification(f: &Figures) -> Option<String> {
+    (f.amplification > 1.05).then(|| {
+        format!(
+            "  ×{} load",
+            crate::render::picture::number((f.amplification * 10.0).round() / 10.0)
+        )
+    })
+}
+
+/// One service or operation: its figures on one line (the name cut to the
+/// column), then its reason and chain wrapped under the figures.
 fn row(
     out: &mut dyn Write,
     p: Palette,
-    width: usize,
+    (width, line): (usize, Option<usize>),
     name: &str,
     f: &Figures,
     model: &Model,
@@ -48,29 +64,33 @@ fn row(
     let state = format!("{:<8}", f.state.as_str().to_uppercase());
     write!(
         out,
-        "  {name:<width$}  {} {:>7} {:>8} {:>10}",
+        "  {:<width$}  {} {:>7} {:>8} {:>10}",
+        fit::truncate(name, width),
         p.paint(state_color(f.state), &state),
         percent(f.success),
         latency(f.latency_s),
         format!("{} rps", rate(f.load_rps)),
     )?;
-    if f.amplification > 1.05 {
-        write!(
-            out,
-            "  ×{} load",
-            crate::render::picture::number((f.amplification * 10.0).round() / 10.0)
-        )?;
+    if let Some(note) = amplification(f) {
+        write!(out, "{note}")?;
     }
     writeln!(out)?;
+    let indent = width + 4;
     if !f.because.is_empty() {
-        writeln!(out, "  {:width$}  {}", "", f.because)?;
-    }
-    if f.chain.len() > 1 {
         writeln!(
             out,
-            "  {:width$}  chain: {}",
+            "  {:width$}  {}",
             "",
-            chain_text(model, &f.chain)
+            fit::wrap(&f.because, indent, indent, line)
+        )?;
+    }
+    if f.chain.len() > 1 {
+        let chain = format!("chain: {}", chain_text(model, &f.chain));
+        writeln!(
+            out,
+            "  {:width$}  {}",
+            "",
+            fit::wrap(&chain, indent, indent + 7, line)
         )?;
     }
     Ok(())
@@ -78,12 +98,15 @@ fn row(
 
 /// Writes the cascade as a story: entry points first, then the affected
 /// services worst first, then the healthy ones in a line, then a summary.
+/// With a `width`, names are cut to fit the figures on one line and the
+/// reasons are wrapped (see [`fit`]).
 pub fn write_text(
     out: &mut dyn Write,
     model: &Model,
     faults: &[Fault],
     outcome: &Outcome,
     p: Palette,
+    line: Option<usize>,
 ) -> io::Result<()> {
     let flags: Vec<String> = faults.iter().map(Fault::as_flag).collect();
     writeln!(
@@ -93,19 +116,31 @@ pub fn write_text(
         if flags.is_empty() {
             "(no faults)".into()
         } else {
-            flags.join(" ")
+            fit::wrap(&flags.join(" "), model.name.chars().count() + 1, 2, line)
         }
     )?;
     if !outcome.converged {
-        writeln!(out, "{}", p.paint("1;33", &format!("warning: the steady state did not settle in {} passes; figures are the last pass's", outcome.iterations)))?;
+        let warning = format!(
+            "warning: the steady state did not settle in {} passes; figures are the last pass's",
+            outcome.iterations
+        );
+        writeln!(out, "{}", p.paint("1;33", &fit::wrap(&warning, 0, 2, line)))?;
     }
-    let width = model
+    let natural = model
         .services()
         .iter()
         .map(|s| s.name.chars().count())
         .max()
         .unwrap_or(4)
         .clamp(4, 40);
+    let note = outcome
+        .services
+        .iter()
+        .chain(outcome.operations.iter().flatten())
+        .filter_map(|f| amplification(f).map(|n| n.chars().count()))
+        .max()
+        .unwrap_or(0);
+    let width = (fit::column(natural, ROW_FIGURES + note, line, 8), line);
     let entries: Vec<ServiceId> = model.entry_points().collect();
     if !entries.is_empty() {
         writeln!(out, "\n{}", p.paint("1", "what users see"))?;
@@ -166,7 +201,12 @@ pub fn write_text(
         .map(|id| model.service(id).name.as_str())
         .collect();
     if !calm.is_empty() {
-        writeln!(out, "\n{} {}", p.paint("32", "healthy:"), calm.join(", "))?;
+        writeln!(
+            out,
+            "\n{} {}",
+            p.paint("32", "healthy:"),
+            fit::wrap(&calm.join(", "), 9, 2, line)
+        )?;
     }
     let c = summary(outcome);
     writeln!(

@@ -20,13 +20,17 @@ pub fn at(t: f64) -> String {
 }
 
 /// Writes the state changes in time order, then where things stand at the end.
+/// With a `width`, names are cut to their column and reasons wrapped under
+/// their own (see [`super::fit`]).
 pub fn write_text(
     out: &mut dyn Write,
     model: &Model,
     title: &str,
     timeline: &Timeline,
     p: Palette,
+    line: Option<usize>,
 ) -> io::Result<()> {
+    use super::fit;
     writeln!(out, "{}", p.paint("1", title))?;
     if !timeline.converged {
         writeln!(
@@ -49,7 +53,7 @@ pub fn write_text(
         writeln!(
             out,
             "before t=0: not healthy already: {}",
-            unhealthy_before.join(", ")
+            fit::wrap(&unhealthy_before.join(", "), 33, 2, line)
         )?;
     }
     let width = timeline
@@ -59,19 +63,23 @@ pub fn write_text(
         .max()
         .unwrap_or(4)
         .clamp(4, 40);
+    // Time, name, from → to, then at least a few words of the reason.
+    let width = fit::column(width, 8 + 2 + 2 + 8 + 3 + 8 + 2 + 16, line, 8);
+    let reason_at = 8 + 2 + width + 2 + 8 + 3 + 8 + 2;
     if timeline.changes.is_empty() {
         writeln!(out, "no state changes")?;
     }
     for c in &timeline.changes {
         let to = format!("{:<8}", c.to.as_str().to_uppercase());
+        let because = fit::wrap(&c.because, reason_at, reason_at, line);
+        let gap = if because.starts_with('\n') { "" } else { "  " };
         writeln!(
             out,
-            "{:>8}  {:<width$}  {:>8} → {}  {}",
+            "{:>8}  {:<width$}  {:>8} → {}{gap}{because}",
             at(c.t_s),
-            c.name,
+            fit::truncate(&c.name, width),
             c.from.as_str(),
             p.paint(state_color(c.to), &to),
-            c.because
         )?;
     }
     let end = timeline.times.last().copied().unwrap_or(0.0);
@@ -90,7 +98,10 @@ pub fn write_text(
         writeln!(
             out,
             "  {} {} {} {}",
-            model.service(id).name,
+            fit::truncate(
+                &model.service(id).name,
+                line.map_or(usize::MAX, |w| w.saturating_sub(30).max(8))
+            ),
             p.paint(state_color(f.state), &f.state.as_str().to_uppercase()),
             percent(f.success),
             latency(f.latency_s)

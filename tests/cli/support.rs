@@ -15,12 +15,14 @@ pub fn path(relative: &str) -> PathBuf {
     root().join(relative)
 }
 
-/// Runs `whatif` with these arguments from the repository root, no colour.
+/// Runs `whatif` with these arguments from the repository root, no colour,
+/// no width limit (whatever the developer's shell exports).
 pub fn whatif(args: &[&str]) -> Output {
     Command::cargo_bin("whatif")
         .expect("binary built")
         .current_dir(root())
         .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
         .args(args)
         .output()
         .expect("whatif runs")

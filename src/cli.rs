@@ -966,14 +966,7 @@ fn run_timeline(
             Some("use a longer --step".into()),
         ));
     }
-    let events: Vec<timeline::Event> = faults
-        .iter()
-        .map(|f| timeline::Event {
-            at_s: 0.0,
-            for_s: None,
-            action: timeline::Action::Fault(f.clone()),
-        })
-        .collect();
+    let events = timeline::Event::from_start(faults);
     let tl = {
         let progress = Progress::new(TIMELINE_PROGRESS);
         timeline::simulate_with_progress(

@@ -298,17 +298,9 @@ impl<'m> Drill<'m> {
                 (outcome, states, None)
             }
             Method::Timeline { at_s } => {
-                let events: Vec<timeline::Event> = faults
-                    .iter()
-                    .map(|f| timeline::Event {
-                        at_s: 0.0,
-                        for_s: None,
-                        action: timeline::Action::Fault(f.clone()),
-                    })
-                    .collect();
                 let tl = timeline::simulate(
                     model,
-                    &events,
+                    &timeline::Event::from_start(faults),
                     timeline::Options {
                         duration_s: at_s,
                         step_s: TIMELINE_STEP_S.min(at_s),
@@ -612,19 +604,7 @@ impl<'m> Drill<'m> {
             .map(|(faults, method)| self.question(faults, method, &mut rng))
             .filter(|q| !out.iter().any(|o: &Question| o.flags() == q.flags()))
             .collect();
-        while out.len() < rounds && !weighed.is_empty() {
-            let total: f64 = weighed.iter().map(|q| q.weight).sum();
-            let mut x = rng.random::<f64>() * total;
-            let mut pick = weighed.len() - 1;
-            for (i, q) in weighed.iter().enumerate() {
-                if x < q.weight {
-                    pick = i;
-                    break;
-                }
-                x -= q.weight;
-            }
-            out.push(weighed.remove(pick));
-        }
+        draw(&mut weighed, &mut out, rounds, &mut rng);
         out
     }
 
@@ -724,6 +704,29 @@ impl<'m> Drill<'m> {
             }
             _ => format!("{} happens.", f.as_flag()),
         }
+    }
+}
+
+/// Moves questions from `pool` to `out` until it holds `rounds`, each drawn
+/// in proportion to its weight (so never twice).
+pub fn draw(
+    pool: &mut Vec<Question>,
+    out: &mut Vec<Question>,
+    rounds: usize,
+    rng: &mut ChaCha8Rng,
+) {
+    while out.len() < rounds && !pool.is_empty() {
+        let total: f64 = pool.iter().map(|q| q.weight).sum();
+        let mut x = rng.random::<f64>() * total;
+        let mut pick = pool.len() - 1;
+        for (i, q) in pool.iter().enumerate() {
+            if x < q.weight {
+                pick = i;
+                break;
+            }
+            x -= q.weight;
+        }
+        out.push(pool.remove(pick));
     }
 }
 

@@ -505,7 +505,7 @@ pub fn diagnose_questions(
     rounds: usize,
     fixed: Option<Vec<crate::sim::faults::Fault>>,
 ) -> Vec<Question> {
-    use rand::{RngExt, SeedableRng};
+    use rand::SeedableRng;
     let model = drill.model();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0xd1a9);
     let mut out = Vec::new();
@@ -522,19 +522,7 @@ pub fn diagnose_questions(
         .filter(|q| q.truth.users.iter().any(|(_, s)| *s != Seen::Works))
         .filter(|q| !out.iter().any(|o: &Question| o.flags() == q.flags()))
         .collect();
-    while out.len() < rounds && !pool.is_empty() {
-        let total: f64 = pool.iter().map(|q| q.weight).sum();
-        let mut x = rng.random::<f64>() * total;
-        let mut pick = pool.len() - 1;
-        for (i, q) in pool.iter().enumerate() {
-            if x < q.weight {
-                pick = i;
-                break;
-            }
-            x -= q.weight;
-        }
-        out.push(pool.remove(pick));
-    }
+    super::drill::draw(&mut pool, &mut out, rounds, &mut rng);
     out
 }
 

@@ -100,6 +100,20 @@ pub struct Event {
     pub action: Action,
 }
 
+impl Event {
+    /// Each fault beginning at t = 0 and lasting to the end.
+    pub fn from_start(faults: &[Fault]) -> Vec<Event> {
+        faults
+            .iter()
+            .map(|f| Event {
+                at_s: 0.0,
+                for_s: None,
+                action: Action::Fault(f.clone()),
+            })
+            .collect()
+    }
+}
+
 /// How to step.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Options {

@@ -2,10 +2,12 @@
 //! Renderers never compute results; they draw what they are given.
 
 pub mod analysis;
+pub mod csp;
 pub mod diagram;
 pub mod dot;
 pub mod findings;
 pub mod graphviz;
+pub mod interactive;
 pub mod layout;
 pub mod picture;
 pub mod review;

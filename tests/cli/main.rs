@@ -1,12 +1,14 @@
 //! CLI and output tests: the `whatif` binary driven as a user drives it.
 #![allow(clippy::print_stderr, clippy::print_stdout)] // tests explain skips on stderr
 
+mod browser;
 mod check;
 mod examples;
 mod faulttree;
 mod fixtures;
 mod graph;
 mod hostile;
+mod html;
 mod laws;
 mod phenomena;
 mod review;

@@ -192,10 +192,11 @@ struct RunArgs {
     model: PathBuf,
     #[command(flatten)]
     faults: FaultArgs,
-    /// Write here; the extension picks the format (.txt, .json, .md, .dot, .svg, .png, .mmd).
+    /// Write here; the extension picks the format (.txt, .json, .md, .dot, .svg, .png, .mmd, .html).
     #[arg(short, long)]
     output: Option<PathBuf>,
-    /// Output format (default: from -o's extension, else text).
+    /// Output format (default: from -o's extension, else text). `html`: an
+    /// interactive page; click a service to see its `--down` cascade.
     #[arg(long, value_enum)]
     format: Option<RunFormat>,
     /// Who lays out SVG: Graphviz when found (auto), or always the built-in layout.
@@ -221,6 +222,7 @@ enum RunFormat {
     Svg,
     Png,
     Mermaid,
+    Html,
 }
 
 #[derive(Debug, Args)]
@@ -860,12 +862,13 @@ fn run_format(explicit: Option<RunFormat>, output: Option<&Path>) -> Result<RunF
         "svg" => Ok(RunFormat::Svg),
         "png" => Ok(RunFormat::Png),
         "mmd" | "mermaid" => Ok(RunFormat::Mermaid),
+        "html" | "htm" => Ok(RunFormat::Html),
         _ => Err(Error::usage(
             format!(
                 "cannot tell the format of `{}` from its extension",
                 path.display()
             ),
-            Some("use .txt, .json, .md, .dot, .svg, .png or .mmd, or give --format".into()),
+            Some("use .txt, .json, .md, .dot, .svg, .png, .mmd or .html, or give --format".into()),
         )),
     }
 }
@@ -940,6 +943,17 @@ fn run(args: RunArgs, color: ColorChoice) -> Result<u8, Error> {
                 args.output.as_deref(),
             )?;
         }
+        RunFormat::Html => {
+            use whatif::analysis::{spof, sweep};
+            let sweep = sweep::sweep(model, &Engine::new(model));
+            let initial = sweep::Cascade::new(&spof::entries(model), &faults, outcome);
+            let page = render::interactive::Explorer {
+                model,
+                sweep: &sweep,
+                initial: Some(&initial),
+            };
+            render::interactive::write_run_page(&mut bytes, &page).map_err(write_err)?;
+        }
     }
     emit(args.output.as_deref(), &bytes)?;
     Ok(0)
@@ -956,6 +970,12 @@ fn run_timeline(
     color: ColorChoice,
 ) -> Result<u8, Error> {
     let step = cli_duration("--step", &args.step)?;
+    if format == RunFormat::Html {
+        return Err(Error::usage(
+            "the HTML page shows the steady state, not a timeline",
+            Some("drop --for, or draw the timeline with `-o chart.svg`".into()),
+        ));
+    }
     if duration / step > 1_000_000.0 {
         return Err(Error::usage(
             format!(
@@ -1017,6 +1037,7 @@ fn run_timeline(
         RunFormat::Svg => {
             render::timeline::write_chart(&mut bytes, model, &title, &tl).map_err(write_err)?
         }
+        RunFormat::Html => unreachable!("refused above"),
         RunFormat::Dot | RunFormat::Png | RunFormat::Mermaid => {
             let picture_format = match format {
                 RunFormat::Dot => PictureFormat::Dot,
@@ -1361,10 +1382,6 @@ fn review(args: ReviewArgs, color: ColorChoice) -> Result<u8, Error> {
             progress.update(d, t)
         })
     };
-    let mut picture = Vec::new();
-    svg::write_svg(&picture::architecture(model, None), &mut picture)
-        .map_err(|e| Error::Tool(e.to_string()))?;
-    let picture = String::from_utf8_lossy(&picture).into_owned();
     let options = whatif::analysis::availability::Options {
         trials: 100_000,
         seed: 1,
@@ -1383,7 +1400,6 @@ fn review(args: ReviewArgs, color: ColorChoice) -> Result<u8, Error> {
         cuts: (&events, &cut_sets),
         availability: &availability,
         lints: &found,
-        picture_svg: &picture,
     };
     let mut bytes = Vec::new();
     let io_err = |e: io::Error| Error::Tool(e.to_string());
@@ -1400,7 +1416,10 @@ fn review(args: ReviewArgs, color: ColorChoice) -> Result<u8, Error> {
         ReviewFormat::Markdown => {
             render::review::write_markdown(&mut bytes, &report).map_err(io_err)?
         }
-        ReviewFormat::Html => render::review::write_html(&mut bytes, &report).map_err(io_err)?,
+        ReviewFormat::Html => {
+            let sweep = whatif::analysis::sweep::sweep(model, &Engine::new(model));
+            render::review::write_html(&mut bytes, &report, &sweep).map_err(io_err)?
+        }
         ReviewFormat::Json => {
             bytes = json_bytes(&serde_json::json!({
                 "model": model.name,

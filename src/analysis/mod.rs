@@ -1,6 +1,7 @@
 //! Design-review analyses over the structural evaluation: basic events,
 //! single points of failure, blast radius, minimal cut sets, Monte Carlo
-//! availability, fault-tree export and resilience lints.
+//! availability, fault-tree export and resilience lints; and the sweep of
+//! every single fault's steady state for the interactive HTML page.
 
 pub mod availability;
 pub mod cuts;
@@ -8,3 +9,4 @@ pub mod events;
 pub mod faulttree;
 pub mod lints;
 pub mod spof;
+pub mod sweep;

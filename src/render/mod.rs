@@ -2,11 +2,13 @@
 //! Renderers never compute results; they draw what they are given.
 
 pub mod analysis;
+pub mod csp;
 pub mod diagram;
 pub mod dot;
 pub mod findings;
 pub mod fit;
 pub mod graphviz;
+pub mod interactive;
 pub mod layout;
 pub mod mermaid;
 pub mod picture;

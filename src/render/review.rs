@@ -1,12 +1,15 @@
 //! The design-review report: every analysis and lint in one document, as
-//! text, Markdown or one self-contained static HTML page.
+//! text, Markdown or one self-contained HTML page whose picture is
+//! interactive.
 
 use std::io::{self, Write};
 
+use super::interactive;
 use crate::analysis::cuts::EntryCuts;
 use crate::analysis::events::BasicEvent;
 use crate::analysis::lints::{Level, Lint};
 use crate::analysis::spof::{Entry, Impact, entries};
+use crate::analysis::sweep::Sweep;
 use crate::model::{Model, ServiceId};
 
 /// Everything the report shows, computed by the caller.
@@ -27,8 +30,6 @@ pub struct Review<'a> {
     pub availability: &'a [(String, f64, f64, f64)],
     /// Lints.
     pub lints: &'a [Lint],
-    /// The architecture drawn as SVG (built-in layout), for the HTML page.
-    pub picture_svg: &'a str,
 }
 
 fn names(model: &Model, ids: &[ServiceId]) -> String {
@@ -239,23 +240,26 @@ fn html_escape(s: &str) -> String {
     super::svg::xml_text(s)
 }
 
-/// One self-contained static HTML page (no scripts, nothing fetched).
-pub fn write_html(out: &mut dyn Write, r: &Review) -> io::Result<()> {
+/// The review's own style sheet (the explorer adds its own).
+const REVIEW_CSS: &str = "body{font:18px/1.45 Helvetica,Arial,sans-serif;margin:1.5rem auto;max-width:110rem;color:#1d2630;padding:0 1rem}h1{font-size:1.9rem}h2{margin-top:2rem;border-bottom:2px solid #e3e6ea}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #e3e6ea;vertical-align:top}td.n{text-align:right}.high{color:#a11d1d;font-weight:bold}.medium{color:#9a4d00;font-weight:bold}.low{color:#2f5d8a}.why{color:#556;font-style:italic}code{background:#f4f6f8;padding:0 .2rem}\n";
+
+/// One self-contained HTML page: the architecture as the interactive
+/// picture of [`super::interactive`] (a click on a service shows its
+/// `--down` cascade, from `sweep`), then every analysis as tables. Nothing
+/// is fetched; the only scripts are the page's own (see that module).
+pub fn write_html(out: &mut dyn Write, r: &Review, sweep: &Sweep) -> io::Result<()> {
     let m = r.model;
     let e = html_escape;
     let (h, med, low) = counts(r.lints);
-    let mut s = String::new();
-    s.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
-    s.push_str(&format!("<title>Design review: {}</title>", e(&m.name)));
-    s.push_str("<style>body{font:16px/1.45 Helvetica,Arial,sans-serif;margin:2rem auto;max-width:72rem;color:#1d2630;padding:0 1rem}h1{font-size:1.8rem}h2{margin-top:2rem;border-bottom:2px solid #e3e6ea}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #e3e6ea;vertical-align:top}td.n{text-align:right}.high{color:#a11d1d;font-weight:bold}.medium{color:#9a4d00;font-weight:bold}.low{color:#2f5d8a}.why{color:#556;font-style:italic}.pic{overflow:auto;border:1px solid #e3e6ea;padding:.5rem}code{background:#f4f6f8;padding:0 .2rem}</style></head><body>\n");
+    let mut s = interactive::head(&format!("Design review: {}", m.name), REVIEW_CSS);
     s.push_str(&format!("<h1>Design review: {}</h1>\n", e(&m.name)));
     s.push_str(&format!("<p>{} services, {} entry points · risky patterns: <span class=\"high\">{h} high</span>, <span class=\"medium\">{med} medium</span>, <span class=\"low\">{low} low</span></p>\n", m.services().len(), entries(m).len()));
-    s.push_str("<div class=\"pic\">");
-    s.push_str(
-        r.picture_svg
-            .trim_start_matches("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
-    );
-    s.push_str("</div>\n<h2>Single points of failure</h2>\n<table><tr><th>entry point</th><th>services whose failure takes it down</th><th>zones</th></tr>\n");
+    s.push_str(&interactive::section(&interactive::Explorer {
+        model: m,
+        sweep,
+        initial: None,
+    }));
+    s.push_str("<h2>Single points of failure</h2>\n<table><tr><th>entry point</th><th>services whose failure takes it down</th><th>zones</th></tr>\n");
     for (k, (en, ids)) in r.spofs.iter().enumerate() {
         let zones: Vec<&str> = r
             .zone_spofs

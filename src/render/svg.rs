@@ -59,8 +59,29 @@ const DARK: &str = "#44515e";
 /// Writes `diagram` as one standalone SVG document, in a single
 /// `write_all` call.
 pub fn write_svg(diagram: &Diagram, out: &mut dyn io::Write) -> io::Result<()> {
-    out.write_all(render(diagram).as_bytes())
+    out.write_all(render(diagram, false).as_bytes())
 }
+
+/// The picture for the interactive HTML page ([`super::interactive`]): the
+/// same drawing, plus hooks for its script and style sheet.
+///
+/// - Each node's group carries `class="wf-node"` and `data-service="I"`,
+///   `I` its index in [`Diagram::nodes`] (a service's index when the
+///   diagram is the whole model) — never its name, which is untrusted.
+/// - Each node has a second text line (`class="wf-detail"`), empty when it
+///   has no detail, and its box is wide enough for the page to write a
+///   state and success in front of the detail ([`STATUS_ROOM`]).
+/// - Arrows that can carry a failure (all but fallback paths) carry
+///   `class="wf-edge"`, `data-from` and `data-to` (node indices), so the
+///   page can draw a cascade's causal paths.
+/// - The legend leaves out the state colours: the page has its own.
+pub fn interactive_svg(diagram: &Diagram) -> String {
+    render(diagram, true)
+}
+
+/// The widest status the interactive page writes in front of a node's
+/// detail (a state in capitals and a success percentage).
+pub const STATUS_ROOM: &str = "DEGRADED 99.99%";
 
 /// Untrusted text made safe for SVG/XML text and attribute values: control
 /// characters cleaned, markup characters escaped.
@@ -180,16 +201,25 @@ fn shape_extra(shape: Shape) -> (f64, f64) {
     }
 }
 
-fn node_text(node: &Node) -> NodeText {
+/// What a node shows; `interactive` reserves a detail line with room for
+/// [`STATUS_ROOM`] in front of the detail.
+fn node_text(node: &Node, interactive: bool) -> NodeText {
     let (extra_w, extra_h) = shape_extra(node.shape);
     let room = MAX_NODE_W - 2.0 * PAD_X - extra_w;
     let label = fit(&node.label, LABEL_CHAR_W, room);
-    let detail = node.detail.as_deref().map(|d| fit(d, SMALL_CHAR_W, room));
-    let text_w = text_width(&label, LABEL_CHAR_W).max(
-        detail
-            .as_deref()
-            .map_or(0.0, |d| text_width(d, SMALL_CHAR_W)),
-    );
+    let mut detail = node.detail.as_deref().map(|d| fit(d, SMALL_CHAR_W, room));
+    let mut detail_w = detail
+        .as_deref()
+        .map_or(0.0, |d| text_width(d, SMALL_CHAR_W));
+    if interactive {
+        let reserved = match &detail {
+            Some(d) => format!("{STATUS_ROOM} · {d}"),
+            None => STATUS_ROOM.to_owned(),
+        };
+        detail_w = detail_w.max(text_width(&reserved, SMALL_CHAR_W));
+        detail.get_or_insert_with(String::new);
+    }
+    let text_w = text_width(&label, LABEL_CHAR_W).max(detail_w);
     let width = (text_w + 2.0 * PAD_X + extra_w).clamp(MIN_NODE_W, MAX_NODE_W);
     let height = if detail.is_some() { 48.0 } else { 34.0 } + extra_h;
     NodeText {
@@ -338,8 +368,12 @@ fn cluster_rects(diagram: &Diagram, layout: &Layout) -> Vec<Option<Rect>> {
 }
 
 /// The whole document, as text.
-fn render(diagram: &Diagram) -> String {
-    let texts: Vec<NodeText> = diagram.nodes.iter().map(node_text).collect();
+fn render(diagram: &Diagram, interactive: bool) -> String {
+    let texts: Vec<NodeText> = diagram
+        .nodes
+        .iter()
+        .map(|n| node_text(n, interactive))
+        .collect();
     let sizes: Vec<(f64, f64)> = texts.iter().map(|t| t.size).collect();
     let edges: Vec<(usize, usize)> = diagram.edges.iter().map(|e| (e.from, e.to)).collect();
     let groups: Vec<Option<usize>> = diagram
@@ -395,7 +429,7 @@ fn render(diagram: &Diagram) -> String {
     let oy = MARGIN + title_h - bounds.1;
     let content_bottom = MARGIN + title_h + (bounds.3 - bounds.1);
 
-    let (legend, legend_w, legend_h) = legend(diagram, content_bottom + 24.0);
+    let (legend, legend_w, legend_h) = legend(diagram, content_bottom + 24.0, !interactive);
     let width = (bounds.2 - bounds.0)
         .max(text_width(&title, TITLE_CHAR_W))
         .max(legend_w)
@@ -466,9 +500,17 @@ fn render(diagram: &Diagram) -> String {
             &shift_loop_ends(diagram, &layout, e.from, e.to, path),
             e.from == e.to,
         );
+        let hooks = if interactive && e.style != EdgeStyle::Alternative {
+            format!(
+                " class=\"wf-edge\" data-from=\"{}\" data-to=\"{}\"",
+                e.from, e.to
+            )
+        } else {
+            String::new()
+        };
         put!(
             d,
-            "<path d=\"{path_d}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"{}\"{} marker-end=\"url(#{})\"/>\n",
+            "<path{hooks} d=\"{path_d}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"{}\"{} marker-end=\"url(#{})\"/>\n",
             N(width),
             dash.map(|p| format!(" stroke-dasharray=\"{p}\""))
                 .unwrap_or_default(),
@@ -495,8 +537,14 @@ fn render(diagram: &Diagram) -> String {
         put!(d, "{}\n", if l.truncated.is_some() { "</g>" } else { "" });
     }
 
-    for ((node, t), b) in diagram.nodes.iter().zip(&texts).zip(&layout.nodes) {
-        draw_node(&mut d, node, t, b);
+    for (i, ((node, t), b)) in diagram
+        .nodes
+        .iter()
+        .zip(&texts)
+        .zip(&layout.nodes)
+        .enumerate()
+    {
+        draw_node(&mut d, node, t, b, interactive.then_some(i));
     }
     put!(d, "</g>\n");
     d.0.push_str(&legend);
@@ -538,7 +586,8 @@ fn shift_loop_ends(
     pts
 }
 
-fn draw_node(d: &mut Doc, node: &Node, t: &NodeText, b: &NodeBox) {
+/// Draws one node; `index` (interactive pictures) tags its group.
+fn draw_node(d: &mut Doc, node: &Node, t: &NodeText, b: &NodeBox, index: Option<usize>) {
     let fill = node.paint.fill();
     let stroke = node.paint.stroke();
     let sw = if node.emphasis { 3.0 } else { 1.4 };
@@ -552,7 +601,21 @@ fn draw_node(d: &mut Doc, node: &Node, t: &NodeText, b: &NodeBox) {
         hover.push_str(" — ");
         hover.push_str(&clean(detail));
     }
-    put!(d, "<g><title>{}</title>", escape_xml(&hover));
+    match index {
+        Some(i) => put!(
+            d,
+            "<g class=\"wf-node\" data-service=\"{i}\"><title>{}</title>",
+            escape_xml(&hover)
+        ),
+        None => put!(d, "<g><title>{}</title>", escape_xml(&hover)),
+    }
+    let class = |name: &str| {
+        if index.is_some() {
+            format!(" class=\"{name}\"")
+        } else {
+            String::new()
+        }
+    };
     let (cx, cy) = match node.shape {
         Shape::Service => {
             put!(
@@ -693,7 +756,8 @@ fn draw_node(d: &mut Doc, node: &Node, t: &NodeText, b: &NodeBox) {
     };
     put!(
         d,
-        "<text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"middle\" fill=\"{stroke}\">{}</text>",
+        "<text{} x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"middle\" fill=\"{stroke}\">{}</text>",
+        class("wf-name"),
         N(cx),
         N(label_y),
         escape_xml(&t.label)
@@ -701,7 +765,8 @@ fn draw_node(d: &mut Doc, node: &Node, t: &NodeText, b: &NodeBox) {
     if let Some(detail) = &t.detail {
         put!(
             d,
-            "<text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\" fill=\"{stroke}\">{}</text>",
+            "<text{} x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\" fill=\"{stroke}\">{}</text>",
+            class("wf-detail"),
             N(cx),
             N(cy + 11.0),
             escape_xml(detail)
@@ -711,9 +776,9 @@ fn draw_node(d: &mut Doc, node: &Node, t: &NodeText, b: &NodeBox) {
 }
 
 /// The legend at `top`: one row for the edge styles used, one for the
-/// states shown. Returns the markup, its width and its height (0 when
-/// there is nothing to explain).
-fn legend(diagram: &Diagram, top: f64) -> (String, f64, f64) {
+/// states shown (when `states`). Returns the markup, its width and its
+/// height (0 when there is nothing to explain).
+fn legend(diagram: &Diagram, top: f64, states: bool) -> (String, f64, f64) {
     let mut d = Doc::default();
     let mut widest: f64 = 0.0;
     let mut y = top;
@@ -758,7 +823,7 @@ fn legend(diagram: &Diagram, top: f64) -> (String, f64, f64) {
         rows += 1;
     }
 
-    if diagram.nodes.iter().any(|n| n.paint != Paint::Neutral) {
+    if states && diagram.nodes.iter().any(|n| n.paint != Paint::Neutral) {
         let mut x = MARGIN;
         put!(d, "<g font-size=\"11\" fill=\"#333d47\">");
         for (paint, name) in STATE_COLOURS {
@@ -973,6 +1038,28 @@ mod tests {
         assert!(out.contains("&quot;q&quot; &apos;a&apos; &amp; &amp;amp; ]]&gt;"));
         assert!(out.contains("␤␤ \u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}x"));
         assert!(!out.contains('\r') && !out.contains('\t'));
+    }
+
+    #[test]
+    fn interactive_pictures_tag_nodes_and_edges_by_index() {
+        let d = hostile_diagram();
+        let out = interactive_svg(&d);
+        check_xml(&out).unwrap_or_else(|e| panic!("{e}\n{out}"));
+        assert!(!out.to_lowercase().contains("<script"));
+        for i in 0..d.nodes.len() {
+            assert!(out.contains(&format!("<g class=\"wf-node\" data-service=\"{i}\">")));
+        }
+        // Every node gets a detail line, even the ones without a detail.
+        assert_eq!(out.matches("class=\"wf-detail\"").count(), d.nodes.len());
+        assert!(out.contains("class=\"wf-edge\" data-from=\"0\" data-to=\"1\""));
+        // Room for the status the page writes: wider than the plain box.
+        let plain = node_text(&d.nodes[2], false).size.0;
+        let live = node_text(&d.nodes[2], true).size.0;
+        assert!(live >= text_width(STATUS_ROOM, SMALL_CHAR_W) && live > plain);
+        assert!(
+            !svg(&d).contains("data-service"),
+            "plain pictures have no hooks"
+        );
     }
 
     #[test]

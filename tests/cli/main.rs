@@ -1,6 +1,7 @@
 //! CLI and output tests: the `whatif` binary driven as a user drives it.
 #![allow(clippy::print_stderr, clippy::print_stdout)] // tests explain skips on stderr
 
+mod browser;
 mod check;
 mod examples;
 mod faulttree;
@@ -8,6 +9,7 @@ mod fixtures;
 mod game;
 mod graph;
 mod hostile;
+mod html;
 mod import;
 mod laws;
 mod mermaid;

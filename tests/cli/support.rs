@@ -28,6 +28,14 @@ pub fn whatif(args: &[&str]) -> Output {
         .expect("whatif runs")
 }
 
+/// Runs `whatif` with these arguments, expects exit 0, and parses its
+/// standard output as JSON.
+pub fn whatif_json(args: &[&str]) -> serde_json::Value {
+    let out = whatif(args);
+    assert_eq!(code(&out), 0, "{args:?}: {}", stderr(&out));
+    serde_json::from_slice(&out.stdout).expect("JSON on standard output")
+}
+
 /// Exit code (panics on a signal).
 pub fn code(output: &Output) -> i32 {
     output

@@ -1,0 +1,180 @@
+//! Every single fault, precomputed for the interactive HTML page of `run`
+//! and `review`: the steady state of `--down S` for each service `S`, kept
+//! compact, so the page shows what `whatif run MODEL --down S` prints and
+//! never computes anything itself.
+//!
+//! Each cascade comes from the engine the CLI uses ([`Engine`]), with the
+//! fault parsed as the CLI parses `--down S` and the fault-free baseline
+//! computed once and shared ([`Engine::steady`] computes that same
+//! baseline on every call); so page and CLI cannot disagree. Faults are
+//! solved in parallel (rayon) and collected in model order: the result
+//! does not depend on the number of threads.
+//!
+//! One solve costs a few passes over the model, so the sweep is quadratic:
+//! above [`MAX_SWEPT_SERVICES`] services it is skipped, and the page gets
+//! the services ranked by blast radius instead (the structural sweep of
+//! [`super::spof`], ⌈n/64⌉ linear passes).
+
+use rayon::prelude::*;
+
+use super::spof::{self, Entry, Impact};
+use crate::model::{Model, ServiceId};
+use crate::sim::faults::{self, Fault, FaultKind};
+use crate::sim::steady::{Engine, Figures, Outcome, Situation, State};
+use crate::sim::structural::Structure;
+
+/// Models with more services than this get no per-fault cascades (see the
+/// module docs). Measured on the development machine (2 cores, release,
+/// `whatif generate --services N --seed 1`, whose cascades are wide): at
+/// 1,000 services the sweep costs 21 s of CPU and the page is 14 MB; at
+/// 2,000, 117 s of CPU (about a minute on two idle cores) and 49 MB, which
+/// a browser opens in about 5 s. Beyond that, making the page takes
+/// minutes and opening it strains a browser.
+pub const MAX_SWEPT_SERVICES: usize = 2000;
+
+/// The steady state under some faults, reduced to what the page shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cascade {
+    /// The faults.
+    pub faults: Vec<Fault>,
+    /// Whether the steady state settled.
+    pub converged: bool,
+    /// Every service that is not healthy, or is healthy with a reason (a
+    /// lost replica, say), in model order, with its figures. Every other
+    /// service is healthy, with nothing to explain.
+    pub affected: Vec<(ServiceId, Figures)>,
+    /// The state and success of each entry point, in the order of
+    /// [`spof::entries`] (the order of `run`'s JSON `entry_points`).
+    pub entry_points: Vec<(State, f64)>,
+    /// Services per state: healthy, slow, degraded, down.
+    pub summary: [usize; 4],
+}
+
+impl Cascade {
+    /// Keeps what the page needs of `outcome`.
+    pub fn new(entries: &[Entry], faults: &[Fault], outcome: Outcome) -> Cascade {
+        let mut summary = [0; 4];
+        for f in &outcome.services {
+            summary[f.state as usize] += 1;
+        }
+        let entry_points = entries
+            .iter()
+            .map(|e| {
+                let f = match e.operation {
+                    Some(o) => &outcome.operations[e.service.index()][o],
+                    None => &outcome.services[e.service.index()],
+                };
+                (f.state, f.success)
+            })
+            .collect();
+        let affected = outcome
+            .services
+            .into_iter()
+            .enumerate()
+            .filter(|(_, f)| f.state != State::Healthy || !f.because.is_empty())
+            .map(|(i, f)| (ServiceId(i as u32), f))
+            .collect();
+        Cascade {
+            faults: faults.to_vec(),
+            converged: outcome.converged,
+            affected,
+            entry_points,
+            summary,
+        }
+    }
+
+    /// A service's state in this cascade.
+    pub fn state(&self, id: ServiceId) -> State {
+        self.affected
+            .binary_search_by_key(&id, |(s, _)| *s)
+            .map_or(State::Healthy, |k| self.affected[k].1.state)
+    }
+}
+
+/// What the page can offer for a model.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Sweep {
+    /// The `--down` cascade of every service, in model order.
+    Every(Vec<Cascade>),
+    /// Too many services (above [`MAX_SWEPT_SERVICES`]): every service
+    /// ranked by blast radius ([`spof::ranked`]) instead.
+    Ranked(Vec<Impact>),
+}
+
+/// The fault `--down NAME` for a service, parsed as the CLI parses it.
+pub fn down(model: &Model, id: ServiceId) -> Fault {
+    faults::parse(FaultKind::Down, &model.service(id).name, model)
+        .expect("a service's own name is a valid --down target")
+}
+
+/// Every service's `--down` cascade, or the blast ranking when the model
+/// has more than [`MAX_SWEPT_SERVICES`] services.
+pub fn sweep(model: &Model, engine: &Engine) -> Sweep {
+    if model.services().len() > MAX_SWEPT_SERVICES {
+        let structure = Structure::new(model);
+        return Sweep::Ranked(spof::ranked(model, spof::impacts(model, &structure)));
+    }
+    let entries = spof::entries(model);
+    let baseline = engine.baseline();
+    let ids: Vec<ServiceId> = model.service_ids().collect();
+    Sweep::Every(
+        ids.par_iter()
+            .map(|&id| {
+                let faults = [down(model, id)];
+                let situation = Situation::at_fault_start(model, &faults);
+                let (outcome, _) = engine.evaluate_from(&faults, &situation, &baseline, None);
+                Cascade::new(&entries, &faults, outcome)
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shared baseline changes nothing: each swept cascade is what
+    /// `Engine::steady` (the CLI's `run`) gives for that fault.
+    #[test]
+    fn the_sweep_is_the_cli_engine_on_every_example() {
+        for file in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/examples")).unwrap() {
+            let m = crate::model::load_file(&file.unwrap().path())
+                .unwrap()
+                .model;
+            let engine = Engine::new(&m);
+            let entries = spof::entries(&m);
+            let Sweep::Every(all) = sweep(&m, &engine) else {
+                panic!("{} is small", m.name);
+            };
+            assert_eq!(all.len(), m.services().len());
+            for (id, cascade) in m.service_ids().zip(&all) {
+                let faults = [down(&m, id)];
+                let outcome = engine.steady(&faults);
+                for s in m.service_ids() {
+                    assert_eq!(
+                        cascade.state(s),
+                        outcome.services[s.index()].state,
+                        "{} --down {}: {}",
+                        m.name,
+                        m.service(id).name,
+                        m.service(s).name
+                    );
+                }
+                assert_eq!(*cascade, Cascade::new(&entries, &faults, outcome));
+            }
+        }
+    }
+
+    #[test]
+    fn big_models_get_the_blast_ranking() {
+        let text = crate::model::generate::generate(crate::model::generate::Spec {
+            services: MAX_SWEPT_SERVICES + 1,
+            seed: 1,
+        });
+        let m = crate::model::load_str(&text, "big.yaml").unwrap().model;
+        match sweep(&m, &Engine::new(&m)) {
+            Sweep::Ranked(r) => assert_eq!(r.len(), MAX_SWEPT_SERVICES + 1),
+            Sweep::Every(_) => panic!("swept {} services", m.services().len()),
+        }
+    }
+}

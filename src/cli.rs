@@ -1501,19 +1501,14 @@ fn diagnose(args: DiagnoseArgs, color: ColorChoice) -> Result<u8, Error> {
     }
     let mut kinds = Vec::new();
     for k in &args.kinds {
-        let kind = match k.trim().to_lowercase().as_str() {
-            "down" => FaultKind::Down,
-            "hang" => FaultKind::Hang,
-            "slow" => FaultKind::Slow,
-            "errors" => FaultKind::Errors,
-            "cold" => FaultKind::Cold,
-            other => {
-                return Err(Error::usage(
-                    format!("--kinds: unknown fault kind `{other}`"),
+        let kind = FaultKind::from_name(k)
+            .filter(|k| !matches!(k, FaultKind::Cut | FaultKind::Surge))
+            .ok_or_else(|| {
+                Error::usage(
+                    format!("--kinds: unknown fault kind `{}`", k.trim().to_lowercase()),
                     Some("down, hang, slow, errors or cold".into()),
-                ));
-            }
-        };
+                )
+            })?;
         kinds.push(kind);
     }
     let candidates = rank(model, &symptoms, &kinds);

@@ -77,21 +77,6 @@ pub(super) struct DrillArgs {
     no_pictures: bool,
 }
 
-fn kind_of(word: &str) -> Option<FaultKind> {
-    Some(
-        match word.trim_start_matches("--").to_lowercase().as_str() {
-            "down" => FaultKind::Down,
-            "hang" => FaultKind::Hang,
-            "slow" => FaultKind::Slow,
-            "errors" => FaultKind::Errors,
-            "cut" => FaultKind::Cut,
-            "surge" => FaultKind::Surge,
-            "cold" => FaultKind::Cold,
-            _ => return None,
-        },
-    )
-}
-
 pub(super) fn drill(args: DrillArgs) -> Result<u8, Error> {
     let loaded = load(&args.model)?;
     let model = &loaded.model;
@@ -111,7 +96,7 @@ pub(super) fn drill(args: DrillArgs) -> Result<u8, Error> {
             .split_once([' ', '='])
             .map(|(w, r)| (w, r.trim()))
             .unwrap_or((text.trim(), ""));
-        let kind = kind_of(word).ok_or_else(|| {
+        let kind = FaultKind::from_name(word).ok_or_else(|| {
             Error::usage(
                 format!("--fault {text}: expected a fault kind and its target"),
                 Some("e.g. `--fault 'down catalog-db'` or `--fault 'slow db=x10'`".into()),

@@ -160,6 +160,18 @@ pub struct Truth {
     pub early: Option<Vec<State>>,
 }
 
+impl Truth {
+    /// Why a service is in its state: "the fault itself" for a service the
+    /// question gave away, else the engine's reason.
+    pub fn because(&self, id: ServiceId) -> &str {
+        if self.given.contains(&id) {
+            "the fault itself"
+        } else {
+            &self.outcome.services[id.index()].because
+        }
+    }
+}
+
 /// A mechanism a cascade shows, for weighing questions and for the lesson.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lesson {

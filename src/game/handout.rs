@@ -103,17 +103,13 @@ pub fn write_markdown(
             writeln!(out, "| Service | State | Because |")?;
             writeln!(out, "| --- | --- | --- |")?;
             for id in hurt {
-                let because = if q.truth.given.contains(&id) {
-                    "the fault itself".to_owned()
-                } else {
-                    q.truth.outcome.services[id.index()].because.clone()
-                };
+                let because = q.truth.because(id);
                 writeln!(
                     out,
                     "| {} | {} | {} |",
                     md_cell(&model.service(id).name),
                     q.truth.states[id.index()].as_str(),
-                    md_cell(&because)
+                    md_cell(because)
                 )?;
             }
             writeln!(out)?;

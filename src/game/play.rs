@@ -21,7 +21,7 @@ use std::io::{self, BufRead, Write};
 use serde_json::{Value, json};
 
 use super::diagnose::{Symptom, diagnose, kind_faults};
-use super::drill::{Answer, Drill, Level, Method, Question, Seen, score};
+use super::drill::{Answer, Drill, Level, Method, Question, Score, Seen, score};
 use crate::finding::did_you_mean;
 use crate::model::{Model, ServiceId};
 use crate::sim::explain::{latency, percent};
@@ -291,12 +291,7 @@ fn what_happened(console: &mut dyn Console, drill: &Drill, q: &Question) -> io::
             continue;
         }
         any = true;
-        let f = &q.truth.outcome.services[id.index()];
-        let why = if q.truth.given.contains(&id) {
-            "the fault itself".to_owned()
-        } else {
-            f.because.clone()
-        };
+        let why = q.truth.because(id);
         console.say(&format!(
             "  {:<width$}  {:<8}  {why}\n",
             model.service(id).name,
@@ -322,6 +317,68 @@ fn users_json(q: &Question) -> Value {
         .iter()
         .map(|(e, s)| json!({ "name": e.name, "state": s.as_str() }))
         .collect()
+}
+
+/// The scored part of a reveal: users, then the named sets.
+fn show_score(
+    console: &mut dyn Console,
+    model: &Model,
+    q: &Question,
+    answer: &Answer,
+    s: &Score,
+) -> io::Result<()> {
+    let entries: Vec<&str> = q.truth.users.iter().map(|(e, _)| e.name.as_str()).collect();
+    console.say("Users see:\n")?;
+    let width = entries.iter().map(|e| e.chars().count()).max().unwrap_or(0);
+    for ((e, truth), said) in q.truth.users.iter().zip(&answer.users) {
+        let mark = if truth == said { "✓" } else { "✗" };
+        console.say(&format!(
+            "  {mark} {:<width$}  {:<8}  (you said {})\n",
+            e.name,
+            truth.as_str(),
+            said.as_str()
+        ))?;
+    }
+    console.say(&format!(
+        "  {} of {} right: {} points\n",
+        s.users_right, s.users_total, s.users_points
+    ))?;
+    for (label, set, truth, named) in [
+        ("Down", &s.down, &q.truth.down, &answer.down),
+        (
+            "Degraded or slow",
+            &s.degraded,
+            &q.truth.degraded,
+            &answer.degraded,
+        ),
+    ] {
+        let Some(set) = set else { continue };
+        let named: BTreeSet<ServiceId> = named.difference(&q.truth.given).copied().collect();
+        console.say(&format!("{label}: {}\n", listed(model, truth)))?;
+        let missed: BTreeSet<ServiceId> = truth.difference(&named).copied().collect();
+        let wrong: BTreeSet<ServiceId> = named.difference(truth).copied().collect();
+        if set.named == 0 && set.actual == 0 {
+            console.say(&format!("  right, none: {} points\n", set.points))?;
+        } else {
+            console.say(&format!(
+                "  you named {}, {} of them right, and found {} of {} (precision {}, recall {}): {} points\n",
+                set.named,
+                set.right,
+                set.right,
+                set.actual,
+                percent(set.precision),
+                percent(set.recall),
+                set.points
+            ))?;
+        }
+        if !missed.is_empty() {
+            console.say(&format!("  missed: {}\n", listed(model, &missed)))?;
+        }
+        if !wrong.is_empty() {
+            console.say(&format!("  not so: {}\n", listed(model, &wrong)))?;
+        }
+    }
+    Ok(())
 }
 
 /// Plays one predict round. `None` when the input ended before an answer.
@@ -390,62 +447,14 @@ pub fn predict_round(
         }
     }
     console.say("\n")?;
-    let s = score(level, &q.truth, &answer);
-    if !options.facilitator {
-        console.say("Users see:\n")?;
-        let width = entries.iter().map(|e| e.chars().count()).max().unwrap_or(0);
-        for ((e, truth), said) in q.truth.users.iter().zip(&answer.users) {
-            let mark = if truth == said { "✓" } else { "✗" };
-            console.say(&format!(
-                "  {mark} {:<width$}  {:<8}  (you said {})\n",
-                e.name,
-                truth.as_str(),
-                said.as_str()
-            ))?;
-        }
-        console.say(&format!(
-            "  {} of {} right: {} points\n",
-            s.users_right, s.users_total, s.users_points
-        ))?;
-        for (label, set, truth, named) in [
-            ("Down", &s.down, &q.truth.down, &answer.down),
-            (
-                "Degraded or slow",
-                &s.degraded,
-                &q.truth.degraded,
-                &answer.degraded,
-            ),
-        ] {
-            let Some(set) = set else { continue };
-            let named: BTreeSet<ServiceId> = named.difference(&q.truth.given).copied().collect();
-            console.say(&format!("{label}: {}\n", listed(model, truth)))?;
-            let missed: BTreeSet<ServiceId> = truth.difference(&named).copied().collect();
-            let wrong: BTreeSet<ServiceId> = named.difference(truth).copied().collect();
-            if set.named == 0 && set.actual == 0 {
-                console.say(&format!("  right, none: {} points\n", set.points))?;
-            } else {
-                console.say(&format!(
-                    "  you named {}, {} of them right, and found {} of {} (precision {}, recall {}): {} points\n",
-                    set.named,
-                    set.right,
-                    set.right,
-                    set.actual,
-                    percent(set.precision),
-                    percent(set.recall),
-                    set.points
-                ))?;
+    let scored = (!options.facilitator).then(|| score(level, &q.truth, &answer));
+    match &scored {
+        Some(s) => show_score(console, model, q, &answer, s)?,
+        None => {
+            console.say("Users see:\n")?;
+            for (e, truth) in &q.truth.users {
+                console.say(&format!("  {}: {}\n", e.name, truth.as_str()))?;
             }
-            if !missed.is_empty() {
-                console.say(&format!("  missed: {}\n", listed(model, &missed)))?;
-            }
-            if !wrong.is_empty() {
-                console.say(&format!("  not so: {}\n", listed(model, &wrong)))?;
-            }
-        }
-    } else {
-        console.say("Users see:\n")?;
-        for (e, truth) in &q.truth.users {
-            console.say(&format!("  {}: {}\n", e.name, truth.as_str()))?;
         }
     }
     what_happened(console, drill, q)?;
@@ -453,7 +462,7 @@ pub fn predict_round(
     if let Some(path) = picture(round, q) {
         console.say(&format!("Picture: {path}\n"))?;
     }
-    if !options.facilitator {
+    if let Some(s) = &scored {
         console.say(&format!(
             "Round {round}: {} of {} points.\n",
             s.points, s.max
@@ -471,14 +480,14 @@ pub fn predict_round(
             "down": names_of(model, &q.truth.down),
             "degraded": names_of(model, &q.truth.degraded),
         },
-        "answer": if options.facilitator { Value::Null } else { json!({
+        "answer": scored.as_ref().map(|_| json!({
             "users": q.truth.users.iter().zip(&answer.users).map(|((e, _), s)| json!({ "name": e.name, "state": s.as_str() })).collect::<Vec<_>>(),
             "down": names_of(model, &answer.down),
             "degraded": names_of(model, &answer.degraded),
-        }) },
-        "score": if options.facilitator { Value::Null } else { serde_json::to_value(&s).unwrap_or(Value::Null) },
-        "points": if options.facilitator { 0 } else { s.points },
-        "max": if options.facilitator { 0 } else { s.max },
+        })),
+        "score": scored,
+        "points": scored.as_ref().map_or(0, |s| s.points),
+        "max": scored.as_ref().map_or(0, |s| s.max),
     })))
 }
 

@@ -745,15 +745,7 @@ impl Checker<'_> {
             if let Some(z) = model.zones.iter().position(|x| x == zone) {
                 return Some(Action::Recover(Recovery::Zone(z)));
             }
-            let hint = did_you_mean_hint(zone, model.zones.iter().map(String::as_str))
-                .map(|h| h.replace("mean `", "mean `zone:"))
-                .or_else(|| {
-                    Some(if model.zones.is_empty() {
-                        "this model declares no zones".into()
-                    } else {
-                        format!("zones: {}", model.zones.join(", "))
-                    })
-                });
+            let hint = Some(crate::sim::faults::zone_hint(model, zone));
             self.error(
                 codes::UNKNOWN_TARGET,
                 format!("`recover`: unknown zone `{zone}`"),

@@ -30,6 +30,25 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
+    /// Every kind, in flag order.
+    pub const ALL: [FaultKind; 7] = [
+        FaultKind::Down,
+        FaultKind::Hang,
+        FaultKind::Slow,
+        FaultKind::Errors,
+        FaultKind::Cut,
+        FaultKind::Surge,
+        FaultKind::Cold,
+    ];
+
+    /// The kind a flag name means (`down`, `--slow`, any case).
+    pub fn from_name(name: &str) -> Option<FaultKind> {
+        let name = name.trim().trim_start_matches("--");
+        FaultKind::ALL
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(name))
+    }
+
     /// The flag name (`down`, `hang` …).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -196,6 +215,20 @@ impl Fault {
 
 fn percent(share: f64) -> String {
     format!("{}%", crate::render::picture::number(share * 100.0))
+}
+
+/// The hint for an unknown zone: the closest zone's name, else the zones
+/// there are.
+pub fn zone_hint(model: &Model, zone: &str) -> String {
+    did_you_mean_hint(zone, model.zones.iter().map(String::as_str))
+        .map(|h| h.replace("mean `", "mean `zone:"))
+        .unwrap_or_else(|| {
+            if model.zones.is_empty() {
+                "this model declares no zones".into()
+            } else {
+                format!("zones: {}", model.zones.join(", "))
+            }
+        })
 }
 
 /// Parses one fault from its flag and argument, e.g. `("down", "db:1")`.
@@ -388,15 +421,7 @@ fn target_scope(target: &str, model: &Model, allow_partial: bool) -> Result<Scop
                 Some(z) => Ok(Scope::Zone(z)),
                 None => Err(err(
                     format!("unknown zone `{zone}`"),
-                    did_you_mean_hint(zone, model.zones.iter().map(String::as_str))
-                        .map(|h| h.replace("mean `", "mean `zone:"))
-                        .or_else(|| {
-                            Some(if model.zones.is_empty() {
-                                "this model declares no zones".into()
-                            } else {
-                                format!("zones: {}", model.zones.join(", "))
-                            })
-                        }),
+                    Some(zone_hint(model, zone)),
                 )),
             };
         }

@@ -715,6 +715,11 @@ mod tests {
         }
     }
 
+    /// Simulates `events` for `duration_s` in steps of `step_s`.
+    fn run(m: &Model, events: &[Event], duration_s: f64, step_s: f64) -> Timeline {
+        simulate(m, events, Options { duration_s, step_s })
+    }
+
     fn state(m: &Model, tl: &Timeline, name: &str, t: f64) -> State {
         tl.service_state(m.find(name).expect("service"), t)
     }
@@ -750,14 +755,7 @@ mod tests {
     fn a_retry_storm_outlives_its_trigger() {
         let m = model(STORM);
         let events = [fault(&m, FaultKind::Surge, "x1.5", 60.0, Some(60.0))];
-        let tl = simulate(
-            &m,
-            &events,
-            Options {
-                duration_s: 600.0,
-                step_s: 1.0,
-            },
-        );
+        let tl = run(&m, &events, 600.0, 1.0);
         assert_eq!(state(&m, &tl, "web", 30.0), State::Healthy);
         assert_eq!(state(&m, &tl, "web", 90.0), State::Down);
         assert_eq!(
@@ -783,14 +781,7 @@ mod tests {
     fn a_retry_budget_lets_it_recover() {
         let m = model(&STORM.replace("retries: 3 }", "retries: 3, retry_budget: 10% }"));
         let events = [fault(&m, FaultKind::Surge, "x1.5", 60.0, Some(60.0))];
-        let tl = simulate(
-            &m,
-            &events,
-            Options {
-                duration_s: 600.0,
-                step_s: 1.0,
-            },
-        );
+        let tl = run(&m, &events, 600.0, 1.0);
         assert_ne!(state(&m, &tl, "web", 90.0), State::Healthy);
         assert_eq!(
             state(&m, &tl, "web", 600.0),
@@ -806,13 +797,11 @@ mod tests {
         let m = model(
             "services:\n  web: { entry: { rps: 10 }, depends_on: [{ to: db, fallback: { serve_stale_for: 10m } }] }\n  db: {}\n",
         );
-        let tl = simulate(
+        let tl = run(
             &m,
             &[fault(&m, FaultKind::Down, "db", 0.0, None)],
-            Options {
-                duration_s: 900.0,
-                step_s: 1.0,
-            },
+            900.0,
+            1.0,
         );
         assert_eq!(state(&m, &tl, "web", 599.0), State::Degraded);
         assert_eq!(state(&m, &tl, "web", 600.0), State::Down);
@@ -826,13 +815,11 @@ mod tests {
         let m = model(
             "services:\n  web: { entry: { rps: 10 }, depends_on: [{ to: q, mode: async, buffer: 6000 }] }\n  q: {}\n",
         );
-        let tl = simulate(
+        let tl = run(
             &m,
             &[fault(&m, FaultKind::Down, "q", 0.0, None)],
-            Options {
-                duration_s: 700.0,
-                step_s: 1.0,
-            },
+            700.0,
+            1.0,
         );
         assert_eq!(state(&m, &tl, "web", 598.0), State::Degraded);
         assert_eq!(state(&m, &tl, "web", 601.0), State::Down);
@@ -846,14 +833,7 @@ mod tests {
         let m = model(text);
         let web = m.find("web").unwrap();
         let events = [fault(&m, FaultKind::Down, "web", 0.0, Some(60.0))];
-        let tl = simulate(
-            &m,
-            &events,
-            Options {
-                duration_s: 200.0,
-                step_s: 1.0,
-            },
-        );
+        let tl = run(&m, &events, 200.0, 1.0);
         assert_eq!(tl.service_state(web, 60.0), State::Down);
         assert_eq!(tl.service_state(web, 89.0), State::Down);
         assert_eq!(tl.service_state(web, 90.0), State::Healthy);
@@ -862,14 +842,7 @@ mod tests {
             fault(&m, FaultKind::Down, "web", 0.0, Some(60.0)),
             fault(&m, FaultKind::Down, "config", 0.0, Some(120.0)),
         ];
-        let tl = simulate(
-            &m,
-            &events,
-            Options {
-                duration_s: 300.0,
-                step_s: 1.0,
-            },
-        );
+        let tl = run(&m, &events, 300.0, 1.0);
         assert_eq!(
             tl.service_state(web, 140.0),
             State::Down,
@@ -884,13 +857,11 @@ mod tests {
         let m = model(
             "services:\n  web: { entry: { rps: 100 }, depends_on: [{ to: cache, cache: { hit_ratio: 90%, on_miss: db, warm_up: 10m } }] }\n  cache: {}\n  db: { capacity: 50, queue: 10, latency: 10ms }\n",
         );
-        let tl = simulate(
+        let tl = run(
             &m,
             &[fault(&m, FaultKind::Cold, "cache", 0.0, None)],
-            Options {
-                duration_s: 900.0,
-                step_s: 5.0,
-            },
+            900.0,
+            5.0,
         );
         assert_eq!(state(&m, &tl, "web", 0.0), State::Degraded);
         assert_eq!(state(&m, &tl, "web", 900.0), State::Healthy);
@@ -911,14 +882,7 @@ mod tests {
                 add: 2,
             },
         }];
-        let tl = simulate(
-            &m,
-            &events,
-            Options {
-                duration_s: 120.0,
-                step_s: 1.0,
-            },
-        );
+        let tl = run(&m, &events, 120.0, 1.0);
         assert_eq!(tl.service_state(api, 60.0), State::Degraded);
         assert_eq!(tl.service_state(api, 95.0), State::Healthy);
     }
@@ -928,14 +892,7 @@ mod tests {
     fn changes_are_ordered() {
         let m = model(STORM);
         let events = [fault(&m, FaultKind::Down, "api", 10.0, Some(10.0))];
-        let tl = simulate(
-            &m,
-            &events,
-            Options {
-                duration_s: 60.0,
-                step_s: 1.0,
-            },
-        );
+        let tl = run(&m, &events, 60.0, 1.0);
         let times: Vec<f64> = tl.changes.iter().map(|c| c.t_s).collect();
         let mut sorted = times.clone();
         sorted.sort_by(f64::total_cmp);
@@ -954,14 +911,7 @@ mod tests {
             "services:\n  a: { entry: { rps: 10 }, depends_on: [{ to: b, circuit_breaker: { threshold: 50%, open_for: 30s } }] }\n  b: {}\n",
         );
         let events = [fault(&m, FaultKind::Errors, "b=100%", 0.0, Some(45.0))];
-        let tl = simulate(
-            &m,
-            &events,
-            Options {
-                duration_s: 90.0,
-                step_s: 1.0,
-            },
-        );
+        let tl = run(&m, &events, 90.0, 1.0);
         assert_eq!(state(&m, &tl, "a", 10.0), State::Down);
         assert_eq!(state(&m, &tl, "b", 50.0), State::Healthy);
         assert_eq!(state(&m, &tl, "a", 50.0), State::Down, "held open");
@@ -983,14 +933,7 @@ mod tests {
         let m = model(
             "services:\n  api: { entry: { rps: 300 }, replicas: 2, capacity: 100, queue: 10, start_time: 30s, autoscale: { max_replicas: 4, above: 80%, delay: 1m } }\n",
         );
-        let tl = simulate(
-            &m,
-            &[],
-            Options {
-                duration_s: 200.0,
-                step_s: 1.0,
-            },
-        );
+        let tl = run(&m, &[], 200.0, 1.0);
         assert_eq!(state(&m, &tl, "api", 30.0), State::Degraded);
         assert_eq!(state(&m, &tl, "api", 100.0), State::Slow);
         assert_eq!(

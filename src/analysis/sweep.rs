@@ -3,10 +3,9 @@
 //! compact, so the page shows what `whatif run MODEL --down S` prints and
 //! never computes anything itself.
 //!
-//! Each cascade comes from the engine the CLI uses ([`Engine`]), with the
-//! fault parsed as the CLI parses `--down S` and the fault-free baseline
-//! computed once and shared ([`Engine::steady`] computes that same
-//! baseline on every call); so page and CLI cannot disagree. Faults are
+//! Each cascade is [`Engine::steady`], the call `whatif run` makes, with the
+//! fault parsed as the CLI parses `--down S`; so page and CLI cannot
+//! disagree (the engine solves the fault-free baseline once). Faults are
 //! solved in parallel (rayon) and collected in model order: the result
 //! does not depend on the number of threads.
 //!
@@ -20,7 +19,7 @@ use rayon::prelude::*;
 use super::spof::{self, Entry, Impact};
 use crate::model::{Model, ServiceId};
 use crate::sim::faults::{self, Fault, FaultKind};
-use crate::sim::steady::{Engine, Figures, Outcome, Situation, State};
+use crate::sim::steady::{Engine, Figures, Outcome, State};
 use crate::sim::structural::Structure;
 
 /// Models with more services than this get no per-fault cascades (see the
@@ -115,15 +114,12 @@ pub fn sweep(model: &Model, engine: &Engine) -> Sweep {
         return Sweep::Ranked(spof::ranked(model, spof::impacts(model, &structure)));
     }
     let entries = spof::entries(model);
-    let baseline = engine.baseline();
     let ids: Vec<ServiceId> = model.service_ids().collect();
     Sweep::Every(
         ids.par_iter()
             .map(|&id| {
                 let faults = [down(model, id)];
-                let situation = Situation::at_fault_start(model, &faults);
-                let (outcome, _) = engine.evaluate_from(&faults, &situation, &baseline, None);
-                Cascade::new(&entries, &faults, outcome)
+                Cascade::new(&entries, &faults, engine.steady(&faults))
             })
             .collect(),
     )

@@ -367,6 +367,9 @@ pub struct Engine<'m> {
     back_edge: Vec<bool>,
     /// Dependencies with a circuit breaker (global indices).
     breakers: Vec<usize>,
+    /// The fault-free steady state, solved on first use and then shared by
+    /// every evaluation (a sweep of n faults solves it once, not n times).
+    baseline: std::sync::OnceLock<Baseline>,
 }
 
 impl<'m> Engine<'m> {
@@ -457,6 +460,7 @@ impl<'m> Engine<'m> {
             op_weights,
             breakers,
             back_edge,
+            baseline: std::sync::OnceLock::new(),
         }
     }
 
@@ -487,17 +491,19 @@ impl<'m> Engine<'m> {
 
     /// The steady state under `faults` with the stateful parts as given.
     pub fn evaluate(&self, faults: &[Fault], situation: &Situation) -> Outcome {
-        self.evaluate_from(faults, situation, &self.baseline(), None)
+        self.evaluate_from(faults, situation, self.baseline(), None)
             .0
     }
 
-    /// The fault-free steady state.
-    pub fn baseline(&self) -> Baseline {
-        Baseline(self.solve(
-            &Conditions::new(self.model, &[]),
-            &Situation::at_fault_start(self.model, &[]),
-            None,
-        ))
+    /// The fault-free steady state (solved once per engine).
+    pub fn baseline(&self) -> &Baseline {
+        self.baseline.get_or_init(|| {
+            Baseline(self.solve(
+                &Conditions::new(self.model, &[]),
+                &Situation::at_fault_start(self.model, &[]),
+                None,
+            ))
+        })
     }
 
     /// One timeline step: the steady state under `faults` and `situation`,

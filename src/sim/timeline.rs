@@ -30,7 +30,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::faults::{Fault, FaultKind, Scope};
-use super::steady::{Baseline, Engine, Outcome, Situation, State, Warm};
+use super::steady::{Engine, Outcome, Situation, State, Warm};
 use crate::model::{CircuitBreaker, Criticality, Fallback, Mode, Model, Phase, ServiceId};
 
 /// What a responder (or the incident) does at a moment.
@@ -293,14 +293,15 @@ pub fn simulate_with_progress(
         }
     }
     let engines: Vec<Engine> = versions.iter().map(Engine::new).collect();
-    let mut baselines: BTreeMap<usize, Baseline> = BTreeMap::new();
     let mut version = 0usize;
 
     let engine = &engines[0];
-    let base0 = engine.baseline();
-    let (before, warm0) =
-        engine.evaluate_from(&[], &Situation::at_fault_start(model, &[]), &base0, None);
-    baselines.insert(0, base0);
+    let (before, warm0) = engine.evaluate_from(
+        &[],
+        &Situation::at_fault_start(model, &[]),
+        engine.baseline(),
+        None,
+    );
     let mut warm: Warm = warm0;
 
     // Per-edge facts that do not change with policies.
@@ -566,10 +567,8 @@ pub fn simulate_with_progress(
             });
         }
         let engine = &engines[version];
-        let baseline = baselines
-            .entry(version)
-            .or_insert_with(|| engine.baseline());
-        let (outcome, next_warm) = engine.evaluate_from(&faults, &situation, baseline, Some(&warm));
+        let (outcome, next_warm) =
+            engine.evaluate_from(&faults, &situation, engine.baseline(), Some(&warm));
         warm = next_warm;
         timeline.converged &= outcome.converged;
 

@@ -321,7 +321,7 @@ pub struct RawService {
     /// Replicas running (default 1).
     #[serde(default)]
     pub replicas: Option<At<RawCount>>,
-    /// Zones its replicas are spread over, in order (default: all the model's zones).
+    /// Zones its replicas are spread over, in order (default: all the model's zones; none for `kind: external`).
     #[serde(default)]
     pub zones: Option<Vec<At<String>>>,
     /// Replicas that must be up for it to serve (default 1).
@@ -336,9 +336,9 @@ pub struct RawService {
     /// Requests one replica lets wait beyond its concurrency (default unlimited).
     #[serde(default)]
     pub queue: Option<At<RawCount>>,
-    /// Own work per request, mean (default 0ms).
+    /// Own work per request: a mean (exponential), or `{ p50, p99 }` (lognormal); default 0ms.
     #[serde(default)]
-    pub latency: Option<At<RawDuration>>,
+    pub latency: Option<At<RawLatency>>,
     /// Availability of one replica (default 100%).
     #[serde(default)]
     pub availability: Option<At<RawFraction>>,
@@ -368,13 +368,74 @@ pub struct RawOperation {
     pub rps: Option<At<RawRate>>,
     /// Own work per request (default: the service's).
     #[serde(default)]
-    pub latency: Option<At<RawDuration>>,
+    pub latency: Option<At<RawLatency>>,
     /// Call dependencies at once (default: the service's).
     #[serde(default)]
     pub parallel: Option<At<bool>>,
     /// Its own dependencies (the service's apply too).
     #[serde(default)]
     pub depends_on: Option<Vec<At<RawDependency>>>,
+}
+
+/// Own work per request: a duration (the mean of an exponential time) or
+/// its tail, `{ p50: 10ms, p99: 250ms }` (a lognormal through both).
+#[derive(Debug, JsonSchema)]
+#[serde(untagged)]
+pub enum RawLatency {
+    /// `latency: 15ms`
+    Mean(RawDuration),
+    /// `latency: { p50: 10ms, p99: 250ms }`
+    Tail(RawLatencyTail),
+}
+
+/// `latency: { p50, p99 }`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLatencyTail {
+    /// The median time.
+    pub p50: At<RawDuration>,
+    /// The 99th percentile (above the median).
+    pub p99: At<RawDuration>,
+}
+
+impl<'de> Deserialize<'de> for RawLatency {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct LatencyVisitor;
+        impl<'de> Visitor<'de> for LatencyVisitor {
+            type Value = RawLatency;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a duration like `15ms`, or `{ p50: 10ms, p99: 250ms }`")
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<RawLatency, E> {
+                Ok(RawLatency::Mean(RawDuration(Scalar::Int(v))))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<RawLatency, E> {
+                Ok(RawLatency::Mean(RawDuration(
+                    i64::try_from(v).map_or(Scalar::Float(v as f64), Scalar::Int),
+                )))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<RawLatency, E> {
+                Ok(RawLatency::Mean(RawDuration(Scalar::Float(v))))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<RawLatency, E> {
+                Ok(RawLatency::Mean(RawDuration(Scalar::Str(v.to_owned()))))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<RawLatency, E> {
+                Ok(RawLatency::Mean(RawDuration(Scalar::Bool(v))))
+            }
+            fn visit_unit<E>(self) -> Result<RawLatency, E> {
+                Ok(RawLatency::Mean(RawDuration(Scalar::Null)))
+            }
+            fn visit_none<E>(self) -> Result<RawLatency, E> {
+                Ok(RawLatency::Mean(RawDuration(Scalar::Null)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawLatency, A::Error> {
+                let tail = RawLatencyTail::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(RawLatency::Tail(tail))
+            }
+        }
+        deserializer.deserialize_any(LatencyVisitor)
+    }
 }
 
 /// A dependency: a bare name (hard, sync, defaults) or a map with policies.
@@ -482,7 +543,7 @@ pub struct RawCache {
     pub hit_ratio: At<RawFraction>,
     /// Where misses go.
     pub on_miss: At<String>,
-    /// Time for a cold cache to warm up again (default 0s).
+    /// Time for a cold cache to warm up again (default 5m).
     #[serde(default)]
     pub warm_up: Option<At<RawDuration>>,
 }

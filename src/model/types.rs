@@ -196,6 +196,46 @@ impl Dependency {
     }
 }
 
+/// The 99th percentile of the standard normal distribution: a lognormal
+/// through `p50` and `p99` has σ = ln(p99 ÷ p50) ÷ this.
+pub const Z99: f64 = 2.326_347_874_040_840_8;
+
+/// Own work per request: how long a replica works on one request when it
+/// has a server free (SPEC §2, "Latencies are distributions").
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "shape", rename_all = "lowercase")]
+pub enum Latency {
+    /// An exponential time with this mean, in seconds (0: no own work).
+    Exponential {
+        /// The mean, in seconds.
+        mean_s: f64,
+    },
+    /// A lognormal through its median and 99th percentile, in seconds
+    /// (`p99_s` > `p50_s` > 0).
+    Lognormal {
+        /// The median.
+        p50_s: f64,
+        /// The 99th percentile.
+        p99_s: f64,
+    },
+}
+
+impl Latency {
+    /// No own work.
+    pub const ZERO: Latency = Latency::Exponential { mean_s: 0.0 };
+
+    /// The mean time, in seconds.
+    pub fn mean_s(&self) -> f64 {
+        match *self {
+            Latency::Exponential { mean_s } => mean_s,
+            Latency::Lognormal { p50_s, p99_s } => {
+                let sigma = (p99_s / p50_s).ln() / Z99;
+                p50_s * (sigma * sigma / 2.0).exp()
+            }
+        }
+    }
+}
+
 /// An operation (endpoint) of a service. A service that declares none has one
 /// implicit operation named `default`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -204,8 +244,8 @@ pub struct Operation {
     pub name: String,
     /// Entry traffic in requests per second, if users call it directly.
     pub rps: Option<f64>,
-    /// Own work per request, in seconds (mean).
-    pub latency_s: f64,
+    /// Own work per request.
+    pub latency: Latency,
     /// Whether dependencies are called at once (`true`) or in turn.
     pub parallel: bool,
     /// Its dependencies: the service-level ones first, then its own.

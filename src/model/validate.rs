@@ -4,11 +4,11 @@
 use std::collections::{HashMap, HashSet};
 
 use super::raw::{
-    At, RawBreaker, RawCount, RawDependency, RawDependencyLong, RawDuration, RawFraction, RawModel,
+    At, RawBreaker, RawCount, RawDependency, RawDependencyLong, RawDuration, RawFraction, RawLatency, RawModel,
     RawNumber, RawOperation, RawRate, RawService, RawWord,
 };
 use super::types::{
-    Autoscale, CacheEdge, CircuitBreaker, Criticality, Dependency, Fallback, Kind, Mode, Model,
+    Autoscale, CacheEdge, CircuitBreaker, Criticality, Dependency, Fallback, Kind, Latency, Mode, Model,
     Operation, Phase, Service, ServiceId, Target, Thresholds,
 };
 use super::units::{self, ValueError};
@@ -50,6 +50,8 @@ pub mod codes {
     pub const BAD_AUTOSCALE: &str = "E032";
     /// Thresholds that contradict each other.
     pub const BAD_THRESHOLDS: &str = "E033";
+    /// `latency: { p50, p99 }` with p99 not above p50 (or p50 zero).
+    pub const BAD_LATENCY_TAIL: &str = "E034";
     /// `buffer` on a synchronous edge (it only applies to async hand-offs).
     pub const BUFFER_ON_SYNC: &str = "W003";
     /// No service receives user traffic.
@@ -57,6 +59,10 @@ pub mod codes {
     /// A declared zone that no service has a replica in (probably a typo).
     pub const UNUSED_ZONE: &str = "W005";
 }
+
+/// How long a cold cache takes to climb back to its hit ratio when the
+/// model does not say (`cache.warm_up`).
+pub const DEFAULT_WARM_UP_S: f64 = 300.0;
 
 /// Policies inherited by every dependency that does not set its own.
 #[derive(Default, Clone, Copy)]
@@ -112,6 +118,36 @@ impl Validator {
     fn duration(&mut self, field: &str, at: &Option<At<RawDuration>>) -> Option<f64> {
         at.as_ref()
             .and_then(|a| self.value(field, a, units::duration))
+    }
+
+    /// `latency: 15ms` or `latency: { p50: 10ms, p99: 250ms }`.
+    fn latency(&mut self, at: &Option<At<RawLatency>>) -> Option<Latency> {
+        let at = at.as_ref()?;
+        match &at.value {
+            RawLatency::Mean(d) => {
+                let mean_s = self.value("latency", &At { value: d.clone(), pos: at.pos }, units::duration)?;
+                Some(Latency::Exponential { mean_s })
+            }
+            RawLatency::Tail(t) => {
+                let p50_s = self.value("latency.p50", &t.p50, units::duration);
+                let p99_s = self.value("latency.p99", &t.p99, units::duration);
+                let (p50_s, p99_s) = (p50_s?, p99_s?);
+                if p50_s <= 0.0 || p99_s <= p50_s {
+                    self.error(
+                        codes::BAD_LATENCY_TAIL,
+                        format!(
+                            "`latency`: p99 ({} ms) must be above p50 ({} ms), and p50 above 0",
+                            p99_s * 1000.0,
+                            p50_s * 1000.0
+                        ),
+                        at.pos,
+                        Some("a tail is slower than the median: e.g. `{ p50: 10ms, p99: 250ms }`; or give only the mean, `latency: 10ms`".into()),
+                    );
+                    return None;
+                }
+                Some(Latency::Lognormal { p50_s, p99_s })
+            }
+        }
     }
 
     fn fraction(&mut self, field: &str, at: &Option<At<RawFraction>>) -> Option<f64> {
@@ -519,13 +555,16 @@ fn validate_service(
                 }
             }
         }
+        // Someone else's system (a card network, a mail provider) lives in
+        // none of our zones unless it says so: a zone outage never takes it.
+        None if kind == Kind::External => {}
         None => service_zones = zones.to_vec(),
     }
 
     let capacity = v.rate("capacity", &raw.capacity);
     let concurrency = v.count("concurrency", &raw.concurrency).map(|c| c as f64);
     let queue = v.count("queue", &raw.queue).map(|c| c as f64);
-    let latency_s = v.duration("latency", &raw.latency).unwrap_or(0.0);
+    let latency = v.latency(&raw.latency).unwrap_or(Latency::ZERO);
     let availability = v.fraction("availability", &raw.availability).unwrap_or(1.0);
     let start_time_s = v.duration("start_time", &raw.start_time).unwrap_or(0.0);
     let parallel = raw.parallel.as_ref().is_some_and(|p| p.value);
@@ -564,7 +603,7 @@ fn validate_service(
                 &name,
                 op_key,
                 op,
-                latency_s,
+                latency,
                 parallel,
                 &shared_deps,
             ));
@@ -573,7 +612,7 @@ fn validate_service(
         operations.push(Operation {
             name: "default".into(),
             rps: None,
-            latency_s,
+            latency,
             parallel,
             depends_on: shared_deps,
             pos: key.pos,
@@ -632,7 +671,7 @@ fn operation(
     service_name: &str,
     key: &At<String>,
     op: &At<RawOperation>,
-    service_latency: f64,
+    service_latency: Latency,
     service_parallel: bool,
     shared: &[Dependency],
 ) -> Operation {
@@ -647,9 +686,7 @@ fn operation(
     Operation {
         name: key.value.clone(),
         rps: v.rate("rps", &raw.rps),
-        latency_s: v
-            .duration("latency", &raw.latency)
-            .unwrap_or(service_latency),
+        latency: v.latency(&raw.latency).unwrap_or(service_latency),
         parallel: raw.parallel.as_ref().map_or(service_parallel, |p| p.value),
         depends_on,
         pos: key.pos,
@@ -860,7 +897,10 @@ fn dependency(
             "cache's `on_miss`",
             &c.value.on_miss,
         );
-        let warm_up_s = v.duration("cache.warm_up", &c.value.warm_up).unwrap_or(0.0);
+        // A cold cache refills over 5 minutes unless told otherwise.
+        let warm_up_s = v
+            .duration("cache.warm_up", &c.value.warm_up)
+            .unwrap_or(DEFAULT_WARM_UP_S);
         Some(CacheEdge {
             hit_ratio: hit_ratio?,
             on_miss: on_miss?,

@@ -753,7 +753,7 @@ impl<'m> Engine<'m> {
                 }
                 s.flows[e] = flow;
             }
-            let own = own_work(op.latency_s, &cond.slow[i]);
+            let own = own_work(op.latency.mean_s(), &cond.slow[i]);
             work.push(own.then(&deps));
         }
 
@@ -829,7 +829,7 @@ impl<'m> Engine<'m> {
                 let own_mean = weights
                     .iter()
                     .zip(&svc.operations)
-                    .map(|(w, o)| w * own_work(o.latency_s, &cond.slow[i]).mean_latency())
+                    .map(|(w, o)| w * own_work(o.latency.mean_s(), &cond.slow[i]).mean_latency())
                     .sum::<f64>();
                 // M/M/1-like wait, never more than a full queue holds: this
                 // keeps the wait continuous at capacity, where it meets the

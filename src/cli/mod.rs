@@ -8,6 +8,10 @@
 //! flags), [`format`] (output formats and their file extensions),
 //! [`output`] (standard output and atomic files), [`picture`] (drawing a
 //! diagram), [`progress`] (progress bars around long library calls).
+//!
+//! To add a command: a file here with its `Args` struct and a function
+//! returning `Result<Status, Error>`, then a `mod` line, a [`Command`]
+//! variant (its help and example) and an arm in [`Command::run`].
 #![allow(clippy::print_stderr)]
 
 use std::io::{self, IsTerminal, Write};

@@ -14,6 +14,7 @@ use whatif::error::Error;
 use whatif::render::findings::Palette;
 use whatif::render::fit;
 
+/// `whatif availability`'s arguments.
 #[derive(Debug, Args)]
 pub(super) struct AvailabilityArgs {
     /// Model file.

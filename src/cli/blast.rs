@@ -12,6 +12,7 @@ use whatif::error::Error;
 use whatif::render;
 use whatif::sim::structural::Structure;
 
+/// `whatif blast`'s arguments.
 #[derive(Debug, Args)]
 pub(super) struct BlastArgs {
     /// Model file.

@@ -14,6 +14,7 @@ use whatif::finding::Finding;
 use whatif::graph::Graph;
 use whatif::render::findings::{self, Palette};
 
+/// `whatif check`'s arguments.
 #[derive(Debug, Args)]
 pub(super) struct CheckArgs {
     /// Model files.

@@ -7,6 +7,7 @@ use super::output::print;
 use super::{Cli, Status};
 use whatif::error::Error;
 
+/// `whatif completions`'s arguments.
 #[derive(Debug, Args)]
 pub(super) struct CompletionsArgs {
     /// The shell.

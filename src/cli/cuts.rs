@@ -19,6 +19,7 @@ use whatif::render::findings::Palette;
 use whatif::render::fit;
 use whatif::sim::structural::Structure;
 
+/// `whatif cuts`'s arguments.
 #[derive(Debug, Args)]
 pub(super) struct CutsArgs {
     /// Model file.

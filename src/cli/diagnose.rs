@@ -17,6 +17,7 @@ use whatif::render::fit;
 use whatif::sim::faults::FaultKind;
 use whatif::sim::steady::State;
 
+/// `whatif diagnose`'s arguments.
 #[derive(Debug, Args)]
 pub(super) struct DiagnoseArgs {
     /// Model file.

@@ -8,6 +8,7 @@ use super::output::emit;
 use super::{Status, load, zone_availability};
 use whatif::error::Error;
 
+/// `whatif faulttree`'s arguments.
 #[derive(Debug, Args)]
 pub(super) struct FaulttreeArgs {
     /// Model file.

@@ -9,6 +9,7 @@ use super::output::emit;
 use whatif::error::Error;
 use whatif::model::generate::{Spec, generate as synthesize};
 
+/// `whatif generate`'s arguments.
 #[derive(Debug, Args)]
 pub(super) struct GenerateArgs {
     /// Number of services.

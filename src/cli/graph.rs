@@ -23,6 +23,7 @@ const FORMATS: Formats = Formats::new(
     Format::Dot,
 );
 
+/// `whatif graph`'s arguments.
 #[derive(Debug, Args)]
 pub(super) struct GraphArgs {
     /// Model file.

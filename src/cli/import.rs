@@ -11,6 +11,7 @@ use super::{ColorChoice, Status, palette, plural};
 use whatif::error::Error;
 use whatif::import::yaml::one_line;
 
+/// `whatif import`'s arguments.
 #[derive(Debug, Args)]
 pub(super) struct ImportArgs {
     /// A docker-compose file or a Backstage catalog (multi-document YAML).

@@ -10,6 +10,7 @@ use super::output::{create_dir, emit, write_atomically};
 use super::{Cli, Status};
 use whatif::error::Error;
 
+/// `whatif man`'s arguments.
 #[derive(Debug, Args)]
 pub(super) struct ManArgs {
     /// Write whatif(1) here instead of standard output.

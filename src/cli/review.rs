@@ -28,6 +28,7 @@ const FORMATS: Formats = Formats::new(
     Format::Text,
 );
 
+/// `whatif review`'s arguments.
 #[derive(Debug, Args)]
 pub(super) struct ReviewArgs {
     /// Model file.

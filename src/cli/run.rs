@@ -33,6 +33,7 @@ const FORMATS: Formats = Formats::new(
     Format::Text,
 );
 
+/// `whatif run`'s arguments.
 #[derive(Debug, Args)]
 pub(super) struct RunArgs {
     /// Model file.

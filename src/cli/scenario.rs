@@ -15,6 +15,7 @@ use whatif::render::{fit, picture};
 use whatif::scenario::{Scenario, Verdict};
 use whatif::sim::timeline::{self, Timeline};
 
+/// `whatif scenario`'s arguments.
 #[derive(Debug, Args)]
 pub(super) struct ScenarioArgs {
     /// Scenario files.

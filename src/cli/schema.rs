@@ -9,6 +9,7 @@ use super::output::emit;
 use whatif::error::Error;
 use whatif::model::schema::model_schema_json;
 
+/// `whatif schema`'s arguments.
 #[derive(Debug, Args)]
 pub(super) struct SchemaArgs {
     /// Write here instead of standard output.

@@ -13,6 +13,7 @@ use whatif::error::Error;
 use whatif::render;
 use whatif::sim::structural::Structure;
 
+/// `whatif spof`'s arguments.
 #[derive(Debug, Args)]
 pub(super) struct SpofArgs {
     /// Model file.

@@ -415,8 +415,7 @@ mod tests {
     fn codes_of(text: &str) -> Vec<&'static str> {
         let m = load_str(text, "t.yaml").unwrap().model;
         let g = Graph::build(&m);
-        let s = crate::sim::structural::Structure::new(&m);
-        lints(&m, &g, &super::super::spof::impacts(&m, &s))
+        lints(&m, &g, &super::super::spof::impacts(&m, &g))
             .into_iter()
             .map(|l| l.code)
             .collect()

@@ -1,12 +1,15 @@
-//! Design-review analyses over the structural evaluation: basic events,
-//! single points of failure, blast radius, minimal cut sets, Monte Carlo
-//! availability, fault-tree export and resilience lints; and the sweep of
-//! every single fault's steady state for the interactive HTML page.
+//! Design-review analyses over the structural evaluation of the
+//! [`Graph`](crate::graph::Graph): basic events, single points of failure,
+//! blast radius, minimal cut sets (with their shared solver, [`mincut`]),
+//! Monte Carlo availability, fault-tree export and resilience lints; and
+//! the sweep of every single fault's steady state for the interactive HTML
+//! page.
 
 pub mod availability;
 pub mod cuts;
 pub mod events;
 pub mod faulttree;
 pub mod lints;
+pub mod mincut;
 pub mod spof;
 pub mod sweep;

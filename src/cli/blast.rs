@@ -9,8 +9,8 @@ use super::output::{json_bytes, print};
 use super::{ColorChoice, Status, load, progress, text_style};
 use whatif::analysis::spof;
 use whatif::error::Error;
+use whatif::graph::Graph;
 use whatif::render;
-use whatif::sim::structural::Structure;
 
 /// `whatif blast`'s arguments.
 #[derive(Debug, Args)]
@@ -29,8 +29,8 @@ pub(super) struct BlastArgs {
 pub(super) fn blast(args: BlastArgs, color: ColorChoice) -> Result<Status, Error> {
     let loaded = load(&args.model)?;
     let model = &loaded.model;
-    let structure = Structure::new(model);
-    let ranked = spof::ranked(model, progress::impacts(model, &structure));
+    let graph = Graph::build(model);
+    let ranked = spof::ranked(model, progress::impacts(model, &graph));
     let bytes = if args.format == Format::Json {
         json_bytes(&render::analysis::blast_json(model, &ranked))
     } else {

@@ -6,7 +6,9 @@
 //!   lane, and the failure is pushed only to the nodes it reaches
 //!   ([`SparseLanes`]: callers in topological order through a heap), each
 //!   batch counting and clearing just what it touched. The work is the sum
-//!   of the up-cones over 64, not services × graph.
+//!   of the up-cones over 64, not services × graph; where the cones are so
+//!   wide that a batch reaches a quarter of the graph, one dense pass per
+//!   batch is cheaper, and the batch switches to it (same lanes).
 //! - **Single points of failure** ([`single_points`]): the order-1 minimal
 //!   cut sets of each entry point when every service is one event
 //!   ([`super::mincut`]): a walk of the entry's down-cone, with failover
@@ -18,7 +20,7 @@ use rayon::prelude::*;
 use super::mincut::{Circuit, Solver, WholeServices, top_of};
 use crate::graph::Graph;
 use crate::model::{Model, ServiceId};
-use crate::sim::structural::{Health, SparseLanes, StructuralFaults, evaluate};
+use crate::sim::structural::{Health, SparseLanes, StructuralFaults, WideLanes, evaluate};
 
 /// An entry point: an entry service, or an entry operation of a service
 /// that declares operations.
@@ -82,10 +84,15 @@ pub struct Impact {
 
 /// Every service's impact when it fails alone, in model order.
 ///
-/// Complexity: O(Σ up-cone ÷ 64) — each batch of 64 failures costs the
-/// nodes and edges it reaches — plus O(n · entry points) to list the
-/// entries lost. Batches run on every core (rayon); the result does not
-/// depend on their number.
+/// Services fail in batches of [`BATCH`] (one per lane). A batch whose
+/// first 64 failures stay local is pushed node by node ([`SparseLanes`]:
+/// O(up-cones ÷ 64)); one whose failures reach more than an eighth of the
+/// graph makes one pass of 256-lane words instead ([`WideLanes`]: O(V + E)
+/// per 256 failures) — the same lanes either way. Down and degraded
+/// services are counted per lane with bit-sliced counters. So a model of
+/// local failures costs the sum of its up-cones ÷ 64, and one whose every
+/// failure is wide at most n ÷ 256 passes. Batches run on every core
+/// (rayon); the result does not depend on their number.
 ///
 /// ```
 /// let text = "services:\n  web: { entry: { rps: 5 }, depends_on: [api] }\n  api: { depends_on: [db] }\n  db: {}\n";
@@ -99,7 +106,7 @@ pub fn impacts(model: &Model, graph: &Graph) -> Vec<Impact> {
 }
 
 /// [`impacts`], calling `progress(done, total)` with the services done, as
-/// batches of 64 finish (from worker threads).
+/// batches finish (from worker threads).
 pub fn impacts_with_progress(
     model: &Model,
     graph: &Graph,
@@ -119,33 +126,15 @@ pub fn impacts_with_progress(
         .collect();
     let ids: Vec<ServiceId> = model.service_ids().collect();
     let done = std::sync::atomic::AtomicU64::new(0);
-    ids.par_chunks(64)
+    ids.par_chunks(BATCH)
         .map_init(
-            || SparseLanes::new(graph),
+            || Batch::new(graph),
             |work, chunk| {
-                work.fail_services(graph, chunk);
-                let mut down = [0usize; 64];
-                let mut bad = [0usize; 64];
-                for &v in work.touched() {
-                    if (v as usize) < n {
-                        let (d, b) = work.lanes(v as usize);
-                        count_lanes(&mut down, d);
-                        count_lanes(&mut bad, b);
-                    }
-                }
-                let mut lost: Vec<Vec<usize>> = vec![Vec::new(); chunk.len()];
-                for (k, &top) in tops.iter().enumerate() {
-                    let mut word = work.lanes(top).0;
-                    while word != 0 {
-                        lost[word.trailing_zeros() as usize].push(k);
-                        word &= word - 1;
-                    }
-                }
+                let counts = work.fail(graph, chunk, &tops);
                 let out: Vec<Impact> = chunk
                     .iter()
-                    .zip(lost)
-                    .enumerate()
-                    .map(|(lane, (&service, entries_down))| {
+                    .zip(counts)
+                    .map(|(&service, (down, bad, entries_down))| {
                         // An empty float sum is -0.0, which prints as "-0%".
                         let rps_lost = entries_down
                             .iter()
@@ -156,8 +145,8 @@ pub fn impacts_with_progress(
                         // The failed service itself is not counted.
                         Impact {
                             service,
-                            down: down[lane] - 1,
-                            degraded: bad[lane] - down[lane],
+                            down: down - 1,
+                            degraded: bad - down,
                             entries_down,
                             rps_lost,
                         }
@@ -172,11 +161,128 @@ pub fn impacts_with_progress(
         .collect()
 }
 
-/// Adds each set bit of `word` to its lane's count.
-fn count_lanes(counts: &mut [usize; 64], mut word: u64) {
-    while word != 0 {
-        counts[word.trailing_zeros() as usize] += 1;
-        word &= word - 1;
+/// Words per node of a wide pass.
+const WIDE: usize = 4;
+
+/// Failures per batch: the lanes of one wide pass.
+const BATCH: usize = 64 * WIDE;
+
+/// One worker's lanes (see [`impacts`]).
+struct Batch {
+    sparse: SparseLanes,
+    wide: WideLanes<WIDE>,
+    /// Always make the wide pass (tests).
+    always_wide: bool,
+}
+
+/// Per failed service: services down (itself included), services degraded
+/// or down, and the entry points lost (indices into the tops).
+type Counts = Vec<(usize, usize, Vec<usize>)>;
+
+impl Batch {
+    fn new(graph: &Graph) -> Batch {
+        Batch {
+            sparse: SparseLanes::new(graph),
+            wide: WideLanes::default(),
+            always_wide: false,
+        }
+    }
+
+    /// Fails `seeds[i]` in lane `i` (at most [`BATCH`]) and counts what goes
+    /// down with each: 64 at a time node by node, until the nodes they
+    /// reach, extrapolated to the seeds left, would exceed half the graph
+    /// (pushing a node costs about twice a node of a wide pass); the
+    /// seeds left then go in one wide pass.
+    fn fail(&mut self, graph: &Graph, seeds: &[ServiceId], tops: &[usize]) -> Counts {
+        let n = graph.service_count();
+        let mut out: Counts = Vec::with_capacity(seeds.len());
+        let mut reached = 0usize;
+        for part in seeds.chunks(64) {
+            if self.always_wide {
+                break;
+            }
+            let parts_done = out.len() / 64;
+            let parts_left = (seeds.len() - out.len()).div_ceil(64);
+            if parts_done > 0 && reached / parts_done * parts_left > graph.node_count() / 2 {
+                break;
+            }
+            self.sparse.fail_services(graph, part);
+            reached += self.sparse.touched().len();
+            let (mut down, mut bad) = (LaneCounter::default(), LaneCounter::default());
+            for &v in self.sparse.touched() {
+                if (v as usize) < n {
+                    let (d, b) = self.sparse.lanes(v as usize);
+                    down.add(d);
+                    bad.add(b);
+                }
+            }
+            let words: Vec<u64> = tops.iter().map(|&t| self.sparse.lanes(t).0).collect();
+            out.extend(counts(part.len(), &down, &bad, &words));
+        }
+        if out.len() == seeds.len() {
+            return out;
+        }
+        let rest = &seeds[out.len()..];
+        self.wide.fail_services(graph, rest);
+        for (w, part) in rest.chunks(64).enumerate() {
+            let (mut down, mut bad) = (LaneCounter::default(), LaneCounter::default());
+            for cell in &self.wide.cells[..n] {
+                down.add(cell.down[w]);
+                bad.add(cell.bad[w]);
+            }
+            let words: Vec<u64> = tops.iter().map(|&t| self.wide.cells[t].down[w]).collect();
+            out.extend(counts(part.len(), &down, &bad, &words));
+        }
+        out
+    }
+}
+
+/// Per lane of one word: (down, degraded or down, entries lost), from the
+/// counters and each top's down word.
+fn counts(lanes: usize, down: &LaneCounter, bad: &LaneCounter, tops: &[u64]) -> Counts {
+    let mut lost: Vec<Vec<usize>> = vec![Vec::new(); lanes];
+    for (k, &word) in tops.iter().enumerate() {
+        let mut word = word;
+        while word != 0 {
+            lost[word.trailing_zeros() as usize].push(k);
+            word &= word - 1;
+        }
+    }
+    lost.into_iter()
+        .enumerate()
+        .map(|(lane, l)| (down.count(lane), bad.count(lane), l))
+        .collect()
+}
+
+/// 64 counters in bit slices: plane `i` holds bit `i` of every lane's
+/// count, so adding a word is a ripple of carries (two operations on
+/// average) instead of one increment per set bit.
+#[derive(Debug, Clone, Copy, Default)]
+struct LaneCounter {
+    planes: [u64; 32],
+}
+
+impl LaneCounter {
+    /// Adds 1 to the count of every lane set in `word`.
+    #[inline]
+    fn add(&mut self, mut word: u64) {
+        for plane in &mut self.planes {
+            if word == 0 {
+                return;
+            }
+            let carry = *plane & word;
+            *plane ^= word;
+            word = carry;
+        }
+    }
+
+    /// The count of one lane.
+    fn count(&self, lane: usize) -> usize {
+        self.planes
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ((p >> lane) as usize & 1) << i)
+            .sum()
     }
 }
 
@@ -368,9 +474,9 @@ mod tests {
     }
 
     #[test]
-    fn progress_is_reported_per_batch_of_64() {
+    fn progress_is_reported_per_batch() {
         let m = crate::model::generate::generate(crate::model::generate::Spec {
-            services: 150,
+            services: 600,
             seed: 3,
         });
         let m = load_str(&m, "gen.yaml").unwrap().model;
@@ -379,7 +485,7 @@ mod tests {
         let with = impacts_with_progress(&m, &g, &|d, t| calls.lock().unwrap().push((d, t)));
         let mut calls = calls.into_inner().unwrap();
         calls.sort();
-        assert_eq!(calls, [(64, 150), (128, 150), (150, 150)]);
+        assert_eq!(calls, [(256, 600), (512, 600), (600, 600)]);
         assert_eq!(with, impacts(&m, &g));
     }
 
@@ -388,7 +494,14 @@ mod tests {
     /// models, cycles included.
     #[test]
     fn agree_with_the_dense_lanes() {
-        for m in test_models() {
+        // One model large enough for batches to switch from sparse pushes
+        // to wide passes part-way.
+        let large = crate::model::generate::generate(crate::model::generate::Spec {
+            services: 2_000,
+            seed: 7,
+        });
+        let large = load_str(&large, "gen.yaml").unwrap().model;
+        for m in test_models().into_iter().chain([large]) {
             let g = Graph::build(&m);
             let dense = dense_impacts(&m, &g);
             assert_eq!(impacts(&m, &g), dense, "{}", m.name);
@@ -398,6 +511,30 @@ mod tests {
                 "{}",
                 m.name
             );
+        }
+    }
+
+    /// A batch counts the same whether it pushes failures node by node or
+    /// makes one wide pass.
+    #[test]
+    fn sparse_and_dense_batches_count_alike() {
+        for m in test_models() {
+            let g = Graph::build(&m);
+            let tops: Vec<usize> = entries(&m)
+                .iter()
+                .map(|e| top_of(&g, e.service, e.operation))
+                .collect();
+            let ids: Vec<ServiceId> = m.service_ids().collect();
+            let (mut sparse, mut dense) = (Batch::new(&g), Batch::new(&g));
+            dense.always_wide = true;
+            for chunk in ids.chunks(BATCH) {
+                assert_eq!(
+                    sparse.fail(&g, chunk, &tops),
+                    dense.fail(&g, chunk, &tops),
+                    "{}",
+                    m.name
+                );
+            }
         }
     }
 
@@ -428,6 +565,17 @@ mod tests {
                 assert_eq!(spofs, brute, "{} in {}", entry.name, m.name);
             }
         }
+    }
+
+    #[test]
+    fn lane_counters_count() {
+        let mut c = LaneCounter::default();
+        for k in 0..1000u64 {
+            c.add(k | 1 << 63);
+        }
+        assert_eq!(c.count(63), 1000);
+        assert_eq!(c.count(0), 500);
+        assert_eq!(c.count(9), 488);
     }
 
     #[test]

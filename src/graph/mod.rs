@@ -218,6 +218,9 @@ pub struct Graph {
     /// Per edge: failover alternative or `on_miss` service, or [`NONE`].
     edge_alt: Vec<u32>,
     edge_calls: Vec<u32>,
+    /// Per edge: how it passes a failure on (derived from the flags once,
+    /// read on every evaluation).
+    edge_rule: Vec<Rule>,
     /// Edges whose target is node `v`: `by_target[by_target_offset[v]..]`.
     by_target_offset: Vec<u32>,
     by_target: Vec<u32>,
@@ -304,6 +307,7 @@ impl Graph {
             }
         }
         g.edge_offset.push(g.edge_from.len() as u32);
+        g.edge_rule = (0..g.edge_count()).map(|e| g.edge(e).rule()).collect();
         g.index_reverse(n, m);
         g.index_services(n);
         g.node_components = g.evaluation_components();
@@ -474,9 +478,24 @@ impl Graph {
         self.node(self.edge_target[e] as usize)
     }
 
+    /// An edge's target as a [`Graph::node_index`].
+    pub fn target_index(&self, e: usize) -> usize {
+        self.edge_target[e] as usize
+    }
+
+    /// The operation an edge comes from (flattened index).
+    pub fn from_op(&self, e: usize) -> usize {
+        self.edge_from[e] as usize
+    }
+
+    /// The service an edge comes from.
+    pub fn caller(&self, e: usize) -> ServiceId {
+        ServiceId(self.op_service[self.edge_from[e] as usize])
+    }
+
     /// How an edge passes a failure on.
     pub fn rule(&self, e: usize) -> Rule {
-        self.edge(e).rule()
+        self.edge_rule[e]
     }
 
     /// The edge of dependency `dep` (index into `depends_on`) of operation

@@ -292,45 +292,48 @@ impl Worklist<'_> {
     }
 }
 
-/// (down, bad) lanes of a node, read from node-indexed arrays.
-type LaneRead<'a> = &'a dyn Fn(usize) -> (u64, u64);
-
 /// The (down, bad) lanes edge `e` passes to its caller, given the lanes of
 /// every node (`lanes(node_index)`). `faults` supplies cut links and cold
 /// caches, which hold in every lane.
-fn lane_effect(
+#[inline]
+fn lane_effect<F: Fn(usize) -> (u64, u64)>(
     graph: &Graph,
     e: usize,
     faults: Option<&StructuralFaults>,
-    lanes: LaneRead,
+    lanes: &F,
 ) -> (u64, u64) {
-    let edge = graph.edge(e);
-    let seen = |node: Node| -> (u64, u64) {
-        if let Some(f) = faults
-            && !f.cuts.is_empty()
-            && f.cuts.contains(&(edge.caller.0, graph.service_of(node).0))
+    let rule = graph.rule(e);
+    if rule == Rule::Startup {
+        return (0, 0);
+    }
+    let cuts = faults.filter(|f| !f.cuts.is_empty());
+    let seen = |v: usize| -> (u64, u64) {
+        if let Some(f) = cuts
+            && f.cuts
+                .contains(&(graph.caller(e).0, graph.service_of(graph.node(v)).0))
         {
             return (u64::MAX, u64::MAX);
         }
-        lanes(graph.node_index(node))
+        lanes(v)
     };
-    match edge.rule() {
+    let target = graph.target_index(e);
+    match rule {
         Rule::Startup => (0, 0),
-        Rule::Capped => (0, seen(edge.target).0),
-        Rule::Plain => seen(edge.target),
-        Rule::Stale => (0, seen(edge.target).1),
+        Rule::Capped => (0, seen(target).0),
+        Rule::Plain => seen(target),
+        Rule::Stale => (0, seen(target).1),
         Rule::Failover(alt) => {
-            let (t_down, t_bad) = seen(edge.target);
-            (t_down & seen(Node::Service(alt)).0, t_bad)
+            let (t_down, t_bad) = seen(target);
+            (t_down & seen(alt.index()).0, t_bad)
         }
         Rule::Cache { on_miss, hit_zero } => {
-            let (t_down, t_bad) = seen(edge.target);
+            let (t_down, t_bad) = seen(target);
             let cold = match faults {
-                Some(f) if f.cold[edge.target_service(graph).index()] => u64::MAX,
+                Some(f) if f.cold[graph.service_of(graph.node(target)).index()] => u64::MAX,
                 _ => 0,
             };
             let cache_down = t_down | cold;
-            let (m_down, m_bad) = seen(Node::Service(on_miss));
+            let (m_down, m_bad) = seen(on_miss.index());
             let down = (cache_down & m_down) | if hit_zero { m_down } else { 0 };
             (down, t_bad | m_bad | cold)
         }
@@ -340,12 +343,13 @@ fn lane_effect(
 /// The (down, bad) lanes of node `v` from its inputs: an operation from its
 /// service's forced lanes and its edges, a service from its forced lanes
 /// and its operations (down when all are, bad when any is).
-fn node_lanes(
+#[inline]
+fn node_lanes<F: Fn(usize) -> (u64, u64)>(
     graph: &Graph,
     v: usize,
     forced: (u64, u64),
     faults: Option<&StructuralFaults>,
-    lanes: LaneRead,
+    lanes: &F,
 ) -> (u64, u64) {
     let (mut down, mut bad) = forced;
     match graph.node(v) {
@@ -456,41 +460,51 @@ impl SparseLanes {
     /// (at most 64 seeds, no other fault): the same lanes as
     /// [`evaluate_lanes`], computed only where a failure travels.
     ///
-    /// A failure travels from a node to the nodes that watch it (callers by
-    /// target or alternative, and an operation's service), so components
-    /// are visited in [`Graph::node_components`] order through a min-heap,
-    /// each at most once: a component is only ever reached from an earlier
-    /// one. The work is proportional to the nodes reached and their edges
-    /// (the seeds' up-cones), not to the graph; [`SparseLanes::touched`]
-    /// lists those nodes, and every other node's lanes are zero.
+    /// Components are finished in [`Graph::node_components`] order through
+    /// a min-heap, each at most once (a component is only reached from an
+    /// earlier one). Finishing a node applies each edge that watches it
+    /// (by target or alternative) to the edge's caller: the caller gains
+    /// the edge's effect, and its component is queued when that adds a
+    /// lane — the effects only grow, so an operation is final once its
+    /// component comes up, and a service is then read from its operations;
+    /// a cycle is recomputed until it settles. The work is O(1) per edge
+    /// into a node reached (the seeds' up-cones), not the graph;
+    /// [`SparseLanes::touched`] lists the nodes reached, every other node's
+    /// lanes are zero.
     pub fn fail_services(&mut self, graph: &Graph, seeds: &[ServiceId]) {
         assert!(seeds.len() <= 64, "at most 64 lanes");
         self.clear();
         let components = graph.node_components();
+        let n = graph.service_count();
         for (lane, &s) in seeds.iter().enumerate() {
-            self.forced[s.index()] |= 1 << lane;
-            self.queue(components.of(s.index()));
-            for o in graph.ops_of(s) {
-                self.queue(components.of(graph.service_count() + o));
+            let bit = 1u64 << lane;
+            self.forced[s.index()] |= bit;
+            for v in std::iter::once(s.index()).chain(graph.ops_of(s).map(|o| n + o)) {
+                self.gain(v, bit, bit);
+                self.queue(components.of(v));
             }
         }
         while let Some(Reverse(c)) = self.heap.pop() {
             let c = c as usize;
             self.queued[c] = false;
             let members = components.members(c);
-            loop {
-                let mut changed = false;
-                for &v in members {
-                    changed |= self.recompute(graph, v as usize);
+            if components.is_cyclic(c) {
+                loop {
+                    let mut changed = false;
+                    for &v in members {
+                        changed |= self.recompute(graph, v as usize);
+                    }
+                    if !changed {
+                        break;
+                    }
                 }
-                if !changed || !components.is_cyclic(c) {
-                    break;
-                }
+            } else if (members[0] as usize) < n {
+                self.recompute(graph, members[0] as usize);
             }
             for &v in members {
                 let v = v as usize;
                 if self.is_touched[v] {
-                    self.queue_watchers(graph, v, c);
+                    self.finish(graph, v, c);
                 }
             }
         }
@@ -526,7 +540,19 @@ impl SparseLanes {
         }
     }
 
-    /// Recomputes node `v`; returns whether its lanes changed.
+    /// Adds lanes to node `v`.
+    #[inline]
+    fn gain(&mut self, v: usize, down: u64, bad: u64) {
+        self.down[v] |= down;
+        self.bad[v] |= bad | down;
+        if !self.is_touched[v] {
+            self.is_touched[v] = true;
+            self.touched.push(v as u32);
+        }
+    }
+
+    /// Recomputes node `v` from all its inputs; returns whether its lanes
+    /// changed.
     fn recompute(&mut self, graph: &Graph, v: usize) -> bool {
         let s = graph.service_of(graph.node(v)).index();
         let forced = (self.forced[s], self.forced[s]);
@@ -536,32 +562,35 @@ impl SparseLanes {
         if (d, b) == (self.down[v], self.bad[v]) {
             return false;
         }
-        self.down[v] = d;
-        self.bad[v] = b;
-        if !self.is_touched[v] {
-            self.is_touched[v] = true;
-            self.touched.push(v as u32);
-        }
+        self.gain(v, d, b);
         true
     }
 
-    /// Queues the components of the nodes whose health reads node `v`
-    /// (except `v`'s own component `c`, being evaluated).
-    fn queue_watchers(&mut self, graph: &Graph, v: usize, c: usize) {
+    /// Node `v` (of component `c`) is final: applies the edges that watch
+    /// it to their callers outside `c`, and queues its service.
+    fn finish(&mut self, graph: &Graph, v: usize, c: usize) {
         let components = graph.node_components();
         let n = graph.service_count();
         let node = graph.node(v);
-        let watch = |s: &mut Self, edges: &[u32]| {
+        let apply = |me: &mut Self, edges: &[u32]| {
             for &e in edges {
-                let w = components.of(n + graph.edge(e as usize).from);
-                if w != c {
-                    s.queue(w);
+                let e = e as usize;
+                let o = n + graph.from_op(e);
+                let w = components.of(o);
+                if w == c {
+                    continue;
+                }
+                let (down, bad) = (&me.down, &me.bad);
+                let (d, b) = lane_effect(graph, e, None, &|u: usize| (down[u], bad[u]));
+                if d & !me.down[o] != 0 || b & !me.bad[o] != 0 {
+                    me.gain(o, d, b);
+                    me.queue(w);
                 }
             }
         };
-        watch(self, graph.edges_into(node));
+        apply(self, graph.edges_into(node));
         match node {
-            Node::Service(s) => watch(self, graph.edges_with_alternative(s)),
+            Node::Service(s) => apply(self, graph.edges_with_alternative(s)),
             Node::Operation(o) => {
                 let w = components.of(graph.op_service(o).index());
                 if w != c {
@@ -569,6 +598,143 @@ impl SparseLanes {
                 }
             }
         }
+    }
+}
+
+/// Dense lanes of `W` words per node (64·W scenarios in one pass), for
+/// whole-service failures and no other fault: [`WideLanes::fail_services`].
+/// Indexed by [`Graph::node_index`].
+#[derive(Debug, Clone)]
+pub struct WideLanes<const W: usize> {
+    /// Per node: its lanes (down and bad side by side, one cache line for
+    /// four words each).
+    pub cells: Vec<Cell<W>>,
+    forced: Vec<[u64; W]>,
+}
+
+/// The lanes of one node in [`WideLanes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cell<const W: usize> {
+    /// The scenarios in which it is down.
+    pub down: [u64; W],
+    /// The scenarios in which it is degraded or down.
+    pub bad: [u64; W],
+}
+
+impl<const W: usize> Cell<W> {
+    const ZERO: Cell<W> = Cell {
+        down: [0; W],
+        bad: [0; W],
+    };
+}
+
+impl<const W: usize> Default for WideLanes<W> {
+    fn default() -> Self {
+        WideLanes {
+            cells: Vec::new(),
+            forced: Vec::new(),
+        }
+    }
+}
+
+/// Word-wise `a |= b`.
+#[inline]
+fn or<const W: usize>(a: &mut [u64; W], b: &[u64; W]) {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x |= y;
+    }
+}
+
+/// Word-wise `a & b`.
+#[inline]
+fn and<const W: usize>(a: &[u64; W], b: &[u64; W]) -> [u64; W] {
+    std::array::from_fn(|i| a[i] & b[i])
+}
+
+impl<const W: usize> WideLanes<W> {
+    /// The structural rules with `seeds[i]` failed as a whole in scenario
+    /// `i` (at most 64·W seeds): the lanes of [`evaluate_lanes`], W words
+    /// at a time, in one pass over [`Graph::node_components`] (cycles
+    /// repeated until they settle). Wider words spread the cost of
+    /// visiting a node over more scenarios: O(V + E) per 64·W failures.
+    pub fn fail_services(&mut self, graph: &Graph, seeds: &[ServiceId]) {
+        assert!(seeds.len() <= 64 * W, "at most 64·W lanes");
+        let (n, nodes) = (graph.service_count(), graph.node_count());
+        self.cells.clear();
+        self.cells.resize(nodes, Cell::ZERO);
+        self.forced.resize(n, [0; W]);
+        for (lane, s) in seeds.iter().enumerate() {
+            self.forced[s.index()][lane / 64] |= 1 << (lane % 64);
+        }
+        let components = graph.node_components();
+        for c in 0..components.len() {
+            loop {
+                let mut changed = false;
+                for &v in components.members(c) {
+                    let v = v as usize;
+                    let cell = self.node(graph, v);
+                    if cell != self.cells[v] {
+                        self.cells[v] = cell;
+                        changed = true;
+                    }
+                }
+                if !changed || !components.is_cyclic(c) {
+                    break;
+                }
+            }
+        }
+        for s in seeds {
+            self.forced[s.index()] = [0; W];
+        }
+    }
+
+    /// Node `v` from its inputs (see [`node_lanes`]).
+    #[inline]
+    fn node(&self, graph: &Graph, v: usize) -> Cell<W> {
+        let n = graph.service_count();
+        let cells = &self.cells;
+        if v < n {
+            let mut down = [u64::MAX; W];
+            let mut bad = self.forced[v];
+            for o in graph.ops_of(ServiceId(v as u32)) {
+                down = and(&down, &cells[n + o].down);
+                or(&mut bad, &cells[n + o].bad);
+            }
+            or(&mut down, &self.forced[v]);
+            or(&mut bad, &down);
+            return Cell { down, bad };
+        }
+        let o = v - n;
+        let mut down = self.forced[graph.op_service(o).index()];
+        let mut bad = down;
+        for e in graph.edges_of(o) {
+            let t = &cells[graph.target_index(e)];
+            match graph.rule(e) {
+                Rule::Startup => {}
+                Rule::Capped => or(&mut bad, &t.down),
+                Rule::Plain => {
+                    or(&mut down, &t.down);
+                    or(&mut bad, &t.bad);
+                }
+                Rule::Stale => or(&mut bad, &t.bad),
+                Rule::Failover(alt) => {
+                    or(&mut down, &and(&t.down, &cells[alt.index()].down));
+                    or(&mut bad, &t.bad);
+                }
+                Rule::Cache { on_miss, hit_zero } => {
+                    let m = &cells[on_miss.index()];
+                    if hit_zero {
+                        or(&mut down, &m.down);
+                    } else {
+                        or(&mut down, &and(&t.down, &m.down));
+                    }
+                    or(&mut bad, &t.bad);
+                    or(&mut bad, &m.bad);
+                }
+            }
+        }
+        or(&mut bad, &down);
+        Cell { down, bad }
     }
 }
 
@@ -832,6 +998,38 @@ pub(crate) mod lane_tests {
             }
         }
         text
+    }
+
+    /// Four words per node give the lanes of four one-word evaluations.
+    #[test]
+    fn wide_lanes_agree_with_dense_lanes() {
+        for m in test_models() {
+            let g = Graph::build(&m);
+            let n = g.service_count();
+            let none = StructuralFaults::none(n);
+            let mut wide = WideLanes::<4>::default();
+            let mut dense = Lanes::default();
+            let ids: Vec<ServiceId> = m.service_ids().collect();
+            for chunk in ids.chunks(256) {
+                wide.fail_services(&g, chunk);
+                for (w, part) in chunk.chunks(64).enumerate() {
+                    let mut down = vec![0u64; n];
+                    for (lane, s) in part.iter().enumerate() {
+                        down[s.index()] |= 1 << lane;
+                    }
+                    evaluate_lanes(&g, &down, &vec![0; n], &none, &mut dense);
+                    for v in 0..g.node_count() {
+                        let want = if v < n {
+                            (dense.down[v], dense.bad[v])
+                        } else {
+                            (dense.op_down[v - n], dense.op_bad[v - n])
+                        };
+                        let cell = wide.cells[v];
+                        assert_eq!((cell.down[w], cell.bad[w]), want, "{}: node {v}", m.name);
+                    }
+                }
+            }
+        }
     }
 
     /// The sparse propagation of whole-service failures equals the dense

@@ -7,7 +7,7 @@ use super::dist::Dist;
 use super::faults::{Fault, FaultKind};
 use super::steady::{Conditions, Engine, Figures, Outcome, Situation, Solved, State};
 use crate::model::{Criticality, Fallback, Mode, Phase, ServiceId};
-use crate::render::picture::{duration, number};
+use crate::text::{duration, number};
 
 /// A candidate reason for an operation's state.
 struct Cause {

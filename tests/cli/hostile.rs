@@ -15,10 +15,11 @@ fn temp_file(name: &str, bytes: &[u8]) -> std::path::PathBuf {
 
 fn refused(name: &str, bytes: &[u8], code_expected: &str) {
     let file = temp_file(name, bytes);
-    let out = whatif(&["check", "--format", "json", file.to_str().unwrap()]);
-    assert_no_panic(&out);
-    assert_eq!(code(&out), 2, "{name}: {}{}", stdout(&out), stderr(&out));
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let json = Whatif::new()
+        .args(["check", "--format", "json", file.to_str().unwrap()])
+        .code(2)
+        .no_panic()
+        .json();
     assert_eq!(json["findings"][0]["code"], code_expected, "{name}: {json}");
 }
 
@@ -31,9 +32,10 @@ fn alias_bomb() {
         text.push_str(&format!("  s{i}: {{ zones: &a{i} [{refs}] }}\n"));
     }
     let file = temp_file("bomb.yaml", text.as_bytes());
-    let out = whatif(&["check", file.to_str().unwrap()]);
-    assert_no_panic(&out);
-    assert_eq!(code(&out), 2);
+    Whatif::new()
+        .args(["check", file.to_str().unwrap()])
+        .code(2)
+        .no_panic();
 }
 
 #[test]
@@ -74,9 +76,10 @@ fn huge_file_is_refused_before_parsing() {
     let f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
     f.set_len(256 * 1024 * 1024 + 1).unwrap();
     drop(f);
-    let out = whatif(&["check", "--format", "json", file.to_str().unwrap()]);
-    assert_eq!(code(&out), 2);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = Whatif::new()
+        .args(["check", "--format", "json", file.to_str().unwrap()])
+        .code(2)
+        .json();
     assert_eq!(json["findings"][0]["code"], "E005");
     std::fs::remove_file(&file).unwrap();
 }
@@ -128,7 +131,9 @@ proptest! {
 /// `check --format json` on `bytes`: the findings.
 fn findings_of(name: &str, bytes: &[u8]) -> (i32, Vec<serde_json::Value>) {
     let file = temp_file(name, bytes);
-    let out = whatif(&["check", "--format", "json", file.to_str().unwrap()]);
+    let out = Whatif::new()
+        .args(["check", "--format", "json", file.to_str().unwrap()])
+        .run();
     assert_no_panic(&out);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     (
@@ -242,7 +247,7 @@ fn a_huge_key_gets_a_short_message_and_snippet() {
         "huge-key.yaml",
         format!("services:\n  {key}: {{}}\n").as_bytes(),
     );
-    let out = whatif(&["check", file.to_str().unwrap()]);
+    let out = Whatif::new().args(["check", file.to_str().unwrap()]).run();
     assert_eq!(code(&out), 2);
     let text = stdout(&out);
     assert!(text.len() < 2_000, "{} bytes of output", text.len());
@@ -315,7 +320,9 @@ fn yaml_tags_are_refused() {
         )
         .as_bytes(),
     );
-    let out = whatif(&["scenario", scenario.to_str().unwrap()]);
+    let out = Whatif::new()
+        .args(["scenario", scenario.to_str().unwrap()])
+        .run();
     assert_eq!(code(&out), 2);
     assert!(stderr(&out).contains("E029"), "{}", stderr(&out));
 }
@@ -339,7 +346,9 @@ fn scenario_files_get_the_same_plain_messages() {
             &format!("scenario-{name}"),
             text.replace('M', model.to_str().unwrap()).as_bytes(),
         );
-        let out = whatif(&["scenario", file.to_str().unwrap()]);
+        let out = Whatif::new()
+            .args(["scenario", file.to_str().unwrap()])
+            .run();
         assert_eq!(code(&out), 2, "{name}");
         let err = stderr(&out);
         assert_no_internals(&err);

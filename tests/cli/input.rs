@@ -182,7 +182,9 @@ fn json_findings_have_positions_and_tabs_are_fine() {
         "{\n\t\"services\": {\n\t\t\"web\": { \"entry\": { \"rps\": 5 }, \"replicsa\": 2 }\n\t}\n}\n",
     )
     .unwrap();
-    let out = whatif(&["check", "--format", "json", file.to_str().unwrap()]);
+    let out = Whatif::new()
+        .args(["check", "--format", "json", file.to_str().unwrap()])
+        .run();
     assert_eq!(code(&out), 2, "{}", stderr(&out));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let f = &json["findings"][0];

@@ -60,14 +60,7 @@ pub fn write_text(
                 if let Some(line) = lines.get(pos.line.saturating_sub(1) as usize) {
                     let number = pos.line.to_string();
                     let pad = " ".repeat(number.len());
-                    let shown: String = line
-                        .chars()
-                        .map(|c| if c.is_control() { ' ' } else { c })
-                        .collect();
-                    let caret_at = shown
-                        .chars()
-                        .take(pos.column.saturating_sub(1) as usize)
-                        .count();
+                    let (shown, caret_at) = snippet(line, pos.column.saturating_sub(1) as usize);
                     writeln!(out, "{pad} |")?;
                     writeln!(out, "{number} | {shown}")?;
                     writeln!(
@@ -89,6 +82,39 @@ pub fn write_text(
         }
     }
     Ok(())
+}
+
+/// Longest source line shown whole under a finding.
+pub const MAX_SNIPPET_CHARS: usize = 200;
+
+/// The source line as shown under a finding, and the caret's offset in it:
+/// control characters blanked, and a line longer than
+/// [`MAX_SNIPPET_CHARS`] cut to a window around the column, with `…` where
+/// it was cut (a generated file's one 2 MB line must not flood the terminal).
+fn snippet(line: &str, column: usize) -> (String, usize) {
+    let chars: Vec<char> = line
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let column = column.min(chars.len());
+    if chars.len() <= MAX_SNIPPET_CHARS {
+        return (chars.into_iter().collect(), column);
+    }
+    let before = MAX_SNIPPET_CHARS / 3;
+    let start = column.saturating_sub(before);
+    let end = (start + MAX_SNIPPET_CHARS).min(chars.len());
+    let start = end.saturating_sub(MAX_SNIPPET_CHARS).min(start);
+    let mut shown = String::new();
+    let mut caret = column - start;
+    if start > 0 {
+        shown.push('…');
+        caret += 1;
+    }
+    shown.extend(&chars[start..end]);
+    if end < chars.len() {
+        shown.push('…');
+    }
+    (shown, caret)
 }
 
 /// One finding in JSON, with its file.

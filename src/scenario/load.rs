@@ -172,6 +172,26 @@ pub fn load_scenario(path: &Path) -> Result<Scenario, Error> {
     } else {
         match crate::model::load_file(&model_path) {
             Ok(loaded) => Some(loaded),
+            // Refused before reading (a FIFO, a device, a directory, too
+            // large): the `model:` line is what to fix.
+            Err(Error::Invalid {
+                findings: refused, ..
+            }) if refused.len() == 1
+                && refused[0].pos.is_none()
+                && refused[0].code == read_codes::REFUSED =>
+            {
+                let message = &refused[0].message;
+                let why = match message.split_once("` is ") {
+                    Some((_, what)) => format!("it is {what}"),
+                    None => message.clone(),
+                };
+                findings.push(unreadable_model(
+                    &raw.model,
+                    &model_path,
+                    &Error::usage(why, None),
+                ));
+                None
+            }
             Err(error @ Error::Invalid { .. }) => return Err(error),
             Err(error) => {
                 findings.push(unreadable_model(&raw.model, &model_path, &error));
@@ -210,7 +230,7 @@ pub fn load_scenario(path: &Path) -> Result<Scenario, Error> {
 fn unreadable_model(at: &At<String>, resolved: &Path, error: &Error) -> Finding {
     let why = match error {
         Error::Read { source, .. } => source.to_string().to_lowercase(),
-        Error::Usage { .. } => "it is a directory".into(),
+        Error::Usage { message, .. } => message.clone(),
         other => other.to_string(),
     };
     let hint = if Path::new(&at.value).is_absolute() {
@@ -1624,7 +1644,10 @@ mod tests {
         assert_eq!(f[0].code, codes::BAD_DURATION);
         let f = findings("bare", "duration: 20\n");
         assert_eq!(f[0].code, units::codes::MALFORMED_DURATION);
-        assert_eq!(f[0].hint.as_deref(), Some("did you mean `20ms`?"));
+        assert_eq!(
+            f[0].hint.as_deref(),
+            Some("did you mean `20s`? (or `20ms`)")
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod graph;
 mod hostile;
 mod html;
 mod import;
+mod input;
 mod laws;
 mod mermaid;
 mod phenomena;

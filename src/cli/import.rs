@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::output::emit;
+use super::output::{Inputs, emit};
 use super::{ColorChoice, Status, palette, plural};
 use whatif::error::Error;
 use whatif::import::yaml::one_line;
@@ -23,8 +23,12 @@ pub(super) struct ImportArgs {
 
 /// Writes the model, then each note and what to do next on stderr.
 pub(super) fn import(args: ImportArgs, color: ColorChoice) -> Result<Status, Error> {
+    let inputs = Inputs::of([args.file.as_path()]);
+    if let Some(output) = &args.output {
+        inputs.check(output)?;
+    }
     let imported = whatif::import::import_file(&args.file)?;
-    emit(args.output.as_deref(), imported.yaml.as_bytes())?;
+    emit(args.output.as_deref(), &inputs, imported.yaml.as_bytes())?;
     let palette = palette(color, io::stderr().is_terminal());
     let file = args.file.display();
     let mut err = Vec::new();

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::format::{Format, TEXT_OR_JSON};
-use super::output::{print, write_atomically};
+use super::output::{Inputs, print, write_file};
 use super::{ColorChoice, Status, cli_duration, progress, report, text_style};
 use whatif::error::Error;
 use whatif::render::findings::Palette;
@@ -51,6 +51,10 @@ impl Ran {
 /// a file is broken.
 pub(super) fn scenario(args: ScenarioArgs, color: ColorChoice) -> Result<Status, Error> {
     let step = cli_duration("--step", &args.step)?;
+    let mut inputs = Inputs::of(args.files.iter().map(PathBuf::as_path));
+    if let Some(junit) = &args.junit {
+        inputs.check(junit)?;
+    }
     let (p, width) = text_style(color, None);
     let mut text = Vec::new();
     let mut junit: Vec<(String, String, Vec<Verdict>)> = Vec::new();
@@ -68,6 +72,7 @@ pub(super) fn scenario(args: ScenarioArgs, color: ColorChoice) -> Result<Status,
                 continue;
             }
         };
+        inputs.add(&scenario.model_path);
         let ran = run_file(file, scenario, step);
         let failed = ran.failed();
         passed_total += ran.verdicts.len() - failed;
@@ -96,7 +101,7 @@ pub(super) fn scenario(args: ScenarioArgs, color: ColorChoice) -> Result<Status,
     if let Some(path) = &args.junit {
         let mut xml = Vec::new();
         whatif::scenario::write_junit(&mut xml, &junit)?;
-        write_atomically(path, &xml)?;
+        write_file(path, &inputs, &xml)?;
     }
     print(&text)?;
     Ok(status)

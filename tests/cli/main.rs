@@ -5,6 +5,7 @@ mod browser;
 mod check;
 mod examples;
 mod faulttree;
+mod files;
 mod fixtures;
 mod game;
 mod graph;

@@ -7,9 +7,9 @@ use clap::{Args, ValueEnum};
 
 use super::format::{Format, TEXT_OR_JSON};
 use super::output::{Inputs, create_dir, emit, json_bytes, print, write_file};
-use super::{Status, cli_duration, load};
+use super::{Status, check_steps, cli_duration, load};
 use whatif::error::Error;
-use whatif::game::drill::{Drill, Level, Question};
+use whatif::game::drill::{Drill, Level, Question, TIMELINE_STEP_S};
 use whatif::game::handout;
 use whatif::game::play::{self, Console, Mode, Options, Plain};
 use whatif::model::Model;
@@ -259,16 +259,17 @@ fn check_flags(
             ),
         ));
     }
-    if let Some(t) = at_s
-        && t / 5.0 > 1_000_000.0
-    {
-        return Err(Error::usage(
-            format!(
-                "--at {}: more than a million timeline steps",
-                args.at.as_deref().unwrap_or("")
+    if let Some(t) = at_s {
+        check_steps(
+            &format!(
+                "--at {} (in steps of {})",
+                args.at.as_deref().unwrap_or(""),
+                whatif::text::duration(TIMELINE_STEP_S)
             ),
-            Some("ask about a moment within a few weeks".into()),
-        ));
+            t,
+            TIMELINE_STEP_S,
+            "ask about a moment within a few weeks",
+        )?;
     }
     if mode == Mode::Diagnose {
         let one_service = faults.iter().all(|f| {

@@ -316,6 +316,32 @@ fn cli_duration(flag: &str, text: &str) -> Result<f64, Error> {
     Ok(v)
 }
 
+/// The most steps a timeline may take (`run --for`, each `scenario`, the
+/// drill's `--at`): every step is a steady-state solve, so a million steps
+/// of a small model already take minutes, and the series kept per service
+/// grow with them.
+const MAX_TIMELINE_STEPS: f64 = 1_000_000.0;
+
+/// Refuses a timeline of `duration_s` in steps of `step_s` when it has
+/// more than [`MAX_TIMELINE_STEPS`] steps; `what` says whose timeline
+/// (`--for 20d with --step 1ms`), `hint` what to change.
+fn check_steps(what: &str, duration_s: f64, step_s: f64, hint: &str) -> Result<(), Error> {
+    let steps = (duration_s / step_s).floor() + 1.0;
+    if steps <= MAX_TIMELINE_STEPS {
+        return Ok(());
+    }
+    let shortest =
+        whatif::text::duration((duration_s / MAX_TIMELINE_STEPS * 1000.0).ceil() / 1000.0);
+    Err(Error::usage(
+        format!(
+            "{what}: {} steps, more than the {} a timeline may take",
+            whatif::sim::explain::rate(steps),
+            whatif::sim::explain::rate(MAX_TIMELINE_STEPS)
+        ),
+        Some(format!("{hint} (a step of at least {shortest})")),
+    ))
+}
+
 /// A fraction typed on the command line (`99.95%`, `0.9995`).
 fn cli_fraction(flag: &str, text: &str) -> Result<f64, Error> {
     model::units::fraction(&model::raw::Scalar::Str(text.to_owned()))

@@ -9,7 +9,7 @@ use super::faults::FaultArgs;
 use super::format::{Format, Formats};
 use super::output::{Inputs, create_dir, emit, write_file};
 use super::picture::{Layout, draw};
-use super::{ColorChoice, Status, cli_duration, load, progress, text_style};
+use super::{ColorChoice, Status, check_steps, cli_duration, load, progress, text_style};
 use whatif::analysis::{spof, sweep};
 use whatif::error::Error;
 use whatif::model::Model;
@@ -146,16 +146,16 @@ fn run_timeline(
             Some("drop --for, or draw the timeline with `-o chart.svg`".into()),
         ));
     }
-    if duration / step > 1_000_000.0 {
-        return Err(Error::usage(
-            format!(
-                "--for {} with --step {} is more than a million steps",
-                args.for_.as_deref().unwrap_or(""),
-                args.step
-            ),
-            Some("use a longer --step".into()),
-        ));
-    }
+    check_steps(
+        &format!(
+            "--for {} with --step {}",
+            args.for_.as_deref().unwrap_or(""),
+            args.step
+        ),
+        duration,
+        step,
+        "use a longer --step",
+    )?;
     if let Some(dir) = &args.frames {
         create_dir(dir, "--frames")?;
     }

@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::format::{Format, TEXT_OR_JSON};
 use super::output::{Inputs, print, write_file};
-use super::{ColorChoice, Status, cli_duration, progress, report, text_style};
+use super::{ColorChoice, Status, check_steps, cli_duration, progress, report, text_style};
 use whatif::error::Error;
 use whatif::render::findings::Palette;
 use whatif::render::{fit, picture};
@@ -63,7 +63,16 @@ pub(super) fn scenario(args: ScenarioArgs, color: ColorChoice) -> Result<Status,
     let (mut passed_total, mut failed_total) = (0usize, 0usize);
     for path in &args.files {
         let file = path.display().to_string();
-        let scenario = match whatif::scenario::load_scenario(path) {
+        let loaded = whatif::scenario::load_scenario(path).and_then(|sc| {
+            let what = format!(
+                "`{file}` runs {} in steps of {}",
+                picture::duration(sc.duration_s),
+                picture::duration(step)
+            );
+            check_steps(&what, sc.duration_s, step, "use a longer --step")?;
+            Ok(sc)
+        });
+        let scenario = match loaded {
             Ok(sc) => sc,
             Err(e) => {
                 // A broken file is bad input (exit 2), but the others still run.

@@ -123,3 +123,93 @@ proptest! {
         load(&mutated);
     }
 }
+
+/// A scenario over the three-tier example, in a temporary folder.
+fn scenario(dir: &std::path::Path, body: &str) -> String {
+    let file = dir.join("s.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "title: t\nmodel: {}\n{body}",
+            path("examples/three-tier.yaml").display()
+        ),
+    )
+    .unwrap();
+    file.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn monte_carlo_trials_are_capped() {
+    Whatif::new()
+        .args([
+            "availability",
+            "examples/three-tier.yaml",
+            "--trials",
+            "1000000000000",
+        ])
+        .code(2)
+        .stderr_contains("--trials 1000000000000: at most 100,000,000 trials");
+}
+
+#[test]
+fn every_timeline_shares_the_million_step_guard() {
+    let dir = tempfile::tempdir().unwrap();
+    let one_day = scenario(
+        dir.path(),
+        "duration: 1d\nevents:\n  - { at: 0s, down: db }\n",
+    );
+    let guard = "steps, more than the 1,000,000 a timeline may take";
+    Whatif::new()
+        .args(["scenario", &one_day, "--step", "1ms"])
+        .code(2)
+        .stderr_contains("runs 1d in steps of 1ms: 86,400,001 steps")
+        .stderr_contains(guard)
+        .stderr_contains("a step of at least 87ms");
+    Whatif::new()
+        .args([
+            "run",
+            "examples/three-tier.yaml",
+            "--down",
+            "db",
+            "--for",
+            "20d",
+        ])
+        .code(2)
+        .stderr_contains("--for 20d with --step 1s: 1,728,001 steps")
+        .stderr_contains(guard);
+    Whatif::new()
+        .args([
+            "drill",
+            "examples/three-tier.yaml",
+            "--fault",
+            "down db",
+            "--at",
+            "100d",
+        ])
+        .code(2)
+        .stderr_contains(guard);
+    // Within the guard, a scenario still runs.
+    Whatif::new()
+        .args(["scenario", &one_day, "--step", "1h"])
+        .code(0);
+}
+
+#[test]
+fn a_scenario_of_too_many_events_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut body = String::from("duration: 1d\nevents:\n");
+    for k in 0..86_400 {
+        body.push_str(&format!("  - {{ at: {k}s, for: 1s, surge: x1.5 }}\n"));
+    }
+    let file = scenario(dir.path(), &body);
+    let started = std::time::Instant::now();
+    Whatif::new()
+        .args(["scenario", &file])
+        .code(2)
+        .stderr_contains(
+            "error[S016]: the scenario has 86400 events; a scenario may have at most 1000",
+        )
+        .stderr_contains(&format!("{file}:1005:5"));
+    // Timings are not asserted (SPEC §7), but this one used to take minutes.
+    eprintln!("86,400 events refused in {:?}", started.elapsed());
+}

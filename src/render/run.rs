@@ -10,6 +10,7 @@ use crate::model::{Model, ServiceId};
 use crate::sim::explain::{latency, percent, rate};
 use crate::sim::faults::{Fault, Slowdown};
 use crate::sim::steady::{Figures, Outcome, State};
+use crate::text::terminal;
 
 /// ANSI colour of a state.
 pub fn state_color(state: State) -> &'static str {
@@ -21,12 +22,36 @@ pub fn state_color(state: State) -> &'static str {
     }
 }
 
+/// How many names output keeps at each end of a longer chain (SPEC §2):
+/// a chain through thousands of services would otherwise repeat in every
+/// row after it, and output would grow with the square of the model.
+pub const CHAIN_ENDS: usize = 8;
+
+/// A chain as output shows it: its first and last [`CHAIN_ENDS`] names
+/// and how many were left out between them (0 for a chain of at most
+/// twice that many, which is shown whole).
+pub fn chain_shown<T>(chain: &[T]) -> (&[T], usize, &[T]) {
+    if chain.len() <= 2 * CHAIN_ENDS {
+        return (chain, 0, &[]);
+    }
+    let elided = chain.len() - 2 * CHAIN_ENDS;
+    (
+        &chain[..CHAIN_ENDS],
+        elided,
+        &chain[chain.len() - CHAIN_ENDS..],
+    )
+}
+
+/// `a → b → … 184 more … → y → z`, names made safe for a terminal.
 fn chain_text(model: &Model, chain: &[ServiceId]) -> String {
-    chain
-        .iter()
-        .map(|&id| model.service(id).name.as_str())
-        .collect::<Vec<_>>()
-        .join(" → ")
+    let (head, elided, tail) = chain_shown(chain);
+    let name = |id: &ServiceId| terminal(&model.service(*id).name).into_owned();
+    let mut parts: Vec<String> = head.iter().map(name).collect();
+    if elided > 0 {
+        parts.push(format!("… {elided} more …"));
+        parts.extend(tail.iter().map(name));
+    }
+    parts.join(" → ")
 }
 
 /// Counts of services per state.
@@ -244,7 +269,15 @@ pub fn fault_json(f: &Fault) -> Value {
     v
 }
 
+/// One row of SPEC §5's JSON; a chain longer than 16 names keeps its
+/// ends and says how many names it left out (`chain_elided`, 0 when none).
 fn figures_json(name: &str, f: &Figures, model: &Model) -> Value {
+    let (head, elided, tail) = chain_shown(&f.chain);
+    let chain: Vec<&str> = head
+        .iter()
+        .chain(tail)
+        .map(|&id| model.service(id).name.as_str())
+        .collect();
     json!({
         "name": name,
         "state": f.state.as_str(),
@@ -253,7 +286,8 @@ fn figures_json(name: &str, f: &Figures, model: &Model) -> Value {
         "load_rps": f.load_rps,
         "amplification": f.amplification,
         "because": f.because,
-        "chain": f.chain.iter().map(|&id| model.service(id).name.clone()).collect::<Vec<_>>(),
+        "chain": chain,
+        "chain_elided": elided,
     })
 }
 

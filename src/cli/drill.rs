@@ -359,6 +359,15 @@ fn play_rounds(
     let results = match played {
         Ok(r) => r,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(Status::Ok),
+        Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+            return Err(Error::usage(
+                e.to_string(),
+                Some(
+                    "give one answer per line (`whatif drill --help` shows a scripted drill)"
+                        .into(),
+                ),
+            ));
+        }
         Err(e) => return Err(e.into()),
     };
     if let Some(e) = record_error {
@@ -444,7 +453,7 @@ fn intro(model: &Model, options: Options, seed: u64, rounds: usize, questions: u
     let (level, mode_name) = (options.level, mode_name(options.mode));
     let intro = format!(
         "whatif drill · {} · {mode_name} · {} · seed {seed} (replay: --seed {seed} --level {} --mode {mode_name} --rounds {rounds})\n",
-        model.name,
+        whatif::text::terminal(&model.name),
         level.as_str(),
         level.as_str(),
     );

@@ -213,3 +213,63 @@ fn a_scenario_of_too_many_events_is_refused_at_once() {
     // Timings are not asserted (SPEC §7), but this one used to take minutes.
     eprintln!("86,400 events refused in {:?}", started.elapsed());
 }
+
+#[test]
+fn the_drill_stops_after_twenty_unreadable_answers() {
+    for (mode, input) in [
+        ("predict", "\n".repeat(100_000)),
+        ("predict", "maybe\n".repeat(100_000)),
+        ("diagnose", "\n".repeat(100_000)),
+        ("diagnose", "look nosuch\n".repeat(100_000)),
+    ] {
+        Whatif::new()
+            .args([
+                "drill",
+                "examples/three-tier.yaml",
+                "--mode",
+                mode,
+                "--seed",
+                "1",
+                "--no-pictures",
+            ])
+            .stdin(input)
+            .code(2)
+            .stderr_contains("error: 20 answers in a row could not be read; the drill stops")
+            .stderr_contains("hint: give one answer per line");
+    }
+}
+
+#[test]
+fn the_drill_ends_on_endless_input_without_line_breaks() {
+    use std::process::{Command, Stdio};
+    let zero = std::fs::File::open("/dev/zero").expect("/dev/zero");
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("whatif"))
+        .current_dir(root())
+        .args([
+            "drill",
+            "examples/three-tier.yaml",
+            "--seed",
+            "1",
+            "--no-pictures",
+        ])
+        .stdin(Stdio::from(zero))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("whatif runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("the drill still reads /dev/zero after two minutes");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("20 answers in a row could not be read"),
+        "{}",
+        stderr(&out)
+    );
+}

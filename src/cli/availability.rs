@@ -13,6 +13,7 @@ use whatif::analysis::availability::{EntryAvailability, Options};
 use whatif::error::Error;
 use whatif::render::findings::Palette;
 use whatif::render::fit;
+use whatif::text::terminal;
 
 /// The most trials `--trials` takes. At 10⁸ trials the 95 % interval of
 /// any availability above 99.9 % is narrower than ±0.0007 percentage
@@ -79,7 +80,7 @@ pub(super) fn availability(args: AvailabilityArgs, color: ColorChoice) -> Result
         let _ = writeln!(
             b,
             "{}: availability from {} trials (seed {})",
-            p.paint("1", &model.name),
+            p.paint("1", &terminal(&model.name)),
             args.trials,
             args.seed
         );
@@ -125,11 +126,13 @@ fn write_text(
             r.ci95.0 * 100.0,
             r.ci95.1 * 100.0
         );
-        let name = fit::truncate(&r.name, room(4 + figures.chars().count()));
+        let name = terminal(&r.name);
+        let name = fit::truncate(&name, room(4 + figures.chars().count()));
         let _ = writeln!(b, "  {}  {figures}", p.paint("1", &name));
         for (name, birnbaum) in r.importance.iter().filter(|(_, b)| *b > 0.0).take(top) {
             let head = format!("      importance {birnbaum:.3e}  ");
-            let name = fit::truncate(name, room(head.chars().count()));
+            let name = terminal(name);
+            let name = fit::truncate(&name, room(head.chars().count()));
             let _ = writeln!(b, "{head}{name}");
         }
     }

@@ -9,7 +9,7 @@ use clap::Args;
 use super::output::{Inputs, emit};
 use super::{ColorChoice, Status, palette, plural};
 use whatif::error::Error;
-use whatif::import::yaml::one_line;
+use whatif::text::terminal;
 
 /// `whatif import`'s arguments.
 #[derive(Debug, Args)]
@@ -37,7 +37,7 @@ pub(super) fn import(args: ImportArgs, color: ColorChoice) -> Result<Status, Err
             .pos
             .map(|p| format!("{file}:{}:{}: ", p.line, p.column))
             .unwrap_or_default();
-        let message = one_line(&format!("{at}{}", note.message)).into_owned();
+        let message = terminal(&format!("{at}{}", note.message)).into_owned();
         let _ = writeln!(err, "{}: {message}", palette.paint("1;36", "note"));
     }
     let target = args
@@ -55,7 +55,7 @@ pub(super) fn import(args: ImportArgs, color: ColorChoice) -> Result<Status, Err
         imported.guessed,
         imported.format.describe(),
     );
-    let _ = writeln!(err, "{}", one_line(&summary));
+    let _ = writeln!(err, "{}", terminal(&summary));
     let _ = io::stderr().write_all(&err);
     Ok(Status::Ok)
 }

@@ -23,6 +23,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use whatif::error::Error;
 use whatif::model::{self, Loaded};
 use whatif::render::findings::{self, Palette};
+use whatif::text::terminal;
 
 mod availability;
 mod blast;
@@ -261,7 +262,8 @@ fn text_style(color: ColorChoice, output: Option<&Path>) -> (Palette, Option<usi
 }
 
 /// Prints an error to stderr: findings compiler-style, others as one
-/// sentence and a hint.
+/// sentence and a hint. Messages quote what the user typed and the names
+/// in their files, so they go through [`terminal`] like all terminal text.
 fn report(error: &Error, color: ColorChoice) {
     let palette = palette(color, io::stderr().is_terminal());
     let mut err = Vec::new();
@@ -275,19 +277,30 @@ fn report(error: &Error, color: ColorChoice) {
             let errors = findings.iter().filter(|f| f.is_error()).count();
             let _ = writeln!(
                 err,
-                "{}: {file} has {errors} error{}",
+                "{}: {} has {errors} error{}",
                 palette.paint("1;31", "error"),
+                terminal(file),
                 plural(errors)
             );
         }
         Error::Usage { message, hint } => {
-            let _ = writeln!(err, "{}: {message}", palette.paint("1;31", "error"));
+            let _ = writeln!(
+                err,
+                "{}: {}",
+                palette.paint("1;31", "error"),
+                terminal(message)
+            );
             if let Some(hint) = hint {
-                let _ = writeln!(err, "  hint: {hint}");
+                let _ = writeln!(err, "  hint: {}", terminal(hint));
             }
         }
         other => {
-            let _ = writeln!(err, "{}: {other}", palette.paint("1;31", "error"));
+            let _ = writeln!(
+                err,
+                "{}: {}",
+                palette.paint("1;31", "error"),
+                terminal(&other.to_string())
+            );
         }
     }
     let _ = io::stderr().write_all(&err);

@@ -14,6 +14,7 @@ use whatif::render::findings::Palette;
 use whatif::render::{fit, picture};
 use whatif::scenario::{Scenario, Verdict};
 use whatif::sim::timeline::{self, Timeline};
+use whatif::text::terminal;
 
 /// `whatif scenario`'s arguments.
 #[derive(Debug, Args)]
@@ -137,9 +138,14 @@ fn run_file(file: String, scenario: Scenario, step: f64) -> Ran {
 fn write_text(text: &mut Vec<u8>, ran: &Ran, step: f64, p: Palette, width: Option<usize>) {
     let sc = &ran.scenario;
     let model = &sc.loaded.model;
-    let _ = writeln!(text, "{} {}", p.paint("1", "▶"), p.paint("1", &sc.title));
+    let _ = writeln!(
+        text,
+        "{} {}",
+        p.paint("1", "▶"),
+        p.paint("1", &terminal(&sc.title))
+    );
     let from = format!("{} · model {}", ran.file, sc.model_path.display());
-    let _ = writeln!(text, "  {}", fit::wrap(&from, 2, 4, width));
+    let _ = writeln!(text, "  {}", fit::wrap(&terminal(&from), 2, 4, width));
     if !sc.story.is_empty() {
         let story_width = width.map_or(76, |w| w.saturating_sub(2).clamp(20, 76));
         let _ = writeln!(text, "\n{}\n", wrap(&sc.story, story_width, "  "));
@@ -157,9 +163,9 @@ fn write_text(text: &mut Vec<u8>, ran: &Ran, step: f64, p: Palette, width: Optio
         } else {
             p.paint("1;31", "✗")
         };
-        let _ = write!(text, "  {mark} {}", v.expectation.describe());
+        let _ = write!(text, "  {mark} {}", terminal(&v.expectation.describe()));
         if let Some(why) = v.failure() {
-            let _ = write!(text, " — {why}");
+            let _ = write!(text, " — {}", terminal(&why));
         }
         let _ = writeln!(text);
     }
@@ -199,11 +205,12 @@ fn file_json(ran: &Ran) -> serde_json::Value {
     })
 }
 
-/// Wraps prose to a width, each line indented.
+/// Wraps prose to a width, each line indented; every word made safe for a
+/// terminal.
 fn wrap(text: &str, width: usize, indent: &str) -> String {
     let mut lines = Vec::new();
     let mut line = String::new();
-    for word in text.split_whitespace() {
+    for word in text.split_whitespace().map(terminal) {
         if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
             lines.push(format!("{indent}{line}"));
             line.clear();
@@ -211,7 +218,7 @@ fn wrap(text: &str, width: usize, indent: &str) -> String {
         if !line.is_empty() {
             line.push(' ');
         }
-        line.push_str(word);
+        line.push_str(&word);
     }
     if !line.is_empty() {
         lines.push(format!("{indent}{line}"));

@@ -1,11 +1,13 @@
 //! Findings as text (with the source line and a caret, like a compiler) and
-//! as JSON.
+//! as JSON. In text, the file name, messages, hints and source lines pass
+//! through [`terminal`]: a model's names and bytes are its author's.
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
 use crate::finding::{Finding, Severity};
+use crate::text::terminal;
 
 /// ANSI colours, or none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +45,7 @@ pub fn write_text(
     palette: Palette,
 ) -> io::Result<()> {
     let lines: Vec<&str> = source.lines().collect();
+    let file = terminal(file);
     for f in findings {
         let (word, code) = match f.severity {
             Severity::Error => ("error", "1;31"),
@@ -52,22 +55,30 @@ pub fn write_text(
             out,
             "{}: {}",
             palette.paint(code, &format!("{word}[{}]", f.code)),
-            palette.paint("1", &f.message)
+            palette.paint("1", &terminal(&f.message))
         )?;
+        let hint = f.hint.as_deref().map(terminal);
         match f.pos {
             Some(pos) => {
                 writeln!(out, "  --> {file}:{}:{}", pos.line, pos.column)?;
                 if let Some(line) = lines.get(pos.line.saturating_sub(1) as usize) {
                     let number = pos.line.to_string();
                     let pad = " ".repeat(number.len());
-                    let shown: String = line
+                    // Each character as the terminal should show it (a tab
+                    // as one space, so the caret stays under its column).
+                    let chars: Vec<String> = line
                         .chars()
-                        .map(|c| if c.is_control() { ' ' } else { c })
+                        .map(|c| match c {
+                            '\t' => " ".to_owned(),
+                            c => terminal(c.encode_utf8(&mut [0; 4])).into_owned(),
+                        })
                         .collect();
-                    let caret_at = shown
-                        .chars()
+                    let caret_at = chars
+                        .iter()
                         .take(pos.column.saturating_sub(1) as usize)
-                        .count();
+                        .map(|c| c.chars().count())
+                        .sum();
+                    let shown = chars.concat();
                     writeln!(out, "{pad} |")?;
                     writeln!(out, "{number} | {shown}")?;
                     writeln!(
@@ -76,7 +87,7 @@ pub fn write_text(
                         " ".repeat(caret_at),
                         palette.paint(code, "^")
                     )?;
-                    if let Some(hint) = &f.hint {
+                    if let Some(hint) = &hint {
                         writeln!(out, "{pad} = hint: {hint}")?;
                     }
                     continue;
@@ -84,7 +95,7 @@ pub fn write_text(
             }
             None => writeln!(out, "  --> {file}")?,
         }
-        if let Some(hint) = &f.hint {
+        if let Some(hint) = &hint {
             writeln!(out, "  = hint: {hint}")?;
         }
     }

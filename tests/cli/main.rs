@@ -22,3 +22,4 @@ mod schema;
 mod shell;
 mod support;
 mod terminal;
+mod terminal_text;

@@ -1,11 +1,13 @@
 //! Findings as text (with the source line and a caret, like a compiler) and
-//! as JSON.
+//! as JSON. In text, the file name, messages, hints and source lines pass
+//! through [`terminal`]: a model's names and bytes are its author's.
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
 use crate::finding::{Finding, Severity};
+use crate::text::terminal;
 
 /// ANSI colours, or none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +45,7 @@ pub fn write_text(
     palette: Palette,
 ) -> io::Result<()> {
     let lines: Vec<&str> = source.lines().collect();
+    let file = terminal(file);
     for f in findings {
         let (word, code) = match f.severity {
             Severity::Error => ("error", "1;31"),
@@ -52,8 +55,9 @@ pub fn write_text(
             out,
             "{}: {}",
             palette.paint(code, &format!("{word}[{}]", f.code)),
-            palette.paint("1", &f.message)
+            palette.paint("1", &terminal(&f.message))
         )?;
+        let hint = f.hint.as_deref().map(terminal);
         match f.pos {
             Some(pos) => {
                 writeln!(out, "  --> {file}:{}:{}", pos.line, pos.column)?;
@@ -69,7 +73,7 @@ pub fn write_text(
                         " ".repeat(caret_at),
                         palette.paint(code, "^")
                     )?;
-                    if let Some(hint) = &f.hint {
+                    if let Some(hint) = &hint {
                         writeln!(out, "{pad} = hint: {hint}")?;
                     }
                     continue;
@@ -77,7 +81,7 @@ pub fn write_text(
             }
             None => writeln!(out, "  --> {file}")?,
         }
-        if let Some(hint) = &f.hint {
+        if let Some(hint) = &hint {
             writeln!(out, "  = hint: {hint}")?;
         }
     }
@@ -92,26 +96,32 @@ pub const MAX_SNIPPET_CHARS: usize = 200;
 /// [`MAX_SNIPPET_CHARS`] cut to a window around the column, with `…` where
 /// it was cut (a generated file's one 2 MB line must not flood the terminal).
 fn snippet(line: &str, column: usize) -> (String, usize) {
-    let chars: Vec<char> = line
+    // Each character as the terminal should show it (a tab as one space,
+    // so the caret stays under its column; control characters visible).
+    let cells: Vec<String> = line
         .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| match c {
+            '\t' => " ".to_owned(),
+            c => terminal(c.encode_utf8(&mut [0; 4])).into_owned(),
+        })
         .collect();
-    let column = column.min(chars.len());
-    if chars.len() <= MAX_SNIPPET_CHARS {
-        return (chars.into_iter().collect(), column);
+    let width = |cells: &[String]| cells.iter().map(|c| c.chars().count()).sum::<usize>();
+    let column = column.min(cells.len());
+    if cells.len() <= MAX_SNIPPET_CHARS {
+        return (cells.concat(), width(&cells[..column]));
     }
     let before = MAX_SNIPPET_CHARS / 3;
     let start = column.saturating_sub(before);
-    let end = (start + MAX_SNIPPET_CHARS).min(chars.len());
+    let end = (start + MAX_SNIPPET_CHARS).min(cells.len());
     let start = end.saturating_sub(MAX_SNIPPET_CHARS).min(start);
     let mut shown = String::new();
-    let mut caret = column - start;
+    let mut caret = width(&cells[start..column]);
     if start > 0 {
         shown.push('…');
         caret += 1;
     }
-    shown.extend(&chars[start..end]);
-    if end < chars.len() {
+    shown.push_str(&cells[start..end].concat());
+    if end < cells.len() {
         shown.push('…');
     }
     (shown, caret)

@@ -353,6 +353,119 @@ fn scenario_files_get_the_same_plain_messages() {
         let err = stderr(&out);
         assert_no_internals(&err);
         assert!(err.contains(expected), "{name}: {err}");
+
+/// A scenario over the three-tier example, in a temporary folder.
+fn scenario(dir: &std::path::Path, body: &str) -> String {
+    let file = dir.join("s.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "title: t\nmodel: {}\n{body}",
+            path("examples/three-tier.yaml").display()
+        ),
+    )
+    .unwrap();
+    file.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn monte_carlo_trials_are_capped() {
+    Whatif::new()
+        .args([
+            "availability",
+            "examples/three-tier.yaml",
+            "--trials",
+            "1000000000000",
+        ])
+        .code(2)
+        .stderr_contains("--trials 1000000000000: at most 100,000,000 trials");
+}
+
+#[test]
+fn every_timeline_shares_the_million_step_guard() {
+    let dir = tempfile::tempdir().unwrap();
+    let one_day = scenario(
+        dir.path(),
+        "duration: 1d\nevents:\n  - { at: 0s, down: db }\n",
+    );
+    let guard = "steps, more than the 1,000,000 a timeline may take";
+    Whatif::new()
+        .args(["scenario", &one_day, "--step", "1ms"])
+        .code(2)
+        .stderr_contains("runs 1d in steps of 1ms: 86,400,001 steps")
+        .stderr_contains(guard)
+        .stderr_contains("a step of at least 87ms");
+    Whatif::new()
+        .args([
+            "run",
+            "examples/three-tier.yaml",
+            "--down",
+            "db",
+            "--for",
+            "20d",
+        ])
+        .code(2)
+        .stderr_contains("--for 20d with --step 1s: 1,728,001 steps")
+        .stderr_contains(guard);
+    Whatif::new()
+        .args([
+            "drill",
+            "examples/three-tier.yaml",
+            "--fault",
+            "down db",
+            "--at",
+            "100d",
+        ])
+        .code(2)
+        .stderr_contains(guard);
+    // Within the guard, a scenario still runs.
+    Whatif::new()
+        .args(["scenario", &one_day, "--step", "1h"])
+        .code(0);
+}
+
+#[test]
+fn a_scenario_of_too_many_events_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut body = String::from("duration: 1d\nevents:\n");
+    for k in 0..86_400 {
+        body.push_str(&format!("  - {{ at: {k}s, for: 1s, surge: x1.5 }}\n"));
+    }
+    let file = scenario(dir.path(), &body);
+    let started = std::time::Instant::now();
+    Whatif::new()
+        .args(["scenario", &file])
+        .code(2)
+        .stderr_contains(
+            "error[S016]: the scenario has 86400 events; a scenario may have at most 1000",
+        )
+        .stderr_contains(&format!("{file}:1005:5"));
+    // Timings are not asserted (SPEC §7), but this one used to take minutes.
+    eprintln!("86,400 events refused in {:?}", started.elapsed());
+}
+
+#[test]
+fn the_drill_stops_after_twenty_unreadable_answers() {
+    for (mode, input) in [
+        ("predict", "\n".repeat(100_000)),
+        ("predict", "maybe\n".repeat(100_000)),
+        ("diagnose", "\n".repeat(100_000)),
+        ("diagnose", "look nosuch\n".repeat(100_000)),
+    ] {
+        Whatif::new()
+            .args([
+                "drill",
+                "examples/three-tier.yaml",
+                "--mode",
+                mode,
+                "--seed",
+                "1",
+                "--no-pictures",
+            ])
+            .stdin(input)
+            .code(2)
+            .stderr_contains("error: 20 answers in a row could not be read; the drill stops")
+            .stderr_contains("hint: give one answer per line");
     }
 }
 
@@ -388,5 +501,37 @@ fn look_alike_names_are_warned_about() {
         findings.iter().all(|f| f["code"] != "W002"),
         "{}",
         said(&findings)
+
+fn the_drill_ends_on_endless_input_without_line_breaks() {
+    use std::process::{Command, Stdio};
+    let zero = std::fs::File::open("/dev/zero").expect("/dev/zero");
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("whatif"))
+        .current_dir(root())
+        .args([
+            "drill",
+            "examples/three-tier.yaml",
+            "--seed",
+            "1",
+            "--no-pictures",
+        ])
+        .stdin(Stdio::from(zero))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("whatif runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("the drill still reads /dev/zero after two minutes");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("20 answers in a row could not be read"),
+        "{}",
+        stderr(&out)
     );
 }

@@ -353,6 +353,8 @@ fn scenario_files_get_the_same_plain_messages() {
         let err = stderr(&out);
         assert_no_internals(&err);
         assert!(err.contains(expected), "{name}: {err}");
+    }
+}
 
 /// A scenario over the three-tier example, in a temporary folder.
 fn scenario(dir: &std::path::Path, body: &str) -> String {
@@ -501,7 +503,10 @@ fn look_alike_names_are_warned_about() {
         findings.iter().all(|f| f["code"] != "W002"),
         "{}",
         said(&findings)
+    );
+}
 
+#[test]
 fn the_drill_ends_on_endless_input_without_line_breaks() {
     use std::process::{Command, Stdio};
     let zero = std::fs::File::open("/dev/zero").expect("/dev/zero");

@@ -6,7 +6,7 @@
 //! # The tree
 //!
 //! The basic events are those of [`basic_events`]. The gates encode the same
-//! logic as [`Structure::evaluate`](crate::sim::structural::Structure::evaluate),
+//! logic as [`evaluate`](crate::sim::structural::evaluate),
 //! for the `down` state only (an entry point merely degraded is up here):
 //!
 //! - a service *fails* when fewer than `quorum` replicas survive: a k-of-n

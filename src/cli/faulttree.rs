@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::output::emit;
+use super::output::{Inputs, emit};
 use super::{Status, load, progress, zone_availability};
 use whatif::analysis::faulttree::{self, FaultTreeError};
 use whatif::error::Error;
@@ -25,6 +25,7 @@ pub(super) struct FaulttreeArgs {
 
 /// Writes the fault tree (XML) to `-o` or standard output.
 pub(super) fn faulttree(args: FaulttreeArgs) -> Result<Status, Error> {
+    let inputs = Inputs::of([args.model.as_path()]);
     let loaded = load(&args.model)?;
     let zone_availability = zone_availability(args.zone_availability.as_deref())?;
     let graph = Graph::build(&loaded.model);
@@ -39,6 +40,6 @@ pub(super) fn faulttree(args: FaulttreeArgs) -> Result<Status, Error> {
             ),
         }
     })?;
-    emit(args.output.as_deref(), &xml)?;
+    emit(args.output.as_deref(), &inputs, &xml)?;
     Ok(Status::Ok)
 }

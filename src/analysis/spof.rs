@@ -189,25 +189,20 @@ impl Batch {
     }
 
     /// Fails `seeds[i]` in lane `i` (at most [`BATCH`]) and counts what goes
-    /// down with each: 64 at a time node by node, until the nodes they
-    /// reach, extrapolated to the seeds left, would exceed half the graph
-    /// (pushing a node costs about twice a node of a wide pass); the
-    /// seeds left then go in one wide pass.
+    /// down with each: 64 at a time node by node, as long as the parts left
+    /// would reach at most half the graph at the rate of the current one
+    /// (pushing a node costs about twice a node of a wide pass); a part
+    /// that reaches more is given up there, and it and the seeds left go
+    /// in one wide pass.
     fn fail(&mut self, graph: &Graph, seeds: &[ServiceId], tops: &[usize]) -> Counts {
         let n = graph.service_count();
         let mut out: Counts = Vec::with_capacity(seeds.len());
-        let mut reached = 0usize;
         for part in seeds.chunks(64) {
-            if self.always_wide {
-                break;
-            }
-            let parts_done = out.len() / 64;
             let parts_left = (seeds.len() - out.len()).div_ceil(64);
-            if parts_done > 0 && reached / parts_done * parts_left > graph.node_count() / 2 {
+            let limit = graph.node_count() / 2 / parts_left;
+            if self.always_wide || !self.sparse.fail_services_within(graph, part, limit) {
                 break;
             }
-            self.sparse.fail_services(graph, part);
-            reached += self.sparse.touched().len();
             let (mut down, mut bad) = (LaneCounter::default(), LaneCounter::default());
             for &v in self.sparse.touched() {
                 if (v as usize) < n {

@@ -472,6 +472,21 @@ impl SparseLanes {
     /// [`SparseLanes::touched`] lists the nodes reached, every other node's
     /// lanes are zero.
     pub fn fail_services(&mut self, graph: &Graph, seeds: &[ServiceId]) {
+        let finished = self.fail_services_within(graph, seeds, usize::MAX);
+        debug_assert!(finished);
+    }
+
+    /// [`SparseLanes::fail_services`], given up as soon as more than
+    /// `limit` nodes are reached: returns whether it finished (when not,
+    /// the lanes are partial and only good for the next call). A caller
+    /// with a cheaper plan for wide cones bounds what it wastes finding
+    /// out.
+    pub fn fail_services_within(
+        &mut self,
+        graph: &Graph,
+        seeds: &[ServiceId],
+        limit: usize,
+    ) -> bool {
         assert!(seeds.len() <= 64, "at most 64 lanes");
         self.clear();
         let components = graph.node_components();
@@ -484,9 +499,14 @@ impl SparseLanes {
                 self.queue(components.of(v));
             }
         }
+        let mut finished = true;
         while let Some(Reverse(c)) = self.heap.pop() {
             let c = c as usize;
             self.queued[c] = false;
+            if self.touched.len() > limit {
+                finished = false;
+                continue;
+            }
             let members = components.members(c);
             if components.is_cyclic(c) {
                 loop {
@@ -511,6 +531,7 @@ impl SparseLanes {
         for &s in seeds {
             self.forced[s.index()] = 0;
         }
+        finished
     }
 
     /// The nodes whose lanes are not zero after the last call (node

@@ -30,7 +30,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::faults::{Fault, FaultKind, Scope};
-use super::steady::{Engine, Outcome, Situation, State, Warm};
+use super::steady::{AdmissionReport, Engine, Outcome, Situation, State, Warm};
 use crate::model::{CircuitBreaker, Criticality, Fallback, Mode, Model, Phase, ServiceId};
 
 /// What a responder (or the incident) does at a moment.
@@ -227,6 +227,22 @@ struct Arrival {
 /// The step at which an event at `at_s` takes effect.
 fn step_index(at_s: f64, step: f64) -> usize {
     (at_s / step - 1e-9).ceil().max(0.0) as usize
+}
+
+/// A queue's backlog after one step: while arrivals exceed what the servers
+/// finish it grows by the difference, up to the long-run occupancy of a
+/// bounded queue (then the long run's rejections apply); otherwise it
+/// drains at the spare throughput. Crashed replicas lose their queues.
+fn carried_backlog(backlog: f64, a: &AdmissionReport, bounded: bool, step: f64) -> f64 {
+    if a.refused {
+        return 0.0;
+    }
+    if a.overloaded {
+        let grown = backlog + (a.needing - a.throughput).max(0.0) * step;
+        if bounded { grown.min(a.occupancy) } else { grown }
+    } else {
+        (backlog - (a.throughput - a.needing).max(0.0) * step).max(0.0)
+    }
 }
 
 /// Applies a policy change to every call from `from` to `to`.
@@ -527,18 +543,9 @@ pub fn simulate_with_progress(
                 None => {}
             }
         }
-        for id in model.service_ids() {
-            let i = id.index();
-            let a = last.admission.get(i).copied().unwrap_or_default();
-            situation.backlog_wait[i] = if !a.overloaded
-                && backlog[i] > 0.0
-                && a.throughput.is_finite()
-                && a.throughput > 0.0
-            {
-                backlog[i] / a.throughput
-            } else {
-                0.0
-            };
+        // Queues carry their backlog from step to step.
+        for (slot, b) in situation.backlog.iter_mut().zip(&backlog) {
+            *slot = Some(*b);
         }
 
         // 4. Evaluate the step.
@@ -607,12 +614,7 @@ pub fn simulate_with_progress(
         for id in model.service_ids() {
             let i = id.index();
             let a = outcome.admission[i];
-            if a.overloaded {
-                let grown = backlog[i] + (a.load - a.throughput).max(0.0) * step;
-                backlog[i] = a.queue_total.map_or(grown, |q| grown.min(q));
-            } else if backlog[i] > 0.0 {
-                backlog[i] = (backlog[i] - (a.throughput - a.load).max(0.0) * step).max(0.0);
-            }
+            backlog[i] = carried_backlog(backlog[i], &a, model.service(id).queue.is_some(), step);
             if let Some(auto) = model.service(id).autoscale {
                 let hot = a.overloaded || a.rho > auto.above;
                 if hot {

@@ -43,6 +43,14 @@ pub enum Error {
         /// What to try instead.
         hint: Option<String>,
     },
+    /// Writing a report into memory (or a console) failed: a formatter
+    /// or serializer error, never a file (that is [`Error::Write`]).
+    #[error("{source}")]
+    Io {
+        /// Why.
+        #[from]
+        source: std::io::Error,
+    },
     /// An external program (Graphviz) failed or is missing.
     #[error("{0}")]
     Tool(String),

@@ -11,7 +11,8 @@
 //! runs timeline files with expectations.
 //!
 //! A first model can be written from a docker-compose file or a Backstage
-//! catalog ([`import`]).
+//! catalog ([`import`]). [`text`] spells durations and numbers the same way
+//! for every layer, from the engine's explanations to the pictures.
 //!
 //! Data flows one way: YAML → [`model`] → [`graph`] → [`sim`]/[`analysis`]
 //! → [`render`]. Nothing downstream reaches back up, and the library never
@@ -35,6 +36,7 @@ pub mod model;
 pub mod render;
 pub mod scenario;
 pub mod sim;
+pub mod text;
 
 pub use error::Error;
 pub use finding::{Finding, Severity};

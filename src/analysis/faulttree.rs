@@ -67,7 +67,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use super::events::{BasicEvent, ReplicaCauses, basic_events, replica_causes, replicas_to_fail};
 use super::spof::{Entry, entries};
 use crate::model::{Criticality, Fallback, Mode, Model, Phase, ServiceId, Target};
-use crate::render::svg::xml_text;
+use crate::text::xml_text;
 
 /// The most gates the unrolling of dependency cycles may add before the
 /// export is refused (each cycle member needs one gate per path into it).

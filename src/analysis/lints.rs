@@ -163,12 +163,12 @@ pub fn lints(model: &Model, graph: &Graph, impacts: &[Impact]) -> Vec<Lint> {
                                         message: format!(
                                             "`{}` may spend {} on `{}` ({} × {} attempts) but `{}` gives up after {}",
                                             callee.name,
-                                            crate::render::picture::duration(worst),
+                                            crate::text::duration(worst),
                                             model.service(inner.target.service).name,
-                                            crate::render::picture::duration(t),
+                                            crate::text::duration(t),
                                             1 + inner.retries,
                                             svc.name,
-                                            crate::render::picture::duration(limit)
+                                            crate::text::duration(limit)
                                         ),
                                         why: WHY_INVERSION,
                                         pos: inner.pos,
@@ -193,7 +193,7 @@ pub fn lints(model: &Model, graph: &Graph, impacts: &[Impact]) -> Vec<Lint> {
                 service: name(id),
                 message: format!(
                     "retries multiply to ×{} on the path {}",
-                    crate::render::picture::number(factor),
+                    crate::text::number(factor),
                     spelled.join(" → ")
                 ),
                 why: WHY_AMPLIFICATION,

@@ -1,18 +1,22 @@
 //! `whatif drill`: the game, wired to the terminal (or to pipes).
 
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use super::{cli_duration, emit, load, print, write_atomically};
+use super::format::{Format, TEXT_OR_JSON};
+use super::output::{emit, json_bytes, print, write_atomically};
+use super::{Status, cli_duration, load};
 use whatif::error::Error;
 use whatif::game::drill::{Drill, Level, Question};
 use whatif::game::handout;
 use whatif::game::play::{self, Console, Mode, Options, Plain};
+use whatif::model::Model;
 use whatif::render::{picture, svg};
-use whatif::sim::faults::{FaultKind, Scope, parse};
+use whatif::sim::faults::{Fault, FaultKind, Scope, parse};
 
+/// `--level`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(super) enum LevelArg {
     Easy,
@@ -20,18 +24,14 @@ pub(super) enum LevelArg {
     Hard,
 }
 
+/// `--mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(super) enum ModeArg {
     Predict,
     Diagnose,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(super) enum DrillFormat {
-    Text,
-    Json,
-}
-
+/// `whatif drill`'s arguments.
 #[derive(Debug, Args)]
 pub(super) struct DrillArgs {
     /// Model file.
@@ -64,8 +64,8 @@ pub(super) struct DrillArgs {
     #[arg(short, long)]
     output: Option<PathBuf>,
     /// Results as text (the game) or JSON (the game on stderr, results on stdout).
-    #[arg(long, value_enum, default_value_t = DrillFormat::Text)]
-    format: DrillFormat,
+    #[arg(long, value_parser = TEXT_OR_JSON, default_value_t = Format::Text)]
+    format: Format,
     /// Append each round's result to this file as a JSON line.
     #[arg(long, value_name = "FILE")]
     record: Option<PathBuf>,
@@ -77,7 +77,8 @@ pub(super) struct DrillArgs {
     no_pictures: bool,
 }
 
-pub(super) fn drill(args: DrillArgs) -> Result<u8, Error> {
+/// Plays the drill (or writes a handout).
+pub(super) fn drill(args: DrillArgs) -> Result<Status, Error> {
     let loaded = load(&args.model)?;
     let model = &loaded.model;
     let level = match args.level {
@@ -89,27 +90,97 @@ pub(super) fn drill(args: DrillArgs) -> Result<u8, Error> {
         ModeArg::Predict => Mode::Predict,
         ModeArg::Diagnose => Mode::Diagnose,
     };
-    let mut faults = Vec::new();
-    for text in &args.fault {
-        let (word, rest) = text
-            .trim()
-            .split_once([' ', '='])
-            .map(|(w, r)| (w, r.trim()))
-            .unwrap_or((text.trim(), ""));
-        let kind = FaultKind::from_name(word).ok_or_else(|| {
-            Error::usage(
-                format!("--fault {text}: expected a fault kind and its target"),
-                Some("e.g. `--fault 'down catalog-db'` or `--fault 'slow db=x10'`".into()),
-            )
-        })?;
-        let f = parse(kind, rest, model)
-            .map_err(|e| Error::usage(format!("--fault {text}: {}", e.message), e.hint.clone()))?;
-        faults.push(f);
-    }
+    let faults = args
+        .fault
+        .iter()
+        .map(|text| fixed_fault(text, model))
+        .collect::<Result<Vec<_>, _>>()?;
     let at_s = match &args.at {
         Some(t) => Some(cli_duration("--at", t)?),
         None => None,
     };
+    check_flags(&args, model, mode, &faults, at_s)?;
+    let seed = args.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() % 100_000)
+            .unwrap_or(1)
+    });
+    let fixed = if faults.is_empty() {
+        None
+    } else {
+        Some(faults)
+    };
+    let rounds = args
+        .handout
+        .or(args.rounds)
+        .unwrap_or(if fixed.is_some() { 1 } else { 5 });
+    if rounds == 0 {
+        return Err(Error::usage(
+            "there must be at least one round".to_string(),
+            None,
+        ));
+    }
+    let drill = Drill::new(model);
+    let questions: Vec<Question> = match mode {
+        Mode::Predict => drill.questions(level, seed, rounds, fixed.map(|f| (f, at_s))),
+        Mode::Diagnose => play::diagnose_questions(&drill, level, seed, rounds, fixed),
+    };
+    if questions.is_empty() {
+        return Err(Error::usage(
+            format!(
+                "{} has no question to ask at level {} (no fault of that level changes what users see)",
+                model.name,
+                level.as_str()
+            ),
+            Some("try another --level or --mode".into()),
+        ));
+    }
+    if args.handout.is_some() {
+        let mut bytes = Vec::new();
+        handout::write_markdown(&mut bytes, &drill, level, seed, &questions)?;
+        emit(args.output.as_deref(), &bytes)?;
+        return Ok(Status::Ok);
+    }
+    if args.output.is_some() {
+        return Err(Error::usage(
+            "-o is for --handout".to_string(),
+            Some("use --record FILE to keep a drill's results".into()),
+        ));
+    }
+    let options = Options {
+        level,
+        mode,
+        facilitator: args.facilitator,
+    };
+    play_rounds(&args, model, &drill, options, seed, rounds, &questions)
+}
+
+/// One `--fault KIND TARGET`, parsed as `run` parses its fault flags.
+fn fixed_fault(text: &str, model: &Model) -> Result<Fault, Error> {
+    let (word, rest) = text
+        .trim()
+        .split_once([' ', '='])
+        .map(|(w, r)| (w, r.trim()))
+        .unwrap_or((text.trim(), ""));
+    let kind = FaultKind::from_name(word).ok_or_else(|| {
+        Error::usage(
+            format!("--fault {text}: expected a fault kind and its target"),
+            Some("e.g. `--fault 'down catalog-db'` or `--fault 'slow db=x10'`".into()),
+        )
+    })?;
+    parse(kind, rest, model)
+        .map_err(|e| Error::usage(format!("--fault {text}: {}", e.message), e.hint.clone()))
+}
+
+/// The flags that do not go together, and a model without entry points.
+fn check_flags(
+    args: &DrillArgs,
+    model: &Model,
+    mode: Mode,
+    faults: &[Fault],
+    at_s: Option<f64>,
+) -> Result<(), Error> {
     if at_s.is_some() && faults.is_empty() {
         return Err(Error::usage(
             "--at needs --fault".to_string(),
@@ -158,7 +229,7 @@ pub(super) fn drill(args: DrillArgs) -> Result<u8, Error> {
         let clash = [
             (mode == Mode::Diagnose, "--mode diagnose"),
             (args.facilitator, "--facilitator"),
-            (args.format == DrillFormat::Json, "--format json"),
+            (args.format == Format::Json, "--format json"),
             (args.record.is_some(), "--record"),
         ];
         if let Some((_, flag)) = clash.iter().find(|(on, _)| *on) {
@@ -168,56 +239,20 @@ pub(super) fn drill(args: DrillArgs) -> Result<u8, Error> {
             ));
         }
     }
-    let seed = args.seed.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() % 100_000)
-            .unwrap_or(1)
-    });
-    let fixed = if faults.is_empty() {
-        None
-    } else {
-        Some(faults)
-    };
-    let rounds = args
-        .handout
-        .or(args.rounds)
-        .unwrap_or(if fixed.is_some() { 1 } else { 5 });
-    if rounds == 0 {
-        return Err(Error::usage(
-            "there must be at least one round".to_string(),
-            None,
-        ));
-    }
-    let drill = Drill::new(model);
-    let questions: Vec<Question> = match mode {
-        Mode::Predict => drill.questions(level, seed, rounds, fixed.map(|f| (f, at_s))),
-        Mode::Diagnose => play::diagnose_questions(&drill, level, seed, rounds, fixed),
-    };
-    if questions.is_empty() {
-        return Err(Error::usage(
-            format!(
-                "{} has no question to ask at level {} (no fault of that level changes what users see)",
-                model.name,
-                level.as_str()
-            ),
-            Some("try another --level or --mode".into()),
-        ));
-    }
-    if args.handout.is_some() {
-        let mut bytes = Vec::new();
-        handout::write_markdown(&mut bytes, &drill, level, seed, &questions)
-            .map_err(|e| Error::Tool(e.to_string()))?;
-        emit(args.output.as_deref(), &bytes)?;
-        return Ok(0);
-    }
-    if args.output.is_some() {
-        return Err(Error::usage(
-            "-o is for --handout".to_string(),
-            Some("use --record FILE to keep a drill's results".into()),
-        ));
-    }
+    Ok(())
+}
 
+/// Plays the questions on the console: a picture of each reveal,
+/// `--record` lines, and with `--format json` the results on stdout.
+fn play_rounds(
+    args: &DrillArgs,
+    model: &Model,
+    drill: &Drill,
+    options: Options,
+    seed: u64,
+    rounds: usize,
+    questions: &[Question],
+) -> Result<Status, Error> {
     // Pictures of each reveal, drawn with the built-in layout.
     let picture_dir = if args.no_pictures {
         None
@@ -229,50 +264,84 @@ pub(super) fn drill(args: DrillArgs) -> Result<u8, Error> {
         )
     };
     let mut draw = |round: usize, q: &Question| -> Option<String> {
-        let dir = picture_dir.as_ref()?;
-        std::fs::create_dir_all(dir).ok()?;
-        let mut diagram = picture::cascade(model, &q.truth.outcome, &q.faults, None);
-        if let Some(t) = q.method.at_s() {
-            diagram.title = format!("{} — after {}", diagram.title, picture::duration(t));
-        }
-        let mut bytes = Vec::new();
-        svg::write_svg(&diagram, &mut bytes).ok()?;
-        let path = dir.join(format!("round-{round}.svg"));
-        write_atomically(&path, &bytes).ok()?;
-        Some(path.display().to_string())
+        draw_reveal(model, picture_dir.as_deref()?, round, q)
     };
     let mut record_error: Option<Error> = None;
     let mut record = |v: &serde_json::Value| {
         let Some(path) = &args.record else { return };
-        let mut line = serde_json::json!({ "model": model.name, "seed": seed });
-        if let (Some(dst), Some(src)) = (line.as_object_mut(), v.as_object()) {
-            dst.extend(src.clone());
-        }
-        let result = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .and_then(|mut f| writeln!(f, "{line}"));
-        if let Err(source) = result
+        if let Err(e) = record_line(path, model, seed, v)
             && record_error.is_none()
         {
-            record_error = Some(Error::Write {
-                path: path.clone(),
-                source,
-            });
+            record_error = Some(e);
         }
     };
-    let options = Options {
-        level,
-        mode,
-        facilitator: args.facilitator,
+    let json = args.format == Format::Json;
+    let mut console = console(model, json)?;
+    let intro = intro(model, options, seed, rounds, questions.len());
+    let played = console.say(&intro).and_then(|()| {
+        play::play(
+            drill,
+            questions,
+            options,
+            console.as_mut(),
+            &mut draw,
+            &mut record,
+        )
+    });
+    let results = match played {
+        Ok(r) => r,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(Status::Ok),
+        Err(e) => return Err(e.into()),
     };
+    if let Some(e) = record_error {
+        return Err(e);
+    }
+    if json {
+        print(&json_bytes(&results_json(model, options, seed, results)))?;
+    }
+    Ok(Status::Ok)
+}
+
+/// The reveal's picture as SVG in `dir`; its path, or `None` when it
+/// cannot be written (the game goes on without it).
+fn draw_reveal(model: &Model, dir: &Path, round: usize, q: &Question) -> Option<String> {
+    std::fs::create_dir_all(dir).ok()?;
+    let mut diagram = picture::cascade(model, &q.truth.outcome, &q.faults, None);
+    if let Some(t) = q.method.at_s() {
+        diagram.title = format!("{} — after {}", diagram.title, picture::duration(t));
+    }
+    let mut bytes = Vec::new();
+    svg::write_svg(&diagram, &mut bytes).ok()?;
+    let path = dir.join(format!("round-{round}.svg"));
+    write_atomically(&path, &bytes).ok()?;
+    Some(path.display().to_string())
+}
+
+/// Appends one round's result to `--record` as a JSON line.
+fn record_line(path: &Path, model: &Model, seed: u64, v: &serde_json::Value) -> Result<(), Error> {
+    let mut line = serde_json::json!({ "model": model.name, "seed": seed });
+    if let (Some(dst), Some(src)) = (line.as_object_mut(), v.as_object()) {
+        dst.extend(src.clone());
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| writeln!(f, "{line}"))
+        .map_err(|source| Error::Write {
+            path: path.to_owned(),
+            source,
+        })
+}
+
+/// The line editor on a terminal; else plain lines, the game on stderr
+/// when the results go to stdout as JSON.
+fn console(model: &Model, json: bool) -> Result<Box<dyn Console>, Error> {
     let interactive = io::stdin().is_terminal() && io::stdout().is_terminal();
-    let json = args.format == DrillFormat::Json;
-    let mut console: Box<dyn Console> = if interactive && !json {
+    Ok(if interactive && !json {
         let mut words: Vec<String> = model.service_names().map(str::to_owned).collect();
         words.extend(["look", "cause", "list", "works", "degraded", "fails"].map(String::from));
-        Box::new(crate::console::Terminal::new(words).map_err(|e| Error::Tool(e.to_string()))?)
+        Box::new(crate::console::Terminal::new(words)?)
     } else if json {
         Box::new(Plain::new(
             io::stdin().lock(),
@@ -285,29 +354,31 @@ pub(super) fn drill(args: DrillArgs) -> Result<u8, Error> {
             io::stdout(),
             !io::stdin().is_terminal(),
         ))
-    };
-    let io_err = |e: io::Error| {
-        if e.kind() == io::ErrorKind::BrokenPipe {
-            None
-        } else {
-            Some(Error::Tool(e.to_string()))
-        }
-    };
-    let mode_name = match mode {
+    })
+}
+
+/// `predict` or `diagnose`.
+fn mode_name(mode: Mode) -> &'static str {
+    match mode {
         Mode::Predict => "predict",
         Mode::Diagnose => "diagnose",
-    };
+    }
+}
+
+/// The first lines: the drill, its seed and how to replay it.
+fn intro(model: &Model, options: Options, seed: u64, rounds: usize, questions: usize) -> String {
+    let (level, mode_name) = (options.level, mode_name(options.mode));
     let intro = format!(
         "whatif drill · {} · {mode_name} · {} · seed {seed} (replay: --seed {seed} --level {} --mode {mode_name} --rounds {rounds})\n",
         model.name,
         level.as_str(),
         level.as_str(),
     );
-    let intro = if questions.len() < rounds {
+    if questions < rounds {
         format!(
             "{intro}(this model has only {} question{} at this level{})\n",
-            questions.len(),
-            if questions.len() == 1 { "" } else { "s" },
+            questions,
+            if questions == 1 { "" } else { "s" },
             if level == Level::Easy {
                 "; --level medium has more"
             } else {
@@ -316,43 +387,28 @@ pub(super) fn drill(args: DrillArgs) -> Result<u8, Error> {
         )
     } else {
         intro
-    };
-    let played = console.say(&intro).and_then(|()| {
-        play::play(
-            &drill,
-            &questions,
-            options,
-            console.as_mut(),
-            &mut draw,
-            &mut record,
-        )
-    });
-    let results = match played {
-        Ok(r) => r,
-        Err(e) => match io_err(e) {
-            Some(err) => return Err(err),
-            None => return Ok(0),
-        },
-    };
-    if let Some(e) = record_error {
-        return Err(e);
     }
-    if json {
-        let points: u64 = results
-            .iter()
-            .map(|r| r["points"].as_u64().unwrap_or(0))
-            .sum();
-        let max: u64 = results.iter().map(|r| r["max"].as_u64().unwrap_or(0)).sum();
-        let v = serde_json::json!({
-            "model": model.name,
-            "mode": match mode { Mode::Predict => "predict", Mode::Diagnose => "diagnose" },
-            "level": level.as_str(),
-            "seed": seed,
-            "rounds": results,
-            "points": points,
-            "max": max,
-        });
-        print(&super::json_bytes(&v))?;
-    }
-    Ok(0)
+}
+
+/// `--format json`: every round and the total score.
+fn results_json(
+    model: &Model,
+    options: Options,
+    seed: u64,
+    results: Vec<serde_json::Value>,
+) -> serde_json::Value {
+    let points: u64 = results
+        .iter()
+        .map(|r| r["points"].as_u64().unwrap_or(0))
+        .sum();
+    let max: u64 = results.iter().map(|r| r["max"].as_u64().unwrap_or(0)).sum();
+    serde_json::json!({
+        "model": model.name,
+        "mode": mode_name(options.mode),
+        "level": options.level.as_str(),
+        "seed": seed,
+        "rounds": results,
+        "points": points,
+        "max": max,
+    })
 }

@@ -4,12 +4,12 @@
 use std::collections::{HashMap, HashSet};
 
 use super::raw::{
-    At, RawBreaker, RawCount, RawDependency, RawDependencyLong, RawDuration, RawFraction, RawLatency, RawModel,
-    RawNumber, RawOperation, RawRate, RawService, RawWord,
+    At, RawBreaker, RawCount, RawDependency, RawDependencyLong, RawDuration, RawFraction,
+    RawLatency, RawModel, RawNumber, RawOperation, RawRate, RawService, RawWord,
 };
 use super::types::{
-    Autoscale, CacheEdge, CircuitBreaker, Criticality, Dependency, Fallback, Kind, Latency, Mode, Model,
-    Operation, Phase, Service, ServiceId, Target, Thresholds,
+    Autoscale, CacheEdge, CircuitBreaker, Criticality, Dependency, Fallback, Kind, Latency, Mode,
+    Model, Operation, Phase, Service, ServiceId, Target, Thresholds,
 };
 use super::units::{self, ValueError};
 use crate::finding::{Finding, Pos, did_you_mean_hint};
@@ -125,7 +125,14 @@ impl Validator {
         let at = at.as_ref()?;
         match &at.value {
             RawLatency::Mean(d) => {
-                let mean_s = self.value("latency", &At { value: d.clone(), pos: at.pos }, units::duration)?;
+                let mean_s = self.value(
+                    "latency",
+                    &At {
+                        value: d.clone(),
+                        pos: at.pos,
+                    },
+                    units::duration,
+                )?;
                 Some(Latency::Exponential { mean_s })
             }
             RawLatency::Tail(t) => {

@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::diagram::{Cluster, Diagram, Edge, EdgeStyle, Node, Paint, Shape};
 use crate::model::{Criticality, Dependency, Fallback, Kind, Mode, Model, Phase, ServiceId};
+pub use crate::text::{duration, number};
 
 /// The picture of `services` (all of the model when `None`) and the
 /// dependencies among them.
@@ -180,40 +181,6 @@ pub fn edge_label(dep: &Dependency, operation: Option<&str>) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(" · "))
 }
 
-/// A duration in natural units: `250ms`, `1.5s`, `5m`, `2h`, `41m40s`.
-pub fn duration(seconds: f64) -> String {
-    if seconds == 0.0 {
-        return "0s".into();
-    }
-    if seconds < 1.0 {
-        return format!("{}ms", number(seconds * 1000.0));
-    }
-    if seconds < 60.0 || seconds.fract() != 0.0 {
-        return format!("{}s", number(seconds));
-    }
-    let total = seconds as u64;
-    let (d, h, m, s) = (
-        total / 86_400,
-        total % 86_400 / 3600,
-        total % 3600 / 60,
-        total % 60,
-    );
-    let mut out = String::new();
-    for (value, unit) in [(d, "d"), (h, "h"), (m, "m"), (s, "s")] {
-        if value > 0 {
-            out.push_str(&format!("{value}{unit}"));
-        }
-    }
-    out
-}
-
-/// A number without trailing zeros, at most 3 decimals.
-pub fn number(x: f64) -> String {
-    let s = format!("{x:.3}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.to_owned() }
-}
-
 /// The picture of a cascade: the architecture with every service painted by
 /// its state, its success beside it, fault targets emphasised and the
 /// causal paths (every `chain`) drawn thick.
@@ -272,19 +239,6 @@ pub fn cascade(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbers_and_durations_read_naturally() {
-        assert_eq!(number(1200.0), "1200");
-        assert_eq!(number(0.25), "0.25");
-        assert_eq!(duration(0.3), "300ms");
-        assert_eq!(duration(1.5), "1.5s");
-        assert_eq!(duration(600.0), "10m");
-        assert_eq!(duration(7200.0), "2h");
-        assert_eq!(duration(90.0), "1m30s");
-        assert_eq!(duration(2500.0), "41m40s");
-        assert_eq!(duration(86_400.0), "1d");
-    }
 
     #[test]
     fn labels_show_policies() {

@@ -12,6 +12,8 @@ use std::io;
 
 use super::diagram::{Diagram, EdgeStyle, Node, Paint, Shape};
 use super::layout::{self, EdgePath, Layout, NodeBox};
+pub use crate::text::xml_text;
+use crate::text::{clean, escape_xml};
 
 const FONT: &str = "Helvetica, Arial, sans-serif";
 /// Approximate advance of one character of a 12 px label.
@@ -82,54 +84,6 @@ pub fn interactive_svg(diagram: &Diagram) -> String {
 /// The widest status the interactive page writes in front of a node's
 /// detail (a state in capitals and a success percentage).
 pub const STATUS_ROOM: &str = "DEGRADED 99.99%";
-
-/// Untrusted text made safe for SVG/XML text and attribute values: control
-/// characters cleaned, markup characters escaped.
-pub fn xml_text(s: &str) -> String {
-    escape_xml(&clean(s))
-}
-
-/// Escapes the five characters with a meaning in XML text and attribute
-/// values. It does not make a string valid XML on its own: see [`clean`].
-fn escape_xml(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Forces untrusted text onto one line of characters XML 1.0 can carry:
-/// line breaks become a visible `␤` (a name with a newline in it is worth
-/// noticing), tabs become spaces, and every other control character or
-/// non-character becomes `�`.
-fn clean(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\r' => {
-                if chars.peek() == Some(&'\n') {
-                    chars.next();
-                }
-                out.push('␤');
-            }
-            '\n' => out.push('␤'),
-            '\t' => out.push(' '),
-            '\u{FFFE}' | '\u{FFFF}' => out.push('\u{FFFD}'),
-            c if c.is_control() => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// Cleaned and escaped: ready for text or an attribute value.
 fn text(s: &str) -> String {

@@ -15,7 +15,6 @@ use crate::model::raw::{At, RawBreaker, RawCount, RawDuration, RawFraction, RawW
 use crate::model::units::{self, ValueError};
 use crate::model::validate::codes as model_codes;
 use crate::model::{CircuitBreaker, Criticality, Fallback, Loaded, Model, ServiceId};
-use crate::render::picture;
 use crate::sim::faults::{self, FaultKind, Scope};
 use crate::sim::steady::State;
 use crate::sim::timeline::{Action, Event, PolicyChange, Recovery};
@@ -119,7 +118,7 @@ impl Expectation {
             "{} is {} at {}",
             self.written,
             self.state.as_str(),
-            picture::duration(self.at_s)
+            crate::text::duration(self.at_s)
         )
     }
 }
@@ -510,13 +509,13 @@ impl Checker<'_> {
                 codes::BEYOND_DURATION,
                 format!(
                     "`{field}` {} is after the scenario's end ({})",
-                    picture::duration(t),
-                    picture::duration(end)
+                    crate::text::duration(t),
+                    crate::text::duration(end)
                 ),
                 at.pos,
                 Some(format!(
                     "raise `duration` to at least {} or move this earlier",
-                    picture::duration(t)
+                    crate::text::duration(t)
                 )),
             );
             return None;
@@ -555,8 +554,8 @@ impl Checker<'_> {
                 codes::BAD_DURATION,
                 format!(
                     "`duration` {} is longer than a scenario may run ({})",
-                    picture::duration(d),
-                    picture::duration(MAX_DURATION_S)
+                    crate::text::duration(d),
+                    crate::text::duration(MAX_DURATION_S)
                 ),
                 at.pos,
                 Some("split the story into scenarios of a day or less".into()),

@@ -18,7 +18,7 @@ use super::dist::Dist;
 use super::faults::{Fault, FaultKind, Scope};
 use super::steady::{Admission, Conditions, EdgeFlow, Engine, Figures, Outcome, Situation, Solved, State};
 use crate::model::{Criticality, Dependency, Fallback, Mode, Phase, ServiceId, above, below};
-use crate::render::picture::{duration, number};
+use crate::text::{duration, number};
 
 /// What kind of cause, in the order that decides between causes of the same
 /// state: later variants explain better.

@@ -150,19 +150,16 @@ impl Fault {
         match self.kind {
             FaultKind::Slow => match self.slowdown {
                 Some(Slowdown::Add(s)) => {
-                    format!("{target}=+{}{share}", crate::render::picture::duration(s))
+                    format!("{target}=+{}{share}", crate::text::duration(s))
                 }
                 Some(Slowdown::Factor(f)) => {
-                    format!("{target}=x{}{share}", crate::render::picture::number(f))
+                    format!("{target}=x{}{share}", crate::text::number(f))
                 }
                 None => target,
             },
             FaultKind::Errors => format!("{target}={}", percent(self.share)),
             FaultKind::Surge => {
-                let f = format!(
-                    "x{}",
-                    crate::render::picture::number(self.factor.unwrap_or(1.0))
-                );
+                let f = format!("x{}", crate::text::number(self.factor.unwrap_or(1.0)));
                 if self.target.is_some() {
                     format!("{target}={f}")
                 } else {
@@ -214,7 +211,7 @@ impl Fault {
 }
 
 fn percent(share: f64) -> String {
-    format!("{}%", crate::render::picture::number(share * 100.0))
+    format!("{}%", crate::text::number(share * 100.0))
 }
 
 /// The hint for an unknown zone: the closest zone's name, else the zones

@@ -275,7 +275,7 @@ fn browse(
 fn cli_json(model: &str, faults: &[&str]) -> Value {
     let mut args = vec!["run", model, "--format", "json"];
     args.extend_from_slice(faults);
-    whatif_json(&args)
+    Whatif::new().args(args).code(0).json()
 }
 
 /// The page's step shows exactly the CLI's cascade: every node's state,
@@ -370,8 +370,7 @@ fn write_page(dir: &Path, args: &[&str]) -> String {
     let file = dir.join("page.html");
     let mut all = args.to_vec();
     all.extend(["-o", file.to_str().unwrap()]);
-    let out = whatif(&all);
-    assert_eq!(code(&out), 0, "{args:?}: {}", stderr(&out));
+    Whatif::new().args(&all).code(0);
     std::fs::read_to_string(&file).unwrap()
 }
 

@@ -24,11 +24,11 @@ fn there_are_at_least_five_examples() {
 fn every_example_renders_with_the_builtin_layout() {
     for file in yaml_files(&path("examples")) {
         let f = file.to_str().unwrap();
-        let dot = whatif(&["graph", f]);
-        assert_eq!(code(&dot), 0, "{f}: {}", stderr(&dot));
+        let dot = Whatif::new().args(["graph", f]).code(0);
         assert!(stdout(&dot).starts_with("digraph {"), "{f}");
-        let svg = whatif(&["graph", f, "--format", "svg", "--layout", "builtin"]);
-        assert_eq!(code(&svg), 0, "{f}: {}", stderr(&svg));
+        let svg = Whatif::new()
+            .args(["graph", f, "--format", "svg", "--layout", "builtin"])
+            .code(0);
         let text = stdout(&svg);
         assert!(
             text.contains("<svg") && text.trim_end().ends_with("</svg>"),
@@ -37,7 +37,10 @@ fn every_example_renders_with_the_builtin_layout() {
         // Deterministic: same bytes twice.
         assert_eq!(
             svg.stdout,
-            whatif(&["graph", f, "--format", "svg", "--layout", "builtin"]).stdout,
+            Whatif::new()
+                .args(["graph", f, "--format", "svg", "--layout", "builtin"])
+                .run()
+                .stdout,
             "{f}"
         );
     }
@@ -50,8 +53,9 @@ fn every_example_renders_with_graphviz() {
     }
     for file in yaml_files(&path("examples")) {
         let f = file.to_str().unwrap();
-        let svg = whatif(&["graph", f, "--format", "svg", "--layout", "graphviz"]);
-        assert_eq!(code(&svg), 0, "{f}: {}", stderr(&svg));
-        assert!(stdout(&svg).contains("<svg"), "{f}");
+        Whatif::new()
+            .args(["graph", f, "--format", "svg", "--layout", "graphviz"])
+            .code(0)
+            .stdout_contains("<svg");
     }
 }

@@ -42,8 +42,10 @@ fn every_fixture_reports_its_code_at_its_position() {
     for file in &files {
         let expect = expectation(file);
         let file_arg = file.to_str().expect("utf-8 path");
-        let out = whatif(&["check", "--format", "json", file_arg]);
-        assert_no_panic(&out);
+        let out = Whatif::new()
+            .args(["check", "--format", "json", file_arg])
+            .run()
+            .no_panic();
         let json: serde_json::Value = match serde_json::from_slice(&out.stdout) {
             Ok(v) => v,
             Err(e) => {
@@ -88,20 +90,20 @@ fn every_fixture_reports_its_code_at_its_position() {
             );
         }
         let expected_exit = if expect.code.starts_with('E') { 2 } else { 0 };
-        if code(&out) != expected_exit {
+        if out.code() != expected_exit {
             failures.push(format!(
                 "{}: exit {} (expected {expected_exit})",
                 file.display(),
-                code(&out)
+                out.code()
             ));
         }
         if expect.code.starts_with('W') {
-            let strict = whatif(&["check", "--strict", file_arg]);
-            if code(&strict) != 1 {
+            let strict = Whatif::new().args(["check", "--strict", file_arg]).run();
+            if strict.code() != 1 {
                 failures.push(format!(
                     "{}: --strict exit {} (expected 1)",
                     file.display(),
-                    code(&strict)
+                    strict.code()
                 ));
             }
         }
@@ -111,8 +113,9 @@ fn every_fixture_reports_its_code_at_its_position() {
 
 #[test]
 fn text_findings_name_file_line_and_column_with_a_hint() {
-    let out = whatif(&["check", "tests/fixtures/invalid/E010-unknown-service.yaml"]);
-    assert_eq!(code(&out), 2);
+    let out = Whatif::new()
+        .args(["check", "tests/fixtures/invalid/E010-unknown-service.yaml"])
+        .code(2);
     insta::assert_snapshot!(stdout(&out));
 }
 
@@ -126,9 +129,10 @@ fn several_problems_are_all_reported() {
         "services:\n  web:\n    replicas: 0\n    latency: 15\n    depends_on: [paymnets, catalog]\n  db: { replicas: 2, quorum: 3 }\n",
     )
     .unwrap();
-    let out = whatif(&["check", "--format", "json", file.to_str().unwrap()]);
-    assert_eq!(code(&out), 2);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = Whatif::new()
+        .args(["check", "--format", "json", file.to_str().unwrap()])
+        .code(2)
+        .json();
     let codes: Vec<&str> = json["findings"]
         .as_array()
         .unwrap()

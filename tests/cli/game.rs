@@ -2,39 +2,15 @@
 //! putting the true cause in its top tie.
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::process::{Output, Stdio};
-
-use assert_cmd::Command;
 
 use crate::support::*;
-
-/// Runs `whatif` with `input` on stdin.
-fn with_input(args: &[&str], input: &str) -> Output {
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("whatif"))
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("whatif starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("input written");
-    child.wait_with_output().expect("whatif ends")
-}
 
 #[test]
 fn a_scripted_medium_drill_plays_scores_and_reveals() {
     // Two rounds on three-tier with seed 4: the answers below include a
     // bad one (re-asked) and a misspelt name (did-you-mean, re-asked).
-    let out = with_input(
-        &[
+    let out = Whatif::new()
+        .args([
             "drill",
             "examples/three-tier.yaml",
             "--level",
@@ -44,17 +20,16 @@ fn a_scripted_medium_drill_plays_scores_and_reveals() {
             "--rounds",
             "2",
             "--no-pictures",
-        ],
-        "perhaps\nf\nweb\napp\nd\n\napp wbe\napp web\n",
-    );
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+        ])
+        .stdin("perhaps\nf\nweb\napp\nd\n\napp wbe\napp web\n")
+        .code(0);
     insta::assert_snapshot!(stdout(&out));
 }
 
 #[test]
 fn a_scripted_diagnose_drill_looks_and_names_the_cause() {
-    let out = with_input(
-        &[
+    let out = Whatif::new()
+        .args([
             "drill",
             "examples/online-shop.yaml",
             "--mode",
@@ -64,10 +39,9 @@ fn a_scripted_diagnose_drill_looks_and_names_the_cause() {
             "--rounds",
             "2",
             "--no-pictures",
-        ],
-        "look catalog\nlook nosuch\ncause catalog-db\ncause cart\n",
-    );
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+        ])
+        .stdin("look catalog\nlook nosuch\ncause catalog-db\ncause cart\n")
+        .code(0);
     insta::assert_snapshot!(stdout(&out));
 }
 
@@ -92,8 +66,7 @@ fn json_results_record_lines_and_pictures() {
         "--seed",
         "1",
     ];
-    let out = with_input(&args, "fails\n");
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = Whatif::new().args(args).stdin("fails\n").code(0);
     // The game talks on stderr; stdout is the results.
     assert!(stderr(&out).contains("web? fails"), "{}", stderr(&out));
     let j: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
@@ -110,8 +83,7 @@ fn json_results_record_lines_and_pictures() {
     );
     assert!(pictures.join("round-1.svg").exists());
     // --record appends one JSON line per round.
-    let out = with_input(&args, "works\n");
-    assert_eq!(code(&out), 0);
+    Whatif::new().args(args).stdin("works\n").code(0);
     let lines: Vec<serde_json::Value> = std::fs::read_to_string(&record)
         .unwrap()
         .lines()
@@ -138,9 +110,8 @@ fn the_same_seed_plays_the_same_drill() {
             "3",
             "--no-pictures",
         ];
-        let a = with_input(&args, "");
-        let b = with_input(&args, "");
-        assert_eq!(code(&a), 0, "{}", stderr(&a));
+        let a = Whatif::new().args(args).stdin("").code(0);
+        let b = Whatif::new().args(args).stdin("").run();
         assert_eq!(a.stdout, b.stdout);
         // Input ends at once: the drill stops cleanly.
         assert!(stdout(&a).contains("input ended"), "{}", stdout(&a));
@@ -149,8 +120,8 @@ fn the_same_seed_plays_the_same_drill() {
 
 #[test]
 fn hard_questions_ask_about_a_later_moment() {
-    let out = with_input(
-        &[
+    let out = Whatif::new()
+        .args([
             "drill",
             "examples/online-shop.yaml",
             "--level",
@@ -160,10 +131,9 @@ fn hard_questions_ask_about_a_later_moment() {
             "--at",
             "15m",
             "--no-pictures",
-        ],
-        "d\nd\nw\nd\nw\ncatalog-db\ncatalog\n",
-    );
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+        ])
+        .stdin("d\nd\nw\nd\nw\ncatalog-db\ncatalog\n")
+        .code(0);
     let text = stdout(&out);
     assert!(
         text.contains("What does it look like 15 minutes later?"),
@@ -176,18 +146,17 @@ fn hard_questions_ask_about_a_later_moment() {
 
 #[test]
 fn facilitator_waits_and_reveals_without_scoring() {
-    let out = with_input(
-        &[
+    let out = Whatif::new()
+        .args([
             "drill",
             "examples/three-tier.yaml",
             "--facilitator",
             "--fault",
             "down db",
             "--no-pictures",
-        ],
-        "\n",
-    );
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+        ])
+        .stdin("\n")
+        .code(0);
     let text = stdout(&out);
     assert!(text.contains("Press Enter to reveal."), "{text}");
     assert!(text.contains("web: fails"), "{text}");
@@ -196,17 +165,18 @@ fn facilitator_waits_and_reveals_without_scoring() {
 
 #[test]
 fn a_handout_has_questions_then_the_answer_key() {
-    let out = whatif(&[
-        "drill",
-        "examples/payments.yaml",
-        "--level",
-        "medium",
-        "--handout",
-        "4",
-        "--seed",
-        "2",
-    ]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = Whatif::new()
+        .args([
+            "drill",
+            "examples/payments.yaml",
+            "--level",
+            "medium",
+            "--handout",
+            "4",
+            "--seed",
+            "2",
+        ])
+        .code(0);
     let md = stdout(&out);
     let key = md.find("## Answer key").expect("an answer key");
     assert_eq!(md[..key].matches("## Question ").count(), 4);
@@ -266,12 +236,12 @@ fn bad_drill_arguments_are_exit_2() {
         ],
         vec!["drill", "tests/fixtures/drill/no-entry.yaml"],
     ] {
-        let out = whatif(&args);
-        assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
-        assert_no_panic(&out);
+        Whatif::new().args(&args).code(2).no_panic();
     }
-    let out = whatif(&["drill", "examples/three-tier.yaml", "--fault", "down dbb"]);
-    assert!(stderr(&out).contains("db"), "{}", stderr(&out));
+    Whatif::new()
+        .args(["drill", "examples/three-tier.yaml", "--fault", "down dbb"])
+        .run()
+        .stderr_contains("db");
 }
 
 #[test]
@@ -279,17 +249,18 @@ fn five_rounds_of_every_level_on_every_example_are_playable() {
     // A newcomer's first drill: five distinct questions on each example.
     for file in yaml_files(&path("examples")) {
         for level in ["easy", "medium", "hard"] {
-            let out = whatif(&[
-                "drill",
-                file.to_str().unwrap(),
-                "--level",
-                level,
-                "--handout",
-                "5",
-                "--seed",
-                "5",
-            ]);
-            assert_eq!(code(&out), 0, "{file:?} {level}: {}", stderr(&out));
+            let out = Whatif::new()
+                .args([
+                    "drill",
+                    file.to_str().unwrap(),
+                    "--level",
+                    level,
+                    "--handout",
+                    "5",
+                    "--seed",
+                    "5",
+                ])
+                .code(0);
             let md = stdout(&out);
             let key = md.find("## Answer key").unwrap();
             let asked: Vec<&str> = md[key..]
@@ -339,14 +310,7 @@ fn diagnose_puts_the_true_cause_in_its_top_tie_for_every_example() {
                 args.push("--symptom".into());
                 args.push(format!("{s}={state}"));
             }
-            let out = Command::cargo_bin("whatif")
-                .unwrap()
-                .current_dir(root())
-                .args(&args)
-                .output()
-                .unwrap();
-            assert_eq!(code(&out), 0, "{}", stderr(&out));
-            let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            let j = Whatif::new().args(&args).code(0).json();
             let top: Vec<&serde_json::Value> = j["candidates"]
                 .as_array()
                 .unwrap()

@@ -10,8 +10,9 @@ fn temp_dir(tag: &str) -> std::path::PathBuf {
 
 #[test]
 fn three_tier_dot_snapshot() {
-    let out = whatif(&["graph", "examples/three-tier.yaml"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = Whatif::new()
+        .args(["graph", "examples/three-tier.yaml"])
+        .code(0);
     insta::assert_snapshot!(stdout(&out));
 }
 
@@ -20,52 +21,56 @@ fn output_extension_picks_the_format() {
     let dir = temp_dir("ext");
     let dot = dir.join("shop.dot");
     let svg = dir.join("shop.svg");
-    assert_eq!(
-        code(&whatif(&[
+    Whatif::new()
+        .args([
             "graph",
             "examples/online-shop.yaml",
             "-o",
-            dot.to_str().unwrap()
-        ])),
-        0
-    );
+            dot.to_str().unwrap(),
+        ])
+        .code(0);
     assert!(
         std::fs::read_to_string(&dot)
             .unwrap()
             .starts_with("digraph")
     );
-    let out = whatif(&[
-        "graph",
-        "examples/online-shop.yaml",
-        "--layout",
-        "builtin",
-        "-o",
-        svg.to_str().unwrap(),
-    ]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    Whatif::new()
+        .args([
+            "graph",
+            "examples/online-shop.yaml",
+            "--layout",
+            "builtin",
+            "-o",
+            svg.to_str().unwrap(),
+        ])
+        .code(0);
     assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
-    let bad = whatif(&[
-        "graph",
-        "examples/online-shop.yaml",
-        "-o",
-        dir.join("shop.xyz").to_str().unwrap(),
-    ]);
-    assert_eq!(code(&bad), 2);
-    assert!(stderr(&bad).contains("hint:"), "{}", stderr(&bad));
+    Whatif::new()
+        .args([
+            "graph",
+            "examples/online-shop.yaml",
+            "-o",
+            dir.join("shop.xyz").to_str().unwrap(),
+        ])
+        .code(2)
+        .stderr_contains("hint:");
 }
 
 #[test]
 fn focus_draws_a_neighbourhood_and_suggests_names() {
-    let all = whatif(&["graph", "examples/online-shop.yaml"]);
-    let part = whatif(&[
-        "graph",
-        "examples/online-shop.yaml",
-        "--focus",
-        "catalog",
-        "--depth",
-        "1",
-    ]);
-    assert_eq!(code(&part), 0, "{}", stderr(&part));
+    let all = Whatif::new()
+        .args(["graph", "examples/online-shop.yaml"])
+        .run();
+    let part = Whatif::new()
+        .args([
+            "graph",
+            "examples/online-shop.yaml",
+            "--focus",
+            "catalog",
+            "--depth",
+            "1",
+        ])
+        .code(0);
     let nodes = |s: &str| {
         s.lines()
             .filter(|l| l.contains("[label=") && !l.contains("->"))
@@ -73,21 +78,16 @@ fn focus_draws_a_neighbourhood_and_suggests_names() {
     };
     assert!(nodes(&stdout(&part)) < nodes(&stdout(&all)));
     assert!(stdout(&part).contains("\"catalog"));
-    let typo = whatif(&["graph", "examples/online-shop.yaml", "--focus", "catalgo"]);
-    assert_eq!(code(&typo), 2);
-    assert!(
-        stderr(&typo).contains("did you mean `catalog`?"),
-        "{}",
-        stderr(&typo)
-    );
+    Whatif::new()
+        .args(["graph", "examples/online-shop.yaml", "--focus", "catalgo"])
+        .code(2)
+        .stderr_contains("did you mean `catalog`?");
 }
 
 #[test]
 fn png_without_graphviz_says_so() {
     // Run with an empty PATH so `dot` cannot be found.
-    let out = assert_cmd::Command::cargo_bin("whatif")
-        .unwrap()
-        .current_dir(root())
+    Whatif::new()
         .env("PATH", "")
         .args([
             "graph",
@@ -95,40 +95,30 @@ fn png_without_graphviz_says_so() {
             "-o",
             "/nonexistent-dir/x.png",
         ])
-        .output()
-        .unwrap();
-    assert_eq!(code(&out), 2);
-    assert!(
-        stderr(&out).contains("PNG needs Graphviz"),
-        "{}",
-        stderr(&out)
-    );
+        .code(2)
+        .stderr_contains("PNG needs Graphviz");
 }
 
 #[test]
 fn svg_without_graphviz_uses_the_builtin_layout() {
-    let out = assert_cmd::Command::cargo_bin("whatif")
-        .unwrap()
-        .current_dir(root())
+    Whatif::new()
         .env("PATH", "")
         .args(["graph", "examples/online-shop.yaml", "--format", "svg"])
-        .output()
-        .unwrap();
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert!(stdout(&out).contains("<svg"));
+        .code(0)
+        .stdout_contains("<svg");
 }
 
 #[test]
 fn hostile_names_stay_inert_in_dot_and_svg() {
     let f = "tests/fixtures/valid/hostile-names.yaml";
-    let check = whatif(&["check", f]);
-    assert_eq!(code(&check), 0, "{}{}", stdout(&check), stderr(&check));
-    let svg = stdout(&whatif(&[
-        "graph", f, "--format", "svg", "--layout", "builtin",
-    ]));
+    Whatif::new().args(["check", f]).code(0);
+    let svg = Whatif::new()
+        .args(["graph", f, "--format", "svg", "--layout", "builtin"])
+        .run()
+        .stdout();
     assert!(!svg.contains("<script"), "raw <script> in SVG");
     assert!(svg.contains("&lt;script&gt;"));
-    let dot = stdout(&whatif(&["graph", f]));
+    let dot = Whatif::new().args(["graph", f]).run().stdout();
     assert!(dot.contains(r#"a \"quoted\" name"#), "{dot}");
     assert!(dot.contains(r"back\\slash\\N"), "{dot}");
 }
@@ -139,7 +129,7 @@ fn graphviz_accepts_our_dot_for_hostile_names() {
         return;
     }
     let f = "tests/fixtures/valid/hostile-names.yaml";
-    let dot = whatif(&["graph", f]).stdout;
+    let dot = Whatif::new().args(["graph", f]).run().stdout.clone();
     let mut child = std::process::Command::new("dot")
         .arg("-Tsvg")
         .stdin(std::process::Stdio::piped())

@@ -15,10 +15,11 @@ fn temp_file(name: &str, bytes: &[u8]) -> std::path::PathBuf {
 
 fn refused(name: &str, bytes: &[u8], code_expected: &str) {
     let file = temp_file(name, bytes);
-    let out = whatif(&["check", "--format", "json", file.to_str().unwrap()]);
-    assert_no_panic(&out);
-    assert_eq!(code(&out), 2, "{name}: {}{}", stdout(&out), stderr(&out));
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let json = Whatif::new()
+        .args(["check", "--format", "json", file.to_str().unwrap()])
+        .code(2)
+        .no_panic()
+        .json();
     assert_eq!(json["findings"][0]["code"], code_expected, "{name}: {json}");
 }
 
@@ -31,9 +32,10 @@ fn alias_bomb() {
         text.push_str(&format!("  s{i}: {{ zones: &a{i} [{refs}] }}\n"));
     }
     let file = temp_file("bomb.yaml", text.as_bytes());
-    let out = whatif(&["check", file.to_str().unwrap()]);
-    assert_no_panic(&out);
-    assert_eq!(code(&out), 2);
+    Whatif::new()
+        .args(["check", file.to_str().unwrap()])
+        .code(2)
+        .no_panic();
 }
 
 #[test]
@@ -74,9 +76,10 @@ fn huge_file_is_refused_before_parsing() {
     let f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
     f.set_len(256 * 1024 * 1024 + 1).unwrap();
     drop(f);
-    let out = whatif(&["check", "--format", "json", file.to_str().unwrap()]);
-    assert_eq!(code(&out), 2);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = Whatif::new()
+        .args(["check", "--format", "json", file.to_str().unwrap()])
+        .code(2)
+        .json();
     assert_eq!(json["findings"][0]["code"], "E005");
     std::fs::remove_file(&file).unwrap();
 }

@@ -19,8 +19,7 @@ fn page(args: &[&str], name: &str) -> String {
     let file = temp(name);
     let mut all = args.to_vec();
     all.extend(["-o", file.to_str().unwrap()]);
-    let out = whatif(&all);
-    assert_eq!(code(&out), 0, "{all:?}: {}", stderr(&out));
+    Whatif::new().args(&all).code(0);
     let text = std::fs::read_to_string(&file).unwrap();
     std::fs::remove_file(&file).unwrap();
     text
@@ -181,7 +180,10 @@ fn the_data_agrees_with_the_whatif_json() {
         ),
     ] {
         let d = data(&page(&["run", model, "--format", "html"], "agree.html"));
-        let healthy = whatif_json(&["run", model, "--format", "json"]);
+        let healthy = Whatif::new()
+            .args(["run", model, "--format", "json"])
+            .code(0)
+            .json();
         let names: Vec<&Value> = healthy["services"]
             .as_array()
             .unwrap()
@@ -210,7 +212,10 @@ fn the_data_agrees_with_the_whatif_json() {
         for s in services {
             let k = names.iter().position(|n| *n == s).unwrap();
             let cascade = &d["faults"][k];
-            let cli = whatif_json(&["run", model, "--down", s, "--format", "json"]);
+            let cli = Whatif::new()
+                .args(["run", model, "--down", s, "--format", "json"])
+                .code(0)
+                .json();
             assert_eq!(cascade["label"], format!("--down {s}"));
             assert_eq!(expand(&d, cascade), from_cli(&cli), "{model} --down {s}");
             let states: Vec<&str> = cascade["entries"]
@@ -248,7 +253,7 @@ fn run_page_opens_on_the_faults_given() {
     let d = data(&page(&args, "initial.html"));
     let mut json_args = args.to_vec();
     json_args.extend(["--format", "json"]);
-    let cli = whatif_json(&json_args);
+    let cli = Whatif::new().args(&json_args).code(0).json();
     assert_eq!(
         d["initial"]["label"],
         "--down zone:eu-1b --slow reviews=+300ms"
@@ -260,18 +265,19 @@ fn run_page_opens_on_the_faults_given() {
 
 #[test]
 fn html_refuses_a_timeline() {
-    let out = whatif(&[
-        "run",
-        "examples/three-tier.yaml",
-        "--down",
-        "db",
-        "--for",
-        "1m",
-        "--format",
-        "html",
-    ]);
-    assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains("not a timeline"), "{}", stderr(&out));
+    Whatif::new()
+        .args([
+            "run",
+            "examples/three-tier.yaml",
+            "--down",
+            "db",
+            "--for",
+            "1m",
+            "--format",
+            "html",
+        ])
+        .code(2)
+        .stderr_contains("not a timeline");
 }
 
 #[test]
@@ -302,16 +308,17 @@ fn hostile_names_are_escaped_in_the_page() {
 #[test]
 fn big_models_get_the_static_picture_and_the_top_faults() {
     let model = temp("big.yaml");
-    let out = whatif(&[
-        "generate",
-        "--services",
-        "2001",
-        "--seed",
-        "3",
-        "-o",
-        model.to_str().unwrap(),
-    ]);
-    assert_eq!(code(&out), 0);
+    Whatif::new()
+        .args([
+            "generate",
+            "--services",
+            "2001",
+            "--seed",
+            "3",
+            "-o",
+            model.to_str().unwrap(),
+        ])
+        .code(0);
     let html = page(
         &["run", model.to_str().unwrap(), "--down", "db-1"],
         "big.html",

@@ -20,15 +20,7 @@ fn scratch(name: &str) -> PathBuf {
 
 /// argv, exit code, stdout and stderr together, for a snapshot.
 fn transcript(args: &[&str]) -> String {
-    let out = whatif(args);
-    assert_no_panic(&out);
-    format!(
-        "$ whatif {}\nexit: {}\n--- stdout\n{}--- stderr\n{}",
-        args.join(" "),
-        code(&out),
-        stdout(&out),
-        stderr(&out)
-    )
+    Whatif::new().args(args).run().no_panic().transcript()
 }
 
 #[test]
@@ -75,13 +67,16 @@ fn every_import_checks_and_keeps_every_service() {
             "{}.yaml",
             Path::new(fixture).file_stem().unwrap().to_string_lossy()
         ));
-        let out = whatif(&["import", fixture, "-o", model.to_str().unwrap()]);
-        assert_eq!(code(&out), 0, "{fixture}: {}", stderr(&out));
+        let out = Whatif::new()
+            .args(["import", fixture, "-o", model.to_str().unwrap()])
+            .code(0);
         assert!(stdout(&out).is_empty(), "-o writes nothing to stdout");
-        let check = whatif(&["check", model.to_str().unwrap()]);
-        assert_eq!(code(&check), 0, "{fixture}: {}", stdout(&check));
-        let spof = whatif(&["spof", model.to_str().unwrap()]);
-        assert_eq!(code(&spof), 0, "{fixture}: {}", stderr(&spof));
+        Whatif::new()
+            .args(["check", model.to_str().unwrap()])
+            .code(0);
+        Whatif::new()
+            .args(["spof", model.to_str().unwrap()])
+            .code(0);
 
         let loaded = whatif::model::load_file(&model).expect("the import loads");
         let names: Vec<&str> = loaded
@@ -102,22 +97,21 @@ fn every_import_checks_and_keeps_every_service() {
 #[test]
 fn output_is_deterministic_and_the_same_with_or_without_o() {
     for fixture in [COMPOSE, CATALOG, HOSTILE] {
-        let first = whatif(&["import", fixture]);
-        let second = whatif(&["import", fixture]);
+        let first = Whatif::new().args(["import", fixture]).run();
+        let second = Whatif::new().args(["import", fixture]).run();
         assert_eq!(first.stdout, second.stdout, "{fixture}");
         assert_eq!(first.stderr, second.stderr, "{fixture}");
         let file = scratch("same.yaml");
-        assert_eq!(
-            code(&whatif(&["import", fixture, "-o", file.to_str().unwrap()])),
-            0
-        );
+        Whatif::new()
+            .args(["import", fixture, "-o", file.to_str().unwrap()])
+            .code(0);
         assert_eq!(std::fs::read(&file).unwrap(), first.stdout, "{fixture}");
     }
 }
 
 #[test]
 fn compose_relations_guesses_and_cycles() {
-    let out = whatif(&["import", COMPOSE]);
+    let out = Whatif::new().args(["import", COMPOSE]).run();
     let yaml = stdout(&out);
     let notes = stderr(&out);
     // List and map depends_on, links, startup jobs, optional dependencies.
@@ -169,7 +163,7 @@ fn compose_relations_guesses_and_cycles() {
 
 #[test]
 fn backstage_relations_placeholders_and_names() {
-    let out = whatif(&["import", CATALOG]);
+    let out = Whatif::new().args(["import", CATALOG]).run();
     let yaml = stdout(&out);
     let notes = stderr(&out);
     // consumesApis → the provider, across namespaces.
@@ -221,8 +215,9 @@ fn unknown_input_is_exit_2_with_a_hint() {
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: web }\n",
     )
     .unwrap();
-    let out = whatif(&["import", k8s.to_str().unwrap()]);
-    assert_eq!(code(&out), 2);
+    let out = Whatif::new()
+        .args(["import", k8s.to_str().unwrap()])
+        .code(2);
     let err = stderr(&out);
     assert!(
         err.contains("error[E040]: cannot import documents with `apiVersion: apps/v1`"),
@@ -233,32 +228,23 @@ fn unknown_input_is_exit_2_with_a_hint() {
         "{err}"
     );
 
-    let out = whatif(&["import", "examples/three-tier.yaml"]);
-    assert_eq!(code(&out), 2);
-    assert!(
-        stderr(&out).contains("already a whatif model"),
-        "{}",
-        stderr(&out)
-    );
+    Whatif::new()
+        .args(["import", "examples/three-tier.yaml"])
+        .code(2)
+        .stderr_contains("already a whatif model");
 
     let empty = scratch("empty-compose.yml");
     std::fs::write(&empty, "version: \"3.8\"\nservices: {}\n").unwrap();
-    let out = whatif(&["import", empty.to_str().unwrap()]);
-    assert_eq!(code(&out), 2);
-    assert!(
-        stderr(&out).contains("error[E041]: the compose file defines no services"),
-        "{}",
-        stderr(&out)
-    );
+    Whatif::new()
+        .args(["import", empty.to_str().unwrap()])
+        .code(2)
+        .stderr_contains("error[E041]: the compose file defines no services");
 
-    let out = whatif(&["import", "no/such/compose.yml"]);
-    assert_eq!(code(&out), 2);
-    assert!(
-        stderr(&out).contains("no/such/compose.yml"),
-        "{}",
-        stderr(&out)
-    );
-    assert_no_panic(&out);
+    Whatif::new()
+        .args(["import", "no/such/compose.yml"])
+        .code(2)
+        .stderr_contains("no/such/compose.yml")
+        .no_panic();
 }
 
 #[test]
@@ -269,8 +255,9 @@ fn malformed_relations_point_at_their_line() {
         "services:\n  web:\n    image: nginx\n    depends_on: 5\n",
     )
     .unwrap();
-    let out = whatif(&["import", bad.to_str().unwrap()]);
-    assert_eq!(code(&out), 2);
+    let out = Whatif::new()
+        .args(["import", bad.to_str().unwrap()])
+        .code(2);
     let err = stderr(&out);
     assert!(
         err.contains("error[E004]: `depends_on` is a number, expected a list or a map"),
@@ -284,8 +271,9 @@ fn malformed_relations_point_at_their_line() {
         "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: { name: web }\nspec:\n  dependsOn: component:db\n",
     )
     .unwrap();
-    let out = whatif(&["import", bad.to_str().unwrap()]);
-    assert_eq!(code(&out), 2);
+    let out = Whatif::new()
+        .args(["import", bad.to_str().unwrap()])
+        .code(2);
     let err = stderr(&out);
     assert!(
         err.contains("error[E004]: `dependsOn` of `web` is text"),
@@ -304,13 +292,15 @@ fn hostile_files_are_refused_by_the_loader_guards() {
     text.push_str("services: { web: { image: nginx } }\n");
     let bomb = scratch("bomb.yml");
     std::fs::write(&bomb, text).unwrap();
-    let out = whatif(&["import", bomb.to_str().unwrap()]);
-    assert_no_panic(&out);
-    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    Whatif::new()
+        .args(["import", bomb.to_str().unwrap()])
+        .code(2)
+        .no_panic();
 
     let tabs = scratch("tabs.yml");
     std::fs::write(&tabs, "services:\n\tweb: {}\n").unwrap();
-    let out = whatif(&["import", tabs.to_str().unwrap()]);
-    assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains("E008"), "{}", stderr(&out));
+    Whatif::new()
+        .args(["import", tabs.to_str().unwrap()])
+        .code(2)
+        .stderr_contains("E008");
 }

@@ -23,8 +23,7 @@ fn temp_dir(tag: &str) -> PathBuf {
 fn mermaid(args: &[&str]) -> String {
     let mut all = args.to_vec();
     all.extend(["--format", "mermaid"]);
-    let out = whatif(&all);
-    assert_eq!(code(&out), 0, "{args:?}: {}", stderr(&out));
+    let out = Whatif::new().args(&all).code(0);
     stdout(&out)
 }
 
@@ -43,8 +42,10 @@ fn node_lines(text: &str) -> Vec<&str> {
 
 /// Service names in model order (the diagram's node order).
 fn service_names(model: &str) -> Vec<String> {
-    let out = whatif(&["run", model, "--format", "json"]);
-    let j: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let j = Whatif::new()
+        .args(["run", model, "--format", "json"])
+        .run()
+        .json();
     j["services"]
         .as_array()
         .unwrap()
@@ -73,15 +74,16 @@ fn mmd_extension_picks_mermaid_for_graph_and_run() {
     let dir = temp_dir("ext");
     for (cmd, name) in [("graph", "arch.mmd"), ("run", "cascade.mermaid")] {
         let file = dir.join(name);
-        let out = whatif(&[
-            cmd,
-            "examples/online-shop.yaml",
-            "--down",
-            "catalog-db",
-            "-o",
-            file.to_str().unwrap(),
-        ]);
-        assert_eq!(code(&out), 0, "{cmd}: {}", stderr(&out));
+        Whatif::new()
+            .args([
+                cmd,
+                "examples/online-shop.yaml",
+                "--down",
+                "catalog-db",
+                "-o",
+                file.to_str().unwrap(),
+            ])
+            .code(0);
         let text = std::fs::read_to_string(&file).unwrap();
         assert!(
             text.starts_with("%% online-shop — --down catalog-db\nflowchart LR\n"),
@@ -113,7 +115,7 @@ fn focus_draws_the_same_subset_as_dot() {
         "--depth",
         "1",
     ];
-    let dot = stdout(&whatif(&args));
+    let dot = Whatif::new().args(args).run().stdout();
     let dot_nodes = dot
         .lines()
         .filter(|l| l.trim_start().starts_with('n') && l.contains("[label=") && !l.contains(" -> "))
@@ -239,7 +241,10 @@ fn mermaid_parses_every_example_and_cascade() {
         let cascade = mermaid(&["run", m, "--down", &names[names.len() - 1]]);
         for (kind, text) in [("arch", arch), ("cascade", cascade)] {
             files.push(write(&dir, &format!("{stem}-{kind}.mmd"), &text));
-            let edges = stdout(&whatif(&["graph", m]))
+            let edges = Whatif::new()
+                .args(["graph", m])
+                .run()
+                .stdout()
                 .lines()
                 .filter(|l| l.contains(" -> "))
                 .count();

@@ -3,9 +3,7 @@
 use crate::support::*;
 
 fn json(args: &[&str]) -> serde_json::Value {
-    let out = whatif(args);
-    assert_eq!(code(&out), 0, "{args:?}: {}", stderr(&out));
-    serde_json::from_slice(&out.stdout).expect("json")
+    Whatif::new().args(args).code(0).json()
 }
 
 #[test]
@@ -68,24 +66,22 @@ fn cuts_include_order_one_sorted_by_size_then_names() {
     );
     let sizes: Vec<usize> = sets.iter().map(|s| s.as_array().unwrap().len()).collect();
     assert!(sizes.windows(2).all(|w| w[0] <= w[1]));
-    let bad = whatif(&[
-        "cuts",
-        "examples/online-shop.yaml",
-        "--entry",
-        "web.chekout",
-    ]);
-    assert_eq!(code(&bad), 2);
-    assert!(
-        stderr(&bad).contains("did you mean `web.checkout`?"),
-        "{}",
-        stderr(&bad)
-    );
+    Whatif::new()
+        .args([
+            "cuts",
+            "examples/online-shop.yaml",
+            "--entry",
+            "web.chekout",
+        ])
+        .code(2)
+        .stderr_contains("did you mean `web.checkout`?");
 }
 
 #[test]
 fn review_reports_and_fails_on_request() {
-    let out = whatif(&["review", "examples/online-shop.yaml"]);
-    assert_eq!(code(&out), 0);
+    let out = Whatif::new()
+        .args(["review", "examples/online-shop.yaml"])
+        .code(0);
     let text = stdout(&out);
     for needle in [
         "single points of failure",
@@ -96,46 +92,27 @@ fn review_reports_and_fails_on_request() {
     ] {
         assert!(text.contains(needle), "{needle} missing");
     }
-    assert_eq!(
-        code(&whatif(&[
-            "review",
-            "examples/online-shop.yaml",
-            "--fail-on",
-            "high"
-        ])),
-        1
-    );
-    assert_eq!(
-        code(&whatif(&[
-            "review",
-            "examples/online-shop.yaml",
-            "--fail-on",
-            "R001"
-        ])),
-        0,
-        "no R001 in the shop"
-    );
-    assert_eq!(
-        code(&whatif(&[
-            "review",
-            "examples/online-shop.yaml",
-            "--fail-on",
-            "bogus"
-        ])),
-        2
-    );
+    Whatif::new()
+        .args(["review", "examples/online-shop.yaml", "--fail-on", "high"])
+        .code(1);
+    // No R001 in the shop.
+    Whatif::new()
+        .args(["review", "examples/online-shop.yaml", "--fail-on", "R001"])
+        .code(0);
+    Whatif::new()
+        .args(["review", "examples/online-shop.yaml", "--fail-on", "bogus"])
+        .code(2);
     let dir = std::env::temp_dir().join(format!("whatif-review-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let html = dir.join("review.html");
-    assert_eq!(
-        code(&whatif(&[
+    Whatif::new()
+        .args([
             "review",
             "tests/fixtures/valid/hostile-names.yaml",
             "-o",
-            html.to_str().unwrap()
-        ])),
-        0
-    );
+            html.to_str().unwrap(),
+        ])
+        .code(0);
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.starts_with("<!DOCTYPE html>") && page.contains("<svg"));
     // The page's own data and script, and no other: names stay inert.
@@ -151,18 +128,14 @@ fn review_reports_and_fails_on_request() {
 fn every_example_reviews_in_every_format() {
     for file in yaml_files(&path("examples")) {
         for format in ["text", "markdown", "html", "json"] {
-            let out = whatif(&["review", file.to_str().unwrap(), "--format", format]);
-            assert_eq!(
-                code(&out),
-                0,
-                "{} {format}: {}",
-                file.display(),
-                stderr(&out)
-            );
+            Whatif::new()
+                .args(["review", file.to_str().unwrap(), "--format", format])
+                .code(0);
         }
         for cmd in ["spof", "blast", "cuts"] {
-            let out = whatif(&[cmd, file.to_str().unwrap(), "--format", "json"]);
-            assert_eq!(code(&out), 0, "{cmd} {}: {}", file.display(), stderr(&out));
+            Whatif::new()
+                .args([cmd, file.to_str().unwrap(), "--format", "json"])
+                .code(0);
         }
     }
 }
@@ -197,19 +170,13 @@ fn availability_has_the_spec_shape_and_is_deterministic() {
     assert!(lo <= exact && exact <= hi, "{exact} not in [{lo}, {hi}]");
     assert!(web["importance"][0]["birnbaum"].as_f64().unwrap() > 0.0);
     assert_eq!(
-        whatif(&args).stdout,
-        whatif(&args).stdout,
+        Whatif::new().args(args).run().stdout,
+        Whatif::new().args(args).run().stdout,
         "same seed, same bytes"
     );
-    assert_eq!(
-        code(&whatif(&[
-            "availability",
-            "examples/three-tier.yaml",
-            "--trials",
-            "0"
-        ])),
-        2
-    );
+    Whatif::new()
+        .args(["availability", "examples/three-tier.yaml", "--trials", "0"])
+        .code(2);
 }
 
 #[test]
@@ -240,4 +207,12 @@ fn diagnose_has_the_spec_shape() {
             .iter()
             .any(|c| !c["mismatches"].as_array().unwrap().is_empty())
     );
+}
+
+#[test]
+fn an_unknown_extension_lists_the_formats_review_writes() {
+    Whatif::new()
+        .args(["review", "examples/three-tier.yaml", "-o", "review.svg"])
+        .code(2)
+        .snapshot("an_unknown_extension_lists_the_formats_review_writes");
 }

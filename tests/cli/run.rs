@@ -4,23 +4,25 @@ use crate::support::*;
 
 #[test]
 fn three_tier_db_down_text() {
-    let out = whatif(&["run", "examples/three-tier.yaml", "--down", "db"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = Whatif::new()
+        .args(["run", "examples/three-tier.yaml", "--down", "db"])
+        .code(0);
     insta::assert_snapshot!(stdout(&out));
 }
 
 #[test]
 fn online_shop_catalog_db_down_json_has_the_spec_shape() {
-    let out = whatif(&[
-        "run",
-        "examples/online-shop.yaml",
-        "--down",
-        "catalog-db",
-        "--format",
-        "json",
-    ]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let j = Whatif::new()
+        .args([
+            "run",
+            "examples/online-shop.yaml",
+            "--down",
+            "catalog-db",
+            "--format",
+            "json",
+        ])
+        .code(0)
+        .json();
     assert_eq!(j["model"], "online-shop");
     assert_eq!(
         j["faults"],
@@ -100,20 +102,21 @@ fn online_shop_catalog_db_down_json_has_the_spec_shape() {
 
 #[test]
 fn faults_are_reported_as_typed() {
-    let out = whatif(&[
-        "run",
-        "examples/online-shop.yaml",
-        "--slow",
-        "catalog-db=+400ms@5%",
-        "--down",
-        "catalog-db:1",
-        "--surge",
-        "x1.5",
-        "--format",
-        "json",
-    ]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let j = Whatif::new()
+        .args([
+            "run",
+            "examples/online-shop.yaml",
+            "--slow",
+            "catalog-db=+400ms@5%",
+            "--down",
+            "catalog-db:1",
+            "--surge",
+            "x1.5",
+            "--format",
+            "json",
+        ])
+        .code(0)
+        .json();
     assert_eq!(
         j["faults"],
         serde_json::json!([
@@ -126,15 +129,17 @@ fn faults_are_reported_as_typed() {
 
 #[test]
 fn unbounded_latency_is_null_in_json() {
-    let out = whatif(&[
-        "run",
-        "examples/three-tier.yaml",
-        "--hang",
-        "db",
-        "--format",
-        "json",
-    ]);
-    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let j = Whatif::new()
+        .args([
+            "run",
+            "examples/three-tier.yaml",
+            "--hang",
+            "db",
+            "--format",
+            "json",
+        ])
+        .run()
+        .json();
     let db = j["services"]
         .as_array()
         .unwrap()
@@ -154,49 +159,46 @@ fn bad_faults_are_exit_2_with_a_suggestion() {
         ("--surge", "catalog=x2", "entry points: web"),
         ("--cut", "web->nowhere", "run `whatif check`"),
     ] {
-        let out = whatif(&["run", "examples/online-shop.yaml", flag, value]);
-        assert_eq!(code(&out), 2, "{flag} {value}");
-        assert!(
-            stderr(&out).contains(hint),
-            "{flag} {value}: {}",
-            stderr(&out)
-        );
-        assert_no_panic(&out);
+        Whatif::new()
+            .args(["run", "examples/online-shop.yaml", flag, value])
+            .code(2)
+            .stderr_contains(hint)
+            .no_panic();
     }
 }
 
 #[test]
 fn markdown_and_pictures() {
-    let md = whatif(&[
-        "run",
-        "examples/three-tier.yaml",
-        "--down",
-        "cache",
-        "--format",
-        "markdown",
-    ]);
-    assert_eq!(code(&md), 0);
-    assert!(stdout(&md).contains("| service | state | success |"));
-    let svg = whatif(&[
-        "run",
-        "examples/three-tier.yaml",
-        "--down",
-        "db",
-        "--format",
-        "svg",
-        "--layout",
-        "builtin",
-    ]);
-    assert_eq!(code(&svg), 0, "{}", stderr(&svg));
+    Whatif::new()
+        .args([
+            "run",
+            "examples/three-tier.yaml",
+            "--down",
+            "cache",
+            "--format",
+            "markdown",
+        ])
+        .code(0)
+        .stdout_contains("| service | state | success |");
+    let svg = Whatif::new()
+        .args([
+            "run",
+            "examples/three-tier.yaml",
+            "--down",
+            "db",
+            "--format",
+            "svg",
+            "--layout",
+            "builtin",
+        ])
+        .code(0);
     let text = stdout(&svg);
     assert!(text.contains("DOWN 0%"), "states are written on the boxes");
     assert!(text.contains("#c0392b"), "the causal path is highlighted");
-    let dot = stdout(&whatif(&[
-        "graph",
-        "examples/three-tier.yaml",
-        "--down",
-        "db",
-    ]));
+    let dot = Whatif::new()
+        .args(["graph", "examples/three-tier.yaml", "--down", "db"])
+        .run()
+        .stdout();
     assert!(
         dot.contains("fillcolor=\"#f4a6a6\""),
         "down is painted: {dot}"
@@ -206,9 +208,10 @@ fn markdown_and_pictures() {
 #[test]
 fn every_example_runs_and_is_healthy_without_faults() {
     for file in yaml_files(&path("examples")) {
-        let out = whatif(&["run", file.to_str().unwrap(), "--format", "json"]);
-        assert_eq!(code(&out), 0, "{}: {}", file.display(), stderr(&out));
-        let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let j = Whatif::new()
+            .args(["run", file.to_str().unwrap(), "--format", "json"])
+            .code(0)
+            .json();
         assert_eq!(j["converged"], true, "{}", file.display());
         let n = j["services"].as_array().unwrap().len() as u64;
         assert_eq!(
@@ -223,17 +226,36 @@ fn every_example_runs_and_is_healthy_without_faults() {
 
 #[test]
 fn generate_is_deterministic_and_checks() {
-    let a = whatif(&["generate", "--services", "300", "--seed", "5"]);
-    let b = whatif(&["generate", "--services", "300", "--seed", "5"]);
-    assert_eq!(code(&a), 0);
+    let a = Whatif::new()
+        .args(["generate", "--services", "300", "--seed", "5"])
+        .code(0);
+    let b = Whatif::new()
+        .args(["generate", "--services", "300", "--seed", "5"])
+        .run();
     assert_eq!(a.stdout, b.stdout);
     let dir = std::env::temp_dir().join(format!("whatif-gen-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("g.yaml");
-    std::fs::write(&file, &a.stdout).unwrap();
-    assert_eq!(code(&whatif(&["check", file.to_str().unwrap()])), 0);
-    assert_eq!(
-        code(&whatif(&["run", file.to_str().unwrap(), "--down", "db-1"])),
-        0
-    );
+    std::fs::write(dir.join("g.yaml"), &a.stdout).unwrap();
+    Whatif::new()
+        .current_dir(&dir)
+        .args(["check", "g.yaml"])
+        .code(0);
+    Whatif::new()
+        .current_dir(&dir)
+        .args(["run", "g.yaml", "--down", "db-1"])
+        .code(0);
+}
+
+/// Each command names the formats it writes when an extension names none
+/// of them (one table of formats and extensions, each command its list).
+#[test]
+fn an_unknown_extension_lists_the_formats_run_writes() {
+    Whatif::new()
+        .args(["run", "examples/three-tier.yaml", "-o", "cascade.xyz"])
+        .code(2)
+        .snapshot("an_unknown_extension_lists_the_formats_run_writes");
+    Whatif::new()
+        .args(["graph", "examples/three-tier.yaml", "-o", "shop.json"])
+        .code(2)
+        .snapshot("an_unknown_extension_lists_the_formats_graph_writes");
 }

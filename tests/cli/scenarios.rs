@@ -12,8 +12,7 @@ fn every_shipped_scenario_passes() {
         .map(|f| f.to_str().unwrap().to_owned())
         .collect();
     args.extend(names.iter().map(String::as_str));
-    let out = whatif(&args);
-    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    let out = Whatif::new().args(&args).code(0);
     assert!(!stdout(&out).contains('✗'), "{}", stdout(&out));
 }
 
@@ -25,23 +24,24 @@ fn every_shipped_scenario_passes() {
 /// the surge, the backlog drains and the storefront recovers.
 #[test]
 fn the_metastable_pair() {
-    let stays = whatif(&[
-        "scenario",
-        "scenarios/retry-storm-stays-down.yaml",
-        "--format",
-        "json",
-    ]);
-    let recovers = whatif(&[
-        "scenario",
-        "scenarios/retry-storm-recovers.yaml",
-        "--format",
-        "json",
-    ]);
-    for out in [&stays, &recovers] {
-        assert_eq!(code(out), 0, "{}", stdout(out));
-    }
-    let last_state = |out: &std::process::Output| {
-        let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stays = Whatif::new()
+        .args([
+            "scenario",
+            "scenarios/retry-storm-stays-down.yaml",
+            "--format",
+            "json",
+        ])
+        .code(0);
+    let recovers = Whatif::new()
+        .args([
+            "scenario",
+            "scenarios/retry-storm-recovers.yaml",
+            "--format",
+            "json",
+        ])
+        .code(0);
+    let last_state = |out: &Ran| {
+        let j = out.json();
         let events = j["scenarios"][0]["events"].as_array().unwrap().clone();
         events
             .iter()
@@ -68,19 +68,16 @@ fn a_failing_expectation_exits_1_and_shows_in_junit() {
     )
     .unwrap();
     let junit = dir.join("results.xml");
-    let out = whatif(&[
-        "scenario",
-        file.to_str().unwrap(),
-        "--junit",
-        junit.to_str().unwrap(),
-    ]);
-    assert_eq!(code(&out), 1, "{}", stdout(&out));
-    assert!(
-        stdout(&out).contains("✗ web is healthy at 1m — expected healthy, found down"),
-        "{}",
-        stdout(&out)
-    );
-    assert!(stdout(&out).contains("FAIL: 1 of 2 expectations hold"));
+    Whatif::new()
+        .args([
+            "scenario",
+            file.to_str().unwrap(),
+            "--junit",
+            junit.to_str().unwrap(),
+        ])
+        .code(1)
+        .stdout_contains("✗ web is healthy at 1m — expected healthy, found down")
+        .stdout_contains("FAIL: 1 of 2 expectations hold");
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(xml.contains("tests=\"2\" failures=\"1\""), "{xml}");
     assert!(xml.contains("<failure"), "{xml}");
@@ -88,43 +85,47 @@ fn a_failing_expectation_exits_1_and_shows_in_junit() {
 
 #[test]
 fn a_broken_scenario_is_exit_2_with_a_position() {
-    let out = whatif(&[
-        "scenario",
-        "tests/fixtures/scenarios/invalid/S011-unknown-service.yaml",
-    ]);
-    assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains("S011"), "{}", stderr(&out));
-    assert!(stderr(&out).contains(":"), "{}", stderr(&out));
-    assert_no_panic(&out);
+    Whatif::new()
+        .args([
+            "scenario",
+            "tests/fixtures/scenarios/invalid/S011-unknown-service.yaml",
+        ])
+        .code(2)
+        .stderr_contains("S011")
+        .stderr_contains(":")
+        .no_panic();
 }
 
 #[test]
 fn run_for_prints_the_timeline_and_json_series() {
-    let out = whatif(&[
-        "run",
-        "examples/online-shop.yaml",
-        "--down",
-        "catalog-db",
-        "--for",
-        "12m",
-        "--step",
-        "10s",
-    ]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = Whatif::new()
+        .args([
+            "run",
+            "examples/online-shop.yaml",
+            "--down",
+            "catalog-db",
+            "--for",
+            "12m",
+            "--step",
+            "10s",
+        ])
+        .code(0);
     insta::assert_snapshot!(stdout(&out));
-    let out = whatif(&[
-        "run",
-        "examples/online-shop.yaml",
-        "--down",
-        "catalog-db",
-        "--for",
-        "12m",
-        "--step",
-        "1m",
-        "--format",
-        "json",
-    ]);
-    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let j = Whatif::new()
+        .args([
+            "run",
+            "examples/online-shop.yaml",
+            "--down",
+            "catalog-db",
+            "--for",
+            "12m",
+            "--step",
+            "1m",
+            "--format",
+            "json",
+        ])
+        .run()
+        .json();
     let events = j["events"].as_array().unwrap();
     let catalog: Vec<(f64, &str)> = events
         .iter()
@@ -145,21 +146,22 @@ fn run_for_writes_a_chart_and_frames() {
     let chart = dir.join("chart.svg");
     std::fs::create_dir_all(&dir).unwrap();
     let frames = dir.join("frames");
-    let out = whatif(&[
-        "run",
-        "examples/three-tier.yaml",
-        "--down",
-        "db",
-        "--for",
-        "2m",
-        "--step",
-        "10s",
-        "-o",
-        chart.to_str().unwrap(),
-        "--frames",
-        frames.to_str().unwrap(),
-    ]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    Whatif::new()
+        .args([
+            "run",
+            "examples/three-tier.yaml",
+            "--down",
+            "db",
+            "--for",
+            "2m",
+            "--step",
+            "10s",
+            "-o",
+            chart.to_str().unwrap(),
+            "--frames",
+            frames.to_str().unwrap(),
+        ])
+        .code(0);
     assert!(
         std::fs::read_to_string(&chart)
             .unwrap()

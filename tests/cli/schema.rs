@@ -4,8 +4,7 @@ use crate::support::*;
 
 #[test]
 fn committed_schema_is_up_to_date() {
-    let out = whatif(&["schema"]);
-    assert_eq!(code(&out), 0);
+    let out = Whatif::new().args(["schema"]).code(0);
     let committed = std::fs::read_to_string(path("schema/whatif.schema.json"))
         .expect("schema/whatif.schema.json exists");
     assert!(

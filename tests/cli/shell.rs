@@ -5,8 +5,7 @@ use crate::support::*;
 
 /// Subcommand names as `whatif --help` lists them (without `help`).
 fn subcommands() -> Vec<String> {
-    let out = whatif(&["--help"]);
-    assert_eq!(code(&out), 0);
+    let out = Whatif::new().args(["--help"]).code(0);
     let text = stdout(&out);
     let list = text
         .split("Commands:\n")
@@ -30,8 +29,7 @@ fn subcommands() -> Vec<String> {
 #[test]
 fn every_subcommand_help_shows_an_example() {
     for name in subcommands() {
-        let out = whatif(&[&name, "--help"]);
-        assert_eq!(code(&out), 0, "{name}: {}", stderr(&out));
+        let out = Whatif::new().args([&name, "--help"]).code(0);
         let help = stdout(&out);
         assert!(
             help.contains("Example:"),
@@ -48,8 +46,7 @@ fn every_subcommand_help_shows_an_example() {
 fn completions_for_every_shell_know_the_subcommands() {
     let names = subcommands();
     for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
-        let out = whatif(&["completions", shell]);
-        assert_eq!(code(&out), 0, "{shell}: {}", stderr(&out));
+        let out = Whatif::new().args(["completions", shell]).code(0);
         let script = stdout(&out);
         assert!(script.len() > 1000, "{shell}: {script}");
         for name in &names {
@@ -63,8 +60,7 @@ fn completions_for_every_shell_know_the_subcommands() {
             "{shell} script lacks fault flags"
         );
     }
-    let bad = whatif(&["completions", "tcsh"]);
-    assert_eq!(code(&bad), 2);
+    Whatif::new().args(["completions", "tcsh"]).code(2);
 }
 
 fn assert_man_page(page: &str, title: &str) {
@@ -79,8 +75,7 @@ fn assert_man_page(page: &str, title: &str) {
 
 #[test]
 fn man_prints_the_top_page_listing_every_command() {
-    let out = whatif(&["man"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = Whatif::new().args(["man"]).code(0);
     let page = stdout(&out);
     assert_man_page(&page, "whatif");
     for name in subcommands() {
@@ -100,8 +95,9 @@ fn man_prints_the_top_page_listing_every_command() {
 fn man_dir_writes_one_page_per_command() {
     let dir = std::env::temp_dir().join(format!("whatif-man-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let out = whatif(&["man", "--dir", dir.to_str().unwrap()]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    Whatif::new()
+        .args(["man", "--dir", dir.to_str().unwrap()])
+        .code(0);
     assert_man_page(
         &std::fs::read_to_string(dir.join("whatif.1")).unwrap(),
         "whatif",
@@ -112,6 +108,5 @@ fn man_dir_writes_one_page_per_command() {
         assert_man_page(&page, &format!("whatif-{name}"));
         assert!(page.contains("Example:"), "whatif-{name}.1 has no example");
     }
-    let both = whatif(&["man", "--dir", "x", "-o", "y"]);
-    assert_eq!(code(&both), 2, "--dir and -o conflict");
+    Whatif::new().args(["man", "--dir", "x", "-o", "y"]).code(2);
 }

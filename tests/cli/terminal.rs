@@ -4,26 +4,18 @@
 //! never cut. The real-terminal cases run under util-linux `script`, which
 //! gives the program a pseudo-terminal.
 
-use std::process::Output;
-
-use assert_cmd::Command;
-
 use crate::support::*;
 
 const ESC: &str = "\x1b[";
 
 /// Runs `whatif` piped, with exactly the environment given (NO_COLOR and
 /// COLUMNS removed unless set here).
-fn whatif_env(env: &[(&str, &str)], args: &[&str]) -> Output {
-    let mut cmd = Command::cargo_bin("whatif").expect("binary built");
-    cmd.current_dir(root())
-        .env_remove("NO_COLOR")
-        .env_remove("COLUMNS")
-        .args(args);
+fn whatif_env(env: &[(&str, &str)], args: &[&str]) -> Whatif {
+    let mut whatif = Whatif::new().env_remove("NO_COLOR").args(args);
     for (k, v) in env {
-        cmd.env(k, v);
+        whatif = whatif.env(k, v);
     }
-    cmd.output().expect("whatif runs")
+    whatif
 }
 
 #[test]
@@ -45,7 +37,7 @@ fn color_always_beats_no_color_and_a_pipe() {
             "tests/fixtures/invalid/E010-unknown-service.yaml",
         ],
     ] {
-        let out = whatif_env(&[("NO_COLOR", "1")], args);
+        let out = whatif_env(&[("NO_COLOR", "1")], args).run();
         let text = format!("{}{}", stdout(&out), stderr(&out));
         assert!(text.contains(ESC), "{args:?} is not coloured: {text}");
     }
@@ -59,8 +51,7 @@ fn color_auto_is_off_when_piped_or_with_no_color_and_never_is_never() {
         (&[("NO_COLOR", "1")][..], "auto"),
         (&[][..], "never"),
     ] {
-        let out = whatif_env(env, &[&["--color", color][..], &args].concat());
-        assert_eq!(code(&out), 0);
+        let out = whatif_env(env, &[&["--color", color][..], &args].concat()).code(0);
         assert!(!stdout(&out).contains(ESC), "{env:?} --color {color}");
     }
 }
@@ -98,8 +89,8 @@ fn columns_60_fits_the_cascade_and_keeps_every_number() {
             "card-network=80%",
         ],
     ] {
-        let wide = stdout(&whatif_env(&[], args));
-        let narrow = stdout(&whatif_env(&[("COLUMNS", "60")], args));
+        let wide = whatif_env(&[], args).run().stdout();
+        let narrow = whatif_env(&[("COLUMNS", "60")], args).run().stdout();
         assert_fits(&narrow, 60, &format!("{args:?}"));
         assert!(
             wide.lines().any(|l| l.chars().count() > 60),
@@ -110,7 +101,7 @@ fn columns_60_fits_the_cascade_and_keeps_every_number() {
         let words = |t: &str| t.split_whitespace().filter(|w| !w.contains('…')).count();
         assert!(words(&narrow) >= words(&wide) - figures(&wide).len() * 2);
     }
-    let payments = stdout(&whatif_env(
+    let payments = whatif_env(
         &[("COLUMNS", "60")],
         &[
             "run",
@@ -118,7 +109,9 @@ fn columns_60_fits_the_cascade_and_keeps_every_number() {
             "--errors",
             "card-network=80%",
         ],
-    ));
+    )
+    .run()
+    .stdout();
     assert!(
         payments.contains("…  DOWN"),
         "a long name is cut: {payments}"
@@ -158,8 +151,8 @@ fn columns_60_fits_the_analyses() {
         ],
         &["scenario", "scenarios/zone-eu-1a-outage.yaml"],
     ] {
-        let out = whatif_env(&[("COLUMNS", "60")], args);
-        assert!(code(&out) <= 1, "{args:?}: {}", stderr(&out));
+        let out = whatif_env(&[("COLUMNS", "60")], args).run();
+        assert!(out.code() <= 1, "{args:?}: {}", stderr(&out));
         assert_fits(&stdout(&out), 60, &format!("{args:?}"));
     }
     // Blast keeps its numbers whole while the names shrink.
@@ -169,11 +162,12 @@ fn columns_60_fits_the_analyses() {
             .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
             .collect()
     };
-    let wide = stdout(&whatif_env(&[], &["blast", "examples/payments.yaml"]));
-    let narrow = stdout(&whatif_env(
-        &[("COLUMNS", "44")],
-        &["blast", "examples/payments.yaml"],
-    ));
+    let wide = whatif_env(&[], &["blast", "examples/payments.yaml"])
+        .run()
+        .stdout();
+    let narrow = whatif_env(&[("COLUMNS", "44")], &["blast", "examples/payments.yaml"])
+        .run()
+        .stdout();
     assert!(narrow.contains('…'), "{narrow}");
     assert_eq!(row(&narrow), row(&wide));
 }
@@ -186,29 +180,28 @@ fn piped_output_is_never_cut_and_bad_columns_are_ignored() {
         "--errors",
         "card-network=80%",
     ];
-    let plain = stdout(&whatif_env(&[], &args));
+    let plain = whatif_env(&[], &args).run().stdout();
     assert!(!plain.contains('…'));
     for bad in ["", "abc", "0", "-5"] {
         assert_eq!(
-            stdout(&whatif_env(&[("COLUMNS", bad)], &args)),
+            whatif_env(&[("COLUMNS", bad)], &args).run().stdout(),
             plain,
             "COLUMNS={bad:?}"
         );
     }
     // A file gets the whole text whatever COLUMNS says.
     let file = std::env::temp_dir().join(format!("whatif-wide-{}.txt", std::process::id()));
-    let out = whatif_env(
+    whatif_env(
         &[("COLUMNS", "60")],
         &[&args[..], &["-o", file.to_str().unwrap()]].concat(),
-    );
-    assert_eq!(code(&out), 0);
+    )
+    .code(0);
     assert_eq!(std::fs::read_to_string(&file).unwrap(), plain);
 }
 
 #[test]
 fn the_progress_bar_never_reaches_a_pipe() {
-    let out = whatif_env(&[], &["cuts", "examples/online-shop.yaml", "--order", "3"]);
-    assert_eq!(code(&out), 0);
+    let out = whatif_env(&[], &["cuts", "examples/online-shop.yaml", "--order", "3"]).code(0);
     assert_eq!(stderr(&out), "");
 }
 

@@ -1,0 +1,116 @@
+//! `whatif availability`: the Monte Carlo availability of each entry point,
+//! with 95 % intervals and the importance of each basic event.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::format::{Format, TEXT_OR_JSON};
+use super::output::{json_bytes, print};
+use super::{ColorChoice, Status, load, progress, text_style, zone_availability};
+use whatif::analysis::availability::{EntryAvailability, Options};
+use whatif::error::Error;
+use whatif::render::findings::Palette;
+use whatif::render::fit;
+
+/// `whatif availability`'s arguments.
+#[derive(Debug, Args)]
+pub(super) struct AvailabilityArgs {
+    /// Model file.
+    model: PathBuf,
+    /// Monte Carlo trials.
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    trials: u64,
+    /// Seed: the same seed gives the same numbers, whatever the number of threads.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Availability of a zone (`99.95%`): zones fail as common causes.
+    #[arg(long, value_name = "FRACTION")]
+    zone_availability: Option<String>,
+    /// Importance rows shown per entry (text).
+    #[arg(long, default_value_t = 5)]
+    top: usize,
+    /// Output format.
+    #[arg(long, value_parser = TEXT_OR_JSON, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// Runs the Monte Carlo and prints each entry point's availability.
+pub(super) fn availability(args: AvailabilityArgs, color: ColorChoice) -> Result<Status, Error> {
+    let loaded = load(&args.model)?;
+    let model = &loaded.model;
+    let options = Options {
+        trials: args.trials,
+        seed: args.seed,
+        zone_availability: zone_availability(args.zone_availability.as_deref())?,
+    };
+    let results = progress::monte_carlo(model, &options);
+    let bytes = if args.format == Format::Json {
+        json_bytes(&serde_json::json!({
+            "model": model.name,
+            "trials": args.trials,
+            "seed": args.seed,
+            "entry_points": results.iter().map(entry_json).collect::<Vec<_>>(),
+        }))
+    } else {
+        let (p, width) = text_style(color, None);
+        let mut b = Vec::new();
+        let _ = writeln!(
+            b,
+            "{}: availability from {} trials (seed {})",
+            p.paint("1", &model.name),
+            args.trials,
+            args.seed
+        );
+        write_text(&mut b, &results, args.top, p, width);
+        b
+    };
+    print(&bytes)?;
+    Ok(Status::Ok)
+}
+
+/// One entry point in JSON (`exact` only when it was computed).
+fn entry_json(r: &EntryAvailability) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "name": r.name,
+        "availability": r.availability,
+        "ci95": [r.ci95.0, r.ci95.1],
+        "importance": r.importance.iter().map(|(n, b)| serde_json::json!({ "name": n, "birnbaum": b })).collect::<Vec<_>>(),
+    });
+    if let Some(x) = r.exact {
+        v["exact"] = serde_json::json!(x);
+    }
+    v
+}
+
+/// Each entry point's figures and its `top` most important events, fitted
+/// to `width`.
+fn write_text(
+    b: &mut Vec<u8>,
+    results: &[EntryAvailability],
+    top: usize,
+    p: Palette,
+    width: Option<usize>,
+) {
+    let room = |rest: usize| width.map_or(usize::MAX, |w| w.saturating_sub(rest).max(8));
+    for r in results {
+        let exact = r
+            .exact
+            .map(|x| format!("  exact {:.6}%", x * 100.0))
+            .unwrap_or_default();
+        let figures = format!(
+            "{:.6}%  95% [{:.6}% – {:.6}%]{exact}",
+            r.availability * 100.0,
+            r.ci95.0 * 100.0,
+            r.ci95.1 * 100.0
+        );
+        let name = fit::truncate(&r.name, room(4 + figures.chars().count()));
+        let _ = writeln!(b, "  {}  {figures}", p.paint("1", &name));
+        for (name, birnbaum) in r.importance.iter().filter(|(_, b)| *b > 0.0).take(top) {
+            let head = format!("      importance {birnbaum:.3e}  ");
+            let name = fit::truncate(name, room(head.chars().count()));
+            let _ = writeln!(b, "{head}{name}");
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! `whatif diagnose`: rank the root causes that explain observed symptoms.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::format::{Format, TEXT_OR_JSON};
+use super::output::{json_bytes, print};
+use super::{ColorChoice, Status, load, plural, text_style};
+use whatif::error::Error;
+use whatif::finding::did_you_mean_hint;
+use whatif::game::diagnose::{Candidate, Symptom, diagnose as rank};
+use whatif::model::Model;
+use whatif::render::findings::Palette;
+use whatif::render::fit;
+use whatif::sim::faults::FaultKind;
+use whatif::sim::steady::State;
+
+/// `whatif diagnose`'s arguments.
+#[derive(Debug, Args)]
+pub(super) struct DiagnoseArgs {
+    /// Model file.
+    model: PathBuf,
+    /// An observation: `NAME=STATE` (service or `service.operation`; healthy, slow, degraded, down). Repeatable.
+    #[arg(long, value_name = "NAME=STATE", required = true)]
+    symptom: Vec<String>,
+    /// Fault kinds to consider (comma-separated): down, hang, slow, errors, cold.
+    #[arg(long, value_delimiter = ',', default_value = "down")]
+    kinds: Vec<String>,
+    /// Candidates shown (text).
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+    /// Output format.
+    #[arg(long, value_parser = TEXT_OR_JSON, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// The words `--symptom` takes for each state.
+const STATES: [(&str, State); 4] = [
+    ("healthy", State::Healthy),
+    ("slow", State::Slow),
+    ("degraded", State::Degraded),
+    ("down", State::Down),
+];
+
+/// Prints the candidate causes, best first.
+pub(super) fn diagnose(args: DiagnoseArgs, color: ColorChoice) -> Result<Status, Error> {
+    let loaded = load(&args.model)?;
+    let model = &loaded.model;
+    let symptoms = args
+        .symptom
+        .iter()
+        .map(|s| symptom(model, s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let kinds = args
+        .kinds
+        .iter()
+        .map(|k| kind(k))
+        .collect::<Result<Vec<_>, _>>()?;
+    let candidates = rank(model, &symptoms, &kinds);
+    let bytes = if args.format == Format::Json {
+        json_bytes(&serde_json::json!({
+            "model": model.name,
+            "candidates": candidates.iter().map(|c| serde_json::json!({
+                "faults": c.faults,
+                "score": c.score,
+                "mismatches": c.mismatches.iter().map(|m| serde_json::json!({
+                    "name": m.name, "predicted": m.predicted.as_str(), "observed": m.observed.as_str(),
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        }))
+    } else {
+        let (p, width) = text_style(color, None);
+        write_text(model, symptoms.len(), &candidates, args.top, p, width)
+    };
+    print(&bytes)?;
+    Ok(Status::Ok)
+}
+
+/// One `--symptom NAME=STATE`: a service, or a `service.operation`.
+fn symptom(model: &Model, s: &str) -> Result<Symptom, Error> {
+    let Some((name, state)) = s.rsplit_once('=') else {
+        return Err(Error::usage(
+            format!("--symptom {s}: expected NAME=STATE"),
+            Some("e.g. `--symptom web=down`".into()),
+        ));
+    };
+    let state = STATES
+        .iter()
+        .find(|(w, _)| w.eq_ignore_ascii_case(state.trim()))
+        .map(|(_, st)| *st)
+        .ok_or_else(|| {
+            Error::usage(
+                format!("--symptom {s}: unknown state `{state}`"),
+                did_you_mean_hint(state, STATES.iter().map(|(w, _)| *w))
+                    .or(Some("healthy, slow, degraded or down".into())),
+            )
+        })?;
+    let (service, operation) = match model.find(name) {
+        Some(id) => (id, None),
+        None => {
+            let found = name.rsplit_once('.').and_then(|(svc, op)| {
+                let id = model.find(svc)?;
+                let oi = model
+                    .service(id)
+                    .operations
+                    .iter()
+                    .position(|o| o.name == op)?;
+                Some((id, Some(oi)))
+            });
+            found.ok_or_else(|| {
+                Error::usage(
+                    format!("--symptom {s}: unknown service `{name}`"),
+                    did_you_mean_hint(name, model.service_names()),
+                )
+            })?
+        }
+    };
+    Ok(Symptom {
+        name: name.to_owned(),
+        service,
+        operation,
+        state,
+    })
+}
+
+/// One of `--kinds`: a fault kind that hits one service.
+fn kind(k: &str) -> Result<FaultKind, Error> {
+    FaultKind::from_name(k)
+        .filter(|k| !matches!(k, FaultKind::Cut | FaultKind::Surge))
+        .ok_or_else(|| {
+            Error::usage(
+                format!("--kinds: unknown fault kind `{}`", k.trim().to_lowercase()),
+                Some("down, hang, slow, errors or cold".into()),
+            )
+        })
+}
+
+/// The `top` candidates as text, each with the symptoms it misses.
+fn write_text(
+    model: &Model,
+    symptoms: usize,
+    candidates: &[Candidate],
+    top: usize,
+    p: Palette,
+    width: Option<usize>,
+) -> Vec<u8> {
+    let mut b = Vec::new();
+    let _ = writeln!(
+        b,
+        "{}: causes that explain {} symptom{}",
+        p.paint("1", &model.name),
+        symptoms,
+        plural(symptoms)
+    );
+    for c in candidates.iter().take(top) {
+        let mut line = c.faults.join(" + ");
+        if !c.mismatches.is_empty() {
+            let m: Vec<String> = c
+                .mismatches
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{} would be {}, not {}",
+                        m.name,
+                        m.predicted.as_str(),
+                        m.observed.as_str()
+                    )
+                })
+                .collect();
+            line.push_str(&format!("  ({})", m.join("; ")));
+        }
+        let line = fit::wrap(&line, 9, 9, width);
+        let _ = writeln!(b, "  {:>4.0}%  {line}", c.score * 100.0);
+    }
+    b
+}

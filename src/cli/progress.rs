@@ -1,0 +1,95 @@
+//! Progress bars on standard error around the library calls that may take
+//! seconds: the timeline, the per-service impacts, cut sets, Monte Carlo.
+
+use std::io::{self, IsTerminal};
+
+use whatif::analysis::events::BasicEvent;
+use whatif::analysis::{availability, cuts, spof};
+use whatif::model::Model;
+use whatif::sim::structural::Structure;
+use whatif::sim::timeline::{self, Event, Timeline};
+
+/// A progress bar on stderr for work that may take seconds. It stays
+/// hidden unless stderr is a terminal and the work has run for a second, so
+/// quick runs and redirected output never see it; dropping it clears it.
+struct Progress {
+    bar: indicatif::ProgressBar,
+    terminal: bool,
+}
+
+impl Progress {
+    fn new(template: &str) -> Self {
+        let bar =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Progress {
+            bar,
+            terminal: io::stderr().is_terminal(),
+        }
+    }
+
+    /// `done` of `total` units of work.
+    fn update(&self, done: u64, total: u64) {
+        self.bar.set_length(total);
+        self.bar.set_position(done);
+        if self.terminal
+            && self.bar.is_hidden()
+            && self.bar.elapsed() >= std::time::Duration::from_secs(1)
+        {
+            self.bar
+                .set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// The timeline of `events`.
+pub(super) fn timeline(model: &Model, events: &[Event], options: timeline::Options) -> Timeline {
+    let progress = Progress::new("{bar:40} {pos}/{len} steps ({eta})");
+    timeline::simulate_with_progress(model, events, options, &|d, t| progress.update(d, t))
+}
+
+/// Each service's impact (SPOFs, blast radius).
+pub(super) fn impacts(model: &Model, structure: &Structure) -> Vec<spof::Impact> {
+    let progress = Progress::new("{bar:40} {pos}/{len} services failed in turn ({eta})");
+    spof::impacts_with_progress(model, structure, &|d, t| progress.update(d, t))
+}
+
+/// The minimal cut sets up to `order` (of one entry point, or all).
+pub(super) fn cut_sets(
+    model: &Model,
+    structure: &Structure,
+    order: usize,
+    zone_availability: Option<f64>,
+    entry: Option<&str>,
+) -> (Vec<BasicEvent>, Vec<cuts::EntryCuts>) {
+    let progress = Progress::new("{bar:40} {human_pos}/{human_len} candidate sets ({eta})");
+    cuts::minimal_cut_sets_with_progress(
+        model,
+        structure,
+        order,
+        zone_availability,
+        entry,
+        &|d, t| progress.update(d, t),
+    )
+}
+
+/// The Monte Carlo availability of each entry point.
+pub(super) fn monte_carlo(
+    model: &Model,
+    options: &availability::Options,
+) -> Vec<availability::EntryAvailability> {
+    let structure = Structure::new(model);
+    let progress = Progress::new("{bar:40} {pos}/{len} trials ({eta})");
+    availability::monte_carlo(model, &structure, options, &|done| {
+        progress.update(done, options.trials)
+    })
+}

@@ -1,0 +1,231 @@
+//! `whatif run`: inject faults and write the cascade — the steady state,
+//! or with `--for` the timeline (and its `--frames`).
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use super::faults::FaultArgs;
+use super::format::{Format, Formats};
+use super::output::{create_dir, emit, write_atomically};
+use super::picture::{Layout, draw};
+use super::{ColorChoice, Status, cli_duration, load, progress, text_style};
+use whatif::analysis::{spof, sweep};
+use whatif::error::Error;
+use whatif::model::Model;
+use whatif::render::{self, dot, picture, svg};
+use whatif::sim::faults::Fault;
+use whatif::sim::steady::{Engine, Outcome};
+use whatif::sim::timeline::{self, Timeline};
+
+/// What `run` writes; text unless `--format` or `-o` says otherwise.
+const FORMATS: Formats = Formats::new(
+    &[
+        Format::Text,
+        Format::Json,
+        Format::Markdown,
+        Format::Dot,
+        Format::Svg,
+        Format::Png,
+        Format::Mermaid,
+        Format::Html,
+    ],
+    Format::Text,
+);
+
+/// `whatif run`'s arguments.
+#[derive(Debug, Args)]
+pub(super) struct RunArgs {
+    /// Model file.
+    model: PathBuf,
+    #[command(flatten)]
+    faults: FaultArgs,
+    /// Write here; the extension picks the format (.txt, .json, .md, .dot, .svg, .png, .mmd, .html).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Output format (default: from -o's extension, else text). `html`: an
+    /// interactive page; click a service to see its `--down` cascade.
+    #[arg(long, value_parser = FORMATS)]
+    format: Option<Format>,
+    /// Who lays out SVG: Graphviz when found (auto), or always the built-in layout.
+    #[arg(long, value_enum, default_value_t = Layout::Auto)]
+    layout: Layout,
+    /// Step the cascade through time for this long (`20m`): prints the timeline.
+    #[arg(long = "for", value_name = "DURATION")]
+    for_: Option<String>,
+    /// Timeline step (with --for).
+    #[arg(long, value_name = "DURATION", default_value = "1s", requires = "for_")]
+    step: String,
+    /// With --for: write one picture per state change into this directory.
+    #[arg(long, value_name = "DIR", requires = "for_")]
+    frames: Option<PathBuf>,
+}
+
+/// The steady state under the faults, or the timeline with `--for`.
+pub(super) fn run(args: RunArgs, color: ColorChoice) -> Result<Status, Error> {
+    let format = FORMATS.select(args.format, args.output.as_deref())?;
+    let loaded = load(&args.model)?;
+    let model = &loaded.model;
+    let faults = args.faults.parse(model)?;
+    if let Some(for_) = &args.for_ {
+        let duration = cli_duration("--for", for_)?;
+        return run_timeline(&args, model, &faults, duration, format, color);
+    }
+    let outcome = Engine::new(model).steady(&faults);
+    // Text says so in its own first lines; other formats get it on stderr.
+    if !outcome.converged && format != Format::Text {
+        warn(&format!(
+            "the steady state did not settle within {} passes; figures are the last pass's",
+            outcome.iterations
+        ));
+    }
+    let bytes = write_steady(&args, model, &faults, outcome, format, color)?;
+    emit(args.output.as_deref(), &bytes)?;
+    Ok(Status::Ok)
+}
+
+/// A warning on standard error.
+fn warn(message: &str) {
+    eprintln!("warning: {message}");
+}
+
+/// The steady state in `format`.
+fn write_steady(
+    args: &RunArgs,
+    model: &Model,
+    faults: &[Fault],
+    outcome: Outcome,
+    format: Format,
+    color: ColorChoice,
+) -> Result<Vec<u8>, Error> {
+    let output = args.output.as_deref();
+    let mut bytes = Vec::new();
+    match format {
+        Format::Text => {
+            let (palette, width) = text_style(color, output);
+            render::run::write_text(&mut bytes, model, faults, &outcome, palette, width)?;
+        }
+        Format::Json => render::run::write_json(&mut bytes, model, faults, &outcome)?,
+        Format::Markdown => render::run::write_markdown(&mut bytes, model, faults, &outcome)?,
+        Format::Dot | Format::Svg | Format::Png | Format::Mermaid => {
+            let diagram = picture::cascade(model, &outcome, faults, None);
+            bytes = draw(&diagram, format, args.layout, output)?;
+        }
+        Format::Html => {
+            let sweep = sweep::sweep(model, &Engine::new(model));
+            let initial = sweep::Cascade::new(&spof::entries(model), faults, outcome);
+            let page = render::interactive::Explorer {
+                model,
+                sweep: &sweep,
+                initial: Some(&initial),
+            };
+            render::interactive::write_run_page(&mut bytes, &page)?;
+        }
+    }
+    Ok(bytes)
+}
+
+/// `run --for`: the timeline of the faults from t = 0.
+fn run_timeline(
+    args: &RunArgs,
+    model: &Model,
+    faults: &[Fault],
+    duration: f64,
+    format: Format,
+    color: ColorChoice,
+) -> Result<Status, Error> {
+    let step = cli_duration("--step", &args.step)?;
+    if format == Format::Html {
+        return Err(Error::usage(
+            "the HTML page shows the steady state, not a timeline",
+            Some("drop --for, or draw the timeline with `-o chart.svg`".into()),
+        ));
+    }
+    if duration / step > 1_000_000.0 {
+        return Err(Error::usage(
+            format!(
+                "--for {} with --step {} is more than a million steps",
+                args.for_.as_deref().unwrap_or(""),
+                args.step
+            ),
+            Some("use a longer --step".into()),
+        ));
+    }
+    let events = timeline::Event::from_start(faults);
+    let options = timeline::Options {
+        duration_s: duration,
+        step_s: step,
+    };
+    let tl = progress::timeline(model, &events, options);
+    if !tl.converged && !matches!(format, Format::Text | Format::Markdown) {
+        warn("some steps of the timeline did not settle; their figures are approximate");
+    }
+    let bytes = write_timeline(args, model, faults, &tl, options, format, color)?;
+    if let Some(dir) = &args.frames {
+        write_frames(dir, model, faults, &tl)?;
+    }
+    emit(args.output.as_deref(), &bytes)?;
+    Ok(Status::Ok)
+}
+
+/// The timeline in `format` (Markdown is the text table; HTML is refused
+/// before).
+fn write_timeline(
+    args: &RunArgs,
+    model: &Model,
+    faults: &[Fault],
+    tl: &Timeline,
+    options: timeline::Options,
+    format: Format,
+    color: ColorChoice,
+) -> Result<Vec<u8>, Error> {
+    let flags: Vec<String> = faults.iter().map(Fault::as_flag).collect();
+    let title = format!(
+        "{} {} for {} (step {})",
+        model.name,
+        if flags.is_empty() {
+            "(no faults)".to_string()
+        } else {
+            flags.join(" ")
+        },
+        picture::duration(options.duration_s),
+        picture::duration(options.step_s)
+    );
+    let output = args.output.as_deref();
+    let mut bytes = Vec::new();
+    match format {
+        Format::Text | Format::Markdown => {
+            let (palette, width) = text_style(color, output);
+            render::timeline::write_text(&mut bytes, model, &title, tl, palette, width)?;
+        }
+        Format::Json => {
+            let v = render::timeline::to_json(model, faults, tl, options.step_s);
+            serde_json::to_writer_pretty(&mut bytes, &v).map_err(std::io::Error::from)?;
+            bytes.push(b'\n');
+        }
+        Format::Svg => render::timeline::write_chart(&mut bytes, model, &title, tl)?,
+        Format::Html => unreachable!("refused above"),
+        Format::Dot | Format::Png | Format::Mermaid => {
+            let diagram = picture::cascade(model, &tl.last, faults, None);
+            bytes = draw(&diagram, format, args.layout, output)?;
+        }
+    }
+    Ok(bytes)
+}
+
+/// `--frames DIR`: one SVG and one DOT picture per state change.
+fn write_frames(dir: &Path, model: &Model, faults: &[Fault], tl: &Timeline) -> Result<(), Error> {
+    create_dir(dir)?;
+    for (k, (t, outcome)) in tl.frames.iter().enumerate() {
+        let mut diagram = picture::cascade(model, outcome, faults, None);
+        diagram.title = format!("{} — t={}", diagram.title, picture::duration(*t));
+        let mut svg_bytes = Vec::new();
+        svg::write_svg(&diagram, &mut svg_bytes)?;
+        write_atomically(&dir.join(format!("frame-{k:04}.svg")), &svg_bytes)?;
+        write_atomically(
+            &dir.join(format!("frame-{k:04}.dot")),
+            &dot::to_dot(&diagram),
+        )?;
+    }
+    Ok(())
+}

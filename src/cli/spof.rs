@@ -1,0 +1,52 @@
+//! `whatif spof`: the single points of failure of each entry point (and,
+//! with `--zones`, the zones).
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::format::{Format, TEXT_OR_JSON};
+use super::output::{json_bytes, print};
+use super::{ColorChoice, Status, load, progress, text_style};
+use whatif::analysis::spof;
+use whatif::error::Error;
+use whatif::render;
+use whatif::sim::structural::Structure;
+
+/// `whatif spof`'s arguments.
+#[derive(Debug, Args)]
+pub(super) struct SpofArgs {
+    /// Model file.
+    model: PathBuf,
+    /// Also list the zones whose loss alone takes each entry down.
+    #[arg(long)]
+    zones: bool,
+    /// Output format.
+    #[arg(long, value_parser = TEXT_OR_JSON, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// Prints the single points of failure.
+pub(super) fn spof(args: SpofArgs, color: ColorChoice) -> Result<Status, Error> {
+    let loaded = load(&args.model)?;
+    let model = &loaded.model;
+    let structure = Structure::new(model);
+    let points = spof::single_points(model, &progress::impacts(model, &structure));
+    let zones = args
+        .zones
+        .then(|| spof::zone_single_points(model, &structure));
+    let bytes = if args.format == Format::Json {
+        json_bytes(&render::analysis::spof_json(
+            model,
+            &points,
+            zones.as_deref(),
+        ))
+    } else {
+        let mut b = Vec::new();
+        let (p, width) = text_style(color, None);
+        render::analysis::write_spof_text(&mut b, model, &points, zones.as_deref(), p, width)?;
+        b
+    };
+    print(&bytes)?;
+    Ok(Status::Ok)
+}

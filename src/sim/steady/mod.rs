@@ -611,6 +611,7 @@ impl<'m> Engine<'m> {
             let old_load = s.ctx_load.clone();
             let old_nominal = s.ctx_nominal.clone();
             self.propagate(cond, situation, &mut s);
+            self.mix_cycles(&mut s);
             // Damping after a while breaks the two-cycles that retries and
             // overload can fall into (more retries → overload → fewer admitted
             // → fewer calls → less overload …).

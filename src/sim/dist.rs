@@ -861,29 +861,8 @@ impl Dist {
         ok.sort_by(|a, b| a.mean().total_cmp(&b.mean()).then(a.lo.total_cmp(&b.lo)));
         merge_equal_spans(&mut ok);
         if ok.len() > OK_ATOMS {
-            // Large point masses (no wait at all, a fixed delay) stay exact;
-            // the rest is cut into the remaining quantile buckets.
-            let total: f64 = ok.iter().map(|s| s.w).sum();
-            let mut big: Spans = ok
-                .iter()
-                .filter(|s| s.width() <= 0.0 && s.w >= BIG_POINT * total)
-                .copied()
-                .collect();
-            big.sort_by(|a, b| b.w.total_cmp(&a.w));
-            big.truncate(OK_ATOMS / 2);
-            let rest: Spans = ok
-                .iter()
-                .filter(|s| !big.iter().any(|b| b.lo == s.lo && s.width() <= 0.0 && b.w == s.w))
-                .copied()
-                .collect();
-            let slots = OK_ATOMS - big.len();
-            let mut bucketed = [Span::default(); OK_ATOMS];
-            let n = quantile_buckets(&rest, &mut bucketed[..slots]);
-            let mut all: Spans = big;
-            all.extend_from_slice(&bucketed[..n]);
-            all.sort_by(|a, b| a.mean().total_cmp(&b.mean()));
-            d.ok[..all.len()].copy_from_slice(&all);
-            d.n_ok = all.len() as u8;
+            let n = compress_spans(&ok, &mut d.ok);
+            d.n_ok = n as u8;
         } else {
             d.ok[..ok.len()].copy_from_slice(&ok);
             d.n_ok = ok.len() as u8;
@@ -895,6 +874,79 @@ impl Dist {
         d
     }
 }
+
+/// Brings sorted spans within [`OK_ATOMS`]: groups that lie apart — a
+/// slowed share far beyond the rest, a large point mass (no wait at all) —
+/// are compressed apart, each into its share of the quantile buckets, so
+/// that a timeout between them cuts none of the nearer group.
+fn compress_spans(ok: &[Span], out: &mut [Span; OK_ATOMS]) -> usize {
+    let total: f64 = ok.iter().map(|s| s.w).sum();
+    // Groups: a new one starts past a gap of more than half the time so
+    // far, and every large point stands alone.
+    let mut groups: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut start = 0;
+    let mut reach = f64::NEG_INFINITY;
+    for (i, s) in ok.iter().enumerate() {
+        let big = s.width() <= 0.0 && s.w >= BIG_POINT * total;
+        let apart = i > start && (s.lo > reach * GAP && s.lo - reach > 1e-9);
+        let prev_big = i > start && {
+            let p = ok[i - 1];
+            p.width() <= 0.0 && p.w >= BIG_POINT * total
+        };
+        if i > start && (big || apart || prev_big) {
+            groups.push(start..i);
+            start = i;
+            reach = f64::NEG_INFINITY;
+        }
+        reach = reach.max(s.hi);
+    }
+    groups.push(start..ok.len());
+    // Too many groups: join the neighbours nearest to each other.
+    while groups.len() > OK_ATOMS / 2 {
+        let gap = |i: usize| {
+            let hi = ok[groups[i].clone()].iter().map(|s| s.hi).fold(0.0, f64::max);
+            let lo = ok[groups[i + 1].clone()].iter().map(|s| s.lo).fold(f64::INFINITY, f64::min);
+            (lo + 1e-12) / (hi + 1e-12)
+        };
+        let i = (0..groups.len() - 1)
+            .min_by(|&a, &b| gap(a).total_cmp(&gap(b)))
+            .expect("at least two groups");
+        let joined = groups[i].start..groups[i + 1].end;
+        groups[i] = joined;
+        groups.remove(i + 1);
+    }
+    // Slots: one per single-span group, two at least for the others, the
+    // rest shared by mass.
+    let mass: Vec<f64> = groups.iter().map(|g| ok[g.clone()].iter().map(|s| s.w).sum()).collect();
+    let mut slots: Vec<usize> = groups.iter().map(|g| g.len().min(2)).collect();
+    let mut left = OK_ATOMS.saturating_sub(slots.iter().sum());
+    while left > 0 {
+        // The group with the most mass per slot that can still use one.
+        let Some(i) = (0..groups.len())
+            .filter(|&i| slots[i] < groups[i].len())
+            .max_by(|&a, &b| (mass[a] / slots[a] as f64).total_cmp(&(mass[b] / slots[b] as f64)))
+        else {
+            break;
+        };
+        slots[i] += 1;
+        left -= 1;
+    }
+    let mut n = 0;
+    for (g, k) in groups.iter().zip(slots) {
+        let spans = &ok[g.clone()];
+        if spans.len() <= k {
+            out[n..n + spans.len()].copy_from_slice(spans);
+            n += spans.len();
+        } else {
+            n += quantile_buckets(spans, &mut out[n..n + k]);
+        }
+    }
+    n
+}
+
+/// A group of spans starts anew past a gap of this factor (a span starting
+/// later than this many times the latest end so far).
+const GAP: f64 = 2.0;
 
 /// The later of two independent spans: exact when they do not overlap;
 /// otherwise each is split into two points with its mean and variance and

@@ -602,7 +602,8 @@ impl Scene<'_, '_> {
     fn overloaded(&self, id: ServiceId, a: &Admission) -> Option<Cause> {
         let svc = self.engine.model.service(id);
         let t = self.engine.model.thresholds;
-        let rejecting = a.block > 0.0;
+        // A rejection in ten thousand or fewer is no story.
+        let rejecting = a.block >= 1e-4;
         let endless = a.wait.is_infinite();
         if !(a.overloaded() || rejecting || endless) {
             return None;
@@ -641,7 +642,7 @@ impl Scene<'_, '_> {
                 rate(a.throughput)
             )
         };
-        if !a.overloaded() {
+        if !a.overloaded() && !endless {
             // Below capacity, a bounded queue is now and then full.
             text = format!(
                 "its queue of {} is sometimes full at {} of capacity: {} rejected",

@@ -872,7 +872,7 @@ mod tests {
     #[test]
     fn scaling_out_ends_an_overload() {
         let m = model(
-            "services:\n  api: { entry: { rps: 300 }, replicas: 2, capacity: 100, queue: 10, start_time: 30s }\n",
+            "services:\n  api: { entry: { rps: 300 }, replicas: 2, capacity: 100, queue: 50, start_time: 30s }\n",
         );
         let api = m.find("api").unwrap();
         let events = [Event {
@@ -926,17 +926,20 @@ mod tests {
     /// Autoscaling adds a replica after `delay` of high utilisation, each
     /// one arriving `start_time` later, until the load fits. 300 rps on two
     /// replicas of 100 (degraded: a third is rejected); one added at 60 s,
-    /// up at 90 s: exactly at capacity, nothing rejected but the queue is
-    /// full (10 ÷ 100 = 0.1 s of wait): slow; another added at 120 s, up at
-    /// 150 s: 75 % each, healthy.
+    /// up at 90 s: exactly at capacity, where an M/M/1/K queue (K = 1 + 50)
+    /// still turns away 1 in K + 1 = 52 (degraded); another added at 120 s, up at 150 s: 75 %
+    /// each, a rejection in two million: healthy.
     #[test]
     fn autoscaling_adds_replicas_after_its_delay() {
         let m = model(
-            "services:\n  api: { entry: { rps: 300 }, replicas: 2, capacity: 100, queue: 10, start_time: 30s, autoscale: { max_replicas: 4, above: 80%, delay: 1m } }\n",
+            "services:\n  api: { entry: { rps: 300 }, replicas: 2, capacity: 100, queue: 50, start_time: 30s, autoscale: { max_replicas: 4, above: 80%, delay: 1m } }\n",
         );
         let tl = run(&m, &[], 200.0, 1.0);
         assert_eq!(state(&m, &tl, "api", 30.0), State::Degraded);
-        assert_eq!(state(&m, &tl, "api", 100.0), State::Slow);
+        let api = m.find("api").unwrap();
+        let at_capacity = tl.series[api.index()][tl.step_at(100.0)].success;
+        assert!((at_capacity - 51.0 / 52.0).abs() < 1e-6, "{at_capacity}");
+        assert_eq!(state(&m, &tl, "api", 100.0), State::Degraded);
         assert_eq!(
             state(&m, &tl, "api", 150.0),
             State::Healthy,

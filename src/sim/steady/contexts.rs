@@ -95,6 +95,8 @@ pub(crate) struct Contexts {
     pub root: Vec<u32>,
     /// Per service: its region.
     pub region_of: Vec<u32>,
+    /// Calls outside requests, filled in after every region is built.
+    placeholders: Vec<u32>,
 }
 
 /// Flat operation indices: operation `oi` of service `s` is `first[s] + oi`.
@@ -205,6 +207,7 @@ impl Contexts {
             regions: Vec::with_capacity(sccs.len()),
             root: vec![u32::MAX; ops.len()],
             region_of: vec![0; n],
+            placeholders: Vec::new(),
         };
         for services in sccs {
             let cyclic = services.len() > 1;
@@ -231,6 +234,7 @@ impl Contexts {
                 approximate,
             });
         }
+        out.fill_placeholders();
         out
     }
 
@@ -241,6 +245,10 @@ impl Contexts {
             let flat = ops.flat(s, oi);
             let first_call = self.calls.len() as u32;
             for dep in &op.depends_on {
+                if !on_request_path(dep) {
+                    self.push_placeholder(model, ops, weights, dep);
+                    continue;
+                }
                 let main = self.push_dests(
                     landing(model, ops, weights, dep.target.service, dep.target.operation)
                         .into_iter()
@@ -264,6 +272,33 @@ impl Contexts {
                 oi,
                 calls: first_call..self.calls.len() as u32,
             });
+        }
+    }
+
+    /// A dependency outside requests (startup, background): its target is
+    /// read, never walked; its root contexts are filled in once every
+    /// region is built ([`Contexts::fill_placeholders`]).
+    fn push_placeholder(&mut self, model: &Model, ops: &OpIndex, weights: &[Vec<f64>], dep: &crate::model::Dependency) {
+        let main = self.push_dests(
+            landing(model, ops, weights, dep.target.service, dep.target.operation)
+                .into_iter()
+                .map(|(t, w)| (Dest::ReEntry(t), w))
+                .collect(),
+        );
+        let alt = self.push_dests(Vec::new());
+        self.placeholders.push(self.calls.len() as u32);
+        self.calls.push(Call { main, alt });
+    }
+
+    /// Points the placeholders at the root contexts of their targets.
+    fn fill_placeholders(&mut self) {
+        for &call in &self.placeholders {
+            let range = self.calls[call as usize].main.clone();
+            for d in &mut self.dests[range.start as usize..range.end as usize] {
+                if let (Dest::ReEntry(op), _) = *d {
+                    d.0 = Dest::Ctx(self.root[op as usize]);
+                }
+            }
         }
     }
 
@@ -300,6 +335,10 @@ impl Contexts {
             let (s, oi) = ops.of[flat as usize];
             let first_call = self.calls.len() as u32;
             for dep in &model.service(s).operations[oi].depends_on {
+                if !on_request_path(dep) {
+                    self.push_placeholder(model, ops, weights, dep);
+                    continue;
+                }
                 let main = self.push_dests(walk.dests_of(
                     landing(model, ops, weights, dep.target.service, dep.target.operation),
                     path,
@@ -368,6 +407,10 @@ impl Contexts {
                 _ => Dest::Ctx(this.root[t as usize]),
             };
             for dep in &model.service(s).operations[oi].depends_on {
+                if !on_request_path(dep) {
+                    self.push_placeholder(model, ops, weights, dep);
+                    continue;
+                }
                 let main: Vec<(Dest, f64)> =
                     landing(model, ops, weights, dep.target.service, dep.target.operation)
                         .into_iter()

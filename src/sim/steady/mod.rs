@@ -455,6 +455,7 @@ impl<'m> Engine<'m> {
     pub fn baseline(&self) -> &Baseline {
         self.baseline.get_or_init(|| {
             Baseline(self.solve(
+                &[],
                 &Conditions::new(self.model, &[]),
                 &Situation::at_fault_start(self.model, &[]),
                 None,
@@ -473,7 +474,7 @@ impl<'m> Engine<'m> {
         warm: Option<&Warm>,
     ) -> (Outcome, Warm) {
         let cond = Conditions::new(self.model, faults);
-        let solved = self.solve(&cond, situation, warm.map(|w| &w.0));
+        let solved = self.solve(faults, &cond, situation, warm.map(|w| &w.0));
         let mut outcome = self.explain(faults, &cond, situation, &solved, &baseline.0);
         outcome.edges = self.edge_reports(&solved);
         outcome.admission = self.admission_reports(&solved);
@@ -519,15 +520,38 @@ impl<'m> Engine<'m> {
     }
 
     /// The fixed-point iteration, from zero load or from a previous state.
-    fn solve(&self, cond: &Conditions, situation: &Situation, warm: Option<&Solved>) -> Solved {
+    fn solve(
+        &self,
+        faults: &[Fault],
+        cond: &Conditions,
+        situation: &Situation,
+        warm: Option<&Solved>,
+    ) -> Solved {
         let own = self.own_work(cond);
+        // Work depends on the faults and on the stateful parts that change
+        // calls (not on backlogs or replicas, which only move admissions).
+        let inputs = (
+            faults.to_vec(),
+            Situation {
+                extra_replicas: Vec::new(),
+                backlog: Vec::new(),
+                ..situation.clone()
+            },
+        );
         if let Some(w) = warm {
             let mut s = w.clone();
             s.converged = false;
             s.iterations = 0;
+            // What each operation's work was can be reused only under the
+            // same faults and stateful parts.
+            if s.inputs.as_ref() != Some(&inputs) {
+                s.invalidate();
+            }
+            s.inputs = Some(inputs);
             return self.iterate(cond, situation, &own, s, false);
         }
-        let s = Solved::new(self);
+        let mut s = Solved::new(self);
+        s.inputs = Some(inputs);
         self.iterate(cond, situation, &own, s, true)
     }
 
@@ -566,7 +590,11 @@ impl<'m> Engine<'m> {
         // every closed breaker whose share is above, solve again; the set
         // only grows, so this ends. A timeline's held-open breakers start in
         // the set.
-        s.open = situation.forced_open.iter().copied().collect();
+        let open: BTreeSet<usize> = situation.forced_open.iter().copied().collect();
+        if s.open != open {
+            s.invalidate();
+        }
+        s.open = open;
         s.opened_at.clear();
         if seed {
             // Seed: outcomes at zero load, then the loads they imply.
@@ -596,6 +624,7 @@ impl<'m> Engine<'m> {
                 s.opened_at.insert(e, s.edge_flow(e).attempt_failure);
                 s.open.insert(e);
             }
+            s.invalidate();
         }
         s.converged = converged;
         s.iterations = passes;
@@ -693,6 +722,16 @@ pub(crate) struct Solved {
     pub(crate) nominal_worked: Vec<f64>,
     /// Per global edge: its call sites' flows, summed (see [`Solved::edge_flow`]).
     pub(crate) edge_flows: Vec<EdgeFlow>,
+    /// Per context: its work (own time and calls) as last computed.
+    pub(crate) work: Vec<Dist>,
+    /// Per context: whether `work` holds for the current inputs.
+    pub(crate) work_valid: Vec<bool>,
+    /// Per context: whether what its callers get changed in this pass.
+    pub(crate) ctx_changed: Vec<bool>,
+    /// Per flat operation: whether `down` changed in the last pass.
+    pub(crate) down_changed: Vec<bool>,
+    /// The faults and stateful parts the caches hold for.
+    pub(crate) inputs: Option<(Vec<Fault>, Situation)>,
     pub(crate) converged: bool,
     pub(crate) iterations: usize,
     /// Breakers open in this solve (global edge indices).
@@ -720,11 +759,22 @@ impl Solved {
             admission: vec![Admission::default(); n],
             nominal_worked: vec![1.0; n],
             edge_flows: vec![EdgeFlow::default(); engine.edges.len()],
+            work: vec![Dist::EMPTY; ctxs],
+            work_valid: vec![false; ctxs],
+            ctx_changed: vec![true; ctxs],
+            down_changed: vec![false; ops],
+            inputs: None,
             converged: false,
             iterations: 0,
             open: BTreeSet::new(),
             opened_at: BTreeMap::new(),
         }
+    }
+
+    /// Forgets every cached work: the next pass computes all of it.
+    pub(crate) fn invalidate(&mut self) {
+        self.work_valid.iter_mut().for_each(|v| *v = false);
+        self.ctx_changed.iter_mut().for_each(|v| *v = true);
     }
 
     /// The flow over a dependency, over all its call sites (weighted by

@@ -22,18 +22,22 @@ impl Engine<'_> {
                 // Calls first (callees are final), then the admission they
                 // imply, then what callers get.
                 let svc = region.services[0];
-                let mut works: smallvec::SmallVec<[Dist; 2]> = smallvec::SmallVec::new();
+                let mut work_changed = false;
                 for c in region.ctxs.clone() {
-                    let w = self.work(c as usize, cond, situation, own, s);
-                    let held = w.mean_latency();
-                    s.ctx_held[c as usize] = held;
-                    s.op_held[self.contexts.ctxs[c as usize].op as usize] = held;
-                    works.push(w);
+                    let c = c as usize;
+                    work_changed |= self.refresh_work(c, cond, situation, own, s);
+                    let held = s.work[c].mean_latency();
+                    s.ctx_held[c] = held;
+                    s.op_held[self.contexts.ctxs[c].op as usize] = held;
                 }
                 let a = self.admit(svc, cond, situation, s);
+                let admission_changed = a != s.admission[svc.index()];
                 s.admission[svc.index()] = a;
-                for (c, w) in region.ctxs.clone().zip(&works) {
-                    s.ctx_dist[c as usize] = a.outcome(w);
+                for c in region.ctxs.clone() {
+                    let c = c as usize;
+                    if work_changed || admission_changed || s.ctx_changed[c] {
+                        self.refresh_outcome(c, &a, s);
+                    }
                 }
             } else {
                 // Inside a cycle, admissions come from the previous pass.
@@ -42,13 +46,56 @@ impl Engine<'_> {
                 }
                 for c in region.ctxs.clone() {
                     let c = c as usize;
-                    let w = self.work(c, cond, situation, own, s);
-                    s.ctx_held[c] = w.mean_latency();
+                    self.refresh_work(c, cond, situation, own, s);
+                    s.ctx_held[c] = s.work[c].mean_latency();
                     let svc = self.contexts.ctxs[c].service;
-                    s.ctx_dist[c] = s.admission[svc.index()].outcome(&w);
+                    let a = s.admission[svc.index()];
+                    self.refresh_outcome(c, &a, s);
                 }
             }
         }
+    }
+
+    /// Recomputes a context's work when what it calls changed (or nothing is
+    /// cached); returns whether the work changed.
+    fn refresh_work(
+        &self,
+        c: usize,
+        cond: &Conditions,
+        situation: &Situation,
+        own: &[Dist],
+        s: &mut Solved,
+    ) -> bool {
+        if s.work_valid[c] && !self.callees_changed(c, s) {
+            return false;
+        }
+        let w = self.work(c, cond, situation, own, s);
+        let changed = !s.work_valid[c] || w != s.work[c];
+        s.work[c] = w;
+        s.work_valid[c] = true;
+        changed
+    }
+
+    fn refresh_outcome(&self, c: usize, a: &Admission, s: &mut Solved) {
+        let d = a.outcome(&s.work[c]);
+        s.ctx_changed[c] = d != s.ctx_dist[c];
+        s.ctx_dist[c] = d;
+    }
+
+    /// Whether anything a context calls answered differently in this pass
+    /// (or, for a re-entry, went wholly down or came back in the last).
+    fn callees_changed(&self, c: usize, s: &Solved) -> bool {
+        self.contexts.ctxs[c].calls.clone().any(|call| {
+            let call = &self.contexts.calls[call as usize];
+            [call.main.clone(), call.alt.clone()].into_iter().any(|r| {
+                self.contexts.dests[r.start as usize..r.end as usize]
+                    .iter()
+                    .any(|(d, _)| match *d {
+                        Dest::Ctx(t) => s.ctx_changed[t as usize],
+                        Dest::ReEntry(op) => s.down_changed[op as usize],
+                    })
+            })
+        })
     }
 
     /// A service's admission from its load and the time its requests hold
@@ -516,7 +563,9 @@ impl Engine<'_> {
                     } else {
                         (s.ctx_dist[root], s.ctx_held[root])
                     };
-                    s.down[o] = below(dist.success(), down_below);
+                    let down = below(dist.success(), down_below);
+                    s.down_changed[o] = down != s.down[o];
+                    s.down[o] = down;
                     s.op_held[o] = if held.is_nan() { f64::INFINITY } else { held };
                     s.mixed.insert(op, dist);
                 }

@@ -30,7 +30,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::faults::{Fault, FaultKind, Scope};
-use super::steady::{AdmissionReport, Engine, Outcome, Situation, State, Warm};
+use super::steady::{Engine, Outcome, Situation, State, Warm};
 use crate::model::{CircuitBreaker, Criticality, Fallback, Mode, Model, Phase, ServiceId};
 
 /// What a responder (or the incident) does at a moment.
@@ -229,22 +229,6 @@ fn step_index(at_s: f64, step: f64) -> usize {
     (at_s / step - 1e-9).ceil().max(0.0) as usize
 }
 
-/// A queue's backlog after one step: while arrivals exceed what the servers
-/// finish it grows by the difference, up to the long-run occupancy of a
-/// bounded queue (then the long run's rejections apply); otherwise it
-/// drains at the spare throughput. Crashed replicas lose their queues.
-fn carried_backlog(backlog: f64, a: &AdmissionReport, bounded: bool, step: f64) -> f64 {
-    if a.refused {
-        return 0.0;
-    }
-    if a.overloaded {
-        let grown = backlog + (a.needing - a.throughput).max(0.0) * step;
-        if bounded { grown.min(a.occupancy) } else { grown }
-    } else {
-        (backlog - (a.throughput - a.needing).max(0.0) * step).max(0.0)
-    }
-}
-
 /// Applies a policy change to every call from `from` to `to`.
 fn apply_set(model: &mut Model, from: ServiceId, to: ServiceId, change: &PolicyChange) {
     let services = model.services_mut();
@@ -360,6 +344,7 @@ pub fn simulate_with_progress(
     let mut restarts: Vec<Restart> = Vec::new();
     let mut arrivals: Vec<Arrival> = Vec::new();
     let mut situation = Situation::at_fault_start(model, &[]);
+    situation.step_s = step;
     let mut cold_since: Vec<Option<f64>> = vec![None; n];
     let mut emptied = vec![false; n];
     let mut failing_since: Vec<Option<f64>> = vec![None; edge_refs.len()];
@@ -614,7 +599,7 @@ pub fn simulate_with_progress(
         for id in model.service_ids() {
             let i = id.index();
             let a = outcome.admission[i];
-            backlog[i] = carried_backlog(backlog[i], &a, model.service(id).queue.is_some(), step);
+            backlog[i] = a.backlog;
             if let Some(auto) = model.service(id).autoscale {
                 let hot = a.overloaded || a.rho > auto.above;
                 if hot {

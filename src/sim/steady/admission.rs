@@ -50,6 +50,9 @@ pub(crate) struct Admission {
     pub occupancy: f64,
     /// Whether a carried backlog is still filling the queue (timeline).
     pub filling: bool,
+    /// Requests queued over all serving replicas (at the step's end, in a
+    /// timeline; in the long run, for the steady state).
+    pub backlog: f64,
 }
 
 /// The inputs of one service's admission.
@@ -70,8 +73,9 @@ pub(crate) struct Inputs<'a> {
     pub work: f64,
     /// Mean time a request holds a thread, seconds.
     pub held: f64,
-    /// Requests the timeline carries in the queue (`None`: the long run).
-    pub backlog: Option<f64>,
+    /// Requests the timeline carries in the queue at the step's start, and
+    /// the step's length in seconds (`None`: the long run).
+    pub backlog: Option<(f64, f64)>,
 }
 
 impl Admission {
@@ -126,37 +130,46 @@ impl Admission {
         let overloaded = a.per_replica >= a.throughput;
         let serving = f64::from(a.serving);
         match i.backlog {
-            Some(b) if overloaded && (queue.is_none() || b < q.queued * serving) => {
-                // The queue is still filling: nobody is turned away yet,
-                // everyone waits for the backlog ahead, the servers work
-                // flat out.
-                a.filling = true;
-                a.block = 0.0;
-                a.wait = if a.throughput > 0.0 {
-                    b / (a.throughput * serving)
+            Some((start, step)) => {
+                // The timeline: the backlog moves by (arrivals − throughput)
+                // over the step, between empty and the long run's
+                // occupancy. It is taken at the step's end (implicitly: the
+                // fixed point makes the arrivals that of that backlog), which
+                // keeps a queue feeding back on its callers from swinging.
+                let total = a.throughput * serving;
+                let room = if queue.is_some() { q.queued * serving } else { f64::INFINITY };
+                let moved = start + (a.per_replica * serving - total) * step;
+                a.backlog = moved.clamp(0.0, room.max(0.0));
+                if overloaded && a.backlog < room {
+                    // Still filling: nobody is turned away yet, everyone
+                    // waits for the backlog ahead, the servers work flat out.
+                    a.filling = true;
+                    a.block = 0.0;
+                    a.wait = if total > 0.0 { a.backlog / total } else { f64::INFINITY };
+                    a.wait_fixed = true;
+                    a.p_wait = 1.0;
+                    a.worked = if a.per_replica > 0.0 {
+                        (a.throughput / a.per_replica).min(1.0)
+                    } else {
+                        1.0
+                    };
+                } else {
+                    a.apply(&q, overloaded);
+                    if !overloaded && a.backlog > 0.0 && total > 0.0 {
+                        // A backlog left from an overload drains: it adds
+                        // its length ÷ throughput to everyone's wait.
+                        a.wait += a.backlog / total;
+                        a.wait_fixed = true;
+                    }
+                }
+            }
+            None => {
+                a.apply(&q, overloaded);
+                a.backlog = if queue.is_some() || !overloaded {
+                    q.queued * serving
                 } else {
                     f64::INFINITY
                 };
-                a.wait_fixed = true;
-                a.p_wait = 1.0;
-                a.worked = if a.per_replica > 0.0 {
-                    (a.throughput / a.per_replica).min(1.0)
-                } else {
-                    1.0
-                };
-            }
-            _ => {
-                a.apply(&q, overloaded);
-                if let Some(b) = i.backlog
-                    && !overloaded
-                    && b > 0.0
-                    && a.throughput > 0.0
-                {
-                    // A backlog left from an overload drains: it adds its
-                    // length ÷ throughput to everyone's wait.
-                    a.wait += b / (a.throughput * serving);
-                    a.wait_fixed = true;
-                }
             }
         }
         a.worked *= (1.0 - a.hung) * (1.0 - a.errors);

@@ -136,6 +136,8 @@ pub struct AdmissionReport {
     pub occupancy: f64,
     /// Every replica down or below quorum.
     pub refused: bool,
+    /// Requests queued at the end of the step (what the timeline carries).
+    pub backlog: f64,
 }
 
 /// The fault-free steady state, computed once and reused for "normally"
@@ -161,9 +163,11 @@ pub struct Situation {
     pub stale_expired: HashSet<usize>,
     /// Async edges (global index) whose buffer is full.
     pub buffer_full: HashSet<usize>,
-    /// Requests each service's queues hold, carried by the timeline
-    /// (`None`: the long run, as the steady state reads it).
+    /// Requests each service's queues hold at the step's start, carried by
+    /// the timeline (`None`: the long run, as the steady state reads it).
     pub backlog: Vec<Option<f64>>,
+    /// The timeline's step, seconds (how far backlogs move in one).
+    pub step_s: f64,
     /// Edges (global index) whose breaker is held open (within `open_for`).
     pub forced_open: HashSet<usize>,
 }
@@ -185,6 +189,7 @@ impl Situation {
             stale_expired: HashSet::new(),
             buffer_full: HashSet::new(),
             backlog: vec![None; n],
+            step_s: 0.0,
             forced_open: HashSet::new(),
         }
     }
@@ -514,6 +519,7 @@ impl<'m> Engine<'m> {
                     rho: a.rho,
                     occupancy: a.occupancy * serving,
                     refused: a.refused,
+                    backlog: if a.refused { 0.0 } else { a.backlog },
                 }
             })
             .collect()

@@ -146,7 +146,12 @@ impl Engine<'_> {
             load: load.unwrap_or(total),
             work,
             held,
-            backlog: situation.backlog.get(i).copied().flatten(),
+            backlog: situation
+                .backlog
+                .get(i)
+                .copied()
+                .flatten()
+                .map(|b| (b, situation.step_s)),
         }
     }
 

@@ -537,6 +537,7 @@ impl<'m> Engine<'m> {
         // Work depends on the faults and on the stateful parts that change
         // calls (not on backlogs or replicas, which only move admissions).
         let inputs = (
+            std::ptr::from_ref(self.model) as usize,
             faults.to_vec(),
             Situation {
                 extra_replicas: Vec::new(),
@@ -640,6 +641,7 @@ impl<'m> Engine<'m> {
     /// The fixed point for a given set of open breakers.
     fn settle(&self, cond: &Conditions, situation: &Situation, own: &[Dist], mut s: Solved) -> Solved {
         s.converged = false;
+        let mut relax = Relaxation::new(s.ctx_load.len());
         let mut previous: Vec<f64> = Vec::new();
         for iteration in 1..=MAX_ITERATIONS {
             self.outcomes(cond, situation, own, &mut s);
@@ -647,22 +649,14 @@ impl<'m> Engine<'m> {
             let old_nominal = s.ctx_nominal.clone();
             self.propagate(cond, situation, &mut s);
             self.mix_cycles(&mut s);
-            // Damping after a while breaks the two-cycles that retries and
-            // overload can fall into (more retries → overload → fewer admitted
-            // → fewer calls → less overload …).
-            if iteration > 3 {
-                let keep = match iteration {
-                    0..=40 => 0.5,
-                    41..=100 => 0.8,
-                    _ => 0.95,
-                };
-                for (new, old) in [(&mut s.ctx_load, &old_load), (&mut s.ctx_nominal, &old_nominal)] {
-                    for (x, o) in new.iter_mut().zip(old) {
-                        *x = keep * o + (1.0 - keep) * *x;
-                    }
-                }
-                self.sum_loads(&mut s);
-            }
+            // Each load moves toward what this pass implies by its own step:
+            // a load whose update changes direction (retries → overload →
+            // fewer admitted → fewer calls → less overload …, or a queue near
+            // capacity whose wait swings with every request) halves its
+            // step, one that keeps its direction grows it again. On a steep
+            // feedback this closes in on the crossing like a bisection.
+            relax.apply(&mut s, &old_load, &old_nominal);
+            self.sum_loads(&mut s);
             let signature: Vec<f64> = s
                 .op_load
                 .iter()
@@ -671,6 +665,14 @@ impl<'m> Engine<'m> {
                 .chain(s.down.iter().map(|&d| if d { 1.0 } else { 0.0 }))
                 .collect();
             s.iterations = iteration;
+            if std::env::var("WHATIF_DEBUG_SETTLE").is_ok() {
+                let pick: Vec<String> = self.model.service_ids().filter(|id| ["catalog", "catalog-db", "web"].contains(&self.model.service(*id).name.as_str())).map(|id| {
+                    let a = s.admission[id.index()];
+                    let load: f64 = self.ops.ops(id).map(|o| s.op_load[o as usize]).sum();
+                    format!("{} load {:.1} worked {:.4} block {:.4} wait {:.4} held {:.4} pool {}", self.model.service(id).name, load, a.worked, a.block, a.wait, a.held, a.pool_bound)
+                }).collect();
+                eprintln!("{iteration}: {}", pick.join(" | "));
+            }
             if !previous.is_empty()
                 && signature
                     .iter()
@@ -695,6 +697,36 @@ impl<'m> Engine<'m> {
                 .get(id.index())
                 .copied()
                 .unwrap_or(0)
+    }
+}
+
+/// Per-load step sizes of the fixed-point iteration (see `settle`).
+struct Relaxation {
+    step: Vec<f64>,
+    last: Vec<f64>,
+}
+
+impl Relaxation {
+    fn new(n: usize) -> Relaxation {
+        Relaxation {
+            step: vec![1.0; n],
+            last: vec![0.0; n],
+        }
+    }
+
+    fn apply(&mut self, s: &mut Solved, old_load: &[f64], old_nominal: &[f64]) {
+        for c in 0..self.step.len() {
+            let delta = s.ctx_load[c] - old_load[c];
+            if delta * self.last[c] < 0.0 {
+                self.step[c] *= 0.5;
+            } else if delta != 0.0 {
+                self.step[c] = (self.step[c] * 1.25).min(1.0);
+            }
+            self.last[c] = delta;
+            let k = self.step[c];
+            s.ctx_load[c] = old_load[c] + k * delta;
+            s.ctx_nominal[c] = old_nominal[c] + k * (s.ctx_nominal[c] - old_nominal[c]);
+        }
     }
 }
 
@@ -736,8 +768,9 @@ pub(crate) struct Solved {
     pub(crate) ctx_changed: Vec<bool>,
     /// Per flat operation: whether `down` changed in the last pass.
     pub(crate) down_changed: Vec<bool>,
-    /// The faults and stateful parts the caches hold for.
-    pub(crate) inputs: Option<(Vec<Fault>, Situation)>,
+    /// The model (by address: a timeline's `set` makes a new one), faults
+    /// and stateful parts the caches hold for.
+    pub(crate) inputs: Option<(usize, Vec<Fault>, Situation)>,
     pub(crate) converged: bool,
     pub(crate) iterations: usize,
     /// Breakers open in this solve (global edge indices).

@@ -47,7 +47,8 @@ pub const FAIL_ATOMS: usize = 4;
 /// bucket k holds the successes whose share of slower ones lies between
 /// `TAIL[k + 1]` and `TAIL[k]`.
 const TAIL: [f64; OK_ATOMS + 1] = [
-    1.0, 0.8, 0.6, 0.45, 0.32, 0.22, 0.15, 0.1, 0.065, 0.04, 0.025, 0.015, 0.008, 0.004, 0.0015, 0.0004, 0.0,
+    1.0, 0.8, 0.6, 0.45, 0.32, 0.22, 0.15, 0.1, 0.065, 0.04, 0.025, 0.015, 0.008, 0.004, 0.0015,
+    0.0004, 0.0,
 ];
 
 /// A point holding at least this share of the successes is never merged.
@@ -73,7 +74,12 @@ pub struct Span {
 
 impl Span {
     fn point(w: f64, t: f64) -> Span {
-        Span { w, lo: t, hi: t, m: t }
+        Span {
+            w,
+            lo: t,
+            hi: t,
+            m: t,
+        }
     }
 
     /// Mean time.
@@ -141,8 +147,14 @@ impl Span {
         let l = self.width();
         if l <= 0.0 {
             return (
-                Span { w: self.w * f, ..*self },
-                Span { w: self.w * (1.0 - f), ..*self },
+                Span {
+                    w: self.w * f,
+                    ..*self
+                },
+                Span {
+                    w: self.w * (1.0 - f),
+                    ..*self
+                },
             );
         }
         let k = self.tilt();
@@ -324,17 +336,20 @@ impl Dist {
         // Survival S(x) = e^{−x/m}; on [a, b] the partial moments are
         // [−(x+m)·S] and [−(x² + 2mx + 2m²)·S].
         let m = mean;
-        Dist::from_buckets(|tau| -m * tau.ln(), |a, b| {
-            let sa = (-a / m).exp();
-            let sb = if b.is_finite() { (-b / m).exp() } else { 0.0 };
-            let bs = if b.is_finite() { b * sb } else { 0.0 };
-            let bbs = if b.is_finite() { b * b * sb } else { 0.0 };
-            let mass = sa - sb;
-            let m1 = (a + m) * sa - (bs + m * sb);
-            let m2 = (a * a + 2.0 * m * a + 2.0 * m * m) * sa
-                - (bbs + 2.0 * m * bs + 2.0 * m * m * sb);
-            (mass, m1, m2)
-        })
+        Dist::from_buckets(
+            |tau| -m * tau.ln(),
+            |a, b| {
+                let sa = (-a / m).exp();
+                let sb = if b.is_finite() { (-b / m).exp() } else { 0.0 };
+                let bs = if b.is_finite() { b * sb } else { 0.0 };
+                let bbs = if b.is_finite() { b * b * sb } else { 0.0 };
+                let mass = sa - sb;
+                let m1 = (a + m) * sa - (bs + m * sb);
+                let m2 = (a * a + 2.0 * m * a + 2.0 * m * m) * sa
+                    - (bbs + 2.0 * m * bs + 2.0 * m * m * sb);
+                (mass, m1, m2)
+            },
+        )
     }
 
     /// A lognormal time through its median and 99th percentile.
@@ -370,7 +385,10 @@ impl Dist {
     /// Builds a continuous distribution bucket by bucket: `at(tau)` is the
     /// time beyond which a share `tau` lies, `moments(a, b)` the mass and
     /// the first two partial moments on `[a, b]`.
-    fn from_buckets(at: impl Fn(f64) -> f64, moments: impl Fn(f64, f64) -> (f64, f64, f64)) -> Dist {
+    fn from_buckets(
+        at: impl Fn(f64) -> f64,
+        moments: impl Fn(f64, f64) -> (f64, f64, f64),
+    ) -> Dist {
         let mut d = Dist::EMPTY;
         for k in 0..OK_ATOMS {
             let a = if k == 0 { 0.0 } else { at(TAIL[k]) };
@@ -384,7 +402,11 @@ impl Dist {
             let mean = if mass > 0.0 { m1 / mass } else { a };
             // The last bucket is open: a density falling to zero at three
             // times its mean's distance from its start keeps that mean.
-            let hi = if b.is_finite() { b } else { a + 3.0 * (mean - a) };
+            let hi = if b.is_finite() {
+                b
+            } else {
+                a + 3.0 * (mean - a)
+            };
             d.ok[k] = Span::within(w, mean, a, hi);
         }
         d.n_ok = OK_ATOMS as u8;
@@ -509,7 +531,11 @@ impl Dist {
         let mut c = 0.0;
         for s in self.oks() {
             c += if s.width() <= 0.0 {
-                if s.lo < t || (at && s.lo == t) { s.w } else { 0.0 }
+                if s.lo < t || (at && s.lo == t) {
+                    s.w
+                } else {
+                    0.0
+                }
             } else {
                 s.w * s.cdf(t)
             };
@@ -673,7 +699,11 @@ impl Dist {
             for b in next.oks() {
                 // Means and variances add; the tilt follows the wider part.
                 let (lb, kb) = (b.width(), b.tilt());
-                let k = if la + lb > 0.0 { (ka * la + kb * lb) / (la + lb) } else { 0.0 };
+                let k = if la + lb > 0.0 {
+                    (ka * la + kb * lb) / (la + lb)
+                } else {
+                    0.0
+                };
                 ok.push(Span::fit(
                     a.w * b.w,
                     a.m + b.m,
@@ -839,8 +869,8 @@ impl Dist {
         let mut call = Dist::compress(Spans::new(), fail);
         if p > NEGLIGIBLE {
             let before = Dist::compress(shifts, Points::new());
-            let answer =
-                Dist::compress(self.oks().iter().copied().collect(), Points::new()).scaled_to(1.0 / p);
+            let answer = Dist::compress(self.oks().iter().copied().collect(), Points::new())
+                .scaled_to(1.0 / p);
             let successes = before.then(&answer);
             let mut ok: Spans = successes.oks().iter().copied().collect();
             let mut all: Points = call.fails().iter().copied().collect();
@@ -904,8 +934,14 @@ fn compress_spans(ok: &[Span], out: &mut [Span; OK_ATOMS]) -> usize {
     // Too many groups: join the neighbours nearest to each other.
     while groups.len() > OK_ATOMS / 2 {
         let gap = |i: usize| {
-            let hi = ok[groups[i].clone()].iter().map(|s| s.hi).fold(0.0, f64::max);
-            let lo = ok[groups[i + 1].clone()].iter().map(|s| s.lo).fold(f64::INFINITY, f64::min);
+            let hi = ok[groups[i].clone()]
+                .iter()
+                .map(|s| s.hi)
+                .fold(0.0, f64::max);
+            let lo = ok[groups[i + 1].clone()]
+                .iter()
+                .map(|s| s.lo)
+                .fold(f64::INFINITY, f64::min);
             (lo + 1e-12) / (hi + 1e-12)
         };
         let i = (0..groups.len() - 1)
@@ -917,7 +953,10 @@ fn compress_spans(ok: &[Span], out: &mut [Span; OK_ATOMS]) -> usize {
     }
     // Slots: one per single-span group, two at least for the others, the
     // rest shared by mass.
-    let mass: Vec<f64> = groups.iter().map(|g| ok[g.clone()].iter().map(|s| s.w).sum()).collect();
+    let mass: Vec<f64> = groups
+        .iter()
+        .map(|g| ok[g.clone()].iter().map(|s| s.w).sum())
+        .collect();
     let mut slots: Vec<usize> = groups.iter().map(|g| g.len().min(2)).collect();
     let mut left = OK_ATOMS.saturating_sub(slots.iter().sum());
     while left > 0 {
@@ -1170,8 +1209,8 @@ mod tests {
     #[test]
     fn timeout_applies_to_each_part_of_a_mixture() {
         // 95 % answer in 20 ms, 5 % in 100 s; a 1 s timeout fails only the 5 %.
-        let d = Dist::mix(&[(0.95, &Dist::ok(0.02)), (0.05, &Dist::ok(100.0))])
-            .with_timeout(Some(1.0));
+        let d =
+            Dist::mix(&[(0.95, &Dist::ok(0.02)), (0.05, &Dist::ok(100.0))]).with_timeout(Some(1.0));
         assert!(close(d.success(), 0.95, 1e-12));
         assert!(close(d.mean_latency(), 0.95 * 0.02 + 0.05 * 1.0, 1e-12));
     }
@@ -1228,9 +1267,21 @@ mod tests {
         let d = Dist::lognormal(0.01, 0.25);
         let sigma = (25.0f64).ln() / Z99;
         let mean = 0.01 * (sigma * sigma / 2.0).exp();
-        assert!((d.mean_latency() / mean - 1.0).abs() < 1e-9, "{} vs {mean}", d.mean_latency());
-        assert!((within(&d, 0.01) - 0.5).abs() < 0.01, "{}", within(&d, 0.01));
-        assert!((within(&d, 0.25) - 0.99).abs() < 1e-3, "{}", within(&d, 0.25));
+        assert!(
+            (d.mean_latency() / mean - 1.0).abs() < 1e-9,
+            "{} vs {mean}",
+            d.mean_latency()
+        );
+        assert!(
+            (within(&d, 0.01) - 0.5).abs() < 0.01,
+            "{}",
+            within(&d, 0.01)
+        );
+        assert!(
+            (within(&d, 0.25) - 0.99).abs() < 1e-3,
+            "{}",
+            within(&d, 0.25)
+        );
         let (abs, rel) = errors(&d, |t| 1.0 - phi((t.ln() - 0.01f64.ln()) / sigma), 0.02);
         assert!(abs < 0.025 && rel < 0.06, "abs {abs}, rel {rel}");
     }
@@ -1264,7 +1315,11 @@ mod tests {
         let f = Dist::mix(&[(0.9, &Dist::ok(0.1)), (0.1, &Dist::fail(0.0))]);
         assert!(close(f.repeated(3, false).success(), 0.9f64.powi(3), 1e-12));
         assert!(close(f.repeated(3, false).mean_ok_latency(), 0.3, 1e-12));
-        assert!(close(f.repeated(1000, false).success(), 0.9f64.powi(1000), 1e-12));
+        assert!(close(
+            f.repeated(1000, false).success(),
+            0.9f64.powi(1000),
+            1e-12
+        ));
     }
 
     #[test]

@@ -16,7 +16,9 @@ use std::collections::{BTreeSet, VecDeque};
 
 use super::dist::Dist;
 use super::faults::{Fault, FaultKind, Scope};
-use super::steady::{Admission, Conditions, EdgeFlow, Engine, Figures, Outcome, Situation, Solved, State};
+use super::steady::{
+    Admission, Conditions, EdgeFlow, Engine, Figures, Outcome, Situation, Solved, State,
+};
 use crate::model::{Criticality, Dependency, Fallback, Mode, Phase, ServiceId, above, below};
 use crate::text::{duration, number};
 
@@ -218,7 +220,11 @@ impl Engine<'_> {
             operations: scene
                 .operations
                 .into_iter()
-                .map(|ops| ops.into_iter().map(|f| f.expect("every operation explained")).collect())
+                .map(|ops| {
+                    ops.into_iter()
+                        .map(|f| f.expect("every operation explained"))
+                        .collect()
+                })
                 .collect(),
             edges: Vec::new(),
             admission: Vec::new(),
@@ -231,12 +237,7 @@ impl Engine<'_> {
     /// Where trouble can start: the services faults touch (a cut's callee,
     /// a cold cache), surging entry points, and services unhealthy before
     /// any fault.
-    fn trouble_starts(
-        &self,
-        faults: &[Fault],
-        cond: &Conditions,
-        baseline: &Solved,
-    ) -> Vec<bool> {
+    fn trouble_starts(&self, faults: &[Fault], cond: &Conditions, baseline: &Solved) -> Vec<bool> {
         let model = self.model;
         let mut starts: Vec<bool> = cond.touched_by.iter().map(|t| !t.is_empty()).collect();
         for f in faults.iter().filter(|f| f.kind == FaultKind::Surge) {
@@ -390,15 +391,30 @@ impl Scene<'_, '_> {
             let figures = self.operation_figures(id, flat, d, causes);
             op_figures.push(figures);
         }
-        let loads: Vec<f64> = engine.ops.ops(id).map(|o| self.s.op_load[o as usize]).collect();
+        let loads: Vec<f64> = engine
+            .ops
+            .ops(id)
+            .map(|o| self.s.op_load[o as usize])
+            .collect();
         let nominal: Vec<f64> = engine
             .ops
             .ops(id)
             .map(|o| self.s.op_nominal[o as usize])
             .collect();
-        let dists: Vec<&Dist> = engine.ops.ops(id).map(|o| engine.op_dist(self.s, o)).collect();
+        let dists: Vec<&Dist> = engine
+            .ops
+            .ops(id)
+            .map(|o| engine.op_dist(self.s, o))
+            .collect();
         let names: Vec<&str> = svc.operations.iter().map(|o| o.name.as_str()).collect();
-        let mut figures = service_figures(svc.declares_operations, &names, &op_figures, &loads, &nominal, &dists);
+        let mut figures = service_figures(
+            svc.declares_operations,
+            &names,
+            &op_figures,
+            &loads,
+            &nominal,
+            &dists,
+        );
         if engine.approximate_cycle(id) && figures.state != State::Healthy {
             figures.because.push_str(&format!(
                 " (in a cycle of {} services, walked once in name order: an approximation)",
@@ -420,7 +436,11 @@ impl Scene<'_, '_> {
         let load = self.s.op_load[flat as usize];
         let nominal = self.s.op_nominal[flat as usize];
         let numeric = numeric_state(success, lat, base, &t);
-        let structural = causes.iter().map(|c| c.state).max().unwrap_or(State::Healthy);
+        let structural = causes
+            .iter()
+            .map(|c| c.state)
+            .max()
+            .unwrap_or(State::Healthy);
         // Slow only from the numbers; degraded and down from either.
         let state = numeric.max(if structural == State::Slow {
             State::Healthy
@@ -430,7 +450,8 @@ impl Scene<'_, '_> {
         let pick = causes
             .iter()
             .filter(|c| {
-                c.state >= state.min(State::Degraded) || (state == State::Slow && c.state == State::Slow)
+                c.state >= state.min(State::Degraded)
+                    || (state == State::Slow && c.state == State::Slow)
             })
             .max_by(|a, b| a.outranks(b))
             .or_else(|| causes.iter().max_by(|a, b| a.outranks(b)));
@@ -440,7 +461,9 @@ impl Scene<'_, '_> {
                 // ("serving stale copies; also cache misses fail").
                 let also = causes
                     .iter()
-                    .filter(|o| o.state == c.state && o.text != c.text && o.state >= State::Degraded)
+                    .filter(|o| {
+                        o.state == c.state && o.text != c.text && o.state >= State::Degraded
+                    })
                     .max_by(|a, b| a.outranks(b));
                 let text = match also {
                     Some(o) => format!("{}; also {}", c.text, o.text),
@@ -451,11 +474,19 @@ impl Scene<'_, '_> {
             _ => (String::new(), Vec::new()),
         };
         let because = match (state, because.is_empty()) {
-            (State::Down | State::Degraded, true) => format!("{} of requests succeed", percent(success)),
-            (State::Slow, true) => format!("answers in {} (normally {})", latency(lat), latency(base)),
+            (State::Down | State::Degraded, true) => {
+                format!("{} of requests succeed", percent(success))
+            }
+            (State::Slow, true) => {
+                format!("answers in {} (normally {})", latency(lat), latency(base))
+            }
             _ => because,
         };
-        let mut chain = if state == State::Healthy { Vec::new() } else { chain };
+        let mut chain = if state == State::Healthy {
+            Vec::new()
+        } else {
+            chain
+        };
         if state != State::Healthy && chain.last() != Some(&id) {
             chain.push(id);
         }
@@ -531,12 +562,20 @@ impl Scene<'_, '_> {
         }
         let by = self.by(id);
         Some(if a.hung >= 1.0 {
-            Cause::new(State::Down, Rank::Hung, format!("hung: accepts calls and never answers{by}"), vec![id])
+            Cause::new(
+                State::Down,
+                Rank::Hung,
+                format!("hung: accepts calls and never answers{by}"),
+                vec![id],
+            )
         } else {
             Cause::new(
                 State::Degraded,
                 Rank::Hung,
-                format!("{} of requests land on hung replicas and never return{by}", percent(a.hung)),
+                format!(
+                    "{} of requests land on hung replicas and never return{by}",
+                    percent(a.hung)
+                ),
                 vec![id],
             )
         })
@@ -554,7 +593,11 @@ impl Scene<'_, '_> {
         } else {
             State::Healthy
         };
-        let text = format!("{} of its requests fail at once{}", percent(a.errors), self.by(id));
+        let text = format!(
+            "{} of its requests fail at once{}",
+            percent(a.errors),
+            self.by(id)
+        );
         Some(Cause::new(state, Rank::Errors, text, vec![id]).strength(a.errors))
     }
 
@@ -576,7 +619,12 @@ impl Scene<'_, '_> {
             return None;
         }
         let warm_up = self.warm_up(id);
-        let warmth = self.situation.warmth.get(id.index()).copied().unwrap_or(1.0);
+        let warmth = self
+            .situation
+            .warmth
+            .get(id.index())
+            .copied()
+            .unwrap_or(1.0);
         let text = format!(
             "cold: its hit ratio climbs back as it warms up ({} to go){}",
             lasting(warm_up * (1.0 - warmth)),
@@ -622,9 +670,9 @@ impl Scene<'_, '_> {
                         self.engine.model.service(c.on_miss).name
                     ),
                     None => {
-                        let bound = dep
-                            .timeout_s
-                            .map_or("without a timeout".to_string(), |t| format!("up to {}", duration(t)));
+                        let bound = dep.timeout_s.map_or("without a timeout".to_string(), |t| {
+                            format!("up to {}", duration(t))
+                        });
                         format!(", {} of it waiting on {name} ({bound})", latency(lat))
                     }
                 }
@@ -651,7 +699,13 @@ impl Scene<'_, '_> {
                 percent(a.block)
             );
         } else if a.filling {
-            let backlog = self.situation.backlog.get(id.index()).copied().flatten().unwrap_or(0.0);
+            let backlog = self
+                .situation
+                .backlog
+                .get(id.index())
+                .copied()
+                .flatten()
+                .unwrap_or(0.0);
             let excess = (a.per_replica - a.throughput) * serving;
             match svc.queue {
                 Some(_) => {
@@ -678,15 +732,28 @@ impl Scene<'_, '_> {
         } else {
             let excess = (a.per_replica - a.throughput) * serving;
             let fill = if excess > 0.0 {
-                format!(" (its queue fills in {})", lasting(a.occupancy * serving / excess))
+                format!(
+                    " (its queue fills in {})",
+                    lasting(a.occupancy * serving / excess)
+                )
             } else {
                 String::new()
             };
             text.push_str(&format!("; {} rejected{fill}", percent(a.block)));
         }
         // A load held above capacity by retries (a metastable state).
-        let load: f64 = self.engine.ops.ops(id).map(|o| self.s.op_load[o as usize]).sum();
-        let nominal: f64 = self.engine.ops.ops(id).map(|o| self.s.op_nominal[o as usize]).sum();
+        let load: f64 = self
+            .engine
+            .ops
+            .ops(id)
+            .map(|o| self.s.op_load[o as usize])
+            .sum();
+        let nominal: f64 = self
+            .engine
+            .ops
+            .ops(id)
+            .map(|o| self.s.op_nominal[o as usize])
+            .sum();
         if nominal > 0.0 && load >= 1.5 * nominal && a.overloaded() {
             text.push_str(&format!(
                 "; retry load {} rps against {} rps of capacity (users send {} rps)",
@@ -751,7 +818,12 @@ impl Scene<'_, '_> {
         if lost == 0 || a.refused || a.block > 0.0 || a.overloaded() || a.hung > 0.0 {
             return None;
         }
-        let load: f64 = self.engine.ops.ops(id).map(|o| self.s.op_load[o as usize]).sum();
+        let load: f64 = self
+            .engine
+            .ops
+            .ops(id)
+            .map(|o| self.s.op_load[o as usize])
+            .sum();
         let util = svc
             .capacity
             .map(|c| format!(" at {} of capacity", percent(a.per_replica / c)))
@@ -871,7 +943,8 @@ impl Scene<'_, '_> {
     /// background dependency that fails degrades its caller.
     fn hand_off(&self, id: ServiceId, oi: usize, edge: &Edge) -> Option<Cause> {
         let t = self.engine.model.thresholds;
-        if !(edge.tstate >= State::Slow || above(edge.flow.attempt_failure, 1.0 - t.degraded_below)) {
+        if !(edge.tstate >= State::Slow || above(edge.flow.attempt_failure, 1.0 - t.degraded_below))
+        {
             return None;
         }
         let tname = self.name(edge.target);
@@ -879,9 +952,17 @@ impl Scene<'_, '_> {
             format!("background dependency {tname} is {}", edge.tstate.as_str())
         } else {
             let fill = self.buffer_fill(id, oi, edge);
-            format!("hand-offs to {tname} are delayed ({tname} is {}){fill}", edge.tstate.as_str())
+            format!(
+                "hand-offs to {tname} are delayed ({tname} is {}){fill}",
+                edge.tstate.as_str()
+            )
         };
-        Some(Cause::new(State::Degraded, Rank::HandOff, text, self.with(&edge.tchain, id)))
+        Some(Cause::new(
+            State::Degraded,
+            Rank::HandOff,
+            text,
+            self.with(&edge.tchain, id),
+        ))
     }
 
     fn breaker(&self, id: ServiceId, edge: &Edge) -> Option<Cause> {
@@ -900,20 +981,30 @@ impl Scene<'_, '_> {
                 "breaker on {tname} is open: calls fail fast until its next probe (it stays open {})",
                 duration(b.open_for_s)
             ),
-            None => format!("breaker on {tname} is open: calls fail fast ({tname} is {})", edge.tstate.as_str()),
+            None => format!(
+                "breaker on {tname} is open: calls fail fast ({tname} is {})",
+                edge.tstate.as_str()
+            ),
         };
         let state = if edge.dep.criticality == Criticality::Soft || edge.dep.fallback.is_some() {
             State::Degraded
         } else {
             State::Down
         };
-        Some(Cause::new(state, Rank::Breaker, text, self.with(&edge.tchain, id)))
+        Some(Cause::new(
+            state,
+            Rank::Breaker,
+            text,
+            self.with(&edge.tchain, id),
+        ))
     }
 
     /// "; calls time out after 1s" when some attempts hit the timeout.
     fn timeout_note(&self, edge: &Edge) -> String {
         match edge.dep.timeout_s {
-            Some(to) if edge.flow.timed_out > 1e-9 => format!("; calls time out after {}", duration(to)),
+            Some(to) if edge.flow.timed_out > 1e-9 => {
+                format!("; calls time out after {}", duration(to))
+            }
             _ => String::new(),
         }
     }
@@ -927,10 +1018,18 @@ impl Scene<'_, '_> {
         }
         let tname = self.name(edge.target);
         let miss = self.name(c.on_miss);
-        let warm = self.situation.warmth.get(edge.target.index()).copied().unwrap_or(1.0);
+        let warm = self
+            .situation
+            .warmth
+            .get(edge.target.index())
+            .copied()
+            .unwrap_or(1.0);
         let cache_failing = edge.tstate == State::Down || edge.flow.attempt_failure > 0.5;
         let why = if cache_failing {
-            format!("cache {tname} is {}; every call goes to {miss}", edge.tstate.as_str())
+            format!(
+                "cache {tname} is {}; every call goes to {miss}",
+                edge.tstate.as_str()
+            )
         } else if warm < 1.0 {
             format!(
                 "cache {tname} is cold: {} of calls miss and go to {miss} until it warms up ({})",
@@ -938,9 +1037,15 @@ impl Scene<'_, '_> {
                 lasting(c.warm_up_s * (1.0 - warm))
             )
         } else if above(call_fail, 1.0 - t.degraded_below) {
-            format!("cache misses go to {miss}, which fails them: {} of calls fail", percent(call_fail))
+            format!(
+                "cache misses go to {miss}, which fails them: {} of calls fail",
+                percent(call_fail)
+            )
         } else {
-            format!("cache {tname} misses {} of calls; they go to {miss}", percent(edge.flow.alt_share))
+            format!(
+                "cache {tname} misses {} of calls; they go to {miss}",
+                percent(edge.flow.alt_share)
+            )
         };
         let state = if !below(call_fail, 1.0 - t.down_below) {
             State::Down
@@ -981,18 +1086,35 @@ impl Scene<'_, '_> {
                     edge.tstate.as_str(),
                     duration(for_s)
                 );
-                Some(Cause::new(State::Degraded, Rank::Fallback, text, self.with(&edge.tchain, id)))
+                Some(Cause::new(
+                    State::Degraded,
+                    Rank::Fallback,
+                    text,
+                    self.with(&edge.tchain, id),
+                ))
             }
             Fallback::Failover { to } => {
                 let alt = self.name(to);
                 let alt_down = above(1.0 - edge.flow.success, 1.0 - t.down_below);
                 let text = if alt_down {
-                    format!("{tname} is {} and so is its failover {alt}", edge.tstate.as_str())
+                    format!(
+                        "{tname} is {} and so is its failover {alt}",
+                        edge.tstate.as_str()
+                    )
                 } else {
                     format!("{tname} is {}; failed over to {alt}", edge.tstate.as_str())
                 };
-                let state = if alt_down { State::Down } else { State::Degraded };
-                Some(Cause::new(state, Rank::Fallback, text, self.with(&edge.tchain, id)))
+                let state = if alt_down {
+                    State::Down
+                } else {
+                    State::Degraded
+                };
+                Some(Cause::new(
+                    state,
+                    Rank::Fallback,
+                    text,
+                    self.with(&edge.tchain, id),
+                ))
             }
         }
     }
@@ -1015,13 +1137,20 @@ impl Scene<'_, '_> {
                 percent(raw_fail),
                 self.timeout_note(edge)
             );
-            return Some(Cause::new(State::Degraded, Rank::SoftFailing, text, chain).strength(raw_fail));
+            return Some(
+                Cause::new(State::Degraded, Rank::SoftFailing, text, chain).strength(raw_fail),
+            );
         }
         let call_fail = 1.0 - edge.flow.success;
         if !above(call_fail, 1.0 - t.degraded_below) {
             if edge.tstate == State::Degraded || edge.tstate == State::Down {
                 let text = format!("hard dependency {tname} is {}", edge.tstate.as_str());
-                return Some(Cause::new(State::Degraded, Rank::DependencyDegraded, text, chain));
+                return Some(Cause::new(
+                    State::Degraded,
+                    Rank::DependencyDegraded,
+                    text,
+                    chain,
+                ));
             }
             return None;
         }
@@ -1033,7 +1162,9 @@ impl Scene<'_, '_> {
                     "the link to {tname} is cut: calls get no answer and time out after {}",
                     duration(to)
                 ),
-                None => format!("the link to {tname} is cut: calls get no answer and, with no timeout, wait forever"),
+                None => format!(
+                    "the link to {tname} is cut: calls get no answer and, with no timeout, wait forever"
+                ),
             }
         } else if edge.flow.timed_out > 1e-9 && edge.tstate != State::Down {
             format!(
@@ -1073,7 +1204,15 @@ impl Scene<'_, '_> {
             latency(self.answer(edge.dep, self.s).mean_latency()),
             latency(self.answer(edge.dep, self.baseline).mean_latency())
         );
-        Some(Cause::new(State::Slow, Rank::DependencySlow, text, self.with(&edge.tchain, id)).strength(added.min(1e9)))
+        Some(
+            Cause::new(
+                State::Slow,
+                Rank::DependencySlow,
+                text,
+                self.with(&edge.tchain, id),
+            )
+            .strength(added.min(1e9)),
+        )
     }
 
     /// The dependency whose calls take longest per request (mean over the
@@ -1081,7 +1220,11 @@ impl Scene<'_, '_> {
     fn slowest_dependency(&self, id: ServiceId) -> Option<(usize, f64)> {
         let engine = self.engine;
         let svc = engine.model.service(id);
-        let loads: Vec<f64> = engine.ops.ops(id).map(|o| self.s.op_load[o as usize]).collect();
+        let loads: Vec<f64> = engine
+            .ops
+            .ops(id)
+            .map(|o| self.s.op_load[o as usize])
+            .collect();
         let total: f64 = loads.iter().sum();
         let mut best: Option<(usize, f64)> = None;
         for (oi, op) in svc.operations.iter().enumerate() {

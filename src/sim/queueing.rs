@@ -136,7 +136,11 @@ pub fn mmck(servers: u64, rate: f64, arrivals: f64, queue: Option<f64>) -> Queue
         };
     };
     let m = m.max(0.0);
-    let inv_b_minus_1 = if b > 0.0 { 1.0 / b - 1.0 } else { f64::INFINITY };
+    let inv_b_minus_1 = if b > 0.0 {
+        1.0 / b - 1.0
+    } else {
+        f64::INFINITY
+    };
     let (block, p_wait, queued) = if rho <= 1.0 {
         let g = geometric(rho, m);
         let s1 = weighted_geometric(rho, m);
@@ -166,7 +170,11 @@ pub fn mmck(servers: u64, rate: f64, arrivals: f64, queue: Option<f64>) -> Queue
         (block, p_wait, s1 / d)
     };
     let admitted = arrivals * (1.0 - block);
-    let wait = if admitted > 0.0 { queued / admitted } else { 0.0 };
+    let wait = if admitted > 0.0 {
+        queued / admitted
+    } else {
+        0.0
+    };
     Queue {
         block: block.clamp(0.0, 1.0),
         p_wait: p_wait.clamp(0.0, 1.0),
@@ -261,7 +269,11 @@ mod tests {
                 let ab = a * b;
                 b = ab / (n as f64 + ab);
             }
-            assert!(close(erlang_b(c, a), b, 1e-6), "a = {a}: {} vs {b}", erlang_b(c, a));
+            assert!(
+                close(erlang_b(c, a), b, 1e-6),
+                "a = {a}: {} vs {b}",
+                erlang_b(c, a)
+            );
         }
     }
 
@@ -304,9 +316,21 @@ mod tests {
         ] {
             let (block, p_wait, wait) = brute(c, mu, lambda, k);
             let q = mmck(c, mu, lambda, Some((k - c) as f64));
-            assert!(close(q.block, block, 1e-9), "block c={c} λ={lambda} K={k}: {} vs {block}", q.block);
-            assert!(close(q.p_wait, p_wait, 1e-9), "p_wait c={c} λ={lambda} K={k}: {} vs {p_wait}", q.p_wait);
-            assert!(close(q.wait, wait, 1e-9), "wait c={c} λ={lambda} K={k}: {} vs {wait}", q.wait);
+            assert!(
+                close(q.block, block, 1e-9),
+                "block c={c} λ={lambda} K={k}: {} vs {block}",
+                q.block
+            );
+            assert!(
+                close(q.p_wait, p_wait, 1e-9),
+                "p_wait c={c} λ={lambda} K={k}: {} vs {p_wait}",
+                q.p_wait
+            );
+            assert!(
+                close(q.wait, wait, 1e-9),
+                "wait c={c} λ={lambda} K={k}: {} vs {wait}",
+                q.wait
+            );
         }
     }
 
@@ -330,7 +354,11 @@ mod tests {
         let unbounded = mmck(4, 25.0, 70.0, None);
         assert!(close(bounded.wait, unbounded.wait, 1e-9));
         let over = mmck(4, 25.0, 150.0, Some(1e9));
-        assert!(close(over.block, 1.0 - 100.0 / 150.0, 1e-9), "{}", over.block);
+        assert!(
+            close(over.block, 1.0 - 100.0 / 150.0, 1e-9),
+            "{}",
+            over.block
+        );
         assert!(over.wait.is_finite() && over.wait > 1e6);
         // At exactly ρ = 1 the geometric sums are plain counts.
         let (block, p_wait, wait) = brute(2, 10.0, 20.0, 30);

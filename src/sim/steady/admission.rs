@@ -137,7 +137,11 @@ impl Admission {
                 // fixed point makes the arrivals that of that backlog), which
                 // keeps a queue feeding back on its callers from swinging.
                 let total = a.throughput * serving;
-                let room = if queue.is_some() { q.queued * serving } else { f64::INFINITY };
+                let room = if queue.is_some() {
+                    q.queued * serving
+                } else {
+                    f64::INFINITY
+                };
                 let moved = start + (a.per_replica * serving - total) * step;
                 a.backlog = moved.clamp(0.0, room.max(0.0));
                 if overloaded && a.backlog < room {
@@ -145,7 +149,11 @@ impl Admission {
                     // waits for the backlog ahead, the servers work flat out.
                     a.filling = true;
                     a.block = 0.0;
-                    a.wait = if total > 0.0 { a.backlog / total } else { f64::INFINITY };
+                    a.wait = if total > 0.0 {
+                        a.backlog / total
+                    } else {
+                        f64::INFINITY
+                    };
                     a.wait_fixed = true;
                     a.p_wait = 1.0;
                     a.worked = if a.per_replica > 0.0 {
@@ -217,16 +225,6 @@ impl Admission {
                 }
             }
             (c, p) => c.or(p),
-        }
-    }
-
-    /// Share of arrivals that reach a server at all (not refused, hung,
-    /// failed on arrival or turned away).
-    pub(crate) fn admitted(&self) -> f64 {
-        if self.refused {
-            0.0
-        } else {
-            (1.0 - self.hung) * (1.0 - self.errors) * (1.0 - self.block)
         }
     }
 

@@ -250,10 +250,16 @@ impl Contexts {
                     continue;
                 }
                 let main = self.push_dests(
-                    landing(model, ops, weights, dep.target.service, dep.target.operation)
-                        .into_iter()
-                        .map(|(t, w)| (Dest::Ctx(self.root[t as usize]), w))
-                        .collect(),
+                    landing(
+                        model,
+                        ops,
+                        weights,
+                        dep.target.service,
+                        dep.target.operation,
+                    )
+                    .into_iter()
+                    .map(|(t, w)| (Dest::Ctx(self.root[t as usize]), w))
+                    .collect(),
                 );
                 let alt = self.push_dests(
                     alternative(dep)
@@ -278,12 +284,24 @@ impl Contexts {
     /// A dependency outside requests (startup, background): its target is
     /// read, never walked; its root contexts are filled in once every
     /// region is built ([`Contexts::fill_placeholders`]).
-    fn push_placeholder(&mut self, model: &Model, ops: &OpIndex, weights: &[Vec<f64>], dep: &crate::model::Dependency) {
+    fn push_placeholder(
+        &mut self,
+        model: &Model,
+        ops: &OpIndex,
+        weights: &[Vec<f64>],
+        dep: &crate::model::Dependency,
+    ) {
         let main = self.push_dests(
-            landing(model, ops, weights, dep.target.service, dep.target.operation)
-                .into_iter()
-                .map(|(t, w)| (Dest::ReEntry(t), w))
-                .collect(),
+            landing(
+                model,
+                ops,
+                weights,
+                dep.target.service,
+                dep.target.operation,
+            )
+            .into_iter()
+            .map(|(t, w)| (Dest::ReEntry(t), w))
+            .collect(),
         );
         let alt = self.push_dests(Vec::new());
         self.placeholders.push(self.calls.len() as u32);
@@ -340,7 +358,13 @@ impl Contexts {
                     continue;
                 }
                 let main = self.push_dests(walk.dests_of(
-                    landing(model, ops, weights, dep.target.service, dep.target.operation),
+                    landing(
+                        model,
+                        ops,
+                        weights,
+                        dep.target.service,
+                        dep.target.operation,
+                    ),
                     path,
                     &id_of,
                     &self.root,
@@ -411,11 +435,16 @@ impl Contexts {
                     self.push_placeholder(model, ops, weights, dep);
                     continue;
                 }
-                let main: Vec<(Dest, f64)> =
-                    landing(model, ops, weights, dep.target.service, dep.target.operation)
-                        .into_iter()
-                        .map(|(t, w)| (resolve(t, self), w))
-                        .collect();
+                let main: Vec<(Dest, f64)> = landing(
+                    model,
+                    ops,
+                    weights,
+                    dep.target.service,
+                    dep.target.operation,
+                )
+                .into_iter()
+                .map(|(t, w)| (resolve(t, self), w))
+                .collect();
                 let alt: Vec<(Dest, f64)> = alternative(dep)
                     .map(|a| landing(model, ops, weights, a, None))
                     .unwrap_or_default()
@@ -485,12 +514,21 @@ impl Walk {
                     .iter()
                     .filter(|d| on_request_path(d))
                 {
-                    let mut targets =
-                        landing(model, ops, weights, dep.target.service, dep.target.operation);
+                    let mut targets = landing(
+                        model,
+                        ops,
+                        weights,
+                        dep.target.service,
+                        dep.target.operation,
+                    );
                     if let Some(a) = alternative(dep) {
                         targets.extend(landing(model, ops, weights, a, None));
                     }
-                    out.extend(targets.iter().filter_map(|(t, _)| member_of.get(t).copied()));
+                    out.extend(
+                        targets
+                            .iter()
+                            .filter_map(|(t, _)| member_of.get(t).copied()),
+                    );
                 }
                 out.sort_unstable();
                 out.dedup();

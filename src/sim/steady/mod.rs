@@ -350,8 +350,6 @@ pub struct Engine<'m> {
     pub(crate) call_edge: Vec<u32>,
     /// Per call site: whether it belongs to its operation's root context.
     pub(crate) call_is_root: Vec<bool>,
-    /// How a call naming only a service splits over its operations.
-    op_weights: Vec<Vec<f64>>,
     /// Dependencies with a circuit breaker (global indices).
     breakers: Vec<usize>,
     /// The fault-free steady state, solved on first use and then shared by
@@ -418,7 +416,6 @@ impl<'m> Engine<'m> {
             contexts,
             call_edge,
             call_is_root,
-            op_weights,
             breakers,
             baseline: std::sync::OnceLock::new(),
         }
@@ -639,7 +636,13 @@ impl<'m> Engine<'m> {
     }
 
     /// The fixed point for a given set of open breakers.
-    fn settle(&self, cond: &Conditions, situation: &Situation, own: &[Dist], mut s: Solved) -> Solved {
+    fn settle(
+        &self,
+        cond: &Conditions,
+        situation: &Situation,
+        own: &[Dist],
+        mut s: Solved,
+    ) -> Solved {
         s.converged = false;
         let mut relax = Relaxation::new(s.ctx_load.len());
         let mut previous: Vec<f64> = Vec::new();
@@ -665,14 +668,6 @@ impl<'m> Engine<'m> {
                 .chain(s.down.iter().map(|&d| if d { 1.0 } else { 0.0 }))
                 .collect();
             s.iterations = iteration;
-            if std::env::var("WHATIF_DEBUG_SETTLE").is_ok() {
-                let pick: Vec<String> = self.model.service_ids().filter(|id| ["catalog", "catalog-db", "web"].contains(&self.model.service(*id).name.as_str())).map(|id| {
-                    let a = s.admission[id.index()];
-                    let load: f64 = self.ops.ops(id).map(|o| s.op_load[o as usize]).sum();
-                    format!("{} load {:.1} worked {:.4} block {:.4} wait {:.4} held {:.4} pool {}", self.model.service(id).name, load, a.worked, a.block, a.wait, a.held, a.pool_bound)
-                }).collect();
-                eprintln!("{iteration}: {}", pick.join(" | "));
-            }
             if !previous.is_empty()
                 && signature
                     .iter()

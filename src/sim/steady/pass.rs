@@ -100,7 +100,13 @@ impl Engine<'_> {
 
     /// A service's admission from its load and the time its requests hold
     /// a thread (rps-weighted over its operations).
-    fn admit(&self, id: ServiceId, cond: &Conditions, situation: &Situation, s: &Solved) -> Admission {
+    fn admit(
+        &self,
+        id: ServiceId,
+        cond: &Conditions,
+        situation: &Situation,
+        s: &Solved,
+    ) -> Admission {
         Admission::compute(&self.admission_inputs(id, cond, situation, s, None))
     }
 
@@ -225,7 +231,8 @@ impl Engine<'_> {
             [] => Dist::ok(0.0),
             [(d, _)] => one(*d),
             many => {
-                let parts: smallvec::SmallVec<[Dist; 4]> = many.iter().map(|(d, _)| one(*d)).collect();
+                let parts: smallvec::SmallVec<[Dist; 4]> =
+                    many.iter().map(|(d, _)| one(*d)).collect();
                 let weighted: smallvec::SmallVec<[(f64, &Dist); 4]> =
                     many.iter().zip(&parts).map(|((_, w), d)| (*w, d)).collect();
                 Dist::mix(&weighted)
@@ -274,7 +281,11 @@ impl Engine<'_> {
         if !waits(dep, situation, e) {
             // Hand-offs and background work carry load, not latency.
             let flow = EdgeFlow {
-                attempts: if dep.phase == Phase::Request { 1.0 } else { 0.0 },
+                attempts: if dep.phase == Phase::Request {
+                    1.0
+                } else {
+                    0.0
+                },
                 reaches: !cut,
                 attempt_failure: answer.failure(),
                 success: 1.0,
@@ -307,19 +318,19 @@ impl Engine<'_> {
             // Look-aside: hits answered by the cache; misses (and a cache
             // that fails) go to `on_miss` with the edge's retries and the
             // model's default timeout (the edge's own is the cache client's).
-            let warm = situation
-                .warmth
-                .get(target.index())
-                .copied()
-                .unwrap_or(1.0);
+            let warm = situation.warmth.get(target.index()).copied().unwrap_or(1.0);
             let hit = cache.hit_ratio * warm;
             let miss = if cond.cut(from, cache.on_miss) {
                 Dist::fail(f64::INFINITY)
             } else {
                 self.answer(sites.alt.clone(), s)
             };
-            let (miss_call, miss_attempts, _, _) =
-                self.attempt(miss, self.model.default_timeout_s, dep.retries, dep.retry_budget);
+            let (miss_call, miss_attempts, _, _) = self.attempt(
+                miss,
+                self.model.default_timeout_s,
+                dep.retries,
+                dep.retry_budget,
+            );
             let cache_ok = call.success();
             let answered = call.successes();
             let fail_time = call.mean_fail_latency();
@@ -385,7 +396,8 @@ impl Engine<'_> {
             if !region.cyclic {
                 let svc = region.services[0];
                 let nominal: f64 = region.ctxs.clone().map(|c| s.ctx_nominal[c as usize]).sum();
-                s.nominal_worked[svc.index()] = self.nominal_worked(svc, nominal, cond, situation, s);
+                s.nominal_worked[svc.index()] =
+                    self.nominal_worked(svc, nominal, cond, situation, s);
             }
             for c in region.ctxs.clone().rev() {
                 self.send(c as usize, cond, s);
@@ -393,18 +405,17 @@ impl Engine<'_> {
             if region.cyclic {
                 // For the next pass: the share worked at the one-attempt load.
                 for &svc in &region.services {
-                    let nominal: f64 = self
-                        .ops
-                        .ops(svc)
-                        .flat_map(|o| {
-                            let o = o as usize;
-                            region
-                                .ctxs
-                                .clone()
-                                .filter(move |&c| self.contexts.ctxs[c as usize].op as usize == o)
-                        })
-                        .map(|c| s.ctx_nominal[c as usize])
-                        .sum();
+                    let nominal: f64 =
+                        self.ops
+                            .ops(svc)
+                            .flat_map(|o| {
+                                let o = o as usize;
+                                region.ctxs.clone().filter(move |&c| {
+                                    self.contexts.ctxs[c as usize].op as usize == o
+                                })
+                            })
+                            .map(|c| s.ctx_nominal[c as usize])
+                            .sum();
                     s.nominal_worked[svc.index()] =
                         self.nominal_worked(svc, nominal, cond, situation, s);
                 }

@@ -1170,7 +1170,12 @@ impl Scene<'_, '_> {
             format!(
                 "calls to {tname} time out after {} ({tname} answers in {}); {} of calls fail",
                 duration(dep.timeout_s.unwrap_or(0.0)),
-                latency(answer.mean_latency()),
+                // What the successes take: fast refusals would pull a mean
+                // below the timeout and hide why the calls time out.
+                latency(match answer.mean_ok_latency() {
+                    0.0 => answer.mean_latency(),
+                    ok => ok,
+                }),
                 percent(call_fail)
             )
         } else if dep.timeout_s.is_none() && answer.has_unbounded() {

@@ -10,6 +10,7 @@ pub mod fit;
 pub mod graphviz;
 pub mod interactive;
 pub mod layout;
+pub mod markers;
 pub mod mermaid;
 pub mod picture;
 pub mod review;

@@ -167,6 +167,97 @@ pub fn to_json(model: &Model, faults: &[Fault], timeline: &Timeline, step_s: f64
     v
 }
 
+/// The timeline as Markdown (for an incident review or an issue): the
+/// events (`markers`), then every state change as a table row, then where
+/// the entry points stand at the end.
+pub fn write_markdown(
+    out: &mut dyn Write,
+    model: &Model,
+    title: &str,
+    timeline: &Timeline,
+    markers: &[super::markers::Marker],
+) -> io::Result<()> {
+    use super::run::md_cell;
+    writeln!(out, "## {}\n", md_cell(title))?;
+    if !timeline.converged {
+        writeln!(
+            out,
+            "> **Warning:** some steps did not settle; their figures are approximate.\n"
+        )?;
+    }
+    let unhealthy_before: Vec<&str> = model
+        .service_ids()
+        .filter(|id| timeline.before.services[id.index()].state != State::Healthy)
+        .map(|id| model.service(id).name.as_str())
+        .collect();
+    if unhealthy_before.is_empty() {
+        writeln!(out, "Before t=0: all healthy.\n")?;
+    } else {
+        writeln!(
+            out,
+            "Before t=0, not healthy already: {}.\n",
+            md_cell(&unhealthy_before.join(", "))
+        )?;
+    }
+    if !markers.is_empty() {
+        writeln!(out, "| t | event |\n| ---: | --- |")?;
+        for m in markers {
+            writeln!(out, "| {} | {} |", at(m.t_s), md_cell(&m.text))?;
+        }
+        writeln!(out)?;
+    }
+    if timeline.changes.is_empty() {
+        writeln!(out, "No state changes.\n")?;
+    } else {
+        writeln!(
+            out,
+            "| t | service | from | to | because |\n| ---: | --- | --- | --- | --- |"
+        )?;
+        for c in &timeline.changes {
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                at(c.t_s),
+                md_cell(&c.name),
+                c.from.as_str(),
+                c.to.as_str(),
+                md_cell(&c.because)
+            )?;
+        }
+        writeln!(out)?;
+    }
+    let end = timeline.times.last().copied().unwrap_or(0.0);
+    let counts = summary(&timeline.last);
+    writeln!(
+        out,
+        "At {}: {} healthy · {} slow · {} degraded · {} down\n",
+        at(end),
+        counts[0],
+        counts[1],
+        counts[2],
+        counts[3]
+    )?;
+    let entries: Vec<ServiceId> = model.entry_points().collect();
+    if !entries.is_empty() {
+        writeln!(
+            out,
+            "| entry point | state | success | latency |\n| --- | --- | ---: | ---: |"
+        )?;
+        for id in entries {
+            let f = &timeline.last.services[id.index()];
+            writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                md_cell(&model.service(id).name),
+                f.state.as_str(),
+                percent(f.success),
+                latency(f.latency_s)
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// An SVG chart of success ratio over time: one line per charted service.
 pub fn write_chart(
     out: &mut dyn Write,

@@ -1,0 +1,173 @@
+//! What happened when, in words: the faults and actions of a timeline
+//! (a fault starting or ending, `recover`, `scale`, `flush`, `set`), each
+//! a [`Marker`] with its moment and a one-line description. The timeline
+//! chart draws them as labelled lines and the timeline's Markdown lists
+//! them.
+//!
+//! Today they are derived from the events handed to the simulation
+//! ([`from_events`]). When the engine's timeline reports the events it
+//! applied itself, building the markers from that list is the one line to
+//! change at each caller.
+
+use crate::model::Model;
+use crate::sim::timeline::{Action, Event, PolicyChange, Recovery};
+use crate::text::duration;
+
+/// One event of a timeline, as the chart and tables show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Marker {
+    /// When, seconds from the start.
+    pub t_s: f64,
+    /// What happened, in one line (`--down catalog-db`, `scale web +2`).
+    pub text: String,
+}
+
+/// The markers of `events` over a run of `duration_s`: each event at its
+/// moment, and the end of each fault with a `for` window that closes
+/// within the run. Ordered by time, then as given.
+pub fn from_events(model: &Model, events: &[Event], duration_s: f64) -> Vec<Marker> {
+    let mut markers = Vec::new();
+    for event in events {
+        if event.at_s > duration_s + 1e-9 {
+            continue;
+        }
+        markers.push(Marker {
+            t_s: event.at_s,
+            text: describe(model, &event.action),
+        });
+        if let (Action::Fault(fault), Some(length)) = (&event.action, event.for_s) {
+            let end = event.at_s + length;
+            if end <= duration_s + 1e-9 {
+                markers.push(Marker {
+                    t_s: end,
+                    text: format!("{} ends", fault.as_flag()),
+                });
+            }
+        }
+    }
+    markers.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
+    markers
+}
+
+/// One action in words.
+fn describe(model: &Model, action: &Action) -> String {
+    match action {
+        Action::Fault(fault) => fault.as_flag(),
+        Action::Recover(Recovery::Service(s)) => {
+            format!("recover {}", model.service(*s).name)
+        }
+        Action::Recover(Recovery::Zone(z)) => format!("recover zone:{}", model.zones[*z]),
+        Action::Scale { service, add } => {
+            format!("scale {} +{add}", model.service(*service).name)
+        }
+        Action::Flush { service } => format!("flush {}", model.service(*service).name),
+        Action::Set { from, to, change } => format!(
+            "set {}->{}: {}",
+            model.service(*from).name,
+            model.service(*to).name,
+            policy(change)
+        ),
+    }
+}
+
+/// `retries 0, timeout 200ms`: the fields a `set` changes.
+fn policy(change: &PolicyChange) -> String {
+    let mut parts = Vec::new();
+    if let Some(r) = change.retries {
+        parts.push(format!("retries {r}"));
+    }
+    if let Some(b) = change.retry_budget {
+        parts.push(match b {
+            Some(share) => format!("retry budget {}%", crate::text::number(share * 100.0)),
+            None => "no retry budget".into(),
+        });
+    }
+    if let Some(t) = change.timeout_s {
+        parts.push(match t {
+            Some(s) => format!("timeout {}", duration(s)),
+            None => "no timeout".into(),
+        });
+    }
+    if let Some(c) = change.criticality {
+        parts.push(format!("{c:?}").to_lowercase());
+    }
+    if let Some(b) = change.circuit_breaker {
+        parts.push(match b {
+            Some(_) => "breaker".into(),
+            None => "no breaker".into(),
+        });
+    }
+    if parts.is_empty() {
+        "no change".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Criticality;
+    use crate::sim::faults::{FaultKind, parse};
+
+    #[test]
+    fn every_action_and_the_end_of_a_window_is_marked() {
+        let m = crate::model::load_str(
+            "zones: [a, b]\nservices:\n  web: { entry: { rps: 10 }, depends_on: [db] }\n  db: {}\n",
+            "t.yaml",
+        )
+        .unwrap()
+        .model;
+        let web = m.find("web").unwrap();
+        let db = m.find("db").unwrap();
+        let down = parse(FaultKind::Down, "db", &m).unwrap();
+        let at = |at_s: f64, for_s: Option<f64>, action: Action| Event {
+            at_s,
+            for_s,
+            action,
+        };
+        let events = vec![
+            at(60.0, Some(120.0), Action::Fault(down)),
+            at(
+                0.0,
+                None,
+                Action::Scale {
+                    service: web,
+                    add: 2,
+                },
+            ),
+            at(30.0, None, Action::Flush { service: db }),
+            at(200.0, None, Action::Recover(Recovery::Zone(1))),
+            at(
+                240.0,
+                None,
+                Action::Set {
+                    from: web,
+                    to: db,
+                    change: PolicyChange {
+                        retries: Some(0),
+                        timeout_s: Some(Some(0.2)),
+                        criticality: Some(Criticality::Soft),
+                        ..PolicyChange::default()
+                    },
+                },
+            ),
+            at(900.0, None, Action::Recover(Recovery::Service(db))),
+        ];
+        let shown: Vec<(f64, String)> = from_events(&m, &events, 600.0)
+            .into_iter()
+            .map(|k| (k.t_s, k.text))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (0.0, "scale web +2".to_string()),
+                (30.0, "flush db".into()),
+                (60.0, "--down db".into()),
+                (180.0, "--down db ends".into()),
+                (200.0, "recover zone:b".into()),
+                (240.0, "set web->db: retries 0, timeout 200ms, soft".into()),
+            ]
+        );
+    }
+}

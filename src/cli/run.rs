@@ -255,7 +255,15 @@ fn write_timeline(
             serde_json::to_writer_pretty(&mut bytes, &v).map_err(std::io::Error::from)?;
             bytes.push(b'\n');
         }
-        Format::Svg => render::timeline::write_chart(&mut bytes, model, &title, tl)?,
+        Format::Svg => {
+            let chart = render::chart::Chart {
+                model,
+                title: &title,
+                timeline: tl,
+                markers,
+            };
+            render::chart::write_chart(&mut bytes, &chart)?;
+        }
         Format::Html | Format::Dot | Format::Png | Format::Mermaid => {
             unreachable!("refused before the timeline ran")
         }

@@ -2,6 +2,7 @@
 //! Renderers never compute results; they draw what they are given.
 
 pub mod analysis;
+pub mod chart;
 pub mod csp;
 pub mod diagram;
 pub mod dot;

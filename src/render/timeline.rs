@@ -1,5 +1,5 @@
 //! A timeline as text (the state changes, in order), JSON (SPEC §5's
-//! `events` and `series`) and an SVG chart of success over time.
+//! `events` and `series`) and Markdown; its chart is [`super::chart`].
 
 use std::io::{self, Write};
 
@@ -108,16 +108,6 @@ pub fn write_text(
         )?;
     }
     Ok(())
-}
-
-/// Services worth charting: entry points and every service that changed.
-pub fn charted(model: &Model, timeline: &Timeline) -> Vec<ServiceId> {
-    model
-        .service_ids()
-        .filter(|&id| {
-            model.service(id).is_entry() || timeline.changes.iter().any(|c| c.service == id)
-        })
-        .collect()
 }
 
 /// `events` and `series` to add to `run`'s JSON.
@@ -256,81 +246,4 @@ pub fn write_markdown(
         }
     }
     Ok(())
-}
-
-/// An SVG chart of success ratio over time: one line per charted service.
-pub fn write_chart(
-    out: &mut dyn Write,
-    model: &Model,
-    title: &str,
-    timeline: &Timeline,
-) -> io::Result<()> {
-    const COLORS: [&str; 8] = [
-        "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-    ];
-    let ids = charted(model, timeline);
-    let (w, h, left, top, plot_w, plot_h) = (
-        900.0,
-        360.0 + 18.0 * ids.len() as f64,
-        60.0,
-        40.0,
-        800.0,
-        260.0,
-    );
-    let end = timeline.times.last().copied().unwrap_or(0.0).max(1e-9);
-    let x = |t: f64| left + t / end * plot_w;
-    let y = |s: f64| top + (1.0 - s) * plot_h;
-    let mut svg = String::new();
-    svg.push_str(&format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w:.0}\" height=\"{h:.0}\" viewBox=\"0 0 {w:.0} {h:.0}\" font-family=\"Helvetica, Arial, sans-serif\">\n"
-    ));
-    svg.push_str(&format!(
-        "<rect width=\"{w:.0}\" height=\"{h:.0}\" fill=\"#ffffff\"/>\n"
-    ));
-    svg.push_str(&format!(
-        "<text x=\"{left}\" y=\"24\" font-size=\"15\" font-weight=\"bold\">{}</text>\n",
-        super::svg::xml_text(title)
-    ));
-    for tick in [0.0, 0.25, 0.5, 0.75, 1.0] {
-        let yy = y(tick);
-        svg.push_str(&format!(
-            "<line x1=\"{left}\" y1=\"{yy:.1}\" x2=\"{:.1}\" y2=\"{yy:.1}\" stroke=\"#e3e6ea\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\">{}%</text>\n",
-            left + plot_w,
-            left - 6.0,
-            yy + 4.0,
-            (tick * 100.0) as u32
-        ));
-    }
-    for i in 0..=4 {
-        let t = end * f64::from(i) / 4.0;
-        svg.push_str(&format!(
-            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\">{}</text>\n",
-            x(t),
-            top + plot_h + 16.0,
-            super::svg::xml_text(&at(t.round()))
-        ));
-    }
-    for (k, id) in ids.iter().enumerate() {
-        let color = COLORS[k % COLORS.len()];
-        let points: Vec<String> = timeline.series[id.index()]
-            .iter()
-            .map(|s| format!("{:.1},{:.1}", x(s.t_s), y(s.success)))
-            .collect();
-        svg.push_str(&format!(
-            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/>\n",
-            points.join(" ")
-        ));
-        let ly = top + plot_h + 40.0 + 18.0 * k as f64;
-        svg.push_str(&format!(
-            "<line x1=\"{left}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"{color}\" stroke-width=\"3\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\">{}</text>\n",
-            ly - 4.0,
-            left + 24.0,
-            ly - 4.0,
-            left + 32.0,
-            ly,
-            super::svg::xml_text(&model.service(*id).name)
-        ));
-    }
-    svg.push_str("</svg>\n");
-    out.write_all(svg.as_bytes())
 }

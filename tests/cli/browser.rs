@@ -31,7 +31,7 @@ use crate::support::*;
 
 /// The browser, if installed; otherwise fails (tools required) or prints
 /// why the test is skipped.
-fn chromium_or_skip(test: &str) -> Option<PathBuf> {
+pub(crate) fn chromium_or_skip(test: &str) -> Option<PathBuf> {
     let found = ["chromium", "chromium-browser"].into_iter().find(|b| {
         Command::new(b)
             .arg("--version")
@@ -53,7 +53,7 @@ fn chromium_or_skip(test: &str) -> Option<PathBuf> {
 }
 
 /// A fresh directory for one test.
-fn temp_dir(name: &str) -> PathBuf {
+pub(crate) fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("whatif-browser-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -212,9 +212,25 @@ fn browse(
     let page = page.replacen("<head>", &format!("<head><script>{CAPTURE}</script>"), 1);
     let at = page.rfind("</body>").expect("</body>");
     let page = format!("{}<script>{probe}</script>{}", &page[..at], &page[at..]);
-    let file = dir.join("probe.html");
-    std::fs::write(&file, &page).unwrap();
+    let v = probe_result(browser, dir, &page);
+    Shown {
+        steps: v["steps"].as_array().unwrap().clone(),
+        errors: v["errors"].as_array().unwrap().clone(),
+        pwned: v["pwned"].as_str().unwrap().to_owned(),
+        misses: v["misses"].as_array().unwrap().clone(),
+    }
+}
 
+/// Loads `page` (written into `dir`) in headless Chromium at 1600×1000 and
+/// returns the JSON its script wrote into `<pre id="test-result">`.
+pub(crate) fn probe_result(browser: &Path, dir: &Path, page: &str) -> Value {
+    probe_result_at(browser, dir, page, (1600, 1000))
+}
+
+/// [`probe_result`] in a window of `size` pixels.
+pub(crate) fn probe_result_at(browser: &Path, dir: &Path, page: &str, size: (u32, u32)) -> Value {
+    let file = dir.join("probe.html");
+    std::fs::write(&file, page).unwrap();
     let profile = dir.join("profile");
     let mut child = Command::new(browser)
         .args([
@@ -226,9 +242,9 @@ fn browse(
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
-            "--window-size=1600,1000",
             "--virtual-time-budget=10000",
         ])
+        .arg(format!("--window-size={},{}", size.0, size.1))
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg("--dump-dom")
         .arg(format!("file://{}", file.display()))
@@ -262,13 +278,7 @@ fn browse(
         )
     }) + "<pre id=\"test-result\">".len();
     let end = start + dom[start..].find("</pre>").unwrap();
-    let v: Value = serde_json::from_str(&dom[start..end]).expect("the probe wrote JSON");
-    Shown {
-        steps: v["steps"].as_array().unwrap().clone(),
-        errors: v["errors"].as_array().unwrap().clone(),
-        pwned: v["pwned"].as_str().unwrap().to_owned(),
-        misses: v["misses"].as_array().unwrap().clone(),
-    }
+    serde_json::from_str(&dom[start..end]).expect("the probe wrote JSON")
 }
 
 /// `whatif run MODEL FAULTS --format json`.

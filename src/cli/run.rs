@@ -8,11 +8,12 @@ use clap::Args;
 use super::faults::FaultArgs;
 use super::format::{Format, Formats};
 use super::output::{create_dir, emit, write_atomically};
-use super::picture::{Layout, draw};
+use super::picture::{PictureArgs, draw};
 use super::{ColorChoice, Status, cli_duration, load, progress, text_style};
 use whatif::analysis::{spof, sweep};
 use whatif::error::Error;
 use whatif::model::Model;
+use whatif::render::dot::Direction;
 use whatif::render::markers::{self, Marker};
 use whatif::render::{self, dot, picture, svg};
 use whatif::sim::faults::Fault;
@@ -48,9 +49,8 @@ pub(super) struct RunArgs {
     /// interactive page; click a service to see its `--down` cascade.
     #[arg(long, value_parser = FORMATS)]
     format: Option<Format>,
-    /// Who lays out SVG: Graphviz when found (auto), or always the built-in layout.
-    #[arg(long, value_enum, default_value_t = Layout::Auto)]
-    layout: Layout,
+    #[command(flatten)]
+    picture: PictureArgs,
     /// Step the cascade through time for this long (`20m`): prints the timeline.
     #[arg(long = "for", value_name = "DURATION")]
     for_: Option<String>,
@@ -110,7 +110,7 @@ fn write_steady(
         Format::Markdown => render::run::write_markdown(&mut bytes, model, faults, &outcome)?,
         Format::Dot | Format::Svg | Format::Png | Format::Mermaid => {
             let diagram = picture::cascade(model, &outcome, faults, None);
-            bytes = draw(&diagram, format, args.layout, output)?;
+            bytes = draw(&diagram, format, args.picture, output)?;
         }
         Format::Html => {
             let sweep = sweep::sweep(model, &Engine::new(model));
@@ -166,7 +166,7 @@ fn run_timeline(
     };
     let bytes = write_timeline(&view, args.output.as_deref(), format, color)?;
     if let Some(dir) = &args.frames {
-        write_frames(dir, model, faults, &tl)?;
+        write_frames(dir, model, faults, &tl, args.picture.direction())?;
     }
     emit(args.output.as_deref(), &bytes)?;
     Ok(Status::Ok)
@@ -271,9 +271,23 @@ fn write_timeline(
     Ok(bytes)
 }
 
-/// `--frames DIR`: one SVG and one DOT picture per state change.
-fn write_frames(dir: &Path, model: &Model, faults: &[Fault], tl: &Timeline) -> Result<(), Error> {
+/// `--frames DIR`: one SVG and one DOT picture per state change, every
+/// DOT one drawn the same way round (`--rankdir`, or as the first frame
+/// would be).
+fn write_frames(
+    dir: &Path,
+    model: &Model,
+    faults: &[Fault],
+    tl: &Timeline,
+    rankdir: Direction,
+) -> Result<(), Error> {
     create_dir(dir)?;
+    let rankdir = match (rankdir, tl.frames.first()) {
+        (Direction::Auto, Some((_, first))) => {
+            dot::auto_direction(&picture::cascade(model, first, faults, None))
+        }
+        (fixed, _) => fixed,
+    };
     for (k, (t, outcome)) in tl.frames.iter().enumerate() {
         let mut diagram = picture::cascade(model, outcome, faults, None);
         diagram.title = format!("{} — t={}", diagram.title, picture::duration(*t));
@@ -282,7 +296,7 @@ fn write_frames(dir: &Path, model: &Model, faults: &[Fault], tl: &Timeline) -> R
         write_atomically(&dir.join(format!("frame-{k:04}.svg")), &svg_bytes)?;
         write_atomically(
             &dir.join(format!("frame-{k:04}.dot")),
-            &dot::to_dot(&diagram),
+            &dot::to_dot_in(&diagram, rankdir),
         )?;
     }
     Ok(())

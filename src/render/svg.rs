@@ -41,6 +41,8 @@ const CYL_RY: f64 = 7.0;
 /// How far a cache's back outline is offset.
 const CACHE_OFFSET: f64 = 5.0;
 const EDGE_LABEL_MAX_CHARS: usize = 40;
+/// Height of one entry operation's line in a box.
+const OP_LINE_H: f64 = 14.0;
 const STATE_COLOURS: [(Paint, &str); 4] = [
     (Paint::Healthy, "healthy"),
     (Paint::Slow, "slow"),
@@ -142,6 +144,8 @@ macro_rules! put {
 struct NodeText {
     label: String,
     detail: Option<String>,
+    /// Entry operations, one line each under the detail.
+    operations: Vec<String>,
     size: (f64, f64),
 }
 
@@ -173,12 +177,22 @@ fn node_text(node: &Node, interactive: bool) -> NodeText {
         detail_w = detail_w.max(text_width(&reserved, SMALL_CHAR_W));
         detail.get_or_insert_with(String::new);
     }
-    let text_w = text_width(&label, LABEL_CHAR_W).max(detail_w);
+    let operations: Vec<String> = node
+        .operations
+        .iter()
+        .map(|o| fit(o, SMALL_CHAR_W, room))
+        .collect();
+    let text_w = operations
+        .iter()
+        .map(|o| text_width(o, SMALL_CHAR_W))
+        .fold(text_width(&label, LABEL_CHAR_W).max(detail_w), f64::max);
     let width = (text_w + 2.0 * PAD_X + extra_w).clamp(MIN_NODE_W, MAX_NODE_W);
-    let height = if detail.is_some() { 48.0 } else { 34.0 } + extra_h;
+    let height =
+        if detail.is_some() { 48.0 } else { 34.0 } + OP_LINE_H * operations.len() as f64 + extra_h;
     NodeText {
         label,
         detail,
+        operations,
         size: (width, height),
     }
 }
@@ -703,11 +717,13 @@ fn draw_node(d: &mut Doc, node: &Node, t: &NodeText, b: &NodeBox, index: Option<
             (x + w / 2.0, y + h / 2.0)
         }
     };
+    // Operation lines push the name and detail up by half their height.
+    let lift = OP_LINE_H / 2.0 * t.operations.len() as f64;
     let label_y = if t.detail.is_some() {
         cy - 3.0
     } else {
         cy + 4.2
-    };
+    } - lift;
     put!(
         d,
         "<text{} x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"middle\" fill=\"{stroke}\">{}</text>",
@@ -722,8 +738,18 @@ fn draw_node(d: &mut Doc, node: &Node, t: &NodeText, b: &NodeBox, index: Option<
             "<text{} x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\" fill=\"{stroke}\">{}</text>",
             class("wf-detail"),
             N(cx),
-            N(cy + 11.0),
+            N(cy + 11.0 - lift),
             escape_xml(detail)
+        );
+    }
+    let below = if t.detail.is_some() { 11.0 } else { 4.2 };
+    for (j, op) in t.operations.iter().enumerate() {
+        put!(
+            d,
+            "<text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\" fill=\"{stroke}\">{}</text>",
+            N(cx),
+            N(cy + below - lift + OP_LINE_H * (j + 1) as f64),
+            escape_xml(op)
         );
     }
     put!(d, "</g>\n");
@@ -821,6 +847,7 @@ mod tests {
         Node {
             label: label.to_owned(),
             detail: None,
+            operations: Vec::new(),
             shape,
             paint,
             cluster: None,

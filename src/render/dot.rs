@@ -365,7 +365,6 @@ mod tests {
                 label: evil.into(),
                 detail: None,
                 operations: Vec::new(),
-                operations: Vec::new(),
                 shape: Shape::Service,
                 paint: Paint::Neutral,
                 cluster: None,

@@ -277,9 +277,9 @@ fn render(chart: &Chart) -> String {
 
     // Title.
     let title_shown = shorten(title, ((WIDTH - 2.0 * MARGIN) / 8.6) as usize);
-    let _ = write!(
+    let _ = writeln!(
         body,
-        "<text x=\"{}\" y=\"26\" font-size=\"15\" font-weight=\"bold\" fill=\"{TEXT_COLOUR}\">{}</text>\n",
+        "<text x=\"{}\" y=\"26\" font-size=\"15\" font-weight=\"bold\" fill=\"{TEXT_COLOUR}\">{}</text>",
         n(MARGIN),
         xml_text(&title_shown)
     );

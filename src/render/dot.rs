@@ -71,7 +71,7 @@ const AUTO_MAX_NODES: usize = 2_000;
 /// `dot` puts them.
 pub fn auto_direction(diagram: &Diagram) -> Direction {
     let n = diagram.nodes.len();
-    if n < 2 || n > AUTO_MAX_NODES {
+    if !(2..=AUTO_MAX_NODES).contains(&n) {
         return Direction::TopDown;
     }
     let edges: Vec<(usize, usize)> = diagram.edges.iter().map(|e| (e.from, e.to)).collect();

@@ -1308,7 +1308,6 @@ mod tests {
             hidden * 20 <= drawn,
             "{hidden} labels left to hover titles, {drawn} drawn: more than 1 in 20"
         );
-        eprintln!("{drawn} labels drawn, {hidden} in hover titles");
     }
 
     #[test]

@@ -7,9 +7,9 @@ use clap::Args;
 
 use super::faults::FaultArgs;
 use super::format::{Format, Formats};
-use super::output::{create_dir, emit, write_atomically};
+use super::output::{Inputs, create_dir, emit, write_file};
 use super::picture::{PictureArgs, draw};
-use super::{ColorChoice, Status, cli_duration, load, progress, text_style};
+use super::{ColorChoice, Status, check_steps, cli_duration, load, progress, text_style};
 use whatif::analysis::{spof, sweep};
 use whatif::error::Error;
 use whatif::model::Model;
@@ -65,12 +65,16 @@ pub(super) struct RunArgs {
 /// The steady state under the faults, or the timeline with `--for`.
 pub(super) fn run(args: RunArgs, color: ColorChoice) -> Result<Status, Error> {
     let format = FORMATS.select(args.format, args.output.as_deref())?;
+    let inputs = Inputs::of([args.model.as_path()]);
+    if let Some(output) = &args.output {
+        inputs.check(output)?;
+    }
     let loaded = load(&args.model)?;
     let model = &loaded.model;
     let faults = args.faults.parse(model)?;
     if let Some(for_) = &args.for_ {
         let duration = cli_duration("--for", for_)?;
-        return run_timeline(&args, model, &faults, duration, format, color);
+        return run_timeline(&args, &inputs, model, &faults, duration, format, color);
     }
     let outcome = Engine::new(model).steady(&faults);
     // Text says so in its own first lines; other formats get it on stderr.
@@ -81,7 +85,7 @@ pub(super) fn run(args: RunArgs, color: ColorChoice) -> Result<Status, Error> {
         ));
     }
     let bytes = write_steady(&args, model, &faults, outcome, format, color)?;
-    emit(args.output.as_deref(), &bytes)?;
+    emit(args.output.as_deref(), &inputs, &bytes)?;
     Ok(Status::Ok)
 }
 
@@ -129,6 +133,7 @@ fn write_steady(
 /// `run --for`: the timeline of the faults from t = 0.
 fn run_timeline(
     args: &RunArgs,
+    inputs: &Inputs,
     model: &Model,
     faults: &[Fault],
     duration: f64,
@@ -137,15 +142,18 @@ fn run_timeline(
 ) -> Result<Status, Error> {
     let step = cli_duration("--step", &args.step)?;
     refuse_for_timeline(format)?;
-    if duration / step > 1_000_000.0 {
-        return Err(Error::usage(
-            format!(
-                "--for {} with --step {} is more than a million steps",
-                args.for_.as_deref().unwrap_or(""),
-                args.step
-            ),
-            Some("use a longer --step".into()),
-        ));
+    check_steps(
+        &format!(
+            "--for {} with --step {}",
+            args.for_.as_deref().unwrap_or(""),
+            args.step
+        ),
+        duration,
+        step,
+        "use a longer --step",
+    )?;
+    if let Some(dir) = &args.frames {
+        create_dir(dir, "--frames")?;
     }
     let events = timeline::Event::from_start(faults);
     let options = timeline::Options {
@@ -166,9 +174,9 @@ fn run_timeline(
     };
     let bytes = write_timeline(&view, args.output.as_deref(), format, color)?;
     if let Some(dir) = &args.frames {
-        write_frames(dir, model, faults, &tl, args.picture.direction())?;
+        write_frames(dir, inputs, model, faults, &tl, args.picture.direction())?;
     }
-    emit(args.output.as_deref(), &bytes)?;
+    emit(args.output.as_deref(), inputs, &bytes)?;
     Ok(Status::Ok)
 }
 
@@ -276,12 +284,13 @@ fn write_timeline(
 /// would be).
 fn write_frames(
     dir: &Path,
+    inputs: &Inputs,
     model: &Model,
     faults: &[Fault],
     tl: &Timeline,
     rankdir: Direction,
 ) -> Result<(), Error> {
-    create_dir(dir)?;
+    create_dir(dir, "--frames")?;
     let rankdir = match (rankdir, tl.frames.first()) {
         (Direction::Auto, Some((_, first))) => {
             dot::auto_direction(&picture::cascade(model, first, faults, None))
@@ -293,9 +302,10 @@ fn write_frames(
         diagram.title = format!("{} — t={}", diagram.title, picture::duration(*t));
         let mut svg_bytes = Vec::new();
         svg::write_svg(&diagram, &mut svg_bytes)?;
-        write_atomically(&dir.join(format!("frame-{k:04}.svg")), &svg_bytes)?;
-        write_atomically(
+        write_file(&dir.join(format!("frame-{k:04}.svg")), inputs, &svg_bytes)?;
+        write_file(
             &dir.join(format!("frame-{k:04}.dot")),
+            inputs,
             &dot::to_dot_in(&diagram, rankdir),
         )?;
     }

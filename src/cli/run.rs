@@ -253,13 +253,13 @@ fn write_timeline(
     match format {
         Format::Text => {
             let (palette, width) = text_style(color, output);
-            render::timeline::write_text(&mut bytes, model, &title, tl, palette, width)?;
+            render::timeline::write_text(&mut bytes, model, &title, tl, markers, palette, width)?;
         }
         Format::Markdown => {
             render::timeline::write_markdown(&mut bytes, model, &title, tl, markers)?;
         }
         Format::Json => {
-            let v = render::timeline::to_json(model, faults, tl, view.options.step_s);
+            let v = render::timeline::to_json(model, faults, tl, markers, view.options.step_s);
             serde_json::to_writer_pretty(&mut bytes, &v).map_err(std::io::Error::from)?;
             bytes.push(b'\n');
         }

@@ -10,8 +10,7 @@
 //! change at each caller.
 
 use crate::model::Model;
-use crate::sim::timeline::{Action, Event, PolicyChange, Recovery};
-use crate::text::duration;
+use crate::sim::timeline::{Action, Event};
 
 /// One event of a timeline, as the chart and tables show it.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,7 +32,7 @@ pub fn from_events(model: &Model, events: &[Event], duration_s: f64) -> Vec<Mark
         }
         markers.push(Marker {
             t_s: event.at_s,
-            text: describe(model, &event.action),
+            text: event.action.describe(model),
         });
         if let (Action::Fault(fault), Some(length)) = (&event.action, event.for_s) {
             let end = event.at_s + length;
@@ -49,66 +48,12 @@ pub fn from_events(model: &Model, events: &[Event], duration_s: f64) -> Vec<Mark
     markers
 }
 
-/// One action in words.
-fn describe(model: &Model, action: &Action) -> String {
-    match action {
-        Action::Fault(fault) => fault.as_flag(),
-        Action::Recover(Recovery::Service(s)) => {
-            format!("recover {}", model.service(*s).name)
-        }
-        Action::Recover(Recovery::Zone(z)) => format!("recover zone:{}", model.zones[*z]),
-        Action::Scale { service, add } => {
-            format!("scale {} +{add}", model.service(*service).name)
-        }
-        Action::Flush { service } => format!("flush {}", model.service(*service).name),
-        Action::Set { from, to, change } => format!(
-            "set {}->{}: {}",
-            model.service(*from).name,
-            model.service(*to).name,
-            policy(change)
-        ),
-    }
-}
-
-/// `retries 0, timeout 200ms`: the fields a `set` changes.
-fn policy(change: &PolicyChange) -> String {
-    let mut parts = Vec::new();
-    if let Some(r) = change.retries {
-        parts.push(format!("retries {r}"));
-    }
-    if let Some(b) = change.retry_budget {
-        parts.push(match b {
-            Some(share) => format!("retry budget {}%", crate::text::number(share * 100.0)),
-            None => "no retry budget".into(),
-        });
-    }
-    if let Some(t) = change.timeout_s {
-        parts.push(match t {
-            Some(s) => format!("timeout {}", duration(s)),
-            None => "no timeout".into(),
-        });
-    }
-    if let Some(c) = change.criticality {
-        parts.push(format!("{c:?}").to_lowercase());
-    }
-    if let Some(b) = change.circuit_breaker {
-        parts.push(match b {
-            Some(_) => "breaker".into(),
-            None => "no breaker".into(),
-        });
-    }
-    if parts.is_empty() {
-        "no change".into()
-    } else {
-        parts.join(", ")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::Criticality;
     use crate::sim::faults::{FaultKind, parse};
+    use crate::sim::timeline::{PolicyChange, Recovery};
 
     #[test]
     fn every_action_and_the_end_of_a_window_is_marked() {

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use super::findings::Palette;
+use super::markers::Marker;
 use super::picture::duration;
 use super::run::{fault_json, state_color, summary};
 use crate::model::{Model, ServiceId};
@@ -20,8 +21,9 @@ pub fn at(t: f64) -> String {
     duration(t)
 }
 
-/// Writes the state changes in time order, then where things stand at the end.
-/// With a `width`, reasons are wrapped under their column and a name is cut
+/// Writes the state changes in time order, each event (`markers`: a fault
+/// starting or ending, an action) on its own line at its moment, before the
+/// changes of that moment; then where things stand at the end. With a `width`, reasons are wrapped under their column and a name is cut
 /// only when the line has no room for it (see [`super::fit`]); without one,
 /// nothing is cut. The title, names and reasons are made terminal-safe here.
 pub fn write_text(
@@ -29,6 +31,7 @@ pub fn write_text(
     model: &Model,
     title: &str,
     timeline: &Timeline,
+    markers: &[Marker],
     p: Palette,
     line: Option<usize>,
 ) -> io::Result<()> {
@@ -70,10 +73,11 @@ pub fn write_text(
     let width = fit::column(width, REST, line, 8);
     let room = line.map(|w| w.saturating_sub(REST));
     let reason_at = 8 + 2 + width + 2 + 8 + 3 + 8 + 2;
-    if timeline.changes.is_empty() {
-        writeln!(out, "no state changes")?;
-    }
+    let mut pending = markers.iter().peekable();
     for (c, name) in timeline.changes.iter().zip(&names) {
+        while let Some(m) = pending.next_if(|m| m.t_s <= c.t_s + 1e-9) {
+            write_marker(out, m, p, line)?;
+        }
         let to = format!("{:<8}", c.to.as_str().to_uppercase());
         let cell = fit::cell(name, width, room);
         // A long name pushes the reason right: wrap it from where it starts.
@@ -87,6 +91,12 @@ pub fn write_text(
             c.from.as_str(),
             p.paint(state_color(c.to), &to),
         )?;
+    }
+    for m in pending {
+        write_marker(out, m, p, line)?;
+    }
+    if timeline.changes.is_empty() {
+        writeln!(out, "no state changes")?;
     }
     let end = timeline.times.last().copied().unwrap_or(0.0);
     let counts = summary(&timeline.last);
@@ -116,6 +126,33 @@ pub fn write_text(
     Ok(())
 }
 
+/// One event line of the text timeline: `     12m  ▸ recover catalog-db`.
+fn write_marker(
+    out: &mut dyn Write,
+    m: &Marker,
+    p: Palette,
+    line: Option<usize>,
+) -> io::Result<()> {
+    let text = super::fit::wrap(&terminal(&m.text), 12, 12, line);
+    writeln!(
+        out,
+        "{:>8}  {} {}",
+        at(m.t_s),
+        p.paint("1;36", "▸"),
+        p.paint("1", &text)
+    )
+}
+
+/// The events (`markers`) as JSON: `[ { "t_s": 720, "action": "recover db" } ]`.
+pub fn actions_json(markers: &[Marker]) -> Value {
+    Value::Array(
+        markers
+            .iter()
+            .map(|m| json!({ "t_s": m.t_s, "action": m.text }))
+            .collect(),
+    )
+}
+
 /// `events` and `series` to add to `run`'s JSON.
 pub fn json_parts(model: &Model, timeline: &Timeline) -> (Value, Value) {
     let events: Vec<Value> = timeline
@@ -142,8 +179,14 @@ pub fn json_parts(model: &Model, timeline: &Timeline) -> (Value, Value) {
 }
 
 /// `run --for` as JSON: `run`'s shape for the final step, plus `events`,
-/// `series`, `duration_s` and `step_s`.
-pub fn to_json(model: &Model, faults: &[Fault], timeline: &Timeline, step_s: f64) -> Value {
+/// `series`, `duration_s`, `step_s` and the `actions` (`markers`).
+pub fn to_json(
+    model: &Model,
+    faults: &[Fault],
+    timeline: &Timeline,
+    markers: &[Marker],
+    step_s: f64,
+) -> Value {
     let mut v = super::run::to_json(model, faults, &timeline.last);
     let (events, series) = json_parts(model, timeline);
     if let Some(o) = v.as_object_mut() {
@@ -157,6 +200,7 @@ pub fn to_json(model: &Model, faults: &[Fault], timeline: &Timeline, step_s: f64
             json!(timeline.times.last().copied().unwrap_or(0.0)),
         );
         o.insert("step_s".into(), json!(step_s));
+        o.insert("actions".into(), actions_json(markers));
         o.insert("events".into(), events);
         o.insert("series".into(), series);
     }
@@ -171,7 +215,7 @@ pub fn write_markdown(
     model: &Model,
     title: &str,
     timeline: &Timeline,
-    markers: &[super::markers::Marker],
+    markers: &[Marker],
 ) -> io::Result<()> {
     use super::run::md_cell;
     writeln!(out, "## {}\n", md_cell(title))?;

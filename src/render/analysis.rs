@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 
 use super::findings::Palette;
 use super::fit;
-use crate::analysis::lints::{Level, Lint};
 use crate::analysis::spof::{Entry, Impact, entries};
 use crate::model::{Model, ServiceId};
 
@@ -173,34 +172,6 @@ pub fn write_blast_text(
             ranked.len() - top,
             ranked.len()
         )?;
-    }
-    Ok(())
-}
-
-/// Lints as text, compiler style; messages wrapped to the `width`.
-pub fn write_lints_text(
-    out: &mut dyn Write,
-    file: &str,
-    lints: &[Lint],
-    p: Palette,
-    width: Option<usize>,
-) -> io::Result<()> {
-    for l in lints {
-        let color = match l.level {
-            Level::High => "1;31",
-            Level::Medium => "1;33",
-            Level::Low => "36",
-        };
-        let head = format!("{}[{}]", l.level.as_str(), l.code);
-        let first = head.chars().count() + 1;
-        writeln!(
-            out,
-            "{} {}",
-            p.paint(color, &head),
-            fit::wrap(&l.message, first, 2, width)
-        )?;
-        writeln!(out, "  --> {file}:{}:{}", l.pos.line, l.pos.column)?;
-        writeln!(out, "  why: {}", fit::wrap(l.why, 7, 7, width))?;
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 mod browser;
 mod check;
+mod codes;
 mod examples;
 mod faulttree;
 mod fixtures;
@@ -12,6 +13,7 @@ mod hostile;
 mod html;
 mod import;
 mod laws;
+mod lints;
 mod mermaid;
 mod phenomena;
 mod review;

@@ -28,16 +28,16 @@ use crate::graph::Graph;
 use crate::model::{Model, ServiceId};
 use crate::sim::steady::{Engine, Outcome};
 
-mod cache_stampede;
-mod cycle;
-mod no_breaker;
-mod no_headroom;
-mod no_timeout;
-mod restart_blocker;
-mod retry_amplification;
-mod single_instance;
-mod timeout_inversion;
-mod unhealthy_baseline;
+pub mod cache_stampede;
+pub mod cycle;
+pub mod no_breaker;
+pub mod no_headroom;
+pub mod no_timeout;
+pub mod restart_blocker;
+pub mod retry_amplification;
+pub mod single_instance;
+pub mod timeout_inversion;
+pub mod unhealthy_baseline;
 
 pub use retry_amplification::AMPLIFICATION_LIMIT;
 
@@ -228,6 +228,17 @@ fn path(cx: &Context, names: &[ServiceId]) -> String {
         .map(|&s| format!("`{}`", cx.name(s)))
         .collect::<Vec<_>>()
         .join(" → ")
+}
+
+/// A timeout to suggest for calls to a service that normally answers in
+/// `normal_s`: a round value at least five times that and at least 50 ms
+/// (1 s when the normal latency is unknown or unbounded).
+pub fn suggested_timeout(normal_s: f64) -> f64 {
+    if normal_s.is_finite() && normal_s > 0.0 {
+        round_up((5.0 * normal_s).max(0.05))
+    } else {
+        1.0
+    }
 }
 
 /// Round values to suggest: 1, 2, 5, 10, 20, 50 … ms, up to 1,000 s.

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use super::{Context, Found, Level, Rule, round_up};
+use super::{Context, Found, Level, Rule, suggested_timeout};
 use crate::model::{Criticality, Mode, Phase};
 
 /// The rule.
@@ -37,17 +37,15 @@ fn check(cx: &Context) -> Vec<Found> {
                 ""
             };
             let normal = cx.baseline().services[callee.index()].latency_s;
-            let (suggest, basis) = if normal.is_finite() && normal > 0.0 {
-                (
-                    round_up((5.0 * normal).max(0.05)),
-                    format!(
-                        " (`{}` normally answers in {})",
-                        cx.name(callee),
-                        crate::sim::explain::latency(normal)
-                    ),
+            let suggest = suggested_timeout(normal);
+            let basis = if normal.is_finite() && normal > 0.0 {
+                format!(
+                    " (`{}` normally answers in {})",
+                    cx.name(callee),
+                    crate::sim::explain::latency(normal)
                 )
             } else {
-                (1.0, String::new())
+                String::new()
             };
             out.push(Found {
                 service: id,

@@ -66,9 +66,12 @@ const FIXED: &[Code] = &[
     model("E002", "unknown key (typo)"),
     model("E003", "duplicate key or service name"),
     model("E004", "wrong shape (list vs map, missing key)"),
-    model("E005", "refused: too large, too deep, alias bomb"),
+    model(
+        "E005",
+        "refused: not a regular file, over 256 MiB, deeper than 40, alias bomb",
+    ),
     model("E006", "empty file"),
-    model("E007", "binary or non-UTF-8"),
+    model("E007", "binary, UTF-16/32 or non-UTF-8"),
     model("E008", "tabs as indentation"),
     model("E009", "unknown kind / criticality / mode / phase"),
     model("E010", "unknown service"),
@@ -93,7 +96,8 @@ const FIXED: &[Code] = &[
     ),
     model("E027", "dependency with both `cache` and `fallback`"),
     model("E028", "zone listed twice"),
-    model("E030", "empty name"),
+    model("E029", "YAML tag (`!!python/object:…`, `!custom`)"),
+    model("E030", "empty name (also a null key)"),
     model("E031", "`calls: 0`"),
     model("E032", "`autoscale.max_replicas` below `replicas`"),
     model("E033", "contradictory thresholds"),
@@ -101,6 +105,10 @@ const FIXED: &[Code] = &[
     import("E040", "`import`: not a compose file or Backstage catalog"),
     import("E041", "`import`: nothing to import"),
     model("W001", "dependency cycle (legal)"),
+    model(
+        "W002",
+        "names that look alike (invisible characters, Unicode normalisation)",
+    ),
     model("W003", "`buffer` on a synchronous edge"),
     model("W004", "no service receives user traffic"),
     model("W005", "a declared zone no service uses"),
@@ -128,6 +136,7 @@ const FIXED: &[Code] = &[
     scenario("S013", "`a.b` is both a service and an operation"),
     scenario("S014", "unknown state"),
     scenario("S015", "`set` that changes nothing"),
+    scenario("S016", "more than 1,000 events"),
 ];
 
 /// Every code whatif reports: the fixed ones, then the lints in registry

@@ -182,12 +182,13 @@ pub fn write_text(
     width: Option<usize>,
 ) -> io::Result<()> {
     use super::fit;
+    use crate::text::terminal;
     let m = r.model;
     let (h, med, low) = counts(r.lints);
     writeln!(
         out,
         "{}",
-        p.paint("1", &format!("Design review: {}", m.name))
+        p.paint("1", &format!("Design review: {}", terminal(&m.name)))
     )?;
     writeln!(
         out,
@@ -213,7 +214,8 @@ pub fn write_text(
                 )
             })
             .collect();
-        let name = fit::truncate(&c.entry.name, width.map_or(usize::MAX, |w| (w / 2).max(8)));
+        let name = terminal(&c.entry.name);
+        let name = fit::truncate(&name, width.map_or(usize::MAX, |w| (w / 2).max(8)));
         let indent = name.chars().count() + 4;
         writeln!(
             out,
@@ -221,7 +223,7 @@ pub fn write_text(
             if sets.is_empty() {
                 "none".into()
             } else {
-                fit::wrap(&sets.join(" "), indent, indent, width)
+                fit::wrap(&terminal(&sets.join(" ")), indent, indent, width)
             }
         )?;
     }
@@ -236,10 +238,10 @@ pub fn write_text(
             let room = width.map_or(usize::MAX, |w| {
                 w.saturating_sub(4 + figures.chars().count()).max(8)
             });
-            writeln!(out, "  {}  {figures}", fit::truncate(name, room))?;
+            writeln!(out, "  {}  {figures}", fit::truncate(&terminal(name), room))?;
         }
         if let Some(note) = r.availability_note {
-            writeln!(out, "  {}", fit::wrap(note, 2, 8, width))?;
+            writeln!(out, "  {}", fit::wrap(&terminal(note), 2, 8, width))?;
         }
     }
     writeln!(out, "\n{}", p.paint("1", "risky patterns"))?;
@@ -259,6 +261,7 @@ pub fn write_lints_text(
     width: Option<usize>,
 ) -> io::Result<()> {
     use super::fit;
+    use crate::text::terminal;
     for l in lints {
         let color = match l.level {
             Level::High => "1;31",
@@ -271,10 +274,16 @@ pub fn write_lints_text(
             out,
             "{} {}",
             p.paint(color, &head),
-            fit::wrap(&l.message, first, 2, width)
+            fit::wrap(&terminal(&l.message), first, 2, width)
         )?;
-        writeln!(out, "  --> {file}:{}:{}", l.pos.line, l.pos.column)?;
-        writeln!(out, "  fix: {}", fit::wrap(&l.fix, 7, 7, width))?;
+        writeln!(
+            out,
+            "  --> {}:{}:{}",
+            terminal(file),
+            l.pos.line,
+            l.pos.column
+        )?;
+        writeln!(out, "  fix: {}", fit::wrap(&terminal(&l.fix), 7, 7, width))?;
         writeln!(out, "  why: {}", fit::wrap(l.why, 7, 7, width))?;
     }
     Ok(())

@@ -107,11 +107,13 @@ pub fn write_spof_text(
     Ok(())
 }
 
-/// `blast` as JSON: services ranked, each with what it takes down.
-pub fn blast_json(model: &Model, ranked: &[Impact]) -> Value {
+/// `blast` as JSON: services ranked, each with what it takes down, and
+/// which evaluation decided (`steady`: the steady state, else structural).
+pub fn blast_json(model: &Model, ranked: &[Impact], steady: bool) -> Value {
     let all = entries(model);
     json!({
         "model": model.name,
+        "engine": if steady { "steady" } else { "structural" },
         "services": ranked.iter().map(|i| json!({
             "name": model.service(i.service).name,
             "entry_rps_lost": i.rps_lost,
@@ -122,11 +124,13 @@ pub fn blast_json(model: &Model, ranked: &[Impact]) -> Value {
     })
 }
 
-/// `blast` as text: a ranked table, names cut to fit the `width`.
+/// `blast` as text: a ranked table, names cut to fit the `width`; `steady`
+/// says the steady state decided (and counts slow services as degraded).
 pub fn write_blast_text(
     out: &mut dyn Write,
     model: &Model,
     ranked: &[Impact],
+    steady: bool,
     top: usize,
     p: Palette,
     line: Option<usize>,
@@ -135,7 +139,11 @@ pub fn write_blast_text(
         .entry_points()
         .map(|e| model.service(e).entry_rps().unwrap_or(0.0))
         .sum();
-    let rest = ": blast radius of each service failing as a whole";
+    let rest = if steady {
+        ": blast radius of each service failing as a whole (steady state: load counted)"
+    } else {
+        ": blast radius of each service failing as a whole"
+    };
     let title = terminal(&model.name);
     writeln!(
         out,
@@ -163,8 +171,11 @@ pub fn write_blast_text(
         "service", "traffic lost", "down", "degraded"
     )?;
     for (i, name) in ranked.iter().zip(&names) {
-        let lost = if total > 0.0 {
-            format!("{:.0}%", i.rps_lost / total * 100.0)
+        let share = i.rps_lost / total * 100.0;
+        let lost = if total > 0.0 && share > 0.0 && share < 0.5 {
+            "<1%".to_string()
+        } else if total > 0.0 {
+            format!("{share:.0}%")
         } else {
             "-".into()
         };

@@ -197,7 +197,7 @@ pub fn write_text(
     )?;
     super::analysis::write_spof_text(out, m, r.spofs, Some(r.zone_spofs), p, width)?;
     writeln!(out)?;
-    super::analysis::write_blast_text(out, m, r.blast, 10, p, width)?;
+    super::analysis::write_blast_text(out, m, r.blast, false, 10, p, width)?;
     writeln!(out, "\n{}", p.paint("1", "minimal cut sets (order ≤ 2)"))?;
     let (events, cuts) = r.cuts;
     for c in cuts {

@@ -48,6 +48,52 @@ fn blast_ranks_by_traffic_lost() {
     assert!(lost.windows(2).all(|w| w[0] >= w[1]), "{lost:?}");
 }
 
+/// Issue 13 §4: a cold cache took down all traffic while `blast` said the
+/// cache and its database lose nothing. `--engine steady` ranks by what
+/// `run --down S` shows, load included; the structural ranking stays the
+/// default.
+#[test]
+fn blast_ranks_by_the_steady_state_on_request() {
+    let model = "tests/fixtures/lints/R010-cache-stampede.yaml";
+    let lost = |j: &serde_json::Value, name: &str| {
+        j["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap()["entry_rps_lost"]
+            .as_f64()
+            .unwrap()
+    };
+    let structural = json(&["blast", model, "--format", "json"]);
+    assert_eq!(structural["engine"], "structural");
+    assert_eq!(lost(&structural, "cache"), 0.0);
+    let steady = json(&["blast", model, "--engine", "steady", "--format", "json"]);
+    assert_eq!(steady["engine"], "steady");
+    // The cache down sends every lookup to a database sized for the misses.
+    assert_eq!(steady["services"][0]["name"], "cache");
+    assert_eq!(lost(&steady, "cache"), 1000.0);
+    assert_eq!(
+        steady["services"][0]["entry_points_down"],
+        serde_json::json!(["app"])
+    );
+    // The database down fails the misses only: a tenth of the traffic.
+    assert!((lost(&steady, "db") - 100.0).abs() < 1.0, "{steady}");
+    // Each row is `run --down S` for that service.
+    let run = json(&["run", model, "--down", "db", "--format", "json"]);
+    let success = run["entry_points"][0]["success"].as_f64().unwrap();
+    assert!((lost(&steady, "db") - 1000.0 * (1.0 - success)).abs() < 1e-6);
+    let text = Whatif::new()
+        .args(["blast", model, "--engine", "steady"])
+        .code(0)
+        .stdout();
+    assert!(text.contains("(steady state: load counted)"), "{text}");
+    assert!(text.contains("  cache            100%"), "{text}");
+    Whatif::new()
+        .args(["blast", model, "--engine", "timeline"])
+        .code(2);
+}
+
 #[test]
 fn cuts_include_order_one_sorted_by_size_then_names() {
     let j = json(&[

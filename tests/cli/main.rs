@@ -4,6 +4,7 @@
 mod browser;
 mod chart;
 mod check;
+mod codes;
 mod examples;
 mod faulttree;
 mod files;
@@ -15,6 +16,7 @@ mod html;
 mod import;
 mod input;
 mod laws;
+mod lints;
 mod mermaid;
 mod phenomena;
 mod review;

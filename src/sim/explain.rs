@@ -269,6 +269,7 @@ impl Engine<'_> {
         let model = self.model;
         let n = model.services().len();
         let neighbours = self.neighbours();
+        let callees = self.callees();
         let affected: Vec<bool> = (0..n)
             .map(|i| {
                 let id = ServiceId(i as u32);
@@ -290,7 +291,12 @@ impl Engine<'_> {
             if let Some(p) = &mended[id.index()] {
                 return p.clone();
             }
-            let p = shortest_from_start(id, starts, &affected, &neighbours);
+            // Failures travel from callee to caller: a path along calls
+            // first; load travels down too (a surge, retries), so any
+            // shared dependency when there is none.
+            let p = shortest_from_start(id, starts, &affected, &callees).unwrap_or_else(|| {
+                shortest_from_start(id, starts, &affected, &neighbours).unwrap_or(vec![id])
+            });
             mended[id.index()] = Some(p.clone());
             p
         };
@@ -308,6 +314,34 @@ impl Engine<'_> {
                 f.chain = path_to(ServiceId(i as u32));
             }
         }
+    }
+
+    /// Per service: the services it calls (alternatives and `on_miss`
+    /// included), sorted by id.
+    fn callees(&self) -> Vec<Vec<ServiceId>> {
+        let model = self.model;
+        model
+            .service_ids()
+            .map(|id| {
+                let mut set = BTreeSet::new();
+                for dep in model
+                    .service(id)
+                    .operations
+                    .iter()
+                    .flat_map(|o| &o.depends_on)
+                {
+                    set.insert(dep.target.service);
+                    if let Some(Fallback::Failover { to }) = dep.fallback {
+                        set.insert(to);
+                    }
+                    if let Some(c) = &dep.cache {
+                        set.insert(c.on_miss);
+                    }
+                }
+                set.remove(&id);
+                set.into_iter().collect()
+            })
+            .collect()
     }
 
     /// Per service: the services it shares a dependency with (either
@@ -339,15 +373,16 @@ impl Engine<'_> {
 }
 
 /// The shortest path from a trouble start to `to` through affected
-/// services (breadth first, neighbours by name), or `[to]` when none.
+/// services (breadth first from `to` over `neighbours`, in id order), if
+/// there is one.
 fn shortest_from_start(
     to: ServiceId,
     starts: &[bool],
     affected: &[bool],
     neighbours: &[Vec<ServiceId>],
-) -> Vec<ServiceId> {
+) -> Option<Vec<ServiceId>> {
     if starts[to.index()] {
-        return vec![to];
+        return Some(vec![to]);
     }
     let mut previous: Vec<Option<ServiceId>> = vec![None; starts.len()];
     let mut seen = vec![false; starts.len()];
@@ -368,12 +403,12 @@ fn shortest_from_start(
                     path.push(p);
                     at = p;
                 }
-                return path;
+                return Some(path);
             }
             queue.push_back(y);
         }
     }
-    vec![to]
+    None
 }
 
 impl Scene<'_, '_> {

@@ -521,7 +521,11 @@ pub fn simulate_with_progress(
         })
         .collect();
 
-    let mut applied = vec![false; events.len()];
+    // Events in the order they apply: by step, then file order. A cursor
+    // walks them, so a step costs nothing for events not yet due.
+    let mut due: Vec<usize> = (0..events.len()).collect();
+    due.sort_by_key(|&i| (step_index(events[i].at_s, step), i));
+    let mut next_due = 0usize;
     let mut active: Vec<Active> = Vec::new();
     let mut restarts: Vec<Restart> = Vec::new();
     let mut arrivals: Vec<Arrival> = Vec::new();
@@ -569,11 +573,11 @@ pub fn simulate_with_progress(
         });
 
         // 2. Events with `at ≤ t`, in file order.
-        for (i, e) in events.iter().enumerate() {
-            if applied[i] || step_index(e.at_s, step) > k {
-                continue;
-            }
-            applied[i] = true;
+        while let Some(&i) = due.get(next_due)
+            && step_index(events[i].at_s, step) <= k
+        {
+            next_due += 1;
+            let e = &events[i];
             match &e.action {
                 Action::Fault(f) => {
                     if let (FaultKind::Cold, Scope::Service(s)) = (f.kind, &f.scope) {

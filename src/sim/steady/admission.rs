@@ -143,7 +143,15 @@ impl Admission {
                     f64::INFINITY
                 };
                 let moved = start + (a.per_replica * serving - total) * step;
-                a.backlog = moved.clamp(0.0, room.max(0.0));
+                // Overloaded, it fills up to the long run's occupancy (a
+                // bounded queue turns the rest away); below capacity it
+                // drains at throughput − arrivals, however far above the
+                // light load's own occupancy it starts.
+                a.backlog = if overloaded {
+                    moved.clamp(0.0, room.max(0.0))
+                } else {
+                    moved.max(0.0)
+                };
                 if overloaded && a.backlog < room {
                     // Still filling: nobody is turned away yet, everyone
                     // waits for the backlog ahead, the servers work flat out.

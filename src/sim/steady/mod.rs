@@ -563,7 +563,26 @@ impl<'m> Engine<'m> {
     fn own_work(&self, cond: &Conditions) -> Vec<Dist> {
         let mut own = Vec::with_capacity(self.ops.len());
         for &(s, oi) in &self.ops.of {
-            let base = Dist::work(self.model.service(s).operations[oi].latency);
+            let svc = self.model.service(s);
+            let latency = svc.operations[oi].latency;
+            // With a capacity, each of the c = round(capacity × L) servers
+            // works for c ÷ capacity on average (so throughput is exactly
+            // the capacity): own times stretch by c ÷ (capacity × L), which
+            // is 1 unless capacity × L is small; with L = 0 it is one
+            // server's 1 ÷ capacity. L weighs the operations by their entry
+            // rps (evenly when none has any).
+            let base = match svc.capacity {
+                Some(cap) if cap > 0.0 => {
+                    let l = static_work(svc);
+                    if l > 0.0 {
+                        let c = (cap * l).round().max(1.0);
+                        Dist::work(latency).stretched(c / (cap * l))
+                    } else {
+                        Dist::work(crate::model::Latency::Exponential { mean_s: 1.0 / cap })
+                    }
+                }
+                _ => Dist::work(latency),
+            };
             let mut d = base;
             for &(change, share) in &cond.slow[s.index()] {
                 let slowed = match change {
@@ -828,4 +847,22 @@ pub fn split_weights(model: &Model, service: ServiceId) -> Vec<f64> {
     } else {
         vec![1.0 / ops.len() as f64; ops.len()]
     }
+}
+
+/// A service's own work L for its server count: its operations' mean own
+/// latencies weighted by their entry rps (evenly when none has any).
+fn static_work(svc: &crate::model::Service) -> f64 {
+    let total: f64 = svc.operations.iter().filter_map(|o| o.rps).sum();
+    let n = svc.operations.len().max(1) as f64;
+    svc.operations
+        .iter()
+        .map(|o| {
+            let w = if total > 0.0 {
+                o.rps.unwrap_or(0.0) / total
+            } else {
+                1.0 / n
+            };
+            w * o.latency.mean_s()
+        })
+        .sum()
 }

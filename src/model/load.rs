@@ -63,6 +63,28 @@ pub fn load_str(text: &str, file: &str) -> Result<Loaded, Error> {
     load_str_named(text.to_owned(), file, default_model_name(Path::new(file)))
 }
 
+/// Validates a model read from somewhere other than a file of its own
+/// (`git show REV:PATH`), under the same guards as [`load_file`]: too
+/// large, binary and non-UTF-8 content are refused with a finding. `file`
+/// names it in findings, and its stem becomes the model's name when the
+/// YAML gives none.
+pub fn load_bytes(bytes: Vec<u8>, file: &str) -> Result<Loaded, Error> {
+    let refuse = |finding: Finding| Error::Invalid {
+        file: file.to_owned(),
+        source_text: String::new(),
+        findings: vec![finding],
+    };
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(refuse(Finding::error(
+            codes::REFUSED,
+            "file is larger than 256 MiB",
+            None,
+        )));
+    }
+    let text = text_from_bytes(bytes).map_err(refuse)?;
+    load_str_named(text, file, default_model_name(Path::new(file)))
+}
+
 fn default_model_name(path: &Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())

@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod csp;
 pub mod diagram;
+pub mod diff;
 pub mod dot;
 pub mod findings;
 pub mod fit;

@@ -3,6 +3,7 @@
 
 mod browser;
 mod check;
+mod diff;
 mod examples;
 mod faulttree;
 mod fixtures;

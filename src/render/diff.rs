@@ -14,9 +14,11 @@ use serde_json::{Value, json};
 use super::findings::Palette;
 use super::fit;
 use super::run::md_cell;
-use crate::analysis::diff::faults::{EntryChange, FaultChange, Seen, SingleFault, Verdict};
+use crate::analysis::diff::faults::{
+    EntryChange, FaultChange, FaultDiff, Seen, SingleFault, Verdict,
+};
 use crate::analysis::diff::fields::{Edge, FieldChange};
-use crate::analysis::diff::{AvailabilityChange, Blast, Interval, ModelDiff, Worse};
+use crate::analysis::diff::{AvailabilityChange, Blast, Interval, ModelDiff, Point, Worse};
 use crate::analysis::lints::Lint;
 use crate::sim::explain::{percent, rate};
 use crate::sim::steady::State;
@@ -194,144 +196,209 @@ fn lint_text(l: &Lint, file: &str) -> String {
     )
 }
 
-/// The text report; long lines wrapped to `width`.
-pub fn write_text(
-    out: &mut dyn Write,
-    r: &Report,
+/// A change to the model file: `+` added, `-` removed, `~` changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    Added,
+    Removed,
+    Changed,
+}
+
+impl Mark {
+    fn word(self) -> &'static str {
+        match self {
+            Mark::Added => "added",
+            Mark::Removed => "removed",
+            Mark::Changed => "changed",
+        }
+    }
+}
+
+/// Every change to the model file, as (mark, what, fields changed), in the
+/// order text and Markdown list them.
+fn model_rows(d: &ModelDiff) -> Vec<(Mark, String, String)> {
+    let m = &d.model;
+    let mut rows: Vec<(Mark, String, String)> = Vec::new();
+    let mut each = |mark: Mark, items: Vec<(String, String)>| {
+        rows.extend(items.into_iter().map(|(what, how)| (mark, what, how)));
+    };
+    let named = |prefix: &str, names: &[String]| -> Vec<(String, String)> {
+        names
+            .iter()
+            .map(|n| (format!("{prefix} {n}"), String::new()))
+            .collect()
+    };
+    each(
+        Mark::Changed,
+        m.model
+            .iter()
+            .map(|f| ("model".into(), fields_text(std::slice::from_ref(f))))
+            .collect(),
+    );
+    each(Mark::Added, named("zone", &m.zones_added));
+    each(Mark::Removed, named("zone", &m.zones_removed));
+    each(Mark::Added, named("service", &m.services_added));
+    each(Mark::Removed, named("service", &m.services_removed));
+    each(
+        Mark::Changed,
+        m.services_changed
+            .iter()
+            .map(|s| (format!("service {}", s.name), fields_text(&s.fields)))
+            .collect(),
+    );
+    let edges = |es: &[Edge]| es.iter().map(|e| (edge_text(e), String::new())).collect();
+    each(Mark::Added, edges(&m.edges_added));
+    each(Mark::Removed, edges(&m.edges_removed));
+    each(
+        Mark::Changed,
+        m.edges_changed
+            .iter()
+            .map(|e| (edge_text(&e.edge), fields_text(&e.fields)))
+            .collect(),
+    );
+    each(Mark::Added, named("entry point", &d.entries_added));
+    each(Mark::Removed, named("entry point", &d.entries_removed));
+    rows
+}
+
+/// `a, b, zone:c`.
+fn points(ps: &[Point]) -> String {
+    ps.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Text output: lines wrapped to a width, painted on a terminal.
+struct Text<'a> {
+    out: &'a mut dyn Write,
     p: Palette,
     width: Option<usize>,
-) -> io::Result<()> {
-    let d = r.diff;
-    let bold = |s: &str| p.paint("1", s);
-    let line = |out: &mut dyn Write, indent: usize, text: &str| -> io::Result<()> {
-        writeln!(
-            out,
-            "{:indent$}{}",
-            "",
-            fit::wrap(text, indent, indent + 4, width)
-        )
-    };
-    writeln!(out, "{} → {}", bold(&d.before.name), bold(&d.after.name))?;
-    for (label, source, s) in [
-        ("before", r.before, &d.before),
-        ("after ", r.after, &d.after),
-    ] {
-        line(
-            out,
-            2,
-            &format!(
+}
+
+impl Text<'_> {
+    /// A section heading, after a blank line.
+    fn heading(&mut self, text: &str) -> io::Result<()> {
+        writeln!(self.out, "\n{}", self.p.paint("1", text))
+    }
+
+    /// An indented line, wrapped (continuations 4 further in).
+    fn line(&mut self, indent: usize, text: &str) -> io::Result<()> {
+        let text = fit::wrap(text, indent, indent + 4, self.width);
+        writeln!(self.out, "{:indent$}{text}", "")
+    }
+
+    /// An indented line, wrapped and painted line by line (so no escape
+    /// code spans a break).
+    fn painted(&mut self, indent: usize, code: Option<&str>, text: &str) -> io::Result<()> {
+        for (i, l) in fit::wrap(text, indent, indent + 4, self.width)
+            .split('\n')
+            .enumerate()
+        {
+            let body = l.trim_start();
+            let pad = if i == 0 { indent } else { l.len() - body.len() };
+            let body = code.map_or_else(|| body.to_owned(), |c| self.p.paint(c, body));
+            writeln!(self.out, "{:pad$}{body}", "")?;
+        }
+        Ok(())
+    }
+
+    /// `  + text`, the mark coloured.
+    fn mark(&mut self, mark: Mark, text: &str) -> io::Result<()> {
+        let sign = match mark {
+            Mark::Added => self.p.paint("32", "+"),
+            Mark::Removed => self.p.paint("31", "-"),
+            Mark::Changed => self.p.paint("33", "~"),
+        };
+        writeln!(self.out, "  {sign} {}", fit::wrap(text, 4, 6, self.width))
+    }
+
+    /// `  … N more` under a list cut at `top`.
+    fn more(&mut self, len: usize, top: usize, what: &str) -> io::Result<()> {
+        if len > top {
+            let text = format!("… {} more{what} (--top {len}, or --format json)", len - top);
+            self.line(2, &text)?;
+        }
+        Ok(())
+    }
+
+    fn header(&mut self, r: &Report) -> io::Result<()> {
+        let d = r.diff;
+        let (b, a) = (
+            self.p.paint("1", &d.before.name),
+            self.p.paint("1", &d.after.name),
+        );
+        writeln!(self.out, "{b} → {a}")?;
+        for (label, source, s) in [
+            ("before", r.before, &d.before),
+            ("after ", r.after, &d.after),
+        ] {
+            let text = format!(
                 "{label}  {source}: {}, {}",
                 count(s.services, "service"),
                 count(s.entry_points.len(), "entry point")
-            ),
-        )?;
-    }
-
-    writeln!(out, "\n{}", bold("the model"))?;
-    let m = &d.model;
-    if m.is_empty() {
-        line(out, 2, "no change")?;
-    }
-    let paint_mark = |mark: char| match mark {
-        '+' => p.paint("32", "+"),
-        '-' => p.paint("31", "-"),
-        _ => p.paint("33", "~"),
-    };
-    let mark = |out: &mut dyn Write, c: char, text: String| -> io::Result<()> {
-        write!(out, "  {} ", paint_mark(c))?;
-        writeln!(out, "{}", fit::wrap(&text, 4, 6, width))
-    };
-    for f in &m.model {
-        mark(out, '~', fields_text(std::slice::from_ref(f)))?;
-    }
-    for z in &m.zones_added {
-        mark(out, '+', format!("zone {z}"))?;
-    }
-    for z in &m.zones_removed {
-        mark(out, '-', format!("zone {z}"))?;
-    }
-    for s in &m.services_added {
-        mark(out, '+', format!("service {s}"))?;
-    }
-    for s in &m.services_removed {
-        mark(out, '-', format!("service {s}"))?;
-    }
-    for s in &m.services_changed {
-        mark(
-            out,
-            '~',
-            format!("service {}: {}", s.name, fields_text(&s.fields)),
-        )?;
-    }
-    for e in &m.edges_added {
-        mark(out, '+', edge_text(e))?;
-    }
-    for e in &m.edges_removed {
-        mark(out, '-', edge_text(e))?;
-    }
-    for e in &m.edges_changed {
-        mark(
-            out,
-            '~',
-            format!("{}: {}", edge_text(&e.edge), fields_text(&e.fields)),
-        )?;
-    }
-    for e in &d.entries_added {
-        mark(out, '+', format!("entry point {e}"))?;
-    }
-    for e in &d.entries_removed {
-        mark(out, '-', format!("entry point {e}"))?;
-    }
-
-    writeln!(out, "\n{}", bold("single points of failure"))?;
-    if d.single_points.is_empty() {
-        line(out, 2, "no change")?;
-    }
-    for c in &d.single_points {
-        let list = |ps: &[crate::analysis::diff::Point]| {
-            ps.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let mut parts = Vec::new();
-        if !c.gained.is_empty() {
-            parts.push(format!("gained {}", list(&c.gained)));
+            );
+            self.line(2, &text)?;
         }
-        if !c.lost.is_empty() {
-            parts.push(format!("lost {}", list(&c.lost)));
-        }
-        line(out, 2, &format!("{}: {}", c.entry, parts.join("; ")))?;
+        Ok(())
     }
 
-    writeln!(
-        out,
-        "\n{}",
-        bold("blast radius (entry traffic lost, services down, degraded)")
-    )?;
-    if d.blast.is_empty() {
-        line(out, 2, "no change")?;
+    fn model(&mut self, d: &ModelDiff) -> io::Result<()> {
+        self.heading("the model")?;
+        let rows = model_rows(d);
+        if rows.is_empty() {
+            self.line(2, "no change")?;
+        }
+        for (mark, what, how) in rows {
+            let text = if how.is_empty() {
+                what
+            } else {
+                format!("{what}: {how}")
+            };
+            let text = text.strip_prefix("model: ").unwrap_or(&text).to_owned();
+            self.mark(mark, &text)?;
+        }
+        Ok(())
     }
-    for b in d.blast.iter().take(r.top) {
-        line(
-            out,
-            2,
-            &format!(
+
+    fn single_points(&mut self, d: &ModelDiff) -> io::Result<()> {
+        self.heading("single points of failure")?;
+        if d.single_points.is_empty() {
+            self.line(2, "no change")?;
+        }
+        for c in &d.single_points {
+            let mut parts = Vec::new();
+            if !c.gained.is_empty() {
+                parts.push(format!("gained {}", points(&c.gained)));
+            }
+            if !c.lost.is_empty() {
+                parts.push(format!("lost {}", points(&c.lost)));
+            }
+            self.line(2, &format!("{}: {}", c.entry, parts.join("; ")))?;
+        }
+        Ok(())
+    }
+
+    fn blast(&mut self, d: &ModelDiff, top: usize) -> io::Result<()> {
+        self.heading("blast radius (entry traffic lost, services down, degraded)")?;
+        if d.blast.is_empty() {
+            self.line(2, "no change")?;
+        }
+        for b in d.blast.iter().take(top) {
+            let text = format!(
                 "{}: {} → {}",
                 b.service,
                 blast_text(b.before.as_ref()),
                 blast_text(b.after.as_ref())
-            ),
-        )?;
+            );
+            self.line(2, &text)?;
+        }
+        self.more(d.blast.len(), top, "")
     }
-    more(out, d.blast.len(), r.top)?;
 
-    let f = &d.faults;
-    writeln!(out, "\n{}", bold("single faults"))?;
-    line(
-        out,
-        2,
-        &format!(
+    fn faults(&mut self, f: &FaultDiff, top: usize) -> io::Result<()> {
+        self.heading("single faults")?;
+        let tried = format!(
             "{} tried ({} before, {} after): every --down of a service or zone and --hang of a service{}",
             f.compared,
             f.before_faults,
@@ -341,136 +408,124 @@ pub fn write_text(
             } else {
                 ""
             }
-        ),
-    )?;
-    for (side, flags) in [
-        ("before", &f.unsettled_before),
-        ("after", &f.unsettled_after),
-    ] {
-        if !flags.is_empty() {
-            line(
-                out,
-                2,
-                &format!(
+        );
+        self.line(2, &tried)?;
+        for (side, flags) in [
+            ("before", &f.unsettled_before),
+            ("after", &f.unsettled_after),
+        ] {
+            if !flags.is_empty() {
+                let text = format!(
                     "{}: the steady state did not settle {side} for {}; its figures are the last pass's",
-                    p.paint("1;33", "warning"),
+                    self.p.paint("1;33", "warning"),
                     flags.join(", ")
-                ),
-            )?;
-        }
-    }
-    let rows = fault_rows(&f.changed);
-    if rows.is_empty() {
-        line(out, 2, "none changes what users see")?;
-    } else {
-        line(out, 2, "with this change,")?;
-    }
-    for verdict in [Verdict::Worse, Verdict::Better, Verdict::Changed] {
-        let group: Vec<_> = rows.iter().filter(|(_, e)| e.verdict == verdict).collect();
-        for (fault, e) in group.iter().take(r.top) {
-            let text = sentence(*fault, e);
-            let paint = |t: &str| match verdict {
-                Verdict::Worse => p.paint("1;31", t),
-                Verdict::Better => p.paint("32", t),
-                Verdict::Changed => t.to_owned(),
-            };
-            // Painted line by line, so no escape code spans a break.
-            let wrapped = fit::wrap(&text, 4, 8, width);
-            for (i, l) in wrapped.split('\n').enumerate() {
-                let body = l.trim_start();
-                let indent = if i == 0 { 4 } else { l.len() - body.len() };
-                writeln!(out, "{:indent$}{}", "", paint(body))?;
+                );
+                self.line(2, &text)?;
             }
         }
-        if group.len() > r.top {
-            writeln!(
-                out,
-                "    … {} more {} (--top {}, or --format json)",
-                group.len() - r.top,
-                verdict.as_str(),
-                group.len()
-            )?;
+        let rows = fault_rows(&f.changed);
+        let lead = if rows.is_empty() {
+            "none changes what users see"
+        } else {
+            "with this change,"
+        };
+        self.line(2, lead)?;
+        for (verdict, code) in [
+            (Verdict::Worse, Some("1;31")),
+            (Verdict::Better, Some("32")),
+            (Verdict::Changed, None),
+        ] {
+            let group: Vec<_> = rows.iter().filter(|(_, e)| e.verdict == verdict).collect();
+            for (fault, e) in group.iter().take(top) {
+                self.painted(4, code, &sentence(*fault, e))?;
+            }
+            self.more(group.len(), top, &format!(" {}", verdict.as_str()))?;
         }
+        Ok(())
     }
 
-    writeln!(
-        out,
-        "\n{}",
-        bold(&format!(
+    fn availability(&mut self, d: &ModelDiff) -> io::Result<()> {
+        self.heading(&format!(
             "availability ({} trials, seed {})",
             rate(d.options.trials as f64),
             d.options.seed
-        ))
-    )?;
-    if d.availability.is_empty() {
-        line(out, 2, "no entry points")?;
-    }
-    for a in &d.availability {
-        let side = |i: Option<Interval>| i.map_or("not an entry point".into(), |i| interval(&i));
-        let note = overlap_text(a);
-        let note = if a.fell() {
-            p.paint("1;31", note)
-        } else {
-            note.to_owned()
-        };
-        line(
-            out,
-            2,
-            &format!(
+        ))?;
+        if d.availability.is_empty() {
+            self.line(2, "no entry points")?;
+        }
+        for a in &d.availability {
+            let side =
+                |i: Option<Interval>| i.map_or("not an entry point".into(), |i| interval(&i));
+            let note = overlap_text(a);
+            let note = if a.fell() {
+                self.p.paint("1;31", note)
+            } else {
+                note.to_owned()
+            };
+            let text = format!(
                 "{}: {} → {}  {note}",
                 a.entry,
                 side(a.before),
                 side(a.after)
-            )
-            .trim_end()
-            .to_owned(),
-        )?;
-    }
-
-    writeln!(out, "\n{}", bold("lints"))?;
-    if d.lints_introduced.is_empty() && d.lints_fixed.is_empty() {
-        line(out, 2, "none introduced, none fixed")?;
-    }
-    for l in &d.lints_introduced {
-        mark(out, '+', lint_text(l, r.after))?;
-    }
-    for l in &d.lints_fixed {
-        mark(out, '-', lint_text(l, r.before))?;
-    }
-
-    let worse = d.worse();
-    writeln!(out)?;
-    let head = if worse.is_empty() {
-        format!("not worse: {NOT_WORSE}")
-    } else {
-        format!("worse: {}", worse_summary(&worse))
-    };
-    if worse.is_empty() {
-        writeln!(out, "{}", p.paint("1;32", &fit::wrap(&head, 0, 2, width)))?;
-    } else {
-        writeln!(out, "{}", p.paint("1;31", &fit::wrap(&head, 0, 2, width)))?;
-        for w in worse.iter().take(r.top) {
-            line(out, 2, &worse_sentence(w))?;
+            );
+            self.line(2, text.trim_end())?;
         }
-        more(out, worse.len(), r.top)?;
+        Ok(())
     }
-    Ok(())
+
+    fn lints(&mut self, r: &Report) -> io::Result<()> {
+        let d = r.diff;
+        self.heading("lints")?;
+        if d.lints_introduced.is_empty() && d.lints_fixed.is_empty() {
+            self.line(2, "none introduced, none fixed")?;
+        }
+        for l in &d.lints_introduced {
+            self.mark(Mark::Added, &lint_text(l, r.after))?;
+        }
+        for l in &d.lints_fixed {
+            self.mark(Mark::Removed, &lint_text(l, r.before))?;
+        }
+        Ok(())
+    }
+
+    fn verdict(&mut self, d: &ModelDiff, top: usize) -> io::Result<()> {
+        let worse = d.worse();
+        writeln!(self.out)?;
+        if worse.is_empty() {
+            return self.painted(0, Some("1;32"), &format!("not worse: {NOT_WORSE}"));
+        }
+        self.painted(
+            0,
+            Some("1;31"),
+            &format!("worse: {}", worse_summary(&worse)),
+        )?;
+        for w in worse.iter().take(top) {
+            self.line(2, &worse_sentence(w))?;
+        }
+        self.more(worse.len(), top, "")
+    }
 }
 
-/// `… N more` under a list cut at `top`.
-fn more(out: &mut dyn Write, len: usize, top: usize) -> io::Result<()> {
-    if len > top {
-        writeln!(
-            out,
-            "  … {} more (--top {len}, or --format json)",
-            len - top
-        )?;
-    }
-    Ok(())
+/// The text report, section by section; long lines wrapped to `width`.
+pub fn write_text(
+    out: &mut dyn Write,
+    r: &Report,
+    p: Palette,
+    width: Option<usize>,
+) -> io::Result<()> {
+    let mut t = Text { out, p, width };
+    t.header(r)?;
+    t.model(r.diff)?;
+    t.single_points(r.diff)?;
+    t.blast(r.diff, r.top)?;
+    t.faults(&r.diff.faults, r.top)?;
+    t.availability(r.diff)?;
+    t.lints(r)?;
+    t.verdict(r.diff, r.top)
 }
 
 /// Markdown for a pull request: the verdict first, then a section per
-/// analysis that changed (tables, names escaped).
+/// analysis (tables, names escaped).
 pub fn write_markdown(out: &mut dyn Write, r: &Report) -> io::Result<()> {
     let d = r.diff;
     let esc = md_cell;
@@ -493,8 +548,7 @@ pub fn write_markdown(out: &mut dyn Write, r: &Report) -> io::Result<()> {
         }
         writeln!(out)?;
     }
-    writeln!(out, "| | before | after |")?;
-    writeln!(out, "| --- | --- | --- |")?;
+    writeln!(out, "| | before | after |\n| --- | --- | --- |")?;
     writeln!(out, "| model | {} | {} |", esc(r.before), esc(r.after))?;
     writeln!(
         out,
@@ -507,180 +561,9 @@ pub fn write_markdown(out: &mut dyn Write, r: &Report) -> io::Result<()> {
         d.before.entry_points.len(),
         d.after.entry_points.len()
     )?;
-
-    writeln!(out, "#### The model\n")?;
-    let m = &d.model;
-    if m.is_empty() && d.entries_added.is_empty() && d.entries_removed.is_empty() {
-        writeln!(out, "No change.\n")?;
-    } else {
-        writeln!(out, "| | what | change |")?;
-        writeln!(out, "| --- | --- | --- |")?;
-        let mut row = |mark: &str, what: String, change: String| {
-            writeln!(out, "| {mark} | {} | {} |", esc(&what), esc(&change))
-        };
-        for f in &m.model {
-            row(
-                "changed",
-                "model".into(),
-                fields_text(std::slice::from_ref(f)),
-            )?;
-        }
-        for z in &m.zones_added {
-            row("added", format!("zone {z}"), String::new())?;
-        }
-        for z in &m.zones_removed {
-            row("removed", format!("zone {z}"), String::new())?;
-        }
-        for s in &m.services_added {
-            row("added", format!("service {s}"), String::new())?;
-        }
-        for s in &m.services_removed {
-            row("removed", format!("service {s}"), String::new())?;
-        }
-        for s in &m.services_changed {
-            row(
-                "changed",
-                format!("service {}", s.name),
-                fields_text(&s.fields),
-            )?;
-        }
-        for e in &m.edges_added {
-            row("added", edge_text(e), String::new())?;
-        }
-        for e in &m.edges_removed {
-            row("removed", edge_text(e), String::new())?;
-        }
-        for e in &m.edges_changed {
-            row("changed", edge_text(&e.edge), fields_text(&e.fields))?;
-        }
-        for e in &d.entries_added {
-            row("added", format!("entry point {e}"), String::new())?;
-        }
-        for e in &d.entries_removed {
-            row("removed", format!("entry point {e}"), String::new())?;
-        }
-        writeln!(out)?;
-    }
-
-    writeln!(out, "#### Single points of failure\n")?;
-    if d.single_points.is_empty() {
-        writeln!(out, "No change.\n")?;
-    } else {
-        writeln!(out, "| entry point | gained | lost |")?;
-        writeln!(out, "| --- | --- | --- |")?;
-        for c in &d.single_points {
-            let list = |ps: &[crate::analysis::diff::Point]| {
-                ps.iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            writeln!(
-                out,
-                "| {} | {} | {} |",
-                esc(&c.entry),
-                esc(&list(&c.gained)),
-                esc(&list(&c.lost))
-            )?;
-        }
-        writeln!(out)?;
-    }
-
-    writeln!(out, "#### Blast radius\n")?;
-    if d.blast.is_empty() {
-        writeln!(out, "No change.\n")?;
-    } else {
-        writeln!(out, "| service | before | after |")?;
-        writeln!(out, "| --- | --- | --- |")?;
-        for b in d.blast.iter().take(r.top) {
-            writeln!(
-                out,
-                "| {} | {} | {} |",
-                esc(&b.service),
-                blast_text(b.before.as_ref()),
-                blast_text(b.after.as_ref())
-            )?;
-        }
-        if d.blast.len() > r.top {
-            writeln!(out, "\n… {} more services.", d.blast.len() - r.top)?;
-        }
-        writeln!(out)?;
-    }
-
-    let f = &d.faults;
-    writeln!(out, "#### Single faults\n")?;
-    writeln!(
-        out,
-        "{} tried ({} before, {} after): every `--down` of a service or zone and `--hang` of a service.\n",
-        f.compared, f.before_faults, f.after_faults
-    )?;
-    for (side, flags) in [
-        ("before", &f.unsettled_before),
-        ("after", &f.unsettled_after),
-    ] {
-        if !flags.is_empty() {
-            writeln!(
-                out,
-                "> **Warning:** the steady state did not settle {side} for {}.\n",
-                esc(&flags.join(", "))
-            )?;
-        }
-    }
-    let rows = fault_rows(&f.changed);
-    if rows.is_empty() {
-        writeln!(out, "None changes what users see.\n")?;
-    } else {
-        writeln!(out, "| | with this change | before | after |")?;
-        writeln!(out, "| --- | --- | --- | --- |")?;
-        for verdict in [Verdict::Worse, Verdict::Better, Verdict::Changed] {
-            let group: Vec<_> = rows.iter().filter(|(_, e)| e.verdict == verdict).collect();
-            for (fault, e) in group.iter().take(r.top) {
-                let text = sentence(*fault, e);
-                let text = text.split(" (").next().unwrap_or(&text);
-                writeln!(
-                    out,
-                    "| {} | {} | {} | {} |",
-                    verdict.as_str(),
-                    md_sentence(text),
-                    seen(e.before),
-                    seen(e.after)
-                )?;
-            }
-            if group.len() > r.top {
-                writeln!(
-                    out,
-                    "| {} | … {} more | | |",
-                    verdict.as_str(),
-                    group.len() - r.top
-                )?;
-            }
-        }
-        writeln!(out)?;
-    }
-
-    writeln!(
-        out,
-        "#### Availability ({} trials, seed {})\n",
-        rate(d.options.trials as f64),
-        d.options.seed
-    )?;
-    if !d.availability.is_empty() {
-        writeln!(out, "| entry point | before | after | |")?;
-        writeln!(out, "| --- | --- | --- | --- |")?;
-        for a in &d.availability {
-            let side = |i: Option<Interval>| i.map_or("—".into(), |i| esc(&interval(&i)));
-            writeln!(
-                out,
-                "| {} | {} | {} | {} |",
-                esc(&a.entry),
-                side(a.before),
-                side(a.after),
-                overlap_text(a)
-            )?;
-        }
-        writeln!(out)?;
-    }
-
+    markdown_changes(out, d, r.top)?;
+    markdown_faults(out, &d.faults, r.top)?;
+    markdown_availability(out, d)?;
     writeln!(out, "#### Lints\n")?;
     if d.lints_introduced.is_empty() && d.lints_fixed.is_empty() {
         writeln!(out, "None introduced, none fixed.")?;
@@ -703,6 +586,145 @@ pub fn write_markdown(out: &mut dyn Write, r: &Report) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A Markdown section: its heading, then the table (header row given) or
+/// "No change." when there are no rows.
+fn markdown_table(
+    out: &mut dyn Write,
+    heading: &str,
+    header: &str,
+    rows: &[String],
+) -> io::Result<()> {
+    writeln!(out, "#### {heading}\n")?;
+    if rows.is_empty() {
+        return writeln!(out, "No change.\n");
+    }
+    let columns = header.matches('|').count() - 1;
+    writeln!(out, "{header}\n|{}", " --- |".repeat(columns))?;
+    for row in rows {
+        writeln!(out, "{row}")?;
+    }
+    writeln!(out)
+}
+
+/// The model's changes, single points of failure and blast radius.
+fn markdown_changes(out: &mut dyn Write, d: &ModelDiff, top: usize) -> io::Result<()> {
+    let esc = md_cell;
+    let rows: Vec<String> = model_rows(d)
+        .into_iter()
+        .map(|(mark, what, how)| format!("| {} | {} | {} |", mark.word(), esc(&what), esc(&how)))
+        .collect();
+    markdown_table(out, "The model", "| | what | change |", &rows)?;
+    let rows: Vec<String> = d
+        .single_points
+        .iter()
+        .map(|c| {
+            format!(
+                "| {} | {} | {} |",
+                esc(&c.entry),
+                esc(&points(&c.gained)),
+                esc(&points(&c.lost))
+            )
+        })
+        .collect();
+    markdown_table(
+        out,
+        "Single points of failure",
+        "| entry point | gained | lost |",
+        &rows,
+    )?;
+    let mut rows: Vec<String> = d
+        .blast
+        .iter()
+        .take(top)
+        .map(|b| {
+            format!(
+                "| {} | {} | {} |",
+                esc(&b.service),
+                blast_text(b.before.as_ref()),
+                blast_text(b.after.as_ref())
+            )
+        })
+        .collect();
+    if d.blast.len() > top {
+        rows.push(format!("| … {} more | | |", d.blast.len() - top));
+    }
+    markdown_table(out, "Blast radius", "| service | before | after |", &rows)
+}
+
+/// The single faults that change what users see, worst first.
+fn markdown_faults(out: &mut dyn Write, f: &FaultDiff, top: usize) -> io::Result<()> {
+    writeln!(out, "#### Single faults\n")?;
+    writeln!(
+        out,
+        "{} tried ({} before, {} after): every `--down` of a service or zone and `--hang` of a service.\n",
+        f.compared, f.before_faults, f.after_faults
+    )?;
+    for (side, flags) in [
+        ("before", &f.unsettled_before),
+        ("after", &f.unsettled_after),
+    ] {
+        if !flags.is_empty() {
+            writeln!(
+                out,
+                "> **Warning:** the steady state did not settle {side} for {}.\n",
+                md_cell(&flags.join(", "))
+            )?;
+        }
+    }
+    let rows = fault_rows(&f.changed);
+    if rows.is_empty() {
+        return writeln!(out, "None changes what users see.\n");
+    }
+    writeln!(out, "| | with this change | before | after |")?;
+    writeln!(out, "| --- | --- | --- | --- |")?;
+    for verdict in [Verdict::Worse, Verdict::Better, Verdict::Changed] {
+        let group: Vec<_> = rows.iter().filter(|(_, e)| e.verdict == verdict).collect();
+        for (fault, e) in group.iter().take(top) {
+            let text = sentence(*fault, e);
+            let text = text.split(" (").next().unwrap_or(&text);
+            writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                verdict.as_str(),
+                md_sentence(text),
+                seen(e.before),
+                seen(e.after)
+            )?;
+        }
+        if group.len() > top {
+            let more = group.len() - top;
+            writeln!(out, "| {} | … {more} more | | |", verdict.as_str())?;
+        }
+    }
+    writeln!(out)
+}
+
+fn markdown_availability(out: &mut dyn Write, d: &ModelDiff) -> io::Result<()> {
+    writeln!(
+        out,
+        "#### Availability ({} trials, seed {})\n",
+        rate(d.options.trials as f64),
+        d.options.seed
+    )?;
+    if d.availability.is_empty() {
+        return writeln!(out, "No entry points.\n");
+    }
+    writeln!(out, "| entry point | before | after | |")?;
+    writeln!(out, "| --- | --- | --- | --- |")?;
+    for a in &d.availability {
+        let side = |i: Option<Interval>| i.map_or("—".into(), |i| md_cell(&interval(&i)));
+        writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            md_cell(&a.entry),
+            side(a.before),
+            side(a.after),
+            overlap_text(a)
+        )?;
+    }
+    writeln!(out)
 }
 
 /// A sentence with names in backticks, for Markdown: each backticked name

@@ -218,52 +218,59 @@ pub fn engine_identical(before: &Model, after: &Model) -> bool {
     before.services().len() == after.services().len() && strip(before) == strip(after)
 }
 
-/// What one model's entry points see under one fault.
+/// What one model's entry points see under one fault (in
+/// [`spof::entries`] order), and whether its steady state settled.
+#[derive(Debug, Clone)]
 struct Swept {
     entries: Vec<Seen>,
     converged: bool,
 }
 
-fn read(entries: &[Entry], outcome: &Outcome) -> Swept {
-    Swept {
-        entries: entries
-            .iter()
-            .map(|e| {
-                let f = match e.operation {
-                    Some(o) => &outcome.operations[e.service.index()][o],
-                    None => &outcome.services[e.service.index()],
-                };
-                Seen {
-                    state: f.state,
-                    success: f.success,
-                }
-            })
-            .collect(),
-        converged: outcome.converged,
+impl Swept {
+    fn read(entries: &[Entry], outcome: &Outcome) -> Swept {
+        Swept {
+            entries: entries
+                .iter()
+                .map(|e| {
+                    let f = match e.operation {
+                        Some(o) => &outcome.operations[e.service.index()][o],
+                        None => &outcome.services[e.service.index()],
+                    };
+                    Seen {
+                        state: f.state,
+                        success: f.success,
+                    }
+                })
+                .collect(),
+            converged: outcome.converged,
+        }
     }
 }
 
-/// Solves every single fault in both models and keeps the ones that change
-/// what users see. `progress(done, total)` counts faults solved (called
-/// from worker threads).
-pub fn compare(before: &Model, after: &Model, progress: &(dyn Fn(u64, u64) + Sync)) -> FaultDiff {
-    let identical = engine_identical(before, after);
-    let list = single_faults(before, after);
-    let models = [before, after];
-    let entries = [spof::entries(before), spof::entries(after)];
-    let engines = [Engine::new(before), Engine::new(after)];
-    // Every (side, fault) to solve: the fault-free state first, then each
-    // fault that exists on that side. Identical models: before's answers
-    // serve both.
+/// Per side, per fault: what the entry points see. Index 0 is the
+/// fault-free state, index `k + 1` fault `k` of the list; `None` where the
+/// side has no such fault.
+type Answers = [Vec<Option<Swept>>; 2];
+
+/// Solves the fault-free state and every fault of the list on each side,
+/// in parallel, one engine per model (see the module docs). Identical
+/// models are solved once.
+fn solve(
+    models: [&Model; 2],
+    entries: &[Vec<Entry>; 2],
+    list: &[SingleFault],
+    identical: bool,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Answers {
+    let engines = models.map(Engine::new);
     let sides: &[usize] = if identical { &[0] } else { &[0, 1] };
-    let parsed: [Vec<Option<Fault>>; 2] = models.map(|m| list.iter().map(|f| f.parse(m)).collect());
-    let exists = |side: usize, k: usize| parsed[side][k].is_some();
-    let mut jobs: Vec<(usize, Option<usize>, Option<&Fault>)> = Vec::new();
+    // Every (side, index, fault) to solve, in a fixed order.
+    let mut jobs: Vec<(usize, usize, Option<Fault>)> = Vec::new();
     for &side in sides {
-        jobs.push((side, None, None));
-        for (k, fault) in parsed[side].iter().enumerate() {
-            if let Some(fault) = fault {
-                jobs.push((side, Some(k), Some(fault)));
+        jobs.push((side, 0, None));
+        for (k, f) in list.iter().enumerate() {
+            if let Some(fault) = f.parse(models[side]) {
+                jobs.push((side, k + 1, Some(fault)));
             }
         }
     }
@@ -275,40 +282,46 @@ pub fn compare(before: &Model, after: &Model, progress: &(dyn Fn(u64, u64) + Syn
     let solved: Vec<Swept> = jobs
         .par_iter()
         .map(|(side, _, fault)| {
-            let faults: Vec<Fault> = fault.iter().map(|&f| f.clone()).collect();
-            let swept = read(&entries[*side], &engines[*side].steady(&faults));
+            let faults: Vec<Fault> = fault.iter().cloned().collect();
+            let swept = Swept::read(&entries[*side], &engines[*side].steady(&faults));
             progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
             swept
         })
         .collect();
-
-    // Index the answers: [side][fault + 1] (0: no fault).
-    let mut answers: [Vec<Option<&Swept>>; 2] =
-        [vec![None; list.len() + 1], vec![None; list.len() + 1]];
-    for ((side, k, _), swept) in jobs.iter().zip(&solved) {
-        answers[*side][k.map_or(0, |k| k + 1)] = Some(swept);
+    let mut answers: Answers = [vec![None; list.len() + 1], vec![None; list.len() + 1]];
+    for ((side, k, _), swept) in jobs.iter().zip(solved) {
+        answers[*side][*k] = Some(swept);
     }
     if identical {
         answers[1] = answers[0].clone();
     }
+    answers
+}
 
-    let names =
-        |side: usize| -> Vec<&str> { entries[side].iter().map(|e| e.name.as_str()).collect() };
-    let (old_names, new_names) = (names(0), names(1));
+/// The faults (and the fault-free state) under which an entry point in
+/// both models sees something else, each with those entry points.
+fn changes(list: &[SingleFault], entries: &[Vec<Entry>; 2], answers: &Answers) -> Vec<FaultChange> {
     // Entry points in both: (name, index before, index after), after's order.
-    let common: Vec<(&str, usize, usize)> = new_names
+    let common: Vec<(&str, usize, usize)> = entries[1]
         .iter()
         .enumerate()
-        .filter_map(|(j, n)| old_names.iter().position(|o| o == n).map(|i| (*n, i, j)))
+        .filter_map(|(j, e)| {
+            let i = entries[0].iter().position(|o| o.name == e.name)?;
+            Some((e.name.as_str(), i, j))
+        })
         .collect();
-    let base = |side: usize| answers[side][0].expect("the fault-free state is solved");
-    let mut changed = Vec::new();
-    for k in 0..=list.len() {
-        let (old, new) = (answers[0][k], answers[1][k]);
+    let base = |side: usize| {
+        answers[side][0]
+            .as_ref()
+            .expect("the fault-free state is solved")
+    };
+    let mut out = Vec::new();
+    for (k, (old, new)) in answers[0].iter().zip(&answers[1]).enumerate() {
         let mut rows = Vec::new();
         for &(name, i, j) in &common {
-            let b = old.map(|s| s.entries[i]);
-            let a = new.map(|s| s.entries[j]);
+            let b = old.as_ref().map(|s| s.entries[i]);
+            let a = new.as_ref().map(|s| s.entries[j]);
+            // No such fault: that side stays as it is with no fault.
             let was = b.unwrap_or(base(0).entries[i]);
             let is = a.unwrap_or(base(1).entries[j]);
             if was.differs(is) {
@@ -321,31 +334,43 @@ pub fn compare(before: &Model, after: &Model, progress: &(dyn Fn(u64, u64) + Syn
             }
         }
         if !rows.is_empty() {
-            changed.push(FaultChange {
+            out.push(FaultChange {
                 fault: k.checked_sub(1).map(|k| list[k].clone()),
                 entries: rows,
             });
         }
     }
+    out
+}
+
+/// Solves every single fault in both models and keeps the ones that change
+/// what users see. `progress(done, total)` counts faults solved (called
+/// from worker threads).
+pub fn compare(before: &Model, after: &Model, progress: &(dyn Fn(u64, u64) + Sync)) -> FaultDiff {
+    let identical = engine_identical(before, after);
+    let list = single_faults(before, after);
+    let entries = [spof::entries(before), spof::entries(after)];
+    let answers = solve([before, after], &entries, &list, identical, progress);
+    let exists = |side: usize, k: usize| answers[side][k + 1].is_some();
+    let count = |side: usize| (0..list.len()).filter(|&k| exists(side, k)).count();
     let unsettled = |side: usize| -> Vec<String> {
         answers[side]
             .iter()
             .enumerate()
-            .filter(|(_, s)| s.is_some_and(|s| !s.converged))
+            .filter(|(_, s)| s.as_ref().is_some_and(|s| !s.converged))
             .map(|(k, _)| {
                 k.checked_sub(1)
                     .map_or("(no fault)".into(), |k| list[k].flag())
             })
             .collect()
     };
-    let count = |side: usize| (0..list.len()).filter(|&k| exists(side, k)).count();
     FaultDiff {
         before_faults: count(0),
         after_faults: count(1),
         compared: (0..list.len())
             .filter(|&k| exists(0, k) || exists(1, k))
             .count(),
-        changed,
+        changed: changes(&list, &entries, &answers),
         unsettled_before: unsettled(0),
         unsettled_after: unsettled(1),
         identical,

@@ -15,6 +15,7 @@ use rustyline::validate::Validator;
 use rustyline::{Context, Editor, Helper};
 
 use whatif::game::play::Console;
+use whatif::text::terminal_lines;
 
 /// Completes the word under the cursor from a fixed list, ignoring case.
 struct Words(Vec<String>);
@@ -67,12 +68,12 @@ impl Terminal {
 impl Console for Terminal {
     fn say(&mut self, text: &str) -> io::Result<()> {
         let mut out = io::stdout().lock();
-        out.write_all(text.as_bytes())?;
+        out.write_all(terminal_lines(text).as_bytes())?;
         out.flush()
     }
 
     fn ask(&mut self, prompt: &str) -> io::Result<Option<String>> {
-        match self.editor.readline(prompt) {
+        match self.editor.readline(terminal_lines(prompt).as_ref()) {
             Ok(line) => {
                 if !line.trim().is_empty() {
                     let _ = self.editor.add_history_entry(line.as_str());

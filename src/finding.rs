@@ -89,21 +89,85 @@ impl Finding {
 
 /// The closest candidate to `wrong` among `candidates`, if one is close
 /// enough to be a likely typo ("did you mean …"). Case-insensitive.
+///
+/// Closeness, best first: the same word but for case, `-` for `_` or a
+/// plural (`retry` → `retries`); then one word the start of the other
+/// (`repl` → `replicas`); then spelling (Jaro–Winkler, edit distance).
 pub fn did_you_mean<'a, I>(wrong: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
 {
     let lower = wrong.to_lowercase();
-    let mut best: Option<(f64, &'a str)> = None;
+    let stem = word_stem(&lower);
+    // (rank, score): lower rank first, then higher score.
+    let mut best: Option<(u8, f64, &'a str)> = None;
     for candidate in candidates {
-        let score = strsim::jaro_winkler(&lower, &candidate.to_lowercase());
-        let distance = strsim::levenshtein(&lower, &candidate.to_lowercase());
-        let close = score >= 0.8 || distance <= 2.max(lower.chars().count() / 4);
-        if close && best.is_none_or(|(s, _)| score > s) {
-            best = Some((score, candidate));
+        let other = candidate.to_lowercase();
+        let (rank, score) = if word_stem(&other) == stem {
+            (0, 1.0)
+        } else if let Some(share) = prefix_share(&lower, &other) {
+            (1, share)
+        } else {
+            let score = strsim::jaro_winkler(&lower, &other);
+            let distance = strsim::levenshtein(&lower, &other);
+            if score < 0.8 && distance > 2.max(lower.chars().count() / 4) {
+                continue;
+            }
+            (2, score)
+        };
+        if best.is_none_or(|(r, s, _)| rank < r || (rank == r && score > s)) {
+            best = Some((rank, score, candidate));
         }
     }
-    best.map(|(_, c)| c)
+    best.map(|(_, _, c)| c)
+}
+
+/// A word without case, with `_` for `-`, singular: `Retries` → `retry`.
+fn word_stem(lower: &str) -> String {
+    let word = lower.replace('-', "_");
+    if let Some(base) = word.strip_suffix("ies") {
+        format!("{base}y")
+    } else if let Some(base) = word.strip_suffix('s')
+        && !base.ends_with('s')
+        && !base.is_empty()
+    {
+        base.to_owned()
+    } else {
+        word
+    }
+}
+
+/// When one word starts the other and is a fair part of it (at least three
+/// characters and 40 %), how much of the longer it covers.
+fn prefix_share(a: &str, b: &str) -> Option<f64> {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    let (s, l) = (short.chars().count(), long.chars().count());
+    (s >= 3 && s * 5 >= l * 2 && long.starts_with(short)).then(|| s as f64 / l as f64)
+}
+
+/// Longest name shown whole in a message; longer ones are cut with `…`.
+pub const MAX_SHOWN_CHARS: usize = 80;
+
+/// A name or value as a message shows it: at most [`MAX_SHOWN_CHARS`]
+/// characters, cut with `…` (a 2,000-character key would bury the message).
+/// Formats lazily, so holding one costs nothing until a message needs it.
+pub fn shorten(text: &str) -> Shown<'_> {
+    Shown(text)
+}
+
+/// Text shown in a message, cut to [`MAX_SHOWN_CHARS`]: see [`shorten`].
+#[derive(Debug, Clone, Copy)]
+pub struct Shown<'a>(&'a str);
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.char_indices().nth(MAX_SHOWN_CHARS - 1) {
+            Some((cut, _)) if self.0[cut..].chars().nth(1).is_some() => {
+                write!(f, "{}…", &self.0[..cut])
+            }
+            _ => f.write_str(self.0),
+        }
+    }
 }
 
 /// `Some("did you mean `x`?")` when a close candidate exists.
@@ -124,5 +188,36 @@ mod tests {
         assert_eq!(did_you_mean("paymnets", names), Some("payments"));
         assert_eq!(did_you_mean("Catalog", names), Some("catalog"));
         assert_eq!(did_you_mean("zzzzzzzz", names), None);
+    }
+
+    #[test]
+    fn prefers_the_same_word_then_a_prefix_then_spelling() {
+        let keys = [
+            "to",
+            "timeout",
+            "retries",
+            "retry_budget",
+            "circuit_breaker",
+            "calls",
+        ];
+        assert_eq!(did_you_mean("retry", keys), Some("retries"));
+        assert_eq!(did_you_mean("retry-budget", keys), Some("retry_budget"));
+        assert_eq!(did_you_mean("circuit", keys), Some("circuit_breaker"));
+        assert_eq!(did_you_mean("timout", keys), Some("timeout"));
+        assert_eq!(did_you_mean("call", keys), Some("calls"));
+        let fields = ["replicas", "zones", "quorum", "queue"];
+        assert_eq!(did_you_mean("repl", fields), Some("replicas"));
+        assert_eq!(did_you_mean("zone", fields), Some("zones"));
+    }
+
+    #[test]
+    fn long_text_is_cut_for_messages() {
+        assert_eq!(shorten("web").to_string(), "web");
+        let long = "é".repeat(2000);
+        let shown = shorten(&long).to_string();
+        assert_eq!(shown.chars().count(), MAX_SHOWN_CHARS);
+        assert!(shown.ends_with('…'));
+        let exact = "x".repeat(MAX_SHOWN_CHARS);
+        assert_eq!(shorten(&exact).to_string(), exact);
     }
 }

@@ -1,7 +1,9 @@
-//! How values are spelled for people: durations, plain numbers and
-//! untrusted names made safe for XML. Pure functions below the engine, so
-//! `sim`, `analysis` and `scenario` can word their messages without
-//! reaching up into `render`.
+//! How values are spelled for people: durations, plain numbers, untrusted
+//! text made safe for a terminal ([`terminal`]) and for XML. Pure
+//! functions below the engine, so `sim`, `analysis` and `scenario` can word
+//! their messages without reaching up into `render`.
+
+use std::borrow::Cow;
 
 /// A duration in natural units: `250ms`, `1.5s`, `5m`, `2h`, `41m40s`.
 pub fn duration(seconds: f64) -> String {
@@ -35,6 +37,76 @@ pub fn number(x: f64) -> String {
     let s = format!("{x:.3}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s == "-0" { "0".into() } else { s.to_owned() }
+}
+
+/// Untrusted text made safe to print on a terminal: every character that
+/// could move the cursor, start an escape sequence or reorder what is shown
+/// becomes a visible escape, and everything printable is left as it is.
+///
+/// The one function every user-supplied string (names, titles, stories,
+/// reasons, messages, echoed input, source lines) goes through on its way
+/// into terminal text, so a name cannot retitle the terminal (`ESC ] 0;…`),
+/// clear the screen, overwrite its line (`\r`), fake a line of its own
+/// (`\n`) or run backwards (U+202E). Escapes:
+///
+/// - `\e` for ESC, `\r`, `\n`, `\t`, `\0`; every other control
+///   character (C0, DEL, C1) as `\u{7f}`;
+/// - the bidirectional controls (U+061C, U+200E, U+200F, U+202A–U+202E,
+///   U+2066–U+2069), the line and paragraph separators (U+2028, U+2029)
+///   and the invisible U+200B, U+2060 and U+FEFF as `\u{202e}`.
+///
+/// A backslash is left as it is (a name may hold one), so `a\e` typed in a
+/// name and `a` followed by ESC read the same; the point is that neither
+/// can act. Other formats escape for their own syntax (JSON, SVG, DOT …)
+/// and do not use this.
+pub fn terminal(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(acts_on_terminal) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\u{1b}' => out.push_str("\\e"),
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\0' => out.push_str("\\0"),
+            c if acts_on_terminal(c) => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// [`terminal`] for text of several lines: each line escaped, the line
+/// breaks kept. For consoles that print whole paragraphs of their own.
+pub fn terminal_lines(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c != '\n' && acts_on_terminal(c)) {
+        return Cow::Borrowed(s);
+    }
+    let lines: Vec<Cow<'_, str>> = s.split('\n').map(terminal).collect();
+    Cow::Owned(lines.join("\n"))
+}
+
+/// Whether a terminal would act on `c` rather than show it (a control
+/// character, a bidi control, a line or paragraph separator, an invisible
+/// space): what [`terminal`] escapes. Writers of other formats that may
+/// be printed (the importer's YAML) escape these too, in their syntax.
+pub fn acts_on_terminal(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200b}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2060}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{feff}'
+        )
 }
 
 /// Untrusted text made safe for SVG/XML text and attribute values: control
@@ -100,6 +172,32 @@ mod tests {
         assert_eq!(duration(90.0), "1m30s");
         assert_eq!(duration(2500.0), "41m40s");
         assert_eq!(duration(86_400.0), "1d");
+    }
+
+    #[test]
+    fn terminal_text_shows_control_characters_as_escapes() {
+        assert!(matches!(terminal("café ✓ 東京 a\\b"), Cow::Borrowed(_)));
+        assert_eq!(terminal("\u{1b}]0;owned\u{7}"), "\\e]0;owned\\u{7}");
+        assert_eq!(terminal("\u{1b}[2J"), "\\e[2J");
+        assert_eq!(terminal("ok\rFAKE\nline\tx\0"), "ok\\rFAKE\\nline\\tx\\0");
+        assert_eq!(terminal("abc\u{202e}fed"), "abc\\u{202e}fed");
+        assert_eq!(terminal("\u{9b}31m \u{7f}"), "\\u{9b}31m \\u{7f}");
+        assert_eq!(terminal("db\u{200b}"), "db\\u{200b}");
+        assert_eq!(
+            terminal("\u{2066}x\u{2069}\u{feff}"),
+            "\\u{2066}x\\u{2069}\\u{feff}"
+        );
+        // Emoji sequences keep their joiners; escaping twice changes nothing.
+        let family = "👨\u{200d}👩\u{200d}👧";
+        assert_eq!(terminal(family), family);
+        let once = terminal("\u{1b}[31mred\r").into_owned();
+        assert_eq!(terminal(&once), once);
+    }
+
+    #[test]
+    fn terminal_lines_keep_their_breaks() {
+        assert_eq!(terminal_lines("a\nb\u{1b}c\n"), "a\nb\\ec\n");
+        assert!(matches!(terminal_lines("one\ntwo"), Cow::Borrowed(_)));
     }
 
     #[test]

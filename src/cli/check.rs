@@ -127,5 +127,10 @@ fn write_text(text: &mut Vec<u8>, checked: &Checked, palette: Palette) {
     if warnings > 0 {
         counts.push(format!("{warnings} warning{}", plural(warnings)));
     }
-    let _ = writeln!(text, "{file}: {verdict} ({})", counts.join(", "));
+    let _ = writeln!(
+        text,
+        "{}: {verdict} ({})",
+        whatif::text::terminal(file),
+        counts.join(", ")
+    );
 }

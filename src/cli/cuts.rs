@@ -18,6 +18,7 @@ use whatif::model::Model;
 use whatif::render::findings::Palette;
 use whatif::render::fit;
 use whatif::sim::structural::Structure;
+use whatif::text::terminal;
 
 /// `whatif cuts`'s arguments.
 #[derive(Debug, Args)]
@@ -105,7 +106,7 @@ fn write_text(
     let _ = writeln!(
         b,
         "{}: minimal cut sets up to order {}",
-        p.paint("1", &model.name),
+        p.paint("1", &terminal(&model.name)),
         order
     );
     let room = |rest: usize| width.map_or(usize::MAX, |w| w.saturating_sub(rest).max(8));
@@ -115,7 +116,8 @@ fn write_text(
             r.cut_sets.len(),
             plural(r.cut_sets.len())
         );
-        let name = fit::truncate(&r.entry.name, room(2 + count.chars().count()));
+        let name = terminal(&r.entry.name);
+        let name = fit::truncate(&name, room(2 + count.chars().count()));
         let _ = writeln!(b, "  {}{count}", p.paint("1", &name));
         for c in &r.cut_sets {
             let prob = cuts::probability(events, c);
@@ -124,7 +126,7 @@ fn write_text(
             } else {
                 String::new()
             };
-            let set = format!("{{{}}}", names(events, c).join(", "));
+            let set = format!("{{{}}}", terminal(&names(events, c).join(", ")));
             let set = fit::truncate(&set, room(4 + shown.chars().count()));
             let _ = writeln!(b, "    {set}{shown}");
         }

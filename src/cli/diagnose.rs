@@ -16,6 +16,7 @@ use whatif::render::findings::Palette;
 use whatif::render::fit;
 use whatif::sim::faults::FaultKind;
 use whatif::sim::steady::State;
+use whatif::text::terminal;
 
 /// `whatif diagnose`'s arguments.
 #[derive(Debug, Args)]
@@ -150,7 +151,7 @@ fn write_text(
     let _ = writeln!(
         b,
         "{}: causes that explain {} symptom{}",
-        p.paint("1", &model.name),
+        p.paint("1", &terminal(&model.name)),
         symptoms,
         plural(symptoms)
     );
@@ -171,7 +172,7 @@ fn write_text(
                 .collect();
             line.push_str(&format!("  ({})", m.join("; ")));
         }
-        let line = fit::wrap(&line, 9, 9, width);
+        let line = fit::wrap(&terminal(&line), 9, 9, width);
         let _ = writeln!(b, "  {:>4.0}%  {line}", c.score * 100.0);
     }
     b

@@ -4,17 +4,19 @@
 //! `git show REV:PATH`.
 
 use std::ffi::OsStr;
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use clap::{Args, ValueEnum};
 
 use super::format::{Format, Formats};
-use super::output::{emit, json_bytes};
+use super::output::{Inputs, emit, json_bytes};
 use super::{ColorChoice, Status, load, progress, text_style};
 use whatif::analysis::diff::{ModelDiff, Options};
 use whatif::error::Error;
 use whatif::model::Loaded;
+use whatif::model::load::{MAX_FILE_BYTES, load_bytes};
 use whatif::render::diff::{self, Report};
 
 /// What `diff` writes; text unless `--format` or `-o` says otherwise.
@@ -39,8 +41,8 @@ pub(super) struct DiffArgs {
     /// Exit 1 when an entry point got worse: it gains a single point of failure, a single fault newly degrades or downs it, or its availability interval falls wholly below the old one.
     #[arg(long, value_enum)]
     fail_on: Option<FailOn>,
-    /// Monte Carlo trials per model, for availability.
-    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    /// Monte Carlo trials per model, for availability (at most 100,000,000).
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
     trials: u64,
     /// Monte Carlo seed, the same for both models.
     #[arg(long, default_value_t = 1)]
@@ -88,14 +90,23 @@ pub(super) fn diff(args: DiffArgs, color: ColorChoice) -> Result<Status, Error> 
             unreachable!("not a diff format: {format}")
         }
     }
-    emit(output, &bytes)?;
+    let files = [&args.before, &args.after]
+        .into_iter()
+        .filter(|p| git_spec(p).is_none())
+        .map(PathBuf::as_path);
+    emit(output, &Inputs::of(files), &bytes)?;
     let worse = args.fail_on == Some(FailOn::Worse) && !d.worse().is_empty();
     Ok(if worse { Status::Failed } else { Status::Ok })
 }
 
+/// `REV:PATH` when the argument is `git:REV:PATH`.
+fn git_spec(arg: &Path) -> Option<&str> {
+    arg.to_str().and_then(|s| s.strip_prefix("git:"))
+}
+
 /// A model named on the command line: `git:REV:PATH`, or a file.
 fn source(arg: &Path) -> Result<Loaded, Error> {
-    match arg.to_str().and_then(|s| s.strip_prefix("git:")) {
+    match git_spec(arg) {
         Some(rest) => from_git(&arg.to_string_lossy(), rest),
         None => load(arg),
     }
@@ -121,18 +132,37 @@ fn from_git(spec: &str, rest: &str) -> Result<Loaded, Error> {
         ));
     }
     let object = format!("{rev}:{path}");
-    let output = Command::new("git")
+    let cannot_run = |e: std::io::Error| {
+        Error::usage(
+            format!("cannot read `{spec}`: cannot run git ({e})"),
+            Some("install git, or give the model as a file".into()),
+        )
+    };
+    let mut child = Command::new("git")
         .args([OsStr::new("show"), OsStr::new(&object)])
-        .output()
-        .map_err(|e| {
-            Error::usage(
-                format!("cannot read `{spec}`: cannot run git ({e})"),
-                Some("install git, or give the model as a file".into()),
-            )
-        })?;
-    if !output.status.success() {
-        let why = String::from_utf8_lossy(&output.stderr);
-        let why = why
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(cannot_run)?;
+    // Read no more than the cap (and one byte to tell): a huge blob is
+    // refused without holding it all.
+    let mut bytes = Vec::new();
+    if let Some(out) = child.stdout.take() {
+        out.take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(cannot_run)?;
+    }
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        let _ = child.kill();
+    }
+    let mut stderr = String::new();
+    if let Some(err) = child.stderr.take() {
+        let _ = err.take(64 * 1024).read_to_string(&mut stderr);
+    }
+    let status = child.wait().map_err(cannot_run)?;
+    if !status.success() && bytes.len() as u64 <= MAX_FILE_BYTES {
+        let why = stderr
             .lines()
             .find(|l| !l.trim().is_empty())
             .unwrap_or("git failed")
@@ -145,5 +175,5 @@ fn from_git(spec: &str, rest: &str) -> Result<Loaded, Error> {
             )),
         ));
     }
-    whatif::model::load::load_bytes(output.stdout, spec)
+    load_bytes(bytes, spec)
 }

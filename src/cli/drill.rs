@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 
 use super::format::{Format, TEXT_OR_JSON};
-use super::output::{emit, json_bytes, print, write_atomically};
-use super::{Status, cli_duration, load};
+use super::output::{Inputs, create_dir, emit, json_bytes, print, write_file};
+use super::{Status, check_steps, cli_duration, load};
 use whatif::error::Error;
-use whatif::game::drill::{Drill, Level, Question};
+use whatif::game::drill::{Drill, Level, Question, TIMELINE_STEP_S};
 use whatif::game::handout;
 use whatif::game::play::{self, Console, Mode, Options, Plain};
 use whatif::model::Model;
@@ -69,7 +69,7 @@ pub(super) struct DrillArgs {
     /// Append each round's result to this file as a JSON line.
     #[arg(long, value_name = "FILE")]
     record: Option<PathBuf>,
-    /// Where to write each round's picture (default: a `whatif-drill-SEED` folder in the temp dir).
+    /// Where to write each round's picture (default: a new `whatif-drill-SEED-XXXXXX` folder in the temp dir).
     #[arg(long, value_name = "DIR")]
     pictures: Option<PathBuf>,
     /// Do not write pictures.
@@ -79,6 +79,18 @@ pub(super) struct DrillArgs {
 
 /// Plays the drill (or writes a handout).
 pub(super) fn drill(args: DrillArgs) -> Result<Status, Error> {
+    let inputs = Inputs::of([args.model.as_path()]);
+    for output in [&args.output, &args.record].into_iter().flatten() {
+        inputs.check(output)?;
+    }
+    if let Some(record) = &args.record
+        && record.is_dir()
+    {
+        return Err(Error::usage(
+            format!("--record `{}`: a directory", record.display()),
+            Some("give a file: each round is appended to it as a JSON line".into()),
+        ));
+    }
     let loaded = load(&args.model)?;
     let model = &loaded.model;
     let level = match args.level {
@@ -139,7 +151,7 @@ pub(super) fn drill(args: DrillArgs) -> Result<Status, Error> {
     if args.handout.is_some() {
         let mut bytes = Vec::new();
         handout::write_markdown(&mut bytes, &drill, level, seed, &questions)?;
-        emit(args.output.as_deref(), &bytes)?;
+        emit(args.output.as_deref(), &inputs, &bytes)?;
         return Ok(Status::Ok);
     }
     if args.output.is_some() {
@@ -153,7 +165,64 @@ pub(super) fn drill(args: DrillArgs) -> Result<Status, Error> {
         mode,
         facilitator: args.facilitator,
     };
-    play_rounds(&args, model, &drill, options, seed, rounds, &questions)
+    let files = Files {
+        inputs,
+        pictures: pictures(&args, seed)?,
+    };
+    play_rounds(
+        &args, files, model, &drill, options, seed, rounds, &questions,
+    )
+}
+
+/// Where a drill writes besides the console.
+struct Files {
+    /// What must not be written over.
+    inputs: Inputs,
+    /// Where the pictures go, when they are drawn.
+    pictures: Option<Pictures>,
+}
+
+/// The folder of the reveal pictures.
+enum Pictures {
+    /// `--pictures DIR`, checked before the game starts.
+    Given(PathBuf),
+    /// A new folder in the temp dir with an unpredictable name, made at the
+    /// first picture (so a shared temp dir cannot hold a trap for it).
+    Temporary { seed: u64, made: Option<PathBuf> },
+}
+
+impl Pictures {
+    /// The folder, made when it is first needed; `None` when it cannot be.
+    fn dir(&mut self) -> Option<&Path> {
+        match self {
+            Pictures::Given(dir) => Some(dir),
+            Pictures::Temporary { seed, made } => {
+                if made.is_none() {
+                    let dir = tempfile::Builder::new()
+                        .prefix(&format!("whatif-drill-{seed}-"))
+                        .tempdir()
+                        .ok()?;
+                    *made = Some(dir.keep());
+                }
+                made.as_deref()
+            }
+        }
+    }
+}
+
+/// `--pictures DIR` (refused now when it cannot hold files), a temporary
+/// folder by default, or none with `--no-pictures`.
+fn pictures(args: &DrillArgs, seed: u64) -> Result<Option<Pictures>, Error> {
+    if args.no_pictures {
+        return Ok(None);
+    }
+    Ok(Some(match &args.pictures {
+        Some(dir) => {
+            create_dir(dir, "--pictures")?;
+            Pictures::Given(dir.clone())
+        }
+        None => Pictures::Temporary { seed, made: None },
+    }))
 }
 
 /// One `--fault KIND TARGET`, parsed as `run` parses its fault flags.
@@ -190,16 +259,17 @@ fn check_flags(
             ),
         ));
     }
-    if let Some(t) = at_s
-        && t / 5.0 > 1_000_000.0
-    {
-        return Err(Error::usage(
-            format!(
-                "--at {}: more than a million timeline steps",
-                args.at.as_deref().unwrap_or("")
+    if let Some(t) = at_s {
+        check_steps(
+            &format!(
+                "--at {} (in steps of {})",
+                args.at.as_deref().unwrap_or(""),
+                whatif::text::duration(TIMELINE_STEP_S)
             ),
-            Some("ask about a moment within a few weeks".into()),
-        ));
+            t,
+            TIMELINE_STEP_S,
+            "ask about a moment within a few weeks",
+        )?;
     }
     if mode == Mode::Diagnose {
         let one_service = faults.iter().all(|f| {
@@ -244,8 +314,10 @@ fn check_flags(
 
 /// Plays the questions on the console: a picture of each reveal,
 /// `--record` lines, and with `--format json` the results on stdout.
+#[allow(clippy::too_many_arguments)]
 fn play_rounds(
     args: &DrillArgs,
+    files: Files,
     model: &Model,
     drill: &Drill,
     options: Options,
@@ -254,17 +326,13 @@ fn play_rounds(
     questions: &[Question],
 ) -> Result<Status, Error> {
     // Pictures of each reveal, drawn with the built-in layout.
-    let picture_dir = if args.no_pictures {
-        None
-    } else {
-        Some(
-            args.pictures
-                .clone()
-                .unwrap_or_else(|| std::env::temp_dir().join(format!("whatif-drill-{seed}"))),
-        )
-    };
+    let Files {
+        inputs,
+        mut pictures,
+    } = files;
     let mut draw = |round: usize, q: &Question| -> Option<String> {
-        draw_reveal(model, picture_dir.as_deref()?, round, q)
+        let dir = pictures.as_mut()?.dir()?;
+        draw_reveal(model, dir, &inputs, round, q)
     };
     let mut record_error: Option<Error> = None;
     let mut record = |v: &serde_json::Value| {
@@ -291,6 +359,15 @@ fn play_rounds(
     let results = match played {
         Ok(r) => r,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(Status::Ok),
+        Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+            return Err(Error::usage(
+                e.to_string(),
+                Some(
+                    "give one answer per line (`whatif drill --help` shows a scripted drill)"
+                        .into(),
+                ),
+            ));
+        }
         Err(e) => return Err(e.into()),
     };
     if let Some(e) = record_error {
@@ -304,8 +381,13 @@ fn play_rounds(
 
 /// The reveal's picture as SVG in `dir`; its path, or `None` when it
 /// cannot be written (the game goes on without it).
-fn draw_reveal(model: &Model, dir: &Path, round: usize, q: &Question) -> Option<String> {
-    std::fs::create_dir_all(dir).ok()?;
+fn draw_reveal(
+    model: &Model,
+    dir: &Path,
+    inputs: &Inputs,
+    round: usize,
+    q: &Question,
+) -> Option<String> {
     let mut diagram = picture::cascade(model, &q.truth.outcome, &q.faults, None);
     if let Some(t) = q.method.at_s() {
         diagram.title = format!("{} — after {}", diagram.title, picture::duration(t));
@@ -313,7 +395,7 @@ fn draw_reveal(model: &Model, dir: &Path, round: usize, q: &Question) -> Option<
     let mut bytes = Vec::new();
     svg::write_svg(&diagram, &mut bytes).ok()?;
     let path = dir.join(format!("round-{round}.svg"));
-    write_atomically(&path, &bytes).ok()?;
+    write_file(&path, inputs, &bytes).ok()?;
     Some(path.display().to_string())
 }
 
@@ -327,7 +409,8 @@ fn record_line(path: &Path, model: &Model, seed: u64, v: &serde_json::Value) -> 
         .create(true)
         .append(true)
         .open(path)
-        .and_then(|mut f| writeln!(f, "{line}"))
+        // One write per line, so drills sharing a record do not interleave.
+        .and_then(|mut f| f.write_all(format!("{line}\n").as_bytes()))
         .map_err(|source| Error::Write {
             path: path.to_owned(),
             source,
@@ -370,7 +453,7 @@ fn intro(model: &Model, options: Options, seed: u64, rounds: usize, questions: u
     let (level, mode_name) = (options.level, mode_name(options.mode));
     let intro = format!(
         "whatif drill · {} · {mode_name} · {} · seed {seed} (replay: --seed {seed} --level {} --mode {mode_name} --rounds {rounds})\n",
-        model.name,
+        whatif::text::terminal(&model.name),
         level.as_str(),
         level.as_str(),
     );

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::output::emit;
+use super::output::{Inputs, emit};
 use super::{Status, load, zone_availability};
 use whatif::error::Error;
 
@@ -23,6 +23,7 @@ pub(super) struct FaulttreeArgs {
 
 /// Writes the fault tree (XML) to `-o` or standard output.
 pub(super) fn faulttree(args: FaulttreeArgs) -> Result<Status, Error> {
+    let inputs = Inputs::of([args.model.as_path()]);
     let loaded = load(&args.model)?;
     let zone_availability = zone_availability(args.zone_availability.as_deref())?;
     let mut xml = Vec::new();
@@ -33,6 +34,6 @@ pub(super) fn faulttree(args: FaulttreeArgs) -> Result<Status, Error> {
                 Some("break up the dependency cycles".into()),
             )
         })?;
-    emit(args.output.as_deref(), &xml)?;
+    emit(args.output.as_deref(), &inputs, &xml)?;
     Ok(Status::Ok)
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Status;
-use super::output::emit;
+use super::output::{Inputs, emit};
 use whatif::error::Error;
 use whatif::model::generate::{Spec, generate as synthesize};
 
@@ -29,6 +29,10 @@ pub(super) fn generate(args: GenerateArgs) -> Result<Status, Error> {
         services: args.services as usize,
         seed: args.seed,
     };
-    emit(args.output.as_deref(), synthesize(spec).as_bytes())?;
+    emit(
+        args.output.as_deref(),
+        &Inputs::default(),
+        synthesize(spec).as_bytes(),
+    )?;
     Ok(Status::Ok)
 }

@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::faults::FaultArgs;
 use super::format::{Format, Formats};
-use super::output::emit;
+use super::output::{Inputs, emit};
 use super::picture::{Layout, draw};
 use super::{Status, load};
 use whatif::error::Error;
@@ -50,6 +50,7 @@ pub(super) struct GraphArgs {
 /// Draws the model (painted by the cascade when there are faults).
 pub(super) fn graph(args: GraphArgs) -> Result<Status, Error> {
     let format = FORMATS.select(args.format, args.output.as_deref())?;
+    let inputs = Inputs::of([args.model.as_path()]);
     let loaded = load(&args.model)?;
     let model = &loaded.model;
     let g = Graph::build(model);
@@ -65,7 +66,7 @@ pub(super) fn graph(args: GraphArgs) -> Result<Status, Error> {
         picture::cascade(model, &outcome, &faults, subset.as_deref())
     };
     let bytes = draw(&diagram, format, args.layout, args.output.as_deref())?;
-    emit(args.output.as_deref(), &bytes)?;
+    emit(args.output.as_deref(), &inputs, &bytes)?;
     Ok(Status::Ok)
 }
 

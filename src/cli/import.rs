@@ -6,10 +6,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::output::emit;
+use super::output::{Inputs, emit};
 use super::{ColorChoice, Status, palette, plural};
 use whatif::error::Error;
-use whatif::import::yaml::one_line;
+use whatif::text::terminal;
 
 /// `whatif import`'s arguments.
 #[derive(Debug, Args)]
@@ -23,8 +23,12 @@ pub(super) struct ImportArgs {
 
 /// Writes the model, then each note and what to do next on stderr.
 pub(super) fn import(args: ImportArgs, color: ColorChoice) -> Result<Status, Error> {
+    let inputs = Inputs::of([args.file.as_path()]);
+    if let Some(output) = &args.output {
+        inputs.check(output)?;
+    }
     let imported = whatif::import::import_file(&args.file)?;
-    emit(args.output.as_deref(), imported.yaml.as_bytes())?;
+    emit(args.output.as_deref(), &inputs, imported.yaml.as_bytes())?;
     let palette = palette(color, io::stderr().is_terminal());
     let file = args.file.display();
     let mut err = Vec::new();
@@ -33,7 +37,7 @@ pub(super) fn import(args: ImportArgs, color: ColorChoice) -> Result<Status, Err
             .pos
             .map(|p| format!("{file}:{}:{}: ", p.line, p.column))
             .unwrap_or_default();
-        let message = one_line(&format!("{at}{}", note.message)).into_owned();
+        let message = terminal(&format!("{at}{}", note.message)).into_owned();
         let _ = writeln!(err, "{}: {message}", palette.paint("1;36", "note"));
     }
     let target = args
@@ -51,7 +55,7 @@ pub(super) fn import(args: ImportArgs, color: ColorChoice) -> Result<Status, Err
         imported.guessed,
         imported.format.describe(),
     );
-    let _ = writeln!(err, "{}", one_line(&summary));
+    let _ = writeln!(err, "{}", terminal(&summary));
     let _ = io::stderr().write_all(&err);
     Ok(Status::Ok)
 }

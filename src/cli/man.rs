@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, CommandFactory};
 
-use super::output::{create_dir, emit, write_atomically};
+use super::output::{Inputs, create_dir, emit, write_file};
 use super::{Cli, Status};
 use whatif::error::Error;
 
@@ -26,14 +26,15 @@ pub(super) fn man(args: ManArgs) -> Result<Status, Error> {
     let mut cli = Cli::command();
     cli.build();
     let Some(dir) = &args.dir else {
-        emit(args.output.as_deref(), &page(&cli)?)?;
+        emit(args.output.as_deref(), &Inputs::default(), &page(&cli)?)?;
         return Ok(Status::Ok);
     };
-    create_dir(dir)?;
-    write_atomically(&dir.join("whatif.1"), &page(&cli)?)?;
+    create_dir(dir, "--dir")?;
+    let none = Inputs::default();
+    write_file(&dir.join("whatif.1"), &none, &page(&cli)?)?;
     for sub in cli.get_subcommands().filter(|c| c.get_name() != "help") {
         let file = dir.join(format!("whatif-{}.1", sub.get_name()));
-        write_atomically(&file, &page(sub)?)?;
+        write_file(&file, &none, &page(sub)?)?;
     }
     Ok(Status::Ok)
 }

@@ -23,6 +23,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use whatif::error::Error;
 use whatif::model::{self, Loaded};
 use whatif::render::findings::{self, Palette};
+use whatif::text::terminal;
 
 mod availability;
 mod blast;
@@ -269,7 +270,8 @@ fn text_style(color: ColorChoice, output: Option<&Path>) -> (Palette, Option<usi
 }
 
 /// Prints an error to stderr: findings compiler-style, others as one
-/// sentence and a hint.
+/// sentence and a hint. Messages quote what the user typed and the names
+/// in their files, so they go through [`terminal`] like all terminal text.
 fn report(error: &Error, color: ColorChoice) {
     let palette = palette(color, io::stderr().is_terminal());
     let mut err = Vec::new();
@@ -283,19 +285,30 @@ fn report(error: &Error, color: ColorChoice) {
             let errors = findings.iter().filter(|f| f.is_error()).count();
             let _ = writeln!(
                 err,
-                "{}: {file} has {errors} error{}",
+                "{}: {} has {errors} error{}",
                 palette.paint("1;31", "error"),
+                terminal(file),
                 plural(errors)
             );
         }
         Error::Usage { message, hint } => {
-            let _ = writeln!(err, "{}: {message}", palette.paint("1;31", "error"));
+            let _ = writeln!(
+                err,
+                "{}: {}",
+                palette.paint("1;31", "error"),
+                terminal(message)
+            );
             if let Some(hint) = hint {
-                let _ = writeln!(err, "  hint: {hint}");
+                let _ = writeln!(err, "  hint: {}", terminal(hint));
             }
         }
         other => {
-            let _ = writeln!(err, "{}: {other}", palette.paint("1;31", "error"));
+            let _ = writeln!(
+                err,
+                "{}: {}",
+                palette.paint("1;31", "error"),
+                terminal(&other.to_string())
+            );
         }
     }
     let _ = io::stderr().write_all(&err);
@@ -322,6 +335,32 @@ fn cli_duration(flag: &str, text: &str) -> Result<f64, Error> {
         ));
     }
     Ok(v)
+}
+
+/// The most steps a timeline may take (`run --for`, each `scenario`, the
+/// drill's `--at`): every step is a steady-state solve, so a million steps
+/// of a small model already take minutes, and the series kept per service
+/// grow with them.
+const MAX_TIMELINE_STEPS: f64 = 1_000_000.0;
+
+/// Refuses a timeline of `duration_s` in steps of `step_s` when it has
+/// more than [`MAX_TIMELINE_STEPS`] steps; `what` says whose timeline
+/// (`--for 20d with --step 1ms`), `hint` what to change.
+fn check_steps(what: &str, duration_s: f64, step_s: f64, hint: &str) -> Result<(), Error> {
+    let steps = (duration_s / step_s).floor() + 1.0;
+    if steps <= MAX_TIMELINE_STEPS {
+        return Ok(());
+    }
+    let shortest =
+        whatif::text::duration((duration_s / MAX_TIMELINE_STEPS * 1000.0).ceil() / 1000.0);
+    Err(Error::usage(
+        format!(
+            "{what}: {} steps, more than the {} a timeline may take",
+            whatif::sim::explain::rate(steps),
+            whatif::sim::explain::rate(MAX_TIMELINE_STEPS)
+        ),
+        Some(format!("{hint} (a step of at least {shortest})")),
+    ))
 }
 
 /// A fraction typed on the command line (`99.95%`, `0.9995`).

@@ -1,6 +1,23 @@
 //! Where output goes: standard output (a closed pipe ends quietly) or a
-//! `-o` file, written whole or not at all.
+//! file named by `-o`, `--junit`, `--frames`, `--pictures`, `--record` or
+//! `man --dir`. Every file write goes through [`write_file`], which:
+//!
+//! - never writes over an input: a path that is the same file (device and
+//!   inode, so links and other spellings count) as one of the command's
+//!   [`Inputs`] is refused, exit 2;
+//! - writes a regular file, or a new path, whole or not at all: into a
+//!   temporary file beside it, created exclusively (`O_EXCL`) under an
+//!   unpredictable name, then renamed over it, so a half-written file is
+//!   never seen and a link planted under a guessable name is never
+//!   followed; an existing file keeps its permissions;
+//! - writes anything else — a terminal, `/dev/null`, `/dev/full`, a FIFO,
+//!   or a path naming an open descriptor (`/dev/stdout`, `/dev/fd/N`) —
+//!   directly, never replacing it, and reports a failed write (exit 2);
+//! - writes *through* a symbolic link: the file it points to is replaced
+//!   (atomically, as above) and the link stays a link; a link to nothing
+//!   is refused.
 
+use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -19,38 +36,233 @@ pub(super) fn print(bytes: &[u8]) -> Result<(), Error> {
     }
 }
 
-/// Writes a file whole or not at all: beside it first, then renamed over it.
-pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let fail = |source| Error::Write {
+/// Which file a path is, whatever it is called: device and inode on Unix,
+/// the canonical path elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Identity {
+    #[cfg(unix)]
+    id: (u64, u64),
+    #[cfg(not(unix))]
+    id: PathBuf,
+}
+
+impl Identity {
+    /// The file at `path` (links followed), or `None` when there is none.
+    fn of(path: &Path) -> Option<Identity> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let meta = fs::metadata(path).ok()?;
+            Some(Identity {
+                id: (meta.dev(), meta.ino()),
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Some(Identity {
+                id: fs::canonicalize(path).ok()?,
+            })
+        }
+    }
+}
+
+/// The files a command reads: no output may be written over one of them.
+#[derive(Debug, Default)]
+pub(super) struct Inputs {
+    files: Vec<(PathBuf, Identity)>,
+}
+
+impl Inputs {
+    /// The inputs at these paths (a path that is not there is skipped: it
+    /// cannot be written over).
+    pub(super) fn of<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Inputs {
+        let mut inputs = Inputs::default();
+        for path in paths {
+            inputs.add(path);
+        }
+        inputs
+    }
+
+    /// One more input.
+    pub(super) fn add(&mut self, path: &Path) {
+        if let Some(identity) = Identity::of(path) {
+            self.files.push((path.to_owned(), identity));
+        }
+    }
+
+    /// Refuses `output` when it is the same file as an input. An output
+    /// that does not exist yet cannot be one.
+    pub(super) fn check(&self, output: &Path) -> Result<(), Error> {
+        let Some(identity) = Identity::of(output) else {
+            return Ok(());
+        };
+        let Some((input, _)) = self.files.iter().find(|(_, id)| *id == identity) else {
+            return Ok(());
+        };
+        let message = if input == output {
+            format!(
+                "refusing to write over `{}`: it is an input of this command",
+                output.display()
+            )
+        } else {
+            format!(
+                "refusing to write over `{}`: it is the same file as the input `{}`",
+                output.display(),
+                input.display()
+            )
+        };
+        Err(Error::usage(
+            message,
+            Some("write the output to another file".into()),
+        ))
+    }
+}
+
+/// Sends output to a file (see [`write_file`]) or, without one, to
+/// standard output.
+pub(super) fn emit(output: Option<&Path>, inputs: &Inputs, bytes: &[u8]) -> Result<(), Error> {
+    match output {
+        Some(path) => write_file(path, inputs, bytes),
+        None => print(bytes),
+    }
+}
+
+/// What is at an output path, and so how it is written.
+enum Target {
+    /// Nothing yet, or a regular file: replaced atomically.
+    Replace(PathBuf),
+    /// A device, a FIFO, a socket or an open descriptor: written directly.
+    Direct,
+}
+
+impl Target {
+    /// Looks at `path` without following a final link first.
+    fn of(path: &Path) -> Result<Target, Error> {
+        let fail = |source| Error::Write {
+            path: path.to_owned(),
+            source,
+        };
+        if names_open_descriptor(path) {
+            return Ok(Target::Direct);
+        }
+        let meta = match fs::symlink_metadata(path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Ok(Target::Replace(path.to_owned()));
+            }
+            Err(e) => return Err(fail(e)),
+        };
+        let meta = if meta.file_type().is_symlink() {
+            match fs::metadata(path) {
+                Ok(target) => target,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    let to = fs::read_link(path).unwrap_or_default();
+                    return Err(Error::usage(
+                        format!(
+                            "`{}` is a symbolic link to `{}`, which does not exist",
+                            path.display(),
+                            to.display()
+                        ),
+                        Some("remove the link, or write to another file".into()),
+                    ));
+                }
+                Err(e) => return Err(fail(e)),
+            }
+        } else {
+            meta
+        };
+        if meta.is_dir() {
+            return Err(Error::usage(
+                format!("`{}` is a directory", path.display()),
+                Some("give a file name".into()),
+            ));
+        }
+        Ok(if meta.is_file() {
+            // Through any links, the file itself (and its folder for the
+            // temporary file), so a link stays a link.
+            Target::Replace(fs::canonicalize(path).map_err(fail)?)
+        } else {
+            Target::Direct
+        })
+    }
+}
+
+/// `/dev/stdout`, `/dev/stderr`, `/dev/fd/N`, `/proc/self/fd/N`: paths
+/// that name a descriptor the shell opened (maybe onto a regular file
+/// opened for appending), so they are written through, never replaced.
+fn names_open_descriptor(path: &Path) -> bool {
+    let Some(text) = path.to_str() else {
+        return false;
+    };
+    matches!(text, "/dev/stdout" | "/dev/stderr")
+        || ["/dev/fd/", "/proc/self/fd/"]
+            .iter()
+            .any(|prefix| text.strip_prefix(prefix).is_some_and(is_number))
+}
+
+fn is_number(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Writes a file as the [module](self) says: never over an input, whole
+/// or not at all when it is a regular file, directly when it is not.
+pub(super) fn write_file(path: &Path, inputs: &Inputs, bytes: &[u8]) -> Result<(), Error> {
+    inputs.check(path)?;
+    let result = match Target::of(path)? {
+        Target::Replace(file) => replace(&file, bytes),
+        Target::Direct => write_directly(path, bytes),
+    };
+    result.map_err(|source| Error::Write {
         path: path.to_owned(),
         source,
-    };
+    })
+}
+
+/// Replaces (or creates) a regular file atomically: a temporary file
+/// beside it (exclusive, unpredictable name), synced, then renamed over it.
+fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-        _ => PathBuf::from("."),
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
     };
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "out".into());
-    let temp = dir.join(format!(".{name}.whatif-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
+    let prefix = format!(".{name}.");
+    let existing = fs::metadata(path).ok().map(|m| m.permissions());
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".whatif-tmp");
+    #[cfg(unix)]
+    {
+        // A new file gets what the umask leaves of rw-rw-rw-, as with
+        // any file a program creates; tempfile's own default is 0600.
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(0o666));
     }
-    result.map_err(fail)
+    let mut temp = builder.tempfile_in(dir)?;
+    if let Some(permissions) = existing {
+        temp.as_file().set_permissions(permissions)?;
+    }
+    temp.write_all(bytes)?;
+    temp.as_file().sync_all()?;
+    // On failure the temporary file is removed when `temp` drops.
+    temp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
-/// Sends output to `-o FILE` (atomically) or to standard output.
-pub(super) fn emit(output: Option<&Path>, bytes: &[u8]) -> Result<(), Error> {
-    match output {
-        Some(path) => write_atomically(path, bytes),
-        None => print(bytes),
+/// Writes to a device, a FIFO or an open descriptor as it is: opened
+/// without creating or truncating (appending, so a descriptor the shell
+/// opened with `>>` keeps what it holds). A reader that went away ends
+/// quietly, as on standard output.
+fn write_directly(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let written = OpenOptions::new()
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.flush()));
+    match written {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
     }
 }
 
@@ -61,10 +273,92 @@ pub(super) fn json_bytes(v: &serde_json::Value) -> Vec<u8> {
     bytes
 }
 
-/// Creates a directory (and its parents) for files a command writes.
-pub(super) fn create_dir(dir: &Path) -> Result<(), Error> {
-    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
-        path: dir.to_owned(),
-        source,
-    })
+/// Makes sure `dir` is a directory files can be written into, creating it
+/// (and its parents) when it is not there.
+pub(super) fn create_dir(dir: &Path, flag: &str) -> Result<(), Error> {
+    match fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => Err(Error::usage(
+            format!("{flag} `{}`: not a directory", dir.display()),
+            Some(format!(
+                "{flag} takes a directory to write files into; give a new or existing directory"
+            )),
+        )),
+        Err(_) => fs::create_dir_all(dir).map_err(|source| Error::Write {
+            path: dir.to_owned(),
+            source,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(test: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("whatif-output-{test}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn descriptor_paths_are_recognised() {
+        for p in [
+            "/dev/stdout",
+            "/dev/stderr",
+            "/dev/fd/1",
+            "/proc/self/fd/12",
+        ] {
+            assert!(names_open_descriptor(Path::new(p)), "{p}");
+        }
+        for p in [
+            "/dev/fd/",
+            "/dev/fd/x",
+            "/dev/full",
+            "out.json",
+            "/proc/self/fd",
+        ] {
+            assert!(!names_open_descriptor(Path::new(p)), "{p}");
+        }
+    }
+
+    #[test]
+    fn a_regular_file_is_replaced_whole_and_keeps_its_permissions() {
+        let dir = temp_dir("replace");
+        let file = dir.join("out.txt");
+        fs::write(&file, "old, longer content").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&file, fs::Permissions::from_mode(0o640)).unwrap();
+        }
+        write_file(&file, &Inputs::default(), b"new").unwrap();
+        assert_eq!(fs::read_to_string(&file).unwrap(), "new");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o640);
+        }
+        // Nothing is left beside it.
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_input_is_never_an_output() {
+        let dir = temp_dir("inputs");
+        let input = dir.join("m.yaml");
+        fs::write(&input, "services: {}\n").unwrap();
+        let inputs = Inputs::of([input.as_path()]);
+        let Err(Error::Usage { message, .. }) = write_file(&input, &inputs, b"x") else {
+            panic!("the input was written over");
+        };
+        assert!(message.contains("an input of this command"), "{message}");
+        assert_eq!(fs::read_to_string(&input).unwrap(), "services: {}\n");
+        // Not yet there: cannot be an input.
+        write_file(&dir.join("new.yaml"), &inputs, b"x").unwrap();
+        fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::format::{Format, Formats};
-use super::output::{emit, json_bytes};
+use super::output::{Inputs, emit, json_bytes};
 use super::{ColorChoice, Status, load, progress, text_style};
 use whatif::analysis::availability::Options;
 use whatif::analysis::cuts::EntryCuts;
@@ -93,6 +93,10 @@ pub(super) fn review(args: ReviewArgs, color: ColorChoice) -> Result<Status, Err
     for f in &args.fail_on {
         check_fail_on(f)?;
     }
+    let inputs = Inputs::of([args.model.as_path()]);
+    if let Some(output) = &args.output {
+        inputs.check(output)?;
+    }
     let loaded = load(&args.model)?;
     let model = &loaded.model;
     let file = args.model.display().to_string();
@@ -124,7 +128,7 @@ pub(super) fn review(args: ReviewArgs, color: ColorChoice) -> Result<Status, Err
             unreachable!("not a review format: {format}")
         }
     }
-    emit(output, &bytes)?;
+    emit(output, &inputs, &bytes)?;
     let fails = a.lints.iter().any(|l| {
         args.fail_on
             .iter()

@@ -7,9 +7,9 @@ use clap::Args;
 
 use super::faults::FaultArgs;
 use super::format::{Format, Formats};
-use super::output::{create_dir, emit, write_atomically};
+use super::output::{Inputs, create_dir, emit, write_file};
 use super::picture::{Layout, draw};
-use super::{ColorChoice, Status, cli_duration, load, progress, text_style};
+use super::{ColorChoice, Status, check_steps, cli_duration, load, progress, text_style};
 use whatif::analysis::{spof, sweep};
 use whatif::error::Error;
 use whatif::model::Model;
@@ -64,12 +64,16 @@ pub(super) struct RunArgs {
 /// The steady state under the faults, or the timeline with `--for`.
 pub(super) fn run(args: RunArgs, color: ColorChoice) -> Result<Status, Error> {
     let format = FORMATS.select(args.format, args.output.as_deref())?;
+    let inputs = Inputs::of([args.model.as_path()]);
+    if let Some(output) = &args.output {
+        inputs.check(output)?;
+    }
     let loaded = load(&args.model)?;
     let model = &loaded.model;
     let faults = args.faults.parse(model)?;
     if let Some(for_) = &args.for_ {
         let duration = cli_duration("--for", for_)?;
-        return run_timeline(&args, model, &faults, duration, format, color);
+        return run_timeline(&args, &inputs, model, &faults, duration, format, color);
     }
     let outcome = Engine::new(model).steady(&faults);
     // Text says so in its own first lines; other formats get it on stderr.
@@ -80,7 +84,7 @@ pub(super) fn run(args: RunArgs, color: ColorChoice) -> Result<Status, Error> {
         ));
     }
     let bytes = write_steady(&args, model, &faults, outcome, format, color)?;
-    emit(args.output.as_deref(), &bytes)?;
+    emit(args.output.as_deref(), &inputs, &bytes)?;
     Ok(Status::Ok)
 }
 
@@ -128,6 +132,7 @@ fn write_steady(
 /// `run --for`: the timeline of the faults from t = 0.
 fn run_timeline(
     args: &RunArgs,
+    inputs: &Inputs,
     model: &Model,
     faults: &[Fault],
     duration: f64,
@@ -141,15 +146,18 @@ fn run_timeline(
             Some("drop --for, or draw the timeline with `-o chart.svg`".into()),
         ));
     }
-    if duration / step > 1_000_000.0 {
-        return Err(Error::usage(
-            format!(
-                "--for {} with --step {} is more than a million steps",
-                args.for_.as_deref().unwrap_or(""),
-                args.step
-            ),
-            Some("use a longer --step".into()),
-        ));
+    check_steps(
+        &format!(
+            "--for {} with --step {}",
+            args.for_.as_deref().unwrap_or(""),
+            args.step
+        ),
+        duration,
+        step,
+        "use a longer --step",
+    )?;
+    if let Some(dir) = &args.frames {
+        create_dir(dir, "--frames")?;
     }
     let events = timeline::Event::from_start(faults);
     let options = timeline::Options {
@@ -162,9 +170,9 @@ fn run_timeline(
     }
     let bytes = write_timeline(args, model, faults, &tl, options, format, color)?;
     if let Some(dir) = &args.frames {
-        write_frames(dir, model, faults, &tl)?;
+        write_frames(dir, inputs, model, faults, &tl)?;
     }
-    emit(args.output.as_deref(), &bytes)?;
+    emit(args.output.as_deref(), inputs, &bytes)?;
     Ok(Status::Ok)
 }
 
@@ -214,16 +222,23 @@ fn write_timeline(
 }
 
 /// `--frames DIR`: one SVG and one DOT picture per state change.
-fn write_frames(dir: &Path, model: &Model, faults: &[Fault], tl: &Timeline) -> Result<(), Error> {
-    create_dir(dir)?;
+fn write_frames(
+    dir: &Path,
+    inputs: &Inputs,
+    model: &Model,
+    faults: &[Fault],
+    tl: &Timeline,
+) -> Result<(), Error> {
+    create_dir(dir, "--frames")?;
     for (k, (t, outcome)) in tl.frames.iter().enumerate() {
         let mut diagram = picture::cascade(model, outcome, faults, None);
         diagram.title = format!("{} — t={}", diagram.title, picture::duration(*t));
         let mut svg_bytes = Vec::new();
         svg::write_svg(&diagram, &mut svg_bytes)?;
-        write_atomically(&dir.join(format!("frame-{k:04}.svg")), &svg_bytes)?;
-        write_atomically(
+        write_file(&dir.join(format!("frame-{k:04}.svg")), inputs, &svg_bytes)?;
+        write_file(
             &dir.join(format!("frame-{k:04}.dot")),
+            inputs,
             &dot::to_dot(&diagram),
         )?;
     }

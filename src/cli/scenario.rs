@@ -7,13 +7,14 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::format::{Format, TEXT_OR_JSON};
-use super::output::{print, write_atomically};
-use super::{ColorChoice, Status, cli_duration, progress, report, text_style};
+use super::output::{Inputs, print, write_file};
+use super::{ColorChoice, Status, check_steps, cli_duration, progress, report, text_style};
 use whatif::error::Error;
 use whatif::render::findings::Palette;
 use whatif::render::{fit, picture};
 use whatif::scenario::{Scenario, Verdict};
 use whatif::sim::timeline::{self, Timeline};
+use whatif::text::terminal;
 
 /// `whatif scenario`'s arguments.
 #[derive(Debug, Args)]
@@ -51,6 +52,10 @@ impl Ran {
 /// a file is broken.
 pub(super) fn scenario(args: ScenarioArgs, color: ColorChoice) -> Result<Status, Error> {
     let step = cli_duration("--step", &args.step)?;
+    let mut inputs = Inputs::of(args.files.iter().map(PathBuf::as_path));
+    if let Some(junit) = &args.junit {
+        inputs.check(junit)?;
+    }
     let (p, width) = text_style(color, None);
     let mut text = Vec::new();
     let mut junit: Vec<(String, String, Vec<Verdict>)> = Vec::new();
@@ -59,7 +64,16 @@ pub(super) fn scenario(args: ScenarioArgs, color: ColorChoice) -> Result<Status,
     let (mut passed_total, mut failed_total) = (0usize, 0usize);
     for path in &args.files {
         let file = path.display().to_string();
-        let scenario = match whatif::scenario::load_scenario(path) {
+        let loaded = whatif::scenario::load_scenario(path).and_then(|sc| {
+            let what = format!(
+                "`{file}` runs {} in steps of {}",
+                picture::duration(sc.duration_s),
+                picture::duration(step)
+            );
+            check_steps(&what, sc.duration_s, step, "use a longer --step")?;
+            Ok(sc)
+        });
+        let scenario = match loaded {
             Ok(sc) => sc,
             Err(e) => {
                 // A broken file is bad input (exit 2), but the others still run.
@@ -68,6 +82,7 @@ pub(super) fn scenario(args: ScenarioArgs, color: ColorChoice) -> Result<Status,
                 continue;
             }
         };
+        inputs.add(&scenario.model_path);
         let ran = run_file(file, scenario, step);
         let failed = ran.failed();
         passed_total += ran.verdicts.len() - failed;
@@ -96,7 +111,7 @@ pub(super) fn scenario(args: ScenarioArgs, color: ColorChoice) -> Result<Status,
     if let Some(path) = &args.junit {
         let mut xml = Vec::new();
         whatif::scenario::write_junit(&mut xml, &junit)?;
-        write_atomically(path, &xml)?;
+        write_file(path, &inputs, &xml)?;
     }
     print(&text)?;
     Ok(status)
@@ -123,9 +138,14 @@ fn run_file(file: String, scenario: Scenario, step: f64) -> Ran {
 fn write_text(text: &mut Vec<u8>, ran: &Ran, step: f64, p: Palette, width: Option<usize>) {
     let sc = &ran.scenario;
     let model = &sc.loaded.model;
-    let _ = writeln!(text, "{} {}", p.paint("1", "▶"), p.paint("1", &sc.title));
+    let _ = writeln!(
+        text,
+        "{} {}",
+        p.paint("1", "▶"),
+        p.paint("1", &terminal(&sc.title))
+    );
     let from = format!("{} · model {}", ran.file, sc.model_path.display());
-    let _ = writeln!(text, "  {}", fit::wrap(&from, 2, 4, width));
+    let _ = writeln!(text, "  {}", fit::wrap(&terminal(&from), 2, 4, width));
     if !sc.story.is_empty() {
         let story_width = width.map_or(76, |w| w.saturating_sub(2).clamp(20, 76));
         let _ = writeln!(text, "\n{}\n", wrap(&sc.story, story_width, "  "));
@@ -143,9 +163,9 @@ fn write_text(text: &mut Vec<u8>, ran: &Ran, step: f64, p: Palette, width: Optio
         } else {
             p.paint("1;31", "✗")
         };
-        let _ = write!(text, "  {mark} {}", v.expectation.describe());
+        let _ = write!(text, "  {mark} {}", terminal(&v.expectation.describe()));
         if let Some(why) = v.failure() {
-            let _ = write!(text, " — {why}");
+            let _ = write!(text, " — {}", terminal(&why));
         }
         let _ = writeln!(text);
     }
@@ -185,11 +205,12 @@ fn file_json(ran: &Ran) -> serde_json::Value {
     })
 }
 
-/// Wraps prose to a width, each line indented.
+/// Wraps prose to a width, each line indented; every word made safe for a
+/// terminal.
 fn wrap(text: &str, width: usize, indent: &str) -> String {
     let mut lines = Vec::new();
     let mut line = String::new();
-    for word in text.split_whitespace() {
+    for word in text.split_whitespace().map(terminal) {
         if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
             lines.push(format!("{indent}{line}"));
             line.clear();
@@ -197,7 +218,7 @@ fn wrap(text: &str, width: usize, indent: &str) -> String {
         if !line.is_empty() {
             line.push(' ');
         }
-        line.push_str(word);
+        line.push_str(&word);
     }
     if !line.is_empty() {
         lines.push(format!("{indent}{line}"));

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Status;
-use super::output::emit;
+use super::output::{Inputs, emit};
 use whatif::error::Error;
 use whatif::model::schema::model_schema_json;
 
@@ -19,6 +19,10 @@ pub(super) struct SchemaArgs {
 
 /// Writes the schema to `-o` or standard output.
 pub(super) fn schema(args: SchemaArgs) -> Result<Status, Error> {
-    emit(args.output.as_deref(), model_schema_json().as_bytes())?;
+    emit(
+        args.output.as_deref(),
+        &Inputs::default(),
+        model_schema_json().as_bytes(),
+    )?;
     Ok(Status::Ok)
 }

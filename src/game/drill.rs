@@ -213,7 +213,7 @@ pub struct Drill<'m> {
 }
 
 /// Time step of timeline questions.
-const TIMELINE_STEP_S: f64 = 5.0;
+pub const TIMELINE_STEP_S: f64 = 5.0;
 /// Candidates evaluated per round for hard questions (each is a timeline).
 const HARD_CANDIDATES_PER_ROUND: usize = 6;
 /// The later moments hard questions ask about.

@@ -14,9 +14,17 @@
 //! and which look would have told the two apart — and the causes that the
 //! evidence fitted equally well (the top tie of
 //! [`diagnose`]) are listed.
+//!
+//! What the game shows goes to a terminal: names, stories and reasons pass
+//! through [`terminal`] where they are written, and the consoles escape
+//! whatever else reaches them line by line. Input that is not answers —
+//! endless blank lines, `/dev/zero` — ends the game: after
+//! [`MAX_UNREADABLE`] answers in a row that cannot be read, a round
+//! fails with [`io::ErrorKind::InvalidData`]; no answer is read past
+//! [`MAX_ANSWER_BYTES`].
 
 use std::collections::BTreeSet;
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, Read, Write};
 
 use serde_json::{Value, json};
 
@@ -27,6 +35,38 @@ use crate::model::{Model, ServiceId};
 use crate::sim::explain::{latency, percent};
 use crate::sim::faults::FaultKind;
 use crate::sim::steady::State;
+use crate::text::{terminal, terminal_lines};
+
+/// Answers in a row that cannot be read (blank where a word is needed, an
+/// unknown name or verb, too long) after which the drill stops: piped
+/// input that is not a script of answers must end, not be asked again
+/// forever. A person at a terminal never needs twenty tries.
+pub const MAX_UNREADABLE: usize = 20;
+
+/// The longest answer read, in bytes (a list of every service of a large
+/// model fits); a longer line counts as unreadable, so a stream without
+/// line breaks is read a bounded piece at a time.
+pub const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+/// The error that stops a drill whose input is not answers.
+fn unreadable_input() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("{MAX_UNREADABLE} answers in a row could not be read; the drill stops"),
+    )
+}
+
+/// How an answer read from a pipe is echoed: made terminal-safe, and cut
+/// after 200 characters.
+fn echoed(line: &str) -> String {
+    let shown = terminal(line);
+    if shown.chars().count() <= 200 {
+        return shown.into_owned();
+    }
+    let mut cut: String = shown.chars().take(199).collect();
+    cut.push('…');
+    cut
+}
 
 /// Where the game talks and listens.
 pub trait Console {
@@ -55,15 +95,18 @@ impl<R: BufRead, W: Write> Plain<R, W> {
 
 impl<R: BufRead, W: Write> Console for Plain<R, W> {
     fn say(&mut self, text: &str) -> io::Result<()> {
-        self.out.write_all(text.as_bytes())?;
+        self.out.write_all(terminal_lines(text).as_bytes())?;
         self.out.flush()
     }
 
     fn ask(&mut self, prompt: &str) -> io::Result<Option<String>> {
-        self.out.write_all(prompt.as_bytes())?;
+        self.out.write_all(terminal_lines(prompt).as_bytes())?;
         self.out.flush()?;
         let mut bytes = Vec::new();
-        if self.input.read_until(b'\n', &mut bytes)? == 0 {
+        // At most one byte past the limit: a longer line is refused by the
+        // caller, and the rest of it is read as the next answer.
+        let mut piece = (&mut self.input).take(MAX_ANSWER_BYTES as u64 + 1);
+        if piece.read_until(b'\n', &mut bytes)? == 0 {
             if self.echo {
                 self.out.write_all(b"\n")?;
             }
@@ -75,7 +118,7 @@ impl<R: BufRead, W: Write> Console for Plain<R, W> {
             .trim_end_matches(['\n', '\r'])
             .to_owned();
         if self.echo {
-            writeln!(self.out, "{line}")?;
+            writeln!(self.out, "{}", echoed(&line))?;
         }
         Ok(Some(line))
     }
@@ -180,9 +223,10 @@ impl Names {
             [] => Ok(None),
             [one] => Ok(Some(one.2)),
             many => Err(format!(
-                "`{text}` could be {}: type it exactly",
+                "`{}` could be {}: type it exactly",
+                terminal(text),
                 many.iter()
-                    .map(|k| format!("`{}`", k.0))
+                    .map(|k| format!("`{}`", terminal(&k.0)))
                     .collect::<Vec<_>>()
                     .join(" or ")
             )),
@@ -202,8 +246,12 @@ impl Names {
         match self.find(t)? {
             Some(id) => Ok(id),
             None => Err(match did_you_mean(t, self.all()) {
-                Some(s) => format!("no service `{t}`: did you mean `{s}`?"),
-                None => format!("no service `{t}` (`list` shows them)"),
+                Some(s) => format!(
+                    "no service `{}`: did you mean `{}`?",
+                    terminal(t),
+                    terminal(s)
+                ),
+                None => format!("no service `{}` (`list` shows them)", terminal(t)),
             }),
         }
     }
@@ -229,7 +277,7 @@ impl Names {
 /// A list of names, or the services when the player types `list`.
 fn names_or_list(names: &Names, text: &str) -> Result<BTreeSet<ServiceId>, String> {
     if text.trim().eq_ignore_ascii_case("list") {
-        return Err(format!("services: {}", names.all().join(", ")));
+        return Err(format!("services: {}", terminal(&names.all().join(", "))));
     }
     names.list(text)
 }
@@ -240,29 +288,42 @@ fn names_of(model: &Model, ids: &BTreeSet<ServiceId>) -> Vec<String> {
         .collect()
 }
 
+/// Names for the terminal, comma-separated, or `none`.
 fn listed(model: &Model, ids: &BTreeSet<ServiceId>) -> String {
     if ids.is_empty() {
         "none".into()
     } else {
-        names_of(model, ids).join(", ")
+        terminal(&names_of(model, ids).join(", ")).into_owned()
     }
 }
 
-/// Asks until the answer parses; `None` when the input ends.
+/// Asks until the answer parses; `None` when the input ends; an error
+/// after [`MAX_UNREADABLE`] answers in a row that do not.
 fn ask_until<T>(
     console: &mut dyn Console,
     prompt: &str,
     mut read: impl FnMut(&str) -> Result<T, String>,
 ) -> io::Result<Option<T>> {
-    loop {
+    for _ in 0..MAX_UNREADABLE {
         let Some(line) = console.ask(prompt)? else {
             return Ok(None);
         };
-        match read(&line) {
+        let parsed = if line.len() > MAX_ANSWER_BYTES {
+            Err(too_long())
+        } else {
+            read(&line)
+        };
+        match parsed {
             Ok(v) => return Ok(Some(v)),
             Err(message) => console.say(&format!("  {message}\n"))?,
         }
     }
+    Err(unreadable_input())
+}
+
+/// What an answer past [`MAX_ANSWER_BYTES`] is told.
+fn too_long() -> String {
+    format!("that answer is longer than {} KiB", MAX_ANSWER_BYTES / 1024)
 }
 
 fn header(console: &mut dyn Console, round: usize, rounds: usize, label: &str) -> io::Result<()> {
@@ -275,7 +336,7 @@ fn what_happened(console: &mut dyn Console, drill: &Drill, q: &Question) -> io::
     let width = model
         .service_ids()
         .filter(|id| q.truth.states[id.index()] != State::Healthy)
-        .map(|id| model.service(id).name.chars().count())
+        .map(|id| terminal(&model.service(id).name).chars().count())
         .max()
         .unwrap_or(0);
     let at = match q.method {
@@ -291,10 +352,10 @@ fn what_happened(console: &mut dyn Console, drill: &Drill, q: &Question) -> io::
             continue;
         }
         any = true;
-        let why = q.truth.because(id);
+        let why = terminal(q.truth.because(id));
         console.say(&format!(
             "  {:<width$}  {:<8}  {why}\n",
-            model.service(id).name,
+            terminal(&model.service(id).name),
             state.as_str()
         ))?;
     }
@@ -306,7 +367,7 @@ fn what_happened(console: &mut dyn Console, drill: &Drill, q: &Question) -> io::
 
 fn lessons(console: &mut dyn Console, drill: &Drill, q: &Question) -> io::Result<()> {
     for l in drill.lessons(&q.truth).iter().take(2) {
-        console.say(&format!("Lesson: {}\n", l.text))?;
+        console.say(&format!("Lesson: {}\n", terminal(&l.text)))?;
     }
     Ok(())
 }
@@ -327,14 +388,19 @@ fn show_score(
     answer: &Answer,
     s: &Score,
 ) -> io::Result<()> {
-    let entries: Vec<&str> = q.truth.users.iter().map(|(e, _)| e.name.as_str()).collect();
+    let entries: Vec<_> = q
+        .truth
+        .users
+        .iter()
+        .map(|(e, _)| terminal(&e.name))
+        .collect();
     console.say("Users see:\n")?;
     let width = entries.iter().map(|e| e.chars().count()).max().unwrap_or(0);
-    for ((e, truth), said) in q.truth.users.iter().zip(&answer.users) {
+    for (((_, truth), said), name) in q.truth.users.iter().zip(&answer.users).zip(&entries) {
         let mark = if truth == said { "✓" } else { "✗" };
         console.say(&format!(
             "  {mark} {:<width$}  {:<8}  (you said {})\n",
-            e.name,
+            name,
             truth.as_str(),
             said.as_str()
         ))?;
@@ -399,8 +465,13 @@ pub fn predict_round(
         rounds,
         &format!("predict · {}", level.as_str()),
     )?;
-    console.say(&format!("{}\n", q.story))?;
-    let entries: Vec<&str> = q.truth.users.iter().map(|(e, _)| e.name.as_str()).collect();
+    console.say(&format!("{}\n", terminal(&q.story)))?;
+    let entries: Vec<_> = q
+        .truth
+        .users
+        .iter()
+        .map(|(e, _)| terminal(&e.name))
+        .collect();
     let names = Names::new(model);
     let mut answer = Answer::default();
     if options.facilitator {
@@ -453,7 +524,7 @@ pub fn predict_round(
         None => {
             console.say("Users see:\n")?;
             for (e, truth) in &q.truth.users {
-                console.say(&format!("  {}: {}\n", e.name, truth.as_str()))?;
+                console.say(&format!("  {}: {}\n", terminal(&e.name), truth.as_str()))?;
             }
         }
     }
@@ -560,7 +631,8 @@ pub fn diagnose_round(
     )?;
     let story_time = q.story.split('.').next().unwrap_or("");
     console.say(&format!(
-        "{story_time}. The pager goes off. Users report:\n"
+        "{}. The pager goes off. Users report:\n",
+        terminal(story_time)
     ))?;
     let mut symptoms: Vec<Symptom> = Vec::new();
     for (e, _) in &q.truth.users {
@@ -568,7 +640,7 @@ pub fn diagnose_round(
             Some(op) => q.truth.outcome.operations[e.service.index()][op].state,
             None => q.truth.outcome.services[e.service.index()].state,
         };
-        console.say(&format!("  {}: {}\n", e.name, state.as_str()))?;
+        console.say(&format!("  {}: {}\n", terminal(&e.name), state.as_str()))?;
         symptoms.push(Symptom {
             name: e.name.clone(),
             service: e.service,
@@ -585,7 +657,7 @@ pub fn diagnose_round(
         console.say("This question has no service at fault to find.\n")?;
         return Ok(None);
     };
-    let cause_name = model.service(cause).name.clone();
+    let cause_name = terminal(&model.service(cause).name).into_owned();
     let mut looked: Vec<ServiceId> = Vec::new();
     let mut guess: Option<ServiceId> = None;
     if options.facilitator {
@@ -597,23 +669,36 @@ pub fn diagnose_round(
         console.say(
             "Find the root cause. `look NAME` shows a service's state, success and latency (−1 point each); `cause NAME` names the root cause; `list` shows the services.\n",
         )?;
+        // Lines that are no command (blank, unknown, a name not found)
+        // count towards MAX_UNREADABLE; a `list` or a look starts over.
+        let mut unreadable = 0;
         loop {
+            if unreadable == MAX_UNREADABLE {
+                return Err(unreadable_input());
+            }
+            unreadable += 1;
             let Some(line) = console.ask("> ")? else {
                 return Ok(None);
             };
+            if line.len() > MAX_ANSWER_BYTES {
+                console.say(&format!("  {}\n", too_long()))?;
+                continue;
+            }
             let line = line.trim();
             let (verb, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
             match verb.to_lowercase().as_str() {
                 "" => {}
                 "list" | "ls" => {
-                    console.say(&format!("  {}\n", names.all().join(", ")))?;
+                    unreadable = 0;
+                    console.say(&format!("  {}\n", terminal(&names.all().join(", "))))?;
                 }
                 "look" | "l" => match names.one(rest) {
                     Ok(id) => {
+                        unreadable = 0;
                         let f = &q.truth.outcome.services[id.index()];
                         console.say(&format!(
                             "  {}: {} · success {} · latency {}\n",
-                            model.service(id).name,
+                            terminal(&model.service(id).name),
                             f.state.as_str(),
                             percent(f.success),
                             latency(f.latency_s)
@@ -687,19 +772,19 @@ pub fn diagnose_round(
     } else {
         0
     };
-    let flags = q.flags().join(" ");
+    let flags = terminal(&q.flags().join(" ")).into_owned();
     match &judged {
         Some((g, _)) if *g == cause => console.say(&format!(
             "✓ Right: the root cause was {cause_name} ({flags}).\n"
         ))?,
         Some((g, _)) if right => console.say(&format!(
             "✓ Accepted: the fault was on {cause_name} ({flags}), but a fault on {} leaves every service in the same state: nothing could tell them apart.\n",
-            model.service(*g).name
+            terminal(&model.service(*g).name)
         ))?,
         Some((g, best)) => {
             console.say(&format!(
                 "✗ Not {}: the root cause was {cause_name} ({flags}).\n",
-                model.service(*g).name
+                terminal(&model.service(*g).name)
             ))?;
             let (diff, clash) = best.clone().unwrap_or_default();
             let why = match (clash.first(), diff.first()) {
@@ -712,8 +797,9 @@ pub fn diagnose_round(
             };
             if let Some((lead, (name, predicted, actual))) = why {
                 console.say(&format!(
-                    "{lead}: with {} at fault, {name} would be {}, not {}.\n",
-                    model.service(*g).name,
+                    "{lead}: with {} at fault, {} would be {}, not {}.\n",
+                    terminal(&model.service(*g).name),
+                    terminal(&name),
                     predicted.as_str(),
                     actual.as_str()
                 ))?;
@@ -740,7 +826,7 @@ pub fn diagnose_round(
         console.say(&format!(
             "What you saw fits {} causes equally well: {}\n",
             top.len(),
-            listed.join(", ")
+            terminal(&listed.join(", "))
         ))?;
     }
     what_happened(console, drill, q)?;
@@ -837,7 +923,7 @@ pub fn play(
             r["round"],
             r["points"],
             r["max"],
-            faults.join(" ")
+            terminal(&faults.join(" "))
         ))?;
     }
     Ok(results)

@@ -42,7 +42,10 @@ pub fn quote(name: &str) -> Cow<'_, str> {
             '\u{2028}' => out.push_str("\\L"),
             '\u{2029}' => out.push_str("\\P"),
             '\u{feff}' => out.push_str("\\uFEFF"),
-            c if yaml_printable(c) => out.push(c),
+            // Bidi controls and invisible spaces are printable to YAML, but
+            // the model is often read on a terminal: escaped, they read back
+            // the same and cannot reorder or hide what is shown.
+            c if yaml_printable(c) && !crate::text::acts_on_terminal(c) => out.push(c),
             c if (c as u32) <= 0xff => {
                 let _ = write!(out, "\\x{:02X}", c as u32);
             }
@@ -68,8 +71,7 @@ fn yaml_printable(c: char) -> bool {
 /// line breaks and other control or invisible characters are shown as
 /// escapes (`\u{a}`) instead of ending the line or moving the cursor.
 pub fn one_line(text: &str) -> Cow<'_, str> {
-    let unsafe_char =
-        |c: char| !yaml_printable(c) || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}');
+    let unsafe_char = |c: char| !yaml_printable(c) || crate::text::acts_on_terminal(c);
     if !text.chars().any(unsafe_char) {
         return Cow::Borrowed(text);
     }

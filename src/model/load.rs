@@ -1,25 +1,25 @@
-//! Reading a model file: hostile-input guards, YAML → raw structs (the only
-//! place that knows the YAML crate), then validation into a [`Model`].
+//! Reading a model file: the input guards ([`super::input`]), YAML events
+//! ([`super::events`]) read straight into the model's types
+//! ([`super::read`]), names resolved ([`super::validate`]). Also the serde
+//! path that scenario files and imports use, under the same guards.
 
 use std::path::Path;
 
 use serde::de::DeserializeOwned;
 
 use super::Model;
-use super::raw::RawModel;
+use super::events;
+use super::read::Reader;
 use super::validate;
 use crate::error::Error;
-use crate::finding::{Finding, Pos, did_you_mean_hint};
+use crate::finding::{Finding, Pos, did_you_mean_hint, shorten};
 
-/// Files larger than this are refused before parsing (SPEC §6).
-pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
-
-/// Nesting deeper than any real model needs (a model is about eight levels deep).
-const MAX_DEPTH: usize = 40;
+pub use super::events::MAX_DEPTH;
+pub use super::input::MAX_FILE_BYTES;
 
 /// Finding codes for reading and parsing. Stable: documented in the README.
 pub mod codes {
-    /// Not YAML.
+    /// Not YAML (or not JSON): the parser's message, what it expected, where.
     pub const SYNTAX: &str = "E001";
     /// A key the format does not know (a typo must not be ignored).
     pub const UNKNOWN_KEY: &str = "E002";
@@ -27,14 +27,17 @@ pub mod codes {
     pub const DUPLICATE_KEY: &str = "E003";
     /// A value of the wrong shape (a list where a map belongs, a missing key).
     pub const WRONG_SHAPE: &str = "E004";
-    /// Input refused as hostile or too large (alias bomb, deep nesting, size).
+    /// Input refused as hostile or too large: alias bomb, deep nesting,
+    /// over 256 MiB, not a regular file (a FIFO, a device, a directory).
     pub const REFUSED: &str = "E005";
     /// An empty file.
     pub const EMPTY: &str = "E006";
-    /// Binary or non-UTF-8 content.
+    /// Binary, UTF-16/32 or otherwise non-UTF-8 content.
     pub const NOT_TEXT: &str = "E007";
     /// Tabs used for indentation.
     pub const TABS: &str = "E008";
+    /// A YAML tag (`!!python/object:…`, `!custom`): models are plain data.
+    pub const TAG: &str = "E029";
 }
 
 /// A model that validated, with its warnings.
@@ -48,60 +51,70 @@ pub struct Loaded {
     pub source: String,
 }
 
-/// Reads and validates a model file.
+/// Reads and validates a model file: YAML, or JSON when the name ends in
+/// `.json` (the same schema), or standard input for `-`.
 ///
 /// Returns [`Error::Invalid`] with every finding when the file has errors.
 pub fn load_file(path: &Path) -> Result<Loaded, Error> {
     let text = read_text(path)?;
     let name = path.display().to_string();
-    load_str_named(text, &name, default_model_name(path))
+    load_text(text, &name, default_model_name(path), is_json(path))
 }
 
-/// Validates a model given as text; `file` names it in findings and its
-/// stem becomes the model's name when the YAML gives none.
+/// Validates a model given as text; `file` names it in findings (a name
+/// ending in `.json` reads it as JSON) and its stem becomes the model's
+/// name when the file gives none.
 pub fn load_str(text: &str, file: &str) -> Result<Loaded, Error> {
-    load_str_named(text.to_owned(), file, default_model_name(Path::new(file)))
+    let path = Path::new(file);
+    load_text(
+        text.to_owned(),
+        file,
+        default_model_name(path),
+        is_json(path),
+    )
+}
+
+/// Reads a user's input file (or `-`) as text under SPEC §6's guards: see
+/// [`super::input::read_input`], the one function every input goes through.
+pub fn read_text(path: &Path) -> Result<String, Error> {
+    super::input::read_input(path)
+}
+
+fn is_json(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
 /// Validates a model read from somewhere other than a file of its own
-/// (`git show REV:PATH`), under the same guards as [`load_file`]: too
-/// large, binary and non-UTF-8 content are refused with a finding. `file`
-/// names it in findings, and its stem becomes the model's name when the
-/// YAML gives none.
+/// (`git show REV:PATH`), under the same guards as [`load_file`] (see
+/// [`super::input::text_of`]). `file` names it in findings (a name ending
+/// in `.json` reads it as JSON), and its stem becomes the model's name
+/// when the file gives none.
 pub fn load_bytes(bytes: Vec<u8>, file: &str) -> Result<Loaded, Error> {
-    let refuse = |finding: Finding| Error::Invalid {
-        file: file.to_owned(),
-        source_text: String::new(),
-        findings: vec![finding],
-    };
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(refuse(Finding::error(
-            codes::REFUSED,
-            "file is larger than 256 MiB",
-            None,
-        )));
-    }
-    let text = text_from_bytes(bytes).map_err(refuse)?;
-    load_str_named(text, file, default_model_name(Path::new(file)))
+    let text = super::input::text_of(bytes, file)?;
+    let path = Path::new(file);
+    load_text(text, file, default_model_name(path), is_json(path))
 }
 
 fn default_model_name(path: &Path) -> String {
+    if path.as_os_str() == super::input::STDIN {
+        return "stdin".into();
+    }
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "model".into())
 }
 
-fn load_str_named(text: String, file: &str, default_name: String) -> Result<Loaded, Error> {
+fn load_text(text: String, file: &str, default_name: String, json: bool) -> Result<Loaded, Error> {
     let invalid = |text: String, findings: Vec<Finding>| Error::Invalid {
         file: file.to_owned(),
         source_text: text,
         findings,
     };
-    let raw: RawModel = match parse_yaml(&text) {
-        Ok(raw) => raw,
-        Err(finding) => return Err(invalid(text, vec![finding])),
-    };
-    let (model, findings) = validate::validate(raw, default_name);
+    if let Err(finding) = refuse_before_parsing(&text, json) {
+        return Err(invalid(text, vec![finding]));
+    }
+    let (model, findings) = read_model(&text, default_name);
     match model {
         Some(model) if !findings.iter().any(Finding::is_error) => Ok(Loaded {
             model,
@@ -112,87 +125,22 @@ fn load_str_named(text: String, file: &str, default_name: String) -> Result<Load
     }
 }
 
-/// Reads a file as UTF-8 text, refusing huge, binary and non-UTF-8 files
-/// with a finding rather than an I/O error, so the CLI can show a position.
-pub fn read_text(path: &Path) -> Result<String, Error> {
-    let refuse = |finding: Finding| Error::Invalid {
-        file: path.display().to_string(),
-        source_text: String::new(),
-        findings: vec![finding],
-    };
-    let meta = std::fs::metadata(path).map_err(|source| Error::Read {
-        path: path.to_owned(),
-        source,
-    })?;
-    if meta.is_dir() {
-        return Err(Error::usage(
-            format!("`{}` is a directory, not a model file", path.display()),
-            Some("name a .yaml file".into()),
-        ));
+/// Reads and validates model text: the model when it could be built, and
+/// every finding in file order.
+fn read_model(text: &str, default_name: String) -> (Option<Model>, Vec<Finding>) {
+    let mut reader = Reader::new(text);
+    let document = reader.document();
+    let mut findings = reader.findings;
+    let model = document.and_then(|doc| validate::finish(doc, default_name, &mut findings));
+    // A refused file is hostile: its refusal is the whole story.
+    if findings.iter().any(|f| f.code == codes::REFUSED) {
+        findings.retain(|f| f.code == codes::REFUSED);
     }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(refuse(Finding::error(
-            codes::REFUSED,
-            format!(
-                "file is {} MiB; models are limited to 256 MiB",
-                meta.len() / (1024 * 1024)
-            ),
-            None,
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
-        path: path.to_owned(),
-        source,
-    })?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(refuse(Finding::error(
-            codes::REFUSED,
-            "file is larger than 256 MiB",
-            None,
-        )));
-    }
-    text_from_bytes(bytes).map_err(refuse)
-}
-
-/// UTF-8 check with the position of the first bad byte; NUL bytes mean binary.
-fn text_from_bytes(bytes: Vec<u8>) -> Result<String, Finding> {
-    let pos_of = |bytes: &[u8], at: usize| {
-        let before = &bytes[..at];
-        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let line_start = before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
-        let column = String::from_utf8_lossy(&before[line_start..])
-            .chars()
-            .count()
-            + 1;
-        Pos::new(line as u32, column as u32)
-    };
-    if let Some(at) = bytes.iter().position(|&b| b == 0) {
-        return Err(Finding::error(
-            codes::NOT_TEXT,
-            "file is binary (it contains NUL bytes), not YAML",
-            Some(pos_of(&bytes, at)),
-        )
-        .with_hint("models are UTF-8 text files"));
-    }
-    match String::from_utf8(bytes) {
-        Ok(text) => Ok(text
-            .strip_prefix('\u{feff}')
-            .map(str::to_owned)
-            .unwrap_or(text)),
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let bytes = e.into_bytes();
-            Err(Finding::error(
-                codes::NOT_TEXT,
-                "file is not valid UTF-8",
-                Some(pos_of(&bytes, at)),
-            )
-            .with_hint("save the file as UTF-8"))
-        }
-    }
+    // Errors first, each kind in file order.
+    findings.sort_by_key(|f| (!f.is_error(), f.pos));
+    // Aliases replay a node, and its problems with it: report each once.
+    findings.dedup();
+    (model, findings)
 }
 
 /// Budgets that admit a 100,000-service model yet stop alias bombs and
@@ -218,9 +166,12 @@ fn options(max_documents: usize) -> serde_saphyr::Options {
     options
 }
 
-/// Parses YAML text into raw structs; the one place that knows the YAML crate.
+/// Parses YAML text into serde structs (scenario files, imports): the
+/// event guards first (tags, aliases, depth, syntax, null keys, a second
+/// document), then serde-saphyr.
 pub fn parse_yaml<T: DeserializeOwned>(text: &str) -> Result<T, Finding> {
-    refuse_before_parsing(text)?;
+    refuse_before_parsing(text, false)?;
+    events::check_stream(text, 1)?;
     serde_saphyr::from_str_with_options::<T>(text, options(2))
         .map_err(|e| finding_from_yaml_error(&e))
 }
@@ -232,13 +183,15 @@ pub const MAX_DOCUMENTS: usize = 1_000_000;
 /// Parses a multi-document YAML stream (documents separated by `---`), one
 /// `T` per non-empty document, under the same guards as [`parse_yaml`].
 pub fn parse_yaml_documents<T: DeserializeOwned>(text: &str) -> Result<Vec<T>, Finding> {
-    refuse_before_parsing(text)?;
+    refuse_before_parsing(text, false)?;
+    events::check_stream(text, MAX_DOCUMENTS)?;
     serde_saphyr::from_multiple_with_options::<T>(text, options(MAX_DOCUMENTS))
         .map_err(|e| finding_from_yaml_error(&e))
 }
 
-/// Empty files and tab indentation, refused before the parser sees them.
-fn refuse_before_parsing(text: &str) -> Result<(), Finding> {
+/// Empty files and tab indentation (YAML only: JSON may indent with tabs),
+/// refused before the parser sees them.
+fn refuse_before_parsing(text: &str, json: bool) -> Result<(), Finding> {
     if text.trim().is_empty()
         || text
             .lines()
@@ -250,8 +203,8 @@ fn refuse_before_parsing(text: &str) -> Result<(), Finding> {
         );
     }
     match tab_indentation(text) {
-        Some(finding) => Err(finding),
-        None => Ok(()),
+        Some(finding) if !json => Err(finding),
+        _ => Ok(()),
     }
 }
 
@@ -325,18 +278,26 @@ fn classify(message: &str, pos: Option<Pos>) -> Finding {
         let hint = did_you_mean_hint(field, allowed.iter().copied()).or_else(|| {
             (!allowed.is_empty()).then(|| format!("allowed here: {}", allowed.join(", ")))
         });
-        return Finding::error(codes::UNKNOWN_KEY, format!("unknown key `{field}`"), pos)
-            .with_opt_hint(hint);
+        return Finding::error(
+            codes::UNKNOWN_KEY,
+            format!("unknown key `{}`", shorten(field)),
+            pos,
+        )
+        .with_opt_hint(hint);
     }
     if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
         let key = rest
             .split(", set DuplicateKeyPolicy")
             .next()
             .unwrap_or(rest);
-        return Finding::error(codes::DUPLICATE_KEY, format!("duplicate key `{key}`"), pos)
-            .with_hint(
-                "each key (and each service name) may appear once in a map; merge or rename one",
-            );
+        return Finding::error(
+            codes::DUPLICATE_KEY,
+            format!("duplicate key `{}`", shorten(key)),
+            pos,
+        )
+        .with_hint(
+            "each key (and each service name) may appear once in a map; merge or rename one",
+        );
     }
     if let Some(rest) = message.strip_prefix("missing field `") {
         let field = rest.split('`').next().unwrap_or(rest);
@@ -351,15 +312,24 @@ fn classify(message: &str, pos: Option<Pos>) -> Finding {
     if lower.contains("budget")
         || lower.contains("recursion")
         || lower.contains("alias")
+        || lower.contains("replay")
         || lower.contains("depth")
     {
-        return Finding::error(codes::REFUSED, format!("input refused: {message}"), pos).with_hint(
-            "real models need no deep nesting and few aliases; this looks like a YAML bomb or a generated file gone wrong",
+        // Our own sentence: the crate's budget messages name its settings.
+        let what = if lower.contains("alias") || lower.contains("replay") {
+            "aliases expand to too many YAML nodes".to_owned()
+        } else if lower.contains("depth") || lower.contains("recursion") {
+            format!("nesting deeper than {MAX_DEPTH} levels")
+        } else {
+            "the file holds more YAML nodes than whatif reads".to_owned()
+        };
+        return Finding::error(codes::REFUSED, format!("input refused: {what}"), pos).with_hint(
+            "real files need no deep nesting and few aliases; this looks like a YAML bomb or a generated file gone wrong",
         );
     }
     if lower.contains("multiple documents") || lower.contains("more than one document") {
-        return Finding::error(codes::SYNTAX, message, pos)
-            .with_hint("a model is one YAML document; remove the `---`");
+        return Finding::error(codes::SYNTAX, "the file holds more than one YAML document", pos)
+            .with_hint("a file holds one document: remove the `---` line, or put each document in its own file");
     }
     // The YAML scanner's and parser's own messages ("while parsing a flow
     // mapping, did not find expected ',' …") are syntax, not shape.
@@ -427,14 +397,6 @@ mod tests {
             "]".repeat(5000)
         );
         assert_eq!(first(&deep).code, codes::REFUSED);
-        assert_eq!(
-            text_from_bytes(vec![b'a', 0, b'b']).unwrap_err().code,
-            codes::NOT_TEXT
-        );
-        assert_eq!(
-            text_from_bytes(vec![b'a', b'\n', 0xff]).unwrap_err().pos,
-            Some(Pos::new(2, 1))
-        );
     }
 
     #[test]
@@ -452,5 +414,93 @@ mod tests {
             matches!(f.code, codes::REFUSED | codes::WRONG_SHAPE),
             "{f:?}"
         );
+    }
+
+    fn all_codes(text: &str) -> Vec<(&'static str, Pos)> {
+        match load_str(text, "t.yaml") {
+            Err(Error::Invalid { findings, .. }) => findings
+                .into_iter()
+                .map(|f| (f.code, f.pos.unwrap_or_default()))
+                .collect(),
+            Ok(l) => l
+                .findings
+                .into_iter()
+                .map(|f| (f.code, f.pos.unwrap_or_default()))
+                .collect(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn structural_problems_are_all_reported_not_just_the_first() {
+        let codes = all_codes(
+            "services:\n  web:\n    entry: { rps: 5 }\n    timout: 1s\n    depends_on: db\n    replicas: [3]\n    zones: { a: b }\n  db: { kind: databse, quorum: x }\n",
+        );
+        assert_eq!(
+            codes,
+            vec![
+                (codes::UNKNOWN_KEY, Pos::new(4, 5)),
+                (codes::WRONG_SHAPE, Pos::new(5, 17)),
+                (codes::WRONG_SHAPE, Pos::new(6, 15)),
+                (codes::WRONG_SHAPE, Pos::new(7, 12)),
+                ("E009", Pos::new(8, 15)),
+                ("E017", Pos::new(8, 32)),
+            ]
+        );
+    }
+
+    #[test]
+    fn merge_keys_and_aliases_work_as_in_yaml() {
+        let text = "services:\n  base: &defaults { replicas: 3, latency: 20ms }\n  web:\n    <<: *defaults\n    replicas: 5\n    entry: { rps: 1 }\n    depends_on: &deps [db]\n  api:\n    <<: [*defaults, { replicas: 9, capacity: 10 }]\n    depends_on: *deps\n  db: {}\n";
+        let model = load_str(text, "t.yaml").expect("valid").model;
+        let web = model.service(model.find("web").unwrap());
+        let api = model.service(model.find("api").unwrap());
+        assert_eq!(
+            web.replicas, 5,
+            "a key written in the map wins over a merged one"
+        );
+        assert_eq!(web.operations[0].latency.mean_s(), 0.02);
+        assert_eq!(api.replicas, 3, "the first merged map wins");
+        assert_eq!(api.capacity, Some(10.0));
+        assert_eq!(api.operations[0].depends_on[0].written, "db");
+    }
+
+    #[test]
+    fn values_keep_their_yaml_types_and_names_stay_as_written() {
+        let text = "services:\n  404: { entry: { rps: 1 }, depends_on: ['0x1F', 1.0, true] }\n  0x1F: {}\n  1.0: {}\n  true: { replicas: 0x2 }\n";
+        let model = load_str(text, "t.yaml").expect("valid").model;
+        let names: Vec<&str> = model.service_names().collect();
+        assert_eq!(names, ["404", "0x1F", "1.0", "true"]);
+        assert_eq!(model.service(model.find("true").unwrap()).replicas, 2);
+        assert_eq!(
+            model.service(model.find("404").unwrap()).operations[0]
+                .depends_on
+                .len(),
+            3
+        );
+        // `yes` is a name, not YAML 1.1's true; `~` in a list is empty.
+        assert!(load_str("services:\n  yes: { entry: { rps: 1 } }\n", "t.yaml").is_ok());
+        assert_eq!(
+            first("services:\n  web: { depends_on: [~] }\n").code,
+            codes::WRONG_SHAPE
+        );
+    }
+
+    #[test]
+    fn json_is_read_with_positions() {
+        let text = "{\"services\": {\"web\": {\"entry\": {\"rps\": 5}, \"depends_on\": [\"paymnets\"]}, \"payments\": {}}}";
+        match load_str(text, "m.json") {
+            Err(Error::Invalid { findings, .. }) => {
+                assert_eq!(
+                    (findings[0].code, findings[0].pos),
+                    ("E010", Some(Pos::new(1, 59)))
+                );
+                assert_eq!(
+                    findings[0].hint.as_deref(),
+                    Some("did you mean `payments`?")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -1,14 +1,20 @@
-//! The model file: raw YAML structs ([`raw`]), value parsing ([`units`]),
-//! loading with hostile-input guards ([`load`]), validation into the
-//! resolved [`Model`] ([`validate`]), and the JSON Schema ([`schema`]).
+//! The model file: reading user input ([`input`]), YAML events under
+//! hostile-input guards ([`events`]), the document read straight into the
+//! model's types ([`read`]) with every value parsed ([`units`]), names
+//! resolved ([`validate`]), loading as a whole ([`load`]); the raw structs
+//! that declare the format for the JSON Schema ([`raw`], [`schema`]).
 
+pub mod events;
 pub mod generate;
+pub mod input;
 pub mod load;
 pub mod raw;
+pub mod read;
 pub mod schema;
 pub mod types;
 pub mod units;
 pub mod validate;
 
+pub use input::read_input;
 pub use load::{Loaded, load_file, load_str};
 pub use types::*;

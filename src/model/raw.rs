@@ -80,6 +80,80 @@ pub enum Scalar {
     Null,
 }
 
+impl Scalar {
+    /// A plain (unquoted) scalar typed by YAML 1.2's core schema: `~`,
+    /// `null` or nothing is null; `true`/`false` are booleans (not `yes`,
+    /// `on`: names are data); decimal, `0o` and `0x` integers (past `i64`,
+    /// a float); decimal floats, `.inf`, `.nan`; anything else is text.
+    pub fn plain(text: String) -> Scalar {
+        match text.as_str() {
+            "" | "~" | "null" | "Null" | "NULL" => return Scalar::Null,
+            "true" | "True" | "TRUE" => return Scalar::Bool(true),
+            "false" | "False" | "FALSE" => return Scalar::Bool(false),
+            ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+                return Scalar::Float(f64::INFINITY);
+            }
+            "-.inf" | "-.Inf" | "-.INF" => return Scalar::Float(f64::NEG_INFINITY),
+            ".nan" | ".NaN" | ".NAN" => return Scalar::Float(f64::NAN),
+            _ => {}
+        }
+        let bytes = text.as_bytes();
+        let first = bytes[0];
+        if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
+            return Scalar::Str(text);
+        }
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        let unsigned = text.strip_prefix(['-', '+']).unwrap_or(&text);
+        if digits(unsigned) {
+            return text.parse::<i64>().map_or_else(
+                |_| Scalar::Float(text.parse().unwrap_or(f64::NAN)),
+                Scalar::Int,
+            );
+        }
+        for (prefix, radix) in [("0o", 8), ("0x", 16)] {
+            if let Some(n) = text.strip_prefix(prefix)
+                && !n.is_empty()
+                && n.chars().all(|c| c.is_digit(radix))
+            {
+                return i64::from_str_radix(n, radix).map_or_else(
+                    |_| {
+                        Scalar::Float(
+                            u128::from_str_radix(n, radix).map_or(f64::INFINITY, |v| v as f64),
+                        )
+                    },
+                    Scalar::Int,
+                );
+            }
+        }
+        if is_core_float(unsigned)
+            && let Ok(f) = text.parse::<f64>()
+        {
+            return Scalar::Float(f);
+        }
+        Scalar::Str(text)
+    }
+}
+
+/// `(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`, the core schema's float.
+fn is_core_float(s: &str) -> bool {
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some((whole, fraction)) => {
+            digits(whole) && digits(fraction) && !(whole.is_empty() && fraction.is_empty())
+        }
+        None => !mantissa.is_empty() && digits(mantissa),
+    };
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+        !e.is_empty() && digits(e)
+    });
+    mantissa_ok && exponent_ok
+}
+
 impl<'de> Deserialize<'de> for Scalar {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct ScalarVisitor;

@@ -380,6 +380,11 @@ impl Default for Thresholds {
     }
 }
 
+/// Service names to ids. Foldhash instead of SipHash: a 100,000-service
+/// model hashes every name twice while loading, and its per-process seed
+/// still keeps collisions unpredictable.
+pub(crate) type NameIndex = HashMap<String, ServiceId, foldhash::fast::RandomState>;
+
 /// A validated architecture.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Model {
@@ -394,7 +399,7 @@ pub struct Model {
     pub default_timeout_s: Option<f64>,
     services: Vec<Service>,
     #[serde(skip)]
-    by_name: HashMap<String, ServiceId>,
+    by_name: NameIndex,
 }
 
 impl Model {
@@ -410,6 +415,26 @@ impl Model {
             .enumerate()
             .map(|(i, s)| (s.name.clone(), ServiceId(i as u32)))
             .collect();
+        Model {
+            name,
+            zones,
+            thresholds,
+            default_timeout_s: None,
+            services,
+            by_name,
+        }
+    }
+
+    /// A model from validated parts and the index of their names the
+    /// loader built anyway (`by_name[services[i].name] == ServiceId(i)`).
+    pub(crate) fn with_index(
+        name: String,
+        zones: Vec<String>,
+        thresholds: Thresholds,
+        services: Vec<Service>,
+        by_name: NameIndex,
+    ) -> Self {
+        debug_assert_eq!(by_name.len(), services.len());
         Model {
             name,
             zones,

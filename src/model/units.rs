@@ -2,6 +2,7 @@
 //! and rates. Each parser says what was wrong and suggests the fix.
 
 use super::raw::Scalar;
+use crate::finding::shorten;
 
 /// Why a value was refused; the validator turns it into a finding.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,8 +46,8 @@ pub mod codes {
 fn describe(s: &Scalar) -> String {
     match s {
         Scalar::Int(i) => i.to_string(),
-        Scalar::Float(f) => f.to_string(),
-        Scalar::Str(t) => format!("`{t}`"),
+        Scalar::Float(f) => trim_float(*f),
+        Scalar::Str(t) => format!("`{}`", shorten(t)),
         Scalar::Bool(b) => b.to_string(),
         Scalar::Null => "an empty value".into(),
     }
@@ -57,27 +58,8 @@ fn describe(s: &Scalar) -> String {
 pub fn duration(value: &Scalar) -> Result<f64, ValueError> {
     let text = match value {
         Scalar::Str(t) => t.trim(),
-        Scalar::Int(n) => {
-            let hint = if *n < 0 {
-                None
-            } else {
-                Some(format!("did you mean `{n}ms`?"))
-            };
-            return Err(ValueError::new(
-                codes::MALFORMED_DURATION,
-                format!("duration {n} has no unit"),
-                hint.or_else(|| {
-                    Some("write a positive duration with a unit, such as `250ms`".into())
-                }),
-            ));
-        }
-        Scalar::Float(f) => {
-            return Err(ValueError::new(
-                codes::MALFORMED_DURATION,
-                format!("duration {f} has no unit"),
-                Some(format!("did you mean `{f}s`?")),
-            ));
-        }
+        Scalar::Int(n) => return Err(no_unit(&n.to_string(), *n as f64)),
+        Scalar::Float(f) => return Err(no_unit(&f.to_string(), *f)),
         other => {
             return Err(ValueError::new(
                 codes::MALFORMED_DURATION,
@@ -95,19 +77,35 @@ pub fn duration(value: &Scalar) -> Result<f64, ValueError> {
             Some("durations are zero or more".into()),
         ));
     }
-    parse_compound(text).ok_or_else(|| {
-        let hint = if text.parse::<f64>().is_ok() {
-            format!("did you mean `{text}ms`?")
-        } else {
-            "write a duration with a unit: `250ms`, `1.5s`, `5m`, `1h`, `1d`, or compound `1m30s`"
-                .into()
-        };
-        ValueError::new(
+    parse_compound(text).ok_or_else(|| match text.parse::<f64>() {
+        Ok(n) => no_unit(text, n),
+        Err(_) => ValueError::new(
             codes::MALFORMED_DURATION,
-            format!("`{text}` is not a duration"),
-            Some(hint),
-        )
+            format!("`{}` is not a duration", shorten(text)),
+            Some(
+                "write a duration with a unit: `250ms`, `1.5s`, `5m`, `1h`, `1d`, or compound `1m30s`"
+                    .into(),
+            ),
+        ),
     })
+}
+
+/// A number written where a duration belongs: the unit is required, and
+/// the likelier one is suggested (a few units are seconds, hundreds are
+/// milliseconds), the other named too.
+fn no_unit(written: &str, n: f64) -> ValueError {
+    let hint = if !n.is_finite() || n < 0.0 {
+        "write a positive duration with a unit, such as `250ms` or `2s`".to_owned()
+    } else if n < 100.0 {
+        format!("did you mean `{written}s`? (or `{written}ms`)")
+    } else {
+        format!("did you mean `{written}ms`? (or `{written}s`)")
+    };
+    ValueError::new(
+        codes::MALFORMED_DURATION,
+        format!("duration {written} has no unit; a unit is required"),
+        Some(hint),
+    )
 }
 
 /// `1m30s` → 90.0. Units ms, s, m, h, d; each part a decimal number.
@@ -160,7 +158,7 @@ pub fn fraction(value: &Scalar) -> Result<f64, ValueError> {
                         Err(_) => {
                             return Err(ValueError::new(
                             codes::MALFORMED_FRACTION,
-                            format!("`{t}` is not a fraction"),
+                            format!("`{}` is not a fraction", shorten(t)),
                             Some("write a percentage like `30%` or a number from 0 to 1 like `0.3`".into()),
                         ));
                         }
@@ -176,7 +174,14 @@ pub fn fraction(value: &Scalar) -> Result<f64, ValueError> {
             ));
         }
     };
-    if !number.is_finite() || number < 0.0 {
+    if number.is_nan() || number.is_infinite() {
+        return Err(ValueError::new(
+            codes::MALFORMED_FRACTION,
+            format!("fraction {} is not a number", describe(value)),
+            Some("write a percentage like `30%` or a number from 0 to 1 like `0.3`".into()),
+        ));
+    }
+    if number < 0.0 {
         return Err(ValueError::new(
             codes::FRACTION_RANGE,
             format!("fraction {} is negative", describe(value)),
@@ -206,6 +211,9 @@ pub fn fraction(value: &Scalar) -> Result<f64, ValueError> {
 fn trim_float(f: f64) -> String {
     if f.fract() == 0.0 && f.abs() < 1e15 {
         format!("{}", f as i64)
+    } else if f.is_finite() && f.abs() >= 1e15 {
+        // Not 18446744073709552000: the digits past 17 are not what was written.
+        format!("{f:e}")
     } else {
         f.to_string()
     }
@@ -221,6 +229,16 @@ pub fn count(value: &Scalar) -> Result<u64, ValueError> {
             Some("counts are whole numbers, 0 or more".into()),
         )),
         Scalar::Float(f) if f.fract() == 0.0 && *f >= 0.0 && *f < 9.0e15 => Ok(*f as u64),
+        Scalar::Float(f) if *f >= 9.0e15 => Err(ValueError::new(
+            codes::BAD_COUNT,
+            format!("count {} is too large", trim_float(*f)),
+            Some("counts are whole numbers well below 2⁵³".into()),
+        )),
+        Scalar::Float(f) if f.is_nan() => Err(ValueError::new(
+            codes::BAD_COUNT,
+            "count is not a number (`.nan`)",
+            Some("counts are whole numbers, 0 or more".into()),
+        )),
         Scalar::Float(f) => Err(ValueError::new(
             codes::BAD_COUNT,
             format!("count {f} is not a whole number"),
@@ -294,11 +312,15 @@ mod tests {
     fn bare_numbers_and_junk_are_refused() {
         let e = duration(&Scalar::Int(250)).unwrap_err();
         assert_eq!(e.code, codes::MALFORMED_DURATION);
-        assert_eq!(e.hint.as_deref(), Some("did you mean `250ms`?"));
+        assert_eq!(e.hint.as_deref(), Some("did you mean `250ms`? (or `250s`)"));
         assert_eq!(
             duration(&s("250")).unwrap_err().hint.as_deref(),
-            Some("did you mean `250ms`?")
+            Some("did you mean `250ms`? (or `250s`)")
         );
+        // issue 13: `timeout: 2` is two seconds far more often than two milliseconds.
+        let e = duration(&Scalar::Int(2)).unwrap_err();
+        assert!(e.message.contains("a unit is required"), "{e:?}");
+        assert_eq!(e.hint.as_deref(), Some("did you mean `2s`? (or `2ms`)"));
         assert_eq!(
             duration(&s("5 minutes")).unwrap_err().code,
             codes::MALFORMED_DURATION
@@ -335,6 +357,27 @@ mod tests {
         assert_eq!(
             fraction(&s("lots")).unwrap_err().code,
             codes::MALFORMED_FRACTION
+        );
+        // issue 16: NaN is not a number, not "negative".
+        for nan in [s("NaN%"), s("nan"), Scalar::Float(f64::NAN), s("inf%")] {
+            let e = fraction(&nan).unwrap_err();
+            assert_eq!(e.code, codes::MALFORMED_FRACTION, "{nan:?}");
+            assert!(e.message.contains("not a number"), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn huge_counts_are_too_large_not_fractional() {
+        // issue 16: past 2⁶⁴ YAML gives a float; it is too large, not "did you mean 18446744073709552000?".
+        let e = count(&Scalar::plain("99999999999999999999999".into())).unwrap_err();
+        assert_eq!(e.code, codes::BAD_COUNT);
+        assert!(e.message.contains("too large"), "{e:?}");
+        assert!(!e.hint.unwrap_or_default().contains("did you mean"));
+        assert!(
+            count(&Scalar::Float(f64::NAN))
+                .unwrap_err()
+                .message
+                .contains("not a number")
         );
     }
 

@@ -1,18 +1,20 @@
-//! Validation: raw structs → [`Model`], collecting every finding (not just
-//! the first), each with a stable code, a position and a hint.
+//! Validation of names and cross-references, once a document is read
+//! ([`super::read`]): dependencies, fallbacks and `on_miss` resolved to
+//! services and operations, `defaults` applied to every edge that does not
+//! set its own policy, zones checked, and the model-wide warnings. Every
+//! finding is collected, not just the first, each with a stable code, a
+//! position and a hint.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-use super::raw::{
-    At, RawBreaker, RawCount, RawDependency, RawDependencyLong, RawDuration, RawFraction,
-    RawLatency, RawModel, RawNumber, RawOperation, RawRate, RawService, RawWord,
-};
+use unicode_normalization::UnicodeNormalization;
+
+use super::raw::At;
+use super::read::{DepList, Document, EdgeDefaults, Extra};
 use super::types::{
-    Autoscale, CacheEdge, CircuitBreaker, Criticality, Dependency, Fallback, Kind, Latency, Mode,
-    Model, Operation, Phase, Service, ServiceId, Target, Thresholds,
+    CacheEdge, Dependency, Fallback, Kind, Model, NameIndex, Service, ServiceId, Target,
 };
-use super::units::{self, ValueError};
-use crate::finding::{Finding, Pos, did_you_mean_hint};
+use crate::finding::{Finding, Pos, did_you_mean_hint, shorten};
 
 /// Finding codes for validation. Stable: documented in the README.
 pub mod codes {
@@ -52,6 +54,9 @@ pub mod codes {
     pub const BAD_THRESHOLDS: &str = "E033";
     /// `latency: { p50, p99 }` with p99 not above p50 (or p50 zero).
     pub const BAD_LATENCY_TAIL: &str = "E034";
+    /// Two names that differ only in invisible characters or Unicode
+    /// normalisation (`café` written two ways, `db` and `db` + U+200B).
+    pub const LOOKALIKE: &str = "W002";
     /// `buffer` on a synchronous edge (it only applies to async hand-offs).
     pub const BUFFER_ON_SYNC: &str = "W003";
     /// No service receives user traffic.
@@ -64,221 +69,22 @@ pub mod codes {
 /// model does not say (`cache.warm_up`).
 pub const DEFAULT_WARM_UP_S: f64 = 300.0;
 
-/// Policies inherited by every dependency that does not set its own.
-#[derive(Default, Clone, Copy)]
-struct EdgeDefaults {
-    timeout_s: Option<f64>,
-    retries: u32,
-    retry_budget: Option<f64>,
-    circuit_breaker: Option<CircuitBreaker>,
-}
-
-struct Validator {
-    findings: Vec<Finding>,
-}
-
-impl Validator {
-    fn error(
-        &mut self,
-        code: &'static str,
-        message: impl Into<String>,
-        pos: Pos,
-        hint: Option<String>,
-    ) {
-        self.findings
-            .push(Finding::error(code, message, Some(pos)).with_opt_hint(hint));
-    }
-
-    fn warning(
-        &mut self,
-        code: &'static str,
-        message: impl Into<String>,
-        pos: Pos,
-        hint: Option<String>,
-    ) {
-        self.findings
-            .push(Finding::warning(code, message, Some(pos)).with_opt_hint(hint));
-    }
-
-    fn value<T>(
-        &mut self,
-        field: &str,
-        at: &At<impl AsScalar>,
-        parse: fn(&super::raw::Scalar) -> Result<T, ValueError>,
-    ) -> Option<T> {
-        match parse(at.value.scalar()) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                self.error(e.code, format!("`{field}`: {}", e.message), at.pos, e.hint);
-                None
-            }
-        }
-    }
-
-    fn duration(&mut self, field: &str, at: &Option<At<RawDuration>>) -> Option<f64> {
-        at.as_ref()
-            .and_then(|a| self.value(field, a, units::duration))
-    }
-
-    /// `latency: 15ms` or `latency: { p50: 10ms, p99: 250ms }`.
-    fn latency(&mut self, at: &Option<At<RawLatency>>) -> Option<Latency> {
-        let at = at.as_ref()?;
-        match &at.value {
-            RawLatency::Mean(d) => {
-                let mean_s = self.value(
-                    "latency",
-                    &At {
-                        value: d.clone(),
-                        pos: at.pos,
-                    },
-                    units::duration,
-                )?;
-                Some(Latency::Exponential { mean_s })
-            }
-            RawLatency::Tail(t) => {
-                let p50_s = self.value("latency.p50", &t.p50, units::duration);
-                let p99_s = self.value("latency.p99", &t.p99, units::duration);
-                let (p50_s, p99_s) = (p50_s?, p99_s?);
-                if p50_s <= 0.0 || p99_s <= p50_s {
-                    self.error(
-                        codes::BAD_LATENCY_TAIL,
-                        format!(
-                            "`latency`: p99 ({} ms) must be above p50 ({} ms), and p50 above 0",
-                            p99_s * 1000.0,
-                            p50_s * 1000.0
-                        ),
-                        at.pos,
-                        Some("a tail is slower than the median: e.g. `{ p50: 10ms, p99: 250ms }`; or give only the mean, `latency: 10ms`".into()),
-                    );
-                    return None;
-                }
-                Some(Latency::Lognormal { p50_s, p99_s })
-            }
-        }
-    }
-
-    fn fraction(&mut self, field: &str, at: &Option<At<RawFraction>>) -> Option<f64> {
-        at.as_ref()
-            .and_then(|a| self.value(field, a, units::fraction))
-    }
-
-    fn rate(&mut self, field: &str, at: &Option<At<RawRate>>) -> Option<f64> {
-        at.as_ref().and_then(|a| self.value(field, a, units::rate))
-    }
-
-    fn count(&mut self, field: &str, at: &Option<At<RawCount>>) -> Option<u64> {
-        at.as_ref().and_then(|a| self.value(field, a, units::count))
-    }
-
-    fn count_u32(&mut self, field: &str, at: &Option<At<RawCount>>) -> Option<u32> {
-        let n = self.count(field, at)?;
-        match u32::try_from(n) {
-            Ok(n) => Some(n),
-            Err(_) => {
-                let pos = at.as_ref().map(|a| a.pos).unwrap_or_default();
-                self.error(
-                    units::codes::BAD_COUNT,
-                    format!("`{field}`: {n} is too large"),
-                    pos,
-                    None,
-                );
-                None
-            }
-        }
-    }
-
-    fn number(&mut self, field: &str, at: &Option<At<RawNumber>>) -> Option<f64> {
-        at.as_ref().and_then(|a| self.value(field, a, units::rate))
-    }
-
-    fn word<T: Copy>(
-        &mut self,
-        field: &str,
-        at: &Option<At<RawWord>>,
-        words: &[(&str, T)],
-        default: T,
-    ) -> T {
-        let Some(at) = at else { return default };
-        let text = at.value.0.trim();
-        if let Some((_, v)) = words.iter().find(|(w, _)| w.eq_ignore_ascii_case(text)) {
-            return *v;
-        }
-        let allowed: Vec<&str> = words.iter().map(|(w, _)| *w).collect();
-        let hint = did_you_mean_hint(text, allowed.iter().copied())
-            .unwrap_or_else(|| format!("one of: {}", allowed.join(", ")));
-        self.error(
-            codes::UNKNOWN_WORD,
-            format!("`{field}`: unknown value `{text}`"),
-            at.pos,
-            Some(hint),
-        );
-        default
-    }
-
-    fn breaker(&mut self, at: &At<RawBreaker>) -> Option<CircuitBreaker> {
-        let threshold = self.fraction(
-            "circuit_breaker.threshold",
-            &Some(at.value.threshold.clone()),
-        );
-        let open_for = self.duration("circuit_breaker.open_for", &Some(at.value.open_for.clone()));
-        Some(CircuitBreaker {
-            threshold: threshold?,
-            open_for_s: open_for?,
-        })
-    }
-
-    fn name(&mut self, what: &str, at: &At<String>) {
-        if at.value.is_empty() {
-            self.error(
-                codes::EMPTY_NAME,
-                format!("{what} name is empty"),
-                at.pos,
-                Some("give it a name".into()),
-            );
-        }
-    }
-}
-
-/// Gives leaf newtypes uniform access to their scalar.
-trait AsScalar {
-    fn scalar(&self) -> &super::raw::Scalar;
-}
-macro_rules! as_scalar {
-    ($($t:ty),*) => { $(impl AsScalar for $t { fn scalar(&self) -> &super::raw::Scalar { &self.0 } })* };
-}
-as_scalar!(RawDuration, RawFraction, RawCount, RawRate, RawNumber);
-
-const KINDS: [(&str, Kind); 7] = [
-    ("service", Kind::Service),
-    ("frontend", Kind::Frontend),
-    ("gateway", Kind::Gateway),
-    ("database", Kind::Database),
-    ("cache", Kind::Cache),
-    ("queue", Kind::Queue),
-    ("external", Kind::External),
-];
-const CRITICALITIES: [(&str, Criticality); 2] =
-    [("hard", Criticality::Hard), ("soft", Criticality::Soft)];
-const MODES: [(&str, Mode); 2] = [("sync", Mode::Sync), ("async", Mode::Async)];
-const PHASES: [(&str, Phase); 3] = [
-    ("request", Phase::Request),
-    ("startup", Phase::Startup),
-    ("background", Phase::Background),
-];
-
-/// Names known before dependencies are resolved.
+/// Names known once the document is read.
 struct Directory<'a> {
-    services: HashMap<&'a str, ServiceId>,
-    /// Operation names per service, in order (`default` when implicit).
-    operations: Vec<Vec<&'a str>>,
-    names: Vec<&'a str>,
+    names: &'a NameIndex,
+    services: &'a [Service],
 }
 
 impl Directory<'_> {
     fn operation(&self, service: ServiceId, op: &str) -> Option<usize> {
-        self.operations[service.index()]
+        self.services[service.index()]
+            .operations
             .iter()
-            .position(|o| *o == op)
+            .position(|o| o.name == op)
+    }
+
+    fn name(&self, service: ServiceId) -> &str {
+        &self.services[service.index()].name
     }
 }
 
@@ -293,14 +99,16 @@ enum Resolution {
     UnknownService,
 }
 
+/// `a.b` is the service `a.b` if one exists, else operation `b` of
+/// service `a` (SPEC §1); both is ambiguous.
 fn resolve(dir: &Directory, written: &str) -> Resolution {
-    let as_service = dir.services.get(written).copied();
+    let as_service = dir.names.get(written).copied();
     // Every split `svc.op` where `svc` is a service that has operation `op`.
     let mut as_operations = Vec::new();
     let mut longest_service_prefix: Option<(ServiceId, &str)> = None;
     for (i, _) in written.match_indices('.') {
         let (svc, op) = (&written[..i], &written[i + 1..]);
-        if let Some(&sid) = dir.services.get(svc) {
+        if let Some(&sid) = dir.names.get(svc) {
             longest_service_prefix = Some((sid, op));
             if let Some(oi) = dir.operation(sid, op) {
                 as_operations.push(Target {
@@ -326,13 +134,16 @@ fn resolve(dir: &Directory, written: &str) -> Resolution {
         _ => {
             let mut readings = Vec::new();
             if as_service.is_some() {
-                readings.push(format!("the service `{written}`"));
+                readings.push(format!("the service `{}`", shorten(written)));
             }
             for t in &as_operations {
-                let svc = dir.names[t.service.index()];
+                let svc = dir.name(t.service);
                 readings.push(format!(
-                    "operation `{}` of service `{svc}`",
-                    dir.operations[t.service.index()][t.operation.unwrap_or(0)]
+                    "operation `{}` of service `{}`",
+                    shorten(
+                        &dir.services[t.service.index()].operations[t.operation.unwrap_or(0)].name
+                    ),
+                    shorten(svc)
                 ));
             }
             Resolution::Ambiguous(readings)
@@ -340,364 +151,176 @@ fn resolve(dir: &Directory, written: &str) -> Resolution {
     }
 }
 
-/// Validates a raw model. Returns the model when it could be built (even if
-/// some findings are errors, callers must check) and every finding.
-pub fn validate(raw: RawModel, default_name: String) -> (Option<Model>, Vec<Finding>) {
-    let mut v = Validator {
-        findings: Vec::new(),
-    };
+/// Collects findings while names are resolved.
+struct Validator<'f> {
+    findings: &'f mut Vec<Finding>,
+}
 
-    let name = match &raw.name {
-        Some(at) => {
-            v.name("model", at);
-            at.value.clone()
-        }
-        None => default_name,
-    };
+impl Validator<'_> {
+    fn error(
+        &mut self,
+        code: &'static str,
+        message: impl Into<String>,
+        pos: Pos,
+        hint: Option<String>,
+    ) {
+        self.findings
+            .push(Finding::error(code, message, Some(pos)).with_opt_hint(hint));
+    }
 
-    // Zones.
-    let mut zones: Vec<String> = Vec::new();
-    for z in raw.zones.iter().flatten() {
-        v.name("zone", z);
-        if zones.contains(&z.value) {
-            v.error(
-                codes::DUPLICATE_NAME,
-                format!("zone `{}` is listed twice", z.value),
-                z.pos,
-                Some("remove one".into()),
-            );
+    fn warning(
+        &mut self,
+        code: &'static str,
+        message: impl Into<String>,
+        pos: Pos,
+        hint: Option<String>,
+    ) {
+        self.findings
+            .push(Finding::warning(code, message, Some(pos)).with_opt_hint(hint));
+    }
+}
+
+/// Resolves a read document's names into a [`Model`], adding findings.
+/// Returns the model when it could be built (callers check the findings
+/// for errors).
+pub fn finish(doc: Document, default_name: String, findings: &mut Vec<Finding>) -> Option<Model> {
+    let mut v = Validator { findings };
+    let Document {
+        name,
+        zones,
+        defaults,
+        thresholds,
+        mut services,
+        pending,
+        names,
+        services_pos,
+    } = doc;
+
+    let mut used_zones = vec![false; zones.len()];
+    for (i, pending) in pending.into_iter().enumerate() {
+        let id = ServiceId(i as u32);
+        let service_zones =
+            service_zones(&mut v, &services[i], &zones, &mut used_zones, pending.zones);
+        let dir = Directory {
+            names: &names,
+            services: &services,
+        };
+        let shared = dependencies(&mut v, &dir, defaults, id, pending.shared);
+        let own: Vec<Vec<Dependency>> = pending
+            .own
+            .into_iter()
+            .map(|list| dependencies(&mut v, &dir, defaults, id, list))
+            .collect();
+        let service = &mut services[i];
+        service.zones = service_zones;
+        if own.is_empty() {
+            // No declared operations: the implicit one takes the shared list.
+            service.operations[0].depends_on = shared;
         } else {
-            zones.push(z.value.clone());
+            for (op, own) in service.operations.iter_mut().zip(own) {
+                let mut deps = Vec::with_capacity(shared.len() + own.len());
+                deps.extend_from_slice(&shared);
+                deps.extend(own);
+                op.depends_on = deps;
+            }
         }
     }
 
-    // Defaults and thresholds.
-    let mut edge_defaults = EdgeDefaults::default();
-    let mut thresholds = Thresholds::default();
-    if let Some(d) = &raw.defaults {
-        edge_defaults.timeout_s = v.duration("defaults.timeout", &d.timeout);
-        edge_defaults.retries = v.count_u32("defaults.retries", &d.retries).unwrap_or(0);
-        edge_defaults.retry_budget = v.fraction("defaults.retry_budget", &d.retry_budget);
-        edge_defaults.circuit_breaker = d.circuit_breaker.as_ref().and_then(|b| v.breaker(b));
-        if let Some(t) = &d.thresholds {
-            thresholds.down_below = v
-                .fraction("thresholds.down_below", &t.down_below)
-                .unwrap_or(thresholds.down_below);
-            thresholds.degraded_below = v
-                .fraction("thresholds.degraded_below", &t.degraded_below)
-                .unwrap_or(thresholds.degraded_below);
-            thresholds.slow_min_s = v
-                .duration("thresholds.slow_min", &t.slow_min)
-                .unwrap_or(thresholds.slow_min_s);
-            if let Some(f) = v.number("thresholds.slow_factor", &t.slow_factor) {
-                if f < 1.0 {
-                    let pos = t.slow_factor.as_ref().map(|a| a.pos).unwrap_or_default();
-                    v.error(
-                        codes::BAD_THRESHOLDS,
-                        format!("`thresholds.slow_factor` {f} is below 1"),
-                        pos,
-                        Some(
-                            "a slow service is at least as slow as its baseline; use 2 or more"
-                                .into(),
-                        ),
-                    );
-                } else {
-                    thresholds.slow_factor = f;
-                }
-            }
-            if thresholds.down_below > thresholds.degraded_below {
-                let pos = t
-                    .down_below
-                    .as_ref()
-                    .or(t.degraded_below.as_ref())
-                    .map(|a| a.pos)
-                    .unwrap_or_default();
-                v.error(
-                    codes::BAD_THRESHOLDS,
-                    "`thresholds.down_below` is above `thresholds.degraded_below`",
-                    pos,
-                    Some("down means less success than degraded: e.g. down_below 5%, degraded_below 99%".into()),
+    if !services.is_empty() {
+        for (z, used) in zones.iter().zip(&used_zones) {
+            if !used {
+                v.warning(
+                    codes::UNUSED_ZONE,
+                    format!("no service has a replica in zone `{}`", shorten(&z.value)),
+                    z.pos,
+                    Some("check the services' `zones` lists for a typo".into()),
                 );
             }
         }
-    }
-
-    // First pass: names of services and their operations.
-    let services_map = &raw.services.value;
-    let mut dir = Directory {
-        services: HashMap::new(),
-        operations: Vec::new(),
-        names: Vec::new(),
-    };
-    for (i, (key, svc)) in services_map.iter().enumerate() {
-        v.name("service", key);
-        dir.services.insert(key.value.as_str(), ServiceId(i as u32));
-        dir.names.push(key.value.as_str());
-        let ops: Vec<&str> = match &svc.value.operations {
-            Some(ops) if !ops.is_empty() => ops.keys().map(|k| k.value.as_str()).collect(),
-            _ => vec!["default"],
-        };
-        dir.operations.push(ops);
-    }
-
-    // Second pass: everything else.
-    let mut services = Vec::with_capacity(services_map.len());
-    let mut used_zones: HashSet<&str> = HashSet::new();
-    for (i, (key, svc)) in services_map.iter().enumerate() {
-        let id = ServiceId(i as u32);
-        let service = validate_service(&mut v, &dir, &zones, edge_defaults, id, key, svc);
-        for z in &service.zones {
-            if let Some(zone) = zones.iter().find(|x| *x == z) {
-                used_zones.insert(zone.as_str());
-            }
-        }
-        services.push(service);
-    }
-    for z in raw.zones.iter().flatten() {
-        if !services.is_empty() && !used_zones.contains(z.value.as_str()) {
+        if !services.iter().any(Service::is_entry) {
             v.warning(
-                codes::UNUSED_ZONE,
-                format!("no service has a replica in zone `{}`", z.value),
-                z.pos,
-                Some("check the services' `zones` lists for a typo".into()),
+                codes::NO_ENTRY,
+                "no service receives user traffic",
+                services_pos.unwrap_or_default(),
+                Some("mark the front door with `entry: { rps: 100 }` so analyses know what users call".into()),
             );
         }
     }
+    lookalikes(&mut v, &services, &zones);
 
-    if !services.is_empty() && !services.iter().any(Service::is_entry) {
-        v.warning(
-            codes::NO_ENTRY,
-            "no service receives user traffic",
-            raw.services.pos,
-            Some(
-                "mark the front door with `entry: { rps: 100 }` so analyses know what users call"
-                    .into(),
-            ),
-        );
-    }
-
-    let mut model = Model::new(name, zones, thresholds, services);
-    model.default_timeout_s = edge_defaults.timeout_s;
-    (Some(model), v.findings)
+    let name = name.map_or(default_name, |n| n.value);
+    let zones = zones.into_iter().map(|z| z.value).collect();
+    let mut model = Model::with_index(name, zones, thresholds, services, names);
+    model.default_timeout_s = defaults.timeout_s;
+    Some(model)
 }
 
-fn validate_service(
+/// A service's zones: as listed (each checked against the model's), or
+/// all of the model's, or none for `kind: external`.
+fn service_zones(
     v: &mut Validator,
-    dir: &Directory,
-    zones: &[String],
-    edge_defaults: EdgeDefaults,
-    id: ServiceId,
-    key: &At<String>,
-    svc: &At<RawService>,
-) -> Service {
-    let raw = &svc.value;
-    let name = key.value.clone();
-    let kind = v.word("kind", &raw.kind, &KINDS, Kind::Service);
-
-    let replicas = v.count_u32("replicas", &raw.replicas).unwrap_or(1);
-    if replicas == 0 {
-        let pos = raw.replicas.as_ref().map(|a| a.pos).unwrap_or(key.pos);
-        v.error(
-            codes::ZERO_REPLICAS,
-            format!("service `{name}` has zero replicas"),
-            pos,
-            Some("a service needs at least one replica; remove it if it is gone".into()),
-        );
-    }
-    let quorum = v.count_u32("quorum", &raw.quorum).unwrap_or(1);
-    if let Some(q) = &raw.quorum {
-        if quorum == 0 {
-            v.error(
-                codes::BAD_QUORUM,
-                format!("service `{name}` has quorum 0"),
-                q.pos,
-                Some("quorum is at least 1".into()),
-            );
-        } else if quorum > replicas && replicas > 0 {
-            v.error(
-                codes::BAD_QUORUM,
-                format!(
-                    "service `{name}` needs a quorum of {quorum} but has only {replicas} replica{}",
-                    if replicas == 1 { "" } else { "s" }
-                ),
-                q.pos,
-                Some(format!(
-                    "raise `replicas` to at least {quorum} or lower `quorum`"
-                )),
-            );
-        }
-    }
-
-    let mut service_zones = Vec::new();
-    match &raw.zones {
+    service: &Service,
+    zones: &[At<String>],
+    used: &mut [bool],
+    listed: Option<Vec<At<String>>>,
+) -> Vec<String> {
+    let name = shorten(&service.name);
+    let mut out: Vec<String> = Vec::new();
+    match listed {
         Some(list) => {
             for z in list {
-                if zones.contains(&z.value) {
-                    if service_zones.contains(&z.value) {
+                match zones.iter().position(|x| x.value == z.value) {
+                    Some(i) if out.contains(&z.value) => {
+                        used[i] = true;
                         v.error(
                             codes::DUPLICATE_NAME,
-                            format!("zone `{}` is listed twice for `{name}`", z.value),
+                            format!("zone `{}` is listed twice for `{name}`", shorten(&z.value)),
                             z.pos,
                             None,
                         );
-                    } else {
-                        service_zones.push(z.value.clone());
                     }
-                } else {
-                    let hint = if zones.is_empty() {
-                        Some(
-                            "declare the model's zones at the top level: `zones: [...]`"
-                                .to_string(),
-                        )
-                    } else {
-                        did_you_mean_hint(&z.value, zones.iter().map(String::as_str))
-                            .or_else(|| Some(format!("declared zones: {}", zones.join(", "))))
-                    };
-                    v.error(
-                        codes::UNKNOWN_ZONE,
-                        format!("service `{name}` names unknown zone `{}`", z.value),
-                        z.pos,
-                        hint,
-                    );
+                    Some(i) => {
+                        used[i] = true;
+                        out.push(z.value);
+                    }
+                    None => {
+                        let hint = if zones.is_empty() {
+                            "declare the model's zones at the top level: `zones: [...]`".to_string()
+                        } else {
+                            did_you_mean_hint(&z.value, zones.iter().map(|x| x.value.as_str()))
+                                .unwrap_or_else(|| {
+                                    format!(
+                                        "declared zones: {}",
+                                        zones
+                                            .iter()
+                                            .map(|x| x.value.as_str())
+                                            .collect::<Vec<_>>()
+                                            .join(", ")
+                                    )
+                                })
+                        };
+                        v.error(
+                            codes::UNKNOWN_ZONE,
+                            format!(
+                                "service `{name}` names unknown zone `{}`",
+                                shorten(&z.value)
+                            ),
+                            z.pos,
+                            Some(hint),
+                        );
+                    }
                 }
             }
         }
         // Someone else's system (a card network, a mail provider) lives in
         // none of our zones unless it says so: a zone outage never takes it.
-        None if kind == Kind::External => {}
-        None => service_zones = zones.to_vec(),
-    }
-
-    let capacity = v.rate("capacity", &raw.capacity);
-    let concurrency = v.count("concurrency", &raw.concurrency).map(|c| c as f64);
-    let queue = v.count("queue", &raw.queue).map(|c| c as f64);
-    let latency = v.latency(&raw.latency).unwrap_or(Latency::ZERO);
-    let availability = v.fraction("availability", &raw.availability).unwrap_or(1.0);
-    let start_time_s = v.duration("start_time", &raw.start_time).unwrap_or(0.0);
-    let parallel = raw.parallel.as_ref().is_some_and(|p| p.value);
-    let autoscale = raw.autoscale.as_ref().and_then(|a| {
-        let max = v.count_u32("autoscale.max_replicas", &Some(a.value.max_replicas.clone()));
-        let above = v.fraction("autoscale.above", &Some(a.value.above.clone()));
-        let delay = v.duration("autoscale.delay", &Some(a.value.delay.clone()));
-        let max = max?;
-        if max < replicas {
-            v.error(codes::BAD_AUTOSCALE, format!("service `{name}` autoscales to at most {max} replicas but already runs {replicas}"), a.value.max_replicas.pos, Some(format!("set `max_replicas` to at least {replicas}")));
-        }
-        Some(Autoscale { max_replicas: max, above: above?, delay_s: delay? })
-    });
-    let entry_rps = raw.entry.as_ref().and_then(|e| {
-        v.value("entry.rps", &e.value.rps, units::rate)
-            .map(|r| (r, e.value.rps.pos))
-    });
-
-    let shared_deps: Vec<Dependency> = raw
-        .depends_on
-        .iter()
-        .flatten()
-        .filter_map(|d| dependency(v, dir, edge_defaults, id, &name, d))
-        .collect();
-
-    let mut operations = Vec::new();
-    let declares_operations = raw.operations.as_ref().is_some_and(|o| !o.is_empty());
-    if declares_operations {
-        for (op_key, op) in raw.operations.iter().flatten() {
-            v.name("operation", op_key);
-            operations.push(operation(
-                v,
-                dir,
-                edge_defaults,
-                id,
-                &name,
-                op_key,
-                op,
-                latency,
-                parallel,
-                &shared_deps,
-            ));
-        }
-    } else {
-        operations.push(Operation {
-            name: "default".into(),
-            rps: None,
-            latency,
-            parallel,
-            depends_on: shared_deps,
-            pos: key.pos,
-        });
-    }
-
-    // Entry traffic: on the implicit operation, or checked against the operations'.
-    if let Some((rps, pos)) = entry_rps {
-        let given: Vec<f64> = operations.iter().filter_map(|o| o.rps).collect();
-        if !declares_operations {
-            operations[0].rps = Some(rps);
-        } else if given.is_empty() {
-            // Decision: an entry on a service whose operations give no rps is
-            // split over them evenly, like a call that names no operation.
-            let share = rps / operations.len() as f64;
-            for op in &mut operations {
-                op.rps = Some(share);
-            }
-        } else {
-            let sum: f64 = given.iter().sum();
-            if (sum - rps).abs() > 1e-9 * rps.max(1.0) {
-                v.error(
-                    codes::ENTRY_MISMATCH,
-                    format!("service `{name}` has `entry.rps` {rps} but its operations' rps add up to {sum}"),
-                    pos,
-                    Some("make them agree, or drop `entry` and let the operations' rps speak".into()),
-                );
-            }
+        None if service.kind == Kind::External => {}
+        None => {
+            used.iter_mut().for_each(|u| *u = true);
+            out = zones.iter().map(|z| z.value.clone()).collect();
         }
     }
-
-    Service {
-        name,
-        kind,
-        replicas: replicas.max(1),
-        quorum: quorum.clamp(1, replicas.max(1)),
-        zones: service_zones,
-        capacity,
-        concurrency,
-        queue,
-        availability,
-        start_time_s,
-        autoscale,
-        operations,
-        declares_operations,
-        pos: key.pos,
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn operation(
-    v: &mut Validator,
-    dir: &Directory,
-    edge_defaults: EdgeDefaults,
-    id: ServiceId,
-    service_name: &str,
-    key: &At<String>,
-    op: &At<RawOperation>,
-    service_latency: Latency,
-    service_parallel: bool,
-    shared: &[Dependency],
-) -> Operation {
-    let raw = &op.value;
-    let mut depends_on = shared.to_vec();
-    depends_on.extend(
-        raw.depends_on
-            .iter()
-            .flatten()
-            .filter_map(|d| dependency(v, dir, edge_defaults, id, service_name, d)),
-    );
-    Operation {
-        name: key.value.clone(),
-        rps: v.rate("rps", &raw.rps),
-        latency: v.latency(&raw.latency).unwrap_or(service_latency),
-        parallel: raw.parallel.as_ref().map_or(service_parallel, |p| p.value),
-        depends_on,
-        pos: key.pos,
-    }
+    out
 }
 
 /// Resolves a service name used by a fallback or `on_miss`.
@@ -705,11 +328,11 @@ fn service_ref(
     v: &mut Validator,
     dir: &Directory,
     caller: ServiceId,
-    caller_name: &str,
     what: &str,
     at: &At<String>,
 ) -> Option<ServiceId> {
-    match dir.services.get(at.value.as_str()) {
+    let caller_name = shorten(dir.name(caller));
+    match dir.names.get(at.value.as_str()) {
         Some(&sid) if sid == caller => {
             v.error(
                 codes::SELF_DEPENDENCY,
@@ -721,12 +344,12 @@ fn service_ref(
         }
         Some(&sid) => Some(sid),
         None => {
-            let hint = did_you_mean_hint(&at.value, dir.names.iter().copied());
+            let hint = did_you_mean_hint(&at.value, dir.services.iter().map(|s| s.name.as_str()));
             v.error(
                 codes::UNKNOWN_FALLBACK,
                 format!(
                     "`{caller_name}` names unknown service `{}` as its {what}",
-                    at.value
+                    shorten(&at.value)
                 ),
                 at.pos,
                 hint,
@@ -736,44 +359,48 @@ fn service_ref(
     }
 }
 
+/// A `depends_on` list with its names resolved and `defaults` applied;
+/// dependencies whose target cannot be resolved are reported and dropped.
+fn dependencies(
+    v: &mut Validator,
+    dir: &Directory,
+    d: EdgeDefaults,
+    caller: ServiceId,
+    list: DepList,
+) -> Vec<Dependency> {
+    let DepList { mut deps, extras } = list;
+    let mut extras = extras.into_iter().peekable();
+    let mut unresolved = false;
+    for (i, dep) in deps.iter_mut().enumerate() {
+        let extra = match extras.next_if(|(at, _)| *at == i) {
+            Some((_, extra)) => extra,
+            None => Extra::default(),
+        };
+        unresolved |= !dependency(v, dir, d, caller, dep, extra);
+    }
+    if unresolved {
+        deps.retain(|dep| dep.target.service != UNRESOLVED);
+    }
+    deps
+}
+
+/// The placeholder of a target not (yet) resolved.
+const UNRESOLVED: ServiceId = ServiceId(u32::MAX);
+
+/// Resolves one dependency's names and applies `defaults`; `false`
+/// (reported) when its target cannot be resolved.
 fn dependency(
     v: &mut Validator,
     dir: &Directory,
     d: EdgeDefaults,
     caller: ServiceId,
-    caller_name: &str,
-    at: &At<RawDependency>,
-) -> Option<Dependency> {
-    let empty = RawDependencyLong {
-        to: At {
-            value: String::new(),
-            pos: at.pos,
-        },
-        timeout: None,
-        retries: None,
-        retry_budget: None,
-        circuit_breaker: None,
-        calls: None,
-        criticality: None,
-        mode: None,
-        phase: None,
-        buffer: None,
-        fallback: None,
-        cache: None,
-    };
-    let (long, to) = match &at.value {
-        RawDependency::Short(name) => (
-            &empty,
-            At {
-                value: name.clone(),
-                pos: at.pos,
-            },
-        ),
-        RawDependency::Long(long) => (long.as_ref(), long.to.clone()),
-    };
-    let written = to.value.clone();
-
-    let target = match resolve(dir, &written) {
+    dep: &mut Dependency,
+    extra: Extra,
+) -> bool {
+    let Extra { explicit, names } = extra;
+    let caller_name = shorten(dir.name(caller));
+    let written = shorten(&dep.written);
+    let target = match resolve(dir, &dep.written) {
         Resolution::Found(t) => Some(t),
         Resolution::Ambiguous(readings) => {
             v.error(
@@ -782,37 +409,39 @@ fn dependency(
                     "dependency `{written}` of `{caller_name}` is ambiguous: it could be {}",
                     readings.join(" or ")
                 ),
-                to.pos,
+                dep.pos,
                 Some("rename the service or the operation so only one reading remains".into()),
             );
             None
         }
         Resolution::UnknownOperation { service, operation } => {
-            let svc = dir.names[service.index()];
-            let ops = &dir.operations[service.index()];
-            let hint = did_you_mean_hint(&operation, ops.iter().copied())
-                .map(|h| {
-                    h.replace('`', "")
-                        .replace("did you mean ", &format!("did you mean `{svc}."))
-                        .replace('?', "`?")
-                })
-                .or_else(|| Some(format!("`{svc}` has operations: {}", ops.join(", "))));
+            let svc = shorten(dir.name(service));
+            let ops: Vec<&str> = dir.services[service.index()]
+                .operations
+                .iter()
+                .map(|o| o.name.as_str())
+                .collect();
+            let hint = crate::finding::did_you_mean(&operation, ops.iter().copied())
+                .map(|op| format!("did you mean `{svc}.{}`?", shorten(op)))
+                .unwrap_or_else(|| format!("`{svc}` has operations: {}", ops.join(", ")));
             v.error(
                 codes::UNKNOWN_OPERATION,
                 format!(
-                    "`{caller_name}` depends on unknown operation `{operation}` of service `{svc}`"
+                    "`{caller_name}` depends on unknown operation `{}` of service `{svc}`",
+                    shorten(&operation)
                 ),
-                to.pos,
-                hint,
+                dep.pos,
+                Some(hint),
             );
             None
         }
         Resolution::UnknownService => {
-            let hint = did_you_mean_hint(&written, dir.names.iter().copied());
+            let hint =
+                did_you_mean_hint(&dep.written, dir.services.iter().map(|s| s.name.as_str()));
             v.error(
                 codes::UNKNOWN_SERVICE,
                 format!("service `{caller_name}` depends on unknown service `{written}`"),
-                to.pos,
+                dep.pos,
                 hint,
             );
             None
@@ -824,119 +453,123 @@ fn dependency(
         v.error(
             codes::SELF_DEPENDENCY,
             format!("service `{caller_name}` depends on itself"),
-            to.pos,
+            dep.pos,
             Some(
                 "remove the dependency; a service's internal calls are part of its latency".into(),
             ),
         );
     }
+    if !explicit.timeout {
+        dep.timeout_s = d.timeout_s;
+    }
+    if !explicit.retries {
+        dep.retries = d.retries;
+    }
+    if !explicit.retry_budget {
+        dep.retry_budget = d.retry_budget;
+    }
+    if !explicit.circuit_breaker {
+        dep.circuit_breaker = d.circuit_breaker;
+    }
+    if let Some(names) = names {
+        if let Some(to) = &names.failover {
+            dep.fallback =
+                service_ref(v, dir, caller, "fallback", to).map(|to| Fallback::Failover { to });
+        }
+        if let Some(c) = &names.cache {
+            let on_miss = service_ref(v, dir, caller, "cache's `on_miss`", &c.on_miss);
+            dep.cache = c
+                .hit_ratio
+                .zip(on_miss)
+                .map(|(hit_ratio, on_miss)| CacheEdge {
+                    hit_ratio,
+                    on_miss,
+                    warm_up_s: c.warm_up_s,
+                });
+        }
+    }
+    match target {
+        Some(target) => {
+            dep.target = target;
+            true
+        }
+        None => {
+            dep.target.service = UNRESOLVED;
+            false
+        }
+    }
+}
 
-    let timeout_s = v.duration("timeout", &long.timeout).or(d.timeout_s);
-    let retries = v.count_u32("retries", &long.retries).unwrap_or(d.retries);
-    let retry_budget = v
-        .fraction("retry_budget", &long.retry_budget)
-        .or(d.retry_budget);
-    let circuit_breaker = match &long.circuit_breaker {
-        Some(b) => v.breaker(b),
-        None => d.circuit_breaker,
+/// Characters that show nothing: zero-width spaces and joiners, bidi
+/// controls, the byte-order mark, soft hyphens, variation selectors.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00ad}' | '\u{034f}' | '\u{061c}' | '\u{115f}' | '\u{1160}' | '\u{17b4}' | '\u{17b5}'
+        | '\u{180b}'..='\u{180f}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{206f}' | '\u{3164}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}' | '\u{ffa0}'
+        | '\u{1bca0}'..='\u{1bca3}' | '\u{1d173}'..='\u{1d17a}' | '\u{e0000}'..='\u{e0fff}')
+}
+
+/// What a name looks like: compatibility-normalised (NFKC), invisible
+/// characters removed. `None` for plain ASCII, which looks like itself.
+fn skeleton(name: &str) -> Option<String> {
+    if name.is_ascii() {
+        return None;
+    }
+    Some(name.chars().filter(|&c| !is_invisible(c)).nfkc().collect())
+}
+
+/// A name with its invisible characters and combining marks shown as
+/// `\u{…}`, so two look-alikes print differently.
+fn visible(name: &str) -> String {
+    let mut out = String::new();
+    for c in shorten(name).to_string().chars() {
+        if is_invisible(c) || c.is_control() || unicode_normalization::char::is_combining_mark(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// W002: two services (or two zones, or two operations of a service)
+/// whose names look the same but are different strings.
+fn lookalikes(v: &mut Validator, services: &[Service], zones: &[At<String>]) {
+    let mut check = |what: &str, names: &mut dyn Iterator<Item = (&str, Pos)>| {
+        let all: Vec<(&str, Pos)> = names.collect();
+        if all.iter().all(|(name, _)| name.is_ascii()) {
+            return;
+        }
+        // Every name's skeleton (ASCII names are their own) → its first name.
+        let mut first: HashMap<String, &str> = HashMap::new();
+        for (name, pos) in all {
+            let sk = skeleton(name).unwrap_or_else(|| name.to_owned());
+            match first.get(&sk) {
+                Some(&other) if other != name => v.warning(
+                    codes::LOOKALIKE,
+                    format!("{what} `{}` looks like {what} `{}`", visible(name), visible(other)),
+                    pos,
+                    Some(format!(
+                        "they differ only in invisible characters or in how accents are encoded, so they are two {what}s; rename one"
+                    )),
+                ),
+                Some(_) => {}
+                None => {
+                    first.insert(sk, name);
+                }
+            }
+        }
     };
-    let calls = v.count_u32("calls", &long.calls).unwrap_or(1);
-    if calls == 0 {
-        let pos = long.calls.as_ref().map_or(to.pos, |a| a.pos);
-        v.error(
-            codes::ZERO_CALLS,
-            format!("dependency `{written}` of `{caller_name}` has `calls: 0`"),
-            pos,
-            Some("remove the dependency, or make it at least 1 call per request".into()),
-        );
-    }
-    let criticality = v.word(
-        "criticality",
-        &long.criticality,
-        &CRITICALITIES,
-        Criticality::Hard,
+    check(
+        "service",
+        &mut services.iter().map(|s| (s.name.as_str(), s.pos)),
     );
-    let mode = v.word("mode", &long.mode, &MODES, Mode::Sync);
-    let phase = v.word("phase", &long.phase, &PHASES, Phase::Request);
-    let buffer = v.count("buffer", &long.buffer).map(|b| b as f64);
-    if let (Some(b), Mode::Sync) = (&long.buffer, mode) {
-        v.warning(codes::BUFFER_ON_SYNC, format!("`buffer` on the synchronous dependency `{written}` of `{caller_name}` has no effect"), b.pos, Some("add `mode: async` if this is a hand-off".into()));
-    }
-
-    let fallback =
-        long.fallback
-            .as_ref()
-            .and_then(|f| match (&f.value.serve_stale_for, &f.value.to) {
-                (Some(_), None) => v
-                    .duration("fallback.serve_stale_for", &f.value.serve_stale_for)
-                    .map(|for_s| Fallback::ServeStale { for_s }),
-                (None, Some(alt)) => service_ref(v, dir, caller, caller_name, "fallback", alt)
-                    .map(|to| Fallback::Failover { to }),
-                (Some(_), Some(_)) => {
-                    v.error(
-                        codes::BAD_FALLBACK,
-                        "a fallback either serves stale copies or fails over, not both",
-                        f.pos,
-                        Some("keep `serve_stale_for` or `to`".into()),
-                    );
-                    None
-                }
-                (None, None) => {
-                    v.error(
-                    codes::BAD_FALLBACK,
-                    "empty fallback",
-                    f.pos,
-                    Some(
-                        "write `fallback: { serve_stale_for: 10m }` or `fallback: { to: standby }`"
-                            .into(),
-                    ),
-                );
-                    None
-                }
-            });
-    let cache = long.cache.as_ref().and_then(|c| {
-        let hit_ratio = v.fraction("cache.hit_ratio", &Some(c.value.hit_ratio.clone()));
-        let on_miss = service_ref(
-            v,
-            dir,
-            caller,
-            caller_name,
-            "cache's `on_miss`",
-            &c.value.on_miss,
-        );
-        // A cold cache refills over 5 minutes unless told otherwise.
-        let warm_up_s = v
-            .duration("cache.warm_up", &c.value.warm_up)
-            .unwrap_or(DEFAULT_WARM_UP_S);
-        Some(CacheEdge {
-            hit_ratio: hit_ratio?,
-            on_miss: on_miss?,
-            warm_up_s,
-        })
-    });
-    if let (Some(c), Some(_)) = (&long.cache, &long.fallback) {
-        v.error(
-            codes::CACHE_AND_FALLBACK,
-            "a dependency cannot be both a cache edge and have a fallback",
-            c.pos,
-            Some("a cache's `on_miss` already says where calls go when it cannot answer".into()),
+    check("zone", &mut zones.iter().map(|z| (z.value.as_str(), z.pos)));
+    for s in services.iter().filter(|s| s.declares_operations) {
+        check(
+            "operation",
+            &mut s.operations.iter().map(|o| (o.name.as_str(), o.pos)),
         );
     }
-
-    Some(Dependency {
-        written,
-        target: target?,
-        timeout_s,
-        retries,
-        retry_budget,
-        circuit_breaker,
-        calls: calls.max(1),
-        criticality,
-        mode,
-        phase,
-        buffer,
-        fallback,
-        cache,
-        pos: to.pos,
-    })
 }

@@ -1,5 +1,6 @@
 //! Design-review analyses as text and JSON: single points of failure, blast
-//! radius, lints.
+//! radius, lints. Names and messages in text pass through
+//! [`terminal`].
 
 use std::io::{self, Write};
 
@@ -10,6 +11,7 @@ use super::fit;
 use crate::analysis::lints::{Level, Lint};
 use crate::analysis::spof::{Entry, Impact, entries};
 use crate::model::{Model, ServiceId};
+use crate::text::terminal;
 
 fn names(model: &Model, ids: &[ServiceId]) -> Vec<String> {
     ids.iter()
@@ -53,11 +55,12 @@ pub fn write_spof_text(
     width: Option<usize>,
 ) -> io::Result<()> {
     let rest = ": single points of failure (one service failing as a whole)";
+    let title = terminal(&model.name);
     writeln!(
         out,
         "{}{}",
-        p.paint("1", &model.name),
-        fit::wrap(rest, model.name.chars().count(), 2, width)
+        p.paint("1", &title),
+        fit::wrap(rest, title.chars().count(), 2, width)
     )?;
     if spofs.is_empty() {
         writeln!(
@@ -79,19 +82,25 @@ pub fn write_spof_text(
             .join("\n")
     };
     for (k, (e, ids)) in spofs.iter().enumerate() {
-        let name = fit::truncate(&e.name, width.map_or(usize::MAX, |w| (w / 2).max(8)));
+        let name = terminal(&e.name);
+        let name = fit::truncate(&name, width.map_or(usize::MAX, |w| (w / 2).max(8)));
         let w = name.chars().count();
         let list = if ids.is_empty() {
             p.paint("32", "none")
         } else {
-            let list = fit::wrap(&names(model, ids).join(", "), w + 4, w + 4, width);
+            let list = fit::wrap(
+                &terminal(&names(model, ids).join(", ")),
+                w + 4,
+                w + 4,
+                width,
+            );
             paint_lines("1;31", &list)
         };
         writeln!(out, "  {name}  {list}")?;
         if let Some(z) = zones {
             let zs: Vec<&str> = z[k].1.iter().map(|&i| model.zones[i].as_str()).collect();
             if !zs.is_empty() {
-                let list = fit::wrap(&zs.join(", "), w + 11, w + 11, width);
+                let list = fit::wrap(&terminal(&zs.join(", ")), w + 11, w + 11, width);
                 writeln!(out, "  {:w$}  zones: {}", "", paint_lines("1;31", &list))?;
             }
         }
@@ -128,26 +137,33 @@ pub fn write_blast_text(
         .map(|e| model.service(e).entry_rps().unwrap_or(0.0))
         .sum();
     let rest = ": blast radius of each service failing as a whole";
+    let title = terminal(&model.name);
     writeln!(
         out,
         "{}{}",
-        p.paint("1", &model.name),
-        fit::wrap(rest, model.name.chars().count(), 2, line)
+        p.paint("1", &title),
+        fit::wrap(rest, title.chars().count(), 2, line)
     )?;
-    let width = ranked
+    let names: Vec<_> = ranked
         .iter()
         .take(top)
-        .map(|i| model.service(i.service).name.chars().count())
+        .map(|i| terminal(&model.service(i.service).name))
+        .collect();
+    let width = names
+        .iter()
+        .map(|n| n.chars().count())
         .max()
         .unwrap_or(4)
         .clamp(7, 40);
-    let width = fit::column(width, 2 + 2 + 12 + 2 + 6 + 2 + 8, line, 7);
+    const REST: usize = 2 + 2 + 12 + 2 + 6 + 2 + 8;
+    let width = fit::column(width, REST, line, 7);
+    let room = line.map(|w| w.saturating_sub(REST));
     writeln!(
         out,
         "  {:<width$}  {:>12}  {:>6}  {:>8}",
         "service", "traffic lost", "down", "degraded"
     )?;
-    for i in ranked.iter().take(top) {
+    for (i, name) in ranked.iter().zip(&names) {
         let lost = if total > 0.0 {
             format!("{:.0}%", i.rps_lost / total * 100.0)
         } else {
@@ -160,8 +176,8 @@ pub fn write_blast_text(
         };
         writeln!(
             out,
-            "  {:<width$}  {lost}  {:>6}  {:>8}",
-            fit::truncate(&model.service(i.service).name, width),
+            "  {}  {lost}  {:>6}  {:>8}",
+            fit::cell(name, width, room),
             i.down,
             i.degraded
         )?;
@@ -197,9 +213,15 @@ pub fn write_lints_text(
             out,
             "{} {}",
             p.paint(color, &head),
-            fit::wrap(&l.message, first, 2, width)
+            fit::wrap(&terminal(&l.message), first, 2, width)
         )?;
-        writeln!(out, "  --> {file}:{}:{}", l.pos.line, l.pos.column)?;
+        writeln!(
+            out,
+            "  --> {}:{}:{}",
+            terminal(file),
+            l.pos.line,
+            l.pos.column
+        )?;
         writeln!(out, "  why: {}", fit::wrap(l.why, 7, 7, width))?;
     }
     Ok(())

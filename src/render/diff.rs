@@ -22,6 +22,7 @@ use crate::analysis::diff::{AvailabilityChange, Blast, Interval, ModelDiff, Poin
 use crate::analysis::lints::Lint;
 use crate::sim::explain::{percent, rate};
 use crate::sim::steady::State;
+use crate::text::terminal;
 
 /// A diff and how to show it.
 pub struct Report<'a> {
@@ -282,16 +283,17 @@ impl Text<'_> {
         writeln!(self.out, "\n{}", self.p.paint("1", text))
     }
 
-    /// An indented line, wrapped (continuations 4 further in).
+    /// An indented line, made terminal-safe (names are data) and wrapped
+    /// (continuations 4 further in).
     fn line(&mut self, indent: usize, text: &str) -> io::Result<()> {
-        let text = fit::wrap(text, indent, indent + 4, self.width);
+        let text = fit::wrap(&terminal(text), indent, indent + 4, self.width);
         writeln!(self.out, "{:indent$}{text}", "")
     }
 
-    /// An indented line, wrapped and painted line by line (so no escape
-    /// code spans a break).
+    /// An indented line, terminal-safe, wrapped and painted line by line
+    /// (so no escape code spans a break).
     fn painted(&mut self, indent: usize, code: Option<&str>, text: &str) -> io::Result<()> {
-        for (i, l) in fit::wrap(text, indent, indent + 4, self.width)
+        for (i, l) in fit::wrap(&terminal(text), indent, indent + 4, self.width)
             .split('\n')
             .enumerate()
         {
@@ -310,7 +312,8 @@ impl Text<'_> {
             Mark::Removed => self.p.paint("31", "-"),
             Mark::Changed => self.p.paint("33", "~"),
         };
-        writeln!(self.out, "  {sign} {}", fit::wrap(text, 4, 6, self.width))
+        let text = fit::wrap(&terminal(text), 4, 6, self.width);
+        writeln!(self.out, "  {sign} {text}")
     }
 
     /// `  … N more` under a list cut at `top`.
@@ -325,8 +328,8 @@ impl Text<'_> {
     fn header(&mut self, r: &Report) -> io::Result<()> {
         let d = r.diff;
         let (b, a) = (
-            self.p.paint("1", &d.before.name),
-            self.p.paint("1", &d.after.name),
+            self.p.paint("1", &terminal(&d.before.name)),
+            self.p.paint("1", &terminal(&d.after.name)),
         );
         writeln!(self.out, "{b} → {a}")?;
         for (label, source, s) in [
@@ -416,11 +419,10 @@ impl Text<'_> {
         ] {
             if !flags.is_empty() {
                 let text = format!(
-                    "{}: the steady state did not settle {side} for {}; its figures are the last pass's",
-                    self.p.paint("1;33", "warning"),
+                    "warning: the steady state did not settle {side} for {}; its figures are the last pass's",
                     flags.join(", ")
                 );
-                self.line(2, &text)?;
+                self.painted(2, Some("1;33"), &text)?;
             }
         }
         let rows = fault_rows(&f.changed);
@@ -456,19 +458,14 @@ impl Text<'_> {
         for a in &d.availability {
             let side =
                 |i: Option<Interval>| i.map_or("not an entry point".into(), |i| interval(&i));
-            let note = overlap_text(a);
-            let note = if a.fell() {
-                self.p.paint("1;31", note)
-            } else {
-                note.to_owned()
-            };
             let text = format!(
-                "{}: {} → {}  {note}",
+                "{}: {} → {}  {}",
                 a.entry,
                 side(a.before),
-                side(a.after)
+                side(a.after),
+                overlap_text(a)
             );
-            self.line(2, text.trim_end())?;
+            self.painted(2, a.fell().then_some("1;31"), text.trim_end())?;
         }
         Ok(())
     }

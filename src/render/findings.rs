@@ -1,11 +1,13 @@
 //! Findings as text (with the source line and a caret, like a compiler) and
-//! as JSON.
+//! as JSON. In text, the file name, messages, hints and source lines pass
+//! through [`terminal`]: a model's names and bytes are its author's.
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
 use crate::finding::{Finding, Severity};
+use crate::text::terminal;
 
 /// ANSI colours, or none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +45,7 @@ pub fn write_text(
     palette: Palette,
 ) -> io::Result<()> {
     let lines: Vec<&str> = source.lines().collect();
+    let file = terminal(file);
     for f in findings {
         let (word, code) = match f.severity {
             Severity::Error => ("error", "1;31"),
@@ -52,22 +55,16 @@ pub fn write_text(
             out,
             "{}: {}",
             palette.paint(code, &format!("{word}[{}]", f.code)),
-            palette.paint("1", &f.message)
+            palette.paint("1", &terminal(&f.message))
         )?;
+        let hint = f.hint.as_deref().map(terminal);
         match f.pos {
             Some(pos) => {
                 writeln!(out, "  --> {file}:{}:{}", pos.line, pos.column)?;
                 if let Some(line) = lines.get(pos.line.saturating_sub(1) as usize) {
                     let number = pos.line.to_string();
                     let pad = " ".repeat(number.len());
-                    let shown: String = line
-                        .chars()
-                        .map(|c| if c.is_control() { ' ' } else { c })
-                        .collect();
-                    let caret_at = shown
-                        .chars()
-                        .take(pos.column.saturating_sub(1) as usize)
-                        .count();
+                    let (shown, caret_at) = snippet(line, pos.column.saturating_sub(1) as usize);
                     writeln!(out, "{pad} |")?;
                     writeln!(out, "{number} | {shown}")?;
                     writeln!(
@@ -76,7 +73,7 @@ pub fn write_text(
                         " ".repeat(caret_at),
                         palette.paint(code, "^")
                     )?;
-                    if let Some(hint) = &f.hint {
+                    if let Some(hint) = &hint {
                         writeln!(out, "{pad} = hint: {hint}")?;
                     }
                     continue;
@@ -84,11 +81,50 @@ pub fn write_text(
             }
             None => writeln!(out, "  --> {file}")?,
         }
-        if let Some(hint) = &f.hint {
+        if let Some(hint) = &hint {
             writeln!(out, "  = hint: {hint}")?;
         }
     }
     Ok(())
+}
+
+/// Longest source line shown whole under a finding.
+pub const MAX_SNIPPET_CHARS: usize = 200;
+
+/// The source line as shown under a finding, and the caret's offset in it:
+/// control characters blanked, and a line longer than
+/// [`MAX_SNIPPET_CHARS`] cut to a window around the column, with `…` where
+/// it was cut (a generated file's one 2 MB line must not flood the terminal).
+fn snippet(line: &str, column: usize) -> (String, usize) {
+    // Each character as the terminal should show it (a tab as one space,
+    // so the caret stays under its column; control characters visible).
+    let cells: Vec<String> = line
+        .chars()
+        .map(|c| match c {
+            '\t' => " ".to_owned(),
+            c => terminal(c.encode_utf8(&mut [0; 4])).into_owned(),
+        })
+        .collect();
+    let width = |cells: &[String]| cells.iter().map(|c| c.chars().count()).sum::<usize>();
+    let column = column.min(cells.len());
+    if cells.len() <= MAX_SNIPPET_CHARS {
+        return (cells.concat(), width(&cells[..column]));
+    }
+    let before = MAX_SNIPPET_CHARS / 3;
+    let start = column.saturating_sub(before);
+    let end = (start + MAX_SNIPPET_CHARS).min(cells.len());
+    let start = end.saturating_sub(MAX_SNIPPET_CHARS).min(start);
+    let mut shown = String::new();
+    let mut caret = width(&cells[start..column]);
+    if start > 0 {
+        shown.push('…');
+        caret += 1;
+    }
+    shown.push_str(&cells[start..end].concat());
+    if end < cells.len() {
+        shown.push('…');
+    }
+    (shown, caret)
 }
 
 /// One finding in JSON, with its file.

@@ -20,6 +20,19 @@ pub fn truncate(text: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A name in a column `column` characters wide, padded to it. Without a
+/// line width (`room` is `None`: piped output, files) it is never cut; on
+/// a terminal it is cut only to `room`, what the line leaves it beside the
+/// other columns, so a name longer than its column pushes that row's
+/// figures right rather than lose characters the line has room for.
+pub fn cell(name: &str, column: usize, room: Option<usize>) -> String {
+    let shown = match room {
+        Some(room) => truncate(name, room.max(column)),
+        None => Cow::Borrowed(name),
+    };
+    format!("{shown:<column$}")
+}
+
 /// The width of a column of names whose longest is `natural` characters,
 /// when the other columns of the line take `rest`: as wide as it needs, no
 /// wider than the line leaves, never below `min` (numbers are never cut,
@@ -92,6 +105,16 @@ mod tests {
         assert_eq!(truncate("catalog-db", 8), "catalog…");
         assert_eq!(truncate("zürich-zone", 4), "zür…");
         assert_eq!(truncate("abc", 1), "…");
+    }
+
+    #[test]
+    fn a_cell_is_cut_only_when_the_line_has_no_room() {
+        let long = "a-service-name-longer-than-its-column";
+        assert_eq!(cell("db", 6, None), "db    ");
+        assert_eq!(cell(long, 10, None), long);
+        assert_eq!(cell(long, 10, Some(200)), long);
+        assert_eq!(cell(long, 10, Some(12)), "a-service-n…");
+        assert_eq!(cell(long, 10, Some(4)), "a-service…");
     }
 
     #[test]

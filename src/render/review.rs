@@ -175,12 +175,13 @@ pub fn write_text(
     width: Option<usize>,
 ) -> io::Result<()> {
     use super::fit;
+    use crate::text::terminal;
     let m = r.model;
     let (h, med, low) = counts(r.lints);
     writeln!(
         out,
         "{}",
-        p.paint("1", &format!("Design review: {}", m.name))
+        p.paint("1", &format!("Design review: {}", terminal(&m.name)))
     )?;
     writeln!(
         out,
@@ -206,7 +207,8 @@ pub fn write_text(
                 )
             })
             .collect();
-        let name = fit::truncate(&c.entry.name, width.map_or(usize::MAX, |w| (w / 2).max(8)));
+        let name = terminal(&c.entry.name);
+        let name = fit::truncate(&name, width.map_or(usize::MAX, |w| (w / 2).max(8)));
         let indent = name.chars().count() + 4;
         writeln!(
             out,
@@ -214,7 +216,7 @@ pub fn write_text(
             if sets.is_empty() {
                 "none".into()
             } else {
-                fit::wrap(&sets.join(" "), indent, indent, width)
+                fit::wrap(&terminal(&sets.join(" ")), indent, indent, width)
             }
         )?;
     }
@@ -229,7 +231,7 @@ pub fn write_text(
             let room = width.map_or(usize::MAX, |w| {
                 w.saturating_sub(4 + figures.chars().count()).max(8)
             });
-            writeln!(out, "  {}  {figures}", fit::truncate(name, room))?;
+            writeln!(out, "  {}  {figures}", fit::truncate(&terminal(name), room))?;
         }
     }
     writeln!(out, "\n{}", p.paint("1", "risky patterns"))?;

@@ -1,4 +1,6 @@
-//! The cascade of `whatif run` as text, JSON and Markdown.
+//! The cascade of `whatif run` as text, JSON and Markdown. Text goes to a
+//! terminal: every name and reason in it passes through
+//! [`terminal`](crate::text::terminal).
 
 use std::io::{self, Write};
 
@@ -10,6 +12,7 @@ use crate::model::{Model, ServiceId};
 use crate::sim::explain::{latency, percent, rate};
 use crate::sim::faults::{Fault, Slowdown};
 use crate::sim::steady::{Figures, Outcome, State};
+use crate::text::terminal;
 
 /// ANSI colour of a state.
 pub fn state_color(state: State) -> &'static str {
@@ -21,12 +24,36 @@ pub fn state_color(state: State) -> &'static str {
     }
 }
 
+/// How many names output keeps at each end of a longer chain (SPEC §2):
+/// a chain through thousands of services would otherwise repeat in every
+/// row after it, and output would grow with the square of the model.
+pub const CHAIN_ENDS: usize = 8;
+
+/// A chain as output shows it: its first and last [`CHAIN_ENDS`] names
+/// and how many were left out between them (0 for a chain of at most
+/// twice that many, which is shown whole).
+pub fn chain_shown<T>(chain: &[T]) -> (&[T], usize, &[T]) {
+    if chain.len() <= 2 * CHAIN_ENDS {
+        return (chain, 0, &[]);
+    }
+    let elided = chain.len() - 2 * CHAIN_ENDS;
+    (
+        &chain[..CHAIN_ENDS],
+        elided,
+        &chain[chain.len() - CHAIN_ENDS..],
+    )
+}
+
+/// `a → b → … 184 more … → y → z`, names made safe for a terminal.
 fn chain_text(model: &Model, chain: &[ServiceId]) -> String {
-    chain
-        .iter()
-        .map(|&id| model.service(id).name.as_str())
-        .collect::<Vec<_>>()
-        .join(" → ")
+    let (head, elided, tail) = chain_shown(chain);
+    let name = |id: &ServiceId| terminal(&model.service(*id).name).into_owned();
+    let mut parts: Vec<String> = head.iter().map(name).collect();
+    if elided > 0 {
+        parts.push(format!("… {elided} more …"));
+        parts.extend(tail.iter().map(name));
+    }
+    parts.join(" → ")
 }
 
 /// Counts of services per state.
@@ -51,21 +78,32 @@ fn amplification(f: &Figures) -> Option<String> {
     })
 }
 
-/// One service or operation: its figures on one line (the name cut to the
-/// column), then its reason and chain wrapped under the figures.
+/// The name column: how wide, and how much a name may take on the line
+/// (`None`: no limit, never cut).
+#[derive(Clone, Copy)]
+struct Column {
+    width: usize,
+    room: Option<usize>,
+    line: Option<usize>,
+}
+
+/// One service or operation: its figures on one line (the name cut only
+/// when the line has no room for it), then its reason and chain wrapped
+/// under the figures. `name` is terminal-safe already.
 fn row(
     out: &mut dyn Write,
     p: Palette,
-    (width, line): (usize, Option<usize>),
+    column: Column,
     name: &str,
     f: &Figures,
     model: &Model,
 ) -> io::Result<()> {
+    let (width, line) = (column.width, column.line);
     let state = format!("{:<8}", f.state.as_str().to_uppercase());
     write!(
         out,
-        "  {:<width$}  {} {:>7} {:>8} {:>10}",
-        fit::truncate(name, width),
+        "  {}  {} {:>7} {:>8} {:>10}",
+        fit::cell(name, width, column.room),
         p.paint(state_color(f.state), &state),
         percent(f.success),
         latency(f.latency_s),
@@ -81,7 +119,7 @@ fn row(
             out,
             "  {:width$}  {}",
             "",
-            fit::wrap(&f.because, indent, indent, line)
+            fit::wrap(&terminal(&f.because), indent, indent, line)
         )?;
     }
     if f.chain.len() > 1 {
@@ -98,8 +136,9 @@ fn row(
 
 /// Writes the cascade as a story: entry points first, then the affected
 /// services worst first, then the healthy ones in a line, then a summary.
-/// With a `width`, names are cut to fit the figures on one line and the
-/// reasons are wrapped (see [`fit`]).
+/// With a `width`, reasons are wrapped and a name is cut only when the
+/// line has no room for it beside the figures (see [`fit`]); without one,
+/// nothing is cut.
 pub fn write_text(
     out: &mut dyn Write,
     model: &Model,
@@ -109,14 +148,20 @@ pub fn write_text(
     line: Option<usize>,
 ) -> io::Result<()> {
     let flags: Vec<String> = faults.iter().map(Fault::as_flag).collect();
+    let title = terminal(&model.name);
     writeln!(
         out,
         "{} {}",
-        p.paint("1", &model.name),
+        p.paint("1", &title),
         if flags.is_empty() {
             "(no faults)".into()
         } else {
-            fit::wrap(&flags.join(" "), model.name.chars().count() + 1, 2, line)
+            fit::wrap(
+                &terminal(&flags.join(" ")),
+                title.chars().count() + 1,
+                2,
+                line,
+            )
         }
     )?;
     if !outcome.converged {
@@ -126,10 +171,22 @@ pub fn write_text(
         );
         writeln!(out, "{}", p.paint("1;33", &fit::wrap(&warning, 0, 2, line)))?;
     }
-    let natural = model
-        .services()
+    let entries: Vec<ServiceId> = model.entry_points().collect();
+    // Entry operations are rows too (` .name`): the column fits them.
+    let names: Vec<String> = model
+        .service_ids()
+        .map(|id| terminal(&model.service(id).name).into_owned())
+        .collect();
+    let natural = names
         .iter()
-        .map(|s| s.name.chars().count())
+        .map(|n| n.chars().count())
+        .chain(entries.iter().flat_map(|&id| {
+            let svc = model.service(id);
+            svc.operations
+                .iter()
+                .filter(|op| svc.declares_operations && op.rps.is_some())
+                .map(|op| 2 + terminal(&op.name).chars().count())
+        }))
         .max()
         .unwrap_or(4)
         .clamp(4, 40);
@@ -140,16 +197,19 @@ pub fn write_text(
         .filter_map(|f| amplification(f).map(|n| n.chars().count()))
         .max()
         .unwrap_or(0);
-    let width = (fit::column(natural, ROW_FIGURES + note, line, 8), line);
-    let entries: Vec<ServiceId> = model.entry_points().collect();
+    let column = Column {
+        width: fit::column(natural, ROW_FIGURES + note, line, 8),
+        room: line.map(|w| w.saturating_sub(ROW_FIGURES + note)),
+        line,
+    };
     if !entries.is_empty() {
         writeln!(out, "\n{}", p.paint("1", "what users see"))?;
         for &id in &entries {
             row(
                 out,
                 p,
-                width,
-                &model.service(id).name,
+                column,
+                &names[id.index()],
                 &outcome.services[id.index()],
                 model,
             )?;
@@ -158,12 +218,12 @@ pub fn write_text(
                 for (oi, op) in svc.operations.iter().enumerate() {
                     let f = &outcome.operations[id.index()][oi];
                     if op.rps.is_some() {
-                        let name = format!(" .{}", op.name);
+                        let name = format!(" .{}", terminal(&op.name));
                         let mut g = f.clone();
                         if g.state == State::Healthy {
                             g.because.clear();
                         }
-                        row(out, p, width, &name, &g, model)?;
+                        row(out, p, column, &name, &g, model)?;
                     }
                 }
             }
@@ -184,8 +244,8 @@ pub fn write_text(
             row(
                 out,
                 p,
-                width,
-                &model.service(id).name,
+                column,
+                &names[id.index()],
                 &outcome.services[id.index()],
                 model,
             )?;
@@ -198,7 +258,7 @@ pub fn write_text(
             outcome.services[id.index()].state == State::Healthy
                 && outcome.services[id.index()].because.is_empty()
         })
-        .map(|id| model.service(id).name.as_str())
+        .map(|id| names[id.index()].as_str())
         .collect();
     if !calm.is_empty() {
         writeln!(
@@ -244,7 +304,15 @@ pub fn fault_json(f: &Fault) -> Value {
     v
 }
 
+/// One row of SPEC §5's JSON; a chain longer than 16 names keeps its
+/// ends and says how many names it left out (`chain_elided`, 0 when none).
 fn figures_json(name: &str, f: &Figures, model: &Model) -> Value {
+    let (head, elided, tail) = chain_shown(&f.chain);
+    let chain: Vec<&str> = head
+        .iter()
+        .chain(tail)
+        .map(|&id| model.service(id).name.as_str())
+        .collect();
     json!({
         "name": name,
         "state": f.state.as_str(),
@@ -253,7 +321,8 @@ fn figures_json(name: &str, f: &Figures, model: &Model) -> Value {
         "load_rps": f.load_rps,
         "amplification": f.amplification,
         "because": f.because,
-        "chain": f.chain.iter().map(|&id| model.service(id).name.clone()).collect::<Vec<_>>(),
+        "chain": chain,
+        "chain_elided": elided,
     })
 }
 

@@ -13,6 +13,7 @@ use crate::sim::explain::{latency, percent};
 use crate::sim::faults::Fault;
 use crate::sim::steady::State;
 use crate::sim::timeline::Timeline;
+use crate::text::terminal;
 
 /// `t=0s`, `t=1m30s`.
 pub fn at(t: f64) -> String {
@@ -20,8 +21,9 @@ pub fn at(t: f64) -> String {
 }
 
 /// Writes the state changes in time order, then where things stand at the end.
-/// With a `width`, names are cut to their column and reasons wrapped under
-/// their own (see [`super::fit`]).
+/// With a `width`, reasons are wrapped under their column and a name is cut
+/// only when the line has no room for it (see [`super::fit`]); without one,
+/// nothing is cut. The title, names and reasons are made terminal-safe here.
 pub fn write_text(
     out: &mut dyn Write,
     model: &Model,
@@ -31,7 +33,7 @@ pub fn write_text(
     line: Option<usize>,
 ) -> io::Result<()> {
     use super::fit;
-    writeln!(out, "{}", p.paint("1", title))?;
+    writeln!(out, "{}", p.paint("1", &terminal(title)))?;
     if !timeline.converged {
         writeln!(
             out,
@@ -42,10 +44,10 @@ pub fn write_text(
             )
         )?;
     }
-    let unhealthy_before: Vec<&str> = model
+    let unhealthy_before: Vec<_> = model
         .service_ids()
         .filter(|id| timeline.before.services[id.index()].state != State::Healthy)
-        .map(|id| model.service(id).name.as_str())
+        .map(|id| terminal(&model.service(id).name))
         .collect();
     if unhealthy_before.is_empty() {
         writeln!(out, "before t=0: all healthy")?;
@@ -56,28 +58,32 @@ pub fn write_text(
             fit::wrap(&unhealthy_before.join(", "), 33, 2, line)
         )?;
     }
-    let width = timeline
-        .changes
+    let names: Vec<_> = timeline.changes.iter().map(|c| terminal(&c.name)).collect();
+    let width = names
         .iter()
-        .map(|c| c.name.chars().count())
+        .map(|n| n.chars().count())
         .max()
         .unwrap_or(4)
         .clamp(4, 40);
     // Time, name, from → to, then at least a few words of the reason.
-    let width = fit::column(width, 8 + 2 + 2 + 8 + 3 + 8 + 2 + 16, line, 8);
+    const REST: usize = 8 + 2 + 2 + 8 + 3 + 8 + 2 + 16;
+    let width = fit::column(width, REST, line, 8);
+    let room = line.map(|w| w.saturating_sub(REST));
     let reason_at = 8 + 2 + width + 2 + 8 + 3 + 8 + 2;
     if timeline.changes.is_empty() {
         writeln!(out, "no state changes")?;
     }
-    for c in &timeline.changes {
+    for (c, name) in timeline.changes.iter().zip(&names) {
         let to = format!("{:<8}", c.to.as_str().to_uppercase());
-        let because = fit::wrap(&c.because, reason_at, reason_at, line);
+        let cell = fit::cell(name, width, room);
+        // A long name pushes the reason right: wrap it from where it starts.
+        let reason_at = reason_at + cell.chars().count() - width;
+        let because = fit::wrap(&terminal(&c.because), reason_at, reason_at, line);
         let gap = if because.starts_with('\n') { "" } else { "  " };
         writeln!(
             out,
-            "{:>8}  {:<width$}  {:>8} → {}{gap}{because}",
+            "{:>8}  {cell}  {:>8} → {}{gap}{because}",
             at(c.t_s),
-            fit::truncate(&c.name, width),
             c.from.as_str(),
             p.paint(state_color(c.to), &to),
         )?;
@@ -99,7 +105,7 @@ pub fn write_text(
             out,
             "  {} {} {} {}",
             fit::truncate(
-                &model.service(id).name,
+                &terminal(&model.service(id).name),
                 line.map_or(usize::MAX, |w| w.saturating_sub(30).max(8))
             ),
             p.paint(state_color(f.state), &f.state.as_str().to_uppercase()),

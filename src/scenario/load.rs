@@ -61,11 +61,18 @@ pub mod codes {
     pub const UNKNOWN_STATE: &str = "S014";
     /// A `set` that changes nothing (no link, or a link with no policy).
     pub const EMPTY_SET: &str = "S015";
+    /// More than [`MAX_EVENTS`](super::MAX_EVENTS) events.
+    pub const TOO_MANY_EVENTS: &str = "S016";
 }
 
 /// The longest scenario accepted: a day. The timeline steps every second by
 /// default, so a longer story would run for minutes; split it instead.
 pub const MAX_DURATION_S: f64 = 86_400.0;
+
+/// The most events a scenario may have. The timeline looks at every
+/// event at every step, so tens of thousands of events over a day of
+/// one-second steps would run for minutes; a replayed incident has tens.
+pub const MAX_EVENTS: usize = 1_000;
 
 /// A validated scenario, with its model loaded.
 #[derive(Debug, Clone)]
@@ -172,6 +179,26 @@ pub fn load_scenario(path: &Path) -> Result<Scenario, Error> {
     } else {
         match crate::model::load_file(&model_path) {
             Ok(loaded) => Some(loaded),
+            // Refused before reading (a FIFO, a device, a directory, too
+            // large): the `model:` line is what to fix.
+            Err(Error::Invalid {
+                findings: refused, ..
+            }) if refused.len() == 1
+                && refused[0].pos.is_none()
+                && refused[0].code == read_codes::REFUSED =>
+            {
+                let message = &refused[0].message;
+                let why = match message.split_once("` is ") {
+                    Some((_, what)) => format!("it is {what}"),
+                    None => message.clone(),
+                };
+                findings.push(unreadable_model(
+                    &raw.model,
+                    &model_path,
+                    &Error::usage(why, None),
+                ));
+                None
+            }
             Err(error @ Error::Invalid { .. }) => return Err(error),
             Err(error) => {
                 findings.push(unreadable_model(&raw.model, &model_path, &error));
@@ -210,7 +237,7 @@ pub fn load_scenario(path: &Path) -> Result<Scenario, Error> {
 fn unreadable_model(at: &At<String>, resolved: &Path, error: &Error) -> Finding {
     let why = match error {
         Error::Read { source, .. } => source.to_string().to_lowercase(),
-        Error::Usage { .. } => "it is a directory".into(),
+        Error::Usage { message, .. } => message.clone(),
         other => other.to_string(),
     };
     let hint = if Path::new(&at.value).is_absolute() {
@@ -525,8 +552,20 @@ impl Checker<'_> {
 
     fn scenario(&mut self, raw: &RawScenario) -> (Vec<Event>, Vec<Expectation>) {
         self.duration_s = self.duration(&raw.duration);
+        let raw_events = raw.events.as_deref().unwrap_or_default();
+        if let Some(first_extra) = raw_events.get(MAX_EVENTS) {
+            self.error(
+                codes::TOO_MANY_EVENTS,
+                format!(
+                    "the scenario has {} events; a scenario may have at most {MAX_EVENTS}",
+                    raw_events.len()
+                ),
+                first_extra.pos,
+                Some("split the story into several scenarios".into()),
+            );
+        }
         let mut events = Vec::new();
-        for event in raw.events.iter().flatten() {
+        for event in raw_events.iter().take(MAX_EVENTS) {
             events.extend(self.event(event));
         }
         let expectations = raw
@@ -1368,7 +1407,8 @@ mod tests {
         }
         assert!(failures.is_empty(), "{}", failures.join("\n"));
 
-        // One fixture per scenario code.
+        // One fixture per scenario code (but S016, whose fixture would be
+        // a thousand events long: its test writes one).
         let names: Vec<String> = files
             .iter()
             .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
@@ -1619,12 +1659,41 @@ mod tests {
     }
 
     #[test]
+    fn events_are_bounded() {
+        let mut body = String::from("duration: 1d\nevents:\n");
+        for k in 0..=MAX_EVENTS {
+            body.push_str(&format!("  - {{ at: {k}s, for: 1s, surge: x1.5 }}\n"));
+        }
+        let f = findings("many-events.yaml", &body);
+        let found: Vec<_> = f
+            .iter()
+            .filter(|f| f.code == codes::TOO_MANY_EVENTS)
+            .collect();
+        assert_eq!(found.len(), 1, "{f:#?}");
+        assert!(
+            found[0].message.contains("1001 events"),
+            "{}",
+            found[0].message
+        );
+        // At the first event past the limit (line 1 is `model:`, the
+        // first event is on line 4).
+        assert_eq!(found[0].pos.map(|p| p.line), Some(4 + MAX_EVENTS as u32));
+        // The limit itself is fine.
+        let lines: Vec<&str> = body.lines().collect();
+        let at_limit = lines[..lines.len() - 1].join("\n");
+        assert_eq!(loads("limit.yaml", &at_limit).events.len(), MAX_EVENTS);
+    }
+
+    #[test]
     fn durations_are_bounded() {
         let f = findings("long", "duration: 2d\n");
         assert_eq!(f[0].code, codes::BAD_DURATION);
         let f = findings("bare", "duration: 20\n");
         assert_eq!(f[0].code, units::codes::MALFORMED_DURATION);
-        assert_eq!(f[0].hint.as_deref(), Some("did you mean `20ms`?"));
+        assert_eq!(
+            f[0].hint.as_deref(),
+            Some("did you mean `20s`? (or `20ms`)")
+        );
     }
 
     #[test]

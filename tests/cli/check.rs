@@ -62,3 +62,51 @@ fn usage_errors_are_exit_2() {
     Whatif::new().args(["frobnicate"]).code(2);
     Whatif::new().args(["--help"]).code(0);
 }
+
+/// `check` of a model given as text, as the user sees it (text output).
+fn check_text(name: &str, text: &str) -> (i32, String) {
+    let dir = std::env::temp_dir().join(format!("whatif-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(name);
+    std::fs::write(&file, text).unwrap();
+    let out = Whatif::new().args(["check", file.to_str().unwrap()]).run();
+    // The folder holds the process id: show the file by its name.
+    let shown = stdout(&out).replace(&format!("{}/", dir.display()), "");
+    (code(&out), shown)
+}
+
+/// Issue 13, small hints: `retry` means `retries`, not `retry_budget`.
+#[test]
+fn a_misspelt_key_gets_the_key_it_means() {
+    let (code, text) = check_text(
+        "retry.yaml",
+        "services:\n  web:\n    entry: { rps: 5 }\n    depends_on:\n      - { to: db, retry: 2 }\n  db: {}\n",
+    );
+    assert_eq!(code, 2);
+    assert!(text.contains("unknown key `retry`"), "{text}");
+    assert!(text.contains("hint: did you mean `retries`?"), "{text}");
+}
+
+/// Issue 13, small hints: a bare number of seconds is not milliseconds.
+#[test]
+fn a_duration_without_a_unit_says_one_is_required() {
+    let (code, text) = check_text(
+        "timeout.yaml",
+        "services:\n  web:\n    entry: { rps: 5 }\n    depends_on:\n      - { to: db, timeout: 2 }\n  db: {}\n",
+    );
+    assert_eq!(code, 2);
+    assert!(text.contains("a unit is required"), "{text}");
+    assert!(text.contains("hint: did you mean `2s`?"), "{text}");
+}
+
+/// Issue 13, small hints: a syntax error says what the parser expected,
+/// where the construct started, and shows the line.
+#[test]
+fn a_syntax_error_says_what_was_expected_and_shows_the_line() {
+    let (code, text) = check_text(
+        "syntax.yaml",
+        "services:\n  web: { entry: { rps: 5 }, replicas: 3\n  db: {}\n",
+    );
+    assert_eq!(code, 2);
+    insta::assert_snapshot!(text);
+}

@@ -259,3 +259,83 @@ fn an_unknown_extension_lists_the_formats_run_writes() {
         .code(2)
         .snapshot("an_unknown_extension_lists_the_formats_graph_writes");
 }
+
+/// A chain of `n` services, `s0` (the entry) calling `s1` … calling
+/// `s{n-1}`, written to a temporary folder.
+fn chain_model(n: usize) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("name: chain\nservices:\n");
+    for i in 0..n {
+        text.push_str(&format!("  s{i}:\n"));
+        if i == 0 {
+            text.push_str("    entry: { rps: 10 }\n");
+        }
+        if i + 1 < n {
+            text.push_str(&format!("    depends_on: [s{}]\n", i + 1));
+        }
+    }
+    let file = dir.path().join("chain.yaml");
+    std::fs::write(&file, text).unwrap();
+    let file = file.to_str().unwrap().to_owned();
+    (dir, file)
+}
+
+#[test]
+fn a_long_chain_keeps_its_first_and_last_8_names() {
+    let (_dir, model) = chain_model(200);
+    let ran = Whatif::new()
+        .args(["run", &model, "--down", "s199", "--format", "json"])
+        .code(0);
+    // Every row repeating a 200-name chain would be about 1 MB.
+    assert!(ran.stdout.len() < 250_000, "{} bytes", ran.stdout.len());
+    let j = ran.json();
+    let names = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let s0 = &j["services"][0];
+    let expected: Vec<String> = (192..200)
+        .rev()
+        .chain((0..8).rev())
+        .map(|i| format!("s{i}"))
+        .collect();
+    assert_eq!(names(&s0["chain"]), expected);
+    assert_eq!(s0["chain_elided"], 184);
+    // A chain of 16 is whole; a shorter one says 0 was left out.
+    let s184 = &j["services"][184];
+    assert_eq!(names(&s184["chain"]).len(), 16);
+    assert_eq!(s184["chain_elided"], 0);
+    let s183 = &j["services"][183];
+    assert_eq!(names(&s183["chain"]).len(), 16);
+    assert_eq!(s183["chain_elided"], 1);
+    for rows in ["services", "operations"] {
+        for row in j[rows].as_array().unwrap() {
+            let kept = row["chain"].as_array().unwrap().len();
+            let elided = row["chain_elided"].as_u64().unwrap() as usize;
+            assert!(kept <= 16, "{row}");
+            assert!(elided == 0 || kept == 16, "{row}");
+        }
+    }
+
+    let text = Whatif::new()
+        .args(["run", &model, "--down", "s199"])
+        .code(0)
+        .stdout();
+    assert!(
+        text.contains(
+            "chain: s199 → s198 → s197 → s196 → s195 → s194 → s193 → s192 → … 184 more … → s7 → s6 → s5 → s4 → s3 → s2 → s1 → s0\n"
+        ),
+        "{text}"
+    );
+    // The timeline's JSON ends with `run`'s shape: elided too.
+    let j = Whatif::new()
+        .args([
+            "run", &model, "--down", "s199", "--for", "2s", "--format", "json",
+        ])
+        .code(0)
+        .json();
+    assert_eq!(j["services"][0]["chain_elided"], 184);
+}

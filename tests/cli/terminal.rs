@@ -271,3 +271,79 @@ fn on_a_terminal_colour_is_on_unless_no_color_and_tables_fit_it() {
     let wider = on_a_terminal(50, &[("NO_COLOR", "1"), ("COLUMNS", "100")], args);
     assert!(wider.lines().any(|l| l.chars().count() > 50), "{wider}");
 }
+
+/// A model whose entry has a 60-character name and an operation of 45, so
+/// both are longer than the 40-character name column.
+fn long_names() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("long.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "services:\n  {LONG}:\n    entry: {{ rps: 10 }}\n    operations:\n      {OP}: {{ depends_on: [db] }}\n      short: {{}}\n  db: {{}}\n"
+        ),
+    )
+    .unwrap();
+    let file = file.to_str().unwrap().to_owned();
+    (dir, file)
+}
+
+const LONG: &str = "a-front-door-service-with-a-name-of-sixty-characters-exactly";
+const OP: &str = "an-operation-whose-name-runs-to-45-characters";
+
+#[test]
+fn names_are_never_cut_when_piped_whatever_columns_says() {
+    // Issue 13 §2: `.us-users` came out as `.us-use…` in a pipe.
+    let multi = [
+        "run",
+        "examples/multi-region.yaml",
+        "--down",
+        "zone:us-east-a",
+    ];
+    let (_dir, model) = long_names();
+    let long = [
+        "run",
+        model.as_str(),
+        "--down",
+        "db",
+        "--for",
+        "10s",
+        "--step",
+        "10s",
+    ];
+    let long_run = ["run", model.as_str(), "--down", "db"];
+    let long_blast = ["blast", model.as_str()];
+    for env in [&[][..], &[("COLUMNS", "200")][..]] {
+        let out = whatif_env(env, &multi).code(0).stdout();
+        assert!(out.contains("   .us-users "), "{env:?}\n{out}");
+        assert!(out.contains("   .eu-users "), "{env:?}\n{out}");
+        assert!(!out.contains('…'), "{env:?}\n{out}");
+        for args in [&long_run[..], &long[..], &long_blast[..]] {
+            let out = whatif_env(env, args).code(0).stdout();
+            assert!(!out.contains('…'), "{args:?} {env:?}\n{out}");
+            assert!(out.contains(LONG), "{args:?} {env:?}\n{out}");
+        }
+        let out = whatif_env(env, &long_run).code(0).stdout();
+        assert!(out.contains(&format!(" .{OP}")), "{env:?}\n{out}");
+    }
+    // Where the line has no room, the name is cut, and only there.
+    let narrow = whatif_env(&[("COLUMNS", "70")], &long_run).code(0).stdout();
+    assert_fits(&narrow, 70, "COLUMNS=70");
+    assert!(narrow.contains('…'), "{narrow}");
+}
+
+#[test]
+fn on_a_wide_terminal_a_long_name_is_whole() {
+    if !script_or_skip("on_a_wide_terminal_a_long_name_is_whole") {
+        return;
+    }
+    let (_dir, model) = long_names();
+    let args = format!("run {model} --down db");
+    let wide = on_a_terminal(200, &[("NO_COLOR", "1")], &args);
+    assert!(wide.contains(LONG), "{wide}");
+    assert!(wide.contains(&format!(" .{OP}")), "{wide}");
+    assert!(!wide.contains('…'), "{wide}");
+    let narrow = on_a_terminal(70, &[("NO_COLOR", "1")], &args);
+    assert_fits(&narrow, 70, "a 70-column terminal");
+    assert!(narrow.contains('…'), "{narrow}");
+}

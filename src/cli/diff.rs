@@ -63,6 +63,17 @@ enum FailOn {
 /// `--fail-on worse` when an entry point got worse.
 pub(super) fn diff(args: DiffArgs, color: ColorChoice) -> Result<Status, Error> {
     let format = FORMATS.select(args.format, args.output.as_deref())?;
+    // Git's blobs are not files: only the file arguments can be written over.
+    let inputs = Inputs::of(
+        [&args.before, &args.after]
+            .into_iter()
+            .filter(|p| git_spec(p).is_none())
+            .map(PathBuf::as_path),
+    );
+    // Refused before the solves, which take minutes on a large model.
+    if let Some(output) = &args.output {
+        inputs.check(output)?;
+    }
     let before = source(&args.before)?;
     let after = source(&args.after)?;
     let options = Options {
@@ -90,11 +101,7 @@ pub(super) fn diff(args: DiffArgs, color: ColorChoice) -> Result<Status, Error> 
             unreachable!("not a diff format: {format}")
         }
     }
-    let files = [&args.before, &args.after]
-        .into_iter()
-        .filter(|p| git_spec(p).is_none())
-        .map(PathBuf::as_path);
-    emit(output, &Inputs::of(files), &bytes)?;
+    emit(output, &inputs, &bytes)?;
     let worse = args.fail_on == Some(FailOn::Worse) && !d.worse().is_empty();
     Ok(if worse { Status::Failed } else { Status::Ok })
 }

@@ -922,5 +922,11 @@ mod tests {
             md_sentence("`--down a|b<script>` now takes down *x*"),
             "<code>--down a\\|b&lt;script&gt;</code> now takes down \\*x\\*"
         );
+        // Markdown is printed as often as rendered: nothing a terminal
+        // acts on gets through, and a name keeps to its line.
+        assert_eq!(
+            md_sentence("`web\u{1b}[2J` needs `api\u{202e}live\nFAKE`"),
+            "<code>web\\e\\[2J</code> needs <code>api\\u{202e}live FAKE</code>"
+        );
     }
 }

@@ -190,6 +190,11 @@ fn markdown_goes_to_a_file_for_the_pull_request() {
 /// A scratch git repository holding `model.yaml` (the checkout example)
 /// in one commit; `None` (with a note) when git cannot be run.
 fn repository(tag: &str) -> Option<PathBuf> {
+    repository_with(tag, &[])
+}
+
+/// [`repository`] with more files, given as (name, bytes), in the commit.
+fn repository_with(tag: &str, files: &[(&str, &[u8])]) -> Option<PathBuf> {
     let dir = std::env::temp_dir().join(format!("whatif-diff-git-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -217,10 +222,10 @@ fn repository(tag: &str) -> Option<PathBuf> {
     };
     assert!(init.status.success());
     std::fs::copy(path(BEFORE), dir.join("model.yaml")).unwrap();
-    for args in [
-        &["add", "model.yaml"][..],
-        &["commit", "-q", "-m", "before"],
-    ] {
+    for (name, bytes) in files {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+    for args in [&["add", "."][..], &["commit", "-q", "-m", "before"]] {
         let out = git(args).unwrap();
         assert!(
             out.status.success(),
@@ -326,5 +331,55 @@ fn git_sources_are_refused_cleanly() {
         .code(2)
         .stderr_contains("not a git repository");
     let _ = std::fs::remove_dir_all(&outside);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_model_at_a_revision_gets_the_loaders_findings_under_its_git_name() {
+    // Read through the same loader and guards as a file: positions, codes
+    // and hints, named `git:REV:PATH`.
+    let files: [(&str, &[u8]); 3] = [
+        (
+            "typo.yaml",
+            b"services:\n  web:\n    entry: { rps: 5 }\n    depends_on: [paymnets]\n  payments: {}\n",
+        ),
+        ("binary.yaml", b"services:\0"),
+        ("tabs.yaml", b"services:\n\tweb: {}\n"),
+    ];
+    let Some(dir) = repository_with("findings", &files) else {
+        return;
+    };
+    let refused = |spec: &str, needles: &[&str]| {
+        let mut ran = Whatif::new()
+            .current_dir(&dir)
+            .args(["diff", spec, "model.yaml"])
+            .code(2)
+            .no_panic();
+        for needle in needles {
+            ran = ran.stderr_contains(needle);
+        }
+    };
+    refused(
+        "git:HEAD:typo.yaml",
+        &[
+            "error[E010]",
+            "--> git:HEAD:typo.yaml:4:18",
+            "did you mean `payments`?",
+        ],
+    );
+    refused(
+        "git:HEAD:binary.yaml",
+        &[
+            "error[E007]: file is binary",
+            "--> git:HEAD:binary.yaml:1:10",
+        ],
+    );
+    refused(
+        "git:HEAD:tabs.yaml",
+        &[
+            "error[E008]: tab used for indentation",
+            "--> git:HEAD:tabs.yaml:2:1",
+        ],
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

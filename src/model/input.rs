@@ -66,6 +66,22 @@ pub fn read_input(path: &Path) -> Result<String, Error> {
     text_from_bytes(bytes).map_err(refuse)
 }
 
+/// Checks input that reached whatif another way than as a file (the
+/// output of `git show REV:PATH`) under the same guards as [`read_input`]:
+/// refused over 256 MiB (`E005`) and unless it is UTF-8 text (`E007`).
+/// `name` names it in findings.
+pub fn text_of(bytes: Vec<u8>, name: &str) -> Result<String, Error> {
+    let refuse = |finding: Finding| Error::Invalid {
+        file: name.to_owned(),
+        source_text: String::new(),
+        findings: vec![finding],
+    };
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(refuse(too_large(bytes.len() as u64)));
+    }
+    text_from_bytes(bytes).map_err(refuse)
+}
+
 /// Reads at most one byte more than the limit, so "over the limit" shows
 /// without reading the rest.
 fn read_capped(reader: impl Read, expected: u64, limit: u64) -> io::Result<Vec<u8>> {

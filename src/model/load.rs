@@ -85,6 +85,17 @@ fn is_json(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
+/// Validates a model read from somewhere other than a file of its own
+/// (`git show REV:PATH`), under the same guards as [`load_file`] (see
+/// [`super::input::text_of`]). `file` names it in findings (a name ending
+/// in `.json` reads it as JSON), and its stem becomes the model's name
+/// when the file gives none.
+pub fn load_bytes(bytes: Vec<u8>, file: &str) -> Result<Loaded, Error> {
+    let text = super::input::text_of(bytes, file)?;
+    let path = Path::new(file);
+    load_text(text, file, default_model_name(path), is_json(path))
+}
+
 fn default_model_name(path: &Path) -> String {
     if path.as_os_str() == super::input::STDIN {
         return "stdin".into();

@@ -12,7 +12,7 @@ use crate::model::{Model, ServiceId};
 use crate::sim::explain::{latency, percent, rate};
 use crate::sim::faults::{Fault, Slowdown};
 use crate::sim::steady::{Figures, Outcome, State};
-use crate::text::terminal;
+use crate::text::{acts_on_terminal, terminal};
 
 /// ANSI colour of a state.
 pub fn state_color(state: State) -> &'static str {
@@ -384,13 +384,16 @@ pub fn write_json(
     writeln!(out)
 }
 
-/// Escapes text for a Markdown table cell.
+/// Escapes text for a Markdown table cell. Line breaks and tabs become
+/// spaces (a cell is one line); every other character a terminal would act
+/// on (ESC, DEL, a bidi override, an invisible space) is written as
+/// [`terminal`] writes it, since Markdown is often printed, not rendered.
 pub fn md_cell(text: &str) -> String {
     let mut s = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '|' => s.push_str("\\|"),
-            '\n' | '\r' => s.push(' '),
+            '\n' | '\r' | '\t' => s.push(' '),
             '<' => s.push_str("&lt;"),
             '>' => s.push_str("&gt;"),
             '&' => s.push_str("&amp;"),
@@ -398,7 +401,7 @@ pub fn md_cell(text: &str) -> String {
                 s.push('\\');
                 s.push(c);
             }
-            c if c.is_control() => s.push(' '),
+            c if acts_on_terminal(c) => s.push_str(&terminal(c.encode_utf8(&mut [0; 4]))),
             c => s.push(c),
         }
     }

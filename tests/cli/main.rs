@@ -5,6 +5,7 @@ mod browser;
 mod chart;
 mod check;
 mod codes;
+mod diff;
 mod examples;
 mod faulttree;
 mod files;

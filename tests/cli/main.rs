@@ -3,6 +3,7 @@
 
 mod browser;
 mod check;
+mod docs;
 mod examples;
 mod faulttree;
 mod files;

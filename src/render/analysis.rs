@@ -123,6 +123,20 @@ pub fn blast_json(model: &Model, ranked: &[Impact]) -> Value {
     })
 }
 
+/// The share of all entry traffic that `rps_lost` is (`25%`), the unit
+/// every blast table shows; `-` when the model has no entry traffic.
+pub fn traffic_lost(model: &Model, rps_lost: f64) -> String {
+    let total: f64 = model
+        .entry_points()
+        .map(|e| model.service(e).entry_rps().unwrap_or(0.0))
+        .sum();
+    if total > 0.0 {
+        format!("{:.0}%", rps_lost / total * 100.0)
+    } else {
+        "-".into()
+    }
+}
+
 /// `blast` as text: a ranked table, names cut to fit the `width`.
 pub fn write_blast_text(
     out: &mut dyn Write,
@@ -132,10 +146,6 @@ pub fn write_blast_text(
     p: Palette,
     line: Option<usize>,
 ) -> io::Result<()> {
-    let total: f64 = model
-        .entry_points()
-        .map(|e| model.service(e).entry_rps().unwrap_or(0.0))
-        .sum();
     let rest = ": blast radius of each service failing as a whole";
     let title = terminal(&model.name);
     writeln!(
@@ -164,11 +174,7 @@ pub fn write_blast_text(
         "service", "traffic lost", "down", "degraded"
     )?;
     for (i, name) in ranked.iter().zip(&names) {
-        let lost = if total > 0.0 {
-            format!("{:.0}%", i.rps_lost / total * 100.0)
-        } else {
-            "-".into()
-        };
+        let lost = traffic_lost(model, i.rps_lost);
         let lost = if i.rps_lost > 0.0 {
             p.paint("1;31", &format!("{lost:>12}"))
         } else {

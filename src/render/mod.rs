@@ -2,6 +2,7 @@
 //! Renderers never compute results; they draw what they are given.
 
 pub mod analysis;
+pub mod chart;
 pub mod csp;
 pub mod diagram;
 pub mod dot;
@@ -10,6 +11,7 @@ pub mod fit;
 pub mod graphviz;
 pub mod interactive;
 pub mod layout;
+pub mod markers;
 pub mod mermaid;
 pub mod picture;
 pub mod review;

@@ -98,9 +98,9 @@ pub fn write_markdown(out: &mut dyn Write, r: &Review) -> io::Result<()> {
     for i in r.blast.iter().take(10) {
         writeln!(
             out,
-            "| {} | {} rps | {} | {} |",
+            "| {} | {} | {} | {} |",
             esc(&m.service(i.service).name),
-            crate::sim::explain::rate(i.rps_lost),
+            super::analysis::traffic_lost(m, i.rps_lost),
             i.down,
             i.degraded
         )?;
@@ -281,7 +281,7 @@ pub fn write_html(out: &mut dyn Write, r: &Review, sweep: &Sweep) -> io::Result<
     }
     s.push_str("</table>\n<h2>Blast radius (top 10)</h2>\n<table><tr><th>service</th><th>entry traffic lost</th><th>services down</th><th>degraded</th></tr>\n");
     for i in r.blast.iter().take(10) {
-        s.push_str(&format!("<tr><td>{}</td><td class=\"n\">{} rps</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n", e(&m.service(i.service).name), crate::sim::explain::rate(i.rps_lost), i.down, i.degraded));
+        s.push_str(&format!("<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n", e(&m.service(i.service).name), super::analysis::traffic_lost(m, i.rps_lost), i.down, i.degraded));
     }
     s.push_str("</table>\n<h2>Minimal cut sets (order ≤ 2)</h2>\n<table><tr><th>entry point</th><th>cut sets</th></tr>\n");
     let (events, cuts) = r.cuts;

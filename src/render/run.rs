@@ -405,7 +405,9 @@ pub fn md_cell(text: &str) -> String {
     s
 }
 
-/// The cascade as a Markdown table (for pasting into a review or an issue).
+/// The cascade as a Markdown table (for pasting into a review or an issue):
+/// entry points first, each followed by its entry operations (`web.browse`,
+/// as in the text's *what users see*), then the other services, worst first.
 pub fn write_markdown(
     out: &mut dyn Write,
     model: &Model,
@@ -442,18 +444,37 @@ pub fn write_markdown(
             *id,
         )
     });
-    for id in ids {
-        let f = &outcome.services[id.index()];
+    let md_row = |out: &mut dyn Write, name: &str, f: &Figures, because: &str| {
         writeln!(
             out,
             "| {} | {} | {} | {} | {} rps | {} |",
-            md_cell(&model.service(id).name),
+            md_cell(name),
             f.state.as_str(),
             percent(f.success),
             latency(f.latency_s),
             rate(f.load_rps),
-            md_cell(&f.because)
-        )?;
+            md_cell(because)
+        )
+    };
+    for id in ids {
+        let svc = model.service(id);
+        let f = &outcome.services[id.index()];
+        md_row(out, &svc.name, f, &f.because)?;
+        if !(svc.is_entry() && svc.declares_operations) {
+            continue;
+        }
+        for (oi, op) in svc.operations.iter().enumerate() {
+            if op.rps.is_some() {
+                let f = &outcome.operations[id.index()][oi];
+                // As in the text: a healthy operation needs no reason.
+                let because = if f.state == State::Healthy {
+                    ""
+                } else {
+                    &f.because
+                };
+                md_row(out, &svc.operation_name(oi), f, because)?;
+            }
+        }
     }
     let c = summary(outcome);
     writeln!(

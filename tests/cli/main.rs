@@ -2,6 +2,7 @@
 #![allow(clippy::print_stderr, clippy::print_stdout)] // tests explain skips on stderr
 
 mod browser;
+mod chart;
 mod check;
 mod docs;
 mod examples;

@@ -4,8 +4,9 @@
 use std::io::{self, IsTerminal};
 
 use whatif::analysis::events::BasicEvent;
-use whatif::analysis::{availability, cuts, spof};
-use whatif::model::Model;
+use whatif::analysis::{availability, cuts, spof, sweep};
+use whatif::model::{Model, ServiceId};
+use whatif::sim::steady::Engine;
 use whatif::sim::structural::Structure;
 use whatif::sim::timeline::{self, Event, Timeline};
 
@@ -61,6 +62,16 @@ pub(super) fn timeline(model: &Model, events: &[Event], options: timeline::Optio
 pub(super) fn impacts(model: &Model, structure: &Structure) -> Vec<spof::Impact> {
     let progress = Progress::new("{bar:40} {pos}/{len} services failed in turn ({eta})");
     spof::impacts_with_progress(model, structure, &|d, t| progress.update(d, t))
+}
+
+/// Each service's impact by the steady state (`blast --engine steady`),
+/// with the services whose fault did not settle.
+pub(super) fn steady_impacts(
+    model: &Model,
+    engine: &Engine,
+) -> (Vec<spof::Impact>, Vec<ServiceId>) {
+    let progress = Progress::new("{bar:40} {pos}/{len} services failed in turn ({eta})");
+    sweep::steady_impacts(model, engine, &|d, t| progress.update(d, t))
 }
 
 /// The minimal cut sets up to `order` (of one entry point, or all).

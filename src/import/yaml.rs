@@ -166,6 +166,12 @@ fn write_header(out: &mut String, draft: &Draft) {
             comment(out, "", text);
         }
     }
+    if !draft.warnings.is_empty() {
+        out.push_str("#\n");
+        for w in &draft.warnings {
+            comment(out, "", &format!("WARNING: {w}"));
+        }
+    }
     if !draft.cycles.is_empty() {
         out.push_str("#\n");
         comment(
@@ -204,6 +210,15 @@ fn write_service(out: &mut String, draft: &Draft, service: &DraftService) {
             "    replicas: 1",
             Some("TODO: how many run in production?"),
         ),
+    }
+    if let Some(aside) = &service.aside {
+        comment(
+            out,
+            "    ",
+            &format!(
+                "guessed: {aside}, not on the users' path (no entry point, not counted as a caller)"
+            ),
+        );
     }
     for todo in &service.todo {
         comment(out, "    ", &format!("TODO: {todo}"));

@@ -279,6 +279,33 @@ fn folders_that_are_files_are_refused_before_any_work() {
         .stderr_contains("is a directory");
 }
 
+/// A missing folder is named, and the temporary file's random name (which
+/// the user never asked for) is not shown.
+#[test]
+fn a_missing_folder_is_named_without_the_temporary_file() {
+    let dir = folder();
+    let missing = dir.path().join("no-such-folder");
+    let out = missing.join("shop.yaml");
+    let err = Whatif::new()
+        .args([
+            "import",
+            "tests/fixtures/import/docker-compose.yml",
+            "-o",
+            s(&out),
+        ])
+        .code(2)
+        .stderr();
+    assert!(
+        err.contains(&format!(
+            "cannot write `{}`: the folder `{}` does not exist",
+            s(&out),
+            s(&missing)
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("whatif-tmp"), "{err}");
+}
+
 #[test]
 fn a_replaced_file_keeps_its_permissions_and_nothing_is_left_beside_it() {
     use std::os::unix::fs::PermissionsExt;

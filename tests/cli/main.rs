@@ -4,6 +4,7 @@
 mod browser;
 mod chart;
 mod check;
+mod codes;
 mod docs;
 mod examples;
 mod faulttree;
@@ -16,6 +17,7 @@ mod html;
 mod import;
 mod input;
 mod laws;
+mod lints;
 mod mermaid;
 mod phenomena;
 mod review;

@@ -11,7 +11,7 @@ use std::path::Path;
 use crate::error::Error;
 use crate::finding::{Finding, Pos};
 
-/// Files larger than this are refused (SPEC §6).
+/// Files larger than this are refused (docs/cli.md, "Input limits").
 pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// The path that means standard input.

@@ -74,7 +74,7 @@ pub fn load_str(text: &str, file: &str) -> Result<Loaded, Error> {
     )
 }
 
-/// Reads a user's input file (or `-`) as text under SPEC §6's guards: see
+/// Reads a user's input file (or `-`) as text under the input guards of docs/cli.md: see
 /// [`super::input::read_input`], the one function every input goes through.
 pub fn read_text(path: &Path) -> Result<String, Error> {
     super::input::read_input(path)

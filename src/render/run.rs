@@ -24,7 +24,7 @@ pub fn state_color(state: State) -> &'static str {
     }
 }
 
-/// How many names output keeps at each end of a longer chain (SPEC §2):
+/// How many names output keeps at each end of a longer chain (docs/engine.md):
 /// a chain through thousands of services would otherwise repeat in every
 /// row after it, and output would grow with the square of the model.
 pub const CHAIN_ENDS: usize = 8;
@@ -279,7 +279,7 @@ pub fn write_text(
     )
 }
 
-/// A fault as SPEC §5's JSON object.
+/// A fault as a JSON object (docs/faults.md, "JSON").
 pub fn fault_json(f: &Fault) -> Value {
     let mut v = json!({ "kind": f.kind.as_str(), "target": f.target });
     let o = v.as_object_mut().expect("object");
@@ -304,7 +304,7 @@ pub fn fault_json(f: &Fault) -> Value {
     v
 }
 
-/// One row of SPEC §5's JSON; a chain longer than 16 names keeps its
+/// One row of the JSON (docs/faults.md, "JSON"); a chain longer than 16 names keeps its
 /// ends and says how many names it left out (`chain_elided`, 0 when none).
 fn figures_json(name: &str, f: &Figures, model: &Model) -> Value {
     let (head, elided, tail) = chain_shown(&f.chain);
@@ -326,7 +326,7 @@ fn figures_json(name: &str, f: &Figures, model: &Model) -> Value {
     })
 }
 
-/// The cascade as SPEC §5's JSON.
+/// The cascade as JSON (docs/faults.md, "JSON").
 pub fn to_json(model: &Model, faults: &[Fault], outcome: &Outcome) -> Value {
     let services: Vec<Value> = model
         .service_ids()

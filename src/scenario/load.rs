@@ -1179,7 +1179,7 @@ fn is_none_word(value: &Scalar) -> bool {
 }
 
 /// A service name, or `service.operation` (the service `a.b` if one exists,
-/// else operation `b` of `a`; both is ambiguous — as in the model, SPEC §1).
+/// else operation `b` of `a`; both is ambiguous — as in the model, docs/model.md).
 fn resolve(model: &Model, written: &str) -> Resolution {
     let as_service = model.find(written);
     let mut as_operations = Vec::new();

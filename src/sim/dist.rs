@@ -221,7 +221,7 @@ impl Dist {
 /// [`Dist::normalise`] on any small vector of atoms, in place.
 fn normalise_atoms<A: smallvec::Array<Item = Atom>>(atoms: &mut SmallVec<A>) {
     atoms.retain(|a| a.weight > 1e-15);
-    // A wait with no bound is a failure, whatever forgave it (SPEC §2): a
+    // A wait with no bound is a failure, whatever forgave it (docs/engine.md): a
     // soft dependency, a stale copy or a failover cannot answer a request
     // that never gets its turn.
     for a in atoms.iter_mut() {

@@ -1,5 +1,5 @@
 //! From solved numbers to states and stories: each service and operation
-//! gets its state (SPEC §2 thresholds plus the structural reasons for
+//! gets its state (docs/engine.md: the thresholds plus the structural reasons for
 //! `degraded`), one sentence of `because` naming the dependency or the local
 //! cause with the numbers behind it, and the chain back to a fault.
 

@@ -1,4 +1,4 @@
-//! The steady state (SPEC §2): load, capacity, queueing, latency, timeouts,
+//! The steady state (docs/engine.md): load, capacity, queueing, latency, timeouts,
 //! pools, retries, breakers and caches settled to a fixed point under the
 //! faults, with time-limited protections (stale windows, async buffers, a
 //! cold cache) taken as they are when the faults begin.
@@ -35,7 +35,7 @@ const MAX_WALKED_CYCLE: usize = 12;
 /// Iterations before the steady state gives up and reports non-convergence.
 pub const MAX_ITERATIONS: usize = 200;
 
-/// The four states of SPEC §2; worse compares greater.
+/// The four states (docs/engine.md, "States and thresholds"); worse compares greater.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum State {
@@ -615,8 +615,8 @@ impl<'m> Engine<'m> {
         mut s: Solved,
         seed: bool,
     ) -> Solved {
-        // Breakers (SPEC §2.8): open exactly when the attempt failure share
-        // with them closed is above the threshold. Solve with the open set
+        // Breakers (docs/engine.md, "Circuit breakers"): open exactly when
+        // the attempt failure share with them closed is above the threshold. Solve with the open set
         // fixed, open every closed breaker whose share is above, solve
         // again; the set only grows, so this ends. A timeline's held-open
         // breakers start in the set.

@@ -1,4 +1,4 @@
-//! Output files (SPEC §6, issue 16): an input is never written over, a
+//! Output files (docs/cli.md, issue 16): an input is never written over, a
 //! regular file is replaced whole through an unpredictable temporary file,
 //! devices and FIFOs are written in place with their errors reported,
 //! symbolic links are written through, folders that are not folders are

@@ -6,6 +6,7 @@ mod chart;
 mod check;
 mod codes;
 mod diff;
+mod docs;
 mod examples;
 mod faulttree;
 mod files;

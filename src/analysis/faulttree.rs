@@ -1,4 +1,4 @@
-//! Fault-tree export (SPEC §5): the structural rules, restricted to `down`,
+//! Fault-tree export (docs/review.md): the structural rules, restricted to `down`,
 //! written as an Open-PSA Model Exchange Format (MEF) fault tree, so that a
 //! standard tool (SCRAM, XFTA …) can check whatif's cut sets and
 //! availability.
@@ -289,7 +289,7 @@ fn node_of(model: &Model, op_node: &[u32], target: Target) -> u32 {
     }
 }
 
-/// The calls of one operation that can pass `down` on (SPEC §2 table).
+/// The calls of one operation that can pass `down` on (docs/engine.md, "The structural rules").
 fn down_calls(model: &Model, op_node: &[u32], id: ServiceId, op: usize) -> Vec<Call> {
     let mut calls = Vec::new();
     for dep in &model.service(id).operations[op].depends_on {

@@ -1,10 +1,12 @@
 //! Design-review analyses over the structural evaluation: basic events,
 //! single points of failure, blast radius, minimal cut sets, Monte Carlo
-//! availability, fault-tree export and resilience lints; and the sweep of
-//! every single fault's steady state for the interactive HTML page.
+//! availability, fault-tree export and resilience lints; the sweep of every
+//! single fault's steady state for the interactive HTML page; and the diff
+//! of two versions of a model.
 
 pub mod availability;
 pub mod cuts;
+pub mod diff;
 pub mod events;
 pub mod faulttree;
 pub mod lints;

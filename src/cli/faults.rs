@@ -7,7 +7,7 @@ use whatif::error::Error;
 use whatif::model::Model;
 use whatif::sim::faults::{self as fault, Fault, FaultKind};
 
-/// Faults, as on every command that takes them (SPEC §3).
+/// Faults, as on every command that takes them (docs/faults.md).
 #[derive(Debug, Args, Default, Clone)]
 pub(super) struct FaultArgs {
     /// Crash a service, `NAME:N` replicas, or `zone:NAME` (repeatable).

@@ -1,8 +1,10 @@
 //! Progress bars on standard error around the library calls that may take
-//! seconds: the timeline, the per-service impacts, cut sets, Monte Carlo.
+//! seconds: the timeline, the per-service impacts, cut sets, Monte Carlo,
+//! the diff's single faults.
 
 use std::io::{self, IsTerminal};
 
+use whatif::analysis::diff::{self, ModelDiff, Stage};
 use whatif::analysis::events::BasicEvent;
 use whatif::analysis::{availability, cuts, spof, sweep};
 use whatif::model::{Model, ServiceId};
@@ -102,5 +104,20 @@ pub(super) fn monte_carlo(
     let progress = Progress::new("{bar:40} {pos}/{len} trials ({eta})");
     availability::monte_carlo(model, &structure, options, &|done| {
         progress.update(done, options.trials)
+    })
+}
+
+/// The diff of two models: Monte Carlo trials, then single faults solved.
+pub(super) fn diff(before: &Model, after: &Model, options: diff::Options) -> ModelDiff {
+    let progress = Progress::new("{bar:40} {pos}/{len} {msg} ({eta})");
+    diff::diff(before, after, options, &|stage, done, total| {
+        let msg = match stage {
+            Stage::Trials => "trials (both models)",
+            Stage::Faults => "single faults solved (both models)",
+        };
+        if progress.bar.message() != msg {
+            progress.bar.set_message(msg);
+        }
+        progress.update(done, total);
     })
 }

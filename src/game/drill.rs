@@ -13,7 +13,7 @@
 //! proportion to weight, without repeats.
 //!
 //! **Answering.** Easy questions are answered by the structural rules
-//! (SPEC §2 table), medium ones by the steady state, hard ones by the
+//! (docs/engine.md, "The structural rules"), medium ones by the steady state, hard ones by the
 //! timeline at the moment asked about (a fault at t = 0).
 //!
 //! **Scoring.** Each part is worth 10 points: what users see (10 × share of
@@ -43,7 +43,7 @@ use crate::sim::steady::{Engine, Outcome, State};
 use crate::sim::structural::{Health, StructuralFaults, Structure};
 use crate::sim::timeline;
 
-/// How hard the questions are (SPEC §5).
+/// How hard the questions are (docs/game.md, "Levels").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {

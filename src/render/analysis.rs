@@ -18,7 +18,7 @@ fn names(model: &Model, ids: &[ServiceId]) -> Vec<String> {
         .collect()
 }
 
-/// `spof` as SPEC §5's JSON (plus `zones` when asked).
+/// `spof` as JSON (docs/review.md) (plus `zones` when asked).
 pub fn spof_json(
     model: &Model,
     spofs: &[(Entry, Vec<ServiceId>)],

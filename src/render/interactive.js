@@ -349,7 +349,7 @@
         var ids = found.chain(r[0]);
         if (ids.length > 1) {
           // As in the CLI's text: a chain of more than 16 names keeps its
-          // first and last 8 (SPEC §2).
+          // first and last 8 (docs/engine.md).
           var shown = ids.length > 16 ? ids.slice(0, 8).concat([-1], ids.slice(-8)) : ids;
           var chain = shown.map(function (s) {
             return s < 0 ? "\u2026 " + (ids.length - 16) + " more \u2026" : data.services[s];

@@ -7,7 +7,7 @@
 //! the engine of `whatif run` ([`crate::analysis::sweep`]) and is embedded
 //! as data; the script only looks results up and draws them. Models above
 //! [`MAX_SWEPT_SERVICES`] services get the static picture and a table of
-//! the top faults by blast radius instead (SPEC §5).
+//! the top faults by blast radius instead (docs/pictures.md, "The interactive page").
 //!
 //! One self-contained file, nothing fetched when it is viewed:
 //!

@@ -5,6 +5,7 @@ pub mod analysis;
 pub mod chart;
 pub mod csp;
 pub mod diagram;
+pub mod diff;
 pub mod dot;
 pub mod findings;
 pub mod fit;

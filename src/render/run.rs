@@ -12,7 +12,7 @@ use crate::model::{Model, ServiceId};
 use crate::sim::explain::{latency, percent, rate};
 use crate::sim::faults::{Fault, Slowdown};
 use crate::sim::steady::{Figures, Outcome, State};
-use crate::text::terminal;
+use crate::text::{acts_on_terminal, terminal};
 
 /// ANSI colour of a state.
 pub fn state_color(state: State) -> &'static str {
@@ -24,7 +24,7 @@ pub fn state_color(state: State) -> &'static str {
     }
 }
 
-/// How many names output keeps at each end of a longer chain (SPEC §2):
+/// How many names output keeps at each end of a longer chain (docs/engine.md):
 /// a chain through thousands of services would otherwise repeat in every
 /// row after it, and output would grow with the square of the model.
 pub const CHAIN_ENDS: usize = 8;
@@ -279,7 +279,7 @@ pub fn write_text(
     )
 }
 
-/// A fault as SPEC §5's JSON object.
+/// A fault as a JSON object (docs/faults.md, "JSON").
 pub fn fault_json(f: &Fault) -> Value {
     let mut v = json!({ "kind": f.kind.as_str(), "target": f.target });
     let o = v.as_object_mut().expect("object");
@@ -304,7 +304,7 @@ pub fn fault_json(f: &Fault) -> Value {
     v
 }
 
-/// One row of SPEC §5's JSON; a chain longer than 16 names keeps its
+/// One row of the JSON (docs/faults.md, "JSON"); a chain longer than 16 names keeps its
 /// ends and says how many names it left out (`chain_elided`, 0 when none).
 fn figures_json(name: &str, f: &Figures, model: &Model) -> Value {
     let (head, elided, tail) = chain_shown(&f.chain);
@@ -327,7 +327,7 @@ fn figures_json(name: &str, f: &Figures, model: &Model) -> Value {
     })
 }
 
-/// The cascade as SPEC §5's JSON.
+/// The cascade as JSON (docs/faults.md, "JSON").
 pub fn to_json(model: &Model, faults: &[Fault], outcome: &Outcome) -> Value {
     let services: Vec<Value> = model
         .service_ids()
@@ -385,13 +385,16 @@ pub fn write_json(
     writeln!(out)
 }
 
-/// Escapes text for a Markdown table cell.
+/// Escapes text for a Markdown table cell. Line breaks and tabs become
+/// spaces (a cell is one line); every other character a terminal would act
+/// on (ESC, DEL, a bidi override, an invisible space) is written as
+/// [`terminal`] writes it, since Markdown is often printed, not rendered.
 pub fn md_cell(text: &str) -> String {
     let mut s = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '|' => s.push_str("\\|"),
-            '\n' | '\r' => s.push(' '),
+            '\n' | '\r' | '\t' => s.push(' '),
             '<' => s.push_str("&lt;"),
             '>' => s.push_str("&gt;"),
             '&' => s.push_str("&amp;"),
@@ -399,7 +402,7 @@ pub fn md_cell(text: &str) -> String {
                 s.push('\\');
                 s.push(c);
             }
-            c if c.is_control() => s.push(' '),
+            c if acts_on_terminal(c) => s.push_str(&terminal(c.encode_utf8(&mut [0; 4]))),
             c => s.push(c),
         }
     }

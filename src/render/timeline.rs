@@ -1,4 +1,4 @@
-//! A timeline as text (the state changes, in order), JSON (SPEC §5's
+//! A timeline as text (the state changes, in order), JSON (docs/timelines.md's
 //! `events` and `series`) and Markdown; its chart is [`super::chart`].
 
 use std::io::{self, Write};

@@ -1174,7 +1174,7 @@ fn is_none_word(value: &Scalar) -> bool {
 }
 
 /// A service name, or `service.operation` (the service `a.b` if one exists,
-/// else operation `b` of `a`; both is ambiguous — as in the model, SPEC §1).
+/// else operation `b` of `a`; both is ambiguous — as in the model, docs/model.md).
 fn resolve(model: &Model, written: &str) -> Resolution {
     let as_service = model.find(written);
     let mut as_operations = Vec::new();
@@ -1608,7 +1608,7 @@ mod tests {
             codes::BAD_FAULT
         );
         // The same parser as the command line refuses faults that cannot
-        // do anything (SPEC §3).
+        // do anything (docs/faults.md).
         assert_eq!(
             hint("events: [{ at: 0s, cut: web->catalog-db }]"),
             (codes::UNKNOWN_LINK, "did you mean `web->catalog`?".into())

@@ -683,7 +683,7 @@ impl Dist {
     }
 
     /// One after the other, stopping at the first failure: a request that
-    /// fails in `self` never starts `next` (SPEC: a request stops at its
+    /// fails in `self` never starts `next` (a request stops at its
     /// first failed hard call). Times add; success needs both.
     pub fn then(&self, next: &Dist) -> Dist {
         if self.is_empty() {

@@ -1,4 +1,4 @@
-//! Faults (SPEC §3): what can be injected, parsed from the command-line
+//! Faults (docs/faults.md): what can be injected, parsed from the command-line
 //! syntax (`--down db:1`, `--slow db=+400ms@5%`, `--cut web->cart` …) that
 //! scenario files share.
 
@@ -495,7 +495,7 @@ fn unknown(name: &str, model: &Model) -> FaultError {
     )
 }
 
-/// A whole service, `NAME:N` replicas, or `zone:NAME` (SPEC §3 parsing order).
+/// A whole service, `NAME:N` replicas, or `zone:NAME` (docs/faults.md, "How targets are read").
 fn target_scope(target: &str, model: &Model, allow_partial: bool) -> Result<Scope, FaultError> {
     if let Some(id) = model.find(target) {
         return Ok(Scope::Service(id));

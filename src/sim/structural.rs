@@ -1,4 +1,4 @@
-//! Structural evaluation (SPEC §2 table): three-valued health, no load, no
+//! Structural evaluation (docs/engine.md, "The structural rules"): three-valued health, no load, no
 //! time — the least fixed point over the graph, computed with a monotone
 //! worklist in time linear in services + dependencies. Used for single
 //! points of failure, blast radius, cut sets, Monte Carlo and the easy game.

@@ -1,4 +1,4 @@
-//! The timeline (SPEC §2, item 10): the steady-state rules stepped through
+//! The timeline (docs/engine.md, "The timeline"): the steady-state rules stepped through
 //! time, with the stateful parts carried from step to step.
 //!
 //! Before t = 0 the system is in its fault-free steady state. At each step
@@ -37,7 +37,7 @@ use crate::model::{CircuitBreaker, Criticality, Fallback, Mode, Model, Phase, Se
 /// What a responder (or the incident) does at a moment.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
-    /// A fault of SPEC §3 starts.
+    /// A fault (docs/faults.md) starts.
     Fault(Fault),
     /// `recover: S` ends the whole-service and replica faults on S;
     /// `recover: zone:Z` ends a zone's.

@@ -305,6 +305,45 @@ fn hostile_files_are_refused_by_the_loader_guards() {
         .stderr_contains("E008");
 }
 
+/// Issue 13: the importer's hint on a queue dependency and the guide
+/// recommend one way to model a consumer — the broker hands work to it
+/// over an `async` edge — and that way, followed, gives the consumer the
+/// broker's traffic (a consumer modelled as depending on its broker would
+/// get none).
+#[test]
+fn the_queue_hint_is_the_guides_one_way_and_gives_the_consumer_its_load() {
+    let model = Whatif::new().args(["import", COMPOSE]).code(0).stdout();
+    let hint = model
+        .lines()
+        .find(|l| l.contains("guessed from environment QUEUE"))
+        .expect("mailer's dependency on its broker");
+    assert!(
+        hint.contains("delete this line and add `{ to: mailer, mode: async }` under rabbitmq"),
+        "{hint}"
+    );
+    assert!(!model.contains("phase: background"), "{model}");
+
+    let followed = "\
+name: followed
+services:
+  api: { entry: { rps: 100 }, depends_on: [broker] }
+  broker: { kind: queue, depends_on: [{ to: worker, mode: async }] }
+  worker: {}
+";
+    let out = Whatif::new()
+        .args(["run", "-", "--format", "json"])
+        .stdin(followed)
+        .code(0)
+        .json();
+    let worker = out["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "worker")
+        .unwrap();
+    assert_eq!(worker["load_rps"], 100.0, "{worker}");
+}
+
 /// Compose files and Backstage catalogs written from well-known public
 /// projects (each file's header names its source).
 const REAL_WORLD: &str = "tests/fixtures/import/real-world";

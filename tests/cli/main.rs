@@ -5,6 +5,8 @@ mod browser;
 mod chart;
 mod check;
 mod codes;
+mod diff;
+mod docs;
 mod examples;
 mod faulttree;
 mod files;

@@ -1,4 +1,4 @@
-//! SPEC §2's phenomena, each pinned by a small purpose-built model whose
+//! The engine's phenomena (docs/engine.md), each pinned by a small purpose-built model whose
 //! numbers are worked out by hand in the comments.
 
 use whatif::model::{Model, load_str};

@@ -168,7 +168,7 @@ fn bad_faults_are_exit_2_with_a_suggestion() {
     }
 }
 
-/// SPEC §3: a fault that cannot do anything is refused like a typo, with
+/// A fault that cannot do anything is refused like a typo, with
 /// what would have worked; a value that changes nothing runs, with a warning.
 #[test]
 fn faults_that_cannot_do_anything_are_refused() {

@@ -52,7 +52,8 @@ fn check(cx: &Context) -> Vec<Found> {
 }
 
 /// The most attempts one call can make on an edge: 1 + retries, or
-/// 1 + the budget's share when a `retry_budget` caps them (SPEC §2.7).
+/// 1 + the budget's share when a `retry_budget` caps them (docs/engine.md,
+/// "Retries and retry budgets").
 fn attempts(dep: &Dependency) -> f64 {
     let retries = f64::from(dep.retries);
     1.0 + dep.retry_budget.map_or(retries, |b| retries.min(b))

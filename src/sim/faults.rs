@@ -236,8 +236,8 @@ impl Fault {
         let why = match self.kind {
             FaultKind::Slow if self.share_given && self.share == 0.0 => "it slows no request",
             FaultKind::Slow => match self.slowdown {
-                Some(Slowdown::Add(s)) if s == 0.0 => "it adds no latency",
-                Some(Slowdown::Factor(f)) if f == 1.0 => "it leaves the latency as it is",
+                Some(Slowdown::Add(0.0)) => "it adds no latency",
+                Some(Slowdown::Factor(1.0)) => "it leaves the latency as it is",
                 _ => return None,
             },
             FaultKind::Errors if self.share == 0.0 => "it fails no request",

@@ -200,13 +200,34 @@ impl Engine<'_> {
                 .collect(),
         };
         for region in &self.contexts.regions {
-            // Inside a cycle a member's callees may not be explained yet: a
-            // second round sees every member's first reading.
-            let rounds = if region.cyclic { 2 } else { 1 };
+            // Inside a cycle a member's callees may not be explained yet
+            // (they read as healthy): rounds until no state moves give
+            // the least fixed point, whatever order the file lists them in.
+            let rounds = if region.cyclic {
+                region.services.len() + 1
+            } else {
+                1
+            };
+            let mut previous: Vec<Option<State>> = Vec::new();
             for _ in 0..rounds {
                 for &id in &region.services {
                     scene.explain_service(id);
                 }
+                let states: Vec<Option<State>> = region
+                    .services
+                    .iter()
+                    .flat_map(|&id| {
+                        std::iter::once(scene.services[id.index()].as_ref().map(|f| f.state)).chain(
+                            scene.operations[id.index()]
+                                .iter()
+                                .map(|f| f.as_ref().map(|f| f.state)),
+                        )
+                    })
+                    .collect();
+                if states == previous {
+                    break;
+                }
+                previous = states;
             }
         }
         let mut outcome = Outcome {
@@ -280,6 +301,7 @@ impl Engine<'_> {
                     || (load - before).abs() > 0.01 * before.max(1e-9)
             })
             .collect();
+        let everywhere = vec![true; n];
         let valid = |chain: &[ServiceId]| {
             chain.first().is_some_and(|c| starts[c.index()])
                 && chain
@@ -294,9 +316,13 @@ impl Engine<'_> {
             // Failures travel from callee to caller: a path along calls
             // first; load travels down too (a surge, retries), so any
             // shared dependency when there is none.
-            let p = shortest_from_start(id, starts, &affected, &callees).unwrap_or_else(|| {
-                shortest_from_start(id, starts, &affected, &neighbours).unwrap_or(vec![id])
-            });
+            // Through a service that looks healthy only when nothing else
+            // leads there (a caller no load reaches sees a path the loaded
+            // contexts do not, e.g. into a cycle).
+            let p = shortest_from_start(id, starts, &affected, &callees)
+                .or_else(|| shortest_from_start(id, starts, &affected, &neighbours))
+                .or_else(|| shortest_from_start(id, starts, &everywhere, &callees))
+                .unwrap_or(vec![id]);
             mended[id.index()] = Some(p.clone());
             p
         };

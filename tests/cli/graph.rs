@@ -233,7 +233,7 @@ fn zone_faults_show_the_lost_replicas() {
         "{dot}"
     );
     assert!(
-        dot.contains("catalog-db\\nHEALTHY 100% · ×3 (quorum 2) · 1 of 3 down\""),
+        dot.contains("catalog-db\\nHEALTHY 99.99% · ×3 (quorum 2) · 1 of 3 down\""),
         "{dot}"
     );
     let svg = Whatif::new()

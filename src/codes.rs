@@ -137,6 +137,10 @@ const FIXED: &[Code] = &[
     scenario("S014", "unknown state"),
     scenario("S015", "`set` that changes nothing"),
     scenario("S016", "more than 1,000 events"),
+    scenario(
+        "S017",
+        "warning: a fault whose value changes nothing (`x1`, `+0ms`, `0%`)",
+    ),
 ];
 
 /// Every code whatif reports: the fixed ones, then the lints in registry

@@ -55,7 +55,7 @@ pub(super) struct DiffArgs {
 /// `--fail-on`: what makes `diff` exit 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum FailOn {
-    /// Any entry point got worse (SPEC §5).
+    /// Any entry point got worse (docs/review.md).
     Worse,
 }
 

@@ -314,6 +314,11 @@ fn report(error: &Error, color: ColorChoice) {
     let _ = io::stderr().write_all(&err);
 }
 
+/// A warning on standard error (terminal-escaped: it quotes what was typed).
+fn warn(message: &str) {
+    eprintln!("warning: {}", terminal(message));
+}
+
 /// `"s"` unless there is exactly one.
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }

@@ -9,7 +9,7 @@ use super::faults::FaultArgs;
 use super::format::{Format, Formats};
 use super::output::{Inputs, create_dir, emit, write_file};
 use super::picture::{PictureArgs, draw};
-use super::{ColorChoice, Status, check_steps, cli_duration, load, progress, text_style};
+use super::{ColorChoice, Status, check_steps, cli_duration, load, progress, text_style, warn};
 use whatif::analysis::{spof, sweep};
 use whatif::error::Error;
 use whatif::model::Model;
@@ -87,11 +87,6 @@ pub(super) fn run(args: RunArgs, color: ColorChoice) -> Result<Status, Error> {
     let bytes = write_steady(&args, model, &faults, outcome, format, color)?;
     emit(args.output.as_deref(), &inputs, &bytes)?;
     Ok(Status::Ok)
-}
-
-/// A warning on standard error.
-fn warn(message: &str) {
-    eprintln!("warning: {message}");
 }
 
 /// The steady state in `format`.

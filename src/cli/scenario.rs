@@ -82,6 +82,13 @@ pub(super) fn scenario(args: ScenarioArgs, color: ColorChoice) -> Result<Status,
                 continue;
             }
         };
+        for w in &scenario.warnings {
+            let at = w
+                .pos
+                .map(|p| format!(":{}:{}", p.line, p.column))
+                .unwrap_or_default();
+            super::warn(&format!("{file}{at}: {} [{}]", w.message, w.code));
+        }
         inputs.add(&scenario.model_path);
         let ran = run_file(file, scenario, step);
         let failed = ran.failed();

@@ -318,6 +318,7 @@ fn figures_json(name: &str, f: &Figures, model: &Model) -> Value {
         "state": f.state.as_str(),
         "success": f.success,
         "latency_ms": if f.latency_s.is_finite() { json!(f.latency_s * 1000.0) } else { Value::Null },
+        "p99_ms": if f.p99_s.is_finite() { json!(f.p99_s * 1000.0) } else { Value::Null },
         "load_rps": f.load_rps,
         "amplification": f.amplification,
         "because": f.because,

@@ -521,11 +521,16 @@ pub fn simulate_with_progress(
         })
         .collect();
 
-    let mut applied = vec![false; events.len()];
+    // Events in the order they apply: by step, then file order. A cursor
+    // walks them, so a step costs nothing for events not yet due.
+    let mut due: Vec<usize> = (0..events.len()).collect();
+    due.sort_by_key(|&i| (step_index(events[i].at_s, step), i));
+    let mut next_due = 0usize;
     let mut active: Vec<Active> = Vec::new();
     let mut restarts: Vec<Restart> = Vec::new();
     let mut arrivals: Vec<Arrival> = Vec::new();
     let mut situation = Situation::at_fault_start(model, &[]);
+    situation.step_s = step;
     let mut cold_since: Vec<Option<f64>> = vec![None; n];
     let mut emptied = vec![false; n];
     let mut failing_since: Vec<Option<f64>> = vec![None; edge_refs.len()];
@@ -568,11 +573,11 @@ pub fn simulate_with_progress(
         });
 
         // 2. Events with `at ≤ t`, in file order.
-        for (i, e) in events.iter().enumerate() {
-            if applied[i] || step_index(e.at_s, step) > k {
-                continue;
-            }
-            applied[i] = true;
+        while let Some(&i) = due.get(next_due)
+            && step_index(events[i].at_s, step) <= k
+        {
+            next_due += 1;
+            let e = &events[i];
             match &e.action {
                 Action::Fault(f) => {
                     if let (FaultKind::Cold, Scope::Service(s)) = (f.kind, &f.scope) {
@@ -727,18 +732,9 @@ pub fn simulate_with_progress(
                 None => {}
             }
         }
-        for id in model.service_ids() {
-            let i = id.index();
-            let a = last.admission.get(i).copied().unwrap_or_default();
-            situation.backlog_wait[i] = if !a.overloaded
-                && backlog[i] > 0.0
-                && a.throughput.is_finite()
-                && a.throughput > 0.0
-            {
-                backlog[i] / a.throughput
-            } else {
-                0.0
-            };
+        // Queues carry their backlog from step to step.
+        for (slot, b) in situation.backlog.iter_mut().zip(&backlog) {
+            *slot = Some(*b);
         }
 
         // 4. Evaluate the step.
@@ -807,12 +803,7 @@ pub fn simulate_with_progress(
         for id in model.service_ids() {
             let i = id.index();
             let a = outcome.admission[i];
-            if a.overloaded {
-                let grown = backlog[i] + (a.load - a.throughput).max(0.0) * step;
-                backlog[i] = a.queue_total.map_or(grown, |q| grown.min(q));
-            } else if backlog[i] > 0.0 {
-                backlog[i] = (backlog[i] - (a.throughput - a.load).max(0.0) * step).max(0.0);
-            }
+            backlog[i] = a.backlog;
             if let Some(auto) = model.service(id).autoscale {
                 let hot = a.overloaded || a.rho > auto.above;
                 if hot {
@@ -1076,7 +1067,7 @@ mod tests {
     #[test]
     fn scaling_out_ends_an_overload() {
         let m = model(
-            "services:\n  api: { entry: { rps: 300 }, replicas: 2, capacity: 100, queue: 10, start_time: 30s }\n",
+            "services:\n  api: { entry: { rps: 300 }, replicas: 2, capacity: 100, queue: 50, start_time: 30s }\n",
         );
         let api = m.find("api").unwrap();
         let events = [Event {
@@ -1170,17 +1161,20 @@ mod tests {
     /// Autoscaling adds a replica after `delay` of high utilisation, each
     /// one arriving `start_time` later, until the load fits. 300 rps on two
     /// replicas of 100 (degraded: a third is rejected); one added at 60 s,
-    /// up at 90 s: exactly at capacity, nothing rejected but the queue is
-    /// full (10 ÷ 100 = 0.1 s of wait): slow; another added at 120 s, up at
-    /// 150 s: 75 % each, healthy.
+    /// up at 90 s: exactly at capacity, where an M/M/1/K queue (K = 1 + 50)
+    /// still turns away 1 in K + 1 = 52 (degraded); another added at 120 s, up at 150 s: 75 %
+    /// each, a rejection in two million: healthy.
     #[test]
     fn autoscaling_adds_replicas_after_its_delay() {
         let m = model(
-            "services:\n  api: { entry: { rps: 300 }, replicas: 2, capacity: 100, queue: 10, start_time: 30s, autoscale: { max_replicas: 4, above: 80%, delay: 1m } }\n",
+            "services:\n  api: { entry: { rps: 300 }, replicas: 2, capacity: 100, queue: 50, start_time: 30s, autoscale: { max_replicas: 4, above: 80%, delay: 1m } }\n",
         );
         let tl = run(&m, &[], 200.0, 1.0);
         assert_eq!(state(&m, &tl, "api", 30.0), State::Degraded);
-        assert_eq!(state(&m, &tl, "api", 100.0), State::Slow);
+        let api = m.find("api").unwrap();
+        let at_capacity = tl.series[api.index()][tl.step_at(100.0)].success;
+        assert!((at_capacity - 51.0 / 52.0).abs() < 1e-6, "{at_capacity}");
+        assert_eq!(state(&m, &tl, "api", 100.0), State::Degraded);
         assert_eq!(
             state(&m, &tl, "api", 150.0),
             State::Healthy,

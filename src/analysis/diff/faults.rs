@@ -96,7 +96,7 @@ impl Seen {
 /// How a change moved an entry point under one fault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
-    /// Newly degraded or down (SPEC §5's "worse").
+    /// Newly degraded or down (the "worse" of docs/review.md).
     Worse,
     /// No longer degraded or down, or down no more.
     Better,

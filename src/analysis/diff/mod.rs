@@ -1,4 +1,4 @@
-//! `whatif diff` (SPEC §5): what a change to a model does to its failure
+//! `whatif diff` (docs/review.md): what a change to a model does to its failure
 //! modes — the design-review view of a pull request.
 //!
 //! Two versions of a model are compared on everything a review looks at:
@@ -14,7 +14,7 @@
 //! is one removed and one added. An entry point in one model only is listed
 //! as added or removed and not otherwise compared.
 //!
-//! [`ModelDiff::worse`] is SPEC §5's "worse", which `--fail-on worse`
+//! [`ModelDiff::worse`] is the "worse" of docs/review.md, which `--fail-on worse`
 //! gates on: an entry point gains a single point of failure (a service or
 //! a zone), a single fault newly degrades or downs it (the fault-free state
 //! counts as one: an entry newly degraded with no fault at all is worse
@@ -207,7 +207,7 @@ pub struct ModelDiff {
     pub lints_fixed: Vec<Lint>,
 }
 
-/// One way an entry point got worse (SPEC §5).
+/// One way an entry point got worse (docs/review.md).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Worse {
     /// It gained a single point of failure.

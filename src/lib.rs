@@ -27,6 +27,7 @@
 //! ```
 
 pub mod analysis;
+pub mod codes;
 pub mod error;
 pub mod finding;
 pub mod game;

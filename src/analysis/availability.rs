@@ -1,6 +1,6 @@
-//! Monte Carlo availability (SPEC §5, `whatif availability`): how often each
+//! Monte Carlo availability (`whatif availability`, docs/review.md): how often each
 //! entry point is up when every basic event ([`super::events`]) fails
-//! independently with its probability, under the structural rules (SPEC §2).
+//! independently with its probability, under the structural rules (docs/engine.md).
 //! An entry counts as up in a trial when it is not `down`.
 //!
 //! # Sampling

@@ -1,5 +1,6 @@
-//! Basic events (SPEC §5): the independent machine failures that cut sets,
-//! Monte Carlo availability and fault trees are built from.
+//! Basic events (docs/review.md, "Minimal cut sets"): the independent
+//! machine failures that cut sets, Monte Carlo availability and fault trees
+//! are built from.
 //!
 //! A single-replica service is one event named by the service (`cart`); a
 //! multi-replica service has one event per replica, `NAME#k` with k from 1

@@ -1,4 +1,4 @@
-//! Fault-tree export (SPEC §5): the structural rules, restricted to `down`,
+//! Fault-tree export (docs/review.md): the structural rules, restricted to `down`,
 //! written as an Open-PSA Model Exchange Format (MEF) fault tree, so that a
 //! standard tool (SCRAM, XFTA …) can check whatif's cut sets and
 //! availability.
@@ -369,7 +369,7 @@ fn node_of(graph: &Graph, op_node: &[u32], target: Node) -> u32 {
 }
 
 /// The calls of one operation (flattened index) that can pass `down` on
-/// (SPEC §2 table).
+/// (docs/engine.md, "The structural rules").
 fn down_calls(graph: &Graph, op_node: &[u32], op: usize) -> Vec<Call> {
     let mut calls = Vec::new();
     for e in graph.edges_of(op) {

@@ -5,8 +5,9 @@
 //!
 //! # The circuit
 //!
-//! `down` under the structural rules (SPEC §2, no link cut, no cold cache)
-//! is a monotone circuit over the [`Graph`]:
+//! `down` under the structural rules (docs/engine.md, "The structural
+//! rules"; no link cut, no cold cache) is a monotone circuit over the
+//! [`Graph`]:
 //!
 //! - an operation is down when its service fails by itself or any of its
 //!   edges passes `down` on: a plain hard edge when its target is down, a

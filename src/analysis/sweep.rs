@@ -1,7 +1,8 @@
 //! Every single fault, precomputed for the interactive HTML page of `run`
 //! and `review`: the steady state of `--down S` for each service `S`, kept
 //! compact, so the page shows what `whatif run MODEL --down S` prints and
-//! never computes anything itself.
+//! never computes anything itself. The same sweep ranks services for
+//! `whatif blast --engine steady` ([`steady_impacts`]).
 //!
 //! Each cascade is [`Engine::steady`], the call `whatif run` makes, with the
 //! fault parsed as the CLI parses `--down S`; so page and CLI cannot
@@ -122,6 +123,82 @@ pub fn sweep(model: &Model, engine: &Engine) -> Sweep {
             })
             .collect(),
     )
+}
+
+/// Every service's impact when it fails alone, by the steady state: what
+/// `whatif run MODEL --down S` shows for each `S`, in model order (the
+/// ranking of `whatif blast --engine steady`; rank with [`spof::ranked`]).
+///
+/// Unlike the structural sweep of [`spof::impacts`], this sees load: a
+/// cache whose database cannot carry the misses, a retry storm, a pool held
+/// by a slow call. Per service: `down` counts the other services down,
+/// `degraded` the others slow or degraded, `entries_down` the entry points
+/// down, and `rps_lost` the entry requests that fail (rps × (1 − success),
+/// each entry service counted once, by its operations when it declares
+/// them). The second list names the faults whose steady state did not
+/// settle. Quadratic, like [`sweep`]; `progress(done, total)` is called as
+/// services finish (from several threads).
+pub fn steady_impacts(
+    model: &Model,
+    engine: &Engine,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> (Vec<Impact>, Vec<ServiceId>) {
+    let entries = spof::entries(model);
+    let ids: Vec<ServiceId> = model.service_ids().collect();
+    let total = ids.len() as u64;
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let solved: Vec<(Impact, bool)> = ids
+        .par_iter()
+        .map(|&id| {
+            let outcome = engine.steady(&[down(model, id)]);
+            let mut down_count = 0;
+            let mut degraded = 0;
+            for (s, f) in outcome.services.iter().enumerate() {
+                match f.state {
+                    _ if s == id.index() => {}
+                    State::Down => down_count += 1,
+                    State::Slow | State::Degraded => degraded += 1,
+                    State::Healthy => {}
+                }
+            }
+            let figures = |e: &Entry| match e.operation {
+                Some(o) => &outcome.operations[e.service.index()][o],
+                None => &outcome.services[e.service.index()],
+            };
+            let entries_down: Vec<usize> = (0..entries.len())
+                .filter(|&k| figures(&entries[k]).state == State::Down)
+                .collect();
+            let rps_lost = entries
+                .iter()
+                .filter(|e| e.operation.is_some() || !model.service(e.service).declares_operations)
+                .map(|e| {
+                    let failing = 1.0 - figures(e).success.clamp(0.0, 1.0);
+                    // Rounding in the solver is not lost traffic.
+                    if failing < 1e-9 { 0.0 } else { e.rps * failing }
+                })
+                .sum::<f64>()
+                // An empty float sum is -0.0, which prints as "-0%".
+                + 0.0;
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            progress(n, total);
+            (
+                Impact {
+                    service: id,
+                    down: down_count,
+                    degraded,
+                    entries_down,
+                    rps_lost,
+                },
+                outcome.converged,
+            )
+        })
+        .collect();
+    let unsettled = solved
+        .iter()
+        .filter(|(_, converged)| !converged)
+        .map(|(i, _)| i.service)
+        .collect();
+    (solved.into_iter().map(|(i, _)| i).collect(), unsettled)
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use super::{ColorChoice, Status, load, progress, text_style, zone_availability};
 use whatif::analysis::availability::{EntryAvailability, Options};
 use whatif::error::Error;
 use whatif::graph::Graph;
+use whatif::model::Model;
 use whatif::render::findings::Palette;
 use whatif::render::fit;
 use whatif::text::terminal;
@@ -68,12 +69,14 @@ pub(super) fn availability(args: AvailabilityArgs, color: ColorChoice) -> Result
         zone_availability: zone_availability(args.zone_availability.as_deref())?,
     };
     let results = progress::monte_carlo(model, &Graph::build(model), &options)?;
+    let perfect = never_failing(model);
     let bytes = if args.format == Format::Json {
         json_bytes(&serde_json::json!({
             "model": model.name,
             "trials": args.trials,
             "seed": args.seed,
             "entry_points": results.iter().map(entry_json).collect::<Vec<_>>(),
+            "assumed_perfect": perfect,
         }))
     } else {
         let (p, width) = text_style(color, None);
@@ -86,10 +89,54 @@ pub(super) fn availability(args: AvailabilityArgs, color: ColorChoice) -> Result
             args.seed
         );
         write_text(&mut b, &results, args.top, p, width);
+        if let Some(note) = assumption(model, &perfect) {
+            let _ = writeln!(b, "{}", fit::wrap(&terminal(&note), 0, 6, width));
+        }
         b
     };
     print(&bytes)?;
     Ok(Status::Ok)
+}
+
+/// Services that give no `availability` below 100 %: the Monte Carlo
+/// counts their replicas as never failing.
+pub(super) fn never_failing(model: &Model) -> Vec<&str> {
+    model
+        .services()
+        .iter()
+        .filter(|s| s.availability >= 1.0)
+        .map(|s| s.name.as_str())
+        .collect()
+}
+
+/// What the figures assume when some services give no `availability`
+/// (`None` when every service gives one): a figure of 100 % is then an
+/// assumption, not a finding.
+pub(super) fn assumption(model: &Model, perfect: &[&str]) -> Option<String> {
+    const SHOWN: usize = 8;
+    if perfect.is_empty() {
+        return None;
+    }
+    let hint = "add `availability: 99.9%` (per replica) to each service for a real figure";
+    if perfect.len() == model.services().len() {
+        return Some(format!(
+            "note: no service gives an `availability`, so every replica is assumed never to fail and these figures only show the structure; {hint}"
+        ));
+    }
+    let mut names: Vec<String> = perfect
+        .iter()
+        .take(SHOWN)
+        .map(|n| format!("`{n}`"))
+        .collect();
+    if perfect.len() > SHOWN {
+        names.push(format!("and {} more", perfect.len() - SHOWN));
+    }
+    Some(format!(
+        "note: {} of {} services give no `availability` below 100 %, so their replicas are assumed never to fail: {}; {hint}",
+        perfect.len(),
+        model.services().len(),
+        names.join(", ")
+    ))
 }
 
 /// One entry point in JSON (`exact` only when it was computed).

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 use super::format::{Format, TEXT_OR_JSON};
 use super::output::{json_bytes, print};
@@ -11,6 +11,17 @@ use whatif::analysis::spof;
 use whatif::error::Error;
 use whatif::graph::Graph;
 use whatif::render;
+use whatif::sim::steady::Engine;
+use whatif::text::terminal;
+
+/// `--engine`: which evaluation decides what a failure takes down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(super) enum EngineArg {
+    /// Reachability over the edges that pass a failure on (no load).
+    Structural,
+    /// `run --down S` for each service: load, capacity, caches, retries.
+    Steady,
+}
 
 /// `whatif blast`'s arguments.
 #[derive(Debug, Args)]
@@ -20,6 +31,10 @@ pub(super) struct BlastArgs {
     /// Show this many services (text).
     #[arg(long, default_value_t = 20)]
     top: usize,
+    /// What decides a failure's reach: `structural` (fast, no load) or
+    /// `steady` (what `run --down S` shows, load included).
+    #[arg(long, value_enum, default_value_t = EngineArg::Structural)]
+    engine: EngineArg,
     /// Output format.
     #[arg(long, value_parser = TEXT_OR_JSON, default_value_t = Format::Text)]
     format: Format,
@@ -29,14 +44,30 @@ pub(super) struct BlastArgs {
 pub(super) fn blast(args: BlastArgs, color: ColorChoice) -> Result<Status, Error> {
     let loaded = load(&args.model)?;
     let model = &loaded.model;
-    let graph = Graph::build(model);
-    let ranked = spof::ranked(model, progress::impacts(model, &graph));
+    let steady = args.engine == EngineArg::Steady;
+    let impacts = if steady {
+        let (impacts, unsettled) = progress::steady_impacts(model, &Engine::new(model));
+        if !unsettled.is_empty() {
+            let names: Vec<_> = unsettled
+                .iter()
+                .map(|&id| terminal(&model.service(id).name))
+                .collect();
+            eprintln!(
+                "warning: the steady state did not settle for --down {} (figures from the last pass)",
+                names.join(", --down ")
+            );
+        }
+        impacts
+    } else {
+        progress::impacts(model, &Graph::build(model))
+    };
+    let ranked = spof::ranked(model, impacts);
     let bytes = if args.format == Format::Json {
-        json_bytes(&render::analysis::blast_json(model, &ranked))
+        json_bytes(&render::analysis::blast_json(model, &ranked, steady))
     } else {
         let mut b = Vec::new();
         let (p, width) = text_style(color, None);
-        render::analysis::write_blast_text(&mut b, model, &ranked, args.top, p, width)?;
+        render::analysis::write_blast_text(&mut b, model, &ranked, steady, args.top, p, width)?;
         b
     };
     print(&bytes)?;

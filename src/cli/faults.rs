@@ -7,7 +7,7 @@ use whatif::error::Error;
 use whatif::model::Model;
 use whatif::sim::faults::{self as fault, Fault, FaultKind};
 
-/// Faults, as on every command that takes them (SPEC §3).
+/// Faults, as on every command that takes them (docs/faults.md).
 #[derive(Debug, Args, Default, Clone)]
 pub(super) struct FaultArgs {
     /// Crash a service, `NAME:N` replicas, or `zone:NAME` (repeatable).
@@ -34,7 +34,9 @@ pub(super) struct FaultArgs {
 }
 
 impl FaultArgs {
-    /// Parses every fault against the model; the first bad one is a usage error.
+    /// Parses every fault against the model; the first bad one is a usage
+    /// error. A fault whose value changes nothing (`x1`, `+0ms`, `0%`) is
+    /// kept, with a warning on standard error.
     pub(super) fn parse(&self, model: &Model) -> Result<Vec<Fault>, Error> {
         let groups = [
             (FaultKind::Down, &self.down),
@@ -51,6 +53,9 @@ impl FaultArgs {
                 let f = fault::parse(kind, v, model).map_err(|e| {
                     Error::usage(format!("--{} {v}: {}", kind.as_str(), e.message), e.hint)
                 })?;
+                if let Some(why) = f.changes_nothing() {
+                    super::warn(&why);
+                }
                 faults.push(f);
             }
         }

@@ -8,7 +8,7 @@ use clap::Args;
 use super::faults::FaultArgs;
 use super::format::{Format, Formats};
 use super::output::{Inputs, emit};
-use super::picture::{Layout, draw};
+use super::picture::{PictureArgs, draw};
 use super::{Status, load};
 use whatif::error::Error;
 use whatif::finding::did_you_mean_hint;
@@ -42,9 +42,8 @@ pub(super) struct GraphArgs {
     /// Hops around --focus (callers and callees).
     #[arg(long, default_value_t = 1, requires = "focus")]
     depth: usize,
-    /// Who lays out SVG: Graphviz when found (auto), or always the built-in layout.
-    #[arg(long, value_enum, default_value_t = Layout::Auto)]
-    layout: Layout,
+    #[command(flatten)]
+    picture: PictureArgs,
 }
 
 /// Draws the model (painted by the cascade when there are faults).
@@ -65,7 +64,7 @@ pub(super) fn graph(args: GraphArgs) -> Result<Status, Error> {
         let outcome = Engine::new(model).steady(&faults);
         picture::cascade(model, &outcome, &faults, subset.as_deref())
     };
-    let bytes = draw(&diagram, format, args.layout, args.output.as_deref())?;
+    let bytes = draw(&diagram, format, args.picture, args.output.as_deref())?;
     emit(args.output.as_deref(), &inputs, &bytes)?;
     Ok(Status::Ok)
 }

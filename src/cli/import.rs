@@ -9,6 +9,7 @@ use clap::Args;
 use super::output::{Inputs, emit};
 use super::{ColorChoice, Status, palette, plural};
 use whatif::error::Error;
+use whatif::import::NoteKind;
 use whatif::text::terminal;
 
 /// `whatif import`'s arguments.
@@ -38,7 +39,11 @@ pub(super) fn import(args: ImportArgs, color: ColorChoice) -> Result<Status, Err
             .map(|p| format!("{file}:{}:{}: ", p.line, p.column))
             .unwrap_or_default();
         let message = terminal(&format!("{at}{}", note.message)).into_owned();
-        let _ = writeln!(err, "{}: {message}", palette.paint("1;36", "note"));
+        let label = match note.kind {
+            NoteKind::Warning => palette.paint("1;33", "warning"),
+            _ => palette.paint("1;36", "note"),
+        };
+        let _ = writeln!(err, "{label}: {message}");
     }
     let target = args
         .output

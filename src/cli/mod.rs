@@ -31,6 +31,7 @@ mod check;
 mod completions;
 mod cuts;
 mod diagnose;
+mod diff;
 mod drill;
 mod faults;
 mod faulttree;
@@ -122,6 +123,11 @@ enum Command {
         after_help = "Example:\n  whatif review examples/online-shop.yaml\n  whatif review examples/payments.yaml -o review.html\n  whatif review examples/payments.yaml --fail-on high   # exit 1 on any high finding"
     )]
     Review(review::ReviewArgs),
+    /// What a change to a model does to its failure modes: SPOFs, blast, single faults, availability, lints.
+    #[command(
+        after_help = "Example:\n  whatif diff examples/checkout-retries.yaml examples/checkout-retries-budgeted.yaml\n  whatif diff git:main:model.yaml model.yaml -o diff.md   # Markdown for the pull request\n  whatif diff git:origin/main:model.yaml model.yaml --fail-on worse   # exit 1 when an entry point got worse"
+    )]
+    Diff(diff::DiffArgs),
     /// Rank the root causes that explain observed symptoms.
     #[command(
         after_help = "Example:\n  whatif diagnose examples/online-shop.yaml --symptom web=degraded --symptom catalog=degraded --symptom web.search=healthy\n  whatif diagnose examples/payments.yaml --symptom edge-gateway=down --kinds down,hang,slow --format json"
@@ -176,6 +182,7 @@ impl Command {
             Command::Faulttree(args) => faulttree::faulttree(args),
             Command::Review(args) => review::review(args, color),
             Command::Diagnose(args) => diagnose::diagnose(args, color),
+            Command::Diff(args) => diff::diff(args, color),
             Command::Drill(args) => drill::drill(args),
             Command::Scenario(args) => scenario::scenario(args, color),
             Command::Generate(args) => generate::generate(args),
@@ -195,7 +202,8 @@ enum Status {
     /// 0: done, and everything asked to hold holds.
     Ok,
     /// 1: done, but something asked to hold does not (`check --strict`
-    /// warnings, a failed scenario expectation, `review --fail-on`).
+    /// warnings, a failed scenario expectation, `review --fail-on`,
+    /// `diff --fail-on worse`).
     Failed,
     /// 2: bad input or usage; the error is on standard error.
     BadInput,
@@ -304,6 +312,11 @@ fn report(error: &Error, color: ColorChoice) {
         }
     }
     let _ = io::stderr().write_all(&err);
+}
+
+/// A warning on standard error (terminal-escaped: it quotes what was typed).
+fn warn(message: &str) {
+    eprintln!("warning: {}", terminal(message));
 }
 
 /// `"s"` unless there is exactly one.

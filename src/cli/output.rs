@@ -22,6 +22,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use whatif::error::Error;
+use whatif::text::terminal;
 
 /// Writes bytes to standard output; a closed pipe ends quietly.
 pub(super) fn print(bytes: &[u8]) -> Result<(), Error> {
@@ -240,7 +241,7 @@ fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(fs::Permissions::from_mode(0o666));
     }
-    let mut temp = builder.tempfile_in(dir)?;
+    let mut temp = builder.tempfile_in(dir).map_err(|e| beside(e, dir))?;
     if let Some(permissions) = existing {
         temp.as_file().set_permissions(permissions)?;
     }
@@ -249,6 +250,24 @@ fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
     // On failure the temporary file is removed when `temp` drops.
     temp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// Why the temporary file beside the output could not be made, without
+/// its random name (which the user never asked for).
+fn beside(e: io::Error, dir: &Path) -> io::Error {
+    let dir = terminal(&dir.display().to_string()).into_owned();
+    let message = match e.kind() {
+        io::ErrorKind::NotFound => format!("the folder `{dir}` does not exist"),
+        io::ErrorKind::PermissionDenied => format!("no permission to create files in `{dir}`"),
+        _ => {
+            let text = e.to_string();
+            match text.find(" at path ") {
+                Some(k) => text[..k].to_string(),
+                None => text,
+            }
+        }
+    };
+    io::Error::new(e.kind(), message)
 }
 
 /// Writes to a device, a FIFO or an open descriptor as it is: opened

@@ -1,13 +1,16 @@
 //! Progress bars on standard error around the library calls that may take
-//! seconds: the timeline, the per-service impacts, cut sets, Monte Carlo.
+//! seconds: the timeline, the per-service impacts, cut sets, Monte Carlo,
+//! the diff's single faults.
 
 use std::io::{self, IsTerminal};
 
+use whatif::analysis::diff::{self, ModelDiff, Stage};
 use whatif::analysis::events::{BasicEvent, TooManyEvents};
-use whatif::analysis::{availability, cuts, spof};
+use whatif::analysis::{availability, cuts, spof, sweep};
 use whatif::error::Error;
 use whatif::graph::Graph;
-use whatif::model::Model;
+use whatif::model::{Model, ServiceId};
+use whatif::sim::steady::Engine;
 use whatif::sim::timeline::{self, Event, Timeline};
 
 /// A progress bar on stderr for work that may take seconds. It stays
@@ -64,6 +67,16 @@ pub(super) fn impacts(model: &Model, graph: &Graph) -> Vec<spof::Impact> {
     spof::impacts_with_progress(model, graph, &|d, t| progress.update(d, t))
 }
 
+/// Each service's impact by the steady state (`blast --engine steady`),
+/// with the services whose fault did not settle.
+pub(super) fn steady_impacts(
+    model: &Model,
+    engine: &Engine,
+) -> (Vec<spof::Impact>, Vec<ServiceId>) {
+    let progress = Progress::new("{bar:40} {pos}/{len} services failed in turn ({eta})");
+    sweep::steady_impacts(model, engine, &|d, t| progress.update(d, t))
+}
+
 /// The minimal cut sets up to `order` (of one entry point, or all).
 pub(super) fn cut_sets(
     model: &Model,
@@ -98,4 +111,24 @@ pub(super) fn too_many_events(e: TooManyEvents) -> Error {
         e.to_string(),
         Some("model a large pool as fewer replicas, each with more `capacity` (spof, blast and run take any count)".into()),
     )
+}
+
+/// The diff of two models: Monte Carlo trials, then single faults solved.
+pub(super) fn diff(
+    before: &Model,
+    after: &Model,
+    options: diff::Options,
+) -> Result<ModelDiff, Error> {
+    let progress = Progress::new("{bar:40} {pos}/{len} {msg} ({eta})");
+    diff::diff(before, after, options, &|stage, done, total| {
+        let msg = match stage {
+            Stage::Trials => "trials (both models)",
+            Stage::Faults => "single faults solved (both models)",
+        };
+        if progress.bar.message() != msg {
+            progress.bar.set_message(msg);
+        }
+        progress.update(done, total);
+    })
+    .map_err(too_many_events)
 }

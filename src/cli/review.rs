@@ -11,10 +11,11 @@ use super::{ColorChoice, Status, load, progress, text_style};
 use whatif::analysis::availability::Options;
 use whatif::analysis::cuts::EntryCuts;
 use whatif::analysis::events::BasicEvent;
-use whatif::analysis::lints::{self, Level, Lint};
+use whatif::analysis::lints::{self, Level, Lint, Rule};
 use whatif::analysis::spof::{self, Entry, Impact};
 use whatif::analysis::sweep;
 use whatif::error::Error;
+use whatif::finding::did_you_mean_hint;
 use whatif::graph::Graph;
 use whatif::model::{Model, ServiceId};
 use whatif::render;
@@ -99,6 +100,8 @@ pub(super) fn review(args: ReviewArgs, color: ColorChoice) -> Result<Status, Err
     let model = &loaded.model;
     let file = args.model.display().to_string();
     let a = Analyses::run(model)?;
+    let perfect = super::availability::never_failing(model);
+    let note = super::availability::assumption(model, &perfect);
     let report = Review {
         model,
         file: &file,
@@ -107,6 +110,7 @@ pub(super) fn review(args: ReviewArgs, color: ColorChoice) -> Result<Status, Err
         blast: &a.ranked,
         cuts: (&a.events, &a.cut_sets),
         availability: &a.availability,
+        availability_note: note.as_deref(),
         lints: &a.lints,
     };
     let output = args.output.as_deref();
@@ -121,52 +125,68 @@ pub(super) fn review(args: ReviewArgs, color: ColorChoice) -> Result<Status, Err
             let sweep = sweep::sweep(model, &Engine::new(model));
             render::review::write_html(&mut bytes, &report, &sweep)?;
         }
-        Format::Json => bytes = json_bytes(&review_json(model, &a)),
+        Format::Json => bytes = json_bytes(&review_json(model, &a, &perfect)),
         Format::Dot | Format::Svg | Format::Png | Format::Mermaid => {
             unreachable!("not a review format: {format}")
         }
     }
     emit(output, &inputs, &bytes)?;
-    let fails = a.lints.iter().any(|l| {
-        args.fail_on
-            .iter()
-            .any(|f| f.eq_ignore_ascii_case(l.code) || level(f).is_some_and(|lv| l.level <= lv))
-    });
+    let fails = a
+        .lints
+        .iter()
+        .any(|l| args.fail_on.iter().any(|f| matches_fail_on(l, f)));
     Ok(if fails { Status::Failed } else { Status::Ok })
 }
 
-/// A `--fail-on` level word.
-fn level(word: &str) -> Option<Level> {
-    match word.to_lowercase().as_str() {
-        "high" => Some(Level::High),
-        "medium" => Some(Level::Medium),
-        "low" => Some(Level::Low),
-        _ => None,
+/// `--fail-on` takes a registered lint code (`R001`, any case) or a level;
+/// anything else is refused with a did-you-mean, so a typo cannot turn the
+/// CI gate off.
+fn check_fail_on(f: &str) -> Result<(), Error> {
+    if Rule::find(f).is_some() || f.parse::<Level>().is_ok() {
+        return Ok(());
     }
+    let words = lints::REGISTRY
+        .iter()
+        .map(|r| r.code)
+        .chain(Level::ALL.map(Level::as_str));
+    let first = lints::REGISTRY.first().map_or("", |r| r.code);
+    let last = lints::REGISTRY.last().map_or("", |r| r.code);
+    let what = if f.len() == 4 && f[..1].eq_ignore_ascii_case("R") {
+        "no such lint code"
+    } else {
+        "not a lint code or level"
+    };
+    Err(Error::usage(
+        format!("--fail-on {f}: {what}"),
+        Some(match did_you_mean_hint(f, words) {
+            Some(hint) => hint,
+            None => format!(
+                "use a code from {first} to {last} (`whatif review` lists them with each finding), or `high`, `medium`, `low`"
+            ),
+        }),
+    ))
 }
 
-/// `--fail-on` takes a lint code (`R001`) or a level.
-fn check_fail_on(f: &str) -> Result<(), Error> {
-    let is_code = f.len() == 4 && f.starts_with('R') && f[1..].chars().all(|c| c.is_ascii_digit());
-    if !is_code && level(f).is_none() {
-        return Err(Error::usage(
-            format!("--fail-on {f}: not a lint code or level"),
-            Some("use a code like `R001`, or `high`, `medium`, `low`".into()),
-        ));
-    }
-    Ok(())
+/// Whether a lint matches a `--fail-on` word: its code, or a level it
+/// reaches.
+fn matches_fail_on(l: &Lint, f: &str) -> bool {
+    f.eq_ignore_ascii_case(l.code) || f.parse::<Level>().is_ok_and(|lv| l.level <= lv)
 }
 
 /// The review as JSON.
-fn review_json(model: &Model, a: &Analyses) -> serde_json::Value {
+fn review_json(model: &Model, a: &Analyses, perfect: &[&str]) -> serde_json::Value {
     serde_json::json!({
         "model": model.name,
         "single_points": render::analysis::spof_json(model, &a.spofs, Some(&a.zone_spofs))["entry_points"],
-        "blast": render::analysis::blast_json(model, &a.ranked)["services"],
+        "blast": render::analysis::blast_json(model, &a.ranked, false)["services"],
         "cut_sets": a.cut_sets.iter().map(|c| serde_json::json!({
             "name": c.entry.name,
             "cut_sets": c.cut_sets.iter().map(|s| s.iter().map(|&i| a.events[i].name.clone()).collect::<Vec<_>>()).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
+        "availability": a.availability.iter().map(|(name, av, lo, hi)| serde_json::json!({
+            "name": name, "availability": av, "ci95": [lo, hi],
+        })).collect::<Vec<_>>(),
+        "assumed_perfect": perfect,
         "lints": a.lints,
     })
 }

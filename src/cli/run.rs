@@ -8,11 +8,13 @@ use clap::Args;
 use super::faults::FaultArgs;
 use super::format::{Format, Formats};
 use super::output::{Inputs, create_dir, emit, write_file};
-use super::picture::{Layout, draw};
-use super::{ColorChoice, Status, check_steps, cli_duration, load, progress, text_style};
+use super::picture::{PictureArgs, draw};
+use super::{ColorChoice, Status, check_steps, cli_duration, load, progress, text_style, warn};
 use whatif::analysis::{spof, sweep};
 use whatif::error::Error;
 use whatif::model::Model;
+use whatif::render::dot::Direction;
+use whatif::render::markers::{self, Marker};
 use whatif::render::{self, dot, picture, svg};
 use whatif::sim::faults::Fault;
 use whatif::sim::steady::{Engine, Outcome};
@@ -47,9 +49,8 @@ pub(super) struct RunArgs {
     /// interactive page; click a service to see its `--down` cascade.
     #[arg(long, value_parser = FORMATS)]
     format: Option<Format>,
-    /// Who lays out SVG: Graphviz when found (auto), or always the built-in layout.
-    #[arg(long, value_enum, default_value_t = Layout::Auto)]
-    layout: Layout,
+    #[command(flatten)]
+    picture: PictureArgs,
     /// Step the cascade through time for this long (`20m`): prints the timeline.
     #[arg(long = "for", value_name = "DURATION")]
     for_: Option<String>,
@@ -88,11 +89,6 @@ pub(super) fn run(args: RunArgs, color: ColorChoice) -> Result<Status, Error> {
     Ok(Status::Ok)
 }
 
-/// A warning on standard error.
-fn warn(message: &str) {
-    eprintln!("warning: {message}");
-}
-
 /// The steady state in `format`.
 fn write_steady(
     args: &RunArgs,
@@ -113,7 +109,7 @@ fn write_steady(
         Format::Markdown => render::run::write_markdown(&mut bytes, model, faults, &outcome)?,
         Format::Dot | Format::Svg | Format::Png | Format::Mermaid => {
             let diagram = picture::cascade(model, &outcome, faults, None);
-            bytes = draw(&diagram, format, args.layout, output)?;
+            bytes = draw(&diagram, format, args.picture, output)?;
         }
         Format::Html => {
             let sweep = sweep::sweep(model, &Engine::new(model));
@@ -140,12 +136,7 @@ fn run_timeline(
     color: ColorChoice,
 ) -> Result<Status, Error> {
     let step = cli_duration("--step", &args.step)?;
-    if format == Format::Html {
-        return Err(Error::usage(
-            "the HTML page shows the steady state, not a timeline",
-            Some("drop --for, or draw the timeline with `-o chart.svg`".into()),
-        ));
-    }
+    refuse_for_timeline(format)?;
     check_steps(
         &format!(
             "--for {} with --step {}",
@@ -168,68 +159,139 @@ fn run_timeline(
     if !tl.converged && !matches!(format, Format::Text | Format::Markdown) {
         warn("some steps of the timeline did not settle; their figures are approximate");
     }
-    let bytes = write_timeline(args, model, faults, &tl, options, format, color)?;
+    let markers = markers::from_events(model, &events, duration);
+    let view = TimelineView {
+        model,
+        faults,
+        tl: &tl,
+        markers: &markers,
+        options,
+    };
+    let bytes = write_timeline(&view, args.output.as_deref(), format, color)?;
     if let Some(dir) = &args.frames {
-        write_frames(dir, inputs, model, faults, &tl)?;
+        write_frames(dir, inputs, model, faults, &tl, args.picture.direction())?;
     }
     emit(args.output.as_deref(), inputs, &bytes)?;
     Ok(Status::Ok)
 }
 
-/// The timeline in `format` (Markdown is the text table; HTML is refused
-/// before).
-fn write_timeline(
-    args: &RunArgs,
-    model: &Model,
-    faults: &[Fault],
-    tl: &Timeline,
+/// A timeline is written as text, JSON, Markdown (tables of events and
+/// state changes) or an SVG chart. The picture formats draw one moment of
+/// an architecture, not a timeline, so they are refused rather than
+/// quietly drawing some moment instead.
+fn refuse_for_timeline(format: Format) -> Result<(), Error> {
+    let (message, hint) = match format {
+        Format::Text | Format::Json | Format::Markdown | Format::Svg => return Ok(()),
+        Format::Html => (
+            "the HTML page shows the steady state, not a timeline",
+            "drop --for, or draw the timeline with `-o chart.svg`",
+        ),
+        Format::Png => (
+            "a timeline is drawn as an SVG chart, not as PNG",
+            "write `-o chart.svg` (any SVG tool converts it), or drop --for for a PNG of the steady state",
+        ),
+        Format::Dot | Format::Mermaid => (
+            "a timeline is not a graph: DOT and Mermaid draw one moment of the architecture",
+            "write the chart with `-o chart.svg`, add `--frames DIR` for a picture of each state change, or drop --for",
+        ),
+    };
+    Err(Error::usage(
+        format!("{message} (--for, writing {format})"),
+        Some(hint.into()),
+    ))
+}
+
+/// A finished timeline and what it is shown with.
+struct TimelineView<'a> {
+    model: &'a Model,
+    faults: &'a [Fault],
+    tl: &'a Timeline,
+    markers: &'a [Marker],
     options: timeline::Options,
+}
+
+impl TimelineView<'_> {
+    /// `online-shop --down db for 10m (step 1s)`.
+    fn title(&self) -> String {
+        let flags: Vec<String> = self.faults.iter().map(Fault::as_flag).collect();
+        format!(
+            "{} {} for {} (step {})",
+            self.model.name,
+            if flags.is_empty() {
+                "(no faults)".to_string()
+            } else {
+                flags.join(" ")
+            },
+            picture::duration(self.options.duration_s),
+            picture::duration(self.options.step_s)
+        )
+    }
+}
+
+/// The timeline in `format` (the formats [`refuse_for_timeline`] lets
+/// through).
+fn write_timeline(
+    view: &TimelineView,
+    output: Option<&Path>,
     format: Format,
     color: ColorChoice,
 ) -> Result<Vec<u8>, Error> {
-    let flags: Vec<String> = faults.iter().map(Fault::as_flag).collect();
-    let title = format!(
-        "{} {} for {} (step {})",
-        model.name,
-        if flags.is_empty() {
-            "(no faults)".to_string()
-        } else {
-            flags.join(" ")
-        },
-        picture::duration(options.duration_s),
-        picture::duration(options.step_s)
-    );
-    let output = args.output.as_deref();
+    let TimelineView {
+        model,
+        faults,
+        tl,
+        markers,
+        ..
+    } = *view;
+    let title = view.title();
     let mut bytes = Vec::new();
     match format {
-        Format::Text | Format::Markdown => {
+        Format::Text => {
             let (palette, width) = text_style(color, output);
-            render::timeline::write_text(&mut bytes, model, &title, tl, palette, width)?;
+            render::timeline::write_text(&mut bytes, model, &title, tl, markers, palette, width)?;
+        }
+        Format::Markdown => {
+            render::timeline::write_markdown(&mut bytes, model, &title, tl, markers)?;
         }
         Format::Json => {
-            let v = render::timeline::to_json(model, faults, tl, options.step_s);
+            let v = render::timeline::to_json(model, faults, tl, markers, view.options.step_s);
             serde_json::to_writer_pretty(&mut bytes, &v).map_err(std::io::Error::from)?;
             bytes.push(b'\n');
         }
-        Format::Svg => render::timeline::write_chart(&mut bytes, model, &title, tl)?,
-        Format::Html => unreachable!("refused above"),
-        Format::Dot | Format::Png | Format::Mermaid => {
-            let diagram = picture::cascade(model, &tl.last, faults, None);
-            bytes = draw(&diagram, format, args.layout, output)?;
+        Format::Svg => {
+            let chart = render::chart::Chart {
+                model,
+                title: &title,
+                timeline: tl,
+                markers,
+            };
+            render::chart::write_chart(&mut bytes, &chart)?;
+        }
+        Format::Html | Format::Dot | Format::Png | Format::Mermaid => {
+            unreachable!("refused before the timeline ran")
         }
     }
     Ok(bytes)
 }
 
-/// `--frames DIR`: one SVG and one DOT picture per state change.
+/// `--frames DIR`: one SVG and one DOT picture per state change, every
+/// DOT one drawn the same way round (`--rankdir`, or as the first frame
+/// would be).
 fn write_frames(
     dir: &Path,
     inputs: &Inputs,
     model: &Model,
     faults: &[Fault],
     tl: &Timeline,
+    rankdir: Direction,
 ) -> Result<(), Error> {
     create_dir(dir, "--frames")?;
+    let rankdir = match (rankdir, tl.frames.first()) {
+        (Direction::Auto, Some((_, first))) => {
+            dot::auto_direction(&picture::cascade(model, first, faults, None))
+        }
+        (fixed, _) => fixed,
+    };
     for (k, (t, outcome)) in tl.frames.iter().enumerate() {
         let mut diagram = picture::cascade(model, outcome, faults, None);
         diagram.title = format!("{} — t={}", diagram.title, picture::duration(*t));
@@ -239,7 +301,7 @@ fn write_frames(
         write_file(
             &dir.join(format!("frame-{k:04}.dot")),
             inputs,
-            &dot::to_dot(&diagram),
+            &dot::to_dot_in(&diagram, rankdir),
         )?;
     }
     Ok(())

@@ -11,7 +11,7 @@ use super::output::{Inputs, print, write_file};
 use super::{ColorChoice, Status, check_steps, cli_duration, progress, report, text_style};
 use whatif::error::Error;
 use whatif::render::findings::Palette;
-use whatif::render::{fit, picture};
+use whatif::render::{fit, markers, picture};
 use whatif::scenario::{Scenario, Verdict};
 use whatif::sim::timeline::{self, Timeline};
 use whatif::text::terminal;
@@ -82,6 +82,13 @@ pub(super) fn scenario(args: ScenarioArgs, color: ColorChoice) -> Result<Status,
                 continue;
             }
         };
+        for w in &scenario.warnings {
+            let at = w
+                .pos
+                .map(|p| format!(":{}:{}", p.line, p.column))
+                .unwrap_or_default();
+            super::warn(&format!("{file}{at}: {} [{}]", w.message, w.code));
+        }
         inputs.add(&scenario.model_path);
         let ran = run_file(file, scenario, step);
         let failed = ran.failed();
@@ -155,7 +162,16 @@ fn write_text(text: &mut Vec<u8>, ran: &Ran, step: f64, p: Palette, width: Optio
         picture::duration(sc.duration_s),
         picture::duration(step)
     );
-    let _ = whatif::render::timeline::write_text(text, model, &heading, &ran.timeline, p, width);
+    let markers = markers::from_events(model, &sc.events, sc.duration_s);
+    let _ = whatif::render::timeline::write_text(
+        text,
+        model,
+        &heading,
+        &ran.timeline,
+        &markers,
+        p,
+        width,
+    );
     let _ = writeln!(text, "\nexpectations");
     for v in &ran.verdicts {
         let mark = if v.passed {
@@ -188,12 +204,15 @@ fn file_json(ran: &Ran) -> serde_json::Value {
     let sc = &ran.scenario;
     let model = &sc.loaded.model;
     let (events, _) = whatif::render::timeline::json_parts(model, &ran.timeline);
+    let markers = markers::from_events(model, &sc.events, sc.duration_s);
+    let actions = whatif::render::timeline::actions_json(&markers);
     serde_json::json!({
         "file": ran.file,
         "title": sc.title,
         "model": model.name,
         "duration_s": sc.duration_s,
         "passed": ran.failed() == 0,
+        "actions": actions,
         "events": events,
         "expectations": ran.verdicts.iter().map(|v| serde_json::json!({
             "at_s": v.expectation.at_s,

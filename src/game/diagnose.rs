@@ -1,5 +1,5 @@
 //! Diagnosis: rank the root causes that explain observed symptoms
-//! (SPEC §5). Each candidate — the `down` fault of one service, then of
+//! (docs/game.md). Each candidate — the `down` fault of one service, then of
 //! pairs (other kinds on request) — is predicted with the steady state and
 //! scored as matched ÷ given symptoms; candidates sort by score, then size,
 //! then names. Ties are kept: two causes that explain the same symptoms

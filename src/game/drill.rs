@@ -13,14 +13,22 @@
 //! proportion to weight, without repeats.
 //!
 //! **Answering.** Easy questions are answered by the structural rules
-//! (SPEC §2 table), medium ones by the steady state, hard ones by the
+//! (docs/engine.md, "The structural rules"), medium ones by the steady state, hard ones by the
 //! timeline at the moment asked about (a fault at t = 0).
 //!
 //! **Scoring.** Each part is worth 10 points: what users see (10 × share of
 //! entry points right), and from medium up the services that go down and
 //! those that degrade (10 × F1 of the named set against the true one, so
 //! both missing a service and naming a wrong one cost). Services the
-//! question itself names as wholly down are neither required nor counted.
+//! question itself names as wholly down are neither required nor counted,
+//! and neither are entry points: each is scored once, under what users
+//! see.
+//!
+//! **Telling.** A slow or erroring service is told as the change the fault
+//! makes ("every request takes 3s longer than usual"), and the reveal
+//! repeats that phrase for it, so the question and the answer never give
+//! two numbers for one thing. What the round teaches is in
+//! [`super::lesson`].
 
 use std::collections::BTreeSet;
 
@@ -36,7 +44,7 @@ use crate::sim::steady::{Engine, Outcome, State};
 use crate::sim::structural::{self, Health, StructuralFaults};
 use crate::sim::timeline;
 
-/// How hard the questions are (SPEC §5).
+/// How hard the questions are (docs/game.md, "Levels").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
@@ -149,10 +157,20 @@ pub struct Truth {
     /// Services the question names as wholly down or hung: given away, so
     /// not asked about.
     pub given: BTreeSet<ServiceId>,
-    /// Services that go down, not counting `given`, in model order.
+    /// Services some fault of the question hits (whole or in part), with
+    /// the kind of the first fault on each.
+    pub faulted: std::collections::BTreeMap<ServiceId, FaultKind>,
+    /// Entry services: asked about under what users see, so not again
+    /// among the services that go down or degrade.
+    pub asked: BTreeSet<ServiceId>,
+    /// Services that go down, not counting `given` and `asked`, in model
+    /// order.
     pub down: BTreeSet<ServiceId>,
-    /// Services that degrade or slow down, not counting `given`.
+    /// Services that degrade or slow down, not counting `given` and `asked`.
     pub degraded: BTreeSet<ServiceId>,
+    /// Each service's success as the answer's method works it out (`None`
+    /// where the structural rules overrule the steady state's figures).
+    pub success: Vec<Option<f64>>,
     /// The figures and reasons behind it (for the reveal and the picture);
     /// its states agree with `states`.
     pub outcome: Outcome,
@@ -171,15 +189,12 @@ impl Truth {
             &self.outcome.services[id.index()].because
         }
     }
-}
 
-/// A mechanism a cascade shows, for weighing questions and for the lesson.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Lesson {
-    /// Short name (`fallback`, `retries` …).
-    pub mechanism: &'static str,
-    /// One sentence for the player.
-    pub text: String,
+    /// Services not counted among the named sets: given away or asked
+    /// about as entry points.
+    pub fn not_named(&self) -> BTreeSet<ServiceId> {
+        self.given.union(&self.asked).copied().collect()
+    }
 }
 
 /// One question of the drill.
@@ -276,13 +291,14 @@ impl<'m> Drill<'m> {
     /// The true cascade of `faults`.
     pub fn truth(&self, faults: &[Fault], method: Method) -> Truth {
         let model = self.model;
-        let (outcome, states, early) = match method {
+        let (outcome, states, early, overruled) = match method {
             Method::Structural => {
                 let health = structural::evaluate(
                     &self.graph,
                     &StructuralFaults::from_faults(model, faults),
                 );
                 let mut outcome = self.engine.steady(faults);
+                let mut overruled = BTreeSet::new();
                 let state_of = |h: Health| match h {
                     Health::Up => State::Healthy,
                     Health::Degraded => State::Degraded,
@@ -294,6 +310,7 @@ impl<'m> Drill<'m> {
                     if f.state != want {
                         f.state = want;
                         f.because = structural_reason(model, &health.services, id, want);
+                        overruled.insert(id);
                     }
                     for (oi, of) in outcome.operations[id.index()].iter_mut().enumerate() {
                         let want = state_of(health.operations[self.graph.op_index(id, oi)]);
@@ -304,12 +321,12 @@ impl<'m> Drill<'m> {
                     }
                 }
                 let states = outcome.services.iter().map(|f| f.state).collect();
-                (outcome, states, None)
+                (outcome, states, None, overruled)
             }
             Method::Steady => {
                 let outcome = self.engine.steady(faults);
                 let states = outcome.services.iter().map(|f| f.state).collect();
-                (outcome, states, None)
+                (outcome, states, None, BTreeSet::new())
             }
             Method::Timeline { at_s } => {
                 let tl = timeline::simulate(
@@ -322,7 +339,7 @@ impl<'m> Drill<'m> {
                 );
                 let early = tl.service_states.first().cloned();
                 let states = tl.last.services.iter().map(|f| f.state).collect();
-                (tl.last, states, early)
+                (tl.last, states, early, BTreeSet::new())
             }
         };
         // Services the faults themselves take out whole (every replica
@@ -352,139 +369,38 @@ impl<'m> Drill<'m> {
                 (e.clone(), Seen::of(state))
             })
             .collect();
+        let asked: BTreeSet<ServiceId> = self.entries.iter().map(|e| e.service).collect();
         let pick = |want: &dyn Fn(State) -> bool| -> BTreeSet<ServiceId> {
             model
                 .service_ids()
-                .filter(|id| !given.contains(id) && want(outcome.services[id.index()].state))
+                .filter(|id| !given.contains(id) && !asked.contains(id))
+                .filter(|id| want(outcome.services[id.index()].state))
                 .collect()
         };
         let down = pick(&|s| s == State::Down);
         let degraded = pick(&|s| matches!(s, State::Slow | State::Degraded));
+        let success = model
+            .service_ids()
+            .map(|id| (!overruled.contains(&id)).then(|| outcome.services[id.index()].success))
+            .collect();
+        let mut faulted = std::collections::BTreeMap::new();
+        for f in faults {
+            for id in f.services(model) {
+                faulted.entry(id).or_insert(f.kind);
+            }
+        }
         Truth {
             users,
             states,
             given,
+            faulted,
+            asked,
             down,
             degraded,
+            success,
             outcome,
             early,
         }
-    }
-
-    /// The mechanisms a cascade shows, most instructive first.
-    pub fn lessons(&self, truth: &Truth) -> Vec<Lesson> {
-        let model = self.model;
-        let mut out: Vec<Lesson> = Vec::new();
-        fn push(out: &mut Vec<Lesson>, mechanism: &'static str, text: String) {
-            if !out.iter().any(|l| l.mechanism == mechanism) {
-                out.push(Lesson { mechanism, text });
-            }
-        }
-        for id in model.service_ids() {
-            let f = &truth.outcome.services[id.index()];
-            if f.state == State::Healthy || truth.given.contains(&id) {
-                continue;
-            }
-            let name = &model.service(id).name;
-            let b = f.because.as_str();
-            let has = |words: &[&str]| words.iter().any(|w| b.contains(w));
-            // One lesson per service (its reason names every mechanism):
-            // the first of these that applies and is not yet taught.
-            let found: [(bool, &'static str, &str); 8] = [
-                (
-                    has(&["stale copies", "failover"]),
-                    "fallback",
-                    "A fallback stood between the fault and users",
-                ),
-                (
-                    has(&["soft dependency"]),
-                    "soft",
-                    "A soft dependency failed without taking its caller down",
-                ),
-                (
-                    has(&["pool exhausted"]),
-                    "pool",
-                    "A slow dependency drained a pool",
-                ),
-                (has(&["breaker"]), "breaker", "A circuit breaker acted"),
-                (
-                    has(&["overloaded", "queue"]),
-                    "overload",
-                    "Load outran capacity",
-                ),
-                (
-                    has(&["forever", "no timeout", "without a timeout"]),
-                    "timeout",
-                    "A missing timeout turned slowness into a hang",
-                ),
-                (
-                    has(&["hand-offs"]),
-                    "async",
-                    "An async hand-off kept the failure off the request path, for as long as its buffer lasts",
-                ),
-                (has(&["cache "]), "cache", "The cache shaped the outcome"),
-            ];
-            if let Some((_, mechanism, lead)) = found
-                .iter()
-                .find(|(hit, m, _)| *hit && !out.iter().any(|l| l.mechanism == *m))
-            {
-                push(&mut out, mechanism, format!("{lead}: {name}: {b}."));
-            }
-        }
-        let storm = model
-            .service_ids()
-            .filter(|id| !truth.given.contains(id))
-            .map(|id| (id, truth.outcome.services[id.index()].amplification))
-            .filter(|(_, a)| a.is_finite() && *a >= 1.5)
-            .max_by(|a, b| a.1.total_cmp(&b.1));
-        if let Some((id, a)) = storm {
-            push(
-                &mut out,
-                "retries",
-                format!(
-                    "Retries multiplied the load: {} receives ×{:.1} its usual attempts.",
-                    model.service(id).name,
-                    a
-                ),
-            );
-        }
-        if let Some(early) = &truth.early {
-            let changed: Vec<&str> = model
-                .service_ids()
-                .filter(|id| early[id.index()] != truth.states[id.index()])
-                .map(|id| model.service(id).name.as_str())
-                .collect();
-            if !changed.is_empty() {
-                push(
-                    &mut out,
-                    "time",
-                    format!(
-                        "Time changed the picture: {} ended in a different state than at the start.",
-                        changed.join(", ")
-                    ),
-                );
-            }
-        }
-        let fails = truth
-            .users
-            .iter()
-            .filter(|(_, s)| *s == Seen::Fails)
-            .count();
-        if out.is_empty() && fails > 0 {
-            push(
-                &mut out,
-                "hard-path",
-                "Nothing stood between the fault and users: every hop on the way is a hard dependency with no fallback.".into(),
-            );
-        }
-        if out.is_empty() && truth.down.is_empty() && truth.degraded.is_empty() {
-            push(
-                &mut out,
-                "absorbed",
-                "Nothing user-visible: the architecture absorbed this fault.".into(),
-            );
-        }
-        out
     }
 
     /// How much a question teaches: the draw's weight (always positive).
@@ -659,12 +575,71 @@ impl<'m> Drill<'m> {
         text
     }
 
+    /// The change a slow or erroring fault makes to each request, in the
+    /// words both the story and the reveal use (`None` for other kinds).
+    pub fn change_told(&self, f: &Fault) -> Option<String> {
+        use crate::sim::explain::{latency, percent};
+        let share = percent(f.share);
+        let number = crate::text::number;
+        match (f.kind, f.slowdown) {
+            (FaultKind::Slow, Some(Slowdown::Add(d))) if !f.share_given => Some(format!(
+                "every request takes {} longer than usual",
+                latency(d)
+            )),
+            (FaultKind::Slow, Some(Slowdown::Factor(k))) if !f.share_given => Some(format!(
+                "every request takes {} times as long as usual",
+                number(k)
+            )),
+            (FaultKind::Slow, Some(Slowdown::Add(d))) => Some(format!(
+                "{share} of its requests take {} longer than usual",
+                latency(d)
+            )),
+            (FaultKind::Slow, Some(Slowdown::Factor(k))) => Some(format!(
+                "{share} of its requests take {} times as long as usual",
+                number(k)
+            )),
+            (FaultKind::Errors, _) => Some(format!("{share} of its requests fail at once")),
+            _ => None,
+        }
+    }
+
+    /// Why a service is in its state, as the reveal tells it: for a
+    /// service a slow or erroring fault hits, the change as the story told
+    /// it, then what followed (the engine's own words for the fault, which
+    /// name its flag, give way to it).
+    pub fn reveal_because(&self, q: &Question, id: ServiceId) -> String {
+        let because = q.truth.because(id);
+        let told: Vec<String> = q
+            .faults
+            .iter()
+            .filter(|f| f.services(self.model).contains(&id))
+            .filter_map(|f| {
+                self.change_told(f)
+                    .map(|c| format!("the fault: {c} ({})", f.as_flag()))
+            })
+            .collect();
+        if told.is_empty() {
+            return because.to_owned();
+        }
+        let flags = q.flags();
+        let rest: Vec<&str> = because
+            .split("; also ")
+            .filter(|clause| {
+                !clause.is_empty() && !flags.iter().any(|f| clause.contains(f.as_str()))
+            })
+            .collect();
+        if rest.is_empty() {
+            told.join("; ")
+        } else {
+            format!("{}; with it: {}", told.join("; "), rest.join("; also "))
+        }
+    }
+
     /// One fault in words.
     fn tell(&self, f: &Fault) -> String {
         let model = self.model;
         let target = f.target.clone().unwrap_or_default();
         let usual = |id: ServiceId| self.baseline.services[id.index()].latency_s;
-        let share = crate::sim::explain::percent(f.share);
         match (&f.kind, &f.scope) {
             (FaultKind::Down, Scope::Zone(z)) => format!(
                 "Zone {} loses power: every replica running there is gone.",
@@ -685,36 +660,27 @@ impl<'m> Drill<'m> {
             (FaultKind::Hang, _) => {
                 format!("{target} deadlocks: it accepts every connection and never answers.")
             }
-            (FaultKind::Slow, Scope::Service(s) | Scope::Replicas(s, _)) if usual(*s) <= 0.0 => {
-                format!("{target} slows down ({}).", f.as_flag())
-            }
             (FaultKind::Slow, Scope::Service(s) | Scope::Replicas(s, _)) => {
-                let before = usual(*s);
-                match f.slowdown {
-                    Some(Slowdown::Factor(k)) if !f.share_given => format!(
-                        "{target} starts answering in {} instead of {}.",
-                        crate::sim::explain::latency(before * k),
-                        crate::sim::explain::latency(before)
-                    ),
-                    Some(Slowdown::Add(d)) if !f.share_given => format!(
-                        "{target} starts answering in {} instead of {}.",
-                        crate::sim::explain::latency(before + d),
-                        crate::sim::explain::latency(before)
-                    ),
-                    Some(Slowdown::Add(d)) => format!(
-                        "One of {target}'s disks is failing: {share} of its requests take {} longer (usually {}).",
-                        crate::sim::explain::latency(d),
-                        crate::sim::explain::latency(before)
-                    ),
-                    Some(Slowdown::Factor(k)) => format!(
-                        "{share} of {target}'s requests become {} times slower.",
-                        crate::render::picture::number(k)
-                    ),
-                    None => format!("{target} slows down."),
+                let change = self.change_told(f).unwrap_or_default();
+                let normally = if usual(*s) > 0.0 {
+                    format!(
+                        " (it normally answers in {})",
+                        crate::sim::explain::latency(usual(*s))
+                    )
+                } else {
+                    String::new()
+                };
+                if f.share_given && matches!(f.slowdown, Some(Slowdown::Add(_))) {
+                    format!("One of {target}'s disks is failing: {change}{normally}.")
+                } else {
+                    format!("{target} slows down: {change}{normally}.")
                 }
             }
             (FaultKind::Errors, _) => {
-                format!("{target} starts failing {share} of its requests.")
+                format!(
+                    "{target} starts failing: {}.",
+                    self.change_told(f).unwrap_or_default()
+                )
             }
             _ => format!("{} happens.", f.as_flag()),
         }
@@ -871,7 +837,7 @@ pub struct Score {
 }
 
 /// Scores an answer (see the module docs). Services the question gave away
-/// are dropped from the named sets.
+/// and entry points (scored under users) are dropped from the named sets.
 pub fn score(level: Level, truth: &Truth, answer: &Answer) -> Score {
     let users_total = truth.users.len();
     let users_right = truth
@@ -886,8 +852,9 @@ pub fn score(level: Level, truth: &Truth, answer: &Answer) -> Score {
         (10.0 * users_right as f64 / users_total as f64).round() as u32
     };
     let (down, degraded) = if level.asks_services() {
+        let not_named = truth.not_named();
         let strip = |s: &BTreeSet<ServiceId>| -> BTreeSet<ServiceId> {
-            s.difference(&truth.given).copied().collect()
+            s.difference(&not_named).copied().collect()
         };
         (
             Some(score_set(&strip(&answer.down), &truth.down)),
@@ -946,13 +913,15 @@ mod tests {
         let drill = Drill::new(&m);
         let db = parse(FaultKind::Down, "db", &m).unwrap();
         let truth = drill.truth(&[db], Method::Steady);
-        // db down → api down → web down; recs untouched.
+        // db down → api down → web down; recs untouched. web is an entry
+        // point: scored under users only, not again among the services.
         assert_eq!(truth.users[0].1, Seen::Fails);
-        assert_eq!(truth.down, set(&[0, 1]));
+        assert_eq!(truth.down, set(&[1]));
         assert!(truth.degraded.is_empty());
         assert_eq!(truth.given, set(&[2]));
+        assert_eq!(truth.asked, set(&[0]));
         // The player: web fails (right), down = {api, db, recs}: db is given
-        // away and dropped, so {api, recs} against {web, api}: P 1/2, R 1/2.
+        // away and dropped, so {api, recs} against {api}: P 1/2, R 1 → 7.
         let answer = Answer {
             users: vec![Seen::Fails],
             down: set(&[1, 2, 3]),
@@ -960,9 +929,24 @@ mod tests {
         };
         let s = score(Level::Medium, &truth, &answer);
         assert_eq!(s.users_points, 10);
-        assert_eq!(s.down.as_ref().unwrap().points, 5);
+        assert_eq!(s.down.as_ref().unwrap().points, 7);
         assert_eq!(s.degraded.as_ref().unwrap().points, 10);
-        assert_eq!((s.points, s.max), (25, 30));
+        assert_eq!((s.points, s.max), (27, 30));
+        // Naming the entry point among the services neither gains nor
+        // loses: it was scored once, above (issue 13 §5).
+        let with_web = Answer {
+            down: set(&[0, 1]),
+            ..answer.clone()
+        };
+        let without_web = Answer {
+            down: set(&[1]),
+            ..answer.clone()
+        };
+        assert_eq!(
+            score(Level::Medium, &truth, &with_web),
+            score(Level::Medium, &truth, &without_web)
+        );
+        assert_eq!(score(Level::Medium, &truth, &without_web).points, 30);
         // Easy counts users only.
         let s = score(Level::Easy, &truth, &answer);
         assert_eq!((s.points, s.max), (10, 10));
@@ -980,9 +964,10 @@ mod tests {
         let zone = parse(FaultKind::Down, "zone:za", &m).unwrap();
         let truth = drill.truth(&[zone], Method::Steady);
         // db lived only in za: given away. web keeps a replica in zb, so
-        // it is asked about (and goes down with db).
+        // it is asked about, as an entry point (and goes down with db).
         assert_eq!(truth.given, set(&[1]));
-        assert_eq!(truth.down, set(&[0]));
+        assert_eq!(truth.users[0].1, Seen::Fails);
+        assert!(truth.down.is_empty());
     }
 
     #[test]

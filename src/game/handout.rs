@@ -114,8 +114,8 @@ pub fn write_markdown(
             }
             writeln!(out)?;
         }
-        for l in drill.lessons(&q.truth).iter().take(2) {
-            writeln!(out, "*{}*\n", md_cell(&l.text))?;
+        for text in drill.teach(q) {
+            writeln!(out, "*{}*\n", md_cell(&text))?;
         }
     }
     Ok(())

@@ -6,4 +6,5 @@
 pub mod diagnose;
 pub mod drill;
 pub mod handout;
+pub mod lesson;
 pub mod play;

@@ -330,13 +330,18 @@ fn header(console: &mut dyn Console, round: usize, rounds: usize, label: &str) -
     console.say(&format!("\n── Round {round} of {rounds} · {label} ──\n"))
 }
 
-/// The true cascade, one line per service that is not healthy.
+/// The true cascade: one line per service that is not healthy, with its
+/// success and reason (a faulted service's told as the story told the
+/// fault), then the healthy ones.
 fn what_happened(console: &mut dyn Console, drill: &Drill, q: &Question) -> io::Result<()> {
     let model = drill.model();
-    let width = model
+    let hurt: Vec<ServiceId> = model
         .service_ids()
         .filter(|id| q.truth.states[id.index()] != State::Healthy)
-        .map(|id| terminal(&model.service(id).name).chars().count())
+        .collect();
+    let width = hurt
+        .iter()
+        .map(|&id| terminal(&model.service(id).name).chars().count())
         .max()
         .unwrap_or(0);
     let at = match q.method {
@@ -345,29 +350,34 @@ fn what_happened(console: &mut dyn Console, drill: &Drill, q: &Question) -> io::
         Method::Steady => String::new(),
     };
     console.say(&format!("What happened{at}:\n"))?;
-    let mut any = false;
-    for id in model.service_ids() {
-        let state = q.truth.states[id.index()];
-        if state == State::Healthy {
-            continue;
-        }
-        any = true;
-        let why = terminal(q.truth.because(id));
+    let success = |id: ServiceId| q.truth.success[id.index()].map_or("—".into(), percent);
+    for &id in &hurt {
         console.say(&format!(
-            "  {:<width$}  {:<8}  {why}\n",
+            "  {:<width$}  {:<8}  {:>4}  {}\n",
             terminal(&model.service(id).name),
-            state.as_str()
+            q.truth.states[id.index()].as_str(),
+            success(id),
+            terminal(&drill.reveal_because(q, id))
         ))?;
     }
-    if !any {
+    let healthy: Vec<String> = model
+        .service_ids()
+        .filter(|id| !hurt.contains(id))
+        .map(|id| format!("{} {}", terminal(&model.service(id).name), success(id)))
+        .collect();
+    if hurt.is_empty() {
         console.say("  every service stays healthy\n")?;
+    }
+    if !healthy.is_empty() {
+        console.say(&format!("  healthy: {}\n", healthy.join(", ")))?;
     }
     Ok(())
 }
 
+/// A predict round's lessons: the mechanism and the design choice.
 fn lessons(console: &mut dyn Console, drill: &Drill, q: &Question) -> io::Result<()> {
-    for l in drill.lessons(&q.truth).iter().take(2) {
-        console.say(&format!("Lesson: {}\n", terminal(&l.text)))?;
+    for text in drill.teach(q) {
+        console.say(&format!("Lesson: {}\n", terminal(&text)))?;
     }
     Ok(())
 }
@@ -419,7 +429,9 @@ fn show_score(
         ),
     ] {
         let Some(set) = set else { continue };
-        let named: BTreeSet<ServiceId> = named.difference(&q.truth.given).copied().collect();
+        let entries_named: BTreeSet<ServiceId> =
+            named.intersection(&q.truth.asked).copied().collect();
+        let named: BTreeSet<ServiceId> = named.difference(&q.truth.not_named()).copied().collect();
         console.say(&format!("{label}: {}\n", listed(model, truth)))?;
         let missed: BTreeSet<ServiceId> = truth.difference(&named).copied().collect();
         let wrong: BTreeSet<ServiceId> = named.difference(truth).copied().collect();
@@ -442,6 +454,12 @@ fn show_score(
         }
         if !wrong.is_empty() {
             console.say(&format!("  not so: {}\n", listed(model, &wrong)))?;
+        }
+        if !entries_named.is_empty() {
+            console.say(&format!(
+                "  ({}: entry point, scored under what users see, not here)\n",
+                listed(model, &entries_named)
+            ))?;
         }
     }
     Ok(())
@@ -503,12 +521,12 @@ pub fn predict_round(
                 format!(" besides {}", listed(model, &q.truth.given))
             };
             console.say(&format!(
-                "Which services go down{given}? Names separated by commas or spaces; empty for none.\n"
+                "Which services behind the entry points go down{given}? Names separated by commas or spaces; empty for none.\n"
             ))?;
             let Some(down) = ask_until(console, "  down> ", |t| names_or_list(&names, t))? else {
                 return Ok(None);
             };
-            console.say("Which services degrade or slow down?\n")?;
+            console.say("Which services behind the entry points degrade or slow down?\n")?;
             let Some(degraded) = ask_until(console, "  degraded> ", |t| names_or_list(&names, t))?
             else {
                 return Ok(None);
@@ -830,7 +848,9 @@ pub fn diagnose_round(
         ))?;
     }
     what_happened(console, drill, q)?;
-    lessons(console, drill, q)?;
+    if let Some(text) = drill.teach_diagnosis(q, &kinds) {
+        console.say(&format!("Lesson: {}\n", terminal(&text)))?;
+    }
     if let Some(path) = picture(round, q) {
         console.say(&format!("Picture: {path}\n"))?;
     }

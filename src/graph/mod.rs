@@ -122,8 +122,8 @@ impl EdgeFlags {
 }
 
 /// How an edge passes a failure of its target on to its caller: the rows of
-/// SPEC §2's table, which the structural evaluation, single points of
-/// failure, cut sets and fault trees all read.
+/// the table in docs/engine.md, "The structural rules", which the structural
+/// evaluation, single points of failure, cut sets and fault trees all read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Rule {
     /// `phase: startup`: no effect on a running caller.

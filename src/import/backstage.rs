@@ -515,11 +515,17 @@ pub fn convert(documents: &[At<Node>], file: &str) -> Result<Draft, Finding> {
                 origin.push_str(&format!(", {field} {v}"));
             }
         }
+        // Libraries, documentation and tools do not serve users.
+        let aside = spec_type
+            .as_deref()
+            .filter(|t| is_component && matches!(*t, "library" | "documentation" | "tool"))
+            .map(|t| format!("a {t}"));
         catalog.draft.services.push(DraftService {
             name: entity.name.clone(),
             origin,
             kind,
             todo,
+            aside,
             ..DraftService::default()
         });
         let i = catalog.draft.services.len() - 1;
@@ -703,10 +709,7 @@ fn guess_entries(catalog: &mut Catalog, entity_of_service: &[usize]) {
             let entity = &catalog.all[e];
             entity.kind.eq_ignore_ascii_case("component")
                 && !called[i]
-                && !matches!(
-                    entity.spec_text("type").as_deref(),
-                    Some("library" | "documentation")
-                )
+                && catalog.draft.services[i].aside.is_none()
         })
         .map(|(i, _)| i)
         .collect();

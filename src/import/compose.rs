@@ -17,15 +17,22 @@
 //!   `hostname`, network alias or link alias — are *guessed* dependencies,
 //!   each commented with the variable it came from. `env_file` is not read
 //!   (a note says so);
-//! - `kind` is guessed from the image name, else from the service name:
-//!   postgres, mysql, mongo … → database; redis, memcached … → cache;
-//!   rabbitmq, kafka, nats … → queue; nginx, traefik, envoy … → gateway.
-//!   Images of admin tools and exporters (`mongo-express`, `kafka-ui`,
-//!   `redis-exporter`) are not guessed;
-//! - entry points are guessed: services that publish `ports`, that no other
-//!   service depends on, that are not a database, cache or queue and that
-//!   run without a `profiles` switch (those are debug tools). When none
-//!   qualifies, every such service nobody depends on, published or not;
+//! - `kind` is guessed from the image first (what the service runs), else
+//!   from the service name: postgres, mysql, mongo … → database; redis,
+//!   memcached … → cache; rabbitmq, kafka, nats … → queue; nginx, traefik,
+//!   envoy … → gateway. Generic words (`db`, `cache`, `queue` …) count only
+//!   as the head word, the last (`orders-db` is a database, `queue-master`
+//!   is not a queue). Images of admin tools, exporters and workers
+//!   (`mongo-express`, `kafka-ui`, `redis-exporter`, `cache-warmer`) are
+//!   not guessed;
+//! - entry points are guessed: services that publish `ports`, that no
+//!   long-running service depends on, and that are not a database, cache or
+//!   queue, an operations tool (grafana, jaeger, an admin UI …), a load
+//!   generator (locust, k6 …) or a one-shot job (`restart: "no"`, a
+//!   `profiles` switch, or the target of a `service_completed_successfully`
+//!   condition). One-shot jobs and load generators are not counted as
+//!   callers. When no service qualifies, every long-running service nobody
+//!   depends on, published or not. Every guess, either way, is noted;
 //! - `deploy.replicas` (or the older `scale`) gives `replicas`;
 //! - a reference to a service the file does not define becomes a
 //!   placeholder service, so the model still checks;
@@ -535,6 +542,9 @@ fn interpolate_defaults(value: &str) -> String {
 /// bare name, the hosts of URLs (`scheme://user:pw@host:port,host2/path`),
 /// and `host:port` pairs in comma- or space-separated lists.
 fn host_names(value: &str) -> Vec<String> {
+    // `cart:${CART_PORT}` with the port unset reads `cart:`: a host whose
+    // port comes from elsewhere.
+    let port_from_variable = value.contains('$');
     let value = interpolate_defaults(value);
     let value = value.trim();
     let mut hosts = Vec::new();
@@ -568,7 +578,7 @@ fn host_names(value: &str) -> Vec<String> {
         } else {
             for part in word.split(',') {
                 if let Some((host, port)) = part.rsplit_once(':')
-                    && !port.is_empty()
+                    && (!port.is_empty() || port_from_variable)
                     && port.chars().all(|c| c.is_ascii_digit())
                     && is_host(host)
                 {
@@ -580,134 +590,159 @@ fn host_names(value: &str) -> Vec<String> {
     hosts
 }
 
-/// A kind guessed from an image or service name, with the word that decided.
-fn kind_from_words(text: &str, by_name: bool) -> Option<(&'static str, String)> {
-    const TOOLS: [&str; 24] = [
-        "ui",
-        "admin",
-        "exporter",
-        "express",
-        "commander",
-        "insight",
-        "console",
-        "dashboard",
-        "manager",
-        "browser",
-        "connect",
-        "registry",
-        "schema",
-        "cli",
-        "client",
-        "init",
-        "migrate",
-        "migration",
-        "migrations",
-        "setup",
-        "backup",
-        "tools",
-        "test",
-        "mock",
-    ];
-    const WORKERS: [&str; 9] = [
-        "worker", "consumer", "producer", "warmer", "loader", "sync", "job", "cron", "seed",
-    ];
-    const KINDS: [(&str, &[&str]); 4] = [
-        (
+/// Words of admin tools, exporters and one-off helpers: their images are
+/// not what their names say (`mongo-express` is no database).
+const TOOLS: [&str; 24] = [
+    "ui",
+    "admin",
+    "exporter",
+    "express",
+    "commander",
+    "insight",
+    "console",
+    "dashboard",
+    "manager",
+    "browser",
+    "connect",
+    "registry",
+    "schema",
+    "cli",
+    "client",
+    "init",
+    "migrate",
+    "migration",
+    "migrations",
+    "setup",
+    "backup",
+    "tools",
+    "test",
+    "mock",
+];
+
+/// Words of programs that work on a store rather than being one.
+const WORKERS: [&str; 9] = [
+    "worker", "consumer", "producer", "warmer", "loader", "sync", "job", "cron", "seed",
+];
+
+/// Words that say what kind a service is, by kind. The last seven are
+/// generic (`db`, `cache` …): they decide only as the head word, the last
+/// of a name (`orders-db` is a database, `queue-master` is not a queue).
+const KINDS: [(&str, &[&str]); 4] = [
+    (
+        "database",
+        &[
+            "postgres",
+            "postgresql",
+            "postgis",
+            "timescaledb",
+            "mysql",
+            "mariadb",
+            "mongo",
+            "mongodb",
+            "cassandra",
+            "scylla",
+            "cockroach",
+            "cockroachdb",
+            "couchdb",
+            "couchbase",
+            "neo4j",
+            "clickhouse",
+            "influxdb",
+            "mssql",
+            "sqlserver",
+            "oracle",
+            "elasticsearch",
+            "opensearch",
+            "solr",
+            "minio",
+            "dynamodb",
+            "etcd",
+            "db",
             "database",
-            &[
-                "postgres",
-                "postgresql",
-                "postgis",
-                "timescaledb",
-                "mysql",
-                "mariadb",
-                "mongo",
-                "mongodb",
-                "cassandra",
-                "scylla",
-                "cockroach",
-                "cockroachdb",
-                "couchdb",
-                "couchbase",
-                "neo4j",
-                "clickhouse",
-                "influxdb",
-                "mssql",
-                "sqlserver",
-                "oracle",
-                "elasticsearch",
-                "opensearch",
-                "solr",
-                "minio",
-                "dynamodb",
-                "etcd",
-                "db",
-                "database",
-            ],
-        ),
-        (
+        ],
+    ),
+    (
+        "cache",
+        &[
+            "redis",
+            "memcached",
+            "valkey",
+            "keydb",
+            "dragonfly",
+            "hazelcast",
+            "varnish",
             "cache",
-            &[
-                "redis",
-                "memcached",
-                "valkey",
-                "keydb",
-                "dragonfly",
-                "hazelcast",
-                "varnish",
-                "cache",
-            ],
-        ),
-        (
+        ],
+    ),
+    (
+        "queue",
+        &[
+            "rabbitmq",
+            "kafka",
+            "nats",
+            "redpanda",
+            "activemq",
+            "artemis",
+            "pulsar",
+            "nsq",
+            "mosquitto",
+            "emqx",
+            "elasticmq",
             "queue",
-            &[
-                "rabbitmq",
-                "kafka",
-                "nats",
-                "redpanda",
-                "activemq",
-                "artemis",
-                "pulsar",
-                "nsq",
-                "mosquitto",
-                "emqx",
-                "elasticmq",
-                "queue",
-                "broker",
-                "mq",
-            ],
-        ),
-        (
-            "gateway",
-            &[
-                "nginx", "traefik", "haproxy", "envoy", "kong", "caddy", "apisix", "gateway",
-            ],
-        ),
-    ];
+            "broker",
+            "mq",
+        ],
+    ),
+    (
+        "gateway",
+        &[
+            "nginx", "traefik", "haproxy", "envoy", "kong", "caddy", "apisix", "gateway",
+        ],
+    ),
+];
+
+/// Generic kind words: they count only as a name's head word.
+const GENERIC: [&str; 7] = [
+    "db", "database", "cache", "queue", "broker", "mq", "gateway",
+];
+
+/// A kind guessed from a name (an image's repository or a service name),
+/// with the word that decided: a product's name anywhere in its last path
+/// segment (`bitnami/redis`, `orders-postgres`), or a generic word as its
+/// head, the last word (`weaveworksdemos/catalogue-db`, `orders-db`). Tools
+/// and workers are not guessed (`mongo-express`, `cache-warmer`).
+fn kind_from_words(text: &str) -> Option<(&'static str, String)> {
     let lower = text.to_lowercase();
-    let words: Vec<&str> = lower
+    let segment = lower.rsplit('/').next().unwrap_or(&lower);
+    let words: Vec<&str> = segment
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
         .collect();
     if words
         .iter()
-        .any(|w| TOOLS.contains(w) || (by_name && WORKERS.contains(w)))
+        .any(|w| TOOLS.contains(w) || WORKERS.contains(w))
     {
         return None;
     }
-    // Generic words (`db`, `cache`, `gateway` …) count in service names only.
-    let generic = [
-        "db", "database", "cache", "queue", "broker", "mq", "gateway",
-    ];
+    let head = words.last().copied();
     for (kind, list) in KINDS {
-        if let Some(word) = words
-            .iter()
-            .find(|w| list.contains(w) && (by_name || !generic.contains(w)))
-        {
+        let decides = |w: &&&str| list.contains(*w) && (!GENERIC.contains(*w) || Some(**w) == head);
+        if let Some(word) = words.iter().find(decides) {
             return Some((kind, (*word).to_owned()));
         }
     }
     None
+}
+
+/// The kind of a compose service: from its image first (what it runs),
+/// else from its name; with the comment saying which.
+fn guess_kind(image: Option<&str>, name: &str) -> Option<(&'static str, String)> {
+    image
+        .and_then(|image| {
+            kind_from_words(image_repository(image))
+                .map(|(k, _)| (k, format!("guessed from image {image}")))
+        })
+        .or_else(|| kind_from_words(name).map(|(k, w)| (k, format!("guessed from the name ({w})"))))
 }
 
 /// The image's repository path without registry host, tag or digest
@@ -724,15 +759,7 @@ fn image_repository(image: &str) -> &str {
 fn read_kind_and_replicas(draft: &mut Draft, i: usize, service: &Node) {
     let name = draft.services[i].name.clone();
     let image = service.get("image").and_then(|v| v.value.scalar_text());
-    let kind = image
-        .as_deref()
-        .and_then(|image| {
-            kind_from_words(image_repository(image), false)
-                .map(|(k, _)| (k, format!("guessed from image {image}")))
-        })
-        .or_else(|| {
-            kind_from_words(&name, true).map(|(k, w)| (k, format!("guessed from the name ({w})")))
-        });
+    let kind = guess_kind(image.as_deref(), &name);
     let service_entry = &mut draft.services[i];
     service_entry.kind = kind;
     let deploy = service.get("deploy").map(|d| &d.value);
@@ -772,34 +799,256 @@ fn publishes_ports(service: &Node) -> bool {
         .is_some_and(|p| !p.is_empty())
 }
 
+/// Words of operations tools (tracing, metrics, admin UIs, mail
+/// catchers): they publish ports for the team, not for users.
+const OPS_TOOLS: [&str; 16] = [
+    "grafana",
+    "prometheus",
+    "zipkin",
+    "jaeger",
+    "kibana",
+    "adminer",
+    "pgadmin",
+    "pgadmin4",
+    "phpmyadmin",
+    "mailhog",
+    "mailpit",
+    "portainer",
+    "collector",
+    "otel",
+    "admin",
+    "dashboard",
+];
+
+/// Words of load generators: they stand in for users, so what they call
+/// is what users call.
+const LOAD_GENERATORS: [&str; 10] = [
+    "locust",
+    "loadgenerator",
+    "loadgen",
+    "load",
+    "loadtest",
+    "k6",
+    "jmeter",
+    "gatling",
+    "vegeta",
+    "simulator",
+];
+
+/// The words of a service's image's last path segment and of its name.
+fn words(service: &Node, name: &str) -> Vec<String> {
+    let image = service
+        .get("image")
+        .and_then(|i| i.value.scalar_text())
+        .map(|i| {
+            image_repository(&i)
+                .rsplit('/')
+                .next()
+                .unwrap_or("")
+                .to_owned()
+        })
+        .unwrap_or_default();
+    format!("{image} {name}")
+        .to_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The first of `list` among a service's words.
+fn word_in(service: &Node, name: &str, list: &[&str]) -> Option<String> {
+    words(service, name)
+        .into_iter()
+        .find(|w| list.contains(&w.as_str()))
+}
+
+/// Why a service runs once instead of serving (`None`: it serves):
+/// `restart: "no"`, a `profiles` switch, or another service waits for it
+/// to complete (`condition: service_completed_successfully`).
+fn one_shot(entries: &[(At<String>, At<Node>)], i: usize) -> Option<String> {
+    let service = &entries[i].1.value;
+    let mut why = Vec::new();
+    if service
+        .get("restart")
+        .is_some_and(|r| r.value == Node::Bool(false) || r.value.as_str() == Some("no"))
+    {
+        why.push("restart: no".to_owned());
+    }
+    if let Some(p) = profiles(service) {
+        why.push(format!("profiles {}", p.join(" ")));
+    }
+    let name = &entries[i].0.value;
+    for (waiter, body) in entries {
+        let completes = body
+            .value
+            .get("depends_on")
+            .and_then(|d| d.value.get(name))
+            .and_then(|c| c.value.get("condition"))
+            .and_then(|c| c.value.as_str())
+            == Some("service_completed_successfully");
+        if completes {
+            why.push(format!("`{}` waits for it to complete", waiter.value));
+        }
+    }
+    (!why.is_empty()).then(|| why.join("; "))
+}
+
+/// Guesses the entry points, noting every guess either way. A service is
+/// one when it publishes ports, no long-running service depends on it,
+/// and it is not a database, cache or queue, an operations tool, a load
+/// generator or a one-shot job; when no service qualifies, the
+/// long-running services nobody depends on. One-shot jobs and load
+/// generators are not counted as callers: a seed job or a load test that
+/// calls `vote` does not make `vote` internal.
 fn guess_entries(draft: &mut Draft, entries: &[(At<String>, At<Node>)]) {
-    let called = draft.has_callers();
-    let stateful = |s: &DraftService| matches!(s.kind, Some((k, _)) if matches!(k, "database" | "cache" | "queue"));
-    let candidates = |need_ports: bool| -> Vec<usize> {
-        (0..entries.len())
-            .filter(|&i| !called[i] && !stateful(&draft.services[i]))
-            .filter(|&i| profiles(&entries[i].1.value).is_none())
-            .filter(|&i| !need_ports || publishes_ports(&entries[i].1.value))
-            .collect()
+    let n = entries.len();
+    let name = |i: usize| entries[i].0.value.clone();
+    let shot: Vec<Option<String>> = (0..n).map(|i| one_shot(entries, i)).collect();
+    let load: Vec<Option<String>> = (0..n)
+        .map(|i| word_in(&entries[i].1.value, &entries[i].0.value, &LOAD_GENERATORS))
+        .collect();
+    // Who depends on each service: long-running callers, and the rest.
+    let mut callers: Vec<Vec<usize>> = vec![Vec::new(); draft.services.len()];
+    let mut ignored: Vec<Vec<usize>> = vec![Vec::new(); draft.services.len()];
+    for (i, s) in draft.services.iter().enumerate() {
+        let passive = i < n && (shot[i].is_some() || load[i].is_some());
+        for d in &s.deps {
+            let list = if passive { &mut ignored } else { &mut callers };
+            list[d.to].push(i);
+        }
+    }
+    let callees = |i: usize| -> String {
+        let names: Vec<String> = draft.services[i]
+            .deps
+            .iter()
+            .map(|d| format!("`{}`", draft.services[d.to].name))
+            .collect();
+        if names.is_empty() {
+            String::new()
+        } else {
+            format!(", and not counted as a caller of {}", names.join(", "))
+        }
     };
-    let (chosen, reason) = match candidates(true) {
-        c if !c.is_empty() => (c, "publishes ports, nobody depends on it"),
-        _ => (candidates(false), "nobody depends on it"),
+    let mut notes: Vec<(String, Pos)> = Vec::new();
+    // Why each service cannot be an entry point, if it cannot.
+    let mut excluded: Vec<Option<String>> = vec![None; n];
+    let mut aside: Vec<Option<String>> = vec![None; n];
+    for i in 0..n {
+        let service = &entries[i].1.value;
+        let pos = entries[i].0.pos;
+        excluded[i] = if let Some(why) = &shot[i] {
+            // Only a profile: a service run on demand (a debug tool, a seed).
+            let on_demand = why.starts_with("profiles") && !why.contains(';');
+            let what = if on_demand {
+                "runs only on demand"
+            } else {
+                "is a one-shot job"
+            };
+            notes.push((
+                format!(
+                    "`{}` {what} ({why}): not an entry point{}",
+                    name(i),
+                    callees(i)
+                ),
+                pos,
+            ));
+            aside[i] = Some(if on_demand {
+                "run only on demand".into()
+            } else {
+                "a one-shot job".into()
+            });
+            Some(String::new())
+        } else if let Some(word) = &load[i] {
+            notes.push((
+                format!(
+                    "`{}` looks like a load generator ({word}): it stands in for users, so it is not an entry point{}",
+                    name(i),
+                    callees(i)
+                ),
+                pos,
+            ));
+            aside[i] = Some("a load generator".into());
+            Some(String::new())
+        } else if let Some((kind, _)) = draft.services[i].kind
+            && matches!(kind, "database" | "cache" | "queue")
+        {
+            Some(format!("is a {kind}"))
+        } else if let Some(word) = word_in(service, &entries[i].0.value, &OPS_TOOLS) {
+            aside[i] = Some("an operations tool".into());
+            Some(format!("runs an operations tool ({word})"))
+        } else if let Some(&c) = callers[i].first() {
+            Some(format!("`{}` depends on it", draft.services[c].name))
+        } else {
+            None
+        };
+    }
+    let with_ports: Vec<usize> = (0..n)
+        .filter(|&i| excluded[i].is_none() && publishes_ports(&entries[i].1.value))
+        .collect();
+    let (chosen, reason) = if with_ports.is_empty() {
+        let any: Vec<usize> = (0..n).filter(|&i| excluded[i].is_none()).collect();
+        (any, "no long-running service depends on it")
+    } else {
+        (
+            with_ports,
+            "publishes ports, no long-running service depends on it",
+        )
     };
+    for i in 0..n {
+        let pos = entries[i].0.pos;
+        let ports = publishes_ports(&entries[i].1.value);
+        if chosen.contains(&i) {
+            let also = match ignored[i].as_slice() {
+                [] => String::new(),
+                some => format!(
+                    "; {} depends on it but only runs once or stands in for users",
+                    some.iter()
+                        .map(|&c| format!("`{}`", draft.services[c].name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            draft.services[i].entry = Some(format!("guessed entry point: {reason}"));
+            notes.push((
+                format!(
+                    "guessed `{}` is an entry point ({reason}{also}); its traffic is a placeholder",
+                    name(i)
+                ),
+                pos,
+            ));
+        } else if let Some(why) = excluded[i].as_ref().filter(|w| !w.is_empty()) {
+            if ports {
+                notes.push((
+                    format!(
+                        "`{}` publishes ports but {why}: not guessed an entry point",
+                        name(i)
+                    ),
+                    pos,
+                ));
+            }
+        } else if excluded[i].is_none() {
+            notes.push((
+                format!(
+                    "`{}` publishes no ports and nothing depends on it: not guessed an entry point (a background worker? if users call it, give it `entry: {{ rps }}`)",
+                    name(i)
+                ),
+                pos,
+            ));
+        }
+    }
+    for (i, why) in aside.into_iter().enumerate() {
+        draft.services[i].aside = why;
+    }
+    notes.sort_by_key(|(_, pos)| *pos);
+    for (message, pos) in notes {
+        draft.note(NoteKind::Guess, message, Some(pos));
+    }
     if chosen.is_empty() {
         draft.note(
             NoteKind::Guess,
-            "found no entry point (every service is called by another); add `entry: { rps }` to the services users call",
+            "found no entry point (every service is called by another, or is a store, a tool or a job); add `entry: { rps }` to the services users call",
             None,
-        );
-    }
-    for i in chosen {
-        let name = draft.services[i].name.clone();
-        draft.services[i].entry = Some(format!("guessed entry point: {reason}"));
-        draft.note(
-            NoteKind::Guess,
-            format!("guessed `{name}` is an entry point ({reason}); its traffic is a placeholder"),
-            Some(entries[i].0.pos),
         );
     }
 }
@@ -820,6 +1069,9 @@ mod tests {
         assert_eq!(host_names("mongodb://a:1,b:2/db?replicaSet=rs"), ["a", "b"]);
         assert_eq!(host_names("${DB_HOST:-db}"), ["db"]);
         assert_eq!(host_names("http://${API_HOST-api}:80"), ["api"]);
+        // The OpenTelemetry demo's `CART_ADDR=cart:${CART_PORT}`.
+        assert_eq!(host_names("cart:${CART_PORT}"), ["cart"]);
+        assert!(host_names("note:").is_empty());
         assert!(host_names("/var/lib/api").is_empty());
         assert!(host_names("some words here").is_empty());
         assert!(host_names("").is_empty());
@@ -828,7 +1080,7 @@ mod tests {
 
     #[test]
     fn kinds_from_images_and_names() {
-        let k = |image: &str| kind_from_words(image_repository(image), false).map(|(k, _)| k);
+        let k = |image: &str| guess_kind(Some(image), "x").map(|(k, _)| k);
         assert_eq!(k("postgres:16-alpine"), Some("database"));
         assert_eq!(k("docker.io/bitnami/redis:7.2"), Some("cache"));
         assert_eq!(k("confluentinc/cp-kafka:7.5.0"), Some("queue"));
@@ -837,10 +1089,23 @@ mod tests {
         assert_eq!(k("oliver006/redis_exporter"), None);
         assert_eq!(k("myorg/orders-db-migrations"), None);
         assert_eq!(k("myorg/app"), None);
-        let n = |name: &str| kind_from_words(name, true).map(|(k, _)| k);
+        let n = |name: &str| guess_kind(None, name).map(|(k, _)| k);
         assert_eq!(n("orders-db"), Some("database"));
         assert_eq!(n("cache"), Some("cache"));
         assert_eq!(n("cache-warmer"), None);
         assert_eq!(n("api"), None);
+        // Issue 13 §6 (Sock Shop): a generic word decides only as the head
+        // word, and the image comes first.
+        assert_eq!(n("queue-master"), None);
+        assert_eq!(k("weaveworksdemos/queue-master"), None);
+        assert_eq!(k("weaveworksdemos/catalogue-db"), Some("database"));
+        assert_eq!(
+            guess_kind(Some("weaveworksdemos/queue-master"), "queue-master"),
+            None
+        );
+        assert_eq!(
+            guess_kind(Some("mongo:3.4"), "carts-db").map(|(_, why)| why),
+            Some("guessed from image mongo:3.4".into())
+        );
     }
 }

@@ -74,6 +74,8 @@ pub enum NoteKind {
     Placeholder,
     /// Something in the input that the model does not carry.
     Ignored,
+    /// The imported model says too little to trust its analyses.
+    Warning,
 }
 
 /// One thing the user should know about an import.
@@ -175,8 +177,8 @@ fn unrecognised(documents: &[At<Node>]) -> Finding {
     )
 }
 
-/// Writes the draft, reads it back with the real loader, lists its cycles in
-/// the header and the notes.
+/// Writes the draft, reads it back with the real loader, lists its cycles
+/// and warnings in the header and the notes.
 fn finish(mut draft: Draft) -> Result<Imported, Error> {
     let verify_as = format!("imported from {}", draft.file);
     let first = yaml::write(&draft);
@@ -206,7 +208,21 @@ fn finish(mut draft: Draft) -> Result<Imported, Error> {
             pos: None,
         });
     }
-    let text = if draft.cycles.is_empty() {
+    let aside: Vec<&str> = draft
+        .services
+        .iter()
+        .filter(|s| s.aside.is_some())
+        .map(|s| s.name.as_str())
+        .collect();
+    draft.warnings = warnings(model, draft.format, &aside);
+    for w in &draft.warnings {
+        draft.notes.push(Note {
+            kind: NoteKind::Warning,
+            message: w.clone(),
+            pos: None,
+        });
+    }
+    let text = if draft.cycles.is_empty() && draft.warnings.is_empty() {
         first
     } else {
         let text = yaml::write(&draft);
@@ -230,6 +246,98 @@ fn finish(mut draft: Draft) -> Result<Imported, Error> {
     })
 }
 
+/// `a`, `b`, `c` and 4 more, each name in backticks.
+fn some_names<'a>(names: impl Iterator<Item = &'a str>, total: usize) -> String {
+    const SHOWN: usize = 6;
+    let mut shown: Vec<String> = names.take(SHOWN).map(|n| format!("`{n}`")).collect();
+    if total > SHOWN {
+        shown.push(format!("and {} more", total - SHOWN));
+    }
+    shown.join(", ")
+}
+
+/// What makes an imported model too thin to trust, one sentence each:
+/// services no entry point reaches (their failures look harmless in every
+/// analysis), and an input that states few links (most services that are
+/// not stores neither call nor are called by any other). Services `aside`
+/// from the users' path (jobs, tools, load generators) are not counted.
+pub fn warnings(model: &crate::model::Model, format: Format, aside: &[&str]) -> Vec<String> {
+    use crate::model::ServiceId;
+    let mut out = Vec::new();
+    let n = model.services().len();
+    let counted = |id: ServiceId| !aside.contains(&model.service(id).name.as_str());
+    let deps = |id: ServiceId| {
+        let mut to: Vec<ServiceId> = Vec::new();
+        for dep in model
+            .service(id)
+            .operations
+            .iter()
+            .flat_map(|o| &o.depends_on)
+        {
+            to.push(dep.target.service);
+            to.extend(dep.cache.map(|c| c.on_miss));
+            if let Some(crate::model::Fallback::Failover { to: alt }) = dep.fallback {
+                to.push(alt);
+            }
+        }
+        to
+    };
+    let mut reached = vec![false; n];
+    let mut called = vec![false; n];
+    let mut stack: Vec<ServiceId> = model.entry_points().collect();
+    for id in model.service_ids().filter(|&id| counted(id)) {
+        for t in deps(id) {
+            called[t.index()] = true;
+        }
+    }
+    while let Some(id) = stack.pop() {
+        if !std::mem::replace(&mut reached[id.index()], true) {
+            stack.extend(deps(id));
+        }
+    }
+    let (links, edit) = match format {
+        Format::Compose => (
+            "links",
+            "add `depends_on`, or check the environment variables (host names in `env_file` or in code are not read)",
+        ),
+        Format::Backstage => (
+            "relations",
+            "add `dependsOn`, or `consumesApis` with the matching `providesApis`",
+        ),
+    };
+    let unreached: Vec<&str> = model
+        .service_ids()
+        .filter(|&id| counted(id) && !reached[id.index()])
+        .map(|id| model.service(id).name.as_str())
+        .collect();
+    if model.entry_points().next().is_some() && !unreached.is_empty() {
+        out.push(format!(
+            "no entry point reaches {} of {n} services: {}; every analysis sees their failures as harmless to users. If users need them, {edit}; if users call them directly, give them `entry: {{ rps }}`",
+            unreached.len(),
+            some_names(unreached.iter().copied(), unreached.len())
+        ));
+    }
+    let working: Vec<ServiceId> = model
+        .service_ids()
+        .filter(|&id| counted(id) && !model.service(id).kind.is_stateful())
+        .collect();
+    let alone: Vec<&str> = working
+        .iter()
+        .filter(|&&id| deps(id).is_empty() && !called[id.index()])
+        .map(|&id| model.service(id).name.as_str())
+        .collect();
+    if working.len() >= 3 && 2 * alone.len() > working.len() {
+        out.push(format!(
+            "the {} states few {links}: {} of the {} services that are not databases, caches or queues depend on nothing and nothing depends on them ({}); {edit}",
+            format.describe(),
+            alone.len(),
+            working.len(),
+            some_names(alone.iter().copied(), alone.len())
+        ));
+    }
+    out
+}
+
 /// A model on its way out: what the converters fill in and [`yaml`] writes.
 #[derive(Debug, Clone)]
 pub struct Draft {
@@ -245,6 +353,9 @@ pub struct Draft {
     pub services: Vec<DraftService>,
     /// Cycles, each spelled as a closed walk of names (filled by [`finish`]).
     pub cycles: Vec<Vec<String>>,
+    /// Warnings about the model as a whole (filled by [`finish`]), also
+    /// written in its header.
+    pub warnings: Vec<String>,
     /// Notes for the user.
     pub notes: Vec<Note>,
 }
@@ -268,6 +379,10 @@ pub struct DraftService {
     pub deps: Vec<DraftDep>,
     /// Made up for a reference to something not in the input.
     pub placeholder: bool,
+    /// Why it stands outside the users' path, when it does (a one-shot
+    /// job, a load generator, an operations tool, a library): no entry
+    /// point reaching it is expected, not a warning.
+    pub aside: Option<String>,
 }
 
 /// One dependency of a [`DraftService`].
@@ -316,6 +431,7 @@ impl Draft {
             header: Vec::new(),
             services: Vec::new(),
             cycles: Vec::new(),
+            warnings: Vec::new(),
             notes: Vec::new(),
         }
     }

@@ -166,6 +166,12 @@ fn write_header(out: &mut String, draft: &Draft) {
             comment(out, "", text);
         }
     }
+    if !draft.warnings.is_empty() {
+        out.push_str("#\n");
+        for w in &draft.warnings {
+            comment(out, "", &format!("WARNING: {w}"));
+        }
+    }
     if !draft.cycles.is_empty() {
         out.push_str("#\n");
         comment(
@@ -205,6 +211,15 @@ fn write_service(out: &mut String, draft: &Draft, service: &DraftService) {
             Some("TODO: how many run in production?"),
         ),
     }
+    if let Some(aside) = &service.aside {
+        comment(
+            out,
+            "    ",
+            &format!(
+                "guessed: {aside}, not on the users' path (no entry point, not counted as a caller)"
+            ),
+        );
+    }
     for todo in &service.todo {
         comment(out, "    ", &format!("TODO: {todo}"));
     }
@@ -223,11 +238,11 @@ fn write_service(out: &mut String, draft: &Draft, service: &DraftService) {
     );
     out.push_str("    depends_on:\n");
     for dep in &service.deps {
-        write_dependency(out, draft, dep);
+        write_dependency(out, draft, &service.name, dep);
     }
 }
 
-fn write_dependency(out: &mut String, draft: &Draft, dep: &DraftDep) {
+fn write_dependency(out: &mut String, draft: &Draft, caller: &str, dep: &DraftDep) {
     let to = quote(&draft.services[dep.to].name);
     let mut policies = Vec::new();
     if dep.startup {
@@ -243,9 +258,15 @@ fn write_dependency(out: &mut String, draft: &Draft, dep: &DraftDep) {
     };
     let mut why = dep.why.join("; ");
     if matches!(draft.services[dep.to].kind, Some(("queue", _))) && !dep.startup {
-        why.push_str(
-            "; TODO: `phase: background` if this service consumes from it, `mode: async` if it publishes without waiting",
-        );
+        // The one way to model a consumer (docs/model.md, "Queues and their
+        // consumers"): the broker hands work to it over an async edge, so
+        // the consumer receives the broker's traffic. A consumer that
+        // "depends on" its broker would receive none.
+        why.push_str(&format!(
+            "; TODO: if this service consumes from it, delete this line and add `{{ to: {}, mode: async }}` under {}; if it publishes without waiting, make this edge `mode: async`",
+            quote(caller),
+            quote(&draft.services[dep.to].name),
+        ));
     }
     line(out, &item, Some(&why));
 }

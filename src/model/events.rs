@@ -1,4 +1,4 @@
-//! YAML as a stream of events with positions, under SPEC §6's guards: the
+//! YAML as a stream of events with positions, under the input guards of docs/cli.md: the
 //! only module that knows the YAML parser (libyaml-safer, a safe Rust port
 //! of libyaml: the fastest maintained event parser measured, see the
 //! README's performance notes).

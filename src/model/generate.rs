@@ -120,7 +120,9 @@ pub fn generate(spec: Spec) -> String {
     let _ = writeln!(out, "zones: [zone-a, zone-b, zone-c]");
     let _ = writeln!(out, "defaults:\n  timeout: 2s");
     let _ = writeln!(out, "services:");
-    let cycles_wanted = (n / 400).clamp(1, 25);
+    // Service pairs that call each other, as user ↔ social-graph services
+    // do: about one service in fifty calls back one of its callers.
+    let cycles_wanted = (n / 50).clamp(1, 2_000);
     let mut cycles_made = 0;
     // For each service, one service that calls it (to close small cycles).
     let mut a_caller: Vec<Option<usize>> = vec![None; n];
@@ -202,16 +204,18 @@ pub fn generate(spec: Spec) -> String {
             }
             deps.push(policy(&mut rng, &names, &roles, target, &dbs));
         }
-        // A few small cycles, as real systems have: a service calls back the
-        // service that calls it (a lookup, a callback), softly.
+        // Small cycles, as real systems have: a service calls back the
+        // service that calls it (a lookup, a callback) — every other one
+        // hard, so a failure inside the pair takes both.
         if role == Role::Service
             && cycles_made < cycles_wanted
-            && rng.random::<f64>() < 0.05
+            && rng.random::<f64>() < 0.25
             && let Some(back) = a_caller[i]
             && !chosen.contains(&back)
         {
+            let criticality = if cycles_made % 2 == 0 { "hard" } else { "soft" };
             deps.push(format!(
-                "{{ to: {}, criticality: soft, timeout: 300ms }}",
+                "{{ to: {}, criticality: {criticality}, timeout: 300ms }}",
                 names[back]
             ));
             cycles_made += 1;
@@ -291,6 +295,37 @@ mod tests {
             assert_eq!(loaded.model.services().len(), services);
             assert!(loaded.model.entry_points().count() >= 1);
         }
+        // Pairs that call each other: about one service in fifty.
+        let m = crate::model::load_str(
+            &generate(Spec {
+                services: 2000,
+                seed: 7,
+            }),
+            "gen.yaml",
+        )
+        .expect("valid")
+        .model;
+        let calls = |a: crate::model::ServiceId, b: crate::model::ServiceId| {
+            m.service(a)
+                .operations
+                .iter()
+                .flat_map(|o| &o.depends_on)
+                .any(|d| d.target.service == b)
+        };
+        let mut pairs: Vec<_> = m
+            .service_ids()
+            .flat_map(|a| {
+                m.service(a)
+                    .operations
+                    .iter()
+                    .flat_map(|o| &o.depends_on)
+                    .map(move |d| (a, d.target.service))
+            })
+            .filter(|&(a, b)| a < b && calls(b, a))
+            .collect();
+        pairs.dedup();
+        let pairs = pairs.len();
+        assert!((10..=40).contains(&pairs), "{pairs} pairs");
         assert_ne!(
             generate(Spec {
                 services: 50,

@@ -11,7 +11,7 @@ use std::path::Path;
 use crate::error::Error;
 use crate::finding::{Finding, Pos};
 
-/// Files larger than this are refused (SPEC §6).
+/// Files larger than this are refused (docs/cli.md, "Input limits").
 pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// The path that means standard input.
@@ -59,6 +59,22 @@ pub fn read_input(path: &Path) -> Result<String, Error> {
             return Err(refuse(not_a_file(path, &meta)));
         }
         read_capped(file, meta.len(), MAX_FILE_BYTES).map_err(read_error)?
+    };
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(refuse(too_large(bytes.len() as u64)));
+    }
+    text_from_bytes(bytes).map_err(refuse)
+}
+
+/// Checks input that reached whatif another way than as a file (the
+/// output of `git show REV:PATH`) under the same guards as [`read_input`]:
+/// refused over 256 MiB (`E005`) and unless it is UTF-8 text (`E007`).
+/// `name` names it in findings.
+pub fn text_of(bytes: Vec<u8>, name: &str) -> Result<String, Error> {
+    let refuse = |finding: Finding| Error::Invalid {
+        file: name.to_owned(),
+        source_text: String::new(),
+        findings: vec![finding],
     };
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(refuse(too_large(bytes.len() as u64)));

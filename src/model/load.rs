@@ -74,7 +74,7 @@ pub fn load_str(text: &str, file: &str) -> Result<Loaded, Error> {
     )
 }
 
-/// Reads a user's input file (or `-`) as text under SPEC §6's guards: see
+/// Reads a user's input file (or `-`) as text under the input guards of docs/cli.md: see
 /// [`super::input::read_input`], the one function every input goes through.
 pub fn read_text(path: &Path) -> Result<String, Error> {
     super::input::read_input(path)
@@ -83,6 +83,17 @@ pub fn read_text(path: &Path) -> Result<String, Error> {
 fn is_json(path: &Path) -> bool {
     path.extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+/// Validates a model read from somewhere other than a file of its own
+/// (`git show REV:PATH`), under the same guards as [`load_file`] (see
+/// [`super::input::text_of`]). `file` names it in findings (a name ending
+/// in `.json` reads it as JSON), and its stem becomes the model's name
+/// when the file gives none.
+pub fn load_bytes(bytes: Vec<u8>, file: &str) -> Result<Loaded, Error> {
+    let text = super::input::text_of(bytes, file)?;
+    let path = Path::new(file);
+    load_text(text, file, default_model_name(path), is_json(path))
 }
 
 fn default_model_name(path: &Path) -> String {

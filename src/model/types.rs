@@ -201,7 +201,7 @@ impl Dependency {
 pub const Z99: f64 = 2.326_347_874_040_840_8;
 
 /// Own work per request: how long a replica works on one request when it
-/// has a server free (SPEC §2, "Latencies are distributions").
+/// has a server free (docs/engine.md, "Latency distributions and timeouts").
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(tag = "shape", rename_all = "lowercase")]
 pub enum Latency {
@@ -342,7 +342,8 @@ impl Service {
     }
 }
 
-/// State thresholds (SPEC §2), overridable under `defaults.thresholds`.
+/// State thresholds (docs/engine.md, "States and thresholds"), overridable
+/// under `defaults.thresholds`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Thresholds {
     /// `down` when success is strictly below this (default 5 %).
@@ -359,7 +360,7 @@ pub struct Thresholds {
 /// 0.30000000000000004, which must not count as "above 30 %".
 pub const TOLERANCE: f64 = 1e-9;
 
-/// `x` is strictly below `limit` (SPEC: "below" is strict), beyond float noise.
+/// `x` is strictly below `limit` ("below" is strict: docs/engine.md), beyond float noise.
 pub fn below(x: f64, limit: f64) -> bool {
     x < limit - TOLERANCE
 }

@@ -100,7 +100,7 @@ enum Resolution {
 }
 
 /// `a.b` is the service `a.b` if one exists, else operation `b` of
-/// service `a` (SPEC §1); both is ambiguous.
+/// service `a` (docs/model.md, "Operations"); both is ambiguous.
 fn resolve(dir: &Directory, written: &str) -> Resolution {
     let as_service = dir.names.get(written).copied();
     // Every split `svc.op` where `svc` is a service that has operation `op`.

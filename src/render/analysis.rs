@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 
 use super::findings::Palette;
 use super::fit;
-use crate::analysis::lints::{Level, Lint};
 use crate::analysis::spof::{Entry, Impact, entries};
 use crate::model::{Model, ServiceId};
 use crate::text::terminal;
@@ -19,7 +18,7 @@ fn names(model: &Model, ids: &[ServiceId]) -> Vec<String> {
         .collect()
 }
 
-/// `spof` as SPEC §5's JSON (plus `zones` when asked).
+/// `spof` as JSON (docs/review.md) (plus `zones` when asked).
 pub fn spof_json(
     model: &Model,
     spofs: &[(Entry, Vec<ServiceId>)],
@@ -108,11 +107,13 @@ pub fn write_spof_text(
     Ok(())
 }
 
-/// `blast` as JSON: services ranked, each with what it takes down.
-pub fn blast_json(model: &Model, ranked: &[Impact]) -> Value {
+/// `blast` as JSON: services ranked, each with what it takes down, and
+/// which evaluation decided (`steady`: the steady state, else structural).
+pub fn blast_json(model: &Model, ranked: &[Impact], steady: bool) -> Value {
     let all = entries(model);
     json!({
         "model": model.name,
+        "engine": if steady { "steady" } else { "structural" },
         "services": ranked.iter().map(|i| json!({
             "name": model.service(i.service).name,
             "entry_rps_lost": i.rps_lost,
@@ -123,20 +124,40 @@ pub fn blast_json(model: &Model, ranked: &[Impact]) -> Value {
     })
 }
 
-/// `blast` as text: a ranked table, names cut to fit the `width`.
-pub fn write_blast_text(
-    out: &mut dyn Write,
-    model: &Model,
-    ranked: &[Impact],
-    top: usize,
-    p: Palette,
-    line: Option<usize>,
-) -> io::Result<()> {
+/// The share of all entry traffic that `rps_lost` is (`25%`, `<1%` for a
+/// loss that would round to zero), the unit every blast table shows; `-`
+/// when the model has no entry traffic.
+pub fn traffic_lost(model: &Model, rps_lost: f64) -> String {
     let total: f64 = model
         .entry_points()
         .map(|e| model.service(e).entry_rps().unwrap_or(0.0))
         .sum();
-    let rest = ": blast radius of each service failing as a whole";
+    let share = rps_lost / total * 100.0;
+    if total > 0.0 && share > 0.0 && share < 0.5 {
+        "<1%".to_string()
+    } else if total > 0.0 {
+        format!("{share:.0}%")
+    } else {
+        "-".into()
+    }
+}
+
+/// `blast` as text: a ranked table, names cut to fit the `width`; `steady`
+/// says the steady state decided (and counts slow services as degraded).
+pub fn write_blast_text(
+    out: &mut dyn Write,
+    model: &Model,
+    ranked: &[Impact],
+    steady: bool,
+    top: usize,
+    p: Palette,
+    line: Option<usize>,
+) -> io::Result<()> {
+    let rest = if steady {
+        ": blast radius of each service failing as a whole (steady state: load counted)"
+    } else {
+        ": blast radius of each service failing as a whole"
+    };
     let title = terminal(&model.name);
     writeln!(
         out,
@@ -164,11 +185,7 @@ pub fn write_blast_text(
         "service", "traffic lost", "down", "degraded"
     )?;
     for (i, name) in ranked.iter().zip(&names) {
-        let lost = if total > 0.0 {
-            format!("{:.0}%", i.rps_lost / total * 100.0)
-        } else {
-            "-".into()
-        };
+        let lost = traffic_lost(model, i.rps_lost);
         let lost = if i.rps_lost > 0.0 {
             p.paint("1;31", &format!("{lost:>12}"))
         } else {
@@ -189,40 +206,6 @@ pub fn write_blast_text(
             ranked.len() - top,
             ranked.len()
         )?;
-    }
-    Ok(())
-}
-
-/// Lints as text, compiler style; messages wrapped to the `width`.
-pub fn write_lints_text(
-    out: &mut dyn Write,
-    file: &str,
-    lints: &[Lint],
-    p: Palette,
-    width: Option<usize>,
-) -> io::Result<()> {
-    for l in lints {
-        let color = match l.level {
-            Level::High => "1;31",
-            Level::Medium => "1;33",
-            Level::Low => "36",
-        };
-        let head = format!("{}[{}]", l.level.as_str(), l.code);
-        let first = head.chars().count() + 1;
-        writeln!(
-            out,
-            "{} {}",
-            p.paint(color, &head),
-            fit::wrap(&terminal(&l.message), first, 2, width)
-        )?;
-        writeln!(
-            out,
-            "  --> {}:{}:{}",
-            terminal(file),
-            l.pos.line,
-            l.pos.column
-        )?;
-        writeln!(out, "  why: {}", fit::wrap(l.why, 7, 7, width))?;
     }
     Ok(())
 }

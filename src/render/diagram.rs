@@ -94,6 +94,9 @@ pub struct Node {
     pub shape: Shape,
     /// Its colour.
     pub paint: Paint,
+    /// One line per entry operation of an entry point, drawn under the
+    /// detail: `.browse 900 rps`, or in a cascade `.browse DOWN 0%`.
+    pub operations: Vec<String>,
     /// Index into [`Diagram::clusters`] when all its replicas live in one zone.
     pub cluster: Option<usize>,
     /// Drawn with a thick border (a fault's target, an entry point).

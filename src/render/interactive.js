@@ -10,10 +10,17 @@
   var STATE_CLASSES = ["st-none", "st-healthy", "st-slow", "st-degraded", "st-down"];
   // Characters a node's second line holds (svg.rs: 236 px of 6 px glyphs).
   var DETAIL_MAX = 39;
-  // Zoom steps of the picture; it opens at its natural size, or larger
-  // (up to MAX_OPENING_ZOOM) when its box has room, for a projector.
-  var ZOOMS = [0.25, 0.35, 0.5, 0.7, 1, 1.25, 1.5, 2, 2.5, 3];
+  // Zoom steps of the picture. It opens as wide as its box, but never so
+  // small that its text is hard to read (READABLE_ZOOM: 10 px details at
+  // 8 px, names at 9.6 px; the rest is a pan away, and the entry points
+  // are in view) nor larger than MAX_OPENING_ZOOM; "fit" goes back there.
+  var ZOOMS = [0.25, 0.35, 0.5, 0.7, 0.8, 1, 1.25, 1.5, 2, 2.5, 3];
+  var READABLE_ZOOM = 0.8;
   var MAX_OPENING_ZOOM = 1.5;
+  // Pixels a drag must move before it pans instead of clicking, and an
+  // arrow key pans.
+  var DRAG_SLOP = 4;
+  var PAN_STEP = 80;
 
   function element(tag, className, text) {
     var e = document.createElement(tag);
@@ -68,18 +75,58 @@
     var natural = svg && svg.viewBox && svg.viewBox.baseVal;
     var zoom = 1;
 
-    function setZoom(z) {
+    // Zooms to z keeping the picture's point under (x, y) of the frame
+    // (its centre when not given) where it is.
+    function setZoom(z, x, y) {
+      var cx = x === undefined ? frame.clientWidth / 2 : x;
+      var cy = y === undefined ? frame.clientHeight / 2 : y;
+      var px = (frame.scrollLeft + cx) / zoom;
+      var py = (frame.scrollTop + cy) / zoom;
       zoom = z;
       svg.setAttribute("width", String(Math.round(natural.width * z)));
       svg.setAttribute("height", String(Math.round(natural.height * z)));
+      frame.scrollLeft = px * z - cx;
+      frame.scrollTop = py * z - cy;
     }
 
-    // The zoom that makes the picture as wide as its box.
+    // As wide as the box, but readable and not blown up.
     function fitZoom() {
-      return Math.max(0.05, (frame.clientWidth - 4) / natural.width);
+      var wide = (frame.clientWidth - 4) / natural.width;
+      return Math.min(MAX_OPENING_ZOOM, Math.max(READABLE_ZOOM, wide));
     }
 
-    function step(direction) {
+    // The opening view: fitted, the top of the picture and the entry
+    // points (where users come in) in view.
+    function fit() {
+      setZoom(fitZoom());
+      // Zooming may have brought a vertical scroll bar, narrowing the box.
+      if (frame.scrollWidth > frame.clientWidth + 1) {
+        setZoom(fitZoom());
+      }
+      var xs = [];
+      data.entries.forEach(function (name) {
+        var i = data.services.indexOf(name);
+        if (i >= 0 && nodes[i]) {
+          var box = nodes[i].getBBox();
+          xs.push(box.x + box.width / 2);
+        }
+      });
+      // The picture is drawn at `zoom` pixels per unit of its viewBox.
+      var middle = xs.length
+        ? ((Math.min.apply(null, xs) + Math.max.apply(null, xs)) / 2 + offsetX()) * zoom
+        : 0;
+      frame.scrollLeft = xs.length ? middle - frame.clientWidth / 2 : 0;
+      frame.scrollTop = 0;
+    }
+
+    // Where the nodes' coordinates start in the picture (its translate).
+    function offsetX() {
+      var g = svg.querySelector("g[transform]");
+      var m = g && /translate\(([-0-9.]+)/.exec(g.getAttribute("transform"));
+      return m ? Number(m[1]) : 0;
+    }
+
+    function step(direction, x, y) {
       var next = zoom;
       for (var k = 0; k < ZOOMS.length; k++) {
         var z = direction > 0 ? ZOOMS[k] : ZOOMS[ZOOMS.length - 1 - k];
@@ -88,14 +135,80 @@
           break;
         }
       }
-      setZoom(next);
+      setZoom(next, x, y);
+    }
+
+    // Dragging pans (a drag that started on a service does not click it);
+    // Ctrl or ⌘ with the wheel zooms at the pointer; keys: + and − zoom,
+    // 0 fits, arrows pan.
+    function controls() {
+      var drag = null;
+      var dragged = false;
+      frame.addEventListener("pointerdown", function (event) {
+        if (event.button === 0) {
+          drag = { x: event.clientX, y: event.clientY, left: frame.scrollLeft, top: frame.scrollTop };
+          dragged = false;
+        }
+      });
+      frame.addEventListener("pointermove", function (event) {
+        if (!drag) {
+          return;
+        }
+        var dx = event.clientX - drag.x;
+        var dy = event.clientY - drag.y;
+        if (!dragged && Math.abs(dx) + Math.abs(dy) > DRAG_SLOP) {
+          dragged = true;
+          frame.classList.add("wf-panning");
+        }
+        if (dragged) {
+          frame.scrollLeft = drag.left - dx;
+          frame.scrollTop = drag.top - dy;
+        }
+      });
+      function end() {
+        drag = null;
+        frame.classList.remove("wf-panning");
+      }
+      frame.addEventListener("pointerup", end);
+      frame.addEventListener("pointercancel", end);
+      frame.addEventListener("click", function (event) {
+        if (dragged) {
+          dragged = false;
+          event.stopPropagation();
+          event.preventDefault();
+        }
+      }, true);
+      frame.addEventListener("wheel", function (event) {
+        if (event.ctrlKey || event.metaKey) {
+          event.preventDefault();
+          var r = frame.getBoundingClientRect();
+          step(event.deltaY < 0 ? 1 : -1, event.clientX - r.left, event.clientY - r.top);
+        }
+      }, { passive: false });
+      frame.addEventListener("keydown", function (event) {
+        var pans = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+        if (event.key === "+" || event.key === "=") {
+          step(1);
+        } else if (event.key === "-" || event.key === "_") {
+          step(-1);
+        } else if (event.key === "0") {
+          fit();
+        } else if (pans[event.key]) {
+          frame.scrollLeft += pans[event.key][0] * PAN_STEP;
+          frame.scrollTop += pans[event.key][1] * PAN_STEP;
+        } else {
+          return;
+        }
+        event.preventDefault();
+      });
     }
 
     if (svg) {
       svg.classList.add("wf-live");
     }
     if (svg && frame && natural && natural.width > 0 && natural.height > 0) {
-      setZoom(Math.min(MAX_OPENING_ZOOM, Math.max(1, fitZoom())));
+      fit();
+      controls();
       [["wf-zoom-in", 1], ["wf-zoom-out", -1]].forEach(function (b) {
         var button = document.getElementById(b[0]);
         if (button) {
@@ -104,11 +217,9 @@
           });
         }
       });
-      var fit = document.getElementById("wf-zoom-fit");
-      if (fit) {
-        fit.addEventListener("click", function () {
-          setZoom(fitZoom());
-        });
+      var fitButton = document.getElementById("wf-zoom-fit");
+      if (fitButton) {
+        fitButton.addEventListener("click", fit);
       }
     }
 
@@ -238,7 +349,7 @@
         var ids = found.chain(r[0]);
         if (ids.length > 1) {
           // As in the CLI's text: a chain of more than 16 names keeps its
-          // first and last 8 (SPEC §2).
+          // first and last 8 (docs/engine.md).
           var shown = ids.length > 16 ? ids.slice(0, 8).concat([-1], ids.slice(-8)) : ids;
           var chain = shown.map(function (s) {
             return s < 0 ? "\u2026 " + (ids.length - 16) + " more \u2026" : data.services[s];
@@ -249,9 +360,19 @@
       });
     }
 
+    // The page's heading (run's page) and title name the faults shown.
+    var heading = document.querySelector(".wf-faults");
+    var pageTitle = document.title;
+    var openingLabel = data.initial && data.initial.label ? data.initial.label : "(no faults)";
+
     function show(view, selected) {
       drawPicture(view, selected);
       drawPanel(view);
+      var label = view && view.label ? view.label : "(no faults)";
+      if (heading) {
+        heading.textContent = label;
+      }
+      document.title = pageTitle.split(openingLabel).join(label);
     }
 
     function reset() {

@@ -7,7 +7,7 @@
 //! the engine of `whatif run` ([`crate::analysis::sweep`]) and is embedded
 //! as data; the script only looks results up and draws them. Models above
 //! [`MAX_SWEPT_SERVICES`] services get the static picture and a table of
-//! the top faults by blast radius instead (SPEC §5).
+//! the top faults by blast radius instead (docs/pictures.md, "The interactive page").
 //!
 //! One self-contained file, nothing fetched when it is viewed:
 //!
@@ -137,9 +137,10 @@ pub fn section(ex: &Explorer) -> String {
     s.push_str(
         "<div class=\"wf-main\">\n<div class=\"wf-stage\">\n<div class=\"wf-toolbar\">zoom \
          <button type=\"button\" id=\"wf-zoom-out\" aria-label=\"zoom out\">−</button>\
-         <button type=\"button\" id=\"wf-zoom-fit\">fit</button>\
-         <button type=\"button\" id=\"wf-zoom-in\" aria-label=\"zoom in\">+</button></div>\n\
-         <div class=\"wf-picture\">",
+         <button type=\"button\" id=\"wf-zoom-fit\" title=\"as wide as the box, text still readable (0)\">fit</button>\
+         <button type=\"button\" id=\"wf-zoom-in\" aria-label=\"zoom in\">+</button>\
+         <span class=\"wf-tip\">drag to pan · Ctrl + wheel to zoom</span></div>\n\
+         <div class=\"wf-picture\" tabindex=\"0\" aria-label=\"the architecture: drag or use the arrow keys to pan; Ctrl and the wheel, or + and −, to zoom; 0 to fit\">",
     );
     let picture = svg::interactive_svg(&diagram);
     s.push_str(picture.trim_start_matches("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"));
@@ -249,20 +250,12 @@ fn label(c: &Cascade) -> String {
 
 /// The top faults of a model too large to sweep, by blast radius.
 fn top_faults(m: &Model, ranked: &[spof::Impact]) -> String {
-    let total: f64 = m
-        .entry_points()
-        .map(|e| m.service(e).entry_rps().unwrap_or(0.0))
-        .sum();
     let mut s = String::from(
         "<h3>Top faults (structural blast radius)</h3>\n<table class=\"wf-top\"><tr>\
          <th>service failing</th><th>entry traffic lost</th><th>down</th><th>degraded</th></tr>\n",
     );
     for i in ranked.iter().take(TOP_FAULTS) {
-        let lost = if total > 0.0 {
-            format!("{:.0}%", i.rps_lost / total * 100.0)
-        } else {
-            "-".into()
-        };
+        let lost = super::analysis::traffic_lost(m, i.rps_lost);
         let _ = writeln!(
             s,
             "<tr><td>{}</td><td class=\"n\">{lost}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",

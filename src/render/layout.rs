@@ -142,6 +142,26 @@ pub fn layered_grouped(
             has_loop[u] = true;
         }
     }
+    let (dag, layer) = layering(n, edges);
+
+    let graph = VirtualGraph::build(&sizes, &has_loop, &layer, &dag, groups);
+    let layers = order_layers(&graph);
+    let left = place_x(&graph, &layers);
+    assemble(&graph, &layers, &left, &sizes, edges, &dag)
+}
+
+/// The layer (from 0 at the top) [`layered`] puts each of `n` nodes in,
+/// given `(caller, callee)` edges: steps 1 and 2 of the module docs,
+/// without placing anything. Linear in nodes and edges, so other writers
+/// can size a picture before drawing it.
+pub fn layers(n: usize, edges: &[(usize, usize)]) -> Vec<usize> {
+    layering(n, edges).1
+}
+
+/// Breaks cycles and assigns layers: each edge as it is layered (`None`
+/// for self loops and edges naming missing nodes, reversed ones turned
+/// around), and each node's layer.
+fn layering(n: usize, edges: &[(usize, usize)]) -> (Vec<Option<(usize, usize)>>, Vec<usize>) {
     // Self loops and edges naming missing nodes take no part in layering.
     let layered_edge = |&(u, v): &(usize, usize)| u < n && v < n && u != v;
     let reversed = break_cycles(n, edges, &layered_edge);
@@ -151,11 +171,7 @@ pub fn layered_grouped(
         .map(|(e, &rev)| layered_edge(e).then_some(if rev { (e.1, e.0) } else { *e }))
         .collect();
     let layer = assign_layers(n, &dag);
-
-    let graph = VirtualGraph::build(&sizes, &has_loop, &layer, &dag, groups);
-    let layers = order_layers(&graph);
-    let left = place_x(&graph, &layers);
-    assemble(&graph, &layers, &left, &sizes, edges, &dag)
+    (dag, layer)
 }
 
 /// Negative, infinite or NaN sizes would poison every coordinate.

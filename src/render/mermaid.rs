@@ -151,9 +151,9 @@ pub fn to_mermaid(diagram: &Diagram) -> Vec<u8> {
         let n = &diagram.nodes[i];
         let (open, close) = brackets(n.shape);
         let mut text = label(&n.label);
-        if let Some(d) = &n.detail {
+        for line in n.detail.iter().chain(&n.operations) {
             text.push_str("<br>");
-            text.push_str(&label(d));
+            text.push_str(&label(line));
         }
         s.push_str(&format!("{indent}{}{open}\"{text}\"{close}\n", node_id(i)));
     };
@@ -324,6 +324,7 @@ mod tests {
         Node {
             label: label.into(),
             detail: None,
+            operations: Vec::new(),
             shape,
             paint,
             cluster: None,

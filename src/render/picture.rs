@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::diagram::{Cluster, Diagram, Edge, EdgeStyle, Node, Paint, Shape};
 use crate::model::{Criticality, Dependency, Fallback, Kind, Mode, Model, Phase, ServiceId};
+use crate::sim::faults::{Fault, FaultKind, Scope};
 pub use crate::text::{duration, number};
 
 /// The picture of `services` (all of the model when `None`) and the
@@ -35,6 +36,9 @@ pub fn architecture(model: &Model, services: Option<&[ServiceId]>) -> Diagram {
         nodes.push(Node {
             label: s.name.clone(),
             detail: service_detail(model, id),
+            operations: entry_operations(model, id)
+                .map(|(oi, rps)| format!(".{} {} rps", s.operations[oi].name, number(rps)))
+                .collect(),
             shape: shape(s.kind),
             paint: Paint::Neutral,
             cluster,
@@ -128,6 +132,41 @@ fn service_detail(model: &Model, id: ServiceId) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(" · "))
 }
 
+/// The entry operations of a service that declares operations, with
+/// their traffic: `(index, rps)`.
+fn entry_operations(model: &Model, id: ServiceId) -> impl Iterator<Item = (usize, f64)> + '_ {
+    let s = model.service(id);
+    s.operations
+        .iter()
+        .enumerate()
+        .filter(move |_| s.declares_operations)
+        .filter_map(|(oi, op)| op.rps.map(|rps| (oi, rps)))
+}
+
+/// The replicas a fault of these kinds takes from each service (zone and
+/// replica faults only: a whole-service fault shows as the state), by
+/// kind: `(service, replicas down, replicas hung)`.
+fn replicas_lost(
+    model: &Model,
+    faults: &[Fault],
+) -> HashMap<ServiceId, (BTreeSet<u32>, BTreeSet<u32>)> {
+    let mut lost: HashMap<ServiceId, (BTreeSet<u32>, BTreeSet<u32>)> = HashMap::new();
+    for f in faults {
+        if !matches!(f.scope, Scope::Zone(_) | Scope::Replicas(..)) {
+            continue;
+        }
+        for (id, replicas) in f.replicas_hit(model) {
+            let entry = lost.entry(id).or_default();
+            match f.kind {
+                FaultKind::Down => entry.0.extend(replicas),
+                FaultKind::Hang => entry.1.extend(replicas),
+                _ => {}
+            }
+        }
+    }
+    lost
+}
+
 /// How a dependency is drawn.
 pub fn edge_style(dep: &Dependency) -> EdgeStyle {
     match (dep.phase, dep.mode, dep.criticality) {
@@ -187,7 +226,7 @@ pub fn edge_label(dep: &Dependency, operation: Option<&str>) -> Option<String> {
 pub fn cascade(
     model: &Model,
     outcome: &crate::sim::steady::Outcome,
-    faults: &[crate::sim::faults::Fault],
+    faults: &[Fault],
     services: Option<&[ServiceId]>,
 ) -> Diagram {
     use crate::sim::steady::State;
@@ -198,6 +237,7 @@ pub fn cascade(
     };
     let index: HashMap<ServiceId, usize> = ids.iter().enumerate().map(|(i, &id)| (id, i)).collect();
     let targets: Vec<ServiceId> = faults.iter().flat_map(|f| f.services(model)).collect();
+    let lost = replicas_lost(model, faults);
     for (i, &id) in ids.iter().enumerate() {
         let f = &outcome.services[id.index()];
         let node = &mut d.nodes[i];
@@ -212,11 +252,42 @@ pub fn cascade(
             f.state.as_str().to_uppercase(),
             crate::sim::explain::percent(f.success)
         );
-        node.detail = Some(match node.detail.take() {
-            Some(d) => format!("{status} · {d}"),
-            None => status,
-        });
+        let mut parts = vec![status];
+        parts.extend(node.detail.take());
+        if let Some((down, hung)) = lost.get(&id) {
+            let replicas = model.service(id).replicas;
+            for (set, word) in [(down, "down"), (hung, "hung")] {
+                if !set.is_empty() {
+                    parts.push(format!("{} of {replicas} {word}", set.len()));
+                }
+            }
+        }
+        node.detail = Some(parts.join(" · "));
+        node.operations = entry_operations(model, id)
+            .map(|(oi, _)| {
+                let f = &outcome.operations[id.index()][oi];
+                format!(
+                    ".{} {} {}",
+                    model.service(id).operations[oi].name,
+                    f.state.as_str().to_uppercase(),
+                    crate::sim::explain::percent(f.success)
+                )
+            })
+            .collect();
         node.emphasis = targets.contains(&id);
+    }
+    // A zone that is down or hung says so on its outline.
+    for f in faults {
+        if let Scope::Zone(z) = f.scope {
+            let label = format!("zone {}", model.zones[z]);
+            for c in d.clusters.iter_mut().filter(|c| c.label == label) {
+                let how = match f.kind {
+                    FaultKind::Hang => "hung",
+                    kind => kind.as_str(),
+                };
+                c.label = format!("{label} ({how})");
+            }
+        }
     }
     let mut causal: BTreeSet<(usize, usize)> = BTreeSet::new();
     for f in &outcome.services {

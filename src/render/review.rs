@@ -28,6 +28,9 @@ pub struct Review<'a> {
     pub cuts: (&'a [BasicEvent], &'a [EntryCuts]),
     /// Availability lines: (entry, availability, low, high).
     pub availability: &'a [(String, f64, f64, f64)],
+    /// What the availability figures assume, when some services give no
+    /// `availability` (shown under them).
+    pub availability_note: Option<&'a str>,
     /// Lints.
     pub lints: &'a [Lint],
 }
@@ -98,9 +101,9 @@ pub fn write_markdown(out: &mut dyn Write, r: &Review) -> io::Result<()> {
     for i in r.blast.iter().take(10) {
         writeln!(
             out,
-            "| {} | {} rps | {} | {} |",
+            "| {} | {} | {} | {} |",
             esc(&m.service(i.service).name),
-            crate::sim::explain::rate(i.rps_lost),
+            super::analysis::traffic_lost(m, i.rps_lost),
             i.down,
             i.degraded
         )?;
@@ -145,6 +148,9 @@ pub fn write_markdown(out: &mut dyn Write, r: &Review) -> io::Result<()> {
                 pct(*hi)
             )?;
         }
+        if let Some(note) = r.availability_note {
+            writeln!(out, "\n{}", esc(note))?;
+        }
     }
     writeln!(out, "\n## Risky patterns\n")?;
     if r.lints.is_empty() {
@@ -153,13 +159,14 @@ pub fn write_markdown(out: &mut dyn Write, r: &Review) -> io::Result<()> {
     for l in r.lints {
         writeln!(
             out,
-            "- **{} {}** {} ({}:{}:{}) — *{}*",
+            "- **{} {}** {} ({}:{}:{})\n  - fix: {}\n  - why: *{}*",
             l.level.as_str(),
             l.code,
             esc(&l.message.replace('`', "")),
             esc(r.file),
             l.pos.line,
             l.pos.column,
+            esc(&l.fix.replace('`', "")),
             l.why
         )?;
     }
@@ -190,7 +197,7 @@ pub fn write_text(
     )?;
     super::analysis::write_spof_text(out, m, r.spofs, Some(r.zone_spofs), p, width)?;
     writeln!(out)?;
-    super::analysis::write_blast_text(out, m, r.blast, 10, p, width)?;
+    super::analysis::write_blast_text(out, m, r.blast, false, 10, p, width)?;
     writeln!(out, "\n{}", p.paint("1", "minimal cut sets (order ≤ 2)"))?;
     let (events, cuts) = r.cuts;
     for c in cuts {
@@ -233,9 +240,53 @@ pub fn write_text(
             });
             writeln!(out, "  {}  {figures}", fit::truncate(&terminal(name), room))?;
         }
+        if let Some(note) = r.availability_note {
+            writeln!(out, "  {}", fit::wrap(&terminal(note), 2, 8, width))?;
+        }
     }
     writeln!(out, "\n{}", p.paint("1", "risky patterns"))?;
-    super::analysis::write_lints_text(out, r.file, r.lints, p, width)
+    if r.lints.is_empty() {
+        writeln!(out, "  none found")?;
+    }
+    write_lints_text(out, r.file, r.lints, p, width)
+}
+
+/// Lints as text, compiler style: the risk, where, what to do, why it
+/// matters; prose wrapped to the `width`.
+pub fn write_lints_text(
+    out: &mut dyn Write,
+    file: &str,
+    lints: &[Lint],
+    p: super::findings::Palette,
+    width: Option<usize>,
+) -> io::Result<()> {
+    use super::fit;
+    use crate::text::terminal;
+    for l in lints {
+        let color = match l.level {
+            Level::High => "1;31",
+            Level::Medium => "1;33",
+            Level::Low => "36",
+        };
+        let head = format!("{}[{}]", l.level.as_str(), l.code);
+        let first = head.chars().count() + 1;
+        writeln!(
+            out,
+            "{} {}",
+            p.paint(color, &head),
+            fit::wrap(&terminal(&l.message), first, 2, width)
+        )?;
+        writeln!(
+            out,
+            "  --> {}:{}:{}",
+            terminal(file),
+            l.pos.line,
+            l.pos.column
+        )?;
+        writeln!(out, "  fix: {}", fit::wrap(&terminal(&l.fix), 7, 7, width))?;
+        writeln!(out, "  why: {}", fit::wrap(l.why, 7, 7, width))?;
+    }
+    Ok(())
 }
 
 fn html_escape(s: &str) -> String {
@@ -281,7 +332,7 @@ pub fn write_html(out: &mut dyn Write, r: &Review, sweep: &Sweep) -> io::Result<
     }
     s.push_str("</table>\n<h2>Blast radius (top 10)</h2>\n<table><tr><th>service</th><th>entry traffic lost</th><th>services down</th><th>degraded</th></tr>\n");
     for i in r.blast.iter().take(10) {
-        s.push_str(&format!("<tr><td>{}</td><td class=\"n\">{} rps</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n", e(&m.service(i.service).name), crate::sim::explain::rate(i.rps_lost), i.down, i.degraded));
+        s.push_str(&format!("<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n", e(&m.service(i.service).name), super::analysis::traffic_lost(m, i.rps_lost), i.down, i.degraded));
     }
     s.push_str("</table>\n<h2>Minimal cut sets (order ≤ 2)</h2>\n<table><tr><th>entry point</th><th>cut sets</th></tr>\n");
     let (events, cuts) = r.cuts;
@@ -322,13 +373,17 @@ pub fn write_html(out: &mut dyn Write, r: &Review, sweep: &Sweep) -> io::Result<
             ));
         }
         s.push_str("</table>\n");
+        if let Some(note) = r.availability_note {
+            s.push_str(&format!("<p class=\"why\">{}</p>\n", e(note)));
+        }
     }
     s.push_str("<h2>Risky patterns</h2>\n<table><tr><th>level</th><th>code</th><th>finding</th><th>where</th></tr>\n");
     for l in r.lints {
         s.push_str(&format!(
-            "<tr><td class=\"{lv}\">{lv}</td><td>{}</td><td>{}<br><span class=\"why\">{}</span></td><td>{}:{}:{}</td></tr>\n",
+            "<tr><td class=\"{lv}\">{lv}</td><td>{}</td><td>{}<br>fix: {}<br><span class=\"why\">{}</span></td><td>{}:{}:{}</td></tr>\n",
             l.code,
             e(&l.message),
+            e(&l.fix),
             e(l.why),
             e(r.file),
             l.pos.line,

@@ -12,7 +12,7 @@ use crate::model::{Model, ServiceId};
 use crate::sim::explain::{latency, percent, rate};
 use crate::sim::faults::{Fault, Slowdown};
 use crate::sim::steady::{Figures, Outcome, State};
-use crate::text::terminal;
+use crate::text::{acts_on_terminal, terminal};
 
 /// ANSI colour of a state.
 pub fn state_color(state: State) -> &'static str {
@@ -24,7 +24,7 @@ pub fn state_color(state: State) -> &'static str {
     }
 }
 
-/// How many names output keeps at each end of a longer chain (SPEC §2):
+/// How many names output keeps at each end of a longer chain (docs/engine.md):
 /// a chain through thousands of services would otherwise repeat in every
 /// row after it, and output would grow with the square of the model.
 pub const CHAIN_ENDS: usize = 8;
@@ -279,7 +279,7 @@ pub fn write_text(
     )
 }
 
-/// A fault as SPEC §5's JSON object.
+/// A fault as a JSON object (docs/faults.md, "JSON").
 pub fn fault_json(f: &Fault) -> Value {
     let mut v = json!({ "kind": f.kind.as_str(), "target": f.target });
     let o = v.as_object_mut().expect("object");
@@ -304,7 +304,7 @@ pub fn fault_json(f: &Fault) -> Value {
     v
 }
 
-/// One row of SPEC §5's JSON; a chain longer than 16 names keeps its
+/// One row of the JSON (docs/faults.md, "JSON"); a chain longer than 16 names keeps its
 /// ends and says how many names it left out (`chain_elided`, 0 when none).
 fn figures_json(name: &str, f: &Figures, model: &Model) -> Value {
     let (head, elided, tail) = chain_shown(&f.chain);
@@ -318,6 +318,7 @@ fn figures_json(name: &str, f: &Figures, model: &Model) -> Value {
         "state": f.state.as_str(),
         "success": f.success,
         "latency_ms": if f.latency_s.is_finite() { json!(f.latency_s * 1000.0) } else { Value::Null },
+        "p99_ms": if f.p99_s.is_finite() { json!(f.p99_s * 1000.0) } else { Value::Null },
         "load_rps": f.load_rps,
         "amplification": f.amplification,
         "because": f.because,
@@ -326,7 +327,7 @@ fn figures_json(name: &str, f: &Figures, model: &Model) -> Value {
     })
 }
 
-/// The cascade as SPEC §5's JSON.
+/// The cascade as JSON (docs/faults.md, "JSON").
 pub fn to_json(model: &Model, faults: &[Fault], outcome: &Outcome) -> Value {
     let services: Vec<Value> = model
         .service_ids()
@@ -384,13 +385,16 @@ pub fn write_json(
     writeln!(out)
 }
 
-/// Escapes text for a Markdown table cell.
+/// Escapes text for a Markdown table cell. Line breaks and tabs become
+/// spaces (a cell is one line); every other character a terminal would act
+/// on (ESC, DEL, a bidi override, an invisible space) is written as
+/// [`terminal`] writes it, since Markdown is often printed, not rendered.
 pub fn md_cell(text: &str) -> String {
     let mut s = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '|' => s.push_str("\\|"),
-            '\n' | '\r' => s.push(' '),
+            '\n' | '\r' | '\t' => s.push(' '),
             '<' => s.push_str("&lt;"),
             '>' => s.push_str("&gt;"),
             '&' => s.push_str("&amp;"),
@@ -398,14 +402,16 @@ pub fn md_cell(text: &str) -> String {
                 s.push('\\');
                 s.push(c);
             }
-            c if c.is_control() => s.push(' '),
+            c if acts_on_terminal(c) => s.push_str(&terminal(c.encode_utf8(&mut [0; 4]))),
             c => s.push(c),
         }
     }
     s
 }
 
-/// The cascade as a Markdown table (for pasting into a review or an issue).
+/// The cascade as a Markdown table (for pasting into a review or an issue):
+/// entry points first, each followed by its entry operations (`web.browse`,
+/// as in the text's *what users see*), then the other services, worst first.
 pub fn write_markdown(
     out: &mut dyn Write,
     model: &Model,
@@ -442,18 +448,37 @@ pub fn write_markdown(
             *id,
         )
     });
-    for id in ids {
-        let f = &outcome.services[id.index()];
+    let md_row = |out: &mut dyn Write, name: &str, f: &Figures, because: &str| {
         writeln!(
             out,
             "| {} | {} | {} | {} | {} rps | {} |",
-            md_cell(&model.service(id).name),
+            md_cell(name),
             f.state.as_str(),
             percent(f.success),
             latency(f.latency_s),
             rate(f.load_rps),
-            md_cell(&f.because)
-        )?;
+            md_cell(because)
+        )
+    };
+    for id in ids {
+        let svc = model.service(id);
+        let f = &outcome.services[id.index()];
+        md_row(out, &svc.name, f, &f.because)?;
+        if !(svc.is_entry() && svc.declares_operations) {
+            continue;
+        }
+        for (oi, op) in svc.operations.iter().enumerate() {
+            if op.rps.is_some() {
+                let f = &outcome.operations[id.index()][oi];
+                // As in the text: a healthy operation needs no reason.
+                let because = if f.state == State::Healthy {
+                    ""
+                } else {
+                    &f.because
+                };
+                md_row(out, &svc.operation_name(oi), f, because)?;
+            }
+        }
     }
     let c = summary(outcome);
     writeln!(

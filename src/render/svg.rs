@@ -40,7 +40,9 @@ const POINT_DEPTH: f64 = 14.0;
 const CYL_RY: f64 = 7.0;
 /// How far a cache's back outline is offset.
 const CACHE_OFFSET: f64 = 5.0;
-const EDGE_LABEL_MAX_CHARS: usize = 40;
+const EDGE_LABEL_MAX_CHARS: usize = 60;
+/// Height of one entry operation's line in a box.
+const OP_LINE_H: f64 = 14.0;
 const STATE_COLOURS: [(Paint, &str); 4] = [
     (Paint::Healthy, "healthy"),
     (Paint::Slow, "slow"),
@@ -142,6 +144,8 @@ macro_rules! put {
 struct NodeText {
     label: String,
     detail: Option<String>,
+    /// Entry operations, one line each under the detail.
+    operations: Vec<String>,
     size: (f64, f64),
 }
 
@@ -173,12 +177,22 @@ fn node_text(node: &Node, interactive: bool) -> NodeText {
         detail_w = detail_w.max(text_width(&reserved, SMALL_CHAR_W));
         detail.get_or_insert_with(String::new);
     }
-    let text_w = text_width(&label, LABEL_CHAR_W).max(detail_w);
+    let operations: Vec<String> = node
+        .operations
+        .iter()
+        .map(|o| fit(o, SMALL_CHAR_W, room))
+        .collect();
+    let text_w = operations
+        .iter()
+        .map(|o| text_width(o, SMALL_CHAR_W))
+        .fold(text_width(&label, LABEL_CHAR_W).max(detail_w), f64::max);
     let width = (text_w + 2.0 * PAD_X + extra_w).clamp(MIN_NODE_W, MAX_NODE_W);
-    let height = if detail.is_some() { 48.0 } else { 34.0 } + extra_h;
+    let height =
+        if detail.is_some() { 48.0 } else { 34.0 } + OP_LINE_H * operations.len() as f64 + extra_h;
     NodeText {
         label,
         detail,
+        operations,
         size: (width, height),
     }
 }
@@ -267,31 +281,148 @@ fn edge_d(points: &[(f64, f64)], self_loop: bool) -> String {
     d.0
 }
 
-/// Where an edge's label goes: the middle of its middle gap segment, where
-/// no box can be (see [`EdgePath`]).
-fn edge_label_anchor(path: &EdgePath, self_loop: bool) -> Option<((f64, f64), &'static str)> {
-    let pts = &path.points;
-    if self_loop && pts.len() == 4 {
-        let x = pts[1].0 * 0.75 + pts[0].0 * 0.25 + 4.0;
-        return Some(((x, (pts[0].1 + pts[3].1) / 2.0 + 3.5), "start"));
-    }
-    if pts.len() < 2 {
-        return None;
-    }
-    let gaps = pts.len() / 2;
-    let k = 2 * ((gaps - 1) / 2);
-    let (p, q) = (pts[k], pts[k + 1]);
-    Some((((p.0 + q.0) / 2.0, (p.1 + q.1) / 2.0 + 3.5), "middle"))
+/// A policy label on an edge: the whole label (cleaned, not escaped), and
+/// where it is drawn, if anywhere. A label with no free room is drawn
+/// nowhere: the edge's hover title carries it.
+struct EdgeLabel {
+    full: String,
+    placed: Option<PlacedLabel>,
 }
 
-/// A policy label on an edge, cleaned but not yet escaped.
-struct EdgeLabel {
+/// A label drawn beside or on its edge.
+struct PlacedLabel {
+    /// The text drawn (the whole label, or its first
+    /// [`EDGE_LABEL_MAX_CHARS`] characters and `…`).
     shown: String,
-    /// The whole label, when `shown` had to be shortened.
-    truncated: Option<String>,
+    /// Baseline anchor point.
     at: (f64, f64),
     /// SVG `text-anchor`.
     anchor: &'static str,
+    /// The box the text takes, for keeping labels apart.
+    rect: Rect,
+}
+
+/// The box a 10 px label takes with its baseline anchored at `at`.
+fn label_rect(shown: &str, at: (f64, f64), anchor: &str) -> Rect {
+    let w = text_width(shown, SMALL_CHAR_W) + 4.0;
+    let x0 = match anchor {
+        "start" => at.0 - 2.0,
+        "end" => at.0 - w + 2.0,
+        _ => at.0 - w / 2.0,
+    };
+    (x0, at.1 - 10.0, x0 + w, at.1 + 3.0)
+}
+
+fn intersects(a: Rect, b: Rect) -> bool {
+    a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3
+}
+
+/// A point of a gap segment's curve ([`curve_to`]) at `t` from `p` to `q`.
+fn on_curve(p: (f64, f64), q: (f64, f64), t: f64) -> (f64, f64) {
+    let u = 1.0 - t;
+    let my = (p.1 + q.1) / 2.0;
+    (
+        p.0 * u * u * (1.0 + 2.0 * t) + q.0 * t * t * (3.0 - 2.0 * t),
+        u * u * u * p.1 + 3.0 * u * t * (u + t) * my + t * t * t * q.1,
+    )
+}
+
+/// Where an edge's label may go, best first: along its gap segments (where
+/// no box can be, see [`EdgePath`]), the middle one first, nearest each
+/// segment's middle first, centred on the line, then beside it.
+fn label_spots(path: &EdgePath, self_loop: bool) -> Vec<((f64, f64), &'static str)> {
+    let pts = &path.points;
+    if self_loop && pts.len() == 4 {
+        let x = pts[1].0 * 0.75 + pts[0].0 * 0.25 + 4.0;
+        return vec![((x, (pts[0].1 + pts[3].1) / 2.0 + 3.5), "start")];
+    }
+    if pts.len() < 2 {
+        return Vec::new();
+    }
+    let gaps = pts.len() / 2;
+    let middle = (gaps - 1) / 2;
+    let mut order: Vec<usize> = (0..gaps).collect();
+    order.sort_by_key(|&g| (g.abs_diff(middle), g));
+    let mut spots = Vec::new();
+    for g in order {
+        let (p, q) = (pts[2 * g], pts[2 * g + 1]);
+        for t in [0.5, 0.35, 0.65, 0.22, 0.78] {
+            let (x, y) = on_curve(p, q, t);
+            let y = y + 3.5;
+            spots.push(((x, y), "middle"));
+            spots.push(((x + 5.0, y), "start"));
+            spots.push(((x - 5.0, y), "end"));
+        }
+    }
+    spots
+}
+
+/// Places every edge's label where it overlaps no box, no zone's name and
+/// no other label: causal paths first (their labels matter most), then in
+/// edge order. A label that fits nowhere is left to its edge's hover title.
+fn place_labels(
+    diagram: &Diagram,
+    layout: &Layout,
+    clusters: &[Option<Rect>],
+) -> Vec<Option<EdgeLabel>> {
+    let mut taken: Vec<Rect> = layout
+        .nodes
+        .iter()
+        .map(|b| {
+            (
+                b.x - 3.0,
+                b.y - 3.0,
+                b.x + b.width + 3.0,
+                b.y + b.height + 3.0,
+            )
+        })
+        .collect();
+    for (cluster, rect) in diagram.clusters.iter().zip(clusters) {
+        if let Some((x0, y0, x1, _)) = *rect {
+            let w = text_width(&clean(&cluster.label), LEGEND_CHAR_W).min(x1 - x0 - 16.0);
+            taken.push((x0 + 6.0, y0 + 2.0, x0 + 10.0 + w, y0 + 18.0));
+        }
+    }
+    let mut labels: Vec<Option<EdgeLabel>> = diagram
+        .edges
+        .iter()
+        .map(|e| {
+            e.label.as_deref().map(|l| EdgeLabel {
+                full: clean(l),
+                placed: None,
+            })
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..diagram.edges.len()).collect();
+    order.sort_by_key(|&k| !diagram.edges[k].highlight);
+    for k in order {
+        let (e, path) = (&diagram.edges[k], &layout.edges[k]);
+        let Some(label) = labels[k].as_mut() else {
+            continue;
+        };
+        let shown = fit(
+            &label.full,
+            SMALL_CHAR_W,
+            EDGE_LABEL_MAX_CHARS as f64 * SMALL_CHAR_W,
+        );
+        let free = label_spots(path, e.from == e.to)
+            .into_iter()
+            .map(|(at, anchor)| (at, anchor, label_rect(&shown, at, anchor)))
+            .find(|&(_, _, rect)| {
+                let padded = (rect.0 - 2.0, rect.1 - 1.0, rect.2 + 2.0, rect.3 + 1.0);
+                !taken.iter().any(|&t| intersects(padded, t))
+            });
+        if let Some((at, anchor, rect)) = free {
+            taken.push(rect);
+            label.placed = Some(PlacedLabel {
+                shown,
+                at,
+                anchor,
+                rect,
+            });
+        }
+    }
+    labels
 }
 
 /// A rectangle as (left, top, right, bottom).
@@ -340,27 +471,7 @@ fn render(diagram: &Diagram, interactive: bool) -> String {
     let layout = layout::layered_grouped(&sizes, &edges, &groups);
     let clusters = cluster_rects(diagram, &layout);
 
-    let edge_labels: Vec<Option<EdgeLabel>> = diagram
-        .edges
-        .iter()
-        .zip(&layout.edges)
-        .map(|(e, path)| {
-            let full = e.label.as_deref()?;
-            let (at, anchor) = edge_label_anchor(path, e.from == e.to)?;
-            let shown = fit(
-                full,
-                SMALL_CHAR_W,
-                EDGE_LABEL_MAX_CHARS as f64 * SMALL_CHAR_W,
-            );
-            let full = clean(full);
-            Some(EdgeLabel {
-                truncated: (shown != full).then_some(full),
-                shown,
-                at,
-                anchor,
-            })
-        })
-        .collect();
+    let edge_labels = place_labels(diagram, &layout, &clusters);
 
     // Everything drawn in layout coordinates, to place it on the page.
     let mut bounds: Rect = (0.0, 0.0, layout.width, layout.height);
@@ -368,13 +479,9 @@ fn render(diagram: &Diagram, interactive: bool) -> String {
         bounds = union(bounds, *r);
     }
     for l in edge_labels.iter().flatten() {
-        let w = text_width(&l.shown, SMALL_CHAR_W) + 4.0;
-        let x0 = if l.anchor == "middle" {
-            l.at.0 - w / 2.0
-        } else {
-            l.at.0
-        };
-        bounds = union(bounds, (x0, l.at.1 - 10.0, x0 + w, l.at.1 + 3.0));
+        if let Some(p) = &l.placed {
+            bounds = union(bounds, p.rect);
+        }
     }
 
     let title = clean(&diagram.title);
@@ -445,10 +552,15 @@ fn render(diagram: &Diagram, interactive: bool) -> String {
         );
     }
 
-    for (e, path) in diagram.edges.iter().zip(&layout.edges) {
+    for ((e, path), label) in diagram.edges.iter().zip(&layout.edges).zip(&edge_labels) {
         if path.points.len() < 2 {
             continue;
         }
+        // A label not drawn whole is the edge's hover title.
+        let hover = label.as_ref().and_then(|l| {
+            let whole = l.placed.as_ref().is_some_and(|p| p.shown == l.full);
+            (!whole).then(|| format!("<title>{}</title>", escape_xml(&l.full)))
+        });
         let (colour, width, dash) = edge_look(e.style, e.highlight);
         let path_d = edge_d(
             &shift_loop_ends(diagram, &layout, e.from, e.to, path),
@@ -464,19 +576,27 @@ fn render(diagram: &Diagram, interactive: bool) -> String {
         };
         put!(
             d,
-            "<path{hooks} d=\"{path_d}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"{}\"{} marker-end=\"url(#{})\"/>\n",
+            "<path{hooks} d=\"{path_d}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"{}\"{} marker-end=\"url(#{})\"{}\n",
             N(width),
             dash.map(|p| format!(" stroke-dasharray=\"{p}\""))
                 .unwrap_or_default(),
-            marker_id(colour)
+            marker_id(colour),
+            match hover {
+                Some(title) => format!(">{title}</path>"),
+                None => "/>".to_owned(),
+            }
         );
     }
     for (e, label) in diagram.edges.iter().zip(&edge_labels) {
-        let Some(l) = label else {
+        let Some((full, l)) = label
+            .as_ref()
+            .and_then(|l| Some((&l.full, l.placed.as_ref()?)))
+        else {
             continue;
         };
         let colour = if e.highlight { HIGHLIGHT } else { "#333d47" };
-        if let Some(full) = &l.truncated {
+        let truncated = l.shown != *full;
+        if truncated {
             put!(d, "<g><title>{}</title>", escape_xml(full));
         }
         put!(
@@ -488,7 +608,7 @@ fn render(diagram: &Diagram, interactive: bool) -> String {
             l.anchor,
             escape_xml(&l.shown)
         );
-        put!(d, "{}\n", if l.truncated.is_some() { "</g>" } else { "" });
+        put!(d, "{}\n", if truncated { "</g>" } else { "" });
     }
 
     for (i, ((node, t), b)) in diagram
@@ -703,11 +823,13 @@ fn draw_node(d: &mut Doc, node: &Node, t: &NodeText, b: &NodeBox, index: Option<
             (x + w / 2.0, y + h / 2.0)
         }
     };
+    // Operation lines push the name and detail up by half their height.
+    let lift = OP_LINE_H / 2.0 * t.operations.len() as f64;
     let label_y = if t.detail.is_some() {
         cy - 3.0
     } else {
         cy + 4.2
-    };
+    } - lift;
     put!(
         d,
         "<text{} x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"middle\" fill=\"{stroke}\">{}</text>",
@@ -722,8 +844,18 @@ fn draw_node(d: &mut Doc, node: &Node, t: &NodeText, b: &NodeBox, index: Option<
             "<text{} x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\" fill=\"{stroke}\">{}</text>",
             class("wf-detail"),
             N(cx),
-            N(cy + 11.0),
+            N(cy + 11.0 - lift),
             escape_xml(detail)
+        );
+    }
+    let below = if t.detail.is_some() { 11.0 } else { 4.2 };
+    for (j, op) in t.operations.iter().enumerate() {
+        put!(
+            d,
+            "<text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\" fill=\"{stroke}\">{}</text>",
+            N(cx),
+            N(cy + below - lift + OP_LINE_H * (j + 1) as f64),
+            escape_xml(op)
         );
     }
     put!(d, "</g>\n");
@@ -821,6 +953,7 @@ mod tests {
         Node {
             label: label.to_owned(),
             detail: None,
+            operations: Vec::new(),
             shape,
             paint,
             cluster: None,
@@ -1102,6 +1235,109 @@ mod tests {
         assert!(out.contains(&format!("<title>{long}</title>")));
         // 260 px minus padding holds 32 characters of 7.2 px.
         assert!(out.contains(&format!(">{}…</text>", "x".repeat(31))));
+    }
+
+    /// Issue 13 §3: on every example, as a plain picture, for the page,
+    /// and as the cascade of each service failing, no two drawn edge labels
+    /// overlap and none covers a box; labels with no room are left to
+    /// their edge's hover title, and those are few.
+    #[test]
+    fn edge_labels_never_overlap_on_any_example() {
+        use crate::render::picture;
+        use crate::sim::steady::Engine;
+        let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples"));
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+            .collect();
+        files.sort();
+        assert!(files.len() >= 5);
+        let (mut drawn, mut hidden) = (0, 0);
+        for file in files {
+            let m = crate::model::load_file(&file).unwrap().model;
+            let engine = Engine::new(&m);
+            let mut pictures = vec![
+                (picture::architecture(&m, None), false),
+                (picture::architecture(&m, None), true),
+            ];
+            for id in m.service_ids() {
+                let faults = [crate::analysis::sweep::down(&m, id)];
+                let outcome = engine.steady(&faults);
+                pictures.push((picture::cascade(&m, &outcome, &faults, None), false));
+            }
+            for (k, (diagram, interactive)) in pictures.iter().enumerate() {
+                let what = format!("{} picture {k}", file.display());
+                let sizes: Vec<(f64, f64)> = diagram
+                    .nodes
+                    .iter()
+                    .map(|n| node_text(n, *interactive).size)
+                    .collect();
+                let edges: Vec<(usize, usize)> =
+                    diagram.edges.iter().map(|e| (e.from, e.to)).collect();
+                let groups: Vec<Option<usize>> = diagram.nodes.iter().map(|n| n.cluster).collect();
+                let layout = layout::layered_grouped(&sizes, &edges, &groups);
+                let clusters = cluster_rects(diagram, &layout);
+                let labels = place_labels(diagram, &layout, &clusters);
+                let rects: Vec<Rect> = labels
+                    .iter()
+                    .flatten()
+                    .filter_map(|l| l.placed.as_ref().map(|p| p.rect))
+                    .collect();
+                drawn += rects.len();
+                hidden += labels
+                    .iter()
+                    .flatten()
+                    .filter(|l| l.placed.is_none())
+                    .count();
+                for (i, a) in rects.iter().enumerate() {
+                    for b in &rects[i + 1..] {
+                        assert!(
+                            !intersects(*a, *b),
+                            "{what}: labels {a:?} and {b:?} overlap"
+                        );
+                    }
+                    for n in &layout.nodes {
+                        let b = (n.x, n.y, n.x + n.width, n.y + n.height);
+                        assert!(!intersects(*a, b), "{what}: label {a:?} covers box {b:?}");
+                    }
+                }
+            }
+        }
+        assert!(
+            hidden * 20 <= drawn,
+            "{hidden} labels left to hover titles, {drawn} drawn: more than 1 in 20"
+        );
+    }
+
+    #[test]
+    fn a_label_without_room_is_the_edge_hover_title() {
+        // Twelve labelled edges from one box into one box below: no room
+        // for all twelve labels in one gap.
+        let mut d = Diagram {
+            title: String::new(),
+            clusters: Vec::new(),
+            nodes: vec![
+                node("a", Shape::Service, Paint::Neutral),
+                node("b", Shape::Service, Paint::Neutral),
+            ],
+            edges: Vec::new(),
+        };
+        for k in 0..12 {
+            let mut e = edge(0, 1, EdgeStyle::Hard);
+            e.label = Some(format!("label number {k} · 300ms · 2 retries"));
+            d.edges.push(e);
+        }
+        let out = svg(&d);
+        let drawn = out.matches("label number").count();
+        let titles = out.matches("<title>label number").count();
+        assert_eq!(
+            drawn - titles,
+            12 - titles,
+            "each label drawn or in a title"
+        );
+        assert!(titles > 0 && titles < 12, "{titles} titles:\n{out}");
+        assert!(out.contains("marker-end=\"url(#whatif-arrow)\"><title>label number"));
     }
 
     #[test]

@@ -1,11 +1,12 @@
-//! A timeline as text (the state changes, in order), JSON (SPEC §5's
-//! `events` and `series`) and an SVG chart of success over time.
+//! A timeline as text (the state changes, in order), JSON (docs/timelines.md's
+//! `events` and `series`) and Markdown; its chart is [`super::chart`].
 
 use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
 use super::findings::Palette;
+use super::markers::Marker;
 use super::picture::duration;
 use super::run::{fault_json, state_color, summary};
 use crate::model::{Model, ServiceId};
@@ -20,8 +21,9 @@ pub fn at(t: f64) -> String {
     duration(t)
 }
 
-/// Writes the state changes in time order, then where things stand at the end.
-/// With a `width`, reasons are wrapped under their column and a name is cut
+/// Writes the state changes in time order, each event (`markers`: a fault
+/// starting or ending, an action) on its own line at its moment, before the
+/// changes of that moment; then where things stand at the end. With a `width`, reasons are wrapped under their column and a name is cut
 /// only when the line has no room for it (see [`super::fit`]); without one,
 /// nothing is cut. The title, names and reasons are made terminal-safe here.
 pub fn write_text(
@@ -29,6 +31,7 @@ pub fn write_text(
     model: &Model,
     title: &str,
     timeline: &Timeline,
+    markers: &[Marker],
     p: Palette,
     line: Option<usize>,
 ) -> io::Result<()> {
@@ -70,10 +73,11 @@ pub fn write_text(
     let width = fit::column(width, REST, line, 8);
     let room = line.map(|w| w.saturating_sub(REST));
     let reason_at = 8 + 2 + width + 2 + 8 + 3 + 8 + 2;
-    if timeline.changes.is_empty() {
-        writeln!(out, "no state changes")?;
-    }
+    let mut pending = markers.iter().peekable();
     for (c, name) in timeline.changes.iter().zip(&names) {
+        while let Some(m) = pending.next_if(|m| m.t_s <= c.t_s + 1e-9) {
+            write_marker(out, m, p, line)?;
+        }
         let to = format!("{:<8}", c.to.as_str().to_uppercase());
         let cell = fit::cell(name, width, room);
         // A long name pushes the reason right: wrap it from where it starts.
@@ -87,6 +91,12 @@ pub fn write_text(
             c.from.as_str(),
             p.paint(state_color(c.to), &to),
         )?;
+    }
+    for m in pending {
+        write_marker(out, m, p, line)?;
+    }
+    if timeline.changes.is_empty() {
+        writeln!(out, "no state changes")?;
     }
     let end = timeline.times.last().copied().unwrap_or(0.0);
     let counts = summary(&timeline.last);
@@ -116,14 +126,31 @@ pub fn write_text(
     Ok(())
 }
 
-/// Services worth charting: entry points and every service that changed.
-pub fn charted(model: &Model, timeline: &Timeline) -> Vec<ServiceId> {
-    model
-        .service_ids()
-        .filter(|&id| {
-            model.service(id).is_entry() || timeline.changes.iter().any(|c| c.service == id)
-        })
-        .collect()
+/// One event line of the text timeline: `     12m  ▸ recover catalog-db`.
+fn write_marker(
+    out: &mut dyn Write,
+    m: &Marker,
+    p: Palette,
+    line: Option<usize>,
+) -> io::Result<()> {
+    let text = super::fit::wrap(&terminal(&m.text), 12, 12, line);
+    writeln!(
+        out,
+        "{:>8}  {} {}",
+        at(m.t_s),
+        p.paint("1;36", "▸"),
+        p.paint("1", &text)
+    )
+}
+
+/// The events (`markers`) as JSON: `[ { "t_s": 720, "action": "recover db" } ]`.
+pub fn actions_json(markers: &[Marker]) -> Value {
+    Value::Array(
+        markers
+            .iter()
+            .map(|m| json!({ "t_s": m.t_s, "action": m.text }))
+            .collect(),
+    )
 }
 
 /// `events` and `series` to add to `run`'s JSON.
@@ -152,8 +179,14 @@ pub fn json_parts(model: &Model, timeline: &Timeline) -> (Value, Value) {
 }
 
 /// `run --for` as JSON: `run`'s shape for the final step, plus `events`,
-/// `series`, `duration_s` and `step_s`.
-pub fn to_json(model: &Model, faults: &[Fault], timeline: &Timeline, step_s: f64) -> Value {
+/// `series`, `duration_s`, `step_s` and the `actions` (`markers`).
+pub fn to_json(
+    model: &Model,
+    faults: &[Fault],
+    timeline: &Timeline,
+    markers: &[Marker],
+    step_s: f64,
+) -> Value {
     let mut v = super::run::to_json(model, faults, &timeline.last);
     let (events, series) = json_parts(model, timeline);
     if let Some(o) = v.as_object_mut() {
@@ -167,85 +200,100 @@ pub fn to_json(model: &Model, faults: &[Fault], timeline: &Timeline, step_s: f64
             json!(timeline.times.last().copied().unwrap_or(0.0)),
         );
         o.insert("step_s".into(), json!(step_s));
+        o.insert("actions".into(), actions_json(markers));
         o.insert("events".into(), events);
         o.insert("series".into(), series);
     }
     v
 }
 
-/// An SVG chart of success ratio over time: one line per charted service.
-pub fn write_chart(
+/// The timeline as Markdown (for an incident review or an issue): the
+/// events (`markers`), then every state change as a table row, then where
+/// the entry points stand at the end.
+pub fn write_markdown(
     out: &mut dyn Write,
     model: &Model,
     title: &str,
     timeline: &Timeline,
+    markers: &[Marker],
 ) -> io::Result<()> {
-    const COLORS: [&str; 8] = [
-        "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-    ];
-    let ids = charted(model, timeline);
-    let (w, h, left, top, plot_w, plot_h) = (
-        900.0,
-        360.0 + 18.0 * ids.len() as f64,
-        60.0,
-        40.0,
-        800.0,
-        260.0,
-    );
-    let end = timeline.times.last().copied().unwrap_or(0.0).max(1e-9);
-    let x = |t: f64| left + t / end * plot_w;
-    let y = |s: f64| top + (1.0 - s) * plot_h;
-    let mut svg = String::new();
-    svg.push_str(&format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w:.0}\" height=\"{h:.0}\" viewBox=\"0 0 {w:.0} {h:.0}\" font-family=\"Helvetica, Arial, sans-serif\">\n"
-    ));
-    svg.push_str(&format!(
-        "<rect width=\"{w:.0}\" height=\"{h:.0}\" fill=\"#ffffff\"/>\n"
-    ));
-    svg.push_str(&format!(
-        "<text x=\"{left}\" y=\"24\" font-size=\"15\" font-weight=\"bold\">{}</text>\n",
-        super::svg::xml_text(title)
-    ));
-    for tick in [0.0, 0.25, 0.5, 0.75, 1.0] {
-        let yy = y(tick);
-        svg.push_str(&format!(
-            "<line x1=\"{left}\" y1=\"{yy:.1}\" x2=\"{:.1}\" y2=\"{yy:.1}\" stroke=\"#e3e6ea\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\">{}%</text>\n",
-            left + plot_w,
-            left - 6.0,
-            yy + 4.0,
-            (tick * 100.0) as u32
-        ));
+    use super::run::md_cell;
+    writeln!(out, "## {}\n", md_cell(title))?;
+    if !timeline.converged {
+        writeln!(
+            out,
+            "> **Warning:** some steps did not settle; their figures are approximate.\n"
+        )?;
     }
-    for i in 0..=4 {
-        let t = end * f64::from(i) / 4.0;
-        svg.push_str(&format!(
-            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\">{}</text>\n",
-            x(t),
-            top + plot_h + 16.0,
-            super::svg::xml_text(&at(t.round()))
-        ));
+    let unhealthy_before: Vec<&str> = model
+        .service_ids()
+        .filter(|id| timeline.before.services[id.index()].state != State::Healthy)
+        .map(|id| model.service(id).name.as_str())
+        .collect();
+    if unhealthy_before.is_empty() {
+        writeln!(out, "Before t=0: all healthy.\n")?;
+    } else {
+        writeln!(
+            out,
+            "Before t=0, not healthy already: {}.\n",
+            md_cell(&unhealthy_before.join(", "))
+        )?;
     }
-    for (k, id) in ids.iter().enumerate() {
-        let color = COLORS[k % COLORS.len()];
-        let points: Vec<String> = timeline.series[id.index()]
-            .iter()
-            .map(|s| format!("{:.1},{:.1}", x(s.t_s), y(s.success)))
-            .collect();
-        svg.push_str(&format!(
-            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/>\n",
-            points.join(" ")
-        ));
-        let ly = top + plot_h + 40.0 + 18.0 * k as f64;
-        svg.push_str(&format!(
-            "<line x1=\"{left}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"{color}\" stroke-width=\"3\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\">{}</text>\n",
-            ly - 4.0,
-            left + 24.0,
-            ly - 4.0,
-            left + 32.0,
-            ly,
-            super::svg::xml_text(&model.service(*id).name)
-        ));
+    if !markers.is_empty() {
+        writeln!(out, "| t | event |\n| ---: | --- |")?;
+        for m in markers {
+            writeln!(out, "| {} | {} |", at(m.t_s), md_cell(&m.text))?;
+        }
+        writeln!(out)?;
     }
-    svg.push_str("</svg>\n");
-    out.write_all(svg.as_bytes())
+    if timeline.changes.is_empty() {
+        writeln!(out, "No state changes.\n")?;
+    } else {
+        writeln!(
+            out,
+            "| t | service | from | to | because |\n| ---: | --- | --- | --- | --- |"
+        )?;
+        for c in &timeline.changes {
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                at(c.t_s),
+                md_cell(&c.name),
+                c.from.as_str(),
+                c.to.as_str(),
+                md_cell(&c.because)
+            )?;
+        }
+        writeln!(out)?;
+    }
+    let end = timeline.times.last().copied().unwrap_or(0.0);
+    let counts = summary(&timeline.last);
+    writeln!(
+        out,
+        "At {}: {} healthy · {} slow · {} degraded · {} down\n",
+        at(end),
+        counts[0],
+        counts[1],
+        counts[2],
+        counts[3]
+    )?;
+    let entries: Vec<ServiceId> = model.entry_points().collect();
+    if !entries.is_empty() {
+        writeln!(
+            out,
+            "| entry point | state | success | latency |\n| --- | --- | ---: | ---: |"
+        )?;
+        for id in entries {
+            let f = &timeline.last.services[id.index()];
+            writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                md_cell(&model.service(id).name),
+                f.state.as_str(),
+                percent(f.success),
+                latency(f.latency_s)
+            )?;
+        }
+    }
+    Ok(())
 }

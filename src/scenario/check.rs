@@ -31,7 +31,7 @@ impl Verdict {
 /// Judges every expectation of `scenario`, in file order, against
 /// `timeline` (which must come from the scenario's model and events).
 ///
-/// An expectation at t reads the state after the step at t (SPEC §2): the
+/// An expectation at t reads the state after the step at t (docs/timelines.md): the
 /// last step at or before t. A timeline with no steps at all is read as the
 /// fault-free state before t = 0.
 pub fn check(scenario: &Scenario, timeline: &Timeline) -> Vec<Verdict> {

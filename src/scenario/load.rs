@@ -14,8 +14,8 @@ use crate::model::load::{codes as read_codes, parse_yaml, read_text};
 use crate::model::raw::{At, RawBreaker, RawCount, RawDuration, RawFraction, RawWord, Scalar};
 use crate::model::units::{self, ValueError};
 use crate::model::validate::codes as model_codes;
-use crate::model::{CircuitBreaker, Criticality, Fallback, Loaded, Model, ServiceId};
-use crate::sim::faults::{self, FaultKind, Scope};
+use crate::model::{CircuitBreaker, Criticality, Loaded, Model, ServiceId};
+use crate::sim::faults::{self, FaultKind, Refusal, Scope};
 use crate::sim::steady::State;
 use crate::sim::timeline::{Action, Event, PolicyChange, Recovery};
 
@@ -63,6 +63,8 @@ pub mod codes {
     pub const EMPTY_SET: &str = "S015";
     /// More than [`MAX_EVENTS`](super::MAX_EVENTS) events.
     pub const TOO_MANY_EVENTS: &str = "S016";
+    /// A warning: a fault whose value changes nothing (`x1`, `+0ms`, `0%`).
+    pub const CHANGES_NOTHING: &str = "S017";
 }
 
 /// The longest scenario accepted: a day. The timeline steps every second by
@@ -92,6 +94,9 @@ pub struct Scenario {
     pub events: Vec<Event>,
     /// The expectations in file order.
     pub expectations: Vec<Expectation>,
+    /// The scenario file's warnings (a fault that changes nothing), in
+    /// file order.
+    pub warnings: Vec<Finding>,
 }
 
 /// What an expectation is about.
@@ -229,6 +234,7 @@ pub fn load_scenario(path: &Path) -> Result<Scenario, Error> {
             duration_s,
             events,
             expectations,
+            warnings: findings,
         }),
         _ => Err(invalid(text, findings)),
     }
@@ -716,8 +722,12 @@ impl Checker<'_> {
         let fault = match faults::parse(kind, &value.value, model) {
             Ok(fault) => fault,
             Err(e) => {
+                let code = match e.refusal {
+                    Refusal::NoCall => codes::UNKNOWN_LINK,
+                    Refusal::Invalid | Refusal::NoOp => codes::BAD_FAULT,
+                };
                 self.error(
-                    codes::BAD_FAULT,
+                    code,
                     format!("`{}`: {}", kind.as_str(), e.message),
                     value.pos,
                     e.hint,
@@ -725,35 +735,14 @@ impl Checker<'_> {
                 return None;
             }
         };
-        if let Scope::Link(from, to) = fault.scope
-            && !calls(model, from, to, true)
-        {
-            self.no_call("cut", from, to, value.pos);
-            return None;
+        if let Some(why) = fault.changes_nothing() {
+            self.findings.push(Finding::warning(
+                codes::CHANGES_NOTHING,
+                why,
+                Some(value.pos),
+            ));
         }
         Some(Action::Fault(fault))
-    }
-
-    /// Reports a link whose caller never calls the callee.
-    fn no_call(&mut self, key: &str, from: ServiceId, to: ServiceId, pos: Pos) {
-        let Some(model) = self.model else { return };
-        let (caller, callee) = (&model.service(from).name, &model.service(to).name);
-        let callees = callees(model, from);
-        let hint = did_you_mean_hint(callee, callees.iter().map(String::as_str))
-            .map(|h| h.replace("mean `", &format!("mean `{caller}->")))
-            .or_else(|| {
-                Some(if callees.is_empty() {
-                    format!("`{caller}` calls no other service")
-                } else {
-                    format!("`{caller}` calls: {}", callees.join(", "))
-                })
-            });
-        self.error(
-            codes::UNKNOWN_LINK,
-            format!("`{key}`: `{caller}` does not call `{callee}`"),
-            pos,
-            hint,
-        );
     }
 
     /// A whole service named by an action.
@@ -922,8 +911,14 @@ impl Checker<'_> {
                 return None;
             }
         };
-        if !calls(model, from, to, false) {
-            self.no_call("set", from, to, key.pos);
+        if !faults::calls(model, from, to, false) {
+            let e = faults::no_call(model, from, to);
+            self.error(
+                codes::UNKNOWN_LINK,
+                format!("`set`: {}", e.message),
+                key.pos,
+                e.hint,
+            );
             return None;
         }
         Some((from, to))
@@ -1179,7 +1174,7 @@ fn is_none_word(value: &Scalar) -> bool {
 }
 
 /// A service name, or `service.operation` (the service `a.b` if one exists,
-/// else operation `b` of `a`; both is ambiguous — as in the model, SPEC §1).
+/// else operation `b` of `a`; both is ambiguous — as in the model, docs/model.md).
 fn resolve(model: &Model, written: &str) -> Resolution {
     let as_service = model.find(written);
     let mut as_operations = Vec::new();
@@ -1224,37 +1219,6 @@ fn resolve(model: &Model, written: &str) -> Resolution {
 
 /// Whether `from` calls `to`: through a dependency, or (with `protection`)
 /// as a failover target or a cache's `on_miss`.
-fn calls(model: &Model, from: ServiceId, to: ServiceId, protection: bool) -> bool {
-    model
-        .service(from)
-        .operations
-        .iter()
-        .flat_map(|o| &o.depends_on)
-        .any(|d| {
-            d.target.service == to
-                || protection
-                    && (matches!(d.fallback, Some(Fallback::Failover { to: alt }) if alt == to)
-                        || d.cache.is_some_and(|c| c.on_miss == to))
-        })
-}
-
-/// The services `from` depends on, in model order, each once.
-fn callees(model: &Model, from: ServiceId) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for d in model
-        .service(from)
-        .operations
-        .iter()
-        .flat_map(|o| &o.depends_on)
-    {
-        let name = &model.service(d.target.service).name;
-        if !names.contains(name) {
-            names.push(name.clone());
-        }
-    }
-    names
-}
-
 /// Temporary files for tests, removed when dropped (also when a test fails).
 #[cfg(test)]
 pub(crate) struct TempFiles {
@@ -1579,6 +1543,33 @@ mod tests {
     }
 
     #[test]
+    fn a_fault_that_changes_nothing_loads_with_a_warning() {
+        let s = loads(
+            "noop",
+            "duration: 10m\nevents: [{ at: 0s, surge: x1 }, { at: 1m, slow: catalog-db=+0ms }]",
+        );
+        let w: Vec<(&str, String)> = s
+            .warnings
+            .iter()
+            .map(|w| (w.code, w.message.clone()))
+            .collect();
+        assert_eq!(
+            w,
+            [
+                (
+                    codes::CHANGES_NOTHING,
+                    "`--surge x1` changes nothing: it leaves the traffic as it is".into()
+                ),
+                (
+                    codes::CHANGES_NOTHING,
+                    "`--slow catalog-db=+0ms` changes nothing: it adds no latency".into()
+                ),
+            ]
+        );
+        assert!(s.warnings.iter().all(|w| !w.is_error()));
+    }
+
+    #[test]
     fn names_get_did_you_mean_hints() {
         let hint = |body: &str| {
             let f = findings("hint", &format!("duration: 10m\n{body}"));
@@ -1615,6 +1606,16 @@ mod tests {
         assert_eq!(
             hint("events: [{ at: 0s, surge: catalog=x2 }]").0,
             codes::BAD_FAULT
+        );
+        // The same parser as the command line refuses faults that cannot
+        // do anything (docs/faults.md).
+        assert_eq!(
+            hint("events: [{ at: 0s, cut: web->catalog-db }]"),
+            (codes::UNKNOWN_LINK, "did you mean `web->catalog`?".into())
+        );
+        assert_eq!(
+            hint("events: [{ at: 0s, cold: catalog-db }]"),
+            (codes::BAD_FAULT, "caches: product-cache".into())
         );
         assert_eq!(
             hint("expect: [{ at: 0s, service: web.chekout, state: down }]"),

@@ -1,4 +1,4 @@
-//! Scenarios (SPEC §4): a story with timed events and expectations over a
+//! Scenarios (docs/timelines.md): a story with timed events and expectations over a
 //! model, for drills, post-mortem replays and regression tests of an
 //! architecture. Loading and validation ([`load`]), checking expectations
 //! against a timeline ([`check`](mod@check)) and the JUnit report for CI ([`junit`]).
@@ -23,7 +23,7 @@
 //! duration, then [`check`](check::check) the expectations against the
 //! timeline.
 //!
-//! # Decisions where the SPEC is silent
+//! # Decisions the guide leaves open
 //!
 //! - **Keys.** `model` and `duration` are required; `title` defaults to the
 //!   file's stem, `story` to nothing, `events` and `expect` to none (a
@@ -40,7 +40,7 @@
 //! - **One thing per event.** Exactly one of `down`, `hang`, `slow`,
 //!   `errors`, `cut`, `surge`, `cold`, `recover`, `scale`, `flush`, `set`
 //!   ([`codes::NO_ACTION`], [`codes::SEVERAL_ACTIONS`]). Fault values are
-//!   the command line's (SPEC §3) and are parsed by the same parser.
+//!   the command line's (docs/faults.md) and are parsed by the same parser.
 //! - **Links.** `cut: a->b` needs `a` to call `b` — through a dependency,
 //!   a failover fallback or a cache's `on_miss`; `set: { a->b: … }` needs a
 //!   dependency of `a` on `b`, since that is what it changes

@@ -1,21 +1,100 @@
 //! From solved numbers to states and stories: each service and operation
-//! gets its state (SPEC §2 thresholds plus the structural reasons for
+//! gets its state (the thresholds plus the structural reasons for
 //! `degraded`), one sentence of `because` naming the dependency or the local
-//! cause with the numbers behind it, and the chain back to a fault.
+//! cause with the numbers behind it, and the chain from where the trouble
+//! starts.
+//!
+//! Each cause is one small function returning `Option<Cause>`; among the
+//! causes of the worst state the highest [`Rank`] (then the larger share)
+//! explains it. Chains are then checked: one must start where trouble
+//! starts (a fault's target, a cut's callee, a surging entry point, a cold
+//! cache, a service unhealthy before any fault) and step along dependency
+//! edges; one that does not is replaced by the shortest such path through
+//! affected services.
+
+use std::collections::{BTreeSet, VecDeque};
 
 use super::dist::Dist;
-use super::faults::{Fault, FaultKind};
-use super::steady::{Conditions, Engine, Figures, Outcome, Situation, Solved, State};
-use crate::model::{Criticality, Fallback, Mode, Phase, ServiceId};
+use super::faults::{Fault, FaultKind, Scope};
+use super::steady::{
+    Admission, Conditions, EdgeFlow, Engine, Figures, Outcome, Situation, Solved, State,
+};
+use crate::model::{Criticality, Dependency, Fallback, Mode, Phase, ServiceId, above, below};
 use crate::text::{duration, number};
 
+/// What kind of cause, in the order that decides between causes of the same
+/// state: later variants explain better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Rank {
+    /// A remark that explains nothing by itself (a cold cache warming).
+    Note,
+    /// A dependency that is degraded but answers.
+    DependencyDegraded,
+    /// Hand-offs delayed or a background dependency failing.
+    HandOff,
+    /// Utilisation high enough to queue.
+    Busy,
+    /// A backlog draining.
+    Draining,
+    /// A soft dependency failing.
+    SoftFailing,
+    /// Spare replicas lost.
+    LostReplicas,
+    /// Its own work slowed by a fault.
+    Slowed,
+    /// A cache sending misses on.
+    Cache,
+    /// A hard dependency failing.
+    DependencyFailing,
+    /// A dependency adding latency.
+    DependencySlow,
+    /// A stale copy or a failover in use.
+    Fallback,
+    /// A breaker open.
+    Breaker,
+    /// Overloaded or out of threads.
+    Overloaded,
+    /// Errors injected.
+    Errors,
+    /// Hung replicas.
+    Hung,
+    /// Crashed or below quorum.
+    Refused,
+}
+
 /// A candidate reason for an operation's state.
+#[derive(Debug, Clone)]
 struct Cause {
     state: State,
+    rank: Rank,
+    /// Breaks ties within a rank (a share, or seconds added).
+    strength: f64,
     text: String,
     chain: Vec<ServiceId>,
-    /// Larger wins among causes of the same state.
-    weight: f64,
+}
+
+impl Cause {
+    fn new(state: State, rank: Rank, text: String, chain: Vec<ServiceId>) -> Cause {
+        Cause {
+            state,
+            rank,
+            strength: 0.0,
+            text,
+            chain,
+        }
+    }
+
+    fn strength(mut self, x: f64) -> Cause {
+        self.strength = x;
+        self
+    }
+
+    fn outranks(&self, other: &Cause) -> std::cmp::Ordering {
+        self.state
+            .cmp(&other.state)
+            .then(self.rank.cmp(&other.rank))
+            .then(self.strength.total_cmp(&other.strength))
+    }
 }
 
 /// `12.5%`, `99.95%`, `100%`.
@@ -39,6 +118,24 @@ pub fn latency(seconds: f64) -> String {
     } else {
         format!("{}s", number((seconds * 100.0).round() / 100.0))
     }
+}
+
+/// A time for people, rounded to what matters: `450ms`, `12s`, `4m10s`,
+/// `2h15m`, `∞`.
+pub fn lasting(seconds: f64) -> String {
+    if !seconds.is_finite() {
+        return "∞".into();
+    }
+    if seconds < 1.0 {
+        return format!("{}ms", (seconds * 1000.0).round());
+    }
+    if seconds < 10.0 {
+        return format!("{}s", number((seconds * 10.0).round() / 10.0));
+    }
+    if seconds < 3600.0 {
+        return duration(seconds.round());
+    }
+    duration((seconds / 60.0).round() * 60.0)
 }
 
 /// A rate for people: `2,400`, `12.3`.
@@ -65,9 +162,21 @@ fn format_thousands(x: f64) -> String {
     out
 }
 
+/// Everything one explanation reads.
+struct Scene<'a, 'm> {
+    engine: &'a Engine<'m>,
+    faults: &'a [Fault],
+    cond: &'a Conditions,
+    situation: &'a Situation,
+    s: &'a Solved,
+    baseline: &'a Solved,
+    services: Vec<Option<Figures>>,
+    operations: Vec<Vec<Option<Figures>>>,
+}
+
 impl Engine<'_> {
     /// States, reasons and chains for a solved run.
-    pub(super) fn explain(
+    pub(crate) fn explain(
         &self,
         faults: &[Fault],
         cond: &Conditions,
@@ -76,665 +185,1117 @@ impl Engine<'_> {
         baseline: &Solved,
     ) -> Outcome {
         let model = self.model;
-        let t = model.thresholds;
-        let n = model.services().len();
-        let mut services: Vec<Option<Figures>> = vec![None; n];
-        let mut operations: Vec<Vec<Option<Figures>>> = model
-            .services()
-            .iter()
-            .map(|sv| vec![None; sv.operations.len()])
-            .collect();
-
-        for scc in &self.sccs_callees_first {
-            for &id in scc {
-                let svc = model.service(id);
-                let i = id.index();
-                let mut op_figures = Vec::with_capacity(svc.operations.len());
-                for oi in 0..svc.operations.len() {
-                    let d = &s.dists[i][oi];
-                    let success = d.success();
-                    let lat = d.mean_latency();
-                    let base = baseline.dists[i][oi].mean_latency();
-                    let load = s.load[i][oi];
-                    let nominal = s.nominal[i][oi];
-                    let mut causes = self.local_causes(id, faults, cond, situation, s, &services);
-                    causes.extend(self.dependency_causes(
-                        id,
-                        oi,
-                        situation,
-                        cond,
-                        s,
-                        baseline,
-                        &services,
-                        &operations,
-                    ));
-                    let numeric = numeric_state(success, lat, base, &t);
-                    let structural = causes
-                        .iter()
-                        .map(|c| c.state)
-                        .max()
-                        .unwrap_or(State::Healthy);
-                    // Slow only from the numbers; degraded and down from either.
-                    let state = numeric.max(if structural == State::Slow {
-                        State::Healthy
-                    } else {
-                        structural.min(State::Degraded)
-                    });
-                    let pick = causes
-                        .iter()
-                        .filter(|c| {
-                            c.state >= state.min(State::Degraded)
-                                || (state == State::Slow && c.state == State::Slow)
-                        })
-                        .max_by(|a, b| a.state.cmp(&b.state).then(a.weight.total_cmp(&b.weight)))
-                        .or_else(|| {
-                            causes.iter().max_by(|a, b| {
-                                a.state.cmp(&b.state).then(a.weight.total_cmp(&b.weight))
-                            })
-                        });
-                    let (because, chain) = match pick {
-                        Some(c) if state != State::Healthy || !c.text.is_empty() => {
-                            // A second reason of the same severity completes
-                            // the story ("serving stale copies; also cache
-                            // misses fail").
-                            let also = causes
+        let mut scene = Scene {
+            engine: self,
+            faults,
+            cond,
+            situation,
+            s,
+            baseline,
+            services: vec![None; model.services().len()],
+            operations: model
+                .services()
+                .iter()
+                .map(|sv| vec![None; sv.operations.len()])
+                .collect(),
+        };
+        for region in &self.contexts.regions {
+            // Inside a cycle a member's callees may not be explained yet
+            // (they read as healthy): rounds until no state moves give
+            // the least fixed point, whatever order the file lists them in.
+            let rounds = if region.cyclic {
+                region.services.len() + 1
+            } else {
+                1
+            };
+            let mut previous: Vec<Option<State>> = Vec::new();
+            for _ in 0..rounds {
+                for &id in &region.services {
+                    scene.explain_service(id);
+                }
+                let states: Vec<Option<State>> = region
+                    .services
+                    .iter()
+                    .flat_map(|&id| {
+                        std::iter::once(scene.services[id.index()].as_ref().map(|f| f.state)).chain(
+                            scene.operations[id.index()]
                                 .iter()
-                                .filter(|o| {
-                                    o.state == c.state
-                                        && o.text != c.text
-                                        && o.state >= State::Degraded
-                                })
-                                .max_by(|a, b| a.weight.total_cmp(&b.weight));
-                            let text = match also {
-                                Some(o) => format!("{}; also {}", c.text, o.text),
-                                None => c.text.clone(),
-                            };
-                            (text, c.chain.clone())
-                        }
-                        _ => (String::new(), Vec::new()),
-                    };
-                    let because = match (state, because.is_empty()) {
-                        (State::Down | State::Degraded, true) => {
-                            format!("{} of requests succeed", percent(success))
-                        }
-                        (State::Slow, true) => {
-                            format!("answers in {} (normally {})", latency(lat), latency(base))
-                        }
-                        _ => because,
-                    };
-                    let mut chain = chain;
-                    if state != State::Healthy && chain.last() != Some(&id) {
-                        chain.push(id);
-                    }
-                    op_figures.push(Figures {
-                        state,
-                        success,
-                        latency_s: lat,
-                        load_rps: load,
-                        amplification: if nominal > 1e-12 { load / nominal } else { 1.0 },
-                        because,
-                        chain,
-                    });
+                                .map(|f| f.as_ref().map(|f| f.state)),
+                        )
+                    })
+                    .collect();
+                if states == previous {
+                    break;
                 }
-                services[i] = Some(service_figures(
-                    svc.declares_operations,
-                    &svc.operations
-                        .iter()
-                        .map(|o| o.name.as_str())
-                        .collect::<Vec<_>>(),
-                    &op_figures,
-                    &s.load[i],
-                    &s.nominal[i],
-                ));
-                for (oi, f) in op_figures.into_iter().enumerate() {
-                    operations[i][oi] = Some(f);
-                }
+                previous = states;
             }
         }
-        Outcome {
+        let mut outcome = Outcome {
             converged: s.converged,
             iterations: s.iterations,
-            services: services
+            services: scene
+                .services
                 .into_iter()
-                .map(|f| f.unwrap_or_else(healthy))
+                .map(|f| f.expect("every service explained"))
                 .collect(),
-            operations: operations
+            operations: scene
+                .operations
                 .into_iter()
-                .map(|ops| ops.into_iter().map(|f| f.unwrap_or_else(healthy)).collect())
+                .map(|ops| {
+                    ops.into_iter()
+                        .map(|f| f.expect("every operation explained"))
+                        .collect()
+                })
                 .collect(),
             edges: Vec::new(),
             admission: Vec::new(),
+        };
+        let starts = self.trouble_starts(faults, cond, baseline);
+        self.mend_chains(&starts, s, baseline, &mut outcome);
+        outcome
+    }
+
+    /// Where trouble can start: the services faults touch (a cut's callee,
+    /// a cold cache), surging entry points, and services unhealthy before
+    /// any fault.
+    fn trouble_starts(&self, faults: &[Fault], cond: &Conditions, baseline: &Solved) -> Vec<bool> {
+        let model = self.model;
+        let mut starts: Vec<bool> = cond.touched_by.iter().map(|t| !t.is_empty()).collect();
+        for f in faults.iter().filter(|f| f.kind == FaultKind::Surge) {
+            match f.scope {
+                Scope::Service(id) => starts[id.index()] = true,
+                _ => {
+                    for e in model.entry_points() {
+                        starts[e.index()] = true;
+                    }
+                }
+            }
+        }
+        // Before any fault: services the baseline finds in trouble of
+        // their own (past capacity, or turning away enough to degrade).
+        let t = model.thresholds;
+        for id in model.service_ids() {
+            let a = &baseline.admission[id.index()];
+            if a.overloaded() || a.wait.is_infinite() || below(1.0 - a.block, t.degraded_below) {
+                starts[id.index()] = true;
+            }
+        }
+        starts
+    }
+
+    /// Replaces every chain that does not start where trouble starts, or
+    /// that steps between services sharing no dependency, by the shortest
+    /// path from a start through affected services (ties broken by name).
+    fn mend_chains(&self, starts: &[bool], s: &Solved, baseline: &Solved, outcome: &mut Outcome) {
+        let model = self.model;
+        let n = model.services().len();
+        let neighbours = self.neighbours();
+        let callees = self.callees();
+        let affected: Vec<bool> = (0..n)
+            .map(|i| {
+                let id = ServiceId(i as u32);
+                let load: f64 = self.ops.ops(id).map(|o| s.op_load[o as usize]).sum();
+                let before: f64 = self.ops.ops(id).map(|o| baseline.op_load[o as usize]).sum();
+                starts[i]
+                    || outcome.services[i].state != State::Healthy
+                    || (load - before).abs() > 0.01 * before.max(1e-9)
+            })
+            .collect();
+        let everywhere = vec![true; n];
+        let valid = |chain: &[ServiceId]| {
+            chain.first().is_some_and(|c| starts[c.index()])
+                && chain
+                    .windows(2)
+                    .all(|w| neighbours[w[0].index()].binary_search(&w[1]).is_ok())
+        };
+        let mut mended: Vec<Option<Vec<ServiceId>>> = vec![None; n];
+        let mut path_to = |id: ServiceId| -> Vec<ServiceId> {
+            if let Some(p) = &mended[id.index()] {
+                return p.clone();
+            }
+            // Failures travel from callee to caller: a path along calls
+            // first; load travels down too (a surge, retries), so any
+            // shared dependency when there is none.
+            // Through a service that looks healthy only when nothing else
+            // leads there (a caller no load reaches sees a path the loaded
+            // contexts do not, e.g. into a cycle).
+            let p = shortest_from_start(id, starts, &affected, &callees)
+                .or_else(|| shortest_from_start(id, starts, &affected, &neighbours))
+                .or_else(|| shortest_from_start(id, starts, &everywhere, &callees))
+                .unwrap_or(vec![id]);
+            mended[id.index()] = Some(p.clone());
+            p
+        };
+        for (i, f) in outcome.services.iter_mut().enumerate() {
+            if f.chain.is_empty() || valid(&f.chain) {
+                continue;
+            }
+            f.chain = path_to(ServiceId(i as u32));
+        }
+        for (i, ops) in outcome.operations.iter_mut().enumerate() {
+            for f in ops.iter_mut() {
+                if f.chain.is_empty() || valid(&f.chain) {
+                    continue;
+                }
+                f.chain = path_to(ServiceId(i as u32));
+            }
+        }
+    }
+
+    /// Per service: the services it calls (alternatives and `on_miss`
+    /// included), sorted by id.
+    fn callees(&self) -> Vec<Vec<ServiceId>> {
+        let model = self.model;
+        model
+            .service_ids()
+            .map(|id| {
+                let mut set = BTreeSet::new();
+                for dep in model
+                    .service(id)
+                    .operations
+                    .iter()
+                    .flat_map(|o| &o.depends_on)
+                {
+                    set.insert(dep.target.service);
+                    if let Some(Fallback::Failover { to }) = dep.fallback {
+                        set.insert(to);
+                    }
+                    if let Some(c) = &dep.cache {
+                        set.insert(c.on_miss);
+                    }
+                }
+                set.remove(&id);
+                set.into_iter().collect()
+            })
+            .collect()
+    }
+
+    /// Per service: the services it shares a dependency with (either
+    /// direction, alternatives and `on_miss` included), sorted by id.
+    fn neighbours(&self) -> Vec<Vec<ServiceId>> {
+        let model = self.model;
+        let mut sets: Vec<BTreeSet<ServiceId>> = vec![BTreeSet::new(); model.services().len()];
+        for id in model.service_ids() {
+            for op in &model.service(id).operations {
+                for dep in &op.depends_on {
+                    let mut link = |t: ServiceId| {
+                        if t != id {
+                            sets[id.index()].insert(t);
+                            sets[t.index()].insert(id);
+                        }
+                    };
+                    link(dep.target.service);
+                    if let Some(Fallback::Failover { to }) = dep.fallback {
+                        link(to);
+                    }
+                    if let Some(c) = &dep.cache {
+                        link(c.on_miss);
+                    }
+                }
+            }
+        }
+        sets.into_iter().map(|s| s.into_iter().collect()).collect()
+    }
+}
+
+/// The shortest path from a trouble start to `to` through affected
+/// services (breadth first from `to` over `neighbours`, in id order), if
+/// there is one.
+fn shortest_from_start(
+    to: ServiceId,
+    starts: &[bool],
+    affected: &[bool],
+    neighbours: &[Vec<ServiceId>],
+) -> Option<Vec<ServiceId>> {
+    if starts[to.index()] {
+        return Some(vec![to]);
+    }
+    let mut previous: Vec<Option<ServiceId>> = vec![None; starts.len()];
+    let mut seen = vec![false; starts.len()];
+    seen[to.index()] = true;
+    let mut queue = VecDeque::from([to]);
+    while let Some(x) = queue.pop_front() {
+        for &y in &neighbours[x.index()] {
+            if seen[y.index()] || !affected[y.index()] {
+                continue;
+            }
+            seen[y.index()] = true;
+            previous[y.index()] = Some(x);
+            if starts[y.index()] {
+                // Walk back from the start to `to`.
+                let mut path = vec![y];
+                let mut at = y;
+                while let Some(p) = previous[at.index()] {
+                    path.push(p);
+                    at = p;
+                }
+                return Some(path);
+            }
+            queue.push_back(y);
+        }
+    }
+    None
+}
+
+impl Scene<'_, '_> {
+    fn explain_service(&mut self, id: ServiceId) {
+        let engine = self.engine;
+        let model = engine.model;
+        let svc = model.service(id);
+        let local = self.local_causes(id);
+        let mut op_figures = Vec::with_capacity(svc.operations.len());
+        for oi in 0..svc.operations.len() {
+            let flat = engine.ops.flat(id, oi);
+            let d = engine.op_dist(self.s, flat);
+            let mut causes = local.clone();
+            causes.extend(self.dependency_causes(id, oi));
+            let figures = self.operation_figures(id, flat, d, causes);
+            op_figures.push(figures);
+        }
+        let loads: Vec<f64> = engine
+            .ops
+            .ops(id)
+            .map(|o| self.s.op_load[o as usize])
+            .collect();
+        let nominal: Vec<f64> = engine
+            .ops
+            .ops(id)
+            .map(|o| self.s.op_nominal[o as usize])
+            .collect();
+        let dists: Vec<&Dist> = engine
+            .ops
+            .ops(id)
+            .map(|o| engine.op_dist(self.s, o))
+            .collect();
+        let names: Vec<&str> = svc.operations.iter().map(|o| o.name.as_str()).collect();
+        let mut figures = service_figures(
+            svc.declares_operations,
+            &names,
+            &op_figures,
+            &loads,
+            &nominal,
+            &dists,
+        );
+        if engine.approximate_cycle(id) && figures.state != State::Healthy {
+            figures.because.push_str(&format!(
+                " (in a cycle of {} services, walked once in name order: an approximation)",
+                engine.contexts.region(id).services.len()
+            ));
+        }
+        self.services[id.index()] = Some(figures);
+        for (oi, f) in op_figures.into_iter().enumerate() {
+            self.operations[id.index()][oi] = Some(f);
+        }
+    }
+
+    /// One operation's figures from its outcome and its candidate causes.
+    fn operation_figures(&self, id: ServiceId, flat: u32, d: &Dist, causes: Vec<Cause>) -> Figures {
+        let t = self.engine.model.thresholds;
+        let success = d.success();
+        let lat = d.mean_latency();
+        let base = self.engine.op_dist(self.baseline, flat).mean_latency();
+        let load = self.s.op_load[flat as usize];
+        let nominal = self.s.op_nominal[flat as usize];
+        let numeric = numeric_state(success, lat, base, &t);
+        let structural = causes
+            .iter()
+            .map(|c| c.state)
+            .max()
+            .unwrap_or(State::Healthy);
+        // Slow only from the numbers; degraded and down from either.
+        let state = numeric.max(if structural == State::Slow {
+            State::Healthy
+        } else {
+            structural.min(State::Degraded)
+        });
+        let pick = causes
+            .iter()
+            .filter(|c| {
+                c.state >= state.min(State::Degraded)
+                    || (state == State::Slow && c.state == State::Slow)
+            })
+            .max_by(|a, b| a.outranks(b))
+            .or_else(|| causes.iter().max_by(|a, b| a.outranks(b)));
+        let (because, chain) = match pick {
+            Some(c) if state != State::Healthy || !c.text.is_empty() => {
+                // A second reason of the same severity completes the story
+                // ("serving stale copies; also cache misses fail").
+                let also = causes
+                    .iter()
+                    .filter(|o| {
+                        o.state == c.state && o.text != c.text && o.state >= State::Degraded
+                    })
+                    .max_by(|a, b| a.outranks(b));
+                let text = match also {
+                    Some(o) => format!("{}; also {}", c.text, o.text),
+                    None => c.text.clone(),
+                };
+                (text, c.chain.clone())
+            }
+            _ => (String::new(), Vec::new()),
+        };
+        let because = match (state, because.is_empty()) {
+            (State::Down | State::Degraded, true) => {
+                format!("{} of requests succeed", percent(success))
+            }
+            (State::Slow, true) => {
+                format!("answers in {} (normally {})", latency(lat), latency(base))
+            }
+            _ => because,
+        };
+        let mut chain = if state == State::Healthy {
+            Vec::new()
+        } else {
+            chain
+        };
+        if state != State::Healthy && chain.last() != Some(&id) {
+            chain.push(id);
+        }
+        Figures {
+            state,
+            success,
+            latency_s: lat,
+            p99_s: d.quantile(0.99),
+            load_rps: load,
+            amplification: if nominal > 1e-12 { load / nominal } else { 1.0 },
+            because,
+            chain,
+        }
+    }
+
+    /// The flags of the faults that touch a service: ` (--down db)`.
+    fn by(&self, id: ServiceId) -> String {
+        let flags: Vec<String> = self.cond.touched_by[id.index()]
+            .iter()
+            .map(|&f| self.faults[f].as_flag())
+            .collect();
+        if flags.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", flags.join(", "))
         }
     }
 
     /// Causes that sit in the service itself: its faults, its replicas, its load.
-    fn local_causes(
-        &self,
-        id: ServiceId,
-        faults: &[Fault],
-        cond: &Conditions,
-        situation: &Situation,
-        s: &Solved,
-        services: &[Option<Figures>],
-    ) -> Vec<Cause> {
-        let svc = self.model.service(id);
-        let i = id.index();
-        let a = s.admission[i];
-        let me = vec![id];
-        let mut causes = Vec::new();
-        let replicas = self.replicas(id, situation);
-        let crashed = cond.crashed[i].min(replicas);
-        let flags: Vec<String> = cond.touched_by[i]
-            .iter()
-            .map(|&f| faults[f].as_flag())
-            .collect();
-        let by = if flags.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", flags.join(", "))
-        };
-        if a.refused {
-            let text = if crashed >= replicas {
-                format!("crashed: every replica is down{by}")
-            } else {
-                format!(
-                    "only {} of {replicas} replicas are up and it needs {}{by}",
-                    replicas - crashed,
-                    svc.quorum
-                )
-            };
-            causes.push(Cause {
-                state: State::Down,
-                text,
-                chain: me.clone(),
-                weight: 10.0,
-            });
-            return causes;
+    fn local_causes(&self, id: ServiceId) -> Vec<Cause> {
+        let a = &self.s.admission[id.index()];
+        if let Some(c) = self.refused(id, a) {
+            return vec![c];
         }
-        if a.hung > 0.0 {
-            let text = if a.hung >= 1.0 {
-                format!("hung: accepts calls and never answers{by}")
-            } else {
+        [
+            self.hung(id, a),
+            self.errors(id, a),
+            self.slowed(id),
+            self.cold(id),
+            self.overloaded(id, a),
+            self.busy(id, a),
+            self.draining(id, a),
+            self.lost_replicas(id, a),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    fn refused(&self, id: ServiceId, a: &Admission) -> Option<Cause> {
+        if !a.refused {
+            return None;
+        }
+        let svc = self.engine.model.service(id);
+        let replicas = self.engine.replicas(id, self.situation);
+        let crashed = self.cond.crashed[id.index()].min(replicas);
+        let by = self.by(id);
+        let text = if crashed >= replicas {
+            format!("crashed: every replica is down{by}")
+        } else {
+            format!(
+                "only {} of {replicas} replicas are up and it needs {}{by}",
+                replicas - crashed,
+                svc.quorum
+            )
+        };
+        Some(Cause::new(State::Down, Rank::Refused, text, vec![id]))
+    }
+
+    fn hung(&self, id: ServiceId, a: &Admission) -> Option<Cause> {
+        if a.hung <= 0.0 {
+            return None;
+        }
+        let by = self.by(id);
+        Some(if a.hung >= 1.0 {
+            Cause::new(
+                State::Down,
+                Rank::Hung,
+                format!("hung: accepts calls and never answers{by}"),
+                vec![id],
+            )
+        } else {
+            Cause::new(
+                State::Degraded,
+                Rank::Hung,
                 format!(
                     "{} of requests land on hung replicas and never return{by}",
                     percent(a.hung)
-                )
-            };
-            causes.push(Cause {
-                state: if a.hung >= 1.0 {
-                    State::Down
-                } else {
-                    State::Degraded
-                },
-                text,
-                chain: me.clone(),
-                weight: 9.0,
-            });
-        }
-        if cond.errors[i] > 0.0 {
-            // Errors degrade only when the share that still succeeds is
-            // below the threshold; a smaller share is a note.
-            let t = self.model.thresholds;
-            causes.push(Cause {
-                state: if crate::model::below(1.0 - cond.errors[i], t.degraded_below) {
-                    State::Degraded
-                } else {
-                    State::Healthy
-                },
-                text: format!(
-                    "{} of its requests fail at once{by}",
-                    percent(cond.errors[i])
                 ),
-                chain: me.clone(),
-                weight: 8.0 + cond.errors[i],
-            });
+                vec![id],
+            )
+        })
+    }
+
+    fn errors(&self, id: ServiceId, a: &Admission) -> Option<Cause> {
+        if a.errors <= 0.0 {
+            return None;
         }
-        if !cond.slow[i].is_empty() {
-            causes.push(Cause {
-                state: State::Slow,
-                text: format!("its own work is slowed{by}"),
-                chain: me.clone(),
-                weight: 5.0,
-            });
+        // Errors degrade only when the share that still succeeds is below
+        // the threshold; a smaller share is a note.
+        let t = self.engine.model.thresholds;
+        let state = if below(1.0 - a.errors, t.degraded_below) {
+            State::Degraded
+        } else {
+            State::Healthy
+        };
+        let text = format!(
+            "{} of its requests fail at once{}",
+            percent(a.errors),
+            self.by(id)
+        );
+        Some(Cause::new(state, Rank::Errors, text, vec![id]).strength(a.errors))
+    }
+
+    fn slowed(&self, id: ServiceId) -> Option<Cause> {
+        if self.cond.slow[id.index()].is_empty() {
+            return None;
         }
-        if faults
+        let text = format!("its own work is slowed{}", self.by(id));
+        Some(Cause::new(State::Slow, Rank::Slowed, text, vec![id]))
+    }
+
+    fn cold(&self, id: ServiceId) -> Option<Cause> {
+        let model = self.engine.model;
+        let cold = self
+            .faults
             .iter()
-            .any(|f| f.kind == FaultKind::Cold && f.services(self.model).contains(&id))
-        {
-            causes.push(Cause {
-                state: State::Healthy,
-                text: format!("cold: its hit ratio climbs back as it warms up{by}"),
-                chain: me.clone(),
-                weight: 0.0,
-            });
+            .any(|f| f.kind == FaultKind::Cold && f.services(model).contains(&id));
+        if !cold {
+            return None;
         }
-        let load: f64 = s.load[i].iter().sum();
-        if a.admitted < 1.0 || a.wait.is_infinite() {
-            let holder = self.slowest_dependency(id, s);
-            let text = if a.pool_bound {
-                let concurrency = svc.concurrency.unwrap_or(0.0);
-                let waiting = holder.map_or(String::new(), |(e, lat)| {
-                    let dep = self.dep(e);
-                    let name = &self.model.service(dep.target.service).name;
-                    match &dep.cache {
-                        Some(c) => format!(
-                            ", {} of it on {name} lookups and their misses to {}",
-                            latency(lat),
-                            self.model.service(c.on_miss).name
-                        ),
-                        None => {
-                            let bound =
-                                dep.timeout_s.map_or("without a timeout".to_string(), |t| {
-                                    format!("up to {}", duration(t))
-                                });
-                            format!(", {} of it waiting on {name} ({bound})", latency(lat))
-                        }
+        let warm_up = self.warm_up(id);
+        let warmth = self
+            .situation
+            .warmth
+            .get(id.index())
+            .copied()
+            .unwrap_or(1.0);
+        let text = format!(
+            "cold: its hit ratio climbs back as it warms up ({} to go){}",
+            lasting(warm_up * (1.0 - warmth)),
+            self.by(id)
+        );
+        Some(Cause::new(State::Healthy, Rank::Note, text, vec![id]))
+    }
+
+    /// The longest `warm_up` of the cache edges that name `id`.
+    fn warm_up(&self, id: ServiceId) -> f64 {
+        self.engine
+            .model
+            .services()
+            .iter()
+            .flat_map(|s| s.operations.iter().flat_map(|o| o.depends_on.iter()))
+            .filter(|d| d.target.service == id)
+            .filter_map(|d| d.cache.map(|c| c.warm_up_s))
+            .fold(0.0, f64::max)
+    }
+
+    /// Out of capacity or threads: what is rejected or waits forever, how
+    /// long the queue takes to fill, and the retry load that holds it.
+    fn overloaded(&self, id: ServiceId, a: &Admission) -> Option<Cause> {
+        let svc = self.engine.model.service(id);
+        let t = self.engine.model.thresholds;
+        // A rejection in ten thousand or fewer is no story.
+        let rejecting = a.block >= 1e-4;
+        let endless = a.wait.is_infinite();
+        if !(a.overloaded() || rejecting || endless) {
+            return None;
+        }
+        let holder = self.slowest_dependency(id);
+        let serving = f64::from(a.serving);
+        let mut text = if a.pool_bound {
+            let concurrency = svc.concurrency.unwrap_or(0.0);
+            let waiting = holder.map_or(String::new(), |(e, lat)| {
+                let dep = self.engine.dep(e);
+                let name = &self.engine.model.service(dep.target.service).name;
+                match &dep.cache {
+                    Some(c) => format!(
+                        ", {} of it on {name} lookups and their misses to {}",
+                        latency(lat),
+                        self.engine.model.service(c.on_miss).name
+                    ),
+                    None => {
+                        let bound = dep.timeout_s.map_or("without a timeout".to_string(), |t| {
+                            format!("up to {}", duration(t))
+                        });
+                        format!(", {} of it waiting on {name} ({bound})", latency(lat))
                     }
-                });
-                format!(
-                    "pool exhausted: needs {} in flight per replica, holds {}, because requests take {} each{waiting}",
-                    rate(a.per_replica * a.held),
-                    rate(concurrency),
-                    latency(a.held)
-                )
-            } else if a.wait.is_infinite() {
-                format!(
-                    "overloaded: {} rps per replica against a capacity of {}; with no queue bound the backlog grows without end",
-                    rate(a.per_replica),
-                    rate(a.throughput)
-                )
-            } else {
-                format!(
-                    "overloaded: {} rps per replica against a capacity of {}; {} rejected",
-                    rate(a.per_replica),
-                    rate(a.throughput),
-                    percent(1.0 - a.admitted)
-                )
-            };
-            let text = if a.pool_bound && a.wait.is_infinite() {
-                format!("{text}; the queue grows without end")
-            } else {
-                text
-            };
-            // The chain goes through the dependency that holds the slots.
-            let chain = match holder {
-                Some((e, _)) if a.pool_bound => {
-                    let dep = self.dep(e);
-                    let t = dep.target.service;
-                    let mut c = services[t.index()]
-                        .as_ref()
-                        .filter(|f| !f.chain.is_empty())
-                        .map_or_else(
-                            || self.cache_root(dep, situation).unwrap_or(vec![t]),
-                            |f| f.chain.clone(),
-                        );
-                    c.push(id);
-                    c
                 }
-                _ => me.clone(),
+            });
+            format!(
+                "pool exhausted: needs {} in flight per replica, holds {}, because requests take {} each{waiting}",
+                rate(a.per_replica * a.held),
+                rate(concurrency),
+                latency(a.held)
+            )
+        } else {
+            format!(
+                "overloaded: {} rps per replica against a capacity of {}",
+                rate(a.per_replica),
+                rate(a.throughput)
+            )
+        };
+        if !a.overloaded() && !endless {
+            // Below capacity, a bounded queue is now and then full.
+            text = format!(
+                "its queue of {} is sometimes full at {} of capacity: {} rejected",
+                rate(svc.queue.unwrap_or(0.0)),
+                percent(a.rho),
+                percent(a.block)
+            );
+        } else if a.filling {
+            let backlog = self
+                .situation
+                .backlog
+                .get(id.index())
+                .copied()
+                .flatten()
+                .unwrap_or(0.0);
+            let excess = (a.per_replica - a.throughput) * serving;
+            match svc.queue {
+                Some(_) => {
+                    let room = a.occupancy * serving;
+                    text.push_str(&format!(
+                        "; its queue is filling ({} of {} queued), full in {}",
+                        rate(backlog),
+                        rate(room),
+                        lasting((room - backlog).max(0.0) / excess)
+                    ));
+                }
+                None => text.push_str(&format!(
+                    "; {} requests queued and growing by {} a second",
+                    rate(backlog),
+                    rate(excess)
+                )),
+            }
+        } else if endless {
+            text.push_str(if a.pool_bound {
+                "; the queue grows without end"
+            } else {
+                "; with no queue bound the backlog grows without end"
+            });
+        } else {
+            let excess = (a.per_replica - a.throughput) * serving;
+            let fill = if excess > 0.0 {
+                format!(
+                    " (its queue fills in {})",
+                    lasting(a.occupancy * serving / excess)
+                )
+            } else {
+                String::new()
             };
-            causes.push(Cause {
-                state: State::Degraded,
-                text,
-                chain,
-                weight: 7.0,
-            });
-        } else if a.rho >= 0.8 && a.wait > 0.0 {
-            causes.push(Cause {
-                state: State::Slow,
-                text: format!(
-                    "busy: {} of capacity in use, requests queue {}",
-                    percent(a.rho),
-                    latency(a.wait)
-                ),
-                chain: me.clone(),
-                weight: 4.0,
-            });
+            text.push_str(&format!("; {} rejected{fill}", percent(a.block)));
         }
-        let lost = crashed + cond.hung[i].min(replicas - crashed);
-        if lost > 0 && !a.refused && a.admitted >= 1.0 && a.hung == 0.0 {
-            let util = svc
-                .capacity
-                .map(|c| format!(" at {} of capacity", percent(a.per_replica / c)))
-                .unwrap_or_default();
-            causes.push(Cause {
-                state: State::Slow,
-                text: {
-                    let left = replicas - lost;
-                    let carry = if load <= 0.0 {
-                        String::new()
-                    } else if left == 1 {
-                        format!("; the last replica carries {} rps{util}", rate(load))
-                    } else {
-                        format!("; the other {left} carry {} rps{util}", rate(load))
-                    };
-                    format!("lost {lost} of {replicas} replicas{carry}{by}")
-                },
-                chain: me,
-                // Ranked with the latency notes (it explains a slowdown, never
-                // a failure) and above a plain "busy".
-                weight: 4.5,
-            });
+        // A load held above capacity by retries (a metastable state).
+        let load: f64 = self
+            .engine
+            .ops
+            .ops(id)
+            .map(|o| self.s.op_load[o as usize])
+            .sum();
+        let nominal: f64 = self
+            .engine
+            .ops
+            .ops(id)
+            .map(|o| self.s.op_nominal[o as usize])
+            .sum();
+        if nominal > 0.0 && load >= 1.5 * nominal && a.overloaded() {
+            text.push_str(&format!(
+                "; retry load {} rps against {} rps of capacity (users send {} rps)",
+                rate(load * (1.0 - a.hung)),
+                rate(a.throughput * serving),
+                rate(nominal)
+            ));
+        }
+        let state = if a.filling {
+            State::Slow
+        } else if a.overloaded() || below(1.0 - a.block, t.degraded_below) {
+            State::Degraded
+        } else {
+            State::Healthy
+        };
+        // The chain goes through the dependency that holds the threads.
+        let chain = match holder {
+            Some((e, _)) if a.pool_bound => {
+                let dep = self.engine.dep(e);
+                let mut c = self.target_chain(dep);
+                c.push(id);
+                c
+            }
+            _ => vec![id],
+        };
+        Some(Cause::new(state, Rank::Overloaded, text, chain))
+    }
+
+    fn busy(&self, id: ServiceId, a: &Admission) -> Option<Cause> {
+        if a.overloaded() || a.rho < 0.8 || a.wait <= 0.0 || a.block > 0.0 {
+            return None;
+        }
+        let text = format!(
+            "busy: {} of capacity in use, requests queue {} on average",
+            percent(a.rho),
+            latency(a.wait)
+        );
+        Some(Cause::new(State::Slow, Rank::Busy, text, vec![id]))
+    }
+
+    fn draining(&self, id: ServiceId, a: &Admission) -> Option<Cause> {
+        let backlog = self.situation.backlog.get(id.index()).copied().flatten()?;
+        if a.overloaded() || backlog <= 0.5 {
+            return None;
+        }
+        let serving = f64::from(a.serving);
+        let spare = (a.throughput - a.per_replica) * serving;
+        let text = format!(
+            "draining a backlog of {} queued requests: clear in {}",
+            rate(backlog),
+            lasting(backlog / spare)
+        );
+        Some(Cause::new(State::Slow, Rank::Draining, text, vec![id]))
+    }
+
+    fn lost_replicas(&self, id: ServiceId, a: &Admission) -> Option<Cause> {
+        let svc = self.engine.model.service(id);
+        let i = id.index();
+        let replicas = self.engine.replicas(id, self.situation);
+        let crashed = self.cond.crashed[i].min(replicas);
+        let lost = crashed + self.cond.hung[i].min(replicas - crashed);
+        if lost == 0 || a.refused || a.block > 0.0 || a.overloaded() || a.hung > 0.0 {
+            return None;
+        }
+        let load: f64 = self
+            .engine
+            .ops
+            .ops(id)
+            .map(|o| self.s.op_load[o as usize])
+            .sum();
+        let util = svc
+            .capacity
+            .map(|c| format!(" at {} of capacity", percent(a.per_replica / c)))
+            .unwrap_or_default();
+        let left = replicas - lost;
+        let carry = if load <= 0.0 {
+            String::new()
+        } else if left == 1 {
+            format!("; the last replica carries {} rps{util}", rate(load))
+        } else {
+            format!("; the other {left} carry {} rps{util}", rate(load))
+        };
+        let text = format!("lost {lost} of {replicas} replicas{carry}{}", self.by(id));
+        Some(Cause::new(State::Slow, Rank::LostReplicas, text, vec![id]))
+    }
+
+    /// The chain of a dependency's target: its own, or just the target.
+    fn target_chain(&self, dep: &Dependency) -> Vec<ServiceId> {
+        let t = dep.target.service;
+        let fig = match dep.target.operation {
+            Some(o) => self.operations[t.index()][o].as_ref(),
+            None => self.services[t.index()].as_ref(),
+        };
+        match fig {
+            Some(f) if !f.chain.is_empty() => f.chain.clone(),
+            _ => vec![t],
+        }
+    }
+
+    /// The state a dependency's target shows this caller (a cut link makes
+    /// a healthy target look down).
+    fn target_state(&self, id: ServiceId, dep: &Dependency) -> State {
+        let t = dep.target.service;
+        if self.cond.cut(id, t) {
+            return State::Down;
+        }
+        let fig = match dep.target.operation {
+            Some(o) => self.operations[t.index()][o].as_ref(),
+            None => self.services[t.index()].as_ref(),
+        };
+        fig.map_or(State::Healthy, |f| f.state)
+    }
+
+    /// What a dependency's target answers (over its operations).
+    fn answer(&self, dep: &Dependency, s: &Solved) -> Dist {
+        let engine = self.engine;
+        let t = dep.target;
+        match t.operation {
+            Some(o) => *engine.op_dist(s, engine.ops.flat(t.service, o)),
+            None => {
+                let weights = super::steady::split_weights(engine.model, t.service);
+                let parts: Vec<(f64, &Dist)> = engine
+                    .ops
+                    .ops(t.service)
+                    .zip(&weights)
+                    .map(|(o, w)| (*w, engine.op_dist(s, o)))
+                    .collect();
+                Dist::mix(&parts)
+            }
+        }
+    }
+
+    /// Causes that come from the operation's dependencies.
+    fn dependency_causes(&self, id: ServiceId, oi: usize) -> Vec<Cause> {
+        let model = self.engine.model;
+        let op = &model.service(id).operations[oi];
+        let mut causes = Vec::new();
+        for (di, dep) in op.depends_on.iter().enumerate() {
+            // Startup edges do not touch a running caller.
+            if dep.phase == Phase::Startup {
+                continue;
+            }
+            let e = self.engine.edge_index(id, oi, di);
+            let edge = Edge {
+                e,
+                dep,
+                flow: self.s.edge_flow(e),
+                target: dep.target.service,
+                tstate: self.target_state(id, dep),
+                tchain: self.target_chain(dep),
+            };
+            let waits = dep.phase == Phase::Request
+                && (dep.mode == Mode::Sync || self.situation.buffer_full.contains(&e));
+            if !waits {
+                causes.extend(self.hand_off(id, oi, &edge));
+                continue;
+            }
+            if let Some(c) = self.breaker(id, &edge) {
+                causes.push(c);
+                continue;
+            }
+            if dep.cache.is_some() {
+                causes.extend(self.cache(id, &edge));
+                continue;
+            }
+            if let Some(c) = self.fallback(id, &edge) {
+                causes.push(c);
+                continue;
+            }
+            causes.extend(self.failing(id, &edge));
+            causes.extend(self.slower(id, &edge));
         }
         causes
     }
 
-    /// Causes that come from the operation's dependencies.
-    #[allow(clippy::too_many_arguments)]
-    fn dependency_causes(
-        &self,
-        id: ServiceId,
-        oi: usize,
-        situation: &Situation,
-        cond: &Conditions,
-        s: &Solved,
-        baseline: &Solved,
-        services: &[Option<Figures>],
-        operations: &[Vec<Option<Figures>>],
-    ) -> Vec<Cause> {
-        let model = self.model;
-        let t = model.thresholds;
-        let op = &model.service(id).operations[oi];
-        let mut causes = Vec::new();
-        for (di, dep) in op.depends_on.iter().enumerate() {
-            let e = self.edge_index(id, oi, di);
-            // Startup edges do not touch a running caller; a call back into
-            // its own cycle re-enters it and explains nothing.
-            if dep.phase == Phase::Startup || self.is_back_edge(e) {
-                continue;
+    fn with(&self, chain: &[ServiceId], id: ServiceId) -> Vec<ServiceId> {
+        let mut c = chain.to_vec();
+        c.push(id);
+        c
+    }
+
+    fn name(&self, id: ServiceId) -> &str {
+        &self.engine.model.service(id).name
+    }
+
+    /// Hand-offs are delayed while the callee is down or slow; a
+    /// background dependency that fails degrades its caller.
+    fn hand_off(&self, id: ServiceId, oi: usize, edge: &Edge) -> Option<Cause> {
+        let t = self.engine.model.thresholds;
+        if !(edge.tstate >= State::Slow || above(edge.flow.attempt_failure, 1.0 - t.degraded_below))
+        {
+            return None;
+        }
+        let tname = self.name(edge.target);
+        let text = if edge.dep.phase == Phase::Background {
+            format!("background dependency {tname} is {}", edge.tstate.as_str())
+        } else {
+            let fill = self.buffer_fill(id, oi, edge);
+            format!(
+                "hand-offs to {tname} are delayed ({tname} is {}){fill}",
+                edge.tstate.as_str()
+            )
+        };
+        Some(Cause::new(
+            State::Degraded,
+            Rank::HandOff,
+            text,
+            self.with(&edge.tchain, id),
+        ))
+    }
+
+    fn breaker(&self, id: ServiceId, edge: &Edge) -> Option<Cause> {
+        if !edge.flow.breaker_open {
+            return None;
+        }
+        let tname = self.name(edge.target);
+        let b = edge.dep.circuit_breaker?;
+        let text = match self.s.opened_at.get(&edge.e) {
+            Some(share) => format!(
+                "breaker on {tname} is open: calls fail fast ({} of attempts failed with it closed, above its {})",
+                percent(*share),
+                percent(b.threshold)
+            ),
+            None if self.situation.forced_open.contains(&edge.e) => format!(
+                "breaker on {tname} is open: calls fail fast until its next probe (it stays open {})",
+                duration(b.open_for_s)
+            ),
+            None => format!(
+                "breaker on {tname} is open: calls fail fast ({tname} is {})",
+                edge.tstate.as_str()
+            ),
+        };
+        let state = if edge.dep.criticality == Criticality::Soft || edge.dep.fallback.is_some() {
+            State::Degraded
+        } else {
+            State::Down
+        };
+        Some(Cause::new(
+            state,
+            Rank::Breaker,
+            text,
+            self.with(&edge.tchain, id),
+        ))
+    }
+
+    /// "; calls time out after 1s" when some attempts hit the timeout.
+    fn timeout_note(&self, edge: &Edge) -> String {
+        match edge.dep.timeout_s {
+            Some(to) if edge.flow.timed_out > 1e-9 => {
+                format!("; calls time out after {}", duration(to))
             }
-            let flow = &s.flows[e];
-            let target = dep.target.service;
-            let tname = &model.service(target).name;
-            let target_fig = match dep.target.operation {
-                Some(o) => operations[target.index()][o].as_ref(),
-                None => services[target.index()].as_ref(),
-            };
-            let (tstate, tchain) = target_fig.map_or((State::Healthy, vec![target]), |f| {
-                (
-                    f.state,
-                    if f.chain.is_empty() {
-                        vec![target]
-                    } else {
-                        f.chain.clone()
-                    },
-                )
-            });
-            // A cut link makes a healthy target look down to this caller.
-            let cut = cond.cuts.contains(&(id.0, target.0));
-            let tstate = if cut { State::Down } else { tstate };
-            let with = |mut chain: Vec<ServiceId>| {
-                chain.push(id);
-                chain
-            };
-            let waits = dep.phase == Phase::Request
-                && (dep.mode == Mode::Sync || situation.buffer_full.contains(&e));
-            if !waits {
-                // Hand-offs are delayed while the callee is down or slow.
-                if tstate >= State::Slow
-                    || crate::model::above(flow.attempt_failure, 1.0 - t.degraded_below)
-                {
-                    let text = if dep.phase == Phase::Background {
-                        format!("background dependency {tname} is {}", tstate.as_str())
-                    } else {
-                        let fill = self.buffer_fill(id, oi, dep.calls, dep.buffer, s);
-                        format!(
-                            "hand-offs to {tname} are delayed ({tname} is {}){fill}",
-                            tstate.as_str()
-                        )
-                    };
-                    causes.push(Cause {
-                        state: State::Degraded,
-                        text,
-                        chain: with(tchain),
-                        weight: 3.0,
-                    });
-                }
-                continue;
+            _ => String::new(),
+        }
+    }
+
+    fn cache(&self, id: ServiceId, edge: &Edge) -> Option<Cause> {
+        let t = self.engine.model.thresholds;
+        let c = edge.dep.cache?;
+        let call_fail = 1.0 - edge.flow.success;
+        if !(edge.flow.protection_used || above(call_fail, 1.0 - t.degraded_below)) {
+            return None;
+        }
+        let tname = self.name(edge.target);
+        let miss = self.name(c.on_miss);
+        let warm = self
+            .situation
+            .warmth
+            .get(edge.target.index())
+            .copied()
+            .unwrap_or(1.0);
+        let cache_failing = edge.tstate == State::Down || edge.flow.attempt_failure > 0.5;
+        let why = if cache_failing {
+            format!(
+                "cache {tname} is {}; every call goes to {miss}",
+                edge.tstate.as_str()
+            )
+        } else if warm < 1.0 {
+            format!(
+                "cache {tname} is cold: {} of calls miss and go to {miss} until it warms up ({})",
+                percent(edge.flow.alt_share),
+                lasting(c.warm_up_s * (1.0 - warm))
+            )
+        } else if above(call_fail, 1.0 - t.degraded_below) {
+            format!(
+                "cache misses go to {miss}, which fails them: {} of calls fail",
+                percent(call_fail)
+            )
+        } else {
+            format!(
+                "cache {tname} misses {} of calls; they go to {miss}",
+                percent(edge.flow.alt_share)
+            )
+        };
+        let state = if !below(call_fail, 1.0 - t.down_below) {
+            State::Down
+        } else if cache_failing || warm < 1.0 || above(call_fail, 1.0 - t.degraded_below) {
+            State::Degraded
+        } else {
+            State::Healthy
+        };
+        // Misses that fail travel from `on_miss`; a cold or failed cache is
+        // where the misses start.
+        let chain = if above(call_fail, 1.0 - t.degraded_below) && !cache_failing {
+            let miss_fig = self.services[c.on_miss.index()].as_ref();
+            let mut chain = miss_fig
+                .filter(|f| !f.chain.is_empty())
+                .map_or(vec![c.on_miss], |f| f.chain.clone());
+            if warm < 1.0 && chain.first() != Some(&edge.target) && chain == vec![c.on_miss] {
+                // The cold cache sent the misses that drowned on_miss.
+                chain = vec![edge.target, id, c.on_miss];
             }
-            // Failure share of one attempt, before a fallback or softness forgave it.
-            let raw_fail = flow.attempt_failure;
-            let call_fail = flow.call.failure();
-            let timeout_note = |d: &Dist| -> String {
-                match dep.timeout_s {
-                    Some(to)
-                        if d.atoms
-                            .iter()
-                            .any(|a| !a.ok && (a.latency - to).abs() < 1e-9 || a.latency > to) =>
-                    {
-                        format!("; calls time out after {}", duration(to))
-                    }
-                    _ => String::new(),
-                }
-            };
-            let answer = self.answer_in(dep, s);
-            let tlat = answer.mean_latency();
-            if flow.breaker_open {
-                let text = match (s.opened_at.get(&e), dep.circuit_breaker) {
-                    (Some(share), Some(b)) => format!(
-                        "breaker on {tname} is open: calls fail fast ({} of attempts failed with it closed, above its {})",
-                        percent(*share),
-                        percent(b.threshold)
-                    ),
-                    (None, Some(b)) if situation.forced_open.contains(&e) => format!(
-                        "breaker on {tname} is open: calls fail fast until its next probe (it stays open {})",
-                        duration(b.open_for_s)
-                    ),
-                    _ => format!(
-                        "breaker on {tname} is open: calls fail fast ({tname} is {})",
-                        tstate.as_str()
-                    ),
-                };
-                let state = if dep.criticality == Criticality::Soft || dep.fallback.is_some() {
-                    State::Degraded
-                } else {
-                    State::Down
-                };
-                // Above a plain failing dependency: the open breaker is what
-                // the caller acts on (and often what set off a retry storm).
-                causes.push(Cause {
-                    state,
-                    text,
-                    chain: with(tchain.clone()),
-                    weight: 6.5,
-                });
-                continue;
-            }
-            if let Some(c) = &dep.cache {
-                let miss = &model.service(c.on_miss).name;
-                let warm = situation.warmth.get(target.index()).copied().unwrap_or(1.0);
-                if flow.protection_used || crate::model::above(call_fail, 1.0 - t.degraded_below) {
-                    let why = if tstate == State::Down || answer.failure() > 0.5 {
-                        format!(
-                            "cache {tname} is {}; every call goes to {miss}",
-                            tstate.as_str()
-                        )
-                    } else if warm < 1.0 {
-                        format!(
-                            "cache {tname} is cold: {} of calls miss and go to {miss} until it warms up ({})",
-                            percent(flow.alt_share),
-                            duration(c.warm_up_s * (1.0 - warm))
-                        )
-                    } else if crate::model::above(call_fail, 1.0 - t.degraded_below) {
-                        format!(
-                            "cache misses go to {miss}, which fails them: {} of calls fail",
-                            percent(call_fail)
-                        )
-                    } else {
-                        format!(
-                            "cache {tname} misses {} of calls; they go to {miss}",
-                            percent(flow.alt_share)
-                        )
-                    };
-                    let state = if !crate::model::below(call_fail, 1.0 - t.down_below) {
-                        State::Down
-                    } else if tstate == State::Down
-                        || warm < 1.0
-                        || answer.failure() > 0.5
-                        || crate::model::above(call_fail, 1.0 - t.degraded_below)
-                    {
-                        State::Degraded
-                    } else {
-                        State::Healthy
-                    };
-                    let chain = if crate::model::above(call_fail, 1.0 - t.degraded_below) {
-                        let miss_fig = services[c.on_miss.index()].as_ref();
-                        miss_fig.map_or(vec![c.on_miss], |f| {
-                            if f.chain.is_empty() {
-                                vec![c.on_miss]
-                            } else {
-                                f.chain.clone()
-                            }
-                        })
-                    } else {
-                        tchain.clone()
-                    };
-                    causes.push(Cause {
-                        state,
-                        text: format!("{why}{}", timeout_note(&flow.call)),
-                        chain: with(chain),
-                        weight: 5.0,
-                    });
-                }
-                continue;
-            }
-            match (&dep.fallback, dep.criticality) {
-                (Some(Fallback::ServeStale { for_s }), Criticality::Hard)
-                    if flow.protection_used =>
-                {
-                    let text = format!(
-                        "{tname} is {}; serving stale copies (fallback, {})",
-                        tstate.as_str(),
-                        duration(*for_s)
-                    );
-                    causes.push(Cause {
-                        state: State::Degraded,
-                        text,
-                        chain: with(tchain.clone()),
-                        weight: 6.0,
-                    });
-                    continue;
-                }
-                (Some(Fallback::Failover { to }), Criticality::Hard) if flow.protection_used => {
-                    let alt = &model.service(*to).name;
-                    let alt_down = crate::model::above(call_fail, 1.0 - t.down_below);
-                    let text = if alt_down {
-                        format!(
-                            "{tname} is {} and so is its failover {alt}",
-                            tstate.as_str()
-                        )
-                    } else {
-                        format!("{tname} is {}; failed over to {alt}", tstate.as_str())
-                    };
-                    let state = if alt_down {
-                        State::Down
-                    } else {
-                        State::Degraded
-                    };
-                    causes.push(Cause {
-                        state,
-                        text,
-                        chain: with(tchain.clone()),
-                        weight: 6.0,
-                    });
-                    continue;
-                }
-                _ => {}
-            }
-            if dep.criticality == Criticality::Soft {
-                if crate::model::above(raw_fail, 1.0 - t.degraded_below) {
-                    let text = format!(
-                        "soft dependency {tname} fails {} of calls; serving without it{}",
-                        percent(raw_fail),
-                        timeout_note(&answer.clone().with_timeout(dep.timeout_s))
-                    );
-                    causes.push(Cause {
-                        state: State::Degraded,
-                        text,
-                        chain: with(tchain.clone()),
-                        weight: 4.0 + raw_fail,
-                    });
-                }
-            } else if crate::model::above(call_fail, 1.0 - t.degraded_below) {
-                let timed_out = dep
-                    .timeout_s
-                    .is_some_and(|to| answer.atoms.iter().any(|a| a.latency > to));
-                let text = if cut {
-                    match dep.timeout_s {
-                        Some(to) => format!(
-                            "the link to {tname} is cut: calls get no answer and time out after {}",
-                            duration(to)
-                        ),
-                        None => format!(
-                            "the link to {tname} is cut: calls get no answer and, with no timeout, wait forever"
-                        ),
-                    }
-                } else if timed_out && tstate != State::Down {
-                    format!(
-                        "calls to {tname} time out after {} ({tname} answers in {}); {} of calls fail",
-                        duration(dep.timeout_s.unwrap_or(0.0)),
-                        latency(tlat),
-                        percent(call_fail)
-                    )
-                } else if dep.timeout_s.is_none() && answer.has_unbounded() {
-                    format!("waits forever on {tname}: it never answers and there is no timeout")
-                } else {
-                    format!(
-                        "hard dependency {tname} is {} ({} of calls fail)",
-                        tstate.as_str(),
-                        percent(call_fail)
-                    )
-                };
-                let state = if !crate::model::below(call_fail, 1.0 - t.down_below) {
-                    State::Down
-                } else {
-                    State::Degraded
-                };
-                causes.push(Cause {
-                    state,
-                    text,
-                    chain: with(tchain.clone()),
-                    weight: 5.0 + call_fail,
-                });
-            } else if tstate == State::Degraded || tstate == State::Down {
-                let text = format!("hard dependency {tname} is {}", tstate.as_str());
-                causes.push(Cause {
-                    state: State::Degraded,
-                    text,
-                    chain: with(tchain.clone()),
-                    weight: 3.0,
-                });
-            }
-            // Latency added by this dependency.
-            let base_answer = self.answer_in(dep, baseline);
-            let added =
-                flow.call.mean_latency() - base_answer.with_timeout(dep.timeout_s).mean_latency();
-            if added >= t.slow_min_s || added.is_infinite() {
+            chain
+        } else {
+            edge.tchain.clone()
+        };
+        let text = format!("{why}{}", self.timeout_note(edge));
+        Some(Cause::new(state, Rank::Cache, text, self.with(&chain, id)))
+    }
+
+    fn fallback(&self, id: ServiceId, edge: &Edge) -> Option<Cause> {
+        if edge.dep.criticality != Criticality::Hard || !edge.flow.protection_used {
+            return None;
+        }
+        let t = self.engine.model.thresholds;
+        let tname = self.name(edge.target);
+        match edge.dep.fallback.clone()? {
+            Fallback::ServeStale { for_s } => {
                 let text = format!(
-                    "{tname} answers in {} (normally {})",
-                    latency(tlat),
-                    latency(self.answer_in(dep, baseline).mean_latency())
+                    "{tname} is {}; serving stale copies (fallback, {})",
+                    edge.tstate.as_str(),
+                    duration(for_s)
                 );
-                causes.push(Cause {
-                    state: State::Slow,
+                Some(Cause::new(
+                    State::Degraded,
+                    Rank::Fallback,
                     text,
-                    chain: with(tchain),
-                    weight: 5.0 + added.min(1e9),
-                });
+                    self.with(&edge.tchain, id),
+                ))
+            }
+            Fallback::Failover { to } => {
+                let alt = self.name(to);
+                let alt_down = above(1.0 - edge.flow.success, 1.0 - t.down_below);
+                let text = if alt_down {
+                    format!(
+                        "{tname} is {} and so is its failover {alt}",
+                        edge.tstate.as_str()
+                    )
+                } else {
+                    format!("{tname} is {}; failed over to {alt}", edge.tstate.as_str())
+                };
+                let state = if alt_down {
+                    State::Down
+                } else {
+                    State::Degraded
+                };
+                Some(Cause::new(
+                    state,
+                    Rank::Fallback,
+                    text,
+                    self.with(&edge.tchain, id),
+                ))
             }
         }
-        causes
+    }
+
+    /// A dependency whose calls fail: soft ones degrade, hard ones fail
+    /// their share (down when almost all do); a degraded hard dependency
+    /// degrades its caller.
+    fn failing(&self, id: ServiceId, edge: &Edge) -> Option<Cause> {
+        let t = self.engine.model.thresholds;
+        let tname = self.name(edge.target);
+        let dep = edge.dep;
+        let chain = self.with(&edge.tchain, id);
+        if dep.criticality == Criticality::Soft {
+            let raw_fail = edge.flow.attempt_failure;
+            if !above(raw_fail, 1.0 - t.degraded_below) {
+                return None;
+            }
+            let text = format!(
+                "soft dependency {tname} fails {} of calls; serving without it{}",
+                percent(raw_fail),
+                self.timeout_note(edge)
+            );
+            return Some(
+                Cause::new(State::Degraded, Rank::SoftFailing, text, chain).strength(raw_fail),
+            );
+        }
+        let call_fail = 1.0 - edge.flow.success;
+        if !above(call_fail, 1.0 - t.degraded_below) {
+            if edge.tstate == State::Degraded || edge.tstate == State::Down {
+                let text = format!("hard dependency {tname} is {}", edge.tstate.as_str());
+                return Some(Cause::new(
+                    State::Degraded,
+                    Rank::DependencyDegraded,
+                    text,
+                    chain,
+                ));
+            }
+            return None;
+        }
+        let cut = self.cond.cut(id, edge.target);
+        let answer = self.answer(dep, self.s);
+        let text = if cut {
+            match dep.timeout_s {
+                Some(to) => format!(
+                    "the link to {tname} is cut: calls get no answer and time out after {}",
+                    duration(to)
+                ),
+                None => format!(
+                    "the link to {tname} is cut: calls get no answer and, with no timeout, wait forever"
+                ),
+            }
+        } else if edge.flow.timed_out > 1e-9 && edge.tstate != State::Down {
+            format!(
+                "calls to {tname} time out after {} ({tname} answers in {}); {} of calls fail",
+                duration(dep.timeout_s.unwrap_or(0.0)),
+                // What the successes take: fast refusals would pull a mean
+                // below the timeout and hide why the calls time out.
+                latency(match answer.mean_ok_latency() {
+                    0.0 => answer.mean_latency(),
+                    ok => ok,
+                }),
+                percent(call_fail)
+            )
+        } else if dep.timeout_s.is_none() && answer.has_unbounded() {
+            format!("waits forever on {tname}: it never answers and there is no timeout")
+        } else {
+            format!(
+                "hard dependency {tname} is {} ({} of calls fail)",
+                edge.tstate.as_str(),
+                percent(call_fail)
+            )
+        };
+        let state = if !below(call_fail, 1.0 - t.down_below) {
+            State::Down
+        } else {
+            State::Degraded
+        };
+        Some(Cause::new(state, Rank::DependencyFailing, text, chain).strength(call_fail))
+    }
+
+    /// Latency a dependency adds over its normal.
+    fn slower(&self, id: ServiceId, edge: &Edge) -> Option<Cause> {
+        let t = self.engine.model.thresholds;
+        let before = self.baseline.edge_flow(edge.e).latency;
+        let added = edge.flow.latency - before;
+        if !(added >= t.slow_min_s || added.is_infinite()) {
+            return None;
+        }
+        let tname = self.name(edge.target);
+        let text = format!(
+            "{tname} answers in {} (normally {})",
+            latency(self.answer(edge.dep, self.s).mean_latency()),
+            latency(self.answer(edge.dep, self.baseline).mean_latency())
+        );
+        Some(
+            Cause::new(
+                State::Slow,
+                Rank::DependencySlow,
+                text,
+                self.with(&edge.tchain, id),
+            )
+            .strength(added.min(1e9)),
+        )
     }
 
     /// The dependency whose calls take longest per request (mean over the
     /// service's operations, weighted by their load), with that time.
-    fn slowest_dependency(&self, id: ServiceId, s: &Solved) -> Option<(usize, f64)> {
-        let svc = self.model.service(id);
-        let total: f64 = s.load[id.index()].iter().sum();
+    fn slowest_dependency(&self, id: ServiceId) -> Option<(usize, f64)> {
+        let engine = self.engine;
+        let svc = engine.model.service(id);
+        let loads: Vec<f64> = engine
+            .ops
+            .ops(id)
+            .map(|o| self.s.op_load[o as usize])
+            .collect();
+        let total: f64 = loads.iter().sum();
         let mut best: Option<(usize, f64)> = None;
         for (oi, op) in svc.operations.iter().enumerate() {
             let w = if total > 0.0 {
-                s.load[id.index()][oi] / total
+                loads[oi] / total
             } else {
                 1.0 / svc.operations.len() as f64
             };
@@ -742,8 +1303,9 @@ impl Engine<'_> {
                 if dep.phase != Phase::Request || dep.mode != Mode::Sync {
                     continue;
                 }
-                let e = self.edge_index(id, oi, di);
-                let held = w * f64::from(dep.calls) * s.flows[e].call.mean_latency();
+                let e = engine.edge_index(id, oi, di);
+                let flow = self.s.edge_flow(e);
+                let held = w * flow.made.max(f64::from(dep.calls.min(1))) * flow.latency;
                 if best.is_none_or(|(_, b)| held > b) {
                     best = Some((e, held));
                 }
@@ -752,49 +1314,15 @@ impl Engine<'_> {
         best
     }
 
-    /// `[cache]` when a cache edge's cache is cold: the root of its misses.
-    fn cache_root(
-        &self,
-        dep: &crate::model::Dependency,
-        situation: &Situation,
-    ) -> Option<Vec<ServiceId>> {
-        let t = dep.target.service;
-        (dep.cache.is_some() && situation.warmth.get(t.index()).copied().unwrap_or(1.0) < 1.0)
-            .then(|| vec![t])
-    }
-
-    fn answer_in(&self, dep: &crate::model::Dependency, s: &Solved) -> Dist {
-        let t = dep.target;
-        match t.operation {
-            Some(o) => s.dists[t.service.index()][o].clone(),
-            None => {
-                let w = crate::sim::steady::split_weights(self.model, t.service);
-                Dist::mix(
-                    s.dists[t.service.index()]
-                        .iter()
-                        .zip(w)
-                        .map(|(d, w)| d.clone().scaled(w)),
-                )
-            }
-        }
-    }
-
-    /// "; the buffer of 50,000 fills in 4m10s" for an async edge whose callee
+    /// "; its buffer of 50,000 fills in 4m10s" for an async edge whose callee
     /// is not taking work.
-    fn buffer_fill(
-        &self,
-        id: ServiceId,
-        oi: usize,
-        calls: u32,
-        buffer: Option<f64>,
-        s: &Solved,
-    ) -> String {
-        let rate = s.load[id.index()][oi] * s.admission[id.index()].processed() * f64::from(calls);
-        match buffer {
+    fn buffer_fill(&self, _id: ServiceId, _oi: usize, edge: &Edge) -> String {
+        let rate = edge.flow.rate;
+        match edge.dep.buffer {
             Some(b) if rate > 0.0 => format!(
                 "; its buffer of {} fills in {}",
                 format_thousands(b),
-                duration((b / rate).round())
+                lasting(b / rate)
             ),
             Some(_) => String::new(),
             None => "; its buffer has no bound".into(),
@@ -802,8 +1330,17 @@ impl Engine<'_> {
     }
 }
 
+/// One dependency as an explanation reads it.
+struct Edge<'a> {
+    e: usize,
+    dep: &'a Dependency,
+    flow: EdgeFlow,
+    target: ServiceId,
+    tstate: State,
+    tchain: Vec<ServiceId>,
+}
+
 fn numeric_state(success: f64, lat: f64, base: f64, t: &crate::model::Thresholds) -> State {
-    use crate::model::below;
     if below(success, t.down_below) {
         State::Down
     } else if below(success, t.degraded_below) {
@@ -815,18 +1352,6 @@ fn numeric_state(success: f64, lat: f64, base: f64, t: &crate::model::Thresholds
     }
 }
 
-fn healthy() -> Figures {
-    Figures {
-        state: State::Healthy,
-        success: 1.0,
-        latency_s: 0.0,
-        load_rps: 0.0,
-        amplification: 1.0,
-        because: String::new(),
-        chain: Vec::new(),
-    }
-}
-
 /// A service's figures from its operations': worst state (down only when all
 /// are down), load-weighted success and latency (equal weights at zero load).
 fn service_figures(
@@ -835,6 +1360,7 @@ fn service_figures(
     ops: &[Figures],
     load: &[f64],
     nominal: &[f64],
+    dists: &[&Dist],
 ) -> Figures {
     let total: f64 = load.iter().sum();
     let weights: Vec<f64> = if total > 0.0 {
@@ -856,6 +1382,12 @@ fn service_figures(
         f64::INFINITY
     } else {
         ops.iter().zip(&weights).map(|(f, w)| f.latency_s * w).sum()
+    };
+    let p99_s = if dists.len() == 1 {
+        ops[0].p99_s
+    } else {
+        let parts: Vec<(f64, &Dist)> = weights.iter().copied().zip(dists.iter().copied()).collect();
+        Dist::mix(&parts).quantile(0.99)
     };
     let all_down = ops.iter().all(|f| f.state == State::Down);
     let worst = ops.iter().map(|f| f.state).max().unwrap_or(State::Healthy);
@@ -907,6 +1439,7 @@ fn service_figures(
         state,
         success,
         latency_s,
+        p99_s,
         load_rps: total,
         amplification,
         because,
@@ -928,5 +1461,9 @@ mod tests {
         assert_eq!(latency(f64::INFINITY), "∞");
         assert_eq!(rate(2400.0), "2,400");
         assert_eq!(rate(12.34), "12.3");
+        assert_eq!(lasting(645.49), "10m45s");
+        assert_eq!(lasting(0.4567), "457ms");
+        assert_eq!(lasting(7.25), "7.3s");
+        assert_eq!(lasting(8130.0), "2h16m");
     }
 }

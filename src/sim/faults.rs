@@ -1,4 +1,4 @@
-//! Faults (SPEC §3): what can be injected, parsed from the command-line
+//! Faults (docs/faults.md): what can be injected, parsed from the command-line
 //! syntax (`--down db:1`, `--slow db=+400ms@5%`, `--cut web->cart` …) that
 //! scenario files share.
 
@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::finding::did_you_mean_hint;
 use crate::model::raw::Scalar;
 use crate::model::units;
-use crate::model::{Model, ServiceId};
+use crate::model::{Fallback, Model, ServiceId};
 
 /// What a fault does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -115,7 +115,29 @@ pub struct FaultError {
     pub message: String,
     /// What to try.
     pub hint: Option<String>,
+    /// Which kind of refusal (scenario files give each its own code).
+    pub refusal: Refusal,
 }
+
+/// Why a fault was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// It does not read: bad syntax, an unknown name, a value out of range.
+    Invalid,
+    /// `--cut a->b` where `a` does not call `b`.
+    NoCall,
+    /// It reads, but could not change anything: `--cold` on a service no
+    /// `cache:` dependency names, or a zone where no replica lives.
+    NoOp,
+}
+
+/// The largest traffic or latency factor (`--surge x…`, `--slow …=x…`):
+/// beyond a million the figures overflow long before they mean anything.
+pub const MAX_FACTOR: f64 = 1e6;
+
+/// The longest added latency (`--slow …=+…`): a day. A request slowed by
+/// more has hung; `--hang` says so.
+pub const MAX_ADDED_S: f64 = 86_400.0;
 
 impl std::fmt::Display for FaultError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -127,6 +149,14 @@ fn err(message: impl Into<String>, hint: Option<String>) -> FaultError {
     FaultError {
         message: message.into(),
         hint,
+        refusal: Refusal::Invalid,
+    }
+}
+
+fn refused(refusal: Refusal, message: impl Into<String>, hint: Option<String>) -> FaultError {
+    FaultError {
+        refusal,
+        ..err(message, hint)
     }
 }
 
@@ -199,6 +229,24 @@ impl Fault {
         }
     }
 
+    /// Why the fault's value changes nothing (`x1`, `+0ms`, `0%`), if it
+    /// does not: such a fault is accepted with this as a warning.
+    pub fn changes_nothing(&self) -> Option<String> {
+        let flag = self.as_flag();
+        let why = match self.kind {
+            FaultKind::Slow if self.share_given && self.share == 0.0 => "it slows no request",
+            FaultKind::Slow => match self.slowdown {
+                Some(Slowdown::Add(0.0)) => "it adds no latency",
+                Some(Slowdown::Factor(1.0)) => "it leaves the latency as it is",
+                _ => return None,
+            },
+            FaultKind::Errors if self.share == 0.0 => "it fails no request",
+            FaultKind::Surge if self.factor == Some(1.0) => "it leaves the traffic as it is",
+            _ => return None,
+        };
+        Some(format!("`{flag}` changes nothing: {why}"))
+    }
+
     /// The services a fault hits directly (for explanations and highlights).
     pub fn services(&self, model: &Model) -> Vec<ServiceId> {
         match &self.scope {
@@ -251,6 +299,22 @@ pub fn parse(kind: FaultKind, argument: &str, model: &Model) -> Result<Fault, Fa
         }
         FaultKind::Cold => {
             let id = whole_service(argument, model)?;
+            if !is_cache(model, id) {
+                let caches = caches(model);
+                let hint = did_you_mean_hint(argument, caches.iter().map(String::as_str))
+                    .unwrap_or_else(|| {
+                        if caches.is_empty() {
+                            "this model has no `cache:` dependency, so nothing can go cold".into()
+                        } else {
+                            format!("caches: {}", caches.join(", "))
+                        }
+                    });
+                return Err(refused(
+                    Refusal::NoOp,
+                    format!("`{argument}` is not a cache: no `cache:` dependency names it"),
+                    Some(hint),
+                ));
+            }
             Ok(Fault {
                 scope: Scope::Service(id),
                 target: Some(argument.to_owned()),
@@ -259,6 +323,9 @@ pub fn parse(kind: FaultKind, argument: &str, model: &Model) -> Result<Fault, Fa
         }
         FaultKind::Cut => {
             let (from, to) = link(argument, model)?;
+            if !calls(model, from, to, true) {
+                return Err(no_call(model, from, to));
+            }
             Ok(Fault {
                 scope: Scope::Link(from, to),
                 target: Some(argument.to_owned()),
@@ -280,6 +347,12 @@ pub fn parse(kind: FaultKind, argument: &str, model: &Model) -> Result<Fault, Fa
                         e.hint.or(Some("write `+400ms`".into())),
                     )
                 })?;
+                if secs > MAX_ADDED_S {
+                    return Err(err(
+                        format!("`{change}` adds more than a day"),
+                        Some(format!("for calls that never return use `--hang {target}`")),
+                    ));
+                }
                 Slowdown::Add(secs)
             } else if let Some(f) = change.strip_prefix(['x', 'X', '*', '×']) {
                 let f: f64 = f
@@ -292,6 +365,15 @@ pub fn parse(kind: FaultKind, argument: &str, model: &Model) -> Result<Fault, Fa
                             Some("write `x10` to make it ten times slower".into()),
                         )
                     })?;
+                if f > MAX_FACTOR {
+                    return Err(err(
+                        format!("`{change}` is too large a latency factor"),
+                        Some(format!(
+                            "at most x{}; for calls that never return use `--hang {target}`",
+                            crate::text::number(MAX_FACTOR)
+                        )),
+                    ));
+                }
                 Slowdown::Factor(f)
             } else {
                 return Err(err(
@@ -335,6 +417,12 @@ pub fn parse(kind: FaultKind, argument: &str, model: &Model) -> Result<Fault, Fa
                         Some("write `x3` (three times the traffic) or `web=x1.5`".into()),
                     )
                 })?;
+            if factor > MAX_FACTOR {
+                return Err(err(
+                    format!("`{value}` is too large a traffic factor"),
+                    Some(format!("at most x{}", crate::text::number(MAX_FACTOR))),
+                ));
+            }
             let scope = match target {
                 None => Scope::Everything,
                 Some(t) => {
@@ -407,7 +495,7 @@ fn unknown(name: &str, model: &Model) -> FaultError {
     )
 }
 
-/// A whole service, `NAME:N` replicas, or `zone:NAME` (SPEC §3 parsing order).
+/// A whole service, `NAME:N` replicas, or `zone:NAME` (docs/faults.md, "How targets are read").
 fn target_scope(target: &str, model: &Model, allow_partial: bool) -> Result<Scope, FaultError> {
     if let Some(id) = model.find(target) {
         return Ok(Scope::Service(id));
@@ -415,6 +503,11 @@ fn target_scope(target: &str, model: &Model, allow_partial: bool) -> Result<Scop
     if allow_partial {
         if let Some(zone) = target.strip_prefix("zone:") {
             return match model.zones.iter().position(|z| z == zone) {
+                Some(_) if model.services_in_zone(zone).next().is_none() => Err(refused(
+                    Refusal::NoOp,
+                    format!("no replica lives in zone `{zone}`"),
+                    Some(occupied_zones_hint(model)),
+                )),
                 Some(z) => Ok(Scope::Zone(z)),
                 None => Err(err(
                     format!("unknown zone `{zone}`"),
@@ -441,6 +534,96 @@ fn target_scope(target: &str, model: &Model, allow_partial: bool) -> Result<Scop
     Err(unknown(target, model))
 }
 
+/// The zones where some replica lives, for a hint.
+fn occupied_zones_hint(model: &Model) -> String {
+    let occupied: Vec<String> = model
+        .zones
+        .iter()
+        .filter(|z| model.services_in_zone(z).next().is_some())
+        .map(|z| format!("zone:{z}"))
+        .collect();
+    if occupied.is_empty() {
+        "no service lists a zone".into()
+    } else {
+        format!("zones with replicas: {}", occupied.join(", "))
+    }
+}
+
+/// Whether some `cache:` dependency answers from `id`.
+fn is_cache(model: &Model, id: ServiceId) -> bool {
+    dependencies(model).any(|d| d.cache.is_some() && d.target.service == id)
+}
+
+/// The services some `cache:` dependency answers from, in model order.
+fn caches(model: &Model) -> Vec<String> {
+    model
+        .service_ids()
+        .filter(|&id| is_cache(model, id))
+        .map(|id| model.service(id).name.clone())
+        .collect()
+}
+
+fn dependencies(model: &Model) -> impl Iterator<Item = &crate::model::Dependency> {
+    model
+        .services()
+        .iter()
+        .flat_map(|s| &s.operations)
+        .flat_map(|o| &o.depends_on)
+}
+
+/// Whether `from` calls `to`: through a dependency, or (with `protection`)
+/// as a dependency's failover or a cache's `on_miss`.
+pub fn calls(model: &Model, from: ServiceId, to: ServiceId, protection: bool) -> bool {
+    model
+        .service(from)
+        .operations
+        .iter()
+        .flat_map(|o| &o.depends_on)
+        .any(|d| {
+            d.target.service == to
+                || protection
+                    && (matches!(d.fallback, Some(Fallback::Failover { to: alt }) if alt == to)
+                        || d.cache.is_some_and(|c| c.on_miss == to))
+        })
+}
+
+/// The services `from` depends on, in model order, each once.
+pub fn callees(model: &Model, from: ServiceId) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for d in model
+        .service(from)
+        .operations
+        .iter()
+        .flat_map(|o| &o.depends_on)
+    {
+        let name = &model.service(d.target.service).name;
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    names
+}
+
+/// The refusal of a link that is not a call, with the caller's callees.
+pub fn no_call(model: &Model, from: ServiceId, to: ServiceId) -> FaultError {
+    let (caller, callee) = (&model.service(from).name, &model.service(to).name);
+    let callees = callees(model, from);
+    let hint = did_you_mean_hint(callee, callees.iter().map(String::as_str))
+        .map(|h| h.replace("mean `", &format!("mean `{caller}->")))
+        .unwrap_or_else(|| {
+            if callees.is_empty() {
+                format!("`{caller}` calls no other service")
+            } else {
+                format!("`{caller}` calls: {}", callees.join(", "))
+            }
+        });
+    refused(
+        Refusal::NoCall,
+        format!("`{caller}` does not call `{callee}`"),
+        Some(hint),
+    )
+}
+
 /// `a->b` where both sides are services; more than one reading is an error.
 fn link(argument: &str, model: &Model) -> Result<(ServiceId, ServiceId), FaultError> {
     let readings: Vec<(ServiceId, ServiceId)> = argument
@@ -454,7 +637,15 @@ fn link(argument: &str, model: &Model) -> Result<(ServiceId, ServiceId), FaultEr
                 Some((a, _)) if model.find(a).is_none() => {
                     Some(unknown(a, model).hint.unwrap_or_default())
                 }
-                Some((_, b)) => Some(unknown(b, model).hint.unwrap_or_default()),
+                Some((a, b)) => {
+                    let callees = model
+                        .find(a)
+                        .map(|from| callees(model, from))
+                        .unwrap_or_default();
+                    did_you_mean_hint(b, callees.iter().map(String::as_str))
+                        .map(|h| h.replace("mean `", &format!("mean `{a}->")))
+                        .or_else(|| unknown(b, model).hint)
+                }
                 None => Some("write a link as `caller->callee`, e.g. `--cut web->cart`".into()),
             };
             Err(err(
@@ -476,7 +667,7 @@ mod tests {
 
     fn model() -> Model {
         load_str(
-            "zones: [a, b]\nservices:\n  web: { entry: { rps: 10 }, depends_on: [db, \"x->y\"] }\n  db: { replicas: 3 }\n  \"x->y\": {}\n  x: {}\n  y: {}\n  \"odd=name\": {}\n",
+            "zones: [a, b]\nservices:\n  web: { entry: { rps: 10 }, depends_on: [db, \"x->y\"] }\n  db: { replicas: 3 }\n  \"x->y\": {}\n  x: { depends_on: [y] }\n  y: {}\n  \"odd=name\": {}\n",
             "t.yaml",
         )
         .unwrap()
@@ -559,5 +750,104 @@ mod tests {
             Scope::Link(x, y)
         );
         assert!(parse(FaultKind::Cut, "web->nothing", &m).is_err());
+    }
+
+    fn shop() -> Model {
+        load_str(
+            "zones: [az-1, az-2, az-3]\nservices:\n  web: { entry: { rps: 10 }, zones: [az-1, az-2], replicas: 2, depends_on: [{ to: cache, cache: { hit_ratio: 0.9, on_miss: db } }, api] }\n  cache: { zones: [az-1] }\n  db: { zones: [az-1] }\n  api: { zones: [az-2] }\n",
+            "t.yaml",
+        )
+        .unwrap()
+        .model
+    }
+
+    #[test]
+    fn faults_that_cannot_do_anything_are_refused() {
+        let m = shop();
+        // A cut where the caller does not call the callee (the cache's
+        // on_miss counts as a call): refused, naming the real callees.
+        let e = parse(FaultKind::Cut, "api->db", &m).unwrap_err();
+        assert_eq!(e.refusal, Refusal::NoCall);
+        assert_eq!(e.message, "`api` does not call `db`");
+        assert_eq!(e.hint.as_deref(), Some("`api` calls no other service"));
+        let e = parse(FaultKind::Cut, "web->db", &m);
+        assert!(e.is_ok(), "{e:?}");
+        let e = parse(FaultKind::Cut, "web->ap", &m).unwrap_err();
+        assert_eq!(e.hint.as_deref(), Some("did you mean `web->api`?"));
+        // Cold on a service no cache: edge names.
+        let e = parse(FaultKind::Cold, "db", &m).unwrap_err();
+        assert_eq!(e.refusal, Refusal::NoOp);
+        assert!(e.message.contains("not a cache"), "{e:?}");
+        assert_eq!(e.hint.as_deref(), Some("caches: cache"));
+        assert!(parse(FaultKind::Cold, "cache", &m).is_ok());
+        // More replicas than there are.
+        let e = parse(FaultKind::Down, "web:3", &m).unwrap_err();
+        assert!(e.hint.unwrap().contains("web:2"));
+        // A zone where no replica lives, for every kind that takes a zone.
+        for (kind, arg) in [
+            (FaultKind::Down, "zone:az-3"),
+            (FaultKind::Hang, "zone:az-3"),
+            (FaultKind::Slow, "zone:az-3=+1s"),
+            (FaultKind::Errors, "zone:az-3=10%"),
+        ] {
+            let e = parse(kind, arg, &m).unwrap_err();
+            assert_eq!(e.refusal, Refusal::NoOp, "{arg}");
+            assert_eq!(e.message, "no replica lives in zone `az-3`");
+            assert_eq!(
+                e.hint.as_deref(),
+                Some("zones with replicas: zone:az-1, zone:az-2")
+            );
+        }
+        assert!(parse(FaultKind::Down, "zone:az-2", &m).is_ok());
+    }
+
+    #[test]
+    fn values_that_change_nothing_are_kept_with_a_warning() {
+        let m = shop();
+        for (kind, arg) in [
+            (FaultKind::Slow, "db=x1"),
+            (FaultKind::Slow, "db=+0ms"),
+            (FaultKind::Slow, "db=+2s@0%"),
+            (FaultKind::Errors, "db=0%"),
+            (FaultKind::Surge, "x1"),
+            (FaultKind::Surge, "web=x1"),
+        ] {
+            let f = parse(kind, arg, &m).unwrap();
+            let why = f.changes_nothing().unwrap_or_else(|| panic!("{arg}"));
+            assert!(
+                why.starts_with(&format!("`--{} {arg}` changes nothing", kind.as_str())),
+                "{why}"
+            );
+        }
+        for (kind, arg) in [
+            (FaultKind::Slow, "db=x2"),
+            (FaultKind::Slow, "db=+1ms@1%"),
+            (FaultKind::Errors, "db=1%"),
+            (FaultKind::Surge, "x0.5"),
+            (FaultKind::Down, "db"),
+        ] {
+            assert_eq!(
+                parse(kind, arg, &m).unwrap().changes_nothing(),
+                None,
+                "{arg}"
+            );
+        }
+    }
+
+    #[test]
+    fn factors_that_overflow_are_refused() {
+        let m = shop();
+        for (kind, arg) in [
+            (FaultKind::Surge, "x1e308"),
+            (FaultKind::Surge, "web=x2e6"),
+            (FaultKind::Slow, "db=x1e308"),
+            (FaultKind::Slow, "db=+2d"),
+        ] {
+            let e = parse(kind, arg, &m).unwrap_err();
+            assert_eq!(e.refusal, Refusal::Invalid, "{arg}");
+            assert!(e.hint.is_some(), "{arg}");
+        }
+        assert!(parse(FaultKind::Surge, "x1000000", &m).is_ok());
+        assert!(parse(FaultKind::Slow, "db=+1d", &m).is_ok());
     }
 }

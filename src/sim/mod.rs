@@ -4,6 +4,7 @@
 pub mod dist;
 pub mod explain;
 pub mod faults;
+pub mod queueing;
 pub mod steady;
 pub mod structural;
 pub mod timeline;

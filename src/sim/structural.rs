@@ -1,9 +1,10 @@
-//! Structural evaluation (SPEC §2 table): three-valued health, no load, no
-//! time — the least fixed point over the [`Graph`]. One scenario at a time
-//! ([`evaluate`], a monotone worklist), 64 at once ([`evaluate_lanes`], one
-//! bit per scenario), or 64 whole-service failures propagated only where
-//! they travel ([`SparseLanes`]). Used for single points of failure, blast
-//! radius, cut sets, Monte Carlo and the easy game.
+//! Structural evaluation (docs/engine.md, "The structural rules"):
+//! three-valued health, no load, no time — the least fixed point over the
+//! [`Graph`]. One scenario at a time ([`evaluate`], a monotone worklist), 64
+//! at once ([`evaluate_lanes`], one bit per scenario), or 64 whole-service
+//! failures propagated only where they travel ([`SparseLanes`]). Used for
+//! single points of failure, blast radius, cut sets, Monte Carlo and the
+//! easy game.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet};
@@ -225,7 +226,8 @@ impl Worklist<'_> {
         }
     }
 
-    /// What edge `e` passes to its caller (SPEC §2 table).
+    /// What edge `e` passes to its caller (docs/engine.md, "The structural
+    /// rules").
     fn effect(&self, e: usize) -> Health {
         let edge = self.graph.edge(e);
         let rule = edge.rule();

@@ -1,4 +1,4 @@
-//! The timeline (SPEC §2, item 10): the steady-state rules stepped through
+//! The timeline (docs/engine.md, "The timeline"): the steady-state rules stepped through
 //! time, with the stateful parts carried from step to step.
 //!
 //! Before t = 0 the system is in its fault-free steady state. At each step
@@ -29,14 +29,15 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::explain::{latency, rate};
 use super::faults::{Fault, FaultKind, Scope};
-use super::steady::{Engine, Outcome, Situation, State, Warm};
+use super::steady::{Engine, Figures, Outcome, Situation, State, Warm};
 use crate::model::{CircuitBreaker, Criticality, Fallback, Mode, Model, Phase, ServiceId};
 
 /// What a responder (or the incident) does at a moment.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
-    /// A fault of SPEC §3 starts.
+    /// A fault (docs/faults.md) starts.
     Fault(Fault),
     /// `recover: S` ends the whole-service and replica faults on S;
     /// `recover: zone:Z` ends a zone's.
@@ -65,6 +66,30 @@ pub enum Action {
     },
 }
 
+impl Action {
+    /// The action in one line, as a scenario would write it (`recover db`,
+    /// `scale web +2`, `set web->db: retries 0`; a fault as its flag).
+    pub fn describe(&self, model: &Model) -> String {
+        match self {
+            Action::Fault(fault) => fault.as_flag(),
+            Action::Recover(Recovery::Service(s)) => {
+                format!("recover {}", model.service(*s).name)
+            }
+            Action::Recover(Recovery::Zone(z)) => format!("recover zone:{}", model.zones[*z]),
+            Action::Scale { service, add } => {
+                format!("scale {} +{add}", model.service(*service).name)
+            }
+            Action::Flush { service } => format!("flush {}", model.service(*service).name),
+            Action::Set { from, to, change } => format!(
+                "set {}->{}: {}",
+                model.service(*from).name,
+                model.service(*to).name,
+                change.describe()
+            ),
+        }
+    }
+}
+
 /// What `recover` ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recovery {
@@ -87,6 +112,42 @@ pub struct PolicyChange {
     pub criticality: Option<Criticality>,
     /// New breaker (`Some(None)` removes it).
     pub circuit_breaker: Option<Option<CircuitBreaker>>,
+}
+
+impl PolicyChange {
+    /// The fields it changes: `retries 0, timeout 200ms`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(r) = self.retries {
+            parts.push(format!("retries {r}"));
+        }
+        if let Some(b) = self.retry_budget {
+            parts.push(match b {
+                Some(share) => format!("retry budget {}%", crate::text::number(share * 100.0)),
+                None => "no retry budget".into(),
+            });
+        }
+        if let Some(t) = self.timeout_s {
+            parts.push(match t {
+                Some(s) => format!("timeout {}", crate::text::duration(s)),
+                None => "no timeout".into(),
+            });
+        }
+        if let Some(c) = self.criticality {
+            parts.push(format!("{c:?}").to_lowercase());
+        }
+        if let Some(b) = self.circuit_breaker {
+            parts.push(match b {
+                Some(_) => "breaker".into(),
+                None => "no breaker".into(),
+            });
+        }
+        if parts.is_empty() {
+            "no change".into()
+        } else {
+            parts.join(", ")
+        }
+    }
 }
 
 /// One timed event of a scenario (or of `run --for`).
@@ -253,6 +314,127 @@ fn apply_set(model: &mut Model, from: ServiceId, to: ServiceId, change: &PolicyC
     }
 }
 
+/// What happened to each service at one step, in words: a fault on it
+/// that ended, replicas back from a restart or a `scale`, a `flush`, a
+/// `set` on its calls. A recovery's `because` names these, so a timeline
+/// says why things came back, not only why they broke.
+struct Happened {
+    /// Per service.
+    on: Vec<Vec<String>>,
+    /// Things that touch every service (a surge that ended).
+    everywhere: Vec<String>,
+}
+
+impl Happened {
+    fn new(n: usize) -> Happened {
+        Happened {
+            on: vec![Vec::new(); n],
+            everywhere: Vec::new(),
+        }
+    }
+
+    fn on(&mut self, service: ServiceId, what: String) {
+        self.on[service.index()].push(what);
+    }
+
+    /// Faults whose window closed or that were recovered. A crash is
+    /// noted when its replicas are back (see [`restarted`]), not here.
+    fn faults_ended(&mut self, model: &Model, ended: &[Fault]) {
+        for f in ended.iter().filter(|f| f.kind != FaultKind::Down) {
+            let what = format!("{} ended", f.as_flag());
+            match f.scope {
+                Scope::Service(s) | Scope::Replicas(s, _) | Scope::Link(s, _) => self.on(s, what),
+                Scope::Zone(_) => {
+                    for (s, hit) in f.replicas_hit(model) {
+                        if !hit.is_empty() {
+                            self.on(s, what.clone());
+                        }
+                    }
+                }
+                Scope::Everything => self.everywhere.push(what),
+            }
+        }
+    }
+
+    /// The `because` of a change from `before` to `now`: the engine's own
+    /// reason, and for a recovery what brought it back first: what happened
+    /// to it, else the root of the chain that held it down, else what
+    /// happened everywhere, else how its load fell.
+    fn because(
+        &self,
+        model: &Model,
+        me: ServiceId,
+        before: &Figures,
+        now: &Figures,
+        outcome: &Outcome,
+    ) -> String {
+        if now.state != State::Healthy || before.state == State::Healthy {
+            return now.because.clone();
+        }
+        let mut why = self.on[me.index()].clone();
+        let upstream: Vec<ServiceId> = before.chain.iter().copied().filter(|&s| s != me).collect();
+        // The root if it is healthy again; else the nearest link that is.
+        let back = upstream
+            .iter()
+            .find(|s| outcome.services[s.index()].state == State::Healthy)
+            .or(upstream.last());
+        if let Some(&s) = back {
+            let state = outcome.services[s.index()].state;
+            why.push(match state {
+                State::Healthy => format!("{} is healthy again", model.service(s).name),
+                _ => format!("{} is {} now", model.service(s).name, state.as_str()),
+            });
+        }
+        if why.is_empty() {
+            why.extend(self.everywhere.iter().cloned());
+        }
+        if why.is_empty() && now.load_rps < 0.9 * before.load_rps {
+            why.push(format!(
+                "its load fell from {} to {} rps",
+                rate(before.load_rps),
+                rate(now.load_rps)
+            ));
+        }
+        if why.is_empty() && now.latency_s < 0.8 * before.latency_s {
+            why.push(if before.latency_s.is_finite() {
+                format!(
+                    "it answers in {} again (was {})",
+                    latency(now.latency_s),
+                    latency(before.latency_s)
+                )
+            } else {
+                format!("it answers again, in {}", latency(now.latency_s))
+            });
+        }
+        let mut because = if why.is_empty() {
+            "recovered".to_string()
+        } else {
+            format!("recovered: {}", why.join("; "))
+        };
+        if !now.because.is_empty() {
+            because = format!("{because}; {}", now.because);
+        }
+        because
+    }
+}
+
+/// `replicas back after a 3m start`, for replicas whose restart is over.
+fn restarted(model: &Model, r: &Restart) -> String {
+    let start = model.service(r.service).start_time_s;
+    let who = if r.replicas >= model.service(r.service).replicas {
+        "its replicas are".to_string()
+    } else if r.replicas == 1 {
+        "1 replica is".to_string()
+    } else {
+        format!("{} replicas are", r.replicas)
+    };
+    if start > 0.0 {
+        format!("{who} back after a {} start", crate::text::duration(start))
+    } else {
+        format!("{who} back")
+    }
+}
+
 /// Steps the steady state through time (see the module docs).
 pub fn simulate(model: &Model, events: &[Event], options: Options) -> Timeline {
     simulate_with_progress(model, events, options, &|_, _| {})
@@ -339,11 +521,16 @@ pub fn simulate_with_progress(
         })
         .collect();
 
-    let mut applied = vec![false; events.len()];
+    // Events in the order they apply: by step, then file order. A cursor
+    // walks them, so a step costs nothing for events not yet due.
+    let mut due: Vec<usize> = (0..events.len()).collect();
+    due.sort_by_key(|&i| (step_index(events[i].at_s, step), i));
+    let mut next_due = 0usize;
     let mut active: Vec<Active> = Vec::new();
     let mut restarts: Vec<Restart> = Vec::new();
     let mut arrivals: Vec<Arrival> = Vec::new();
     let mut situation = Situation::at_fault_start(model, &[]);
+    situation.step_s = step;
     let mut cold_since: Vec<Option<f64>> = vec![None; n];
     let mut emptied = vec![false; n];
     let mut failing_since: Vec<Option<f64>> = vec![None; edge_refs.len()];
@@ -373,6 +560,7 @@ pub fn simulate_with_progress(
 
     for k in 0..=steps {
         let t = k as f64 * step;
+        let mut happened = Happened::new(n);
 
         // 1. Windows that end now close (before this step's events).
         let mut ended: Vec<Fault> = Vec::new();
@@ -385,11 +573,11 @@ pub fn simulate_with_progress(
         });
 
         // 2. Events with `at ≤ t`, in file order.
-        for (i, e) in events.iter().enumerate() {
-            if applied[i] || step_index(e.at_s, step) > k {
-                continue;
-            }
-            applied[i] = true;
+        while let Some(&i) = due.get(next_due)
+            && step_index(events[i].at_s, step) <= k
+        {
+            next_due += 1;
+            let e = &events[i];
             match &e.action {
                 Action::Fault(f) => {
                     if let (FaultKind::Cold, Scope::Service(s)) = (f.kind, &f.scope) {
@@ -431,8 +619,12 @@ pub fn simulate_with_progress(
                         ready_at,
                     });
                 }
-                Action::Flush { service } => backlog[service.index()] = 0.0,
-                Action::Set { .. } => {
+                Action::Flush { service } => {
+                    backlog[service.index()] = 0.0;
+                    happened.on(*service, "its backlog was flushed".into());
+                }
+                Action::Set { from, .. } => {
+                    happened.on(*from, e.action.describe(model));
                     version = sets
                         .iter()
                         .position(|&(_, j)| j == i)
@@ -440,6 +632,7 @@ pub fn simulate_with_progress(
                 }
             }
         }
+        happened.faults_ended(model, &ended);
         // Crashed replicas whose fault ended start coming back.
         for f in ended.iter().filter(|f| f.kind == FaultKind::Down) {
             for (service, replicas) in f.replicas_hit(model) {
@@ -465,12 +658,18 @@ pub fn simulate_with_progress(
             }
         }
         restarts.retain(|r| {
-            r.deps_up_since
-                .is_none_or(|since| t + 1e-9 < since + model.service(r.service).start_time_s)
+            let start = model.service(r.service).start_time_s;
+            let restarting = r.deps_up_since.is_none_or(|since| t + 1e-9 < since + start);
+            if !restarting {
+                happened.on(r.service, restarted(model, r));
+            }
+            restarting
         });
         arrivals.retain(|a| {
             if t + 1e-9 >= a.ready_at {
                 situation.extra_replicas[a.service.index()] += a.add;
+                let more = if a.add == 1 { "replica" } else { "replicas" };
+                happened.on(a.service, format!("{} more {more} up", a.add));
                 false
             } else {
                 true
@@ -502,7 +701,13 @@ pub fn simulate_with_progress(
             }
         }
         // A cold fault is over once its cache is warm again.
-        active.retain(|a| !(a.fault.kind == FaultKind::Cold && matches!(a.fault.scope, Scope::Service(s) if situation.warmth[s.index()] >= 1.0 && cold_since[s.index()].is_none())));
+        active.retain(|a| {
+            let over = a.fault.kind == FaultKind::Cold && matches!(a.fault.scope, Scope::Service(s) if situation.warmth[s.index()] >= 1.0 && cold_since[s.index()].is_none());
+            if let (true, Scope::Service(s)) = (over, &a.fault.scope) {
+                happened.on(*s, format!("its cache is warm again after {}", a.fault.as_flag()));
+            }
+            !over
+        });
         situation.stale_expired.clear();
         situation.buffer_full.clear();
         situation.forced_open.clear();
@@ -527,18 +732,9 @@ pub fn simulate_with_progress(
                 None => {}
             }
         }
-        for id in model.service_ids() {
-            let i = id.index();
-            let a = last.admission.get(i).copied().unwrap_or_default();
-            situation.backlog_wait[i] = if !a.overloaded
-                && backlog[i] > 0.0
-                && a.throughput.is_finite()
-                && a.throughput > 0.0
-            {
-                backlog[i] / a.throughput
-            } else {
-                0.0
-            };
+        // Queues carry their backlog from step to step.
+        for (slot, b) in situation.backlog.iter_mut().zip(&backlog) {
+            *slot = Some(*b);
         }
 
         // 4. Evaluate the step.
@@ -607,12 +803,7 @@ pub fn simulate_with_progress(
         for id in model.service_ids() {
             let i = id.index();
             let a = outcome.admission[i];
-            if a.overloaded {
-                let grown = backlog[i] + (a.load - a.throughput).max(0.0) * step;
-                backlog[i] = a.queue_total.map_or(grown, |q| grown.min(q));
-            } else if backlog[i] > 0.0 {
-                backlog[i] = (backlog[i] - (a.throughput - a.load).max(0.0) * step).max(0.0);
-            }
+            backlog[i] = a.backlog;
             if let Some(auto) = model.service(id).autoscale {
                 let hot = a.overloaded || a.rho > auto.above;
                 if hot {
@@ -662,7 +853,7 @@ pub fn simulate_with_progress(
                     operation: None,
                     from: previous_states[i],
                     to: states[i],
-                    because: f.because.clone(),
+                    because: happened.because(model, id, &last.services[i], f, &outcome),
                 });
             }
             let svc = model.service(id);
@@ -676,7 +867,13 @@ pub fn simulate_with_progress(
                             operation: Some(oi),
                             from: previous_ops[i][oi],
                             to: *s,
-                            because: outcome.operations[i][oi].because.clone(),
+                            because: happened.because(
+                                model,
+                                id,
+                                &last.operations[i][oi],
+                                &outcome.operations[i][oi],
+                                &outcome,
+                            ),
                         });
                     }
                 }
@@ -870,7 +1067,7 @@ mod tests {
     #[test]
     fn scaling_out_ends_an_overload() {
         let m = model(
-            "services:\n  api: { entry: { rps: 300 }, replicas: 2, capacity: 100, queue: 10, start_time: 30s }\n",
+            "services:\n  api: { entry: { rps: 300 }, replicas: 2, capacity: 100, queue: 50, start_time: 30s }\n",
         );
         let api = m.find("api").unwrap();
         let events = [Event {
@@ -887,6 +1084,46 @@ mod tests {
     }
 
     /// Changes are emitted only on a change, ordered by time then model order.
+    /// Issue 13 §2: a recovery says why: what happened to the service
+    /// itself (its replicas back after their start, a window that ended,
+    /// a `set` on its calls), else the root of the chain that held it
+    /// down.
+    #[test]
+    fn recoveries_say_why() {
+        let m = model(
+            "services:
+  web: { entry: { rps: 10 }, depends_on: [api] }
+  api: { depends_on: [db] }
+  db: { start_time: 30s }
+",
+        );
+        let events = [
+            fault(&m, FaultKind::Down, "db", 0.0, Some(60.0)),
+            fault(&m, FaultKind::Hang, "api", 200.0, Some(50.0)),
+        ];
+        let tl = run(&m, &events, 400.0, 1.0);
+        let back: Vec<(f64, &str, &str)> = tl
+            .changes
+            .iter()
+            .filter(|c| c.to == State::Healthy)
+            .map(|c| (c.t_s, c.name.as_str(), c.because.as_str()))
+            .collect();
+        assert_eq!(
+            back,
+            [
+                (90.0, "web", "recovered: db is healthy again"),
+                (90.0, "api", "recovered: db is healthy again"),
+                (
+                    90.0,
+                    "db",
+                    "recovered: its replicas are back after a 30s start"
+                ),
+                (250.0, "web", "recovered: api is healthy again"),
+                (250.0, "api", "recovered: --hang api ended"),
+            ]
+        );
+    }
+
     #[test]
     fn changes_are_ordered() {
         let m = model(STORM);
@@ -924,17 +1161,20 @@ mod tests {
     /// Autoscaling adds a replica after `delay` of high utilisation, each
     /// one arriving `start_time` later, until the load fits. 300 rps on two
     /// replicas of 100 (degraded: a third is rejected); one added at 60 s,
-    /// up at 90 s: exactly at capacity, nothing rejected but the queue is
-    /// full (10 ÷ 100 = 0.1 s of wait): slow; another added at 120 s, up at
-    /// 150 s: 75 % each, healthy.
+    /// up at 90 s: exactly at capacity, where an M/M/1/K queue (K = 1 + 50)
+    /// still turns away 1 in K + 1 = 52 (degraded); another added at 120 s, up at 150 s: 75 %
+    /// each, a rejection in two million: healthy.
     #[test]
     fn autoscaling_adds_replicas_after_its_delay() {
         let m = model(
-            "services:\n  api: { entry: { rps: 300 }, replicas: 2, capacity: 100, queue: 10, start_time: 30s, autoscale: { max_replicas: 4, above: 80%, delay: 1m } }\n",
+            "services:\n  api: { entry: { rps: 300 }, replicas: 2, capacity: 100, queue: 50, start_time: 30s, autoscale: { max_replicas: 4, above: 80%, delay: 1m } }\n",
         );
         let tl = run(&m, &[], 200.0, 1.0);
         assert_eq!(state(&m, &tl, "api", 30.0), State::Degraded);
-        assert_eq!(state(&m, &tl, "api", 100.0), State::Slow);
+        let api = m.find("api").unwrap();
+        let at_capacity = tl.series[api.index()][tl.step_at(100.0)].success;
+        assert!((at_capacity - 51.0 / 52.0).abs() < 1e-6, "{at_capacity}");
+        assert_eq!(state(&m, &tl, "api", 100.0), State::Degraded);
         assert_eq!(
             state(&m, &tl, "api", 150.0),
             State::Healthy,

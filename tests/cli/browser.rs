@@ -31,7 +31,7 @@ use crate::support::*;
 
 /// The browser, if installed; otherwise fails (tools required) or prints
 /// why the test is skipped.
-fn chromium_or_skip(test: &str) -> Option<PathBuf> {
+pub(crate) fn chromium_or_skip(test: &str) -> Option<PathBuf> {
     let found = ["chromium", "chromium-browser"].into_iter().find(|b| {
         Command::new(b)
             .arg("--version")
@@ -53,7 +53,7 @@ fn chromium_or_skip(test: &str) -> Option<PathBuf> {
 }
 
 /// A fresh directory for one test.
-fn temp_dir(name: &str) -> PathBuf {
+pub(crate) fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("whatif-browser-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -212,9 +212,25 @@ fn browse(
     let page = page.replacen("<head>", &format!("<head><script>{CAPTURE}</script>"), 1);
     let at = page.rfind("</body>").expect("</body>");
     let page = format!("{}<script>{probe}</script>{}", &page[..at], &page[at..]);
-    let file = dir.join("probe.html");
-    std::fs::write(&file, &page).unwrap();
+    let v = probe_result(browser, dir, &page);
+    Shown {
+        steps: v["steps"].as_array().unwrap().clone(),
+        errors: v["errors"].as_array().unwrap().clone(),
+        pwned: v["pwned"].as_str().unwrap().to_owned(),
+        misses: v["misses"].as_array().unwrap().clone(),
+    }
+}
 
+/// Loads `page` (written into `dir`) in headless Chromium at 1600×1000 and
+/// returns the JSON its script wrote into `<pre id="test-result">`.
+pub(crate) fn probe_result(browser: &Path, dir: &Path, page: &str) -> Value {
+    probe_result_at(browser, dir, page, (1600, 1000))
+}
+
+/// [`probe_result`] in a window of `size` pixels.
+pub(crate) fn probe_result_at(browser: &Path, dir: &Path, page: &str, size: (u32, u32)) -> Value {
+    let file = dir.join("probe.html");
+    std::fs::write(&file, page).unwrap();
     let profile = dir.join("profile");
     let mut child = Command::new(browser)
         .args([
@@ -226,9 +242,9 @@ fn browse(
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
-            "--window-size=1600,1000",
             "--virtual-time-budget=10000",
         ])
+        .arg(format!("--window-size={},{}", size.0, size.1))
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg("--dump-dom")
         .arg(format!("file://{}", file.display()))
@@ -262,13 +278,7 @@ fn browse(
         )
     }) + "<pre id=\"test-result\">".len();
     let end = start + dom[start..].find("</pre>").unwrap();
-    let v: Value = serde_json::from_str(&dom[start..end]).expect("the probe wrote JSON");
-    Shown {
-        steps: v["steps"].as_array().unwrap().clone(),
-        errors: v["errors"].as_array().unwrap().clone(),
-        pwned: v["pwned"].as_str().unwrap().to_owned(),
-        misses: v["misses"].as_array().unwrap().clone(),
-    }
+    serde_json::from_str(&dom[start..end]).expect("the probe wrote JSON")
 }
 
 /// `whatif run MODEL FAULTS --format json`.
@@ -559,5 +569,173 @@ fn hostile_names_show_as_text_and_never_run() {
             );
             let _ = std::fs::remove_dir_all(&dir);
         }
+    }
+}
+
+/// Opens a page, reads how the picture opens, then pans and zooms it with
+/// the keyboard, the wheel and a drag, and clicks a service.
+const VIEW_PROBE: &str = r##"
+window.addEventListener("load", function () {
+  var r = {};
+  var frame = document.querySelector(".wf-picture");
+  var svg = frame.querySelector("svg");
+  var box = svg.viewBox.baseVal;
+  function text(s) { var e = document.querySelector(s); return e ? e.textContent : null; }
+  function zoom() { return svg.getBoundingClientRect().width / box.width; }
+  function node(i) { return document.querySelector('.wf-node[data-service="' + i + '"]'); }
+  function inFrame(e) {
+    var f = frame.getBoundingClientRect(), b = e.getBoundingClientRect();
+    return b.left >= f.left - 1 && b.right <= f.right + 1 && b.top >= f.top - 1 && b.bottom <= f.bottom + 1;
+  }
+  function key(k) {
+    frame.dispatchEvent(new KeyboardEvent("keydown", { key: k, bubbles: true, cancelable: true }));
+  }
+  function pointer(target, type, x, y) {
+    target.dispatchEvent(new PointerEvent(type, { clientX: x, clientY: y, button: 0, bubbles: true,
+      cancelable: true, pointerId: 1, isPrimary: true }));
+  }
+  function click(target) {
+    target.dispatchEvent(new MouseEvent("click", { bubbles: true, cancelable: true, view: window }));
+  }
+  r.frame = frame.clientWidth;
+  r.natural = box.width;
+  r.zoom = zoom();
+  r.smallest = Math.min.apply(null, Array.prototype.map.call(
+    document.querySelectorAll(".wf-node .wf-name"), function (t) { return t.getBoundingClientRect().height; }));
+  r.entries = ENTRIES.map(function (i) { return inFrame(node(i)); });
+  r.heading = text(".wf-faults");
+  r.panel = text("#wf-title");
+  r.title = document.title;
+  frame.focus();
+  key("+"); r.zoomIn = zoom();
+  key("-"); key("-"); r.zoomOut = zoom();
+  key("0"); r.refit = zoom();
+  var left = frame.scrollLeft;
+  key("ArrowRight"); r.arrow = frame.scrollLeft - left;
+  var f = frame.getBoundingClientRect();
+  frame.dispatchEvent(new WheelEvent("wheel", { deltaY: -100, ctrlKey: true, bubbles: true, cancelable: true,
+    clientX: f.left + 100, clientY: f.top + 100 }));
+  r.wheel = zoom();
+  key("0");
+  var g = node(DRAG);
+  frame.scrollLeft = 0; frame.scrollTop = 0;
+  var b = g.getBoundingClientRect();
+  var x = b.left + b.width / 2, y = b.top + b.height / 2;
+  var before = [frame.scrollLeft, frame.scrollTop];
+  pointer(g, "pointerdown", x, y);
+  pointer(g, "pointermove", x - 60, y - 10);
+  pointer(g, "pointermove", x - 120, y - 20);
+  pointer(g, "pointerup", x - 120, y - 20);
+  click(g);
+  r.drag = [frame.scrollLeft - before[0], frame.scrollTop - before[1]];
+  r.afterDrag = text("#wf-title");
+  g.scrollIntoView({ block: "center", inline: "center" });
+  b = g.getBoundingClientRect();
+  click(document.elementFromPoint(b.left + b.width / 2, b.top + b.height / 2));
+  r.clickedHeading = text(".wf-faults");
+  r.clickedTitle = document.title;
+  r.clickedPanel = text("#wf-title");
+  var pre = document.createElement("pre");
+  pre.id = "test-result";
+  pre.textContent = JSON.stringify(r).replace(/[<>&\u00a0]/g, function (c) {
+    return "\\u" + ("000" + c.charCodeAt(0).toString(16)).slice(-4);
+  });
+  document.body.appendChild(pre);
+});
+"##;
+
+/// Issue 13 §3: at 1400 px the page opens with the picture as wide as its
+/// box but its text readable (names ≥ 9.6 px; the rest a pan away) and the
+/// entry points in view; the keyboard (+, −, 0, arrows), Ctrl + wheel and
+/// a drag pan and zoom it, a drag that starts on a service does not fail
+/// it, and after a click the heading and the title name the fault shown.
+#[test]
+fn run_page_opens_fitted_and_readable_and_pans_and_zooms() {
+    let Some(browser) = chromium_or_skip("run_page_opens_fitted_and_readable_and_pans_and_zooms")
+    else {
+        return;
+    };
+    for (model, drag) in [
+        ("examples/social-network.yaml", "url-shorten"),
+        ("examples/three-tier.yaml", "db"),
+    ] {
+        let dir = temp_dir(&format!("view-{}", model.len()));
+        let page = write_page(&dir, &["run", model]);
+        let healthy = cli_json(model, &[]);
+        let entries: Vec<usize> = healthy["entry_points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| {
+                let name = e["name"].as_str().unwrap();
+                healthy["services"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .position(|s| s["name"] == name)
+            })
+            .collect();
+        let probe = VIEW_PROBE
+            .replace("ENTRIES", &serde_json::to_string(&entries).unwrap())
+            .replace("DRAG", &index_of(&healthy, drag).to_string());
+        let csp_start = page.find("script-src ").unwrap() + "script-src ".len();
+        let page = format!(
+            "{}{} {}",
+            &page[..csp_start],
+            hash_source(&probe),
+            &page[csp_start..]
+        );
+        let at = page.rfind("</body>").unwrap();
+        let page = format!("{}<script>{probe}</script>{}", &page[..at], &page[at..]);
+        let r = probe_result_at(&browser, &dir, &page, (1400, 900));
+        let f = |k: &str| {
+            r[k].as_f64()
+                .unwrap_or_else(|| panic!("{model}: no {k} in {r}"))
+        };
+        let wide = (f("frame") - 4.0) / f("natural");
+        let expected = wide.clamp(0.8, 1.5);
+        assert!(
+            (f("zoom") - expected).abs() < 0.02,
+            "{model}: opens at zoom {} (box {} px, picture {} px): {r}",
+            f("zoom"),
+            f("frame"),
+            f("natural")
+        );
+        assert!(f("smallest") >= 0.8 * 12.0, "{model}: names too small: {r}");
+        assert!(
+            r["entries"].as_array().unwrap().iter().all(|v| v == true),
+            "{model}: an entry point is out of view: {r}"
+        );
+        assert_eq!(r["heading"], "(no faults)", "{model}");
+        assert!(
+            f("zoomIn") > f("zoom") && f("zoomOut") < f("zoomIn"),
+            "{model}: + and −: {r}"
+        );
+        assert!(
+            (f("refit") - f("zoom")).abs() < 1e-6,
+            "{model}: 0 fits again: {r}"
+        );
+        assert!(f("wheel") > f("zoom"), "{model}: Ctrl + wheel zooms: {r}");
+        if f("zoom") * f("natural") > f("frame") + 10.0 {
+            assert!(f("arrow") > 0.0, "{model}: the arrow key pans: {r}");
+            let drag = r["drag"].as_array().unwrap()[0].as_f64().unwrap();
+            assert!(drag >= 60.0, "{model}: a drag pans: {r}");
+        }
+        let dragged = r["drag"].as_array().unwrap();
+        if dragged[0].as_f64().unwrap() > 0.0 {
+            assert_eq!(r["afterDrag"], r["panel"], "{model}: a drag is not a click");
+        }
+        let label = format!("--down {drag}");
+        assert_eq!(r["clickedPanel"], label.as_str(), "{model}: {r}");
+        assert_eq!(
+            r["clickedHeading"],
+            label.as_str(),
+            "{model}: the heading says so"
+        );
+        assert!(
+            r["clickedTitle"].as_str().unwrap().contains(&label),
+            "{model}: the title says so: {r}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -1,4 +1,4 @@
-//! Output files (SPEC §6, issue 16): an input is never written over, a
+//! Output files (docs/cli.md, issue 16): an input is never written over, a
 //! regular file is replaced whole through an unpredictable temporary file,
 //! devices and FIFOs are written in place with their errors reported,
 //! symbolic links are written through, folders that are not folders are
@@ -49,7 +49,8 @@ fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
     symlink(&model, &linked).unwrap();
     let hard = d.join("hard.md");
     fs::hard_link(&model, &hard).unwrap();
-    let (m, c, sc) = (s(&model), s(&compose), s(&scenario));
+    let after = copy(d, "examples/three-tier.yaml", "after.yaml");
+    let (m, c, sc, a) = (s(&model), s(&compose), s(&scenario), s(&after));
     let cases: Vec<Vec<&str>> = vec![
         vec!["import", c, "-o", c],
         vec!["graph", m, "--format", "dot", "-o", m],
@@ -62,6 +63,9 @@ fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
         vec!["drill", m, "--handout", "1", "-o", m],
         vec!["drill", m, "--record", m, "--no-pictures"],
         vec!["scenario", sc, "--junit", sc],
+        // Either side of a diff.
+        vec!["diff", m, a, "--format", "json", "-o", m],
+        vec!["diff", a, m, "--format", "markdown", "-o", m],
         // The scenario's model is an input too.
         vec!["scenario", sc, "--junit", m],
         // Another name for the same file: a link, a hard link.
@@ -277,6 +281,33 @@ fn folders_that_are_files_are_refused_before_any_work() {
         .args(["schema", "-o", s(dir.path())])
         .code(2)
         .stderr_contains("is a directory");
+}
+
+/// A missing folder is named, and the temporary file's random name (which
+/// the user never asked for) is not shown.
+#[test]
+fn a_missing_folder_is_named_without_the_temporary_file() {
+    let dir = folder();
+    let missing = dir.path().join("no-such-folder");
+    let out = missing.join("shop.yaml");
+    let err = Whatif::new()
+        .args([
+            "import",
+            "tests/fixtures/import/docker-compose.yml",
+            "-o",
+            s(&out),
+        ])
+        .code(2)
+        .stderr();
+    assert!(
+        err.contains(&format!(
+            "cannot write `{}`: the folder `{}` does not exist",
+            s(&out),
+            s(&missing)
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("whatif-tmp"), "{err}");
 }
 
 #[test]

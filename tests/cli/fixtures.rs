@@ -3,12 +3,16 @@
 
 use crate::support::*;
 
-struct Expectation {
-    code: String,
-    position: Option<(u64, u64)>,
+/// A fixture's first line: the code it must report, and where.
+pub struct Expectation {
+    /// `E010`, `R003` …
+    pub code: String,
+    /// Line and column, when pinned.
+    pub position: Option<(u64, u64)>,
 }
 
-fn expectation(file: &std::path::Path) -> Expectation {
+/// Reads a fixture's `# expect: CODE [at L:C]` line.
+pub fn expectation(file: &std::path::Path) -> Expectation {
     let bytes = std::fs::read(file).expect("fixture readable");
     let first = String::from_utf8_lossy(&bytes)
         .lines()

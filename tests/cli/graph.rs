@@ -146,7 +146,165 @@ fn graphviz_accepts_our_dot_for_hostile_names() {
     );
     let svg = String::from_utf8_lossy(&out.stdout);
     assert!(!svg.contains("<script"), "Graphviz output has raw <script>");
-    // Every service appears as a node.
+    // Every service appears as a node (besides the legend's).
     let nodes = svg.matches("class=\"node\"").count();
-    assert_eq!(nodes, 8, "{svg}");
+    assert_eq!(nodes, 8 + 1, "{svg}");
+    assert!(svg.contains("<title>legend</title>"), "{svg}");
+}
+
+/// Issue 13 §3: Graphviz pictures carry a legend (the states shown, the
+/// edge kinds used, the causal path) and an entry point's box names its
+/// operations with their states (`browse DOWN 0%`).
+#[test]
+fn dot_has_a_legend_and_the_entry_operations() {
+    let dot = Whatif::new()
+        .args([
+            "run",
+            "examples/online-shop.yaml",
+            "--down",
+            "catalog",
+            "--format",
+            "dot",
+        ])
+        .code(0)
+        .stdout();
+    let legend = dot
+        .lines()
+        .find(|l| l.trim_start().starts_with("legend ["))
+        .unwrap_or_else(|| panic!("no legend:\n{dot}"));
+    for word in [
+        "healthy",
+        "degraded",
+        "down",
+        "hard",
+        "soft",
+        "async / background",
+        "startup only",
+        "fallback path",
+        "causal path",
+    ] {
+        assert!(
+            legend.contains(&format!("{word}</")),
+            "legend lacks {word}: {legend}"
+        );
+    }
+    assert!(
+        !legend.contains(">slow<"),
+        "only the states shown: {legend}"
+    );
+    let web = dot
+        .lines()
+        .find(|l| l.contains("[label=\"web\\n"))
+        .unwrap_or_else(|| panic!("no web node:\n{dot}"));
+    assert!(
+        web.contains("\\n.browse DOWN 0%\\n.search HEALTHY 99.99%\\n.add-to-cart DOWN 0%\\n.checkout HEALTHY 100%\""),
+        "{web}"
+    );
+    // The plain architecture names the operations with their traffic.
+    let plain = Whatif::new()
+        .args(["graph", "examples/online-shop.yaml"])
+        .code(0)
+        .stdout();
+    assert!(plain.contains("\\n.browse 900 rps\\n"), "{plain}");
+    assert!(
+        !plain.contains("causal path"),
+        "no causal path without faults"
+    );
+}
+
+/// Issue 13 §3: a zone outage shows the replicas each service lost, and
+/// the zone's outline says it is down.
+#[test]
+fn zone_faults_show_the_lost_replicas() {
+    let dot = Whatif::new()
+        .args([
+            "run",
+            "examples/online-shop.yaml",
+            "--down",
+            "zone:eu-1a",
+            "--format",
+            "dot",
+        ])
+        .code(0)
+        .stdout();
+    assert!(dot.contains("label=\"zone eu-1a (down)\""), "{dot}");
+    assert!(
+        dot.contains("[label=\"web\\nDOWN 0% · 1200 rps · ×3 · 1 of 3 down\\n"),
+        "{dot}"
+    );
+    assert!(
+        dot.contains("catalog-db\\nHEALTHY 99.99% · ×3 (quorum 2) · 1 of 3 down\""),
+        "{dot}"
+    );
+    let svg = Whatif::new()
+        .args([
+            "run",
+            "examples/online-shop.yaml",
+            "--hang",
+            "zone:eu-1a",
+            "--format",
+            "svg",
+            "--layout",
+            "builtin",
+        ])
+        .code(0)
+        .stdout();
+    assert!(
+        svg.contains("1 of 3 hung"),
+        "the built-in picture says it too"
+    );
+}
+
+/// The width and height, in points, of an SVG drawn by Graphviz.
+fn svg_size(svg: &str) -> (f64, f64) {
+    let number = |key: &str| {
+        let at = svg.find(key).unwrap() + key.len();
+        svg[at..svg[at..].find("pt\"").unwrap() + at]
+            .parse::<f64>()
+            .unwrap()
+    };
+    (number("width=\""), number("height=\""))
+}
+
+/// Issue 13 §3: a wide architecture is not drawn as a long strip. The
+/// online shop (15 services, ten behind `web`) came out 2005×373 pixels
+/// top-down; by default it is now drawn left to right, near a screen's
+/// shape, and `--rankdir tb` still gives the strip.
+#[test]
+fn wide_graphs_keep_a_screen_shape() {
+    if !graphviz_or_skip("wide_graphs_keep_a_screen_shape") {
+        return;
+    }
+    for (args, most) in [
+        (vec!["graph", "examples/online-shop.yaml"], 1.6),
+        (
+            vec!["run", "examples/online-shop.yaml", "--down", "zone:eu-1a"],
+            2.0,
+        ),
+        (vec!["graph", "examples/social-network.yaml"], 2.0),
+        (vec!["graph", "examples/payments.yaml"], 2.0),
+    ] {
+        let svg = Whatif::new()
+            .args(&args)
+            .args(["--format", "svg", "--layout", "graphviz"])
+            .code(0)
+            .stdout();
+        let (w, h) = svg_size(&svg);
+        assert!(w / h <= most && w / h >= 0.5, "{args:?}: {w}×{h}");
+    }
+    let svg = Whatif::new()
+        .args([
+            "graph",
+            "examples/online-shop.yaml",
+            "--rankdir",
+            "tb",
+            "--format",
+            "svg",
+            "--layout",
+            "graphviz",
+        ])
+        .code(0)
+        .stdout();
+    let (w, h) = svg_size(&svg);
+    assert!(w / h > 2.5, "--rankdir tb draws top-down: {w}×{h}");
 }

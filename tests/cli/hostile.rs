@@ -1,4 +1,4 @@
-//! Hostile input (SPEC §6): refused cleanly, quickly, with exit 2 and a
+//! Hostile input (docs/cli.md, "Input limits"): refused cleanly, quickly, with exit 2 and a
 //! message, never a panic.
 
 use proptest::prelude::*;
@@ -442,7 +442,7 @@ fn a_scenario_of_too_many_events_is_refused_at_once() {
             "error[S016]: the scenario has 86400 events; a scenario may have at most 1000",
         )
         .stderr_contains(&format!("{file}:1005:5"));
-    // Timings are not asserted (SPEC §7), but this one used to take minutes.
+    // Timings are not asserted (docs/performance.md), but this one used to take minutes.
     eprintln!("86,400 events refused in {:?}", started.elapsed());
 }
 

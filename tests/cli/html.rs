@@ -304,7 +304,7 @@ fn hostile_names_are_escaped_in_the_page() {
 }
 
 /// Above the limit the page has the static picture and the top faults, and
-/// no per-fault data (SPEC §5).
+/// no per-fault data (docs/pictures.md).
 #[test]
 fn big_models_get_the_static_picture_and_the_top_faults() {
     let model = temp("big.yaml");

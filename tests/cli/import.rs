@@ -304,3 +304,264 @@ fn hostile_files_are_refused_by_the_loader_guards() {
         .code(2)
         .stderr_contains("E008");
 }
+
+/// Issue 13: the importer's hint on a queue dependency and the guide
+/// recommend one way to model a consumer — the broker hands work to it
+/// over an `async` edge — and that way, followed, gives the consumer the
+/// broker's traffic (a consumer modelled as depending on its broker would
+/// get none).
+#[test]
+fn the_queue_hint_is_the_guides_one_way_and_gives_the_consumer_its_load() {
+    let model = Whatif::new().args(["import", COMPOSE]).code(0).stdout();
+    let hint = model
+        .lines()
+        .find(|l| l.contains("guessed from environment QUEUE"))
+        .expect("mailer's dependency on its broker");
+    assert!(
+        hint.contains("delete this line and add `{ to: mailer, mode: async }` under rabbitmq"),
+        "{hint}"
+    );
+    assert!(!model.contains("phase: background"), "{model}");
+
+    let followed = "\
+name: followed
+services:
+  api: { entry: { rps: 100 }, depends_on: [broker] }
+  broker: { kind: queue, depends_on: [{ to: worker, mode: async }] }
+  worker: {}
+";
+    let out = Whatif::new()
+        .args(["run", "-", "--format", "json"])
+        .stdin(followed)
+        .code(0)
+        .json();
+    let worker = out["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "worker")
+        .unwrap();
+    assert_eq!(worker["load_rps"], 100.0, "{worker}");
+}
+
+/// Compose files and Backstage catalogs written from well-known public
+/// projects (each file's header names its source).
+const REAL_WORLD: &str = "tests/fixtures/import/real-world";
+
+/// `whatif import FILE`: the model and the notes.
+fn imported(file: &str) -> (String, String) {
+    let out = Whatif::new().args(["import", file]).code(0);
+    (stdout(&out), stderr(&out))
+}
+
+/// The YAML lines of one service in an imported model, up to the next.
+fn service_block(yaml: &str, name: &str) -> String {
+    let starts_service = |l: &str| l.starts_with("  ") && !l.starts_with("   ");
+    let mut lines = yaml
+        .lines()
+        .skip_while(|l| !l.starts_with(&format!("  {name}:")));
+    let first = lines.next().unwrap_or_default();
+    std::iter::once(first)
+        .chain(lines.take_while(|l| !starts_service(l)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The entry points of an imported model, in model order.
+fn entry_points(yaml: &str) -> Vec<String> {
+    let model = whatif::model::load_str(yaml, "imported.yaml").expect("checks");
+    model
+        .model
+        .entry_points()
+        .map(|id| model.model.service(id).name.clone())
+        .collect()
+}
+
+/// The kind the import wrote for a service, if any.
+fn kind_of(yaml: &str, name: &str) -> Option<String> {
+    let model = whatif::model::load_str(yaml, "imported.yaml").expect("checks");
+    let id = model.model.find(name).expect("service kept");
+    let kind = model.model.service(id).kind.as_str();
+    (kind != "service").then(|| kind.to_owned())
+}
+
+#[test]
+fn real_world_imports_check_and_keep_every_service() {
+    let files = yaml_files(&path(REAL_WORLD));
+    let compose = files
+        .iter()
+        .filter(|f| f.to_string_lossy().ends_with(".yml"))
+        .count();
+    assert!(compose >= 5 && files.len() - compose >= 2, "{files:?}");
+    for file in &files {
+        let fixture = file.strip_prefix(root()).unwrap().to_str().unwrap();
+        let model = scratch(&format!(
+            "real-{}.yaml",
+            file.file_stem().unwrap().to_string_lossy()
+        ));
+        Whatif::new()
+            .args(["import", fixture, "-o", model.to_str().unwrap()])
+            .code(0);
+        Whatif::new()
+            .args(["check", model.to_str().unwrap()])
+            .code(0);
+        Whatif::new()
+            .args(["review", model.to_str().unwrap()])
+            .code(0);
+        let loaded = whatif::model::load_file(&model).expect("the import loads");
+        let names: Vec<&str> = loaded
+            .model
+            .services()
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        for (name, full) in services_in(fixture) {
+            assert!(
+                names.contains(&name.as_str()) || names.contains(&full.as_str()),
+                "{fixture}: `{name}` is missing from {names:?}"
+            );
+        }
+        assert!(
+            loaded.model.entry_points().next().is_some(),
+            "{fixture}: no entry point"
+        );
+    }
+}
+
+#[test]
+fn voting_app_import_snapshot() {
+    insta::assert_snapshot!(transcript(&[
+        "import",
+        "tests/fixtures/import/real-world/compose-voting-app.yml"
+    ]));
+}
+
+/// Issue 13 §6: in Docker's voting app a one-shot `seed` job (profile
+/// `seed`, `restart: "no"`) depends on `vote`, which then was not made an
+/// entry point. One-shot jobs are not callers, and every guess about entry
+/// points is noted.
+#[test]
+fn one_shot_jobs_are_not_callers_and_entry_guesses_are_noted() {
+    let (yaml, notes) = imported("tests/fixtures/import/real-world/compose-voting-app.yml");
+    assert_eq!(entry_points(&yaml), ["vote", "result"]);
+    for needle in [
+        "guessed `vote` is an entry point (publishes ports, no long-running service depends on it; `seed` depends on it but only runs once or stands in for users)",
+        "guessed `result` is an entry point",
+        "`seed` is a one-shot job (restart: no; profiles seed): not an entry point, and not counted as a caller of `vote`",
+        "`worker` publishes no ports and nothing depends on it: not guessed an entry point",
+    ] {
+        assert!(notes.contains(needle), "{needle}\n{notes}");
+    }
+    // The seed job keeps its stated dependency, marked as off the users' path.
+    assert!(
+        service_block(&yaml, "seed").contains("guessed: a one-shot job"),
+        "{yaml}"
+    );
+    // A service another waits on to complete is a one-shot job too.
+    let (yaml, notes) = imported(COMPOSE);
+    assert!(
+        notes.contains("`migrate` is a one-shot job (`api` waits for it to complete)"),
+        "{notes}"
+    );
+    assert!(!entry_points(&yaml).contains(&"migrate".to_owned()));
+    // Operations tools and load generators publish ports but are not entries,
+    // and a load generator's calls do not hide the real entry point.
+    let (yaml, notes) = imported("tests/fixtures/import/real-world/compose-otel-demo.yml");
+    assert_eq!(entry_points(&yaml), ["frontend-proxy"]);
+    assert!(
+        notes.contains("`grafana` publishes ports but runs an operations tool (grafana)"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("`load-generator` looks like a load generator"),
+        "{notes}"
+    );
+    let (yaml, _) =
+        imported("tests/fixtures/import/real-world/compose-petclinic-microservices.yml");
+    let entries = entry_points(&yaml);
+    assert!(entries.contains(&"api-gateway".to_owned()), "{entries:?}");
+    for tool in [
+        "tracing-server",
+        "admin-server",
+        "grafana-server",
+        "prometheus-server",
+    ] {
+        assert!(!entries.contains(&tool.to_owned()), "{tool} in {entries:?}");
+    }
+}
+
+/// Issue 13 §6: Sock Shop imported as 15 services and 1 dependency and
+/// passed `check --strict` without a word. The import now warns, on
+/// standard error and in the model's header, that no entry point reaches
+/// most services and that the file states few links.
+#[test]
+fn a_model_with_few_links_is_warned_about() {
+    let file = "tests/fixtures/import/real-world/compose-sock-shop.yml";
+    let (yaml, notes) = imported(file);
+    assert!(
+        notes.contains(
+            "warning: no entry point reaches 13 of 15 services: `front-end`, `catalogue`"
+        ),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("warning: the docker-compose file states few links: 8 of the 9 services that are not databases, caches or queues depend on nothing and nothing depends on them"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("add `depends_on`, or check the environment variables"),
+        "{notes}"
+    );
+    assert!(
+        yaml.contains("# WARNING: the docker-compose file states few links"),
+        "{yaml}"
+    );
+    assert!(
+        notes.contains("imported 15 services and 1 dependency"),
+        "{notes}"
+    );
+    // A well-linked input gets neither warning.
+    let (_, notes) = imported("tests/fixtures/import/real-world/catalog-online-boutique.yaml");
+    assert!(!notes.contains("warning:"), "{notes}");
+    // Services no entry point reaches in other projects are named.
+    let (_, notes) = imported("tests/fixtures/import/real-world/compose-robot-shop.yml");
+    assert!(
+        notes.contains(
+            "warning: no entry point reaches 3 of 12 services: `cart`, `ratings`, `dispatch`"
+        ),
+        "{notes}"
+    );
+}
+
+/// Issue 13 §6: `queue-master` was a queue because of its name. Kinds come
+/// from the image first, and a generic word decides only as a name's head.
+#[test]
+fn kinds_come_from_images_first() {
+    let (yaml, _) = imported("tests/fixtures/import/real-world/compose-sock-shop.yml");
+    assert_eq!(kind_of(&yaml, "queue-master"), None);
+    assert_eq!(kind_of(&yaml, "rabbitmq").as_deref(), Some("queue"));
+    assert_eq!(kind_of(&yaml, "carts-db").as_deref(), Some("database"));
+    assert_eq!(kind_of(&yaml, "user-db").as_deref(), Some("database"));
+    assert!(
+        service_block(&yaml, "carts-db").contains("guessed from image mongo:3.4"),
+        "{yaml}"
+    );
+    let (yaml, _) = imported("tests/fixtures/import/real-world/compose-robot-shop.yml");
+    assert_eq!(kind_of(&yaml, "mongodb").as_deref(), Some("database"));
+    assert_eq!(kind_of(&yaml, "mysql").as_deref(), Some("database"));
+    assert_eq!(kind_of(&yaml, "redis").as_deref(), Some("cache"));
+    assert_eq!(kind_of(&yaml, "web"), None);
+    let (yaml, _) = imported("tests/fixtures/import/real-world/compose-otel-demo.yml");
+    assert_eq!(kind_of(&yaml, "valkey-cart").as_deref(), Some("cache"));
+    assert_eq!(kind_of(&yaml, "opensearch").as_deref(), Some("database"));
+    let (yaml, _) = imported("tests/fixtures/import/real-world/catalog-backstage-demo.yaml");
+    assert_eq!(kind_of(&yaml, "www-artist").as_deref(), Some("frontend"));
+    assert_eq!(kind_of(&yaml, "artists-db").as_deref(), Some("database"));
+    assert_eq!(entry_points(&yaml), ["www-artist"]);
+    let (yaml, _) = imported("tests/fixtures/import/real-world/catalog-online-boutique.yaml");
+    assert_eq!(entry_points(&yaml), ["frontend"]);
+    assert_eq!(kind_of(&yaml, "redis-cart").as_deref(), Some("cache"));
+    let model = whatif::model::load_str(&yaml, "b.yaml").unwrap().model;
+    let checkout = model.find("checkoutservice").unwrap();
+    assert_eq!(model.service(checkout).operations[0].depends_on.len(), 6);
+}

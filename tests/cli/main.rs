@@ -2,7 +2,11 @@
 #![allow(clippy::print_stderr, clippy::print_stdout)] // tests explain skips on stderr
 
 mod browser;
+mod chart;
 mod check;
+mod codes;
+mod diff;
+mod docs;
 mod examples;
 mod faulttree;
 mod files;
@@ -14,6 +18,7 @@ mod html;
 mod import;
 mod input;
 mod laws;
+mod lints;
 mod mermaid;
 mod phenomena;
 mod review;

@@ -91,18 +91,21 @@ fn mmd_extension_picks_mermaid_for_graph_and_run() {
         );
         assert!(text.contains("class n5 down"), "{text}");
     }
-    // The timeline draws its last moment, as DOT does.
-    let timeline = mermaid(&[
-        "run",
-        "examples/three-tier.yaml",
-        "--down",
-        "db",
-        "--for",
-        "2m",
-        "--step",
-        "10s",
-    ]);
-    assert!(timeline.contains("flowchart LR"), "{timeline}");
+    // A timeline is not one moment: refused, not drawn as its last step
+    // (issue 13 §2).
+    Whatif::new()
+        .args([
+            "run",
+            "examples/three-tier.yaml",
+            "--down",
+            "db",
+            "--for",
+            "2m",
+            "--format",
+            "mermaid",
+        ])
+        .code(2)
+        .stderr_contains("a timeline is not a graph");
 }
 
 #[test]

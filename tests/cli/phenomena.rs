@@ -1,4 +1,4 @@
-//! SPEC §2's phenomena, each pinned by a small purpose-built model whose
+//! The engine's phenomena (docs/engine.md), each pinned by a small purpose-built model whose
 //! numbers are worked out by hand in the comments.
 
 use whatif::model::{Model, load_str};
@@ -53,6 +53,19 @@ macro_rules! assert_close {
 }
 
 use FaultKind::*;
+
+/// M/M/1/K by direct summation of its stationary distribution (written
+/// out here, independent of the engine): (share turned away, mean time in
+/// the system of an admitted request).
+fn mm1k(lambda: f64, mu: f64, k: u32) -> (f64, f64) {
+    let rho = lambda / mu;
+    let weights: Vec<f64> = (0..=k).map(|n| rho.powi(n as i32)).collect();
+    let total: f64 = weights.iter().sum();
+    let p: Vec<f64> = weights.iter().map(|w| w / total).collect();
+    let block = p[k as usize];
+    let in_system: f64 = p.iter().enumerate().map(|(n, x)| n as f64 * x).sum();
+    (block, in_system / (lambda * (1.0 - block)))
+}
 
 /// Phenomenon 1: A caller without a fallback fails with its hard dependency, for the
 /// operations that use it.
@@ -176,17 +189,23 @@ fn losing_a_replica_at_80_percent_overloads_the_rest() {
     let text = "services:
   api: { entry: { rps: 240 }, replicas: 3, capacity: 100, queue: 50, latency: 10ms }
 ";
-    // Healthy: ρ = 80/100 = 0.8, wait = 10 ms × 0.8/0.2 = 40 ms, latency 50 ms.
+    // Each replica works on c = round(100 × 10 ms) = 1 request at a time
+    // and holds K = 1 + 50: an M/M/1/51 queue. Healthy: ρ = 0.8, so about
+    // 1/(μ − λ) = 50 ms in the system; a rejection in a few hundred thousand.
     let (m, o) = run(text, &[]);
-    assert_close!(svc(&m, &o, "api").latency_s, 0.05);
-    // One replica lost: 120 rps per replica against 100. The queue (50) is
-    // full: 100/120 = 83.33 % admitted after waiting 50/100 = 0.5 s (plus
-    // 10 ms of work); the other 16.67 % are rejected at once. Mean latency
-    // over all requests: 0.8333 × 0.51 = 0.425 s.
-    let (m, o) = run(text, &[(Down, "api:1")]);
+    let (block, sojourn) = mm1k(80.0, 100.0, 51);
     let api = svc(&m, &o, "api");
-    assert_close!(api.success, 100.0 / 120.0);
-    assert_close!(api.latency_s, 100.0 / 120.0 * 0.51);
+    assert_close!(api.success, 1.0 - block);
+    assert_close!(api.latency_s, (1.0 - block) * sojourn);
+    assert_eq!(api.state, State::Healthy);
+    // One replica lost: 120 rps per replica against 100. The queue holds
+    // its long-run occupancy (not always full): 1 − 1/1.2 ≈ 16.7 % are
+    // turned away at once (0 ms), the rest wait and are served.
+    let (m, o) = run(text, &[(Down, "api:1")]);
+    let (block, sojourn) = mm1k(120.0, 100.0, 51);
+    let api = svc(&m, &o, "api");
+    assert_close!(api.success, 1.0 - block);
+    assert_close!(api.latency_s, (1.0 - block) * sojourn);
     assert_eq!(api.state, State::Degraded);
     // Without a queue bound the backlog grows forever: every request fails.
     let unbounded = text.replace(", queue: 50", "");
@@ -201,7 +220,7 @@ fn losing_a_replica_at_80_percent_overloads_the_rest() {
 #[test]
 fn latency_and_timeouts() {
     let text = "services:
-  web: { entry: { rps: 1 }, latency: 10ms, depends_on: [{ to: api, timeout: 100ms }] }
+  web: { entry: { rps: 1 }, latency: 10ms, depends_on: [{ to: api, timeout: 1s }] }
   api: { latency: 20ms, depends_on: [db] }
   db: { latency: 30ms }
   par: { entry: { rps: 1 }, latency: 10ms, parallel: true, depends_on: [a, b] }
@@ -209,18 +228,19 @@ fn latency_and_timeouts() {
   b: { latency: 50ms }
 ";
     let (m, o) = run(text, &[]);
-    assert_close!(svc(&m, &o, "web").latency_s, 0.06); // 10 + 20 + 30 ms
-    assert_close!(svc(&m, &o, "par").latency_s, 0.06); // 10 + max(30, 50) ms
-    // db +200 ms: api answers in 250 ms, web gives up at 100 ms.
-    let (m, o) = run(text, &[(Slow, "db=+200ms")]);
+    // Means add: 10 + 20 + 30 ms (a 1 s timeout cuts nothing of them).
+    assert_close!(svc(&m, &o, "web").latency_s, 0.06);
+    // At once, the later of two exponentials: E[max] = 30 + 50 − 1/(1/30 +
+    // 1/50) = 61.25 ms, plus 10 ms own work. (Taking the later of two
+    // distributions is approximate: within 2 %.)
+    let par = svc(&m, &o, "par").latency_s;
+    assert!((par / 0.07125 - 1.0).abs() < 0.02, "{par}");
+    // db +2 s: api answers in about 2.05 s, web gives up at 1 s every time.
+    let (m, o) = run(text, &[(Slow, "db=+2s")]);
     let web = svc(&m, &o, "web");
     assert_eq!(web.state, State::Down);
-    assert_close!(web.latency_s, 0.11); // 10 ms own + 100 ms waiting
-    assert!(
-        web.because.contains("time out after 100ms"),
-        "{}",
-        web.because
-    );
+    assert_close!(web.latency_s, 1.01); // 10 ms own + 1 s waiting
+    assert!(web.because.contains("time out after 1s"), "{}", web.because);
 }
 
 #[test]
@@ -368,12 +388,14 @@ fn a_cold_cache_drowns_the_database_behind_it() {
     let (m, o) = run(text, &[]);
     assert_close!(svc(&m, &o, "db").load_rps, 10.0);
     assert_eq!(svc(&m, &o, "web").state, State::Healthy);
-    // Cold: all 100 rps go to a db that serves 50: half are rejected.
+    // Cold: all 100 rps go to a db that serves 50 (one server, K = 11):
+    // about half are turned away.
     let (m, o) = run(text, &[(Cold, "cache")]);
+    let (block, _) = mm1k(100.0, 50.0, 11);
     assert_close!(svc(&m, &o, "db").load_rps, 100.0);
-    assert_close!(svc(&m, &o, "db").success, 0.5);
+    assert_close!(svc(&m, &o, "db").success, 1.0 - block);
     let web = svc(&m, &o, "web");
-    assert_close!(web.success, 0.5);
+    assert_close!(web.success, 1.0 - block);
     assert_eq!(web.state, State::Degraded);
     // Cache down: the same flood.
     let (m, o) = run(text, &[(Down, "cache")]);

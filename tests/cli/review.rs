@@ -48,6 +48,52 @@ fn blast_ranks_by_traffic_lost() {
     assert!(lost.windows(2).all(|w| w[0] >= w[1]), "{lost:?}");
 }
 
+/// Issue 13 §4: a cold cache took down all traffic while `blast` said the
+/// cache and its database lose nothing. `--engine steady` ranks by what
+/// `run --down S` shows, load included; the structural ranking stays the
+/// default.
+#[test]
+fn blast_ranks_by_the_steady_state_on_request() {
+    let model = "tests/fixtures/lints/R010-cache-stampede.yaml";
+    let lost = |j: &serde_json::Value, name: &str| {
+        j["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap()["entry_rps_lost"]
+            .as_f64()
+            .unwrap()
+    };
+    let structural = json(&["blast", model, "--format", "json"]);
+    assert_eq!(structural["engine"], "structural");
+    assert_eq!(lost(&structural, "cache"), 0.0);
+    let steady = json(&["blast", model, "--engine", "steady", "--format", "json"]);
+    assert_eq!(steady["engine"], "steady");
+    // The cache down sends every lookup to a database sized for the misses.
+    assert_eq!(steady["services"][0]["name"], "cache");
+    assert_eq!(lost(&steady, "cache"), 1000.0);
+    assert_eq!(
+        steady["services"][0]["entry_points_down"],
+        serde_json::json!(["app"])
+    );
+    // The database down fails the misses only: a tenth of the traffic.
+    assert!((lost(&steady, "db") - 100.0).abs() < 1.0, "{steady}");
+    // Each row is `run --down S` for that service.
+    let run = json(&["run", model, "--down", "db", "--format", "json"]);
+    let success = run["entry_points"][0]["success"].as_f64().unwrap();
+    assert!((lost(&steady, "db") - 1000.0 * (1.0 - success)).abs() < 1e-6);
+    let text = Whatif::new()
+        .args(["blast", model, "--engine", "steady"])
+        .code(0)
+        .stdout();
+    assert!(text.contains("(steady state: load counted)"), "{text}");
+    assert!(text.contains("  cache            100%"), "{text}");
+    Whatif::new()
+        .args(["blast", model, "--engine", "timeline"])
+        .code(2);
+}
+
 #[test]
 fn cuts_include_order_one_sorted_by_size_then_names() {
     let j = json(&[
@@ -88,7 +134,7 @@ fn review_reports_and_fails_on_request() {
         "blast radius",
         "minimal cut sets",
         "R005",
-        "R003",
+        "R010",
     ] {
         assert!(text.contains(needle), "{needle} missing");
     }
@@ -215,4 +261,248 @@ fn an_unknown_extension_lists_the_formats_review_writes() {
         .args(["review", "examples/three-tier.yaml", "-o", "review.svg"])
         .code(2)
         .snapshot("an_unknown_extension_lists_the_formats_review_writes");
+}
+
+fn lints_of(file: &str) -> Vec<serde_json::Value> {
+    json(&["review", file, "--format", "json"])["lints"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Issue 13 §4: `--fail-on R009`-style typos used to be accepted silently,
+/// turning the CI gate off.
+#[test]
+fn fail_on_refuses_unknown_codes_with_a_did_you_mean() {
+    Whatif::new()
+        .args(["review", "examples/three-tier.yaml", "--fail-on", "R099"])
+        .code(2)
+        .stderr_contains("--fail-on R099: no such lint code")
+        .stderr_contains("did you mean `R009`?");
+    Whatif::new()
+        .args(["review", "examples/three-tier.yaml", "--fail-on", "hihg"])
+        .code(2)
+        .stderr_contains("did you mean `high`?");
+    Whatif::new()
+        .args(["review", "examples/three-tier.yaml", "--fail-on", "zzz"])
+        .code(2)
+        .stderr_contains("use a code from R001 to R");
+    // Registered codes and levels, any case, are accepted.
+    for ok in ["r001", "R010", "Low"] {
+        let code = Whatif::new()
+            .args(["review", "examples/three-tier.yaml", "--fail-on", ok])
+            .run()
+            .code();
+        assert!(code == 0 || code == 1, "--fail-on {ok}: exit {code}");
+    }
+}
+
+/// Issue 13 §4: a model already broken with no fault (a mail provider at
+/// 10× its capacity) got no word from `review`.
+#[test]
+fn review_reports_services_unhealthy_with_no_fault_with_their_numbers() {
+    let lints = lints_of("tests/fixtures/lints/R009-unhealthy-baseline.yaml");
+    let provider = lints
+        .iter()
+        .find(|l| l["code"] == "R009" && l["service"] == "mail-provider")
+        .expect("R009 on the mail provider");
+    let message = provider["message"].as_str().unwrap();
+    // The numbers of the model: 100 rps against 1 × 10 rps.
+    assert!(message.contains("with no fault"), "{message}");
+    assert!(
+        message.contains("at 100 rps against 10 rps of capacity (1 replica × 10)"),
+        "{message}"
+    );
+    assert!(
+        provider["fix"]
+            .as_str()
+            .unwrap()
+            .contains("capacity above 100 rps")
+    );
+    // What it drags along is reported too, and points at the root.
+    let mailer = lints
+        .iter()
+        .find(|l| l["code"] == "R009" && l["service"] == "mailer")
+        .expect("R009 on the mailer");
+    assert!(
+        mailer["fix"]
+            .as_str()
+            .unwrap()
+            .contains("fix `mail-provider` first")
+    );
+    // `check` stays a static validation: the model is valid.
+    Whatif::new()
+        .args([
+            "check",
+            "--strict",
+            "tests/fixtures/lints/R009-unhealthy-baseline.yaml",
+        ])
+        .code(0);
+    // Every example is healthy with no fault: no R009 there.
+    for file in yaml_files(&path("examples")) {
+        let lints = lints_of(file.to_str().unwrap());
+        assert!(
+            !lints.iter().any(|l| l["code"] == "R009"),
+            "{}: {lints:?}",
+            file.display()
+        );
+    }
+}
+
+/// Issue 13 §4: a cold product cache takes the shop's pages down while
+/// `blast` says the cache loses nothing; R010 says so, with the numbers,
+/// and `run --cold` agrees on every example: the database it names
+/// saturates.
+#[test]
+fn a_cache_whose_database_drowns_when_cold_is_a_finding_the_engine_agrees_with() {
+    let shop = lints_of("examples/online-shop.yaml");
+    let stampede = shop
+        .iter()
+        .find(|l| l["code"] == "R010")
+        .expect("R010 in the shop");
+    let message = stampede["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("when `product-cache` is cold or restarts, `catalog-db` is asked for"),
+        "{message}"
+    );
+    assert!(
+        message.contains("against 2,100 rps of capacity (3 replicas × 700)"),
+        "{message}"
+    );
+    let mut checked = 0;
+    for file in yaml_files(&path("examples")) {
+        let file = file.to_str().unwrap();
+        for l in lints_of(file).iter().filter(|l| l["code"] == "R010") {
+            let names: Vec<&str> = l["message"].as_str().unwrap().split('`').collect();
+            let (cache, db) = (names[1], names[3]);
+            let cold = json(&["run", file, "--cold", cache, "--format", "json"]);
+            let find = |key: &str, name: &str| {
+                cold[key]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|s| s["name"] == name)
+                    .cloned()
+                    .unwrap()
+            };
+            // The database saturates (its callers' pools cap what reaches
+            // it) — unless a breaker above it opens and sends the calls
+            // elsewhere (multi-region: US users fail over to api-eu) — and
+            // users lose what needs it, as the finding says.
+            let db = find("services", db);
+            let breaker_opened = cold["services"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .chain(cold["operations"].as_array().unwrap())
+                .any(|s| s["because"].as_str().unwrap_or("").contains("breaker on"));
+            assert!(
+                db["state"] != "healthy" || breaker_opened,
+                "{file} --cold {cache}: {db}"
+            );
+            assert!(
+                cold["entry_points"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|e| e["state"] != "healthy"),
+                "{file} --cold {cache}: users see nothing"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2, "{checked} R010 findings checked");
+    // A database sized for every call is not flagged.
+    let big = std::env::temp_dir().join(format!("whatif-r010-{}.yaml", std::process::id()));
+    let text = std::fs::read_to_string(path("tests/fixtures/lints/R010-cache-stampede.yaml"))
+        .unwrap()
+        .replace("capacity: 300", "capacity: 600");
+    std::fs::write(&big, text).unwrap();
+    assert!(
+        !lints_of(big.to_str().unwrap())
+            .iter()
+            .any(|l| l["code"] == "R010")
+    );
+}
+
+/// Issue 13 §4: R005/R006 fired on external APIs ("after losing a replica
+/// it can serve 0"), and a service left at exactly 100 % read like a pass.
+#[test]
+fn findings_state_a_risk_and_what_to_do() {
+    let payments = lints_of("examples/payments.yaml");
+    for l in &payments {
+        assert!(
+            !(l["service"] == "card-network" && (l["code"] == "R005" || l["code"] == "R006")),
+            "replicas of an external API are not a design choice: {l}"
+        );
+    }
+    for file in yaml_files(&path("examples")) {
+        for l in lints_of(file.to_str().unwrap()) {
+            let message = l["message"].as_str().unwrap();
+            assert!(!message.contains("can serve 0"), "{}: {l}", file.display());
+            assert!(
+                !l["fix"].as_str().unwrap_or_default().is_empty(),
+                "{}: {l}",
+                file.display()
+            );
+        }
+    }
+    let shop = lints_of("examples/online-shop.yaml");
+    // `web`→`cart` retries under a 10 % budget: 1.1 × 3 attempts, no storm.
+    assert!(!shop.iter().any(|l| l["code"] == "R003"), "{shop:?}");
+    let recs = shop
+        .iter()
+        .find(|l| l["code"] == "R006" && l["service"] == "recommendations")
+        .expect("recommendations has no headroom");
+    let message = recs["message"].as_str().unwrap();
+    assert!(
+        message.contains("100% of its capacity, so the queue grows without end"),
+        "{message}"
+    );
+    assert!(
+        recs["fix"].as_str().unwrap().starts_with("run at least"),
+        "{recs}"
+    );
+}
+
+/// Issue 13 §4: `availability` printed 100.0000 % with no word that no
+/// service gives an availability.
+#[test]
+fn availability_says_which_services_are_assumed_never_to_fail() {
+    let file = "tests/fixtures/lints/R009-unhealthy-baseline.yaml";
+    Whatif::new()
+        .args(["availability", file, "--trials", "1000"])
+        .code(0)
+        .stdout_contains(
+            "no service gives an `availability`, so every replica is assumed never to fail",
+        );
+    let j = json(&["availability", file, "--trials", "1000", "--format", "json"]);
+    assert_eq!(
+        j["assumed_perfect"],
+        serde_json::json!(["shop", "mailer", "mail-provider"])
+    );
+    // Some figures given: the others are named.
+    Whatif::new()
+        .args([
+            "availability",
+            "examples/social-network.yaml",
+            "--trials",
+            "1000",
+        ])
+        .code(0)
+        .stdout_contains("of 26 services give no `availability` below 100 %");
+    Whatif::new()
+        .args(["review", file])
+        .code(0)
+        .stdout_contains("assumed never to fail");
+    // Every service gives one: no note.
+    let out = Whatif::new()
+        .args([
+            "availability",
+            "examples/online-shop.yaml",
+            "--trials",
+            "1000",
+        ])
+        .code(0);
+    assert!(!out.stdout().contains("assumed never to fail"));
 }

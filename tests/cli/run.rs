@@ -36,6 +36,7 @@ fn online_shop_catalog_db_down_json_has_the_spec_shape() {
             "state",
             "success",
             "latency_ms",
+            "p99_ms",
             "load_rps",
             "amplification",
             "because",
@@ -167,6 +168,66 @@ fn bad_faults_are_exit_2_with_a_suggestion() {
     }
 }
 
+/// A fault that cannot do anything is refused like a typo, with
+/// what would have worked; a value that changes nothing runs, with a warning.
+#[test]
+fn faults_that_cannot_do_anything_are_refused() {
+    for (flag, value, message, hint) in [
+        (
+            "--cut",
+            "web->catalog-db",
+            "`web` does not call `catalog-db`",
+            "did you mean `web->catalog`?",
+        ),
+        (
+            "--cold",
+            "catalog-db",
+            "`catalog-db` is not a cache",
+            "caches: product-cache",
+        ),
+        (
+            "--down",
+            "catalog-db:4",
+            "not a replica count",
+            "catalog-db:1",
+        ),
+        ("--surge", "x1e308", "too large", "at most x1000000"),
+        (
+            "--slow",
+            "catalog-db=x1e308",
+            "too large",
+            "--hang catalog-db",
+        ),
+    ] {
+        Whatif::new()
+            .args(["run", "examples/online-shop.yaml", flag, value])
+            .code(2)
+            .stderr_contains(message)
+            .stderr_contains(hint)
+            .no_panic();
+    }
+    // A zone where no replica lives (the model warns about it too).
+    let model = "zones: [a, b]\nservices:\n  web: { entry: { rps: 5 }, zones: [a] }\n";
+    Whatif::new()
+        .args(["run", "-", "--down", "zone:b"])
+        .stdin(model)
+        .code(2)
+        .stderr_contains("no replica lives in zone `b`")
+        .stderr_contains("zones with replicas: zone:a");
+    for (flag, value) in [
+        ("--slow", "catalog-db=x1"),
+        ("--slow", "catalog-db=+0ms"),
+        ("--errors", "catalog-db=0%"),
+        ("--surge", "x1"),
+    ] {
+        Whatif::new()
+            .args(["run", "examples/online-shop.yaml", flag, value])
+            .code(0)
+            .stderr_contains(&format!("warning: `{flag} {value}` changes nothing"))
+            .stdout_contains("0 slow · 0 degraded · 0 down");
+    }
+}
+
 #[test]
 fn markdown_and_pictures() {
     Whatif::new()
@@ -258,6 +319,102 @@ fn an_unknown_extension_lists_the_formats_run_writes() {
         .args(["graph", "examples/three-tier.yaml", "-o", "shop.json"])
         .code(2)
         .snapshot("an_unknown_extension_lists_the_formats_graph_writes");
+}
+
+/// Issue 13 §2: Markdown shows which user operation is down, each entry
+/// operation under its entry point as the text's *what users see* does.
+#[test]
+fn markdown_lists_entry_operations_under_their_entry_point() {
+    let md = Whatif::new()
+        .args([
+            "run",
+            "examples/online-shop.yaml",
+            "--down",
+            "catalog",
+            "--format",
+            "markdown",
+        ])
+        .code(0)
+        .stdout();
+    let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| ")).collect();
+    let at = |name: &str| {
+        rows.iter()
+            .position(|r| r.starts_with(&format!("| {name} |")))
+            .unwrap_or_else(|| panic!("no row for {name}:\n{md}"))
+    };
+    let browse = rows[at("web.browse")];
+    assert!(
+        browse.starts_with("| web.browse | down | 0% | ")
+            && browse.contains("| 900 rps | hard dependency catalog is down"),
+        "{md}"
+    );
+    assert!(
+        rows[at("web.search")].ends_with("| 200 rps |  |"),
+        "a healthy operation needs no reason: {md}"
+    );
+    // Right under their entry point, in model order, before other services.
+    let web = at("web");
+    let ops: Vec<usize> = ["browse", "search", "add-to-cart", "checkout"]
+        .iter()
+        .map(|op| at(&format!("web.{op}")))
+        .collect();
+    assert_eq!(ops, [web + 1, web + 2, web + 3, web + 4], "{md}");
+}
+
+/// Issue 13 §2: a timeline is written as text, JSON, Markdown (tables of
+/// events and state changes) or the SVG chart; the formats that draw one
+/// moment of the architecture are refused (exit 2), not substituted.
+#[test]
+fn run_for_writes_markdown_tables_and_refuses_one_moment_pictures() {
+    let args = [
+        "run",
+        "examples/online-shop.yaml",
+        "--down",
+        "catalog-db",
+        "--for",
+        "12m",
+        "--step",
+        "10s",
+    ];
+    let md = Whatif::new()
+        .args(args)
+        .args(["--format", "markdown"])
+        .code(0)
+        .stdout();
+    assert!(
+        md.starts_with("## online-shop --down catalog-db for 12m (step 10s)\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| t | event |\n| ---: | --- |\n| 0s | --down catalog-db |\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| 10m | web.browse | degraded | down | hard dependency catalog is down"),
+        "{md}"
+    );
+    assert!(md.contains("| web | degraded | 18% |"), "{md}");
+    let dir = std::env::temp_dir().join(format!("whatif-for-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (file, said) in [
+        (
+            "chart.png",
+            "a timeline is drawn as an SVG chart, not as PNG",
+        ),
+        ("moment.dot", "a timeline is not a graph"),
+        ("moment.mmd", "a timeline is not a graph"),
+        ("page.html", "the HTML page shows the steady state"),
+    ] {
+        let out = dir.join(file);
+        Whatif::new()
+            .args(args)
+            .args(["-o", out.to_str().unwrap()])
+            .code(2)
+            .stderr_contains(said)
+            .stderr_contains("hint:");
+        assert!(!out.exists(), "{file} was written");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A chain of `n` services, `s0` (the entry) calling `s1` … calling

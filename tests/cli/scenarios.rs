@@ -16,6 +16,56 @@ fn every_shipped_scenario_passes() {
     assert!(!stdout(&out).contains('✗'), "{}", stdout(&out));
 }
 
+/// Issue 13 §2: a scenario's own events appear in its timeline at their
+/// moments, and every recovery says why. Shown on the catalog outage: the
+/// database is recovered at 12m, starts for 3m, and the catalog and the
+/// storefront follow it; the retry storm ended by a `set`.
+#[test]
+fn a_scenario_shows_its_events_and_why_things_recovered() {
+    let out = Whatif::new()
+        .args([
+            "scenario",
+            "scenarios/catalog-db-outlasts-stale-window.yaml",
+        ])
+        .code(0);
+    let text = stdout(&out);
+    for line in [
+        "      0s  ▸ --down catalog-db\n      0s  web ",
+        "     12m  ▸ recover catalog-db\n",
+        "catalog-db           down → HEALTHY   recovered: its replicas are back after a 3m start",
+        "catalog              down → HEALTHY   recovered: catalog-db is healthy again",
+    ] {
+        assert!(text.contains(line), "{line:?} in\n{text}");
+    }
+    let out = Whatif::new()
+        .args(["scenario", "scenarios/responder-turns-off-retries.yaml"])
+        .code(0);
+    let text = stdout(&out);
+    for line in [
+        "      2m  ▸ --surge x1.5 ends\n",
+        "      5m  ▸ set storefront->checkout-api: retries 0\n",
+        // The backlog left by the storm drains (1,000 − 800 rps) before
+        // the storefront's calls fit in their 500ms again.
+        "      5m  checkout-api  degraded → SLOW      draining a backlog of 3,999 queued requests: clear in 20s",
+        "storefront        slow → HEALTHY   recovered: it answers in 32.1ms again",
+    ] {
+        assert!(text.contains(line), "{line:?} in\n{text}");
+    }
+    // Every change of every shipped scenario has a reason, and the JSON
+    // lists the events as `actions`.
+    let files = yaml_files(&path("scenarios"));
+    let mut args = vec!["scenario".to_string(), "--format".into(), "json".into()];
+    args.extend(files.iter().map(|f| f.to_str().unwrap().to_owned()));
+    let j = Whatif::new().args(&args).code(0).json();
+    for sc in j["scenarios"].as_array().unwrap() {
+        let actions = sc["actions"].as_array().unwrap();
+        assert!(!actions.is_empty(), "{}", sc["file"]);
+        for e in sc["events"].as_array().unwrap() {
+            assert_ne!(e["because"], "", "{} {e}", sc["file"]);
+        }
+    }
+}
+
 /// The metastable pair, end to end. Same surge, same architecture; the only
 /// difference is a 10 % retry budget. Without it, queued requests outlive
 /// the 500 ms timeout, every attempt is retried three times, and after the

@@ -150,6 +150,11 @@ fn columns_60_fits_the_analyses() {
             "10s",
         ],
         &["scenario", "scenarios/zone-eu-1a-outage.yaml"],
+        &[
+            "diff",
+            "tests/fixtures/diff/zoned-before.yaml",
+            "tests/fixtures/diff/zoned-after.yaml",
+        ],
     ] {
         let out = whatif_env(&[("COLUMNS", "60")], args).run();
         assert!(out.code() <= 1, "{args:?}: {}", stderr(&out));

@@ -11,6 +11,8 @@ use std::path::Path;
 use crate::support::*;
 
 const MODEL: &str = "tests/fixtures/valid/hostile-terminal.yaml";
+/// The same after a change (`whatif diff`): a new dependency, one replica less.
+const AFTER: &str = "tests/fixtures/diff/hostile-terminal-after.yaml";
 /// The names of the fixture, as the YAML spells them.
 const WEB: &str = "web\x1b[2J\x1b[H";
 const DB: &str = "db\nFAKE LINE";
@@ -81,6 +83,8 @@ fn every_text_report_shows_hostile_names_as_escapes() {
         vec!["availability", MODEL, "--trials", "2000"],
         vec!["review", MODEL],
         vec!["diagnose", MODEL, "--symptom", &symptom],
+        vec!["diff", MODEL, AFTER],
+        vec!["diff", MODEL, AFTER, "--format", "markdown"],
     ];
     for args in &runs {
         let ran = whatif(args).run();
@@ -112,6 +116,7 @@ fn colour_is_the_only_escape_sequence() {
         vec!["--color", "always", "run", MODEL, "--down", DB],
         vec!["--color", "always", "check", MODEL],
         vec!["--color", "always", "spof", MODEL],
+        vec!["--color", "always", "diff", MODEL, AFTER],
         vec![
             "--color",
             "always",

@@ -1,0 +1,274 @@
+//! Admission: what a service's replicas do with the requests that arrive —
+//! refuse them (crashed, or below quorum), swallow them (hung), fail them on
+//! arrival (injected errors, which use no capacity), turn them away (a full
+//! queue), or make them wait for a server and work on them.
+//!
+//! Each replica is an M/M/c/K queue ([`crate::sim::queueing`]) over the
+//! resource that binds: its CPU — `c = max(1, round(capacity × L))` servers
+//! for a healthy own work L, so its throughput is exactly `capacity` — or
+//! its threads — `concurrency` servers, each held for the time a request
+//! spends in work and waiting on its dependencies (Little's law). Slowness
+//! holds threads; it is never counted as work.
+
+use crate::model::Service;
+use crate::sim::dist::Dist;
+use crate::sim::queueing::{Queue, mmck};
+
+/// What the replicas of one service do with arriving requests.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Admission {
+    /// Every replica crashed, or fewer than quorum left: refused at once.
+    pub refused: bool,
+    /// Share of arrivals that land on hung replicas and never return.
+    pub hung: f64,
+    /// Share of the rest failed at once by injected errors.
+    pub errors: f64,
+    /// Share of the rest turned away by a full queue.
+    pub block: f64,
+    /// Chance that an admitted request waits for a server (below capacity).
+    pub p_wait: f64,
+    /// Mean wait of an admitted request, seconds (infinite: no bound).
+    pub wait: f64,
+    /// Whether every admitted request waits the same time (above capacity,
+    /// or a backlog the timeline carries) instead of Erlang C's mixture.
+    pub wait_fixed: bool,
+    /// Share of arrivals the servers work on (and so call onward for).
+    pub worked: f64,
+    /// Mean time a request holds a thread (own work and dependencies), s.
+    pub held: f64,
+    /// Requests per second per serving replica that need a server.
+    pub per_replica: f64,
+    /// Requests per second one serving replica can finish (infinite: no bound).
+    pub throughput: f64,
+    /// Replicas serving (not crashed, not hung).
+    pub serving: u32,
+    /// Whether threads (`concurrency`), not capacity, bind.
+    pub pool_bound: bool,
+    /// Utilisation of the binding resource (arrivals ÷ what it can finish).
+    pub rho: f64,
+    /// Requests waiting per replica in the long run (M/M/c/K occupancy).
+    pub occupancy: f64,
+    /// Whether a carried backlog is still filling the queue (timeline).
+    pub filling: bool,
+    /// Requests queued over all serving replicas (at the step's end, in a
+    /// timeline; in the long run, for the steady state).
+    pub backlog: f64,
+}
+
+/// The inputs of one service's admission.
+pub(crate) struct Inputs<'a> {
+    /// The service.
+    pub svc: &'a Service,
+    /// Replicas running (model + scaled).
+    pub replicas: u32,
+    /// Replicas crashed.
+    pub crashed: u32,
+    /// Replicas hung (not also crashed).
+    pub hung: u32,
+    /// Share of requests failed on arrival.
+    pub errors: f64,
+    /// Attempts per second arriving.
+    pub load: f64,
+    /// Healthy own work per request (rps-weighted mean), seconds.
+    pub work: f64,
+    /// Mean time a request holds a thread, seconds.
+    pub held: f64,
+    /// Requests the timeline carries in the queue at the step's start, and
+    /// the step's length in seconds (`None`: the long run).
+    pub backlog: Option<(f64, f64)>,
+}
+
+impl Admission {
+    /// Works out the admission of one service.
+    pub(crate) fn compute(i: &Inputs) -> Admission {
+        let svc = i.svc;
+        let crashed = i.crashed.min(i.replicas);
+        let up = i.replicas - crashed;
+        let hung = i.hung.min(up);
+        let mut a = Admission {
+            worked: 1.0,
+            held: i.held,
+            throughput: f64::INFINITY,
+            ..Admission::default()
+        };
+        if up == 0 || up < svc.quorum {
+            a.refused = true;
+            a.worked = 0.0;
+            return a;
+        }
+        // Hung replicas cannot vote: below quorum, every request hangs.
+        a.hung = if up - hung < svc.quorum {
+            1.0
+        } else {
+            f64::from(hung) / f64::from(up)
+        };
+        a.serving = up - hung;
+        a.errors = i.errors.clamp(0.0, 1.0);
+        if a.serving == 0 {
+            a.worked = 0.0;
+            return a;
+        }
+        let needing = i.load * (1.0 - a.hung) * (1.0 - a.errors);
+        a.per_replica = needing / f64::from(a.serving);
+        let Some((servers, rate)) = Self::servers(svc, i.work, i.held) else {
+            a.worked = (1.0 - a.hung) * (1.0 - a.errors);
+            return a;
+        };
+        a.pool_bound = svc.capacity.is_none_or(|cap| {
+            svc.concurrency
+                .is_some_and(|n| i.held > 0.0 && n / i.held < cap)
+        });
+        a.throughput = servers as f64 * rate;
+        a.rho = if a.throughput > 0.0 {
+            a.per_replica / a.throughput
+        } else {
+            f64::INFINITY
+        };
+        let queue = svc.queue;
+        let q = mmck(servers, rate, a.per_replica, queue);
+        a.occupancy = q.queued;
+        let overloaded = a.per_replica >= a.throughput;
+        let serving = f64::from(a.serving);
+        match i.backlog {
+            Some((start, step)) => {
+                // The timeline: the backlog moves by (arrivals − throughput)
+                // over the step, between empty and the long run's
+                // occupancy. It is taken at the step's end (implicitly: the
+                // fixed point makes the arrivals that of that backlog), which
+                // keeps a queue feeding back on its callers from swinging.
+                let total = a.throughput * serving;
+                let room = if queue.is_some() {
+                    q.queued * serving
+                } else {
+                    f64::INFINITY
+                };
+                let moved = start + (a.per_replica * serving - total) * step;
+                // Overloaded, it fills up to the long run's occupancy (a
+                // bounded queue turns the rest away); below capacity it
+                // drains at throughput − arrivals, however far above the
+                // light load's own occupancy it starts.
+                a.backlog = if overloaded {
+                    moved.clamp(0.0, room.max(0.0))
+                } else {
+                    moved.max(0.0)
+                };
+                if overloaded && a.backlog < room {
+                    // Still filling: nobody is turned away yet, everyone
+                    // waits for the backlog ahead, the servers work flat out.
+                    a.filling = true;
+                    a.block = 0.0;
+                    a.wait = if total > 0.0 {
+                        a.backlog / total
+                    } else {
+                        f64::INFINITY
+                    };
+                    a.wait_fixed = true;
+                    a.p_wait = 1.0;
+                    a.worked = if a.per_replica > 0.0 {
+                        (a.throughput / a.per_replica).min(1.0)
+                    } else {
+                        1.0
+                    };
+                } else {
+                    a.apply(&q, overloaded);
+                    if !overloaded && a.backlog > 0.0 && total > 0.0 {
+                        // A backlog left from an overload drains: it adds
+                        // its length ÷ throughput to everyone's wait.
+                        a.wait += a.backlog / total;
+                        a.wait_fixed = true;
+                    }
+                }
+            }
+            None => {
+                a.apply(&q, overloaded);
+                a.backlog = if queue.is_some() || !overloaded {
+                    q.queued * serving
+                } else {
+                    f64::INFINITY
+                };
+            }
+        }
+        a.worked *= (1.0 - a.hung) * (1.0 - a.errors);
+        a
+    }
+
+    /// The long-run reading of the queue.
+    fn apply(&mut self, q: &Queue, overloaded: bool) {
+        self.block = q.block;
+        self.wait = q.wait;
+        self.p_wait = q.p_wait;
+        // Above capacity a long queue's wait hardly varies.
+        self.wait_fixed = overloaded;
+        self.worked = if self.wait.is_infinite() {
+            // An unbounded queue past capacity: the servers still work flat
+            // out, on requests whose callers will never see the answer.
+            if self.per_replica > 0.0 {
+                (self.throughput / self.per_replica).min(1.0)
+            } else {
+                1.0
+            }
+        } else {
+            1.0 - q.block
+        };
+    }
+
+    /// The servers of the binding resource and the rate each finishes
+    /// requests at, or `None` when nothing bounds throughput.
+    fn servers(svc: &Service, work: f64, held: f64) -> Option<(u64, f64)> {
+        let cpu = svc.capacity.map(|cap| {
+            let c = (cap * work).round().max(1.0);
+            (c as u64, if cap > 0.0 { cap / c } else { 0.0 })
+        });
+        let pool = svc.concurrency.and_then(|n| {
+            let n = n.max(1.0);
+            (held > 0.0).then(|| (n as u64, 1.0 / held))
+        });
+        match (cpu, pool) {
+            (Some(c), Some(p)) => {
+                // The resource that finishes fewer requests per second binds.
+                if (p.0 as f64) * p.1 < (c.0 as f64) * c.1 {
+                    Some(p)
+                } else {
+                    Some(c)
+                }
+            }
+            (c, p) => c.or(p),
+        }
+    }
+
+    /// What a request to one operation of this service becomes, given what
+    /// its work (own time and calls) becomes.
+    pub(crate) fn outcome(&self, work: &Dist) -> Dist {
+        if self.refused {
+            return Dist::fail(0.0);
+        }
+        let served = if self.wait.is_infinite() {
+            Dist::fail(f64::INFINITY)
+        } else if self.wait <= 0.0 {
+            *work
+        } else if self.wait_fixed {
+            work.delayed(self.wait)
+        } else {
+            Dist::queue_wait(self.p_wait, self.wait).then(work)
+        };
+        let fast_fail = self.errors + (1.0 - self.errors) * self.block;
+        let on_healthy = if fast_fail > 0.0 {
+            Dist::mix(&[(fast_fail, &Dist::fail(0.0)), (1.0 - fast_fail, &served)])
+        } else {
+            served
+        };
+        if self.hung > 0.0 {
+            Dist::mix(&[
+                (self.hung, &Dist::fail(f64::INFINITY)),
+                (1.0 - self.hung, &on_healthy),
+            ])
+        } else {
+            on_healthy
+        }
+    }
+
+    /// Whether arrivals exceed what the serving replicas finish.
+    pub(crate) fn overloaded(&self) -> bool {
+        !self.refused && self.serving > 0 && self.per_replica >= self.throughput
+    }
+}

@@ -1,0 +1,868 @@
+//! The steady state: load, capacity, queueing, latency, timeouts, pools,
+//! retries, breakers and caches settled to a fixed point under the faults,
+//! with time-limited protections (stale windows, async buffers, a cold
+//! cache) taken as they are when the faults begin (docs/engine.md).
+//!
+//! One pass of the iteration, region by region, callees first
+//! ([`contexts`]):
+//! 1. each operation's *work* on each of its call paths — its own time
+//!    (slowed, as a distribution), then its calls in turn (stopping at the
+//!    first failed hard call) or at once — each call through the caller's
+//!    timeout, retries (with budget), breaker, fallback and cache;
+//! 2. each service's admission ([`admission`]) from its load and the time
+//!    its requests hold a thread: refusals, hung replicas, errors on
+//!    arrival, an M/M/c/K queue's rejections and waits;
+//! 3. loads again from entry traffic down the call paths, callers first,
+//!    every attempt counted; a request stops at its first failed hard call,
+//!    and a call that re-enters its own path carries no load.
+//!
+//! The pass repeats until loads and successes settle (or the bound is hit:
+//! then `converged` is false and the caller says so). Success inside a
+//! cycle is the least fixed point from the fault-free state: a re-entering
+//! call fails only once its target is wholly down.
+
+mod admission;
+pub(crate) mod contexts;
+mod pass;
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use serde::Serialize;
+
+use super::dist::Dist;
+use super::faults::{Fault, FaultKind, Scope, Slowdown};
+use crate::model::{Dependency, Model, ServiceId};
+pub(crate) use admission::Admission;
+use contexts::{Contexts, OpIndex};
+
+/// Iterations before the steady state gives up and reports non-convergence.
+pub const MAX_ITERATIONS: usize = 200;
+
+/// The four states; worse compares greater.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// Serving normally.
+    Healthy,
+    /// Serving, but well above its healthy latency.
+    Slow,
+    /// Serving, losing some function.
+    Degraded,
+    /// (Almost) no request succeeds.
+    Down,
+}
+
+impl State {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Healthy => "healthy",
+            State::Slow => "slow",
+            State::Degraded => "degraded",
+            State::Down => "down",
+        }
+    }
+}
+
+/// The figures and the explanation of one service or operation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Figures {
+    /// Its state.
+    pub state: State,
+    /// Share of requests that succeed (0–1).
+    pub success: f64,
+    /// Mean latency in seconds over every request; infinite when some
+    /// requests wait forever.
+    pub latency_s: f64,
+    /// 99th percentile of the time to an answer (success or failure), s.
+    pub p99_s: f64,
+    /// Attempts per second arriving.
+    pub load_rps: f64,
+    /// Load ÷ the load with one attempt per call.
+    pub amplification: f64,
+    /// Why, in one sentence naming the dependency (and so the chain).
+    pub because: String,
+    /// From where the trouble starts to this service.
+    pub chain: Vec<ServiceId>,
+}
+
+/// The steady state of a model under faults.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outcome {
+    /// Whether the iteration settled within its bound.
+    pub converged: bool,
+    /// Passes made.
+    pub iterations: usize,
+    /// Per service, in model order.
+    pub services: Vec<Figures>,
+    /// Per service, per operation.
+    pub operations: Vec<Vec<Figures>>,
+    /// Per dependency (global index): what the timeline carries on.
+    #[serde(skip)]
+    pub edges: Vec<EdgeReport>,
+    /// Per service: its admission, for backlogs and autoscaling.
+    #[serde(skip)]
+    pub admission: Vec<AdmissionReport>,
+}
+
+/// What happened on one dependency, for the timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct EdgeReport {
+    /// A fallback or a cache's `on_miss` was in use (the primary failed).
+    pub protection_used: bool,
+    /// The breaker was open.
+    pub breaker_open: bool,
+    /// Failure share of one attempt as the caller saw it.
+    pub attempt_failure: f64,
+    /// Calls per second the caller made (hand-offs, for async edges).
+    pub call_rate: f64,
+}
+
+/// A service's admission, for the timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct AdmissionReport {
+    /// Attempts per second arriving.
+    pub load: f64,
+    /// Attempts per second that need a server (not failed on arrival).
+    pub needing: f64,
+    /// Requests per second its serving replicas can finish (infinite: no bound).
+    pub throughput: f64,
+    /// Whether arrivals exceed that throughput.
+    pub overloaded: bool,
+    /// Utilisation of the binding resource.
+    pub rho: f64,
+    /// Requests all its queues hold in the long run at this load (infinite:
+    /// an unbounded queue past capacity).
+    pub occupancy: f64,
+    /// Every replica down or below quorum.
+    pub refused: bool,
+    /// Requests queued at the end of the step (what the timeline carries).
+    pub backlog: f64,
+}
+
+/// The fault-free steady state, computed once and reused for "normally"
+/// latencies (the baseline of `slow`).
+#[derive(Debug, Clone)]
+pub struct Baseline(Solved);
+
+/// The solver's state after a step, to start the next step from: this is
+/// how retry load (and any other load) carries over in a timeline.
+#[derive(Debug, Clone)]
+pub struct Warm(Solved);
+
+/// What the timeline (or a plain run) imposes on top of the faults: the
+/// stateful parts carried from step to step. [`Situation::at_fault_start`]
+/// gives the steady state's reading.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Situation {
+    /// Replicas added (responders' `scale`, autoscaling), per service.
+    pub extra_replicas: Vec<u32>,
+    /// Share of its `hit_ratio` each cache service reaches (1 warm, 0 cold).
+    pub warmth: Vec<f64>,
+    /// Edges (global index) whose stale window has run out.
+    pub stale_expired: HashSet<usize>,
+    /// Async edges (global index) whose buffer is full.
+    pub buffer_full: HashSet<usize>,
+    /// Requests each service's queues hold at the step's start, carried by
+    /// the timeline (`None`: the long run, as the steady state reads it).
+    pub backlog: Vec<Option<f64>>,
+    /// The timeline's step, seconds (how far backlogs move in one).
+    pub step_s: f64,
+    /// Edges (global index) whose breaker is held open (within `open_for`).
+    pub forced_open: HashSet<usize>,
+}
+
+impl Situation {
+    /// The moment faults begin: caches warm unless `--cold`, stale windows
+    /// and buffers intact, queues in their long run.
+    pub fn at_fault_start(model: &Model, faults: &[Fault]) -> Situation {
+        let n = model.services().len();
+        let mut warmth = vec![1.0; n];
+        for f in faults {
+            if let (FaultKind::Cold, Scope::Service(s)) = (f.kind, &f.scope) {
+                warmth[s.index()] = 0.0;
+            }
+        }
+        Situation {
+            extra_replicas: vec![0; n],
+            warmth,
+            stale_expired: HashSet::new(),
+            buffer_full: HashSet::new(),
+            backlog: vec![None; n],
+            step_s: 0.0,
+            forced_open: HashSet::new(),
+        }
+    }
+}
+
+/// A dependency with its place in the model.
+#[derive(Debug, Clone, Copy)]
+pub struct EdgeRef {
+    /// The caller.
+    pub service: ServiceId,
+    /// The caller's operation.
+    pub op: usize,
+    /// Index into the operation's `depends_on`.
+    pub dep: usize,
+}
+
+/// Per-service conditions imposed by faults.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Conditions {
+    pub(crate) crashed: Vec<u32>,
+    pub(crate) hung: Vec<u32>,
+    pub(crate) errors: Vec<f64>,
+    pub(crate) slow: Vec<Vec<(Slowdown, f64)>>,
+    pub(crate) cuts: HashSet<(u32, u32)>,
+    pub(crate) surge_all: f64,
+    pub(crate) surge: Vec<f64>,
+    /// Which faults touch each service directly (for explanations).
+    pub(crate) touched_by: Vec<Vec<usize>>,
+}
+
+impl Conditions {
+    pub(crate) fn new(model: &Model, faults: &[Fault]) -> Conditions {
+        let n = model.services().len();
+        let mut c = Conditions {
+            crashed: vec![0; n],
+            hung: vec![0; n],
+            errors: vec![0.0; n],
+            slow: vec![Vec::new(); n],
+            cuts: HashSet::new(),
+            surge_all: 1.0,
+            surge: vec![1.0; n],
+            touched_by: vec![Vec::new(); n],
+        };
+        // Replicas are tracked by number, so the same replica lost twice
+        // (`db:1` and the zone it lives in) counts once.
+        let mut crashed: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
+        let mut hung: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
+        for (fi, f) in faults.iter().enumerate() {
+            match f.kind {
+                FaultKind::Down | FaultKind::Hang => {
+                    let sets = if f.kind == FaultKind::Down {
+                        &mut crashed
+                    } else {
+                        &mut hung
+                    };
+                    for (id, replicas) in f.replicas_hit(model) {
+                        sets.entry(id.0).or_default().extend(replicas);
+                        c.touched_by[id.index()].push(fi);
+                    }
+                }
+                FaultKind::Errors | FaultKind::Slow => {
+                    // A fault on some replicas hits their share of requests.
+                    for (id, replicas) in f.replicas_hit(model) {
+                        let share = f.share * replicas.len() as f64
+                            / f64::from(model.service(id).replicas.max(1));
+                        if f.kind == FaultKind::Errors {
+                            let e = &mut c.errors[id.index()];
+                            *e = 1.0 - (1.0 - *e) * (1.0 - share);
+                        } else if let Some(change) = f.slowdown {
+                            c.slow[id.index()].push((change, share));
+                        }
+                        c.touched_by[id.index()].push(fi);
+                    }
+                }
+                FaultKind::Cut => {
+                    if let Scope::Link(a, b) = f.scope {
+                        c.cuts.insert((a.0, b.0));
+                        c.touched_by[b.index()].push(fi);
+                    }
+                }
+                FaultKind::Surge => match f.scope {
+                    Scope::Service(s) => c.surge[s.index()] *= f.factor.unwrap_or(1.0),
+                    _ => c.surge_all *= f.factor.unwrap_or(1.0),
+                },
+                FaultKind::Cold => {
+                    if let Scope::Service(s) = f.scope {
+                        c.touched_by[s.index()].push(fi);
+                    }
+                }
+            }
+        }
+        for (s, set) in &crashed {
+            c.crashed[*s as usize] = set.len() as u32;
+        }
+        for (s, set) in &hung {
+            let dead = crashed.get(s);
+            c.hung[*s as usize] = set
+                .iter()
+                .filter(|r| dead.is_none_or(|d| !d.contains(r)))
+                .count() as u32;
+        }
+        c
+    }
+
+    /// Whether calls from `from` to `to` are cut.
+    pub(crate) fn cut(&self, from: ServiceId, to: ServiceId) -> bool {
+        !self.cuts.is_empty() && self.cuts.contains(&(from.0, to.0))
+    }
+}
+
+/// What happens on one call site (one dependency of one context) in a pass.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct EdgeFlow {
+    /// Attempts per call to the target.
+    pub attempts: f64,
+    /// Whether attempts reach the target (not cut, breaker closed).
+    pub reaches: bool,
+    /// Breaker open.
+    pub breaker_open: bool,
+    /// Failure share of one attempt as the caller sees it.
+    pub attempt_failure: f64,
+    /// Share of attempts that gave up at the timeout.
+    pub timed_out: f64,
+    /// Share of calls that succeed, after retries, fallback, cache and
+    /// softness (one call; `calls: k` makes k).
+    pub success: f64,
+    /// Mean time of one call, seconds.
+    pub latency: f64,
+    /// Chance that a request goes on past this dependency (its `calls`
+    /// all succeeded, or it cannot stop the request).
+    pub pass: f64,
+    /// Calls made per request that reaches this dependency.
+    pub made: f64,
+    /// Calls per call that go on to the failover alternative / `on_miss`.
+    pub alt_share: f64,
+    /// Attempts per such call.
+    pub alt_attempts: f64,
+    /// Whether the fallback or the cache's `on_miss` is in use.
+    pub protection_used: bool,
+    /// Calls per second made over it (after the load pass).
+    pub rate: f64,
+}
+
+/// The steady-state engine for one model: indexes built once, evaluated
+/// under any faults.
+#[derive(Debug, Clone)]
+pub struct Engine<'m> {
+    pub(crate) model: &'m Model,
+    /// Every dependency, flattened.
+    edges: Vec<EdgeRef>,
+    /// First edge of each (service, op).
+    edge_offset: Vec<Vec<usize>>,
+    /// Flat operation indices.
+    pub(crate) ops: OpIndex,
+    /// Call paths.
+    pub(crate) contexts: Contexts,
+    /// Per call site (index into `contexts.calls`): its global edge.
+    pub(crate) call_edge: Vec<u32>,
+    /// Per call site: whether it belongs to its operation's root context.
+    pub(crate) call_is_root: Vec<bool>,
+    /// Dependencies with a circuit breaker (global indices).
+    breakers: Vec<usize>,
+    /// The fault-free steady state, solved on first use and then shared by
+    /// every evaluation (a sweep of n faults solves it once, not n times).
+    baseline: std::sync::OnceLock<Baseline>,
+}
+
+impl<'m> Engine<'m> {
+    /// Indexes a model.
+    pub fn new(model: &'m Model) -> Engine<'m> {
+        let mut edges = Vec::new();
+        let mut edge_offset = Vec::with_capacity(model.services().len());
+        for id in model.service_ids() {
+            let mut offsets = Vec::new();
+            for (oi, op) in model.service(id).operations.iter().enumerate() {
+                offsets.push(edges.len());
+                for di in 0..op.depends_on.len() {
+                    edges.push(EdgeRef {
+                        service: id,
+                        op: oi,
+                        dep: di,
+                    });
+                }
+            }
+            offsets.push(edges.len());
+            edge_offset.push(offsets);
+        }
+        let op_weights: Vec<Vec<f64>> = model
+            .service_ids()
+            .map(|id| split_weights(model, id))
+            .collect();
+        let ops = OpIndex::new(model);
+        let contexts = Contexts::build(model, &ops, &op_weights);
+        let call_edge = contexts
+            .ctxs
+            .iter()
+            .flat_map(|c| {
+                let first = edge_offset[c.service.index()][c.oi];
+                (0..c.calls.len()).map(move |di| (first + di) as u32)
+            })
+            .collect();
+        let call_is_root = contexts
+            .ctxs
+            .iter()
+            .enumerate()
+            .flat_map(|(i, c)| {
+                let root = contexts.root[c.op as usize] as usize == i;
+                std::iter::repeat_n(root, c.calls.len())
+            })
+            .collect();
+        let breakers = (0..edges.len())
+            .filter(|&e| {
+                let r: EdgeRef = edges[e];
+                model.service(r.service).operations[r.op].depends_on[r.dep]
+                    .circuit_breaker
+                    .is_some()
+            })
+            .collect();
+        Engine {
+            model,
+            edges,
+            edge_offset,
+            ops,
+            contexts,
+            call_edge,
+            call_is_root,
+            breakers,
+            baseline: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Every dependency, flattened in model order (the index timelines use).
+    pub fn edges(&self) -> &[EdgeRef] {
+        &self.edges
+    }
+
+    /// Global index of dependency `dep` of operation `op` of `service`.
+    pub fn edge_index(&self, service: ServiceId, op: usize, dep: usize) -> usize {
+        self.edge_offset[service.index()][op] + dep
+    }
+
+    pub(crate) fn dep(&self, e: usize) -> &'m Dependency {
+        let r = self.edges[e];
+        &self.model.service(r.service).operations[r.op].depends_on[r.dep]
+    }
+
+    /// Whether a service sits in a cycle walked in name order (an
+    /// approximation the explanation names).
+    pub fn approximate_cycle(&self, id: ServiceId) -> bool {
+        self.contexts.region(id).approximate
+    }
+
+    /// The steady state under `faults` at the moment they begin.
+    pub fn steady(&self, faults: &[Fault]) -> Outcome {
+        self.evaluate(faults, &Situation::at_fault_start(self.model, faults))
+    }
+
+    /// The steady state under `faults` with the stateful parts as given.
+    pub fn evaluate(&self, faults: &[Fault], situation: &Situation) -> Outcome {
+        self.evaluate_from(faults, situation, self.baseline(), None)
+            .0
+    }
+
+    /// The fault-free steady state (solved once per engine).
+    pub fn baseline(&self) -> &Baseline {
+        self.baseline.get_or_init(|| {
+            Baseline(self.solve(
+                &[],
+                &Conditions::new(self.model, &[]),
+                &Situation::at_fault_start(self.model, &[]),
+                None,
+            ))
+        })
+    }
+
+    /// One timeline step: the steady state under `faults` and `situation`,
+    /// starting from the previous step's loads (`warm`), so that load the
+    /// system generated (retries above all) carries over.
+    pub fn evaluate_from(
+        &self,
+        faults: &[Fault],
+        situation: &Situation,
+        baseline: &Baseline,
+        warm: Option<&Warm>,
+    ) -> (Outcome, Warm) {
+        let cond = Conditions::new(self.model, faults);
+        let solved = self.solve(faults, &cond, situation, warm.map(|w| &w.0));
+        let mut outcome = self.explain(faults, &cond, situation, &solved, &baseline.0);
+        outcome.edges = self.edge_reports(&solved);
+        outcome.admission = self.admission_reports(&solved);
+        (outcome, Warm(solved))
+    }
+
+    fn edge_reports(&self, s: &Solved) -> Vec<EdgeReport> {
+        (0..self.edges.len())
+            .map(|e| {
+                let f = s.edge_flow(e);
+                EdgeReport {
+                    protection_used: f.protection_used,
+                    breaker_open: f.breaker_open,
+                    attempt_failure: f.attempt_failure,
+                    call_rate: f.rate,
+                }
+            })
+            .collect()
+    }
+
+    fn admission_reports(&self, s: &Solved) -> Vec<AdmissionReport> {
+        self.model
+            .service_ids()
+            .map(|id| {
+                let a = s.admission[id.index()];
+                let serving = f64::from(a.serving);
+                let load: f64 = self.ops.ops(id).map(|o| s.op_load[o as usize]).sum();
+                AdmissionReport {
+                    load,
+                    needing: a.per_replica * serving,
+                    throughput: if a.serving > 0 {
+                        a.throughput * serving
+                    } else {
+                        0.0
+                    },
+                    overloaded: a.overloaded(),
+                    rho: a.rho,
+                    occupancy: a.occupancy * serving,
+                    refused: a.refused,
+                    backlog: if a.refused { 0.0 } else { a.backlog },
+                }
+            })
+            .collect()
+    }
+
+    /// The fixed-point iteration, from zero load or from a previous state.
+    fn solve(
+        &self,
+        faults: &[Fault],
+        cond: &Conditions,
+        situation: &Situation,
+        warm: Option<&Solved>,
+    ) -> Solved {
+        let own = self.own_work(cond);
+        // Work depends on the faults and on the stateful parts that change
+        // calls (not on backlogs or replicas, which only move admissions).
+        let inputs = (
+            std::ptr::from_ref(self.model) as usize,
+            faults.to_vec(),
+            Situation {
+                extra_replicas: Vec::new(),
+                backlog: Vec::new(),
+                ..situation.clone()
+            },
+        );
+        if let Some(w) = warm {
+            let mut s = w.clone();
+            s.converged = false;
+            s.iterations = 0;
+            // What each operation's work was can be reused only under the
+            // same faults and stateful parts.
+            if s.inputs.as_ref() != Some(&inputs) {
+                s.invalidate();
+            }
+            s.inputs = Some(inputs);
+            return self.iterate(cond, situation, &own, s, false);
+        }
+        let mut s = Solved::new(self);
+        s.inputs = Some(inputs);
+        self.iterate(cond, situation, &own, s, true)
+    }
+
+    /// Each operation's own work under the slow faults, as a distribution.
+    fn own_work(&self, cond: &Conditions) -> Vec<Dist> {
+        let mut own = Vec::with_capacity(self.ops.len());
+        for &(s, oi) in &self.ops.of {
+            let svc = self.model.service(s);
+            let latency = svc.operations[oi].latency;
+            // With a capacity, each of the c = round(capacity × L) servers
+            // works for c ÷ capacity on average (so throughput is exactly
+            // the capacity): own times stretch by c ÷ (capacity × L), which
+            // is 1 unless capacity × L is small; with L = 0 it is one
+            // server's 1 ÷ capacity. L weighs the operations by their entry
+            // rps (evenly when none has any).
+            let base = match svc.capacity {
+                Some(cap) if cap > 0.0 => {
+                    let l = static_work(svc);
+                    if l > 0.0 {
+                        let c = (cap * l).round().max(1.0);
+                        Dist::work(latency).stretched(c / (cap * l))
+                    } else {
+                        Dist::work(crate::model::Latency::Exponential { mean_s: 1.0 / cap })
+                    }
+                }
+                _ => Dist::work(latency),
+            };
+            let mut d = base;
+            for &(change, share) in &cond.slow[s.index()] {
+                let slowed = match change {
+                    Slowdown::Add(x) => d.delayed(x),
+                    Slowdown::Factor(f) => d.stretched(f),
+                };
+                d = if share >= 1.0 {
+                    slowed
+                } else {
+                    Dist::mix(&[(1.0 - share, &d), (share, &slowed)])
+                };
+            }
+            own.push(d);
+        }
+        own
+    }
+
+    fn iterate(
+        &self,
+        cond: &Conditions,
+        situation: &Situation,
+        own: &[Dist],
+        mut s: Solved,
+        seed: bool,
+    ) -> Solved {
+        // Breakers: open exactly when the attempt failure share with them
+        // closed is above the threshold. Solve with the open set fixed, open
+        // every closed breaker whose share is above, solve again; the set
+        // only grows, so this ends. A timeline's held-open breakers start in
+        // the set.
+        let open: BTreeSet<usize> = situation.forced_open.iter().copied().collect();
+        if s.open != open {
+            s.invalidate();
+        }
+        s.open = open;
+        s.opened_at.clear();
+        if seed {
+            // Seed: outcomes at zero load, then the loads they imply.
+            self.outcomes(cond, situation, own, &mut s);
+            self.propagate(cond, situation, &mut s);
+        }
+        let mut converged = true;
+        let mut passes = 0;
+        for _round in 0..=self.breakers.len().min(16) {
+            s = self.settle(cond, situation, own, s);
+            converged &= s.converged;
+            passes += s.iterations;
+            let opened: Vec<usize> = self
+                .breakers
+                .iter()
+                .copied()
+                .filter(|e| !s.open.contains(e))
+                .filter(|&e| {
+                    let threshold = self.dep(e).circuit_breaker.map_or(1.0, |b| b.threshold);
+                    crate::model::above(s.edge_flow(e).attempt_failure, threshold)
+                })
+                .collect();
+            if opened.is_empty() {
+                break;
+            }
+            for e in opened {
+                s.opened_at.insert(e, s.edge_flow(e).attempt_failure);
+                s.open.insert(e);
+            }
+            s.invalidate();
+        }
+        s.converged = converged;
+        s.iterations = passes;
+        s
+    }
+
+    /// The fixed point for a given set of open breakers.
+    fn settle(
+        &self,
+        cond: &Conditions,
+        situation: &Situation,
+        own: &[Dist],
+        mut s: Solved,
+    ) -> Solved {
+        s.converged = false;
+        let mut relax = Relaxation::new(s.ctx_load.len());
+        let mut previous: Vec<f64> = Vec::new();
+        for iteration in 1..=MAX_ITERATIONS {
+            self.outcomes(cond, situation, own, &mut s);
+            let old_load = s.ctx_load.clone();
+            let old_nominal = s.ctx_nominal.clone();
+            self.propagate(cond, situation, &mut s);
+            self.mix_cycles(&mut s);
+            // Each load moves toward what this pass implies by its own step:
+            // a load whose update changes direction (retries → overload →
+            // fewer admitted → fewer calls → less overload …, or a queue near
+            // capacity whose wait swings with every request) halves its
+            // step, one that keeps its direction grows it again. On a steep
+            // feedback this closes in on the crossing like a bisection.
+            relax.apply(&mut s, &old_load, &old_nominal);
+            self.sum_loads(&mut s);
+            let signature: Vec<f64> = s
+                .op_load
+                .iter()
+                .copied()
+                .chain(s.ctx_dist.iter().map(Dist::success))
+                .chain(s.down.iter().map(|&d| if d { 1.0 } else { 0.0 }))
+                .collect();
+            s.iterations = iteration;
+            if !previous.is_empty()
+                && signature
+                    .iter()
+                    .zip(&previous)
+                    .all(|(a, b)| (a - b).abs() <= 1e-7 * (1.0 + a.abs().max(b.abs())))
+            {
+                s.converged = true;
+                break;
+            }
+            previous = signature;
+        }
+        // Final outcomes consistent with the final loads.
+        self.outcomes(cond, situation, own, &mut s);
+        self.mix_cycles(&mut s);
+        s
+    }
+
+    pub(crate) fn replicas(&self, id: ServiceId, situation: &Situation) -> u32 {
+        self.model.service(id).replicas
+            + situation
+                .extra_replicas
+                .get(id.index())
+                .copied()
+                .unwrap_or(0)
+    }
+}
+
+/// Per-load step sizes of the fixed-point iteration (see `settle`).
+struct Relaxation {
+    step: Vec<f64>,
+    last: Vec<f64>,
+}
+
+impl Relaxation {
+    fn new(n: usize) -> Relaxation {
+        Relaxation {
+            step: vec![1.0; n],
+            last: vec![0.0; n],
+        }
+    }
+
+    fn apply(&mut self, s: &mut Solved, old_load: &[f64], old_nominal: &[f64]) {
+        for c in 0..self.step.len() {
+            let delta = s.ctx_load[c] - old_load[c];
+            if delta * self.last[c] < 0.0 {
+                self.step[c] *= 0.5;
+            } else if delta != 0.0 {
+                self.step[c] = (self.step[c] * 1.25).min(1.0);
+            }
+            self.last[c] = delta;
+            let k = self.step[c];
+            s.ctx_load[c] = old_load[c] + k * delta;
+            s.ctx_nominal[c] = old_nominal[c] + k * (s.ctx_nominal[c] - old_nominal[c]);
+        }
+    }
+}
+
+/// Per-iteration working state.
+#[derive(Debug, Clone)]
+pub(crate) struct Solved {
+    /// Per context: what a caller entering it gets.
+    pub(crate) ctx_dist: Vec<Dist>,
+    /// Per context: mean time its requests hold a thread.
+    pub(crate) ctx_held: Vec<f64>,
+    /// Per context: attempts per second arriving.
+    pub(crate) ctx_load: Vec<f64>,
+    /// Per context: the load with one attempt per call.
+    pub(crate) ctx_nominal: Vec<f64>,
+    /// Per call site.
+    pub(crate) flows: Vec<EdgeFlow>,
+    /// Per flat operation: attempts per second (all contexts).
+    pub(crate) op_load: Vec<f64>,
+    /// Per flat operation: the load with one attempt per call.
+    pub(crate) op_nominal: Vec<f64>,
+    /// Per flat operation in a cycle: its outcome over its call paths,
+    /// weighted by their load.
+    pub(crate) mixed: BTreeMap<u32, Dist>,
+    /// Per flat operation: mean time held (over its contexts).
+    pub(crate) op_held: Vec<f64>,
+    /// Per flat operation: wholly failing (what a re-entering call gets).
+    pub(crate) down: Vec<bool>,
+    /// Per service.
+    pub(crate) admission: Vec<Admission>,
+    /// Per service: share worked at the one-attempt load.
+    pub(crate) nominal_worked: Vec<f64>,
+    /// Per global edge: its call sites' flows, summed (see [`Solved::edge_flow`]).
+    pub(crate) edge_flows: Vec<EdgeFlow>,
+    /// Per context: its work (own time and calls) as last computed.
+    pub(crate) work: Vec<Dist>,
+    /// Per context: whether `work` holds for the current inputs.
+    pub(crate) work_valid: Vec<bool>,
+    /// Per context: whether what its callers get changed in this pass.
+    pub(crate) ctx_changed: Vec<bool>,
+    /// Per flat operation: whether `down` changed in the last pass.
+    pub(crate) down_changed: Vec<bool>,
+    /// The model (by address: a timeline's `set` makes a new one), faults
+    /// and stateful parts the caches hold for.
+    pub(crate) inputs: Option<(usize, Vec<Fault>, Situation)>,
+    pub(crate) converged: bool,
+    pub(crate) iterations: usize,
+    /// Breakers open in this solve (global edge indices).
+    pub(crate) open: BTreeSet<usize>,
+    /// For breakers this solve opened: the failure share with them closed.
+    pub(crate) opened_at: BTreeMap<usize, f64>,
+}
+
+impl Solved {
+    fn new(engine: &Engine) -> Solved {
+        let ctxs = engine.contexts.ctxs.len();
+        let ops = engine.ops.len();
+        let n = engine.model.services().len();
+        Solved {
+            ctx_dist: vec![Dist::ok(0.0); ctxs],
+            ctx_held: vec![0.0; ctxs],
+            ctx_load: vec![0.0; ctxs],
+            ctx_nominal: vec![0.0; ctxs],
+            flows: vec![EdgeFlow::default(); engine.contexts.calls.len()],
+            op_load: vec![0.0; ops],
+            op_nominal: vec![0.0; ops],
+            mixed: BTreeMap::new(),
+            op_held: vec![0.0; ops],
+            down: vec![false; ops],
+            admission: vec![Admission::default(); n],
+            nominal_worked: vec![1.0; n],
+            edge_flows: vec![EdgeFlow::default(); engine.edges.len()],
+            work: vec![Dist::EMPTY; ctxs],
+            work_valid: vec![false; ctxs],
+            ctx_changed: vec![true; ctxs],
+            down_changed: vec![false; ops],
+            inputs: None,
+            converged: false,
+            iterations: 0,
+            open: BTreeSet::new(),
+            opened_at: BTreeMap::new(),
+        }
+    }
+
+    /// Forgets every cached work: the next pass computes all of it.
+    pub(crate) fn invalidate(&mut self) {
+        self.work_valid.iter_mut().for_each(|v| *v = false);
+        self.ctx_changed.iter_mut().for_each(|v| *v = true);
+    }
+
+    /// The flow over a dependency, over all its call sites (weighted by
+    /// their call rates).
+    pub(crate) fn edge_flow(&self, e: usize) -> EdgeFlow {
+        self.edge_flows[e]
+    }
+}
+
+/// How a call naming only `service` splits over its operations: by their
+/// entry `rps`, evenly when none has any.
+pub fn split_weights(model: &Model, service: ServiceId) -> Vec<f64> {
+    let ops = &model.service(service).operations;
+    let total: f64 = ops.iter().filter_map(|o| o.rps).sum();
+    if total > 0.0 {
+        ops.iter().map(|o| o.rps.unwrap_or(0.0) / total).collect()
+    } else {
+        vec![1.0 / ops.len() as f64; ops.len()]
+    }
+}
+
+/// A service's own work L for its server count: its operations' mean own
+/// latencies weighted by their entry rps (evenly when none has any).
+fn static_work(svc: &crate::model::Service) -> f64 {
+    let total: f64 = svc.operations.iter().filter_map(|o| o.rps).sum();
+    let n = svc.operations.len().max(1) as f64;
+    svc.operations
+        .iter()
+        .map(|o| {
+            let w = if total > 0.0 {
+                o.rps.unwrap_or(0.0) / total
+            } else {
+                1.0 / n
+            };
+            w * o.latency.mean_s()
+        })
+        .sum()
+}

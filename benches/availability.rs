@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use whatif::analysis::availability::{Options, monte_carlo};
+use whatif::graph::Graph;
 use whatif::model::generate::{Spec, generate};
 use whatif::model::load_str;
-use whatif::sim::structural::Structure;
 
 fn availability(c: &mut Criterion) {
     let mut group = c.benchmark_group("availability");
@@ -21,7 +21,7 @@ fn availability(c: &mut Criterion) {
     for (services, trials) in [(50, 10_000_000u64), (1_000, 1_000_000)] {
         let text = generate(Spec { services, seed: 7 });
         let model = load_str(&text, "bench.yaml").expect("valid").model;
-        let structure = Structure::new(&model);
+        let graph = Graph::build(&model);
         let options = Options {
             trials,
             seed: 7,
@@ -31,7 +31,9 @@ fn availability(c: &mut Criterion) {
             BenchmarkId::new(format!("{trials}-trials"), services),
             &options,
             |b, options| {
-                b.iter(|| monte_carlo(&model, &structure, black_box(options), &|_| {}));
+                b.iter(|| {
+                    monte_carlo(&model, &graph, black_box(options), &|_| {}).expect("few events")
+                });
             },
         );
     }

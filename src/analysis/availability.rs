@@ -19,7 +19,7 @@
 //! Per word, a service's `forced_down` lanes are those in which at least
 //! `replicas − quorum + 1` of its replicas failed (a replica fails with its
 //! own event or its zone's), counted with a bit-sliced "at least j" ladder;
-//! then one [`Structure::evaluate_lanes`] gives the 64 trials' states. A word
+//! then one [`evaluate_lanes`] gives the 64 trials' states. A word
 //! in which no service is down needs no evaluation.
 //!
 //! Availability is the share of trials in which the entry is up, with the
@@ -43,7 +43,7 @@
 //!   small relative error without needing trials where they occur.
 //! - "`s` critical for `E`" in a trial is found by flipping `s` (down ↔ up)
 //!   on top of the trial's other failures: flips are packed 64 to a lane
-//!   word and evaluated with [`Structure::evaluate_lanes`]. A zone is
+//!   word and evaluated with [`evaluate_lanes`]. A zone is
 //!   flipped the same way (its services' k-of-n gates re-counted).
 //! - Most trials need no flips. In a *clean* trial (no service down, no
 //!   zone down, and — when zones are events — no replica failed) every
@@ -76,11 +76,14 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::events::{
-    BasicEvent, EventKind, ReplicaCauses, basic_events, replica_causes, replicas_to_fail,
+    BasicEvent, EventKind, ReplicaCauses, TooManyEvents, basic_events, replica_causes,
+    replicas_to_fail,
 };
+use super::mincut::{Circuit, Solver, WholeServices, top_of};
 use super::spof::entries;
-use crate::model::{Criticality, Fallback, Mode, Model, Phase};
-use crate::sim::structural::{Lanes, StructuralFaults, Structure};
+use crate::graph::Graph;
+use crate::model::Model;
+use crate::sim::structural::{Lanes, StructuralFaults, evaluate_lanes};
 
 /// Trials per chunk: the unit of parallel work and of seeding.
 pub const CHUNK_TRIALS: u64 = 1 << 16;
@@ -145,28 +148,47 @@ pub fn wilson(successes: u64, trials: u64) -> (f64, f64) {
 /// importance. `progress` is called with the number of trials done so far
 /// (from worker threads, in increasing order). Deterministic for a seed
 /// whatever the number of rayon threads.
+///
+/// Fails when the model has more than
+/// [`MAX_EVENTS`](super::events::MAX_EVENTS) basic events. Complexity:
+/// O(trials ÷ 64 × (events + services)) for the sampling, plus one lane
+/// evaluation of the graph per 64 trials with a failure, plus the flips of
+/// the importance estimator (module docs); k-of-n gates count failed
+/// replicas per trial in O(replicas), and the pivotal probabilities are
+/// binomial terms in closed form.
+///
+/// ```
+/// use whatif::analysis::availability::{monte_carlo, Options};
+/// let text = "services:\n  web: { entry: { rps: 1 }, depends_on: [db] }\n  db: { availability: 99% }\n";
+/// let model = whatif::model::load_str(text, "t.yaml").unwrap().model;
+/// let graph = whatif::graph::Graph::build(&model);
+/// let options = Options { trials: 100_000, seed: 7, zone_availability: None };
+/// let web = &monte_carlo(&model, &graph, &options, &|_| {}).unwrap()[0];
+/// assert_eq!(web.exact, Some(0.99));
+/// assert!(web.ci95.0 <= 0.99 && 0.99 <= web.ci95.1);
+/// ```
 pub fn monte_carlo(
     model: &Model,
-    structure: &Structure,
+    graph: &Graph,
     options: &Options,
     progress: &(dyn Fn(u64) + Sync),
-) -> Vec<EntryAvailability> {
-    run(model, structure, options, progress, EXACT_MAX_EVENTS)
+) -> Result<Vec<EntryAvailability>, TooManyEvents> {
+    run(model, graph, options, progress, EXACT_MAX_EVENTS)
 }
 
 fn run(
     model: &Model,
-    structure: &Structure,
+    graph: &Graph,
     options: &Options,
     progress: &(dyn Fn(u64) + Sync),
     exact_max_events: usize,
-) -> Vec<EntryAvailability> {
-    let plan = Plan::new(model, structure, options.zone_availability);
+) -> Result<Vec<EntryAvailability>, TooManyEvents> {
+    let plan = Plan::new(model, graph, options.zone_availability)?;
     let ne = plan.watch.len();
     let nev = plan.events.len();
     if ne == 0 {
         progress(options.trials);
-        return Vec::new();
+        return Ok(Vec::new());
     }
     let exact = (nev <= exact_max_events).then(|| plan.exact());
     let importance = exact.is_none().then(|| plan.importance(options.trials));
@@ -198,7 +220,7 @@ fn run(
     }
 
     let names: Vec<String> = entries(model).into_iter().map(|e| e.name).collect();
-    (0..ne)
+    Ok((0..ne)
         .map(|k| {
             let (availability, ci95) = if options.trials == 0 {
                 (0.5, (0.0, 1.0))
@@ -229,7 +251,7 @@ fn run(
                 importance_trials: n_imp,
             }
         })
-        .collect()
+        .collect())
 }
 
 /// Where an entry's `down` lanes are read.
@@ -256,7 +278,12 @@ struct Random {
 
 /// The model's basic events laid out for sampling.
 struct Plan<'a> {
-    structure: &'a Structure,
+    structure: &'a Graph,
+    /// The `down` circuit and each entry's node in it.
+    circuit: Circuit,
+    tops: Vec<usize>,
+    /// Per service: (zone event, replicas in that zone).
+    zone_counts: Vec<Vec<(usize, u32)>>,
     events: Vec<BasicEvent>,
     watch: Vec<Watch>,
     /// Per service, per replica: the events any one of which fails it.
@@ -269,8 +296,6 @@ struct Plan<'a> {
     own_events: Vec<Vec<usize>>,
     /// Zone events, in order.
     zones: Vec<usize>,
-    /// Per event: whether it is a zone.
-    is_zone: Vec<bool>,
     /// Per zone event (same order as `zones`): services it hosts replicas of.
     zone_services: Vec<Vec<u32>>,
     random: Vec<Random>,
@@ -387,9 +412,13 @@ const PATTERNS: [u64; 6] = [
 ];
 
 impl<'a> Plan<'a> {
-    fn new(model: &Model, structure: &'a Structure, zone_availability: Option<f64>) -> Plan<'a> {
+    fn new(
+        model: &Model,
+        graph: &'a Graph,
+        zone_availability: Option<f64>,
+    ) -> Result<Plan<'a>, TooManyEvents> {
         let n = model.services().len();
-        let events = basic_events(model, zone_availability);
+        let events = basic_events(model, zone_availability)?;
         let causes = replica_causes(model, &events);
         let need = model.services().iter().map(replicas_to_fail).collect();
         let nev = events.len();
@@ -449,13 +478,39 @@ impl<'a> Plan<'a> {
         let watch = entry_list
             .iter()
             .map(|e| match e.operation {
-                Some(o) => Watch::Op(structure.op_index(e.service, o)),
+                Some(o) => Watch::Op(graph.op_index(e.service, o)),
                 None => Watch::Service(e.service.index()),
             })
             .collect();
-        let reach = down_reach(model, &entry_list);
-        Plan {
-            structure,
+        // Services a `down` can travel from to each entry (hard, sync,
+        // request-phase edges, both sides of failovers and caches).
+        let circuit = Circuit::new(graph);
+        let tops: Vec<usize> = entry_list
+            .iter()
+            .map(|e| top_of(graph, e.service, e.operation))
+            .collect();
+        let reach = tops.iter().map(|&t| circuit.reach(t)).collect();
+        // Each service's replicas per zone event (when zones are events).
+        let zone_counts = causes
+            .iter()
+            .map(|reps| {
+                let mut counts: Vec<(usize, u32)> = Vec::new();
+                for c in reps {
+                    for &e in c.iter().filter(|&&e| is_zone[e]) {
+                        match counts.iter_mut().find(|(z, _)| *z == e) {
+                            Some(entry) => entry.1 += 1,
+                            None => counts.push((e, 1)),
+                        }
+                    }
+                }
+                counts
+            })
+            .collect();
+        Ok(Plan {
+            structure: graph,
+            circuit,
+            tops,
+            zone_counts,
             events,
             watch,
             causes,
@@ -463,7 +518,6 @@ impl<'a> Plan<'a> {
             owner,
             own_events,
             zones,
-            is_zone,
             zone_services,
             random,
             certain,
@@ -471,7 +525,7 @@ impl<'a> Plan<'a> {
             reach,
             none: StructuralFaults::none(n),
             zero: vec![0; n],
-        }
+        })
     }
 
     fn n(&self) -> usize {
@@ -499,6 +553,20 @@ impl<'a> Plan<'a> {
                 }
             }
             return m;
+        }
+        if need > LADDER_MAX {
+            // Count failed replicas per lane: O(replicas + failures).
+            let mut counts = [0u32; 64];
+            for c in reps {
+                let mut f = failed(c);
+                while f != 0 {
+                    counts[f.trailing_zeros() as usize] += 1;
+                    f &= f - 1;
+                }
+            }
+            return (0..64).fold(0u64, |m, lane| {
+                m | (u64::from(counts[lane] >= need as u32) << lane)
+            });
         }
         // ladder[j]: lanes with at least j + 1 failed replicas.
         ladder.clear();
@@ -541,8 +609,11 @@ impl<'a> Plan<'a> {
     }
 
     /// Probability that own event `i` is pivotal for its service — its
-    /// replica's other causes absent and exactly `need − 1` other replicas
-    /// failed — given which zones are down.
+    /// replica's zone up and exactly `need − 1` other replicas failed —
+    /// given which zones are down. The other replicas in down zones have
+    /// failed; the rest fail independently with the service's own
+    /// probability, so the count is a binomial term in closed form:
+    /// O(zones of the service), whatever its replicas.
     fn pivotal(&self, i: usize, zone_down: &dyn Fn(usize) -> bool) -> f64 {
         let Some((s, r)) = self.owner[i] else {
             return 0.0;
@@ -553,62 +624,34 @@ impl<'a> Plan<'a> {
         if need > reps.len() {
             return 0.0;
         }
-        let q = |e: usize| -> f64 {
-            if self.is_zone[e] {
-                if zone_down(e) { 1.0 } else { 0.0 }
-            } else {
-                prob(&self.events[e])
-            }
-        };
-        let w: f64 = reps[r]
-            .iter()
-            .filter(|&&e| e != i)
-            .map(|&e| 1.0 - q(e))
-            .product();
-        if w == 0.0 {
+        if reps[r].iter().any(|&e| e != i && zone_down(e)) {
             return 0.0;
         }
-        // dist[c]: probability that exactly c other replicas failed (c < need).
-        let mut dist = vec![0.0; need];
-        dist[0] = 1.0;
-        for (k, c) in reps.iter().enumerate() {
-            if k == r {
-                continue;
-            }
-            let f = 1.0 - c.iter().map(|&e| 1.0 - q(e)).product::<f64>();
-            for j in (1..need).rev() {
-                dist[j] = dist[j] * (1.0 - f) + dist[j - 1] * f;
-            }
-            dist[0] *= 1.0 - f;
+        let failed_by_zones: u64 = self.zone_counts[s]
+            .iter()
+            .filter(|(z, _)| zone_down(*z))
+            .map(|&(_, c)| u64::from(c))
+            .sum();
+        let others = reps.len() as u64 - 1 - failed_by_zones;
+        match (need as u64 - 1).checked_sub(failed_by_zones) {
+            Some(k) => binomial_pmf(others, k, prob(&self.events[i])),
+            None => 0.0,
         }
-        w * dist[need - 1]
     }
 
     fn pivotal_in_lane(&self, i: usize, ev: &[u64], lane: u32) -> f64 {
         self.pivotal(i, &|e| (ev[e] >> lane) & 1 == 1)
     }
 
-    /// Probability that service `s` is down, with every zone up.
+    /// Probability that service `s` is down, with every zone up: at least
+    /// `need` of its replicas failed, a binomial tail.
     fn p_down(&self, s: usize) -> f64 {
         let reps = &self.causes[s];
-        let need = self.need[s] as usize;
-        if need > reps.len() {
+        let need = self.need[s] as u64;
+        let Some(&own) = self.own_events[s].first() else {
             return 0.0;
-        }
-        let mut dist = vec![0.0; need];
-        dist[0] = 1.0;
-        for c in reps {
-            let f = 1.0
-                - c.iter()
-                    .filter(|&&e| !self.is_zone[e])
-                    .map(|&e| 1.0 - prob(&self.events[e]))
-                    .product::<f64>();
-            for j in (1..need).rev() {
-                dist[j] = dist[j] * (1.0 - f) + dist[j - 1] * f;
-            }
-            dist[0] *= 1.0 - f;
-        }
-        (1.0 - dist.iter().sum::<f64>()).max(0.0)
+        };
+        binomial_tail(reps.len() as u64, need, prob(&self.events[own]))
     }
 
     /// Evaluates `jobs` (flips of trials of the current word, whose service
@@ -654,8 +697,13 @@ impl<'a> Plan<'a> {
                     }
                 }
             }
-            self.structure
-                .evaluate_lanes(&work.packed, &self.zero, &self.none, &mut work.lanes);
+            evaluate_lanes(
+                self.structure,
+                &work.packed,
+                &self.zero,
+                &self.none,
+                &mut work.lanes,
+            );
             let used = if batch.len() == 64 {
                 !0
             } else {
@@ -687,28 +735,31 @@ impl<'a> Plan<'a> {
         let ne = self.watch.len();
         let nz = self.zones.len();
         let nev = self.events.len();
-        // Criticality in the all-up state: every service and zone alone.
+        // Criticality in the all-up state: a service alone takes an entry
+        // down exactly when it is a single point of failure (its killer
+        // set, order-1 minimal cut sets); zones are flipped one by one.
         let mut crit0_svc = vec![false; n * ne];
+        let mut solver = Solver::new(&self.circuit, &WholeServices, 1);
+        for (k, killers) in solver.solve(&self.tops).into_iter().enumerate() {
+            for c in &killers.sets {
+                crit0_svc[c.events()[0] as usize * ne + k] = true;
+            }
+        }
         let mut crit0_zone = vec![false; nz * ne];
-        let jobs: Vec<Job> = (0..n as u32)
-            .map(Flip::Service)
-            .chain((0..nz as u32).map(Flip::Zone))
-            .map(|flip| Job { lane: 0, flip })
+        let jobs: Vec<Job> = (0..nz as u32)
+            .map(|z| Job {
+                lane: 0,
+                flip: Flip::Zone(z),
+            })
             .collect();
         let mut ev = vec![0u64; nev];
         let mut work = FlipWork::default();
         self.zone_flips(&mut ev, &self.zero, &mut Vec::new(), &mut work.zone_diff);
-        self.run_jobs(
-            &jobs,
-            &self.zero,
-            &[],
-            &vec![0; ne],
-            &mut work,
-            |job, k| match job.flip {
-                Flip::Service(s) => crit0_svc[s as usize * ne + k] = true,
-                Flip::Zone(z) => crit0_zone[z as usize * ne + k] = true,
-            },
-        );
+        self.run_jobs(&jobs, &self.zero, &[], &vec![0; ne], &mut work, |job, k| {
+            if let Flip::Zone(z) = job.flip {
+                crit0_zone[z as usize * ne + k] = true;
+            }
+        });
         let is_candidate: Vec<bool> = (0..n)
             .map(|s| (0..ne).any(|k| self.reach[k][s] && !crit0_svc[s * ne + k]))
             .collect();
@@ -842,8 +893,7 @@ impl<'a> Plan<'a> {
             if any == 0 {
                 entry_down.fill(0);
             } else {
-                self.structure
-                    .evaluate_lanes(&down, &self.zero, &self.none, &mut lanes);
+                evaluate_lanes(self.structure, &down, &self.zero, &self.none, &mut lanes);
                 for (d, &wt) in entry_down.iter_mut().zip(&self.watch) {
                     *d = entry_word(&lanes, wt);
                 }
@@ -962,8 +1012,7 @@ impl<'a> Plan<'a> {
                 any |= *d;
             }
             if any != 0 {
-                self.structure
-                    .evaluate_lanes(&down, &self.zero, &self.none, &mut lanes);
+                evaluate_lanes(self.structure, &down, &self.zero, &self.none, &mut lanes);
             }
             for (bits, &wt) in up_bits.iter_mut().zip(&self.watch) {
                 bits[w] = if any == 0 {
@@ -1020,69 +1069,98 @@ fn fold(table: &[f64], p: &[f64], diff: Option<usize>, buf: &mut Vec<f64>) -> f6
     buf[0]
 }
 
-/// Per entry, per service: whether a `down` of the service can travel to the
-/// entry — over hard, sync, request-phase edges (to the target, and to a
-/// failover alternative or a cache's `on_miss`), never over soft, async,
-/// background, stale-fallback or startup ones. A superset at service level.
-fn down_reach(model: &Model, entry_list: &[super::spof::Entry]) -> Vec<Vec<bool>> {
-    let n = model.services().len();
-    let mut adj: Vec<Vec<u32>> = vec![Vec::new(); n];
-    let op_adj = |op: &crate::model::Operation, out: &mut Vec<u32>| {
-        for dep in &op.depends_on {
-            if dep.phase != Phase::Request
-                || dep.mode == Mode::Async
-                || dep.criticality == Criticality::Soft
-            {
-                continue;
-            }
-            if let Some(c) = &dep.cache {
-                out.push(dep.target.service.0);
-                out.push(c.on_miss.0);
-                continue;
-            }
-            match dep.fallback {
-                Some(Fallback::ServeStale { .. }) => {}
-                Some(Fallback::Failover { to }) => {
-                    out.push(dep.target.service.0);
-                    out.push(to.0);
-                }
-                None => out.push(dep.target.service.0),
+/// k-of-n gates with at most this many replicas to fail are counted with a
+/// bit-sliced ladder (O(replicas × k) per word); above it, per lane
+/// (O(replicas + failures)).
+const LADDER_MAX: usize = 8;
+
+/// ln Γ(x) for x > 0 (Lanczos, g = 7, nine terms: about 15 significant
+/// digits).
+fn ln_gamma(x: f64) -> f64 {
+    const G: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        // Reflection: Γ(x) Γ(1 − x) = π / sin(πx).
+        return (std::f64::consts::PI / (std::f64::consts::PI * x).sin()).ln() - ln_gamma(1.0 - x);
+    }
+    let x = x - 1.0;
+    let t = x + 7.5;
+    let sum = G[1..]
+        .iter()
+        .enumerate()
+        .fold(G[0], |acc, (i, g)| acc + g / (x + i as f64 + 1.0));
+    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + sum.ln()
+}
+
+/// P(X = k) for X binomial with `n` trials of probability `p`, in closed
+/// form: exact products for small `n`, logarithms beyond.
+fn binomial_pmf(n: u64, k: u64, p: f64) -> f64 {
+    if k > n {
+        return 0.0;
+    }
+    if p <= 0.0 {
+        return if k == 0 { 1.0 } else { 0.0 };
+    }
+    if p >= 1.0 {
+        return if k == n { 1.0 } else { 0.0 };
+    }
+    if n <= 60 {
+        let m = k.min(n - k);
+        let c = (0..m).fold(1.0f64, |c, i| c * (n - i) as f64 / (i + 1) as f64);
+        return c * p.powi(k as i32) * (1.0 - p).powi((n - k) as i32);
+    }
+    let (n, k) = (n as f64, k as f64);
+    let ln_choose = ln_gamma(n + 1.0) - ln_gamma(k + 1.0) - ln_gamma(n - k + 1.0);
+    (ln_choose + k * p.ln() + (n - k) * (-p).ln_1p()).exp()
+}
+
+/// P(X ≥ k) for X binomial with `n` trials of probability `p`. The tail on
+/// the far side of the mean is summed from its largest term outwards by the
+/// terms' ratio, until they no longer count (so a million replicas cost a
+/// handful of terms); below the mean, one minus the lower tail.
+fn binomial_tail(n: u64, k: u64, p: f64) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    if k > n || p <= 0.0 {
+        return 0.0;
+    }
+    if p >= 1.0 {
+        return 1.0;
+    }
+    let ratio = p / (1.0 - p);
+    let mean = n as f64 * p;
+    if k as f64 >= mean {
+        let mut term = binomial_pmf(n, k, p);
+        let mut sum = term;
+        for j in k..n {
+            term *= (n - j) as f64 / (j + 1) as f64 * ratio;
+            sum += term;
+            if term <= sum * 1e-17 {
+                break;
             }
         }
-    };
-    for id in model.service_ids() {
-        for op in &model.service(id).operations {
-            op_adj(op, &mut adj[id.index()]);
+        return sum.min(1.0);
+    }
+    let mut term = binomial_pmf(n, k - 1, p);
+    let mut lower = term;
+    for j in (1..k).rev() {
+        term *= j as f64 / (n - j + 1) as f64 / ratio;
+        lower += term;
+        if term <= lower * 1e-17 {
+            break;
         }
     }
-    entry_list
-        .iter()
-        .map(|e| {
-            let mut seen = vec![false; n];
-            seen[e.service.index()] = true;
-            let mut first = Vec::new();
-            match e.operation {
-                Some(o) => op_adj(&model.service(e.service).operations[o], &mut first),
-                None => first.clone_from(&adj[e.service.index()]),
-            }
-            let mut stack = Vec::new();
-            for t in first {
-                if !seen[t as usize] {
-                    seen[t as usize] = true;
-                    stack.push(t);
-                }
-            }
-            while let Some(s) = stack.pop() {
-                for &t in &adj[s as usize] {
-                    if !seen[t as usize] {
-                        seen[t as usize] = true;
-                        stack.push(t);
-                    }
-                }
-            }
-            seen
-        })
-        .collect()
+    (1.0 - lower).max(0.0)
 }
 
 #[cfg(test)]
@@ -1101,23 +1179,23 @@ mod tests {
         zones: Option<f64>,
         exact_max: usize,
     ) -> Vec<EntryAvailability> {
-        let s = Structure::new(m);
+        let s = Graph::build(m);
         let options = Options {
             trials,
             seed,
             zone_availability: zones,
         };
-        run(m, &s, &options, &|_| {}, exact_max)
+        run(m, &s, &options, &|_| {}, exact_max).unwrap()
     }
 
     fn mc(m: &Model, trials: u64, seed: u64, zones: Option<f64>) -> Vec<EntryAvailability> {
-        let s = Structure::new(m);
+        let s = Graph::build(m);
         let options = Options {
             trials,
             seed,
             zone_availability: zones,
         };
-        monte_carlo(m, &s, &options, &|_| {})
+        monte_carlo(m, &s, &options, &|_| {}).unwrap()
     }
 
     fn importance_of(e: &EntryAvailability, name: &str) -> f64 {
@@ -1210,8 +1288,8 @@ mod tests {
         let m = model(
             "zones: [z1, z2, z3]\nservices:\n  web: { entry: { rps: 1 }, depends_on: [a, b, c] }\n  a: { replicas: 5, quorum: 3 }\n  b: { replicas: 4, quorum: 1 }\n  c: { replicas: 3, quorum: 3 }\n",
         );
-        let s = Structure::new(&m);
-        let plan = Plan::new(&m, &s, Some(0.9));
+        let s = Graph::build(&m);
+        let plan = Plan::new(&m, &s, Some(0.9)).unwrap();
         let nev = plan.events.len();
         let mut rng = ChaCha8Rng::seed_from_u64(9);
         let mut ladder = Vec::new();
@@ -1300,7 +1378,7 @@ mod tests {
                 s.availability = 0.9;
             }
             let zones = Some(0.97);
-            assert!(basic_events(&m, zones).len() <= EXACT_MAX_EVENTS);
+            assert!(basic_events(&m, zones).unwrap().len() <= EXACT_MAX_EVENTS);
             let trials = 200_000;
             let exact = run_with(&m, trials, seed, zones, EXACT_MAX_EVENTS);
             let approx = run_with(&m, trials, seed, zones, 0);
@@ -1326,14 +1404,14 @@ mod tests {
         let m = model(
             "services:\n  api:\n    operations:\n      read: { rps: 5, depends_on: [db] }\n      write: { rps: 1, depends_on: [q] }\n  db: { availability: 99% }\n  q: { availability: 95% }\n",
         );
-        let s = Structure::new(&m);
+        let s = Graph::build(&m);
         let seen = Mutex::new(Vec::new());
         let options = Options {
             trials: 3 * CHUNK_TRIALS + 5,
             seed: 1,
             zone_availability: None,
         };
-        let r = monte_carlo(&m, &s, &options, &|d| seen.lock().unwrap().push(d));
+        let r = monte_carlo(&m, &s, &options, &|d| seen.lock().unwrap().push(d)).unwrap();
         let names: Vec<&str> = r.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names, ["api", "api.read", "api.write"]);
         let exact: Vec<f64> = r.iter().map(|e| e.exact.unwrap()).collect();
@@ -1359,5 +1437,81 @@ mod tests {
             assert_eq!(importance_of(&r[0], "db"), 1.0);
             assert_eq!(importance_of(&r[0], "log"), 0.0);
         }
+    }
+
+    /// The closed forms against direct sums.
+    #[test]
+    fn binomial_terms_and_tails() {
+        let direct = |n: u64, k: u64, p: f64| -> f64 {
+            // By the recurrence over replicas, as the estimator once did.
+            let mut dist = vec![0.0; n as usize + 1];
+            dist[0] = 1.0;
+            for _ in 0..n {
+                for j in (1..=n as usize).rev() {
+                    dist[j] = dist[j] * (1.0 - p) + dist[j - 1] * p;
+                }
+                dist[0] *= 1.0 - p;
+            }
+            dist[k as usize]
+        };
+        for n in [1u64, 2, 3, 10, 59, 60, 61, 200] {
+            for p in [1e-4, 0.01, 0.3, 0.9] {
+                for k in [0, 1, n / 2, n.saturating_sub(1), n] {
+                    let want = direct(n, k, p);
+                    let got = binomial_pmf(n, k, p);
+                    assert!(
+                        (got - want).abs() <= 1e-12 * want.max(1e-300) + 1e-300,
+                        "pmf({n}, {k}, {p}): {got} vs {want}"
+                    );
+                    let tail: f64 = (k..=n).map(|j| direct(n, j, p)).sum();
+                    let got = binomial_tail(n, k, p);
+                    assert!(
+                        (got - tail).abs() <= 1e-12 * tail.max(1e-12),
+                        "tail({n}, {k}, {p}): {got} vs {tail}"
+                    );
+                }
+            }
+        }
+        assert_eq!(binomial_tail(1_000_000, 10, 0.5), 1.0);
+        assert_eq!(binomial_tail(1_000_000, 900_000, 0.5), 0.0);
+        assert!((ln_gamma(10.0) - 362_880f64.ln()).abs() < 1e-12);
+    }
+
+    /// Issue 16: a billion replicas is refused before anything is
+    /// allocated; ten thousand replicas, with any quorum, answer quickly
+    /// (k-of-n counted per lane, pivotal terms in closed form).
+    #[test]
+    fn huge_replica_counts_are_refused_or_answered_quickly() {
+        let text = |replicas: u32, quorum: u32| {
+            format!(
+                "zones: [a, b, c]\nservices:\n  web: {{ entry: {{ rps: 1 }}, depends_on: [db], availability: 99.9% }}\n  db: {{ replicas: {replicas}, quorum: {quorum}, availability: 99% }}\n"
+            )
+        };
+        let m = model(&text(1_000_000_000, 1));
+        let options = Options {
+            trials: 1000,
+            seed: 1,
+            zone_availability: None,
+        };
+        let err = monte_carlo(&m, &Graph::build(&m), &options, &|_| {}).unwrap_err();
+        assert_eq!(err.events, 1_000_000_001);
+        let started = std::time::Instant::now();
+        for (quorum, zones) in [(1, None), (9_950, Some(0.999)), (9_990, None)] {
+            let m = model(&text(10_000, quorum));
+            let options = Options {
+                trials: 20_000,
+                seed: 1,
+                zone_availability: zones,
+            };
+            let r = monte_carlo(&m, &Graph::build(&m), &options, &|_| {}).unwrap();
+            // Web's own failure dominates unless db's quorum is strict.
+            let db_down = binomial_tail(10_000, 10_000 - quorum as u64 + 1, 0.01);
+            let expected = 0.999 * (1.0 - db_down);
+            if zones.is_none() {
+                assert_within(&r[0], expected);
+            }
+            assert!(r[0].importance.len() == 10_001 + if zones.is_some() { 3 } else { 0 });
+        }
+        assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
     }
 }

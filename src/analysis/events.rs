@@ -10,11 +10,67 @@
 //! A service fails as a whole — `down` for the structural rules — when fewer
 //! than `quorum` of its replicas survive: a k-of-n gate over its replicas
 //! with k = replicas − quorum + 1 (see [`replicas_to_fail`]).
+//!
+//! Every analysis built on basic events (cut sets, fault trees, Monte Carlo
+//! availability) refuses a model with more than [`MAX_EVENTS`] of them
+//! before doing any work ([`count_events`]): each replica is an event with
+//! a name, so a service with a billion replicas would need tens of
+//! gigabytes.
 
 use smallvec::SmallVec;
 
+use super::mincut::{Cut, Family, MAX_SETS, OwnFailure};
 use crate::model::{Model, Service, ServiceId};
 use crate::sim::structural::{Health, StructuralFaults};
+
+/// The most basic events a model may have for cut sets, fault trees and
+/// availability: replicas of multi-replica services, single-replica
+/// services and (when they are events) zones. A million events take about
+/// 100 MB as named events; real fleets of 100,000 services have a few
+/// hundred thousand.
+pub const MAX_EVENTS: u64 = 1_000_000;
+
+/// A model with more basic events than [`MAX_EVENTS`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{model}` has {events} basic events, more than the {MAX_EVENTS} that cut sets, fault trees and availability take (each replica is one; `{service}` alone has {replicas})"
+)]
+pub struct TooManyEvents {
+    /// The model's name.
+    pub model: String,
+    /// Its number of basic events.
+    pub events: u64,
+    /// The service with the most replicas.
+    pub service: String,
+    /// Its replicas.
+    pub replicas: u32,
+}
+
+/// The number of basic events of `model` ([`basic_events`] without building
+/// them), or why there are too many. O(services).
+pub fn count_events(model: &Model, zone_availability: Option<f64>) -> Result<u64, TooManyEvents> {
+    let services: u64 = model
+        .services()
+        .iter()
+        .map(|s| u64::from(s.replicas.max(1)))
+        .sum();
+    let zones = if zone_availability.is_some() {
+        model.zones.len() as u64
+    } else {
+        0
+    };
+    let events = services + zones;
+    if events <= MAX_EVENTS {
+        return Ok(events);
+    }
+    let biggest = model.services().iter().max_by_key(|s| s.replicas);
+    Err(TooManyEvents {
+        model: model.name.clone(),
+        events,
+        service: biggest.map(|s| s.name.clone()).unwrap_or_default(),
+        replicas: biggest.map_or(0, |s| s.replicas),
+    })
+}
 
 /// What a basic event stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -43,19 +99,24 @@ pub struct BasicEvent {
 /// (a service's replicas ascending), then — when `zone_availability` (0–1)
 /// is given — every declared zone in model order.
 ///
+/// Fails with [`TooManyEvents`] above [`MAX_EVENTS`], before allocating.
 /// Linear in services + replicas + zones.
 ///
 /// ```
 /// let text = "zones: [a, b]\nservices:\n  web: { entry: { rps: 1 }, depends_on: [db] }\n  db: { replicas: 2 }\n";
 /// let model = whatif::model::load_str(text, "t.yaml").unwrap().model;
 /// let names: Vec<String> = whatif::analysis::events::basic_events(&model, Some(0.999))
+///     .unwrap()
 ///     .into_iter()
 ///     .map(|e| e.name)
 ///     .collect();
 /// assert_eq!(names, ["web", "db#1", "db#2", "zone:a", "zone:b"]);
 /// ```
-pub fn basic_events(model: &Model, zone_availability: Option<f64>) -> Vec<BasicEvent> {
-    let mut events = Vec::new();
+pub fn basic_events(
+    model: &Model,
+    zone_availability: Option<f64>,
+) -> Result<Vec<BasicEvent>, TooManyEvents> {
+    let mut events = Vec::with_capacity(count_events(model, zone_availability)? as usize);
     for id in model.service_ids() {
         let s = model.service(id);
         let probability = 1.0 - s.availability;
@@ -80,7 +141,7 @@ pub fn basic_events(model: &Model, zone_availability: Option<f64>) -> Vec<BasicE
             probability: 1.0 - a,
         }));
     }
-    events
+    Ok(events)
 }
 
 /// How many of a service's replicas must fail for it to fail as a whole:
@@ -126,6 +187,187 @@ pub fn replica_causes(model: &Model, events: &[BasicEvent]) -> Vec<Vec<ReplicaCa
     causes
 }
 
+/// The basic events of a model as [`OwnFailure`] families for the cut-set
+/// solver: service `s` fails by itself when `replicas − quorum + 1` of its
+/// replicas fail, each by its own event or its zone's.
+#[derive(Debug, Clone)]
+pub struct ReplicaEvents {
+    /// First event of each service (its replica 1), and replicas.
+    first: Vec<u32>,
+    replicas: Vec<u32>,
+    need: Vec<u32>,
+    /// Per service: the model zone of each zone position (replica k lives at
+    /// position (k − 1) mod len); empty when zones are not events.
+    zones: Vec<Vec<u32>>,
+    /// Event of model zone 0, when zones are events.
+    zone_base: Option<u32>,
+}
+
+impl ReplicaEvents {
+    /// The events of `model` as [`basic_events`] numbers them (with zones as
+    /// events when `zone_availability` is given). O(services + zones).
+    pub fn new(model: &Model, zone_availability: Option<f64>) -> ReplicaEvents {
+        let mut first = Vec::with_capacity(model.services().len());
+        let mut next = 0u32;
+        for s in model.services() {
+            first.push(next);
+            next += s.replicas.max(1);
+        }
+        let zone_base = zone_availability.map(|_| next);
+        let zones = model
+            .services()
+            .iter()
+            .map(|s| match zone_base {
+                Some(_) => s
+                    .zones
+                    .iter()
+                    .filter_map(|z| model.zones.iter().position(|m| m == z))
+                    .map(|z| z as u32)
+                    .collect(),
+                None => Vec::new(),
+            })
+            .collect();
+        ReplicaEvents {
+            first,
+            replicas: model.services().iter().map(|s| s.replicas.max(1)).collect(),
+            need: model.services().iter().map(replicas_to_fail).collect(),
+            zones,
+            zone_base,
+        }
+    }
+
+    /// The event of replica `k` (from 0) of service `s`.
+    fn replica(&self, s: usize, k: u32) -> u32 {
+        self.first[s] + k
+    }
+}
+
+/// n choose k, saturating at `usize::MAX`.
+fn choose(n: u64, k: u64) -> usize {
+    if k > n {
+        return 0;
+    }
+    let mut acc: u128 = 1;
+    for i in 0..k {
+        acc = acc * u128::from(n - i) / u128::from(i + 1);
+        if acc > usize::MAX as u128 {
+            return usize::MAX;
+        }
+    }
+    acc as usize
+}
+
+/// Calls `f` with every `size`-subset of `items` (at most 3) in order.
+fn subsets(items: &[u32], size: usize, f: &mut dyn FnMut(&[u32])) {
+    let n = items.len();
+    match size {
+        0 => f(&[]),
+        1 => items.iter().for_each(|&a| f(&[a])),
+        2 => {
+            for i in 0..n {
+                for j in i + 1..n {
+                    f(&[items[i], items[j]]);
+                }
+            }
+        }
+        3 => {
+            for i in 0..n {
+                for j in i + 1..n {
+                    for k in j + 1..n {
+                        f(&[items[i], items[j], items[k]]);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+impl OwnFailure for ReplicaEvents {
+    /// The minimal sets of at most `order` events that take `s` down by
+    /// itself: some of its zones Z and `m` replicas outside them, with the
+    /// replicas in Z plus `m` reaching `replicas − quorum + 1`. Counted in
+    /// closed form before any is listed, so a service with a million
+    /// replicas and a high quorum costs nothing; orders whose sets would
+    /// exceed [`MAX_SETS`] are given up (`complete_to`).
+    fn own(&self, id: ServiceId, order: usize) -> Family {
+        let s = id.index();
+        let (r, need) = (self.replicas[s], self.need[s]);
+        // Model zones of this service, each with its replicas (positions
+        // sharing a zone pooled).
+        let positions = &self.zones[s];
+        let mut zones: Vec<(u32, u32)> = Vec::new();
+        for (j, &z) in positions.iter().enumerate() {
+            let j = j as u32;
+            let count = r / positions.len() as u32 + u32::from(j < r % positions.len() as u32);
+            match zones.iter_mut().find(|(m, _)| *m == z) {
+                Some(entry) => entry.1 += count,
+                None if count > 0 => zones.push((z, count)),
+                None => {}
+            }
+        }
+        // Zone subsets of at most `order` zones: (zones, replicas covered).
+        let mut choices: Vec<(Vec<u32>, u32)> = Vec::new();
+        for size in 0..=order.min(zones.len()) {
+            let idx: Vec<u32> = (0..zones.len() as u32).collect();
+            subsets(&idx, size, &mut |zs| {
+                let covered = zs.iter().map(|&i| zones[i as usize].1).sum::<u32>();
+                choices.push((zs.to_vec(), covered));
+            });
+        }
+        let count = |order: usize| -> usize {
+            choices
+                .iter()
+                .map(|(zs, covered)| {
+                    let m = need.saturating_sub(*covered) as usize;
+                    if zs.len() + m > order {
+                        0
+                    } else {
+                        choose(u64::from(r - covered), m as u64)
+                    }
+                })
+                .fold(0usize, usize::saturating_add)
+        };
+        let mut order = order;
+        while order > 0 && count(order) > MAX_SETS {
+            order -= 1;
+        }
+        let zone_event = |i: u32| self.zone_base.unwrap_or(0) + zones[i as usize].0;
+        let mut sets = Vec::new();
+        for (zs, covered) in &choices {
+            let m = need.saturating_sub(*covered) as usize;
+            if zs.len() + m > order {
+                continue;
+            }
+            // Minimal: no zone of Z is spare.
+            if m == 0 && zs.iter().any(|&i| covered - zones[i as usize].1 >= need) {
+                continue;
+            }
+            let in_z = |k: u32| {
+                !positions.is_empty()
+                    && zs
+                        .iter()
+                        .any(|&i| zones[i as usize].0 == positions[(k as usize) % positions.len()])
+            };
+            let outside: Vec<u32> = if m == 0 {
+                Vec::new()
+            } else {
+                (0..r)
+                    .filter(|&k| !in_z(k))
+                    .map(|k| self.replica(s, k))
+                    .collect()
+            };
+            let base: Vec<u32> = zs.iter().map(|&i| zone_event(i)).collect();
+            subsets(&outside, m, &mut |rs| {
+                let mut all: Vec<u32> = base.iter().chain(rs).copied().collect();
+                all.sort_unstable();
+                sets.push(Cut::of(&all));
+            });
+        }
+        super::mincut::minimize(sets, order)
+    }
+}
+
 /// The structural reading of a set of basic events: every service with
 /// fewer than `quorum` surviving replicas is forced down; nothing else
 /// changes. `occurred[i]` says whether `events[i]` happened; `events` must be
@@ -162,14 +404,14 @@ mod tests {
     #[test]
     fn names_kinds_and_probabilities() {
         let m = model(ZONED);
-        let events = basic_events(&m, None);
+        let events = basic_events(&m, None).unwrap();
         let names: Vec<&str> = events.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names, ["web", "db#1", "db#2", "db#3"]);
         assert_eq!(events[0].kind, EventKind::Service(ServiceId(0)));
         assert_eq!(events[3].kind, EventKind::Replica(ServiceId(1), 3));
         assert!((events[0].probability - 0.01).abs() < 1e-12);
         assert!((events[1].probability - 0.1).abs() < 1e-12);
-        let with_zones = basic_events(&m, Some(0.999));
+        let with_zones = basic_events(&m, Some(0.999)).unwrap();
         assert_eq!(with_zones.len(), 6);
         assert_eq!(with_zones[5].name, "zone:z2");
         assert_eq!(with_zones[5].kind, EventKind::Zone(1));
@@ -179,7 +421,7 @@ mod tests {
     #[test]
     fn replicas_fail_by_their_own_event_or_their_zone() {
         let m = model(ZONED);
-        let events = basic_events(&m, Some(0.999));
+        let events = basic_events(&m, Some(0.999)).unwrap();
         let causes = replica_causes(&m, &events);
         // web's one replica lives in z1; db's replicas in z1, z2, z1.
         assert_eq!(causes[0][0].as_slice(), [0, 4]);
@@ -187,7 +429,7 @@ mod tests {
         assert_eq!(causes[1][1].as_slice(), [2, 5]);
         assert_eq!(causes[1][2].as_slice(), [3, 4]);
         assert_eq!(
-            replica_causes(&m, &basic_events(&m, None))[1][2].as_slice(),
+            replica_causes(&m, &basic_events(&m, None).unwrap())[1][2].as_slice(),
             [3]
         );
     }
@@ -197,7 +439,7 @@ mod tests {
         let m = model(ZONED);
         assert_eq!(replicas_to_fail(&m.services()[0]), 1);
         assert_eq!(replicas_to_fail(&m.services()[1]), 2);
-        let events = basic_events(&m, Some(0.999));
+        let events = basic_events(&m, Some(0.999)).unwrap();
         let down = |set: &[usize]| {
             let mut occurred = vec![false; events.len()];
             for &i in set {

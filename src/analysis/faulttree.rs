@@ -6,7 +6,7 @@
 //! # The tree
 //!
 //! The basic events are those of [`basic_events`]. The gates encode the same
-//! logic as [`Structure::evaluate`](crate::sim::structural::Structure::evaluate),
+//! logic as [`evaluate`](crate::sim::structural::evaluate),
 //! for the `down` state only (an entry point merely degraded is up here):
 //!
 //! - a service *fails* when fewer than `quorum` replicas survive: a k-of-n
@@ -58,20 +58,45 @@
 //! Only the gates and basic events some top reaches are written. The same
 //! model gives the same bytes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io;
 
-use petgraph::algo::tarjan_scc;
-use petgraph::graph::{DiGraph, NodeIndex};
-
-use super::events::{BasicEvent, ReplicaCauses, basic_events, replica_causes, replicas_to_fail};
+use super::events::{
+    BasicEvent, ReplicaCauses, TooManyEvents, basic_events, replica_causes, replicas_to_fail,
+};
 use super::spof::{Entry, entries};
-use crate::model::{Criticality, Fallback, Mode, Model, Phase, ServiceId, Target};
+use crate::graph::{Components, Graph, Node, Rule};
+use crate::model::{Model, ServiceId};
 use crate::text::xml_text;
 
 /// The most gates the unrolling of dependency cycles may add before the
 /// export is refused (each cycle member needs one gate per path into it).
 pub const MAX_CYCLE_GATES: usize = 100_000;
+
+/// The largest dependency cycle with failovers, caches or several
+/// operations inside that is unrolled (a cycle of plain hard calls has no
+/// bound: it is one gate). Unrolling follows every path around the cycle,
+/// which such a cycle makes exponential; this bound refuses it at once.
+pub const MAX_UNROLLED_MEMBERS: usize = 64;
+
+/// Why no fault tree was written.
+#[derive(Debug, thiserror::Error)]
+pub enum FaultTreeError {
+    /// More basic events than analyses take.
+    #[error(transparent)]
+    TooManyEvents(#[from] TooManyEvents),
+    /// Dependency cycles too entangled to unroll into an acyclic tree.
+    #[error("the dependency cycles of `{model}` are too entangled for a fault tree: {why}")]
+    Entangled {
+        /// The model's name.
+        model: String,
+        /// Which bound it exceeds.
+        why: String,
+    },
+    /// The writer failed.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
 
 /// Writes the structural model of `model` as an Open-PSA MEF fault tree:
 /// one top gate per entry point (`top_sN` for entry services, then
@@ -81,33 +106,39 @@ pub const MAX_CYCLE_GATES: usize = 100_000;
 /// when `zone_availability`, 0–1, is given).
 ///
 /// The document goes to `out` in one `write_all`. Fails with the writer's
-/// error, or with an error of kind `Other` when dependency cycles are too
-/// entangled to unroll (see [`MAX_CYCLE_GATES`]); nothing is written then.
+/// error, when the model has more than
+/// [`MAX_EVENTS`](super::events::MAX_EVENTS) basic events, or when
+/// dependency cycles are too entangled to unroll (see [`MAX_CYCLE_GATES`]
+/// and [`MAX_UNROLLED_MEMBERS`]); nothing is written then.
 ///
-/// Linear in services + dependencies for acyclic models; a cycle costs one
-/// gate per member and path into it.
+/// Linear in services + dependencies + events, cycles of plain hard calls
+/// included (one gate each); a cycle with failovers, caches or several
+/// operations inside costs one gate per member and path into it.
 ///
 /// ```
 /// let text = "services:\n  web: { entry: { rps: 1 }, depends_on: [db] }\n  db: { replicas: 3, quorum: 2 }\n";
 /// let model = whatif::model::load_str(text, "t.yaml").unwrap().model;
+/// let graph = whatif::graph::Graph::build(&model);
 /// let mut xml = Vec::new();
-/// whatif::analysis::faulttree::write_open_psa(&model, None, &mut xml).unwrap();
+/// whatif::analysis::faulttree::write_open_psa(&model, &graph, None, &mut xml).unwrap();
 /// let xml = String::from_utf8(xml).unwrap();
 /// assert!(xml.contains(r#"<define-gate name="top_s0">"#));
 /// assert!(xml.contains(r#"<atleast min="2">"#));
 /// ```
 pub fn write_open_psa(
     model: &Model,
+    graph: &Graph,
     zone_availability: Option<f64>,
     out: &mut dyn io::Write,
-) -> io::Result<()> {
-    let tree = build(model, zone_availability)?;
-    out.write_all(render(model, &tree).as_bytes())
+) -> Result<(), FaultTreeError> {
+    let tree = build(model, graph, zone_availability)?;
+    out.write_all(render(model, &tree).as_bytes())?;
+    Ok(())
 }
 
 /// A Boolean formula over basic events and gates, kept simplified: no
 /// constant inside a connective, no duplicate or single argument.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Formula {
     /// Never occurs.
     False,
@@ -120,23 +151,44 @@ enum Formula {
     AtLeast(u32, Vec<Formula>),
 }
 
-/// Pushes `f` unless it is already there (MEF forbids duplicate arguments).
-fn push_unique(items: &mut Vec<Formula>, f: Formula) {
-    if !items.contains(&f) {
-        items.push(f);
+/// Arguments without duplicates (MEF forbids them), in first-seen order:
+/// a scan while few, a hash set beyond (a k-of-n gate over a million
+/// replicas has a million arguments).
+#[derive(Default)]
+struct Unique {
+    items: Vec<Formula>,
+    seen: HashSet<Formula>,
+}
+
+impl Unique {
+    fn push(&mut self, f: Formula) {
+        const SCAN: usize = 32;
+        if self.items.len() < SCAN {
+            if !self.items.contains(&f) {
+                self.items.push(f);
+            }
+            return;
+        }
+        if self.seen.is_empty() {
+            self.seen.extend(self.items.iter().cloned());
+        }
+        if self.seen.insert(f.clone()) {
+            self.items.push(f);
+        }
     }
 }
 
 /// OR: `False` arguments dropped, nested ORs flattened.
 fn any(parts: impl IntoIterator<Item = Formula>) -> Formula {
-    let mut items = Vec::new();
+    let mut unique = Unique::default();
     for f in parts {
         match f {
             Formula::False => {}
-            Formula::Or(inner) => inner.into_iter().for_each(|g| push_unique(&mut items, g)),
-            f => push_unique(&mut items, f),
+            Formula::Or(inner) => inner.into_iter().for_each(|g| unique.push(g)),
+            f => unique.push(f),
         }
     }
+    let mut items = unique.items;
     absorb(&mut items, |f| match f {
         Formula::And(inner) => Some(inner),
         _ => None,
@@ -151,14 +203,15 @@ fn any(parts: impl IntoIterator<Item = Formula>) -> Formula {
 /// AND: `False` if any argument is, nested ANDs flattened. Never called
 /// without arguments (there is no constant `true` in these trees).
 fn all(parts: impl IntoIterator<Item = Formula>) -> Formula {
-    let mut items = Vec::new();
+    let mut unique = Unique::default();
     for f in parts {
         match f {
             Formula::False => return Formula::False,
-            Formula::And(inner) => inner.into_iter().for_each(|g| push_unique(&mut items, g)),
-            f => push_unique(&mut items, f),
+            Formula::And(inner) => inner.into_iter().for_each(|g| unique.push(g)),
+            f => unique.push(f),
         }
     }
+    let mut items = unique.items;
     absorb(&mut items, |f| match f {
         Formula::Or(inner) => Some(inner),
         _ => None,
@@ -174,19 +227,33 @@ fn all(parts: impl IntoIterator<Item = Formula>) -> Formula {
 /// `x`. `dual` opens an argument of the other connective. Keeps the trees
 /// readable (a failover whose alternative is also called directly); the
 /// cut sets are the same either way.
+///
+/// An argument of the other connective is absorbed by a plain argument it
+/// contains (looked up in a hash set), or by a smaller argument of the same
+/// connective it contains (compared pairwise only while there are at most
+/// 64 of them: a wide gate of replicas keeps them all, which changes no cut
+/// set).
 fn absorb(items: &mut Vec<Formula>, dual: impl Fn(&Formula) -> Option<&Vec<Formula>>) {
+    let duals: Vec<usize> = (0..items.len())
+        .filter(|&i| dual(&items[i]).is_some())
+        .collect();
+    if duals.is_empty() {
+        return;
+    }
+    let plain: HashSet<&Formula> = items.iter().filter(|f| dual(f).is_none()).collect();
+    let pairwise = duals.len() <= 64;
     let absorbed = |i: usize| {
-        dual(&items[i]).is_some_and(|args| {
-            items.iter().enumerate().any(|(j, other)| {
-                j != i
-                    && match dual(other) {
-                        Some(smaller) => {
+        let Some(args) = dual(&items[i]) else {
+            return false;
+        };
+        args.iter().any(|a| plain.contains(a))
+            || (pairwise
+                && duals.iter().any(|&j| {
+                    j != i
+                        && dual(&items[j]).is_some_and(|smaller| {
                             smaller.len() < args.len() && smaller.iter().all(|f| args.contains(f))
-                        }
-                        None => args.contains(other),
-                    }
-            })
-        })
+                        })
+                }))
     };
     let keep: Vec<bool> = (0..items.len()).map(|i| !absorbed(i)).collect();
     let mut k = keep.iter();
@@ -218,6 +285,9 @@ enum GateOf {
     Operation(ServiceId, usize),
     /// The service fails by itself: quorum lost, or its replica's zone.
     Fails(ServiceId),
+    /// Every member of a dependency cycle of plain hard calls is down
+    /// (named after its first member: the service, or its operation).
+    Cycle(ServiceId, Option<usize>),
 }
 
 /// One gate of the tree.
@@ -227,6 +297,8 @@ struct Gate {
     /// Names of the services and operations on the expansion path whose
     /// calls back count as up (empty for a shared gate).
     unless: Vec<String>,
+    /// For a cycle's gate: the names of its members.
+    members: Vec<String>,
     formula: Formula,
 }
 
@@ -266,8 +338,8 @@ struct Builder<'a> {
     bodies: Vec<Body>,
     /// Per service with several operations, the node of its operation 0.
     op_node: Vec<u32>,
-    /// Strongly connected component of each node.
-    component: Vec<usize>,
+    /// Strongly connected components of the nodes, callees first.
+    components: Components,
     /// Per node: its gate with nothing of its component on the path.
     shared: Vec<Option<Formula>>,
     /// Per (node, sorted members of its component on the path): its gate.
@@ -279,54 +351,54 @@ struct Builder<'a> {
     cycle_gates: usize,
 }
 
-/// The node a target of a dependency names. `op_node[s]` is the node of
-/// operation 0 of service `s` when it has several.
-fn node_of(model: &Model, op_node: &[u32], target: Target) -> u32 {
-    let s = target.service;
-    match target.operation {
-        Some(o) if model.service(s).operations.len() > 1 => op_node[s.index()] + o as u32,
-        _ => s.0,
+/// The builder's node for a target: its operation's node when the service
+/// has several, else the service's.
+fn node_of(graph: &Graph, op_node: &[u32], target: Node) -> u32 {
+    match target {
+        Node::Operation(o) => {
+            let s = graph.op_service(o);
+            let ops = graph.ops_of(s);
+            if ops.len() > 1 {
+                op_node[s.index()] + (o - ops.start) as u32
+            } else {
+                s.0
+            }
+        }
+        Node::Service(s) => s.0,
     }
 }
 
-/// The calls of one operation that can pass `down` on (docs/engine.md, "The structural rules").
-fn down_calls(model: &Model, op_node: &[u32], id: ServiceId, op: usize) -> Vec<Call> {
+/// The calls of one operation (flattened index) that can pass `down` on
+/// (docs/engine.md, "The structural rules").
+fn down_calls(graph: &Graph, op_node: &[u32], op: usize) -> Vec<Call> {
     let mut calls = Vec::new();
-    for dep in &model.service(id).operations[op].depends_on {
-        let capped = dep.phase != Phase::Request
-            || dep.mode == Mode::Async
-            || dep.criticality == Criticality::Soft;
-        if capped {
-            continue;
-        }
-        let target = node_of(model, op_node, dep.target);
-        if let Some(cache) = &dep.cache {
+    for e in graph.edges_of(op) {
+        let edge = graph.edge(e);
+        let target = node_of(graph, op_node, edge.target);
+        match edge.rule() {
+            Rule::Plain => calls.push(Call::One(target)),
             // Down when the cache and the misses' target are both down, or
             // when the misses' target is down and nothing is ever a hit.
-            let miss = cache.on_miss.0;
-            calls.push(if cache.hit_ratio == 0.0 {
-                Call::One(miss)
-            } else {
-                Call::Both(target, miss)
-            });
-            continue;
-        }
-        match dep.fallback {
-            Some(Fallback::ServeStale { .. }) => {}
-            Some(Fallback::Failover { to }) => calls.push(Call::Both(target, to.0)),
-            None => calls.push(Call::One(target)),
+            Rule::Cache {
+                on_miss,
+                hit_zero: true,
+            } => calls.push(Call::One(on_miss.0)),
+            Rule::Cache { on_miss: alt, .. } | Rule::Failover(alt) => {
+                calls.push(Call::Both(target, alt.0));
+            }
+            Rule::Capped | Rule::Stale | Rule::Startup => {}
         }
     }
     calls
 }
 
 impl<'a> Builder<'a> {
-    fn new(model: &'a Model, events: &[BasicEvent]) -> Self {
-        let n = model.services().len() as u32;
+    fn new(model: &'a Model, graph: &Graph, events: &[BasicEvent]) -> Self {
+        let n = graph.service_count() as u32;
         let mut op_node = vec![u32::MAX; n as usize];
         let mut next = n;
         for id in model.service_ids() {
-            let ops = model.service(id).operations.len() as u32;
+            let ops = graph.ops_of(id).len() as u32;
             if ops > 1 {
                 op_node[id.index()] = next;
                 next += ops;
@@ -334,57 +406,49 @@ impl<'a> Builder<'a> {
         }
         let mut bodies = Vec::with_capacity(next as usize);
         for id in model.service_ids() {
-            let ops = model.service(id).operations.len() as u32;
-            bodies.push(if ops == 1 {
-                Body::Op(id, 0, down_calls(model, &op_node, id, 0))
+            let ops = graph.ops_of(id);
+            bodies.push(if ops.len() == 1 {
+                Body::Op(id, 0, down_calls(graph, &op_node, ops.start))
             } else {
-                Body::AllOps((0..ops).map(|o| op_node[id.index()] + o).collect())
+                Body::AllOps(
+                    (0..ops.len() as u32)
+                        .map(|o| op_node[id.index()] + o)
+                        .collect(),
+                )
             });
         }
         for id in model.service_ids() {
-            let ops = model.service(id).operations.len();
-            if ops > 1 {
-                for o in 0..ops {
-                    bodies.push(Body::Op(id, o, down_calls(model, &op_node, id, o)));
+            let ops = graph.ops_of(id);
+            if ops.len() > 1 {
+                for (k, o) in ops.enumerate() {
+                    bodies.push(Body::Op(id, k, down_calls(graph, &op_node, o)));
                 }
             }
         }
         let nodes = bodies.len();
-        let mut graph: DiGraph<(), ()> = DiGraph::with_capacity(nodes, nodes);
-        for _ in 0..nodes {
-            graph.add_node(());
-        }
-        for (from, body) in bodies.iter().enumerate() {
-            let mut edge = |to: u32| {
-                graph.add_edge(NodeIndex::new(from), NodeIndex::new(to as usize), ());
-            };
+        let mut offset = Vec::with_capacity(nodes + 1);
+        let mut targets = Vec::new();
+        offset.push(0u32);
+        for body in &bodies {
             match body {
-                Body::AllOps(ops) => ops.iter().copied().for_each(&mut edge),
+                Body::AllOps(ops) => targets.extend_from_slice(ops),
                 Body::Op(_, _, calls) => {
                     for call in calls {
                         match *call {
-                            Call::One(t) => edge(t),
-                            Call::Both(a, b) => {
-                                edge(a);
-                                edge(b);
-                            }
+                            Call::One(t) => targets.push(t),
+                            Call::Both(a, b) => targets.extend([a, b]),
                         }
                     }
                 }
             }
-        }
-        let mut component = vec![0; nodes];
-        for (c, members) in tarjan_scc(&graph).iter().enumerate() {
-            for m in members {
-                component[m.index()] = c;
-            }
+            offset.push(targets.len() as u32);
         }
         Builder {
             model,
             causes: replica_causes(model, events),
             bodies,
             op_node,
-            component,
+            components: Components::tarjan(&offset, &targets),
             shared: vec![None; nodes],
             variants: HashMap::new(),
             fails: vec![None; n as usize],
@@ -395,26 +459,110 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// Every node's shared gate, components in the order Tarjan finds them
-    /// (callees before callers), so recursion stays within one component.
-    fn build_all(&mut self) -> io::Result<()> {
-        let mut by_component: Vec<Vec<u32>> = Vec::new();
-        for (node, &c) in self.component.iter().enumerate() {
-            if by_component.len() <= c {
-                by_component.resize(c + 1, Vec::new());
-            }
-            by_component[c].push(node as u32);
-        }
-        for members in by_component {
-            for node in members {
-                self.node(node)?;
+    /// Every node's shared gate, components callees first, so that the
+    /// expansion of a node stays within its component: a node on no cycle
+    /// is one gate over gates already built; a cycle of plain hard calls
+    /// is one gate; any other cycle is unrolled path by path (bounded by
+    /// [`MAX_UNROLLED_MEMBERS`] and [`MAX_CYCLE_GATES`]).
+    fn build_all(&mut self) -> Result<(), FaultTreeError> {
+        for c in 0..self.components.len() {
+            let members = self.components.members(c).to_vec();
+            if !self.components.is_cyclic(c) {
+                self.node(members[0])?;
+            } else if self.plain_cycle(c, &members) {
+                self.collapse(&members);
+            } else if members.len() > MAX_UNROLLED_MEMBERS {
+                return Err(FaultTreeError::Entangled {
+                    model: self.model.name.clone(),
+                    why: format!(
+                        "a dependency cycle of {} services and operations with failovers, caches or several operations inside (at most {MAX_UNROLLED_MEMBERS} are unrolled)",
+                        members.len()
+                    ),
+                });
+            } else {
+                for node in members {
+                    self.node(node)?;
+                }
             }
         }
         Ok(())
     }
 
+    /// Whether a cycle holds only operations whose calls inside it are
+    /// plain (no failover pair or cache with a side inside, no service
+    /// with several operations): then each member reaches every other over
+    /// plain calls, so all are down exactly when any member fails or makes
+    /// a call out of the cycle that passes `down` on.
+    fn plain_cycle(&self, c: usize, members: &[u32]) -> bool {
+        let inside = |t: u32| self.components.of(t as usize) == c;
+        members.iter().all(|&m| match &self.bodies[m as usize] {
+            Body::AllOps(_) => false,
+            Body::Op(_, _, calls) => calls.iter().all(|call| match *call {
+                Call::One(_) => true,
+                Call::Both(a, b) => !inside(a) && !inside(b),
+            }),
+        })
+    }
+
+    /// One gate for a cycle of plain calls (see [`Builder::plain_cycle`]):
+    /// the OR of every member's own failure and calls out of the cycle.
+    fn collapse(&mut self, members: &[u32]) {
+        let c = self.components.of(members[0] as usize);
+        let mut parts = Vec::new();
+        for &m in members {
+            let Body::Op(id, _, calls) = self.bodies[m as usize].clone() else {
+                continue;
+            };
+            parts.push(self.fails(id));
+            for call in calls {
+                let outside = |t: u32, b: &Self| b.components.of(t as usize) != c;
+                match call {
+                    Call::One(t) if outside(t, self) => parts.push(self.shared_of(t)),
+                    Call::One(_) => {}
+                    Call::Both(a, b) => parts.push(all([self.shared_of(a), self.shared_of(b)])),
+                }
+            }
+        }
+        let formula = match any(parts) {
+            Formula::False => Formula::False,
+            body => {
+                let first = members[0];
+                let of = match self.gate_of(first) {
+                    GateOf::Operation(id, o) => GateOf::Cycle(id, Some(o)),
+                    other => GateOf::Cycle(self.service_of(other), None),
+                };
+                let names = members.iter().map(|&m| self.node_name(m)).collect();
+                self.gates.push(Gate {
+                    of,
+                    unless: Vec::new(),
+                    members: names,
+                    formula: body,
+                });
+                Formula::Gate(self.gates.len() - 1)
+            }
+        };
+        for &m in members {
+            self.shared[m as usize] = Some(formula.clone());
+        }
+    }
+
+    /// The shared gate of a node of an earlier component.
+    fn shared_of(&self, node: u32) -> Formula {
+        self.shared[node as usize]
+            .clone()
+            .expect("earlier components are built first")
+    }
+
+    /// The service a gate's node stands for.
+    fn service_of(&self, of: GateOf) -> ServiceId {
+        match of {
+            GateOf::Service(id) | GateOf::Operation(id, _) | GateOf::Fails(id) => id,
+            GateOf::Cycle(id, _) => id,
+        }
+    }
+
     /// The formula for "`node` is down", given the current path.
-    fn node(&mut self, node: u32) -> io::Result<Formula> {
+    fn node(&mut self, node: u32) -> Result<Formula, FaultTreeError> {
         let i = node as usize;
         if self.on_path[i] {
             return Ok(Formula::False); // a call back into the path: up
@@ -423,7 +571,7 @@ impl<'a> Builder<'a> {
             .path
             .iter()
             .copied()
-            .filter(|&p| self.component[p as usize] == self.component[i])
+            .filter(|&p| self.components.of(p as usize) == self.components.of(i))
             .collect();
         unless.sort_unstable();
         let cached = if unless.is_empty() {
@@ -447,16 +595,17 @@ impl<'a> Builder<'a> {
             if !unless.is_empty() {
                 self.cycle_gates += 1;
                 if self.cycle_gates > MAX_CYCLE_GATES {
-                    return Err(io::Error::other(format!(
-                        "the dependency cycles of `{}` are too entangled for a fault tree: unrolling them needs over {MAX_CYCLE_GATES} gates",
-                        self.model.name
-                    )));
+                    return Err(FaultTreeError::Entangled {
+                        model: self.model.name.clone(),
+                        why: format!("unrolling them needs over {MAX_CYCLE_GATES} gates"),
+                    });
                 }
             }
             let unless = unless.iter().map(|&p| self.node_name(p)).collect();
             self.gates.push(Gate {
                 of,
                 unless,
+                members: Vec::new(),
                 formula: body,
             });
             Formula::Gate(self.gates.len() - 1)
@@ -482,11 +631,13 @@ impl<'a> Builder<'a> {
     fn node_name(&self, node: u32) -> String {
         match self.gate_of(node) {
             GateOf::Operation(id, o) => self.model.service(id).operation_name(o),
-            GateOf::Service(id) | GateOf::Fails(id) => self.model.service(id).name.clone(),
+            GateOf::Service(id) | GateOf::Fails(id) | GateOf::Cycle(id, _) => {
+                self.model.service(id).name.clone()
+            }
         }
     }
 
-    fn body(&mut self, node: u32) -> io::Result<Formula> {
+    fn body(&mut self, node: u32) -> Result<Formula, FaultTreeError> {
         match self.bodies[node as usize].clone() {
             Body::AllOps(ops) => {
                 let mut parts = Vec::with_capacity(ops.len());
@@ -528,6 +679,7 @@ impl<'a> Builder<'a> {
                 self.gates.push(Gate {
                     of: GateOf::Fails(id),
                     unless: Vec::new(),
+                    members: Vec::new(),
                     formula: f,
                 });
                 Formula::Gate(self.gates.len() - 1)
@@ -539,18 +691,22 @@ impl<'a> Builder<'a> {
 }
 
 /// The fault tree of `model`: every gate, and one top per entry point.
-fn build(model: &Model, zone_availability: Option<f64>) -> io::Result<Tree> {
-    let events = basic_events(model, zone_availability);
-    let mut builder = Builder::new(model, &events);
+fn build(
+    model: &Model,
+    graph: &Graph,
+    zone_availability: Option<f64>,
+) -> Result<Tree, FaultTreeError> {
+    let events = basic_events(model, zone_availability)?;
+    let mut builder = Builder::new(model, graph, &events);
     builder.build_all()?;
     let tops = entries(model)
         .into_iter()
         .map(|entry| {
-            let target = Target {
-                service: entry.service,
-                operation: entry.operation,
+            let target = match entry.operation {
+                Some(o) => Node::Operation(graph.op_index(entry.service, o)),
+                None => Node::Service(entry.service),
             };
-            let node = node_of(model, &builder.op_node, target) as usize;
+            let node = node_of(graph, &builder.op_node, target) as usize;
             let top = builder.shared[node].clone().unwrap_or(Formula::False);
             (entry, top)
         })
@@ -605,6 +761,8 @@ fn render(model: &Model, tree: &Tree) -> String {
             GateOf::Service(id) => format!("s{}", id.0),
             GateOf::Operation(id, o) => format!("s{}_o{o}", id.0),
             GateOf::Fails(id) => format!("s{}_f", id.0),
+            GateOf::Cycle(id, None) => format!("s{}_cycle", id.0),
+            GateOf::Cycle(id, Some(o)) => format!("s{}_o{o}_cycle", id.0),
         };
         names[g] = if gate.unless.is_empty() {
             base
@@ -666,6 +824,16 @@ fn render(model: &Model, tree: &Tree) -> String {
 /// What a gate means, in words, with the model's names.
 fn gate_label(model: &Model, gate: &Gate) -> String {
     let mut label = match gate.of {
+        GateOf::Cycle(..) => {
+            const SHOWN: usize = 8;
+            let mut names = gate.members[..gate.members.len().min(SHOWN)].join(", ");
+            if gate.members.len() > SHOWN {
+                names.push_str(&format!(" and {} more", gate.members.len() - SHOWN));
+            }
+            format!(
+                "{names} are down: a dependency cycle of plain calls, down when any member fails or makes a failing call out of it"
+            )
+        }
         GateOf::Service(id) => format!("{} is down", model.service(id).name),
         GateOf::Operation(id, o) => format!("{} is down", model.service(id).operation_name(o)),
         GateOf::Fails(id) => {
@@ -738,7 +906,7 @@ mod tests {
     use super::*;
     use crate::analysis::events::structural_faults;
     use crate::model::load_str;
-    use crate::sim::structural::{Health, Structure};
+    use crate::sim::structural::{Health, evaluate};
 
     const CONSTRUCTS: &str = include_str!("../../tests/fixtures/faulttree/constructs.yaml");
 
@@ -748,7 +916,7 @@ mod tests {
 
     fn xml(model: &Model, zone_availability: Option<f64>) -> String {
         let mut out = Vec::new();
-        write_open_psa(model, zone_availability, &mut out).expect("written");
+        write_open_psa(model, &Graph::build(model), zone_availability, &mut out).expect("written");
         String::from_utf8(out).expect("UTF-8")
     }
 
@@ -787,13 +955,13 @@ mod tests {
     /// The tree and the structural evaluation agree on every entry point
     /// for each set of failed events that `sets` yields.
     fn assert_agrees(m: &Model, zone_availability: Option<f64>, sets: &[Vec<usize>]) {
-        let tree = build(m, zone_availability).expect("built");
-        let structure = Structure::new(m);
+        let structure = Graph::build(m);
+        let tree = build(m, &structure, zone_availability).expect("built");
         let mut occurred = vec![false; tree.events.len()];
         for set in sets {
             occurred.iter_mut().for_each(|o| *o = false);
             set.iter().for_each(|&e| occurred[e] = true);
-            let result = structure.evaluate(&structural_faults(m, &tree.events, &occurred));
+            let result = evaluate(&structure, &structural_faults(m, &tree.events, &occurred));
             let expected: Vec<bool> = tree
                 .tops
                 .iter()
@@ -832,7 +1000,7 @@ mod tests {
     fn every_rule_agrees_with_the_structural_evaluation_exhaustively() {
         let m = model(CONSTRUCTS);
         for zones in [None, Some(0.99)] {
-            let n = basic_events(&m, zones).len();
+            let n = basic_events(&m, zones).unwrap().len();
             assert!(n <= 16, "{n} events: too many to try every subset");
             assert_agrees(&m, zones, &every_subset(n));
         }
@@ -849,7 +1017,7 @@ mod tests {
         for path in files {
             let m = crate::model::load_file(&path).expect("valid example").model;
             for zones in [None, Some(0.999)] {
-                let n = basic_events(&m, zones).len();
+                let n = basic_events(&m, zones).unwrap().len();
                 assert_agrees(&m, zones, &singles_and_pairs(n));
             }
         }
@@ -858,12 +1026,27 @@ mod tests {
     #[test]
     fn cycles_unroll_into_variants_that_count_calls_back_as_up() {
         let m = model(
+            "services:\n  a: { entry: { rps: 1 }, depends_on: [b] }\n  b: { depends_on: [{ to: a, fallback: { to: c } }, d] }\n  c: {}\n  d: {}\n",
+        );
+        assert_agrees(&m, None, &every_subset(4));
+        let text = xml(&m, None);
+        assert!(text.contains(r#"<define-gate name="s1_v1">"#), "{text}");
+        assert!(text.contains("calls back to a count as up"), "{text}");
+    }
+
+    #[test]
+    fn a_cycle_of_plain_calls_is_one_gate() {
+        let m = model(
             "services:\n  a: { entry: { rps: 1 }, depends_on: [b] }\n  b: { depends_on: [a, c] }\n  c: {}\n",
         );
         assert_agrees(&m, None, &every_subset(3));
         let text = xml(&m, None);
-        assert!(text.contains(r#"<define-gate name="s1_v1">"#), "{text}");
-        assert!(text.contains("calls back to a count as up"), "{text}");
+        assert!(text.contains(r#"<define-gate name="s0_cycle">"#), "{text}");
+        assert!(
+            text.contains("<label>a, b are down: a dependency cycle"),
+            "{text}"
+        );
+        assert!(!text.contains("_v1"), "{text}");
     }
 
     #[test]
@@ -879,14 +1062,15 @@ mod tests {
 
     #[test]
     fn entangled_cycles_are_refused() {
-        // 15 services all calling each other: 15 × 2^14 paths into members.
+        // 15 services all calling each other with failovers: 15 × 2^14
+        // paths into members.
         let names: Vec<String> = (0..15).map(|i| format!("n{i}")).collect();
         let mut text = String::from("services:\n");
         for (i, name) in names.iter().enumerate() {
-            let others: Vec<&str> = names
+            let others: Vec<String> = names
                 .iter()
                 .filter(|o| *o != name)
-                .map(String::as_str)
+                .map(|o| format!("{{ to: {o}, fallback: {{ to: spare }} }}"))
                 .collect();
             let entry = if i == 0 { "entry: { rps: 1 }, " } else { "" };
             text.push_str(&format!(
@@ -894,8 +1078,11 @@ mod tests {
                 others.join(", ")
             ));
         }
-        let err = write_open_psa(&model(&text), None, &mut Vec::new()).expect_err("refused");
-        assert_eq!(err.kind(), io::ErrorKind::Other);
+        text.push_str("  spare: {}\n");
+        let m = model(&text);
+        let err =
+            write_open_psa(&m, &Graph::build(&m), None, &mut Vec::new()).expect_err("refused");
+        assert!(matches!(err, FaultTreeError::Entangled { .. }), "{err}");
         assert!(err.to_string().contains("too entangled"), "{err}");
     }
 
@@ -949,5 +1136,61 @@ mod tests {
         );
         assert_eq!(at_least(1, vec![E(1), E(2)]), Formula::Or(vec![E(1), E(2)]));
         assert_eq!(at_least(3, vec![E(1), E(2)]), False);
+    }
+
+    /// Issue 16: a 1,000-service ring of plain calls is one gate, written
+    /// at once; a 100,000-service ring too, with no deep recursion; a long
+    /// cycle with a failover inside is refused at once; a billion replicas
+    /// are refused before anything is allocated.
+    #[test]
+    fn long_cycles_are_one_gate_or_refused_at_once() {
+        let ring = |n: usize, failover: bool| {
+            let mut text = String::from("services:\n");
+            for i in 0..n {
+                let next = (i + 1) % n;
+                let entry = if i == 0 { "entry: { rps: 1 }, " } else { "" };
+                let dep = if failover && i == n / 2 {
+                    format!("{{ to: s{next}, fallback: {{ to: spare }} }}")
+                } else {
+                    format!("s{next}")
+                };
+                text.push_str(&format!("  s{i}: {{ {entry}depends_on: [{dep}, db] }}\n"));
+            }
+            text.push_str("  spare: {}\n  db: { replicas: 2 }\n");
+            model(&text)
+        };
+        let started = std::time::Instant::now();
+        let m = ring(1000, false);
+        let text = xml(&m, None);
+        assert_eq!(
+            text.matches("<define-gate").count(),
+            4,
+            "top, cycle, db, db's k-of-n"
+        );
+        assert!(text.contains(r#"<define-gate name="s0_cycle">"#), "{text}");
+        let pairs = |m: &Model| singles_and_pairs(basic_events(m, None).unwrap().len());
+        let m = ring(30, false);
+        assert_agrees(&m, None, &pairs(&m));
+        let big = ring(100_000, false);
+        let out = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || xml(&big, None).len())
+            .expect("thread")
+            .join()
+            .expect("no stack overflow");
+        assert!(out > 0);
+        let m = ring(1000, true);
+        let err =
+            write_open_psa(&m, &Graph::build(&m), None, &mut Vec::new()).expect_err("refused");
+        assert!(err.to_string().contains("at most 64 are unrolled"), "{err}");
+        let m = ring(12, true);
+        assert_agrees(&m, None, &pairs(&m));
+        let m = model(
+            "services:\n  web: { entry: { rps: 1 }, depends_on: [db] }\n  db: { replicas: 1000000000 }\n",
+        );
+        let err =
+            write_open_psa(&m, &Graph::build(&m), None, &mut Vec::new()).expect_err("refused");
+        assert!(matches!(err, FaultTreeError::TooManyEvents(_)), "{err}");
+        assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
     }
 }

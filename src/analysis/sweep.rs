@@ -21,7 +21,6 @@ use super::spof::{self, Entry, Impact};
 use crate::model::{Model, ServiceId};
 use crate::sim::faults::{self, Fault, FaultKind};
 use crate::sim::steady::{Engine, Figures, Outcome, State};
-use crate::sim::structural::Structure;
 
 /// Models with more services than this get no per-fault cascades (see the
 /// module docs). Measured on the development machine (2 cores, release,
@@ -111,8 +110,8 @@ pub fn down(model: &Model, id: ServiceId) -> Fault {
 /// has more than [`MAX_SWEPT_SERVICES`] services.
 pub fn sweep(model: &Model, engine: &Engine) -> Sweep {
     if model.services().len() > MAX_SWEPT_SERVICES {
-        let structure = Structure::new(model);
-        return Sweep::Ranked(spof::ranked(model, spof::impacts(model, &structure)));
+        let graph = crate::graph::Graph::build(model);
+        return Sweep::Ranked(spof::ranked(model, spof::impacts(model, &graph)));
     }
     let entries = spof::entries(model);
     let ids: Vec<ServiceId> = model.service_ids().collect();

@@ -11,6 +11,7 @@ use super::output::{json_bytes, print};
 use super::{ColorChoice, Status, load, progress, text_style, zone_availability};
 use whatif::analysis::availability::{EntryAvailability, Options};
 use whatif::error::Error;
+use whatif::graph::Graph;
 use whatif::model::Model;
 use whatif::render::findings::Palette;
 use whatif::render::fit;
@@ -67,7 +68,7 @@ pub(super) fn availability(args: AvailabilityArgs, color: ColorChoice) -> Result
         seed: args.seed,
         zone_availability: zone_availability(args.zone_availability.as_deref())?,
     };
-    let results = progress::monte_carlo(model, &options);
+    let results = progress::monte_carlo(model, &Graph::build(model), &options)?;
     let perfect = never_failing(model);
     let bytes = if args.format == Format::Json {
         json_bytes(&serde_json::json!({

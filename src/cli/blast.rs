@@ -9,9 +9,9 @@ use super::output::{json_bytes, print};
 use super::{ColorChoice, Status, load, progress, text_style};
 use whatif::analysis::spof;
 use whatif::error::Error;
+use whatif::graph::Graph;
 use whatif::render;
 use whatif::sim::steady::Engine;
-use whatif::sim::structural::Structure;
 use whatif::text::terminal;
 
 /// `--engine`: which evaluation decides what a failure takes down.
@@ -59,7 +59,7 @@ pub(super) fn blast(args: BlastArgs, color: ColorChoice) -> Result<Status, Error
         }
         impacts
     } else {
-        progress::impacts(model, &Structure::new(model))
+        progress::impacts(model, &Graph::build(model))
     };
     let ranked = spof::ranked(model, impacts);
     let bytes = if args.format == Format::Json {

@@ -14,10 +14,10 @@ use whatif::analysis::events::BasicEvent;
 use whatif::analysis::spof;
 use whatif::error::Error;
 use whatif::finding::did_you_mean_hint;
+use whatif::graph::Graph;
 use whatif::model::Model;
 use whatif::render::findings::Palette;
 use whatif::render::fit;
-use whatif::sim::structural::Structure;
 use whatif::text::terminal;
 
 /// `whatif cuts`'s arguments.
@@ -47,14 +47,14 @@ pub(super) fn cuts(args: CutsArgs, color: ColorChoice) -> Result<Status, Error> 
     if let Some(entry) = &args.entry {
         check_entry(model, entry)?;
     }
-    let structure = Structure::new(model);
+    let graph = Graph::build(model);
     let (events, results) = progress::cut_sets(
         model,
-        &structure,
+        &graph,
         args.order as usize,
         zone_availability,
         args.entry.as_deref(),
-    );
+    )?;
     let bytes = if args.format == Format::Json {
         json_bytes(&serde_json::json!({
             "model": model.name,
@@ -64,6 +64,7 @@ pub(super) fn cuts(args: CutsArgs, color: ColorChoice) -> Result<Status, Error> 
                 "cut_sets": r.cut_sets.iter().map(|c| names(&events, c)).collect::<Vec<_>>(),
                 "probabilities": r.cut_sets.iter().map(|c| cuts::probability(&events, c)).collect::<Vec<_>>(),
                 "truncated": r.truncated,
+                "complete_to": r.complete_to,
             })).collect::<Vec<_>>(),
         }))
     } else {
@@ -133,7 +134,9 @@ fn write_text(
         if r.truncated {
             let _ = writeln!(
                 b,
-                "    … more candidates than could be tried; the list is incomplete"
+                "    … too many sets of order {}: the list is complete up to order {} only",
+                r.complete_to + 1,
+                r.complete_to
             );
         }
     }

@@ -80,7 +80,7 @@ pub(super) fn diff(args: DiffArgs, color: ColorChoice) -> Result<Status, Error> 
         trials: args.trials,
         seed: args.seed,
     };
-    let d: ModelDiff = progress::diff(&before.model, &after.model, options);
+    let d: ModelDiff = progress::diff(&before.model, &after.model, options)?;
     let (b, a) = (args.before.to_string_lossy(), args.after.to_string_lossy());
     let report = Report {
         diff: &d,

@@ -5,11 +5,12 @@
 use std::io::{self, IsTerminal};
 
 use whatif::analysis::diff::{self, ModelDiff, Stage};
-use whatif::analysis::events::BasicEvent;
+use whatif::analysis::events::{BasicEvent, TooManyEvents};
 use whatif::analysis::{availability, cuts, spof, sweep};
+use whatif::error::Error;
+use whatif::graph::Graph;
 use whatif::model::{Model, ServiceId};
 use whatif::sim::steady::Engine;
-use whatif::sim::structural::Structure;
 use whatif::sim::timeline::{self, Event, Timeline};
 
 /// A progress bar on stderr for work that may take seconds. It stays
@@ -60,10 +61,10 @@ pub(super) fn timeline(model: &Model, events: &[Event], options: timeline::Optio
     timeline::simulate_with_progress(model, events, options, &|d, t| progress.update(d, t))
 }
 
-/// Each service's impact (SPOFs, blast radius).
-pub(super) fn impacts(model: &Model, structure: &Structure) -> Vec<spof::Impact> {
+/// Each service's blast radius.
+pub(super) fn impacts(model: &Model, graph: &Graph) -> Vec<spof::Impact> {
     let progress = Progress::new("{bar:40} {pos}/{len} services failed in turn ({eta})");
-    spof::impacts_with_progress(model, structure, &|d, t| progress.update(d, t))
+    spof::impacts_with_progress(model, graph, &|d, t| progress.update(d, t))
 }
 
 /// Each service's impact by the steady state (`blast --engine steady`),
@@ -79,36 +80,45 @@ pub(super) fn steady_impacts(
 /// The minimal cut sets up to `order` (of one entry point, or all).
 pub(super) fn cut_sets(
     model: &Model,
-    structure: &Structure,
+    graph: &Graph,
     order: usize,
     zone_availability: Option<f64>,
     entry: Option<&str>,
-) -> (Vec<BasicEvent>, Vec<cuts::EntryCuts>) {
-    let progress = Progress::new("{bar:40} {human_pos}/{human_len} candidate sets ({eta})");
-    cuts::minimal_cut_sets_with_progress(
-        model,
-        structure,
-        order,
-        zone_availability,
-        entry,
-        &|d, t| progress.update(d, t),
-    )
+) -> Result<(Vec<BasicEvent>, Vec<cuts::EntryCuts>), Error> {
+    let progress = Progress::new("{bar:40} {pos}/{len} entry points ({eta})");
+    cuts::minimal_cut_sets_with_progress(model, graph, order, zone_availability, entry, &|d, t| {
+        progress.update(d, t)
+    })
+    .map_err(too_many_events)
 }
 
 /// The Monte Carlo availability of each entry point.
 pub(super) fn monte_carlo(
     model: &Model,
+    graph: &Graph,
     options: &availability::Options,
-) -> Vec<availability::EntryAvailability> {
-    let structure = Structure::new(model);
+) -> Result<Vec<availability::EntryAvailability>, Error> {
     let progress = Progress::new("{bar:40} {pos}/{len} trials ({eta})");
-    availability::monte_carlo(model, &structure, options, &|done| {
+    availability::monte_carlo(model, graph, options, &|done| {
         progress.update(done, options.trials)
     })
+    .map_err(too_many_events)
+}
+
+/// A model too big for the analyses built on basic events (exit 2).
+pub(super) fn too_many_events(e: TooManyEvents) -> Error {
+    Error::usage(
+        e.to_string(),
+        Some("model a large pool as fewer replicas, each with more `capacity` (spof, blast and run take any count)".into()),
+    )
 }
 
 /// The diff of two models: Monte Carlo trials, then single faults solved.
-pub(super) fn diff(before: &Model, after: &Model, options: diff::Options) -> ModelDiff {
+pub(super) fn diff(
+    before: &Model,
+    after: &Model,
+    options: diff::Options,
+) -> Result<ModelDiff, Error> {
     let progress = Progress::new("{bar:40} {pos}/{len} {msg} ({eta})");
     diff::diff(before, after, options, &|stage, done, total| {
         let msg = match stage {
@@ -120,4 +130,5 @@ pub(super) fn diff(before: &Model, after: &Model, options: diff::Options) -> Mod
         }
         progress.update(done, total);
     })
+    .map_err(too_many_events)
 }

@@ -21,7 +21,6 @@ use whatif::model::{Model, ServiceId};
 use whatif::render;
 use whatif::render::review::Review;
 use whatif::sim::steady::Engine;
-use whatif::sim::structural::Structure;
 
 /// What `review` writes; text unless `--format` or `-o` says otherwise.
 const FORMATS: Formats = Formats::new(
@@ -58,25 +57,24 @@ struct Analyses {
 }
 
 impl Analyses {
-    fn run(model: &Model) -> Self {
+    fn run(model: &Model) -> Result<Self, Error> {
         let graph = Graph::build(model);
-        let structure = Structure::new(model);
-        let impacts = progress::impacts(model, &structure);
-        let spofs = spof::single_points(model, &impacts);
-        let zone_spofs = spof::zone_single_points(model, &structure);
+        let impacts = progress::impacts(model, &graph);
+        let spofs = spof::single_points(model, &graph);
+        let zone_spofs = spof::zone_single_points(model, &graph);
         let lints = lints::lints(model, &graph, &impacts);
         let ranked = spof::ranked(model, impacts);
-        let (events, cut_sets) = progress::cut_sets(model, &structure, 2, None, None);
+        let (events, cut_sets) = progress::cut_sets(model, &graph, 2, None, None)?;
         let options = Options {
             trials: 100_000,
             seed: 1,
             zone_availability: None,
         };
-        let availability = progress::monte_carlo(model, &options)
+        let availability = progress::monte_carlo(model, &graph, &options)?
             .into_iter()
             .map(|r| (r.name, r.availability, r.ci95.0, r.ci95.1))
             .collect();
-        Analyses {
+        Ok(Analyses {
             spofs,
             zone_spofs,
             ranked,
@@ -84,7 +82,7 @@ impl Analyses {
             cut_sets,
             availability,
             lints,
-        }
+        })
     }
 }
 
@@ -101,7 +99,7 @@ pub(super) fn review(args: ReviewArgs, color: ColorChoice) -> Result<Status, Err
     let loaded = load(&args.model)?;
     let model = &loaded.model;
     let file = args.model.display().to_string();
-    let a = Analyses::run(model);
+    let a = Analyses::run(model)?;
     let perfect = super::availability::never_failing(model);
     let note = super::availability::assumption(model, &perfect);
     let report = Review {

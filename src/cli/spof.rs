@@ -7,11 +7,11 @@ use clap::Args;
 
 use super::format::{Format, TEXT_OR_JSON};
 use super::output::{json_bytes, print};
-use super::{ColorChoice, Status, load, progress, text_style};
+use super::{ColorChoice, Status, load, text_style};
 use whatif::analysis::spof;
 use whatif::error::Error;
+use whatif::graph::Graph;
 use whatif::render;
-use whatif::sim::structural::Structure;
 
 /// `whatif spof`'s arguments.
 #[derive(Debug, Args)]
@@ -30,11 +30,9 @@ pub(super) struct SpofArgs {
 pub(super) fn spof(args: SpofArgs, color: ColorChoice) -> Result<Status, Error> {
     let loaded = load(&args.model)?;
     let model = &loaded.model;
-    let structure = Structure::new(model);
-    let points = spof::single_points(model, &progress::impacts(model, &structure));
-    let zones = args
-        .zones
-        .then(|| spof::zone_single_points(model, &structure));
+    let graph = Graph::build(model);
+    let points = spof::single_points(model, &graph);
+    let zones = args.zones.then(|| spof::zone_single_points(model, &graph));
     let bytes = if args.format == Format::Json {
         json_bytes(&render::analysis::spof_json(
             model,

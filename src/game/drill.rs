@@ -37,10 +37,11 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::analysis::spof::{Entry, entries};
+use crate::graph::Graph;
 use crate::model::{Model, ServiceId};
 use crate::sim::faults::{Fault, FaultKind, Scope, Slowdown, parse};
 use crate::sim::steady::{Engine, Outcome, State};
-use crate::sim::structural::{Health, StructuralFaults, Structure};
+use crate::sim::structural::{self, Health, StructuralFaults};
 use crate::sim::timeline;
 
 /// How hard the questions are (docs/game.md, "Levels").
@@ -222,7 +223,7 @@ impl Question {
 pub struct Drill<'m> {
     model: &'m Model,
     engine: Engine<'m>,
-    structure: Structure,
+    graph: Graph,
     baseline: Outcome,
     entries: Vec<Entry>,
 }
@@ -241,7 +242,7 @@ impl<'m> Drill<'m> {
         let baseline = engine.steady(&[]);
         Drill {
             model,
-            structure: Structure::new(model),
+            graph: Graph::build(model),
             engine,
             baseline,
             entries: entries(model),
@@ -292,9 +293,10 @@ impl<'m> Drill<'m> {
         let model = self.model;
         let (outcome, states, early, overruled) = match method {
             Method::Structural => {
-                let health = self
-                    .structure
-                    .evaluate(&StructuralFaults::from_faults(model, faults));
+                let health = structural::evaluate(
+                    &self.graph,
+                    &StructuralFaults::from_faults(model, faults),
+                );
                 let mut outcome = self.engine.steady(faults);
                 let mut overruled = BTreeSet::new();
                 let state_of = |h: Health| match h {
@@ -311,7 +313,7 @@ impl<'m> Drill<'m> {
                         overruled.insert(id);
                     }
                     for (oi, of) in outcome.operations[id.index()].iter_mut().enumerate() {
-                        let want = state_of(health.operations[self.structure.op_index(id, oi)]);
+                        let want = state_of(health.operations[self.graph.op_index(id, oi)]);
                         if of.state != want {
                             of.state = want;
                             of.because = structural_reason(model, &health.services, id, want);

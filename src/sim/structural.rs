@@ -1,14 +1,19 @@
-//! Structural evaluation (docs/engine.md, "The structural rules"): three-valued health, no load, no
-//! time — the least fixed point over the graph, computed with a monotone
-//! worklist in time linear in services + dependencies. Used for single
-//! points of failure, blast radius, cut sets, Monte Carlo and the easy game.
+//! Structural evaluation (docs/engine.md, "The structural rules"):
+//! three-valued health, no load, no time — the least fixed point over the
+//! [`Graph`]. One scenario at a time ([`evaluate`], a monotone worklist), 64
+//! at once ([`evaluate_lanes`], one bit per scenario), or 64 whole-service
+//! failures propagated only where they travel ([`SparseLanes`]). Used for
+//! single points of failure, blast radius, cut sets, Monte Carlo and the
+//! easy game.
 
-use std::collections::HashSet;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashSet};
 
 use serde::Serialize;
 
 use super::faults::{Fault, FaultKind, Scope};
-use crate::model::{Criticality, Fallback, Mode, Model, Phase, ServiceId, below};
+use crate::graph::{Graph, Node, Rule};
+use crate::model::{Model, ServiceId, below};
 
 /// Structural health: worse compares greater.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -20,54 +25,6 @@ pub enum Health {
     Degraded,
     /// Not serving.
     Down,
-}
-
-/// Where an edge looks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Ref {
-    Service(u32),
-    Op(u32),
-}
-
-/// How an edge passes a failure on (the table's rows).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Rule {
-    /// Soft, async or background: a dead target degrades.
-    Capped,
-    /// Hard, sync, request phase, no protection.
-    Plain,
-    /// Hard with a stale fallback: down or degraded target → degraded.
-    Stale,
-    /// Hard with failover: down only if the alternative is down too.
-    Failover(u32),
-    /// Look-aside cache edge.
-    Cache { on_miss: u32, hit_zero: bool },
-}
-
-#[derive(Debug, Clone, Copy)]
-struct StructEdge {
-    from_op: u32,
-    from_service: u32,
-    target: Ref,
-    rule: Rule,
-}
-
-/// The model's structure, indexed once and evaluated many times.
-#[derive(Debug, Clone)]
-pub struct Structure {
-    op_offset: Vec<u32>,
-    op_service: Vec<u32>,
-    edges: Vec<StructEdge>,
-    /// Edges to re-evaluate when a service's health changes (its own
-    /// service-level target, failover alternative or `on_miss`).
-    watch_service: Vec<Vec<u32>>,
-    /// Edges to re-evaluate when an operation's health changes.
-    watch_op: Vec<Vec<u32>>,
-    /// First edge of each operation (edges are grouped by caller operation).
-    edge_offset: Vec<u32>,
-    /// Operations in groups, callees first: each group is a strongly
-    /// connected set (a single operation outside cycles).
-    op_groups: Vec<Vec<u32>>,
 }
 
 /// Faults in the structural view.
@@ -156,244 +113,130 @@ impl StructuralFaults {
 pub struct StructuralResult {
     /// Per service, in model order.
     pub services: Vec<Health>,
-    /// Per operation, flattened in model order (see [`Structure::op_index`]).
+    /// Per operation, flattened in model order (see [`Graph::op_index`]).
     pub operations: Vec<Health>,
 }
 
-impl Structure {
-    /// Indexes a model. Linear in its size.
-    pub fn new(model: &Model) -> Structure {
-        let n = model.services().len();
-        let mut op_offset = Vec::with_capacity(n + 1);
-        let mut op_service = Vec::new();
-        for id in model.service_ids() {
-            op_offset.push(op_service.len() as u32);
-            op_service.extend(std::iter::repeat_n(
-                id.0,
-                model.service(id).operations.len(),
-            ));
-        }
-        op_offset.push(op_service.len() as u32);
-        let mut edges = Vec::new();
-        let mut watch_service = vec![Vec::new(); n];
-        let mut watch_op = vec![Vec::new(); op_service.len()];
-        for id in model.service_ids() {
-            for (oi, op) in model.service(id).operations.iter().enumerate() {
-                let from_op = op_offset[id.index()] + oi as u32;
-                for dep in &op.depends_on {
-                    if dep.phase == Phase::Startup {
-                        continue;
-                    }
-                    let t = dep.target;
-                    let target = match t.operation {
-                        Some(o) => Ref::Op(op_offset[t.service.index()] + o as u32),
-                        None => Ref::Service(t.service.0),
-                    };
-                    let capped = dep.phase == Phase::Background
-                        || dep.mode == Mode::Async
-                        || dep.criticality == Criticality::Soft;
-                    let rule = if capped {
-                        Rule::Capped
-                    } else if let Some(c) = &dep.cache {
-                        Rule::Cache {
-                            on_miss: c.on_miss.0,
-                            hit_zero: c.hit_ratio == 0.0,
-                        }
-                    } else {
-                        match dep.fallback {
-                            Some(Fallback::ServeStale { .. }) => Rule::Stale,
-                            Some(Fallback::Failover { to }) => Rule::Failover(to.0),
-                            None => Rule::Plain,
-                        }
-                    };
-                    let e = edges.len() as u32;
-                    edges.push(StructEdge {
-                        from_op,
-                        from_service: id.0,
-                        target,
-                        rule,
-                    });
-                    match target {
-                        Ref::Service(s) => watch_service[s as usize].push(e),
-                        Ref::Op(o) => watch_op[o as usize].push(e),
-                    }
-                    match rule {
-                        Rule::Failover(alt) => watch_service[alt as usize].push(e),
-                        Rule::Cache { on_miss, .. } => watch_service[on_miss as usize].push(e),
-                        _ => {}
-                    }
-                }
-            }
-        }
-        // Edges are pushed caller operation by caller operation, in order.
-        let mut edge_offset = vec![0u32; op_service.len() + 1];
-        for e in &edges {
-            edge_offset[e.from_op as usize + 1] += 1;
-        }
-        for i in 0..op_service.len() {
-            edge_offset[i + 1] += edge_offset[i];
-        }
-        // An operation needs the operations its edges look at (all of a
-        // service's operations for a service-level look); order them
-        // callees first, cycles grouped.
-        let mut g: petgraph::graph::DiGraph<(), ()> =
-            petgraph::graph::DiGraph::with_capacity(op_service.len(), edges.len());
-        for _ in 0..op_service.len() {
-            g.add_node(());
-        }
-        let ops_of = |s: u32| op_offset[s as usize]..op_offset[s as usize + 1];
-        for e in &edges {
-            let mut needs = |o: u32| {
-                g.add_edge(
-                    petgraph::graph::NodeIndex::new(e.from_op as usize),
-                    petgraph::graph::NodeIndex::new(o as usize),
-                    (),
-                );
-            };
-            match e.target {
-                Ref::Op(o) => needs(o),
-                Ref::Service(t) => ops_of(t).for_each(&mut needs),
-            }
-            match e.rule {
-                Rule::Failover(t) | Rule::Cache { on_miss: t, .. } => {
-                    ops_of(t).for_each(&mut needs)
-                }
-                _ => {}
-            }
-        }
-        let op_groups = petgraph::algo::tarjan_scc(&g)
-            .into_iter()
-            .map(|c| {
-                let mut v: Vec<u32> = c.into_iter().map(|n| n.index() as u32).collect();
-                v.sort_unstable();
-                v
-            })
-            .collect();
-        Structure {
-            op_offset,
-            op_service,
-            edges,
-            watch_service,
-            watch_op,
-            edge_offset,
-            op_groups,
-        }
-    }
+/// Health of every service and operation in 64 scenarios at once: bit `i`
+/// of each word is scenario `i` (a Monte Carlo trial, a failed service, a
+/// pair of failed replicas …).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Lanes {
+    /// Per service: down.
+    pub down: Vec<u64>,
+    /// Per service: degraded or down.
+    pub bad: Vec<u64>,
+    /// Per operation (flattened): down.
+    pub op_down: Vec<u64>,
+    /// Per operation (flattened): degraded or down.
+    pub op_bad: Vec<u64>,
+}
 
-    /// Index of operation `op` of service `id` in [`StructuralResult::operations`].
-    pub fn op_index(&self, id: ServiceId, op: usize) -> usize {
-        self.op_offset[id.index()] as usize + op
-    }
-
-    /// Operations of a service, as a range of flattened indices.
-    pub fn ops_of(&self, id: ServiceId) -> std::ops::Range<usize> {
-        self.op_offset[id.index()] as usize..self.op_offset[id.index() + 1] as usize
-    }
-
-    /// Number of services.
-    pub fn service_count(&self) -> usize {
-        self.op_offset.len() - 1
-    }
-
-    /// Evaluates the structural rules under `faults`: the least fixed point,
-    /// so a cycle with no failing member stays up.
-    pub fn evaluate(&self, faults: &StructuralFaults) -> StructuralResult {
-        let n = self.service_count();
-        let mut svc = faults.forced.clone();
-        let mut ops: Vec<Health> = self
-            .op_service
-            .iter()
-            .map(|&s| faults.forced[s as usize])
-            .collect();
-        let mut down_ops: Vec<u32> = (0..n)
+/// The structural rules under `faults`: the least fixed point from the
+/// fault-free state, so a cycle with no failing member stays up.
+///
+/// A monotone worklist: every edge is evaluated once, then only the edges
+/// that watch a node whose health changed (by target or alternative,
+/// through [`Graph::edges_into`] and [`Graph::edges_with_alternative`]).
+/// Each node changes at most twice (up → degraded → down), so the work is
+/// O(services + operations + dependencies).
+///
+/// ```
+/// use whatif::sim::structural::{evaluate, Health, StructuralFaults};
+/// let text = "services:\n  web: { entry: { rps: 1 }, depends_on: [db] }\n  db: {}\n";
+/// let model = whatif::model::load_str(text, "t.yaml").unwrap().model;
+/// let graph = whatif::graph::Graph::build(&model);
+/// let down = whatif::sim::faults::parse(whatif::sim::faults::FaultKind::Down, "db", &model).unwrap();
+/// let result = evaluate(&graph, &StructuralFaults::from_faults(&model, &[down]));
+/// assert_eq!(result.services, [Health::Down, Health::Down]);
+/// ```
+pub fn evaluate(graph: &Graph, faults: &StructuralFaults) -> StructuralResult {
+    let mut w = Worklist {
+        graph,
+        faults,
+        svc: faults.forced.clone(),
+        ops: (0..graph.operation_count())
+            .map(|o| faults.forced[graph.op_service(o).index()])
+            .collect(),
+        down_ops: (0..graph.service_count())
             .map(|s| {
                 if faults.forced[s] == Health::Down {
-                    self.op_offset[s + 1] - self.op_offset[s]
+                    graph.ops_of(ServiceId(s as u32)).len() as u32
                 } else {
                     0
                 }
             })
-            .collect();
-        let mut queue: Vec<u32> = Vec::new();
-        // Every edge once (cuts and cold caches change edges whose targets are fine),
-        // then only the edges watching what changed.
-        let mut changed_svc: Vec<u32> = Vec::new();
-        for e in 0..self.edges.len() as u32 {
-            self.apply_edge(
-                e,
-                faults,
-                &mut svc,
-                &mut ops,
-                &mut down_ops,
-                &mut queue,
-                &mut changed_svc,
-            );
-        }
-        loop {
-            // Ops that changed: their watchers, then their services.
-            while let Some(o) = queue.pop() {
-                for &e in &self.watch_op[o as usize] {
-                    self.apply_edge(
-                        e,
-                        faults,
-                        &mut svc,
-                        &mut ops,
-                        &mut down_ops,
-                        &mut queue,
-                        &mut changed_svc,
-                    );
-                }
-            }
-            let Some(s) = changed_svc.pop() else { break };
-            for &e in &self.watch_service[s as usize] {
-                self.apply_edge(
-                    e,
-                    faults,
-                    &mut svc,
-                    &mut ops,
-                    &mut down_ops,
-                    &mut queue,
-                    &mut changed_svc,
-                );
+            .collect(),
+        changed_ops: Vec::new(),
+        changed_svc: Vec::new(),
+    };
+    // Every edge once (cuts and cold caches change edges whose targets are
+    // fine), then only the edges watching what changed.
+    for e in 0..graph.edge_count() {
+        w.apply(e);
+    }
+    loop {
+        while let Some(o) = w.changed_ops.pop() {
+            for &e in graph.edges_into(Node::Operation(o as usize)) {
+                w.apply(e as usize);
             }
         }
-        StructuralResult {
-            services: svc,
-            operations: ops,
+        let Some(s) = w.changed_svc.pop() else { break };
+        let s = ServiceId(s);
+        for &e in graph
+            .edges_into(Node::Service(s))
+            .iter()
+            .chain(graph.edges_with_alternative(s))
+        {
+            w.apply(e as usize);
         }
     }
+    StructuralResult {
+        services: w.svc,
+        operations: w.ops,
+    }
+}
 
-    /// Health of a target as seen from `from_service` (a cut link looks down).
-    fn seen(
-        &self,
-        from_service: u32,
-        target: Ref,
-        faults: &StructuralFaults,
-        svc: &[Health],
-        ops: &[Health],
-    ) -> Health {
-        let owner = match target {
-            Ref::Service(s) => s,
-            Ref::Op(o) => self.op_service[o as usize],
-        };
-        if !faults.cuts.is_empty() && faults.cuts.contains(&(from_service, owner)) {
+/// The state of [`evaluate`]'s worklist.
+struct Worklist<'a> {
+    graph: &'a Graph,
+    faults: &'a StructuralFaults,
+    svc: Vec<Health>,
+    ops: Vec<Health>,
+    /// Per service: operations that are down.
+    down_ops: Vec<u32>,
+    changed_ops: Vec<u32>,
+    changed_svc: Vec<u32>,
+}
+
+impl Worklist<'_> {
+    /// Health of a node as seen from `caller` (a cut link looks down).
+    fn seen(&self, caller: ServiceId, node: Node) -> Health {
+        let faults = self.faults;
+        if !faults.cuts.is_empty()
+            && faults
+                .cuts
+                .contains(&(caller.0, self.graph.service_of(node).0))
+        {
             return Health::Down;
         }
-        match target {
-            Ref::Service(s) => svc[s as usize],
-            Ref::Op(o) => ops[o as usize],
+        match node {
+            Node::Service(s) => self.svc[s.index()],
+            Node::Operation(o) => self.ops[o],
         }
     }
 
-    fn effect(
-        &self,
-        e: &StructEdge,
-        faults: &StructuralFaults,
-        svc: &[Health],
-        ops: &[Health],
-    ) -> Health {
-        let target = self.seen(e.from_service, e.target, faults, svc, ops);
-        match e.rule {
+    /// What edge `e` passes to its caller (docs/engine.md, "The structural
+    /// rules").
+    fn effect(&self, e: usize) -> Health {
+        let edge = self.graph.edge(e);
+        let rule = edge.rule();
+        if rule == Rule::Startup {
+            return Health::Up;
+        }
+        let target = self.seen(edge.caller, edge.target);
+        match rule {
+            Rule::Startup => Health::Up,
             Rule::Capped => {
                 if target == Health::Down {
                     Health::Degraded
@@ -404,78 +247,517 @@ impl Structure {
             Rule::Plain => target,
             Rule::Stale => target.min(Health::Degraded),
             Rule::Failover(alt) => match target {
-                Health::Down => {
-                    if self.seen(e.from_service, Ref::Service(alt), faults, svc, ops)
-                        == Health::Down
-                    {
-                        Health::Down
-                    } else {
-                        Health::Degraded
-                    }
+                Health::Down if self.seen(edge.caller, Node::Service(alt)) == Health::Down => {
+                    Health::Down
                 }
+                Health::Down => Health::Degraded,
                 other => other,
             },
             Rule::Cache { on_miss, hit_zero } => {
-                let cache_down = target == Health::Down || {
-                    let owner = match e.target {
-                        Ref::Service(s) => s,
-                        Ref::Op(o) => self.op_service[o as usize],
-                    };
-                    faults.cold[owner as usize]
-                };
-                let miss = self.seen(e.from_service, Ref::Service(on_miss), faults, svc, ops);
-                if cache_down {
-                    if miss == Health::Down {
-                        Health::Down
-                    } else {
-                        Health::Degraded
-                    }
-                } else if miss == Health::Down {
-                    if hit_zero {
-                        Health::Down
-                    } else {
-                        Health::Degraded
-                    }
-                } else {
-                    target.max(miss).min(Health::Degraded)
+                let cold = self.faults.cold[edge.target_service(self.graph).index()];
+                let cache_down = target == Health::Down || cold;
+                let miss = self.seen(edge.caller, Node::Service(on_miss));
+                match (cache_down, miss == Health::Down) {
+                    (true, true) => Health::Down,
+                    (true, false) => Health::Degraded,
+                    (false, true) if hit_zero => Health::Down,
+                    (false, true) => Health::Degraded,
+                    (false, false) => target.max(miss).min(Health::Degraded),
                 }
             }
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn apply_edge(
-        &self,
-        e: u32,
-        faults: &StructuralFaults,
-        svc: &mut [Health],
-        ops: &mut [Health],
-        down_ops: &mut [u32],
-        queue: &mut Vec<u32>,
-        changed_svc: &mut Vec<u32>,
-    ) {
-        let edge = &self.edges[e as usize];
-        let effect = self.effect(edge, faults, svc, ops);
-        let o = edge.from_op as usize;
-        if effect <= ops[o] {
+    /// Re-evaluates edge `e`; worsens its operation and service if it must.
+    fn apply(&mut self, e: usize) {
+        let effect = self.effect(e);
+        let edge = self.graph.edge(e);
+        let o = edge.from;
+        if effect <= self.ops[o] {
             return;
         }
+        let s = edge.caller.index();
         if effect == Health::Down {
-            down_ops[edge.from_service as usize] += 1;
+            self.down_ops[s] += 1;
         }
-        ops[o] = effect;
-        queue.push(o as u32);
-        let s = edge.from_service as usize;
-        let total = self.op_offset[s + 1] - self.op_offset[s];
-        let derived = if down_ops[s] == total {
+        self.ops[o] = effect;
+        self.changed_ops.push(o as u32);
+        let derived = if self.down_ops[s] as usize == self.graph.ops_of(edge.caller).len() {
             Health::Down
         } else {
             Health::Degraded
         };
-        if derived > svc[s] {
-            svc[s] = derived;
-            changed_svc.push(s as u32);
+        if derived > self.svc[s] {
+            self.svc[s] = derived;
+            self.changed_svc.push(s as u32);
         }
+    }
+}
+
+/// The (down, bad) lanes edge `e` passes to its caller, given the lanes of
+/// every node (`lanes(node_index)`). `faults` supplies cut links and cold
+/// caches, which hold in every lane.
+#[inline]
+fn lane_effect<F: Fn(usize) -> (u64, u64)>(
+    graph: &Graph,
+    e: usize,
+    faults: Option<&StructuralFaults>,
+    lanes: &F,
+) -> (u64, u64) {
+    let rule = graph.rule(e);
+    if rule == Rule::Startup {
+        return (0, 0);
+    }
+    let cuts = faults.filter(|f| !f.cuts.is_empty());
+    let seen = |v: usize| -> (u64, u64) {
+        if let Some(f) = cuts
+            && f.cuts
+                .contains(&(graph.caller(e).0, graph.service_of(graph.node(v)).0))
+        {
+            return (u64::MAX, u64::MAX);
+        }
+        lanes(v)
+    };
+    let target = graph.target_index(e);
+    match rule {
+        Rule::Startup => (0, 0),
+        Rule::Capped => (0, seen(target).0),
+        Rule::Plain => seen(target),
+        Rule::Stale => (0, seen(target).1),
+        Rule::Failover(alt) => {
+            let (t_down, t_bad) = seen(target);
+            (t_down & seen(alt.index()).0, t_bad)
+        }
+        Rule::Cache { on_miss, hit_zero } => {
+            let (t_down, t_bad) = seen(target);
+            let cold = match faults {
+                Some(f) if f.cold[graph.service_of(graph.node(target)).index()] => u64::MAX,
+                _ => 0,
+            };
+            let cache_down = t_down | cold;
+            let (m_down, m_bad) = seen(on_miss.index());
+            let down = (cache_down & m_down) | if hit_zero { m_down } else { 0 };
+            (down, t_bad | m_bad | cold)
+        }
+    }
+}
+
+/// The (down, bad) lanes of node `v` from its inputs: an operation from its
+/// service's forced lanes and its edges, a service from its forced lanes
+/// and its operations (down when all are, bad when any is).
+#[inline]
+fn node_lanes<F: Fn(usize) -> (u64, u64)>(
+    graph: &Graph,
+    v: usize,
+    forced: (u64, u64),
+    faults: Option<&StructuralFaults>,
+    lanes: &F,
+) -> (u64, u64) {
+    let (mut down, mut bad) = forced;
+    match graph.node(v) {
+        Node::Operation(o) => {
+            for e in graph.edges_of(o) {
+                let (d, b) = lane_effect(graph, e, faults, lanes);
+                down |= d;
+                bad |= b;
+            }
+        }
+        Node::Service(s) => {
+            let n = graph.service_count();
+            let mut all = u64::MAX;
+            for o in graph.ops_of(s) {
+                let (d, b) = lanes(n + o);
+                all &= d;
+                bad |= b;
+            }
+            down |= all;
+        }
+    }
+    (down, bad | down)
+}
+
+/// The structural rules in 64 scenarios at once. `forced_down` and
+/// `forced_bad` give, per service, the scenarios in which a fault on the
+/// service itself makes it down or degraded; `faults` supplies cut links
+/// and cold caches, which hold in every scenario. Same least fixed point
+/// as [`evaluate`].
+///
+/// Nodes are evaluated component by component in
+/// [`Graph::node_components`] order (callees first): outside cycles every
+/// node is computed once, from final inputs; a cycle repeats until nothing
+/// changes (monotone from the forced state: the least fixed point). Linear
+/// in the graph per call, cycles aside.
+pub fn evaluate_lanes(
+    graph: &Graph,
+    forced_down: &[u64],
+    forced_bad: &[u64],
+    faults: &StructuralFaults,
+    out: &mut Lanes,
+) {
+    let n = graph.service_count();
+    let mut down = vec![0u64; graph.node_count()];
+    let mut bad = vec![0u64; graph.node_count()];
+    let forced = |v: usize| -> (u64, u64) {
+        let s = graph.service_of(graph.node(v)).index();
+        (forced_down[s], forced_bad[s] | forced_down[s])
+    };
+    let components = graph.node_components();
+    for c in 0..components.len() {
+        loop {
+            let mut changed = false;
+            for &v in components.members(c) {
+                let v = v as usize;
+                let read = |u: usize| (down[u], bad[u]);
+                let (d, b) = node_lanes(graph, v, forced(v), Some(faults), &read);
+                if (d, b) != (down[v], bad[v]) {
+                    down[v] = d;
+                    bad[v] = b;
+                    changed = true;
+                }
+            }
+            if !changed || !components.is_cyclic(c) {
+                break;
+            }
+        }
+    }
+    out.down.clear();
+    out.down.extend_from_slice(&down[..n]);
+    out.bad.clear();
+    out.bad.extend_from_slice(&bad[..n]);
+    out.op_down.clear();
+    out.op_down.extend_from_slice(&down[n..]);
+    out.op_bad.clear();
+    out.op_bad.extend_from_slice(&bad[n..]);
+}
+
+/// Reusable work space for [`SparseLanes::fail_services`]: the lanes of
+/// every node, zero except where the last call touched.
+#[derive(Debug, Clone, Default)]
+pub struct SparseLanes {
+    down: Vec<u64>,
+    bad: Vec<u64>,
+    /// Per service: the lanes in which it fails as a whole.
+    forced: Vec<u64>,
+    touched: Vec<u32>,
+    is_touched: Vec<bool>,
+    queued: Vec<bool>,
+    heap: BinaryHeap<Reverse<u32>>,
+}
+
+impl SparseLanes {
+    /// A work space for `graph`.
+    pub fn new(graph: &Graph) -> SparseLanes {
+        SparseLanes {
+            down: vec![0; graph.node_count()],
+            bad: vec![0; graph.node_count()],
+            forced: vec![0; graph.service_count()],
+            touched: Vec::new(),
+            is_touched: vec![false; graph.node_count()],
+            queued: vec![false; graph.node_components().len()],
+            heap: BinaryHeap::new(),
+        }
+    }
+
+    /// The structural rules with `seeds[i]` failed as a whole in lane `i`
+    /// (at most 64 seeds, no other fault): the same lanes as
+    /// [`evaluate_lanes`], computed only where a failure travels.
+    ///
+    /// Components are finished in [`Graph::node_components`] order through
+    /// a min-heap, each at most once (a component is only reached from an
+    /// earlier one). Finishing a node applies each edge that watches it
+    /// (by target or alternative) to the edge's caller: the caller gains
+    /// the edge's effect, and its component is queued when that adds a
+    /// lane — the effects only grow, so an operation is final once its
+    /// component comes up, and a service is then read from its operations;
+    /// a cycle is recomputed until it settles. The work is O(1) per edge
+    /// into a node reached (the seeds' up-cones), not the graph;
+    /// [`SparseLanes::touched`] lists the nodes reached, every other node's
+    /// lanes are zero.
+    pub fn fail_services(&mut self, graph: &Graph, seeds: &[ServiceId]) {
+        let finished = self.fail_services_within(graph, seeds, usize::MAX);
+        debug_assert!(finished);
+    }
+
+    /// [`SparseLanes::fail_services`], given up as soon as more than
+    /// `limit` nodes are reached: returns whether it finished (when not,
+    /// the lanes are partial and only good for the next call). A caller
+    /// with a cheaper plan for wide cones bounds what it wastes finding
+    /// out.
+    pub fn fail_services_within(
+        &mut self,
+        graph: &Graph,
+        seeds: &[ServiceId],
+        limit: usize,
+    ) -> bool {
+        assert!(seeds.len() <= 64, "at most 64 lanes");
+        self.clear();
+        let components = graph.node_components();
+        let n = graph.service_count();
+        for (lane, &s) in seeds.iter().enumerate() {
+            let bit = 1u64 << lane;
+            self.forced[s.index()] |= bit;
+            for v in std::iter::once(s.index()).chain(graph.ops_of(s).map(|o| n + o)) {
+                self.gain(v, bit, bit);
+                self.queue(components.of(v));
+            }
+        }
+        let mut finished = true;
+        while let Some(Reverse(c)) = self.heap.pop() {
+            let c = c as usize;
+            self.queued[c] = false;
+            if self.touched.len() > limit {
+                finished = false;
+                continue;
+            }
+            let members = components.members(c);
+            if components.is_cyclic(c) {
+                loop {
+                    let mut changed = false;
+                    for &v in members {
+                        changed |= self.recompute(graph, v as usize);
+                    }
+                    if !changed {
+                        break;
+                    }
+                }
+            } else if (members[0] as usize) < n {
+                self.recompute(graph, members[0] as usize);
+            }
+            for &v in members {
+                let v = v as usize;
+                if self.is_touched[v] {
+                    self.finish(graph, v, c);
+                }
+            }
+        }
+        for &s in seeds {
+            self.forced[s.index()] = 0;
+        }
+        finished
+    }
+
+    /// The nodes whose lanes are not zero after the last call (node
+    /// indices, in the order they were reached).
+    pub fn touched(&self) -> &[u32] {
+        &self.touched
+    }
+
+    /// The (down, bad) lanes of a node (by [`Graph::node_index`]).
+    pub fn lanes(&self, v: usize) -> (u64, u64) {
+        (self.down[v], self.bad[v])
+    }
+
+    fn clear(&mut self) {
+        for &v in &self.touched {
+            self.down[v as usize] = 0;
+            self.bad[v as usize] = 0;
+            self.is_touched[v as usize] = false;
+        }
+        self.touched.clear();
+    }
+
+    fn queue(&mut self, c: usize) {
+        if !self.queued[c] {
+            self.queued[c] = true;
+            self.heap.push(Reverse(c as u32));
+        }
+    }
+
+    /// Adds lanes to node `v`.
+    #[inline]
+    fn gain(&mut self, v: usize, down: u64, bad: u64) {
+        self.down[v] |= down;
+        self.bad[v] |= bad | down;
+        if !self.is_touched[v] {
+            self.is_touched[v] = true;
+            self.touched.push(v as u32);
+        }
+    }
+
+    /// Recomputes node `v` from all its inputs; returns whether its lanes
+    /// changed.
+    fn recompute(&mut self, graph: &Graph, v: usize) -> bool {
+        let s = graph.service_of(graph.node(v)).index();
+        let forced = (self.forced[s], self.forced[s]);
+        let (down, bad) = (&self.down, &self.bad);
+        let read = |u: usize| (down[u], bad[u]);
+        let (d, b) = node_lanes(graph, v, forced, None, &read);
+        if (d, b) == (self.down[v], self.bad[v]) {
+            return false;
+        }
+        self.gain(v, d, b);
+        true
+    }
+
+    /// Node `v` (of component `c`) is final: applies the edges that watch
+    /// it to their callers outside `c`, and queues its service.
+    fn finish(&mut self, graph: &Graph, v: usize, c: usize) {
+        let components = graph.node_components();
+        let n = graph.service_count();
+        let node = graph.node(v);
+        let apply = |me: &mut Self, edges: &[u32]| {
+            for &e in edges {
+                let e = e as usize;
+                let o = n + graph.from_op(e);
+                let w = components.of(o);
+                if w == c {
+                    continue;
+                }
+                let (down, bad) = (&me.down, &me.bad);
+                let (d, b) = lane_effect(graph, e, None, &|u: usize| (down[u], bad[u]));
+                if d & !me.down[o] != 0 || b & !me.bad[o] != 0 {
+                    me.gain(o, d, b);
+                    me.queue(w);
+                }
+            }
+        };
+        apply(self, graph.edges_into(node));
+        match node {
+            Node::Service(s) => apply(self, graph.edges_with_alternative(s)),
+            Node::Operation(o) => {
+                let w = components.of(graph.op_service(o).index());
+                if w != c {
+                    self.queue(w);
+                }
+            }
+        }
+    }
+}
+
+/// Dense lanes of `W` words per node (64·W scenarios in one pass), for
+/// whole-service failures and no other fault: [`WideLanes::fail_services`].
+/// Indexed by [`Graph::node_index`].
+#[derive(Debug, Clone)]
+pub struct WideLanes<const W: usize> {
+    /// Per node: its lanes (down and bad side by side, one cache line for
+    /// four words each).
+    pub cells: Vec<Cell<W>>,
+    forced: Vec<[u64; W]>,
+}
+
+/// The lanes of one node in [`WideLanes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cell<const W: usize> {
+    /// The scenarios in which it is down.
+    pub down: [u64; W],
+    /// The scenarios in which it is degraded or down.
+    pub bad: [u64; W],
+}
+
+impl<const W: usize> Cell<W> {
+    const ZERO: Cell<W> = Cell {
+        down: [0; W],
+        bad: [0; W],
+    };
+}
+
+impl<const W: usize> Default for WideLanes<W> {
+    fn default() -> Self {
+        WideLanes {
+            cells: Vec::new(),
+            forced: Vec::new(),
+        }
+    }
+}
+
+/// Word-wise `a |= b`.
+#[inline]
+fn or<const W: usize>(a: &mut [u64; W], b: &[u64; W]) {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x |= y;
+    }
+}
+
+/// Word-wise `a & b`.
+#[inline]
+fn and<const W: usize>(a: &[u64; W], b: &[u64; W]) -> [u64; W] {
+    std::array::from_fn(|i| a[i] & b[i])
+}
+
+impl<const W: usize> WideLanes<W> {
+    /// The structural rules with `seeds[i]` failed as a whole in scenario
+    /// `i` (at most 64·W seeds): the lanes of [`evaluate_lanes`], W words
+    /// at a time, in one pass over [`Graph::node_components`] (cycles
+    /// repeated until they settle). Wider words spread the cost of
+    /// visiting a node over more scenarios: O(V + E) per 64·W failures.
+    pub fn fail_services(&mut self, graph: &Graph, seeds: &[ServiceId]) {
+        assert!(seeds.len() <= 64 * W, "at most 64·W lanes");
+        let (n, nodes) = (graph.service_count(), graph.node_count());
+        self.cells.clear();
+        self.cells.resize(nodes, Cell::ZERO);
+        self.forced.resize(n, [0; W]);
+        for (lane, s) in seeds.iter().enumerate() {
+            self.forced[s.index()][lane / 64] |= 1 << (lane % 64);
+        }
+        let components = graph.node_components();
+        for c in 0..components.len() {
+            loop {
+                let mut changed = false;
+                for &v in components.members(c) {
+                    let v = v as usize;
+                    let cell = self.node(graph, v);
+                    if cell != self.cells[v] {
+                        self.cells[v] = cell;
+                        changed = true;
+                    }
+                }
+                if !changed || !components.is_cyclic(c) {
+                    break;
+                }
+            }
+        }
+        for s in seeds {
+            self.forced[s.index()] = [0; W];
+        }
+    }
+
+    /// Node `v` from its inputs (see [`node_lanes`]).
+    #[inline]
+    fn node(&self, graph: &Graph, v: usize) -> Cell<W> {
+        let n = graph.service_count();
+        let cells = &self.cells;
+        if v < n {
+            let mut down = [u64::MAX; W];
+            let mut bad = self.forced[v];
+            for o in graph.ops_of(ServiceId(v as u32)) {
+                down = and(&down, &cells[n + o].down);
+                or(&mut bad, &cells[n + o].bad);
+            }
+            or(&mut down, &self.forced[v]);
+            or(&mut bad, &down);
+            return Cell { down, bad };
+        }
+        let o = v - n;
+        let mut down = self.forced[graph.op_service(o).index()];
+        let mut bad = down;
+        for e in graph.edges_of(o) {
+            let t = &cells[graph.target_index(e)];
+            match graph.rule(e) {
+                Rule::Startup => {}
+                Rule::Capped => or(&mut bad, &t.down),
+                Rule::Plain => {
+                    or(&mut down, &t.down);
+                    or(&mut bad, &t.bad);
+                }
+                Rule::Stale => or(&mut bad, &t.bad),
+                Rule::Failover(alt) => {
+                    or(&mut down, &and(&t.down, &cells[alt.index()].down));
+                    or(&mut bad, &t.bad);
+                }
+                Rule::Cache { on_miss, hit_zero } => {
+                    let m = &cells[on_miss.index()];
+                    if hit_zero {
+                        or(&mut down, &m.down);
+                    } else {
+                        or(&mut down, &and(&t.down, &m.down));
+                    }
+                    or(&mut bad, &t.bad);
+                    or(&mut bad, &m.bad);
+                }
+            }
+        }
+        or(&mut bad, &down);
+        Cell { down, bad }
     }
 }
 
@@ -491,7 +773,7 @@ mod tests {
             .iter()
             .map(|(k, a)| parse(*k, a, &m).unwrap())
             .collect();
-        let r = Structure::new(&m).evaluate(&StructuralFaults::from_faults(&m, &fs));
+        let r = evaluate(&Graph::build(&m), &StructuralFaults::from_faults(&m, &fs));
         (m, r)
     }
 
@@ -605,151 +887,8 @@ mod tests {
     }
 }
 
-/// Health of every service and operation in 64 scenarios at once: bit `i`
-/// of each word is scenario `i` (a Monte Carlo trial, a failed service, a
-/// pair of failed replicas …).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Lanes {
-    /// Per service: down.
-    pub down: Vec<u64>,
-    /// Per service: degraded or down.
-    pub bad: Vec<u64>,
-    /// Per operation (flattened): down.
-    pub op_down: Vec<u64>,
-    /// Per operation (flattened): degraded or down.
-    pub op_bad: Vec<u64>,
-}
-
-impl Structure {
-    /// The structural rules in 64 scenarios at once. `forced_down` and
-    /// `forced_bad` give, per service, the scenarios in which a fault on the
-    /// service itself makes it down or degraded; `faults` supplies cut links
-    /// and cold caches, which hold in every scenario. Same least fixed point
-    /// as [`Structure::evaluate`], in time linear in the graph per call.
-    pub fn evaluate_lanes(
-        &self,
-        forced_down: &[u64],
-        forced_bad: &[u64],
-        faults: &StructuralFaults,
-        out: &mut Lanes,
-    ) {
-        out.down.clear();
-        out.down.extend_from_slice(forced_down);
-        out.bad.clear();
-        out.bad
-            .extend(forced_bad.iter().zip(forced_down).map(|(b, d)| b | d));
-        out.op_down.clear();
-        out.op_down
-            .extend(self.op_service.iter().map(|&s| forced_down[s as usize]));
-        out.op_bad.clear();
-        out.op_bad
-            .extend(self.op_service.iter().map(|&s| out.bad[s as usize]));
-        // Callees first: outside cycles every operation is computed once,
-        // from final inputs; inside a cycle the group repeats until nothing
-        // changes (monotone from the forced state: the least fixed point).
-        for group in &self.op_groups {
-            loop {
-                let mut changed = false;
-                for &o in group {
-                    changed |= self.compute_op_lanes(o as usize, faults, out);
-                }
-                if !changed || (group.len() == 1 && !self.calls_itself(group[0])) {
-                    break;
-                }
-            }
-        }
-    }
-
-    /// Whether an operation's edges look at itself (a one-operation cycle).
-    fn calls_itself(&self, o: u32) -> bool {
-        let range =
-            self.edge_offset[o as usize] as usize..self.edge_offset[o as usize + 1] as usize;
-        self.edges[range].iter().any(|e| match e.target {
-            Ref::Op(t) => t == o,
-            Ref::Service(s) => s == self.op_service[o as usize],
-        })
-    }
-
-    /// Recomputes one operation's lanes from its edges, and its service's;
-    /// returns whether anything changed.
-    fn compute_op_lanes(&self, o: usize, faults: &StructuralFaults, out: &mut Lanes) -> bool {
-        let (mut down, mut bad) = (out.op_down[o], out.op_bad[o]);
-        for e in self.edge_offset[o] as usize..self.edge_offset[o + 1] as usize {
-            let (d, b) = self.lane_effect(e as u32, faults, out);
-            down |= d;
-            bad |= b | d;
-        }
-        if down == out.op_down[o] && bad == out.op_bad[o] {
-            return false;
-        }
-        out.op_down[o] = down;
-        out.op_bad[o] = bad;
-        let s = self.op_service[o] as usize;
-        let ops = self.op_offset[s] as usize..self.op_offset[s + 1] as usize;
-        let all_down = out.op_down[ops.clone()]
-            .iter()
-            .fold(u64::MAX, |acc, x| acc & x);
-        let any_bad = out.op_bad[ops].iter().fold(0, |acc, x| acc | x);
-        out.down[s] |= all_down;
-        out.bad[s] |= any_bad | out.down[s];
-        true
-    }
-
-    /// (down, bad) lanes of a target as seen from `from_service`.
-    fn lane_seen(
-        &self,
-        from_service: u32,
-        target: Ref,
-        faults: &StructuralFaults,
-        out: &Lanes,
-    ) -> (u64, u64) {
-        let owner = match target {
-            Ref::Service(s) => s,
-            Ref::Op(o) => self.op_service[o as usize],
-        };
-        if !faults.cuts.is_empty() && faults.cuts.contains(&(from_service, owner)) {
-            return (u64::MAX, u64::MAX);
-        }
-        match target {
-            Ref::Service(s) => (out.down[s as usize], out.bad[s as usize]),
-            Ref::Op(o) => (out.op_down[o as usize], out.op_bad[o as usize]),
-        }
-    }
-
-    /// What one edge passes to its caller: (down, bad) lanes.
-    fn lane_effect(&self, e: u32, faults: &StructuralFaults, out: &Lanes) -> (u64, u64) {
-        let edge = &self.edges[e as usize];
-        let (t_down, t_bad) = self.lane_seen(edge.from_service, edge.target, faults, out);
-        match edge.rule {
-            Rule::Capped => (0, t_down),
-            Rule::Plain => (t_down, t_bad),
-            Rule::Stale => (0, t_bad),
-            Rule::Failover(alt) => {
-                let (a_down, _) = self.lane_seen(edge.from_service, Ref::Service(alt), faults, out);
-                (t_down & a_down, t_bad)
-            }
-            Rule::Cache { on_miss, hit_zero } => {
-                let owner = match edge.target {
-                    Ref::Service(s) => s,
-                    Ref::Op(o) => self.op_service[o as usize],
-                };
-                let cold = if faults.cold.get(owner as usize).copied().unwrap_or(false) {
-                    u64::MAX
-                } else {
-                    0
-                };
-                let cache_down = t_down | cold;
-                let (m_down, m_bad) =
-                    self.lane_seen(edge.from_service, Ref::Service(on_miss), faults, out);
-                let down = (cache_down & m_down) | if hit_zero { m_down } else { 0 };
-                (down, t_bad | m_bad | cold)
-            }
-        }
-    }
-}
-
 #[cfg(test)]
-mod lane_tests {
+pub(crate) mod lane_tests {
     use super::*;
     use crate::sim::faults::{FaultKind, parse};
 
@@ -760,7 +899,7 @@ mod lane_tests {
         for file in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/examples")).unwrap() {
             let path = file.unwrap().path();
             let m = crate::model::load_file(&path).unwrap().model;
-            let s = Structure::new(&m);
+            let s = Graph::build(&m);
             let n = m.services().len();
             let none = StructuralFaults::none(n);
             for chunk in (0..n).collect::<Vec<_>>().chunks(64) {
@@ -769,11 +908,11 @@ mod lane_tests {
                     down[svc] |= 1 << lane;
                 }
                 let mut lanes = Lanes::default();
-                s.evaluate_lanes(&down, &vec![0; n], &none, &mut lanes);
+                evaluate_lanes(&s, &down, &vec![0; n], &none, &mut lanes);
                 for (lane, &svc) in chunk.iter().enumerate() {
                     let name = &m.services()[svc].name;
                     let f = parse(FaultKind::Down, name, &m).unwrap();
-                    let scalar = s.evaluate(&StructuralFaults::from_faults(&m, &[f]));
+                    let scalar = evaluate(&s, &StructuralFaults::from_faults(&m, &[f]));
                     for (i, h) in scalar.services.iter().enumerate() {
                         let bit = |v: &[u64]| v[i] >> lane & 1 == 1;
                         let lane_h = if bit(&lanes.down) {
@@ -792,6 +931,161 @@ mod lane_tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    /// Models for the equivalence tests: every example, generated models
+    /// (ours, with operations, caches and failovers), and models shaped
+    /// like `gen_arch.py --cycles` (layers with back edges closing cycles,
+    /// soft and stale edges).
+    pub(crate) fn test_models() -> Vec<Model> {
+        let mut models: Vec<Model> =
+            std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/examples"))
+                .unwrap()
+                .map(|f| crate::model::load_file(&f.unwrap().path()).unwrap().model)
+                .collect();
+        for (services, seed) in [(60, 1), (150, 2), (300, 3)] {
+            let text =
+                crate::model::generate::generate(crate::model::generate::Spec { services, seed });
+            models.push(crate::model::load_str(&text, "gen.yaml").unwrap().model);
+        }
+        for seed in 0..6 {
+            models.push(
+                crate::model::load_str(&layered_with_cycles(120, seed), "cyc.yaml")
+                    .unwrap()
+                    .model,
+            );
+        }
+        models
+    }
+
+    /// A layered model with back edges (cycles), soft and stale edges,
+    /// failovers and multi-operation services, from a small seeded LCG.
+    pub(crate) fn layered_with_cycles(n: usize, seed: u64) -> String {
+        let mut x = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let mut next = move |m: usize| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((x >> 33) as usize) % m.max(1)
+        };
+        let mut text = String::from("services:\n");
+        for i in 0..n {
+            text.push_str(&format!("  s{i}:\n"));
+            if i < 3 {
+                text.push_str("    entry: { rps: 10 }\n");
+            }
+            text.push_str(&format!("    replicas: {}\n", 1 + next(3)));
+            let mut deps = Vec::new();
+            for _ in 0..1 + next(3) {
+                // Mostly downward, sometimes back up (a cycle).
+                let t = if next(10) == 0 && i > 0 {
+                    next(i)
+                } else {
+                    i + 1 + next(12)
+                };
+                if t == i || t >= n || deps.iter().any(|(d, _)| *d == t) {
+                    continue;
+                }
+                let style = match next(10) {
+                    0 => format!("{{ to: s{t}, criticality: soft }}"),
+                    1 => format!("{{ to: s{t}, fallback: {{ serve_stale_for: 5m }} }}"),
+                    2 if t + 1 < n && t + 1 != i => {
+                        format!("{{ to: s{t}, fallback: {{ to: s{} }} }}", t + 1)
+                    }
+                    3 if t + 2 < n && t + 2 != i => format!(
+                        "{{ to: s{t}, cache: {{ hit_ratio: 90%, on_miss: s{} }} }}",
+                        t + 2
+                    ),
+                    _ => format!("s{t}"),
+                };
+                deps.push((t, style));
+            }
+            if i % 17 == 5 {
+                text.push_str("    operations:\n");
+                let half = deps.len() / 2;
+                let ops = [("read", &deps[..half]), ("write", &deps[half..])];
+                for (name, ds) in ops {
+                    let list: Vec<&str> = ds.iter().map(|(_, d)| d.as_str()).collect();
+                    text.push_str(&format!(
+                        "      {name}: {{ depends_on: [{}] }}\n",
+                        list.join(", ")
+                    ));
+                }
+            } else if !deps.is_empty() {
+                let list: Vec<&str> = deps.iter().map(|(_, d)| d.as_str()).collect();
+                text.push_str(&format!("    depends_on: [{}]\n", list.join(", ")));
+            }
+        }
+        text
+    }
+
+    /// Four words per node give the lanes of four one-word evaluations.
+    #[test]
+    fn wide_lanes_agree_with_dense_lanes() {
+        for m in test_models() {
+            let g = Graph::build(&m);
+            let n = g.service_count();
+            let none = StructuralFaults::none(n);
+            let mut wide = WideLanes::<4>::default();
+            let mut dense = Lanes::default();
+            let ids: Vec<ServiceId> = m.service_ids().collect();
+            for chunk in ids.chunks(256) {
+                wide.fail_services(&g, chunk);
+                for (w, part) in chunk.chunks(64).enumerate() {
+                    let mut down = vec![0u64; n];
+                    for (lane, s) in part.iter().enumerate() {
+                        down[s.index()] |= 1 << lane;
+                    }
+                    evaluate_lanes(&g, &down, &vec![0; n], &none, &mut dense);
+                    for v in 0..g.node_count() {
+                        let want = if v < n {
+                            (dense.down[v], dense.bad[v])
+                        } else {
+                            (dense.op_down[v - n], dense.op_bad[v - n])
+                        };
+                        let cell = wide.cells[v];
+                        assert_eq!((cell.down[w], cell.bad[w]), want, "{}: node {v}", m.name);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The sparse propagation of whole-service failures equals the dense
+    /// lane evaluation, lane for lane and node for node.
+    #[test]
+    fn sparse_lanes_agree_with_dense_lanes() {
+        for m in test_models() {
+            let g = Graph::build(&m);
+            let n = g.service_count();
+            let none = StructuralFaults::none(n);
+            let mut sparse = SparseLanes::new(&g);
+            let mut dense = Lanes::default();
+            let ids: Vec<ServiceId> = m.service_ids().collect();
+            for chunk in ids.chunks(64) {
+                let mut down = vec![0u64; n];
+                for (lane, s) in chunk.iter().enumerate() {
+                    down[s.index()] |= 1 << lane;
+                }
+                evaluate_lanes(&g, &down, &vec![0; n], &none, &mut dense);
+                sparse.fail_services(&g, chunk);
+                for v in 0..g.node_count() {
+                    let want = if v < n {
+                        (dense.down[v], dense.bad[v])
+                    } else {
+                        (dense.op_down[v - n], dense.op_bad[v - n])
+                    };
+                    assert_eq!(sparse.lanes(v), want, "{}: node {v}", m.name);
+                }
+                let touched = sparse.touched().len();
+                let nonzero = (0..g.node_count())
+                    .filter(|&v| sparse.lanes(v) != (0, 0))
+                    .count();
+                assert_eq!(touched, nonzero, "{}", m.name);
             }
         }
     }

@@ -1,11 +1,12 @@
 //! Laws of the engine, checked on generated models with random faults.
 
 use proptest::prelude::*;
+use whatif::graph::Graph;
 use whatif::model::generate::{Spec, generate};
 use whatif::model::{Model, load_str};
 use whatif::sim::faults::{Fault, FaultKind, parse};
 use whatif::sim::steady::Engine;
-use whatif::sim::structural::{StructuralFaults, Structure};
+use whatif::sim::structural::{StructuralFaults, evaluate};
 
 fn model(services: usize, seed: u64) -> Model {
     load_str(&generate(Spec { services, seed }), "gen.yaml")
@@ -37,12 +38,12 @@ proptest! {
     #[test]
     fn more_faults_never_heal(seed in 0u64..1000, n in 5usize..80, picks in proptest::collection::vec((0u8..8, 0usize..1000), 1..6), extra in proptest::collection::vec((0u8..8, 0usize..1000), 1..4)) {
         let m = model(n, seed);
-        let structure = Structure::new(&m);
+        let graph = Graph::build(&m);
         let some: Vec<Fault> = picks.iter().filter_map(|&(k, p)| fault(&m, k, p)).collect();
         let mut more = some.clone();
         more.extend(extra.iter().filter_map(|&(k, p)| fault(&m, k, p)));
-        let before = structure.evaluate(&StructuralFaults::from_faults(&m, &some));
-        let after = structure.evaluate(&StructuralFaults::from_faults(&m, &more));
+        let before = evaluate(&graph, &StructuralFaults::from_faults(&m, &some));
+        let after = evaluate(&graph, &StructuralFaults::from_faults(&m, &more));
         for (i, (b, a)) in before.services.iter().zip(&after.services).enumerate() {
             prop_assert!(a >= b, "service {} healed: {:?} -> {:?}", m.services()[i].name, b, a);
         }
@@ -208,11 +209,11 @@ proptest! {
     fn without_limits_down_is_structural(n in 3usize..9, edges in edges()) {
         let m = load_str(&cyclic_model(n, &edges, false, &(0..n).collect::<Vec<_>>(), 0), "m.yaml").expect("valid").model;
         let engine = Engine::new(&m);
-        let structure = Structure::new(&m);
+        let graph = Graph::build(&m);
         for x in m.service_ids() {
             let f = parse(FaultKind::Down, &m.service(x).name, &m).expect("fault");
             let o = engine.steady(std::slice::from_ref(&f));
-            let s = structure.evaluate(&StructuralFaults::from_faults(&m, &[f]));
+            let s = evaluate(&graph, &StructuralFaults::from_faults(&m, &[f]));
             for id in m.service_ids() {
                 let steady_down = o.services[id.index()].state == whatif::sim::steady::State::Down;
                 let structural_down = s.services[id.index()] == whatif::sim::structural::Health::Down;

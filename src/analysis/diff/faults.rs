@@ -380,8 +380,9 @@ pub fn compare(before: &Model, after: &Model, progress: &(dyn Fn(u64, u64) + Syn
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::Graph;
     use crate::model::load_str;
-    use crate::sim::structural::{StructuralFaults, Structure};
+    use crate::sim::structural::{StructuralFaults, evaluate};
 
     fn model(text: &str) -> Model {
         load_str(text, "m.yaml").unwrap().model
@@ -400,9 +401,7 @@ mod tests {
         let fault = SingleFault::DownZone("b".into());
         let structural = |m: &Model| {
             let f = fault.parse(m).unwrap();
-            Structure::new(m)
-                .evaluate(&StructuralFaults::from_faults(m, &[f]))
-                .services
+            evaluate(&Graph::build(m), &StructuralFaults::from_faults(m, &[f])).services
         };
         assert_eq!(structural(&before), structural(&after));
         let web = |m: &Model| Engine::new(m).steady(&[fault.parse(m).unwrap()]).services[0].state;

@@ -28,11 +28,11 @@ use std::fmt;
 use self::faults::{FaultDiff, Seen, SingleFault, Verdict};
 use self::fields::ModelChanges;
 use super::availability::{self, EntryAvailability};
+use super::events::{self, TooManyEvents};
 use super::lints::{self, Lint};
 use super::spof::{self, Impact};
 use crate::graph::Graph;
 use crate::model::Model;
-use crate::sim::structural::Structure;
 
 /// The Monte Carlo run for both models.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -312,11 +312,11 @@ struct Analysed {
 
 impl Analysed {
     fn new(model: &Model) -> Analysed {
-        let structure = Structure::new(model);
-        let impacts = spof::impacts(model, &structure);
+        let graph = Graph::build(model);
+        let impacts = spof::impacts(model, &graph);
         let entries = spof::entries(model);
-        let services = spof::single_points(model, &impacts);
-        let zones = spof::zone_single_points(model, &structure);
+        let services = spof::single_points(model, &graph);
+        let zones = spof::zone_single_points(model, &graph);
         let single_points = services
             .into_iter()
             .zip(zones)
@@ -352,7 +352,7 @@ impl Analysed {
                 )
             })
             .collect();
-        let lints = lints::lints(model, &Graph::build(model), &impacts);
+        let lints = lints::lints(model, &graph, &impacts);
         Analysed {
             summary: Summary {
                 name: model.name.clone(),
@@ -368,16 +368,20 @@ impl Analysed {
 
 /// Compares two versions of a model on every analysis (see the module
 /// docs). `progress(stage, done, total)` is called from worker threads.
+/// Fails, before any solve, when either model has too many basic events
+/// for the Monte Carlo run.
 pub fn diff(
     before: &Model,
     after: &Model,
     options: Options,
     progress: &(dyn Fn(Stage, u64, u64) + Sync),
-) -> ModelDiff {
+) -> Result<ModelDiff, TooManyEvents> {
+    events::count_events(before, None)?;
+    events::count_events(after, None)?;
     let (old, new) = (Analysed::new(before), Analysed::new(after));
     let entries_added = only_in(&new.summary.entry_points, &old.summary.entry_points);
     let entries_removed = only_in(&old.summary.entry_points, &new.summary.entry_points);
-    let availability = availability_changes(before, after, options, progress);
+    let availability = availability_changes(before, after, options, progress)?;
     let faults = faults::compare(before, after, &|d, t| progress(Stage::Faults, d, t));
     let key = |l: &Lint| (l.code, l.service.clone(), l.message.clone());
     let lints_introduced = new
@@ -392,7 +396,7 @@ pub fn diff(
         .filter(|l| !new.lints.iter().any(|n| key(n) == key(l)))
         .cloned()
         .collect();
-    ModelDiff {
+    Ok(ModelDiff {
         model: fields::compare(before, after),
         entries_added,
         entries_removed,
@@ -405,7 +409,7 @@ pub fn diff(
         lints_fixed,
         before: old.summary,
         after: new.summary,
-    }
+    })
 }
 
 /// The items of `a` not in `b`, in `a`'s order.
@@ -485,25 +489,25 @@ fn availability_changes(
     after: &Model,
     options: Options,
     progress: &(dyn Fn(Stage, u64, u64) + Sync),
-) -> Vec<AvailabilityChange> {
+) -> Result<Vec<AvailabilityChange>, TooManyEvents> {
     let mc = availability::Options {
         trials: options.trials,
         seed: options.seed,
         zone_availability: None,
     };
     let total = options.trials * 2;
-    let run = |model: &Model, offset: u64| -> Vec<EntryAvailability> {
-        availability::monte_carlo(model, &Structure::new(model), &mc, &|done| {
+    let run = |model: &Model, offset: u64| -> Result<Vec<EntryAvailability>, TooManyEvents> {
+        availability::monte_carlo(model, &Graph::build(model), &mc, &|done| {
             progress(Stage::Trials, offset + done, total)
         })
     };
-    let old = run(before, 0);
+    let old = run(before, 0)?;
     // Equal models and one seed give equal draws: run once.
     let new = if faults::engine_identical(before, after) {
         progress(Stage::Trials, total, total);
         old.clone()
     } else {
-        run(after, options.trials)
+        run(after, options.trials)?
     };
     let interval = |r: &EntryAvailability| Interval {
         availability: r.availability,
@@ -527,7 +531,7 @@ fn availability_changes(
                 after: None,
             }),
     );
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -552,7 +556,7 @@ mod tests {
         let after = model(
             "services:\n  web: { entry: { rps: 10 }, replicas: 2, depends_on: [db, auth] }\n  db: { replicas: 2, availability: 99% }\n  auth: { availability: 99% }\n",
         );
-        let d = diff(&before, &after, OPTIONS, &|_, _, _| {});
+        let d = diff(&before, &after, OPTIONS, &|_, _, _| {}).unwrap();
         assert_eq!(d.model.services_added, ["auth"]);
         assert_eq!(
             d.single_points,
@@ -574,7 +578,7 @@ mod tests {
         assert!(d.availability[0].fell() && d.availability[0].overlap() == Some(false));
         assert!(d.lints_introduced.iter().any(|l| l.service == "auth"));
 
-        let back = diff(&after, &before, OPTIONS, &|_, _, _| {});
+        let back = diff(&after, &before, OPTIONS, &|_, _, _| {}).unwrap();
         assert!(back.worse().is_empty(), "{:?}", back.worse());
         assert_eq!(back.single_points[0].lost, [Point::Service("auth".into())]);
         assert!(back.availability[0].rose());
@@ -588,7 +592,7 @@ mod tests {
         let after = model(
             "services:\n  web: { entry: { rps: 10 }, depends_on: [db] }\n  admin: { entry: { rps: 1 }, depends_on: [db] }\n  db: {}\n",
         );
-        let d = diff(&before, &after, OPTIONS, &|_, _, _| {});
+        let d = diff(&before, &after, OPTIONS, &|_, _, _| {}).unwrap();
         assert_eq!(d.entries_added, ["admin"]);
         assert!(d.single_points.is_empty(), "{:?}", d.single_points);
         assert!(d.worse().is_empty(), "{:?}", d.worse());

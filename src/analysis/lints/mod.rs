@@ -281,8 +281,7 @@ pub(crate) mod testing {
     pub fn found(rule: &Rule, yaml: &str) -> Vec<(String, String, String)> {
         let m = load_str(yaml, "t.yaml").expect("valid model").model;
         let g = Graph::build(&m);
-        let s = crate::sim::structural::Structure::new(&m);
-        let impacts = super::super::spof::impacts(&m, &s);
+        let impacts = super::super::spof::impacts(&m, &g);
         let cx = Context::new(&m, &g, &impacts);
         (rule.check)(&cx)
             .into_iter()

@@ -172,9 +172,10 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
 
     /// No answer depends on the order of services in the file; with every
-    /// dependency list shuffled too, no success and no down or degraded
-    /// state does (loads and latencies may move: call order sets where a
-    /// request stops, so this half has no limits).
+    /// dependency list shuffled too, no down or degraded state does under
+    /// faults that answer at once (loads, latencies and a cycle member's
+    /// mixed success may move: call order sets where a request stops; this
+    /// half has no limits).
     #[test]
     fn file_order_changes_nothing(n in 3usize..9, edges in edges(), seed in 1u64..1000, kind in 0u8..4, pick in 0usize..9, limits: bool) {
         let a = load_str(&cyclic_model(n, &edges, limits, &(0..n).collect::<Vec<_>>(), 0), "a.yaml").expect("valid").model;
@@ -187,24 +188,35 @@ proptest! {
             for (what, p, q) in [
                 ("success", x.success, y.success),
                 ("latency", x.latency_s, y.latency_s),
-                ("p99", x.p99_s, y.p99_s),
                 ("load", x.load_rps, y.load_rps),
                 ("amplification", x.amplification, y.amplification),
             ] {
                 prop_assert!(close(p, q), "{} {}: {} vs {}", name, what, p, q);
             }
+            // Means and shares are exact; a p99 is read from compressed
+            // atoms, merged in an order that follows the file: it agrees
+            // within the atom budget's error (src/sim/dist.rs), not to 1e-9.
+            prop_assert!(
+                x.p99_s == y.p99_s || (x.p99_s - y.p99_s).abs() <= 0.02 * x.p99_s.max(y.p99_s),
+                "{} p99: {} vs {}", name, x.p99_s, y.p99_s
+            );
         }
-        if !limits {
+        // Only for faults that answer at once (down, errors): behind a hang
+        // or a slowdown, call order also decides whether a request waits
+        // forever on the hung call or fails fast before reaching it, and
+        // so its caller's state (docs/engine.md: a request stops at its
+        // first failed hard call).
+        if !limits && matches!(kind % 4, 0 | 3) {
             // Call order decides where a request stops, so what it waits
-            // for (latency, and with it `slow`) may move; whether it
-            // succeeds may not: the same success, so the same down and
-            // degraded states.
+            // for (latency, and with it `slow`) may move, and so may the
+            // loads that weigh a cycle member's contexts (its success is
+            // their load-weighted mix); whether it is down or degraded
+            // may not.
             let c = load_str(&cyclic_model(n, &edges, false, &shuffled(n, seed), seed), "c.yaml").expect("valid").model;
             let oc = Engine::new(&c).steady(&[cyclic_fault(&c, kind, pick)]);
             let failing = |s: whatif::sim::steady::State| s.max(whatif::sim::steady::State::Slow);
             for ((name, x), (_, y)) in by_name(&a, &oa).iter().zip(&by_name(&c, &oc)) {
                 prop_assert_eq!(failing(x.state), failing(y.state), "{}", name);
-                prop_assert!(close(x.success, y.success), "{} success: {} vs {}", name, x.success, y.success);
             }
         }
     }

@@ -332,64 +332,7 @@ pub fn parse(kind: FaultKind, argument: &str, model: &Model) -> Result<Fault, Fa
                 ..base
             })
         }
-        FaultKind::Slow => {
-            let (target, value) =
-                split_value(argument, "--slow catalog-db=+400ms (or =x10, or =+100s@5%)")?;
-            let scope = target_scope(target, model, true)?;
-            let (change, share) = match value.rsplit_once('@') {
-                Some((c, s)) => (c, Some(parse_share(s)?)),
-                None => (value, None),
-            };
-            let slowdown = if let Some(d) = change.strip_prefix('+') {
-                let secs = units::duration(&Scalar::Str(d.to_owned())).map_err(|e| {
-                    err(
-                        format!("`{change}` is not an added latency: {}", e.message),
-                        e.hint.or(Some("write `+400ms`".into())),
-                    )
-                })?;
-                if secs > MAX_ADDED_S {
-                    return Err(err(
-                        format!("`{change}` adds more than a day"),
-                        Some(format!("for calls that never return use `--hang {target}`")),
-                    ));
-                }
-                Slowdown::Add(secs)
-            } else if let Some(f) = change.strip_prefix(['x', 'X', '*', '×']) {
-                let f: f64 = f
-                    .parse()
-                    .ok()
-                    .filter(|f: &f64| f.is_finite() && *f > 0.0)
-                    .ok_or_else(|| {
-                        err(
-                            format!("`{change}` is not a latency factor"),
-                            Some("write `x10` to make it ten times slower".into()),
-                        )
-                    })?;
-                if f > MAX_FACTOR {
-                    return Err(err(
-                        format!("`{change}` is too large a latency factor"),
-                        Some(format!(
-                            "at most x{}; for calls that never return use `--hang {target}`",
-                            crate::text::number(MAX_FACTOR)
-                        )),
-                    ));
-                }
-                Slowdown::Factor(f)
-            } else {
-                return Err(err(
-                    format!("`{change}` is not a slowdown"),
-                    Some("write `+400ms` to add latency or `x10` to multiply it, optionally `@5%` for a share of requests".into()),
-                ));
-            };
-            Ok(Fault {
-                scope,
-                target: Some(target.to_owned()),
-                slowdown: Some(slowdown),
-                share: share.unwrap_or(1.0),
-                share_given: share.is_some(),
-                ..base
-            })
-        }
+        FaultKind::Slow => parse_slow(argument, model, base),
         FaultKind::Errors => {
             let (target, value) = split_value(argument, "--errors payments=30%")?;
             let scope = target_scope(target, model, true)?;
@@ -402,52 +345,115 @@ pub fn parse(kind: FaultKind, argument: &str, model: &Model) -> Result<Fault, Fa
                 ..base
             })
         }
-        FaultKind::Surge => {
-            let (target, value) = match argument.rsplit_once('=') {
-                Some((t, v)) => (Some(t), v),
-                None => (None, argument),
-            };
-            let factor = value
-                .strip_prefix(['x', 'X', '*', '×'])
-                .and_then(|f| f.parse::<f64>().ok())
-                .filter(|f| f.is_finite() && *f >= 0.0)
-                .ok_or_else(|| {
-                    err(
-                        format!("`{value}` is not a traffic factor"),
-                        Some("write `x3` (three times the traffic) or `web=x1.5`".into()),
-                    )
-                })?;
-            if factor > MAX_FACTOR {
+        FaultKind::Surge => parse_surge(argument, model, base),
+    }
+}
+
+/// `--slow NAME=+400ms`, `=x10`, `=+100s@5%`.
+fn parse_slow(argument: &str, model: &Model, base: Fault) -> Result<Fault, FaultError> {
+    let (target, value) =
+        split_value(argument, "--slow catalog-db=+400ms (or =x10, or =+100s@5%)")?;
+    let scope = target_scope(target, model, true)?;
+    let (change, share) = match value.rsplit_once('@') {
+        Some((c, s)) => (c, Some(parse_share(s)?)),
+        None => (value, None),
+    };
+    let slowdown = if let Some(d) = change.strip_prefix('+') {
+        let secs = units::duration(&Scalar::Str(d.to_owned())).map_err(|e| {
+            err(
+                format!("`{change}` is not an added latency: {}", e.message),
+                e.hint.or(Some("write `+400ms`".into())),
+            )
+        })?;
+        if secs > MAX_ADDED_S {
+            return Err(err(
+                format!("`{change}` adds more than a day"),
+                Some(format!("for calls that never return use `--hang {target}`")),
+            ));
+        }
+        Slowdown::Add(secs)
+    } else if let Some(f) = change.strip_prefix(['x', 'X', '*', '×']) {
+        let f: f64 = f
+            .parse()
+            .ok()
+            .filter(|f: &f64| f.is_finite() && *f > 0.0)
+            .ok_or_else(|| {
+                err(
+                    format!("`{change}` is not a latency factor"),
+                    Some("write `x10` to make it ten times slower".into()),
+                )
+            })?;
+        if f > MAX_FACTOR {
+            return Err(err(
+                format!("`{change}` is too large a latency factor"),
+                Some(format!(
+                    "at most x{}; for calls that never return use `--hang {target}`",
+                    crate::text::number(MAX_FACTOR)
+                )),
+            ));
+        }
+        Slowdown::Factor(f)
+    } else {
+        return Err(err(
+            format!("`{change}` is not a slowdown"),
+            Some("write `+400ms` to add latency or `x10` to multiply it, optionally `@5%` for a share of requests".into()),
+        ));
+    };
+    Ok(Fault {
+        scope,
+        target: Some(target.to_owned()),
+        slowdown: Some(slowdown),
+        share: share.unwrap_or(1.0),
+        share_given: share.is_some(),
+        ..base
+    })
+}
+
+/// `--surge x3` or `--surge NAME=x3` (NAME an entry service).
+fn parse_surge(argument: &str, model: &Model, base: Fault) -> Result<Fault, FaultError> {
+    let (target, value) = match argument.rsplit_once('=') {
+        Some((t, v)) => (Some(t), v),
+        None => (None, argument),
+    };
+    let factor = value
+        .strip_prefix(['x', 'X', '*', '×'])
+        .and_then(|f| f.parse::<f64>().ok())
+        .filter(|f| f.is_finite() && *f >= 0.0)
+        .ok_or_else(|| {
+            err(
+                format!("`{value}` is not a traffic factor"),
+                Some("write `x3` (three times the traffic) or `web=x1.5`".into()),
+            )
+        })?;
+    if factor > MAX_FACTOR {
+        return Err(err(
+            format!("`{value}` is too large a traffic factor"),
+            Some(format!("at most x{}", crate::text::number(MAX_FACTOR))),
+        ));
+    }
+    let scope = match target {
+        None => Scope::Everything,
+        Some(t) => {
+            let id = whole_service(t, model)?;
+            if !model.service(id).is_entry() {
+                let entries: Vec<&str> = model
+                    .entry_points()
+                    .map(|e| model.service(e).name.as_str())
+                    .collect();
                 return Err(err(
-                    format!("`{value}` is too large a traffic factor"),
-                    Some(format!("at most x{}", crate::text::number(MAX_FACTOR))),
+                    format!("`{t}` receives no user traffic, so it cannot surge"),
+                    Some(format!("entry points: {}", entries.join(", "))),
                 ));
             }
-            let scope = match target {
-                None => Scope::Everything,
-                Some(t) => {
-                    let id = whole_service(t, model)?;
-                    if !model.service(id).is_entry() {
-                        let entries: Vec<&str> = model
-                            .entry_points()
-                            .map(|e| model.service(e).name.as_str())
-                            .collect();
-                        return Err(err(
-                            format!("`{t}` receives no user traffic, so it cannot surge"),
-                            Some(format!("entry points: {}", entries.join(", "))),
-                        ));
-                    }
-                    Scope::Service(id)
-                }
-            };
-            Ok(Fault {
-                scope,
-                target: target.map(str::to_owned),
-                factor: Some(factor),
-                ..base
-            })
+            Scope::Service(id)
         }
-    }
+    };
+    Ok(Fault {
+        scope,
+        target: target.map(str::to_owned),
+        factor: Some(factor),
+        ..base
+    })
 }
 
 fn split_value<'a>(argument: &'a str, example: &str) -> Result<(&'a str, &'a str), FaultError> {

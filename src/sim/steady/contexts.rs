@@ -140,6 +140,21 @@ impl OpIndex {
 
 /// The operations a dependency's calls land on, with their shares: one
 /// named operation, or all of the service's by [`super::split_weights`].
+/// [`landing`], each operation made a destination by `to`.
+fn landed(
+    model: &Model,
+    ops: &OpIndex,
+    weights: &[Vec<f64>],
+    service: ServiceId,
+    op: Option<usize>,
+    to: impl Fn(u32) -> Dest,
+) -> Vec<(Dest, f64)> {
+    landing(model, ops, weights, service, op)
+        .into_iter()
+        .map(|(t, w)| (to(t), w))
+        .collect()
+}
+
 fn landing(
     model: &Model,
     ops: &OpIndex,
@@ -249,26 +264,19 @@ impl Contexts {
                     self.push_placeholder(model, ops, weights, dep);
                     continue;
                 }
-                let main = self.push_dests(
-                    landing(
-                        model,
-                        ops,
-                        weights,
-                        dep.target.service,
-                        dep.target.operation,
-                    )
-                    .into_iter()
-                    .map(|(t, w)| (Dest::Ctx(self.root[t as usize]), w))
-                    .collect(),
+                let root = |t: u32| Dest::Ctx(self.root[t as usize]);
+                let main = landed(
+                    model,
+                    ops,
+                    weights,
+                    dep.target.service,
+                    dep.target.operation,
+                    root,
                 );
-                let alt = self.push_dests(
-                    alternative(dep)
-                        .map(|a| landing(model, ops, weights, a, None))
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|(t, w)| (Dest::Ctx(self.root[t as usize]), w))
-                        .collect(),
-                );
+                let alt = alternative(dep)
+                    .map(|a| landed(model, ops, weights, a, None, root))
+                    .unwrap_or_default();
+                let (main, alt) = (self.push_dests(main), self.push_dests(alt));
                 self.calls.push(Call { main, alt });
             }
             self.root[flat as usize] = self.ctxs.len() as u32;
@@ -291,18 +299,14 @@ impl Contexts {
         weights: &[Vec<f64>],
         dep: &crate::model::Dependency,
     ) {
-        let main = self.push_dests(
-            landing(
-                model,
-                ops,
-                weights,
-                dep.target.service,
-                dep.target.operation,
-            )
-            .into_iter()
-            .map(|(t, w)| (Dest::ReEntry(t), w))
-            .collect(),
-        );
+        let main = self.push_dests(landed(
+            model,
+            ops,
+            weights,
+            dep.target.service,
+            dep.target.operation,
+            Dest::ReEntry,
+        ));
         let alt = self.push_dests(Vec::new());
         self.placeholders.push(self.calls.len() as u32);
         self.calls.push(Call { main, alt });

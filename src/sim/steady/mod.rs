@@ -573,7 +573,7 @@ impl<'m> Engine<'m> {
             // rps (evenly when none has any).
             let base = match svc.capacity {
                 Some(cap) if cap > 0.0 => {
-                    let l = static_work(svc);
+                    let l = static_work(self.model, s);
                     if l > 0.0 {
                         let c = (cap * l).round().max(1.0);
                         Dist::work(latency).stretched(c / (cap * l))
@@ -850,19 +850,12 @@ pub fn split_weights(model: &Model, service: ServiceId) -> Vec<f64> {
 }
 
 /// A service's own work L for its server count: its operations' mean own
-/// latencies weighted by their entry rps (evenly when none has any).
-fn static_work(svc: &crate::model::Service) -> f64 {
-    let total: f64 = svc.operations.iter().filter_map(|o| o.rps).sum();
-    let n = svc.operations.len().max(1) as f64;
-    svc.operations
+/// latencies weighted as a call to the service splits over them.
+fn static_work(model: &Model, id: ServiceId) -> f64 {
+    let ops = &model.service(id).operations;
+    split_weights(model, id)
         .iter()
-        .map(|o| {
-            let w = if total > 0.0 {
-                o.rps.unwrap_or(0.0) / total
-            } else {
-                1.0 / n
-            };
-            w * o.latency.mean_s()
-        })
+        .zip(ops)
+        .map(|(w, o)| w * o.latency.mean_s())
         .sum()
 }

@@ -479,8 +479,15 @@ mod tests {
         let calls = std::sync::Mutex::new(Vec::new());
         let with = impacts_with_progress(&m, &g, &|d, t| calls.lock().unwrap().push((d, t)));
         let mut calls = calls.into_inner().unwrap();
+        // One report per batch of 256 (600 = 256 + 256 + 88), counting what
+        // is done; batches run in parallel and finish in any order, so the
+        // middle count is 512 or 344.
         calls.sort();
-        assert_eq!(calls, [(256, 600), (512, 600), (600, 600)]);
+        assert_eq!(calls.len(), 3, "{calls:?}");
+        assert!(calls.iter().all(|&(_, t)| t == 600), "{calls:?}");
+        assert!([256, 88].contains(&calls[0].0), "{calls:?}");
+        assert!([512, 344].contains(&calls[1].0), "{calls:?}");
+        assert_eq!(calls[2], (600, 600));
         assert_eq!(with, impacts(&m, &g));
     }
 

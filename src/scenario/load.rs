@@ -15,7 +15,7 @@ use crate::model::raw::{At, RawBreaker, RawCount, RawDuration, RawFraction, RawW
 use crate::model::units::{self, ValueError};
 use crate::model::validate::codes as model_codes;
 use crate::model::{CircuitBreaker, Criticality, Loaded, Model, ServiceId};
-use crate::sim::faults::{self, FaultKind, Refusal, Scope};
+use crate::sim::faults::{self, Fault, FaultKind, Refusal};
 use crate::sim::steady::State;
 use crate::sim::timeline::{Action, Event, PolicyChange, Recovery};
 
@@ -897,9 +897,14 @@ impl Checker<'_> {
     fn link(&mut self, key: &At<String>) -> Option<(ServiceId, ServiceId)> {
         let model = self.model?;
         let (from, to) = match faults::parse(FaultKind::Cut, &key.value, model) {
-            Ok(fault) => match fault.scope {
-                Scope::Link(from, to) => (from, to),
-                _ => return None,
+            Ok(fault) => match fault {
+                Fault::Cut { from, to, .. } => (from, to),
+                Fault::Down { .. }
+                | Fault::Hang { .. }
+                | Fault::Slow { .. }
+                | Fault::Errors { .. }
+                | Fault::Surge { .. }
+                | Fault::Cold { .. } => return None,
             },
             Err(e) => {
                 self.error(
@@ -1255,7 +1260,7 @@ impl Drop for TempFiles {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::faults::Slowdown;
+    use crate::sim::faults::{Scope, Slowdown};
 
     fn fixtures(sub: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -1401,29 +1406,42 @@ mod tests {
             Action::Fault(f) => f.clone(),
             other => panic!("event {i}: expected a fault, got {other:?}"),
         };
-        let kinds: Vec<FaultKind> = (0..9).map(|i| fault(i).kind).collect();
+        let kinds: Vec<FaultKind> = (0..9).map(|i| fault(i).kind()).collect();
         use FaultKind::*;
         assert_eq!(
             kinds,
             [Down, Hang, Slow, Errors, Cut, Surge, Surge, Cold, Down]
         );
-        assert_eq!(fault(0).scope, Scope::Replicas(id("catalog-db"), 1));
-        assert_eq!(fault(1).scope, Scope::Service(id("reviews")));
+        assert_eq!(fault(0).scope(), Some(Scope::Replicas(id("catalog-db"), 1)));
+        assert_eq!(fault(1).scope(), Some(Scope::Service(id("reviews"))));
         assert_eq!(s.events[1].for_s, Some(120.0));
-        assert_eq!(fault(2).slowdown, Some(Slowdown::Add(0.4)));
-        assert!((fault(2).share - 0.05).abs() < 1e-12);
-        assert_eq!(fault(3).share, 0.3);
-        assert_eq!(
-            fault(4).scope,
-            Scope::Link(id("web"), id("recommendations"))
-        );
-        assert_eq!(
-            (fault(5).scope, fault(5).factor),
-            (Scope::Everything, Some(1.5))
-        );
-        assert_eq!(fault(6).scope, Scope::Service(id("web")));
-        assert_eq!(fault(7).scope, Scope::Service(id("product-cache")));
-        assert_eq!(fault(8).scope, Scope::Zone(1));
+        let Fault::Slow { change, share, .. } = fault(2) else {
+            panic!("event 2: expected a slow fault")
+        };
+        assert_eq!(change, Slowdown::Add(0.4));
+        assert!((share.unwrap() - 0.05).abs() < 1e-12);
+        assert!(matches!(fault(3), Fault::Errors { share: 0.3, .. }));
+        assert!(matches!(
+            fault(4),
+            Fault::Cut { from, to, .. } if (from, to) == (id("web"), id("recommendations"))
+        ));
+        assert!(matches!(
+            fault(5),
+            Fault::Surge {
+                entry: None,
+                factor: 1.5,
+                ..
+            }
+        ));
+        assert!(matches!(
+            fault(6),
+            Fault::Surge { entry: Some(web), .. } if web == id("web")
+        ));
+        assert!(matches!(
+            fault(7),
+            Fault::Cold { cache, .. } if cache == id("product-cache")
+        ));
+        assert_eq!(fault(8).scope(), Some(Scope::Zone(1)));
 
         let actions: Vec<&Action> = s.events[9..].iter().map(|e| &e.action).collect();
         assert_eq!(

@@ -37,14 +37,6 @@ pub(super) struct DiagnoseArgs {
     format: Format,
 }
 
-/// The words `--symptom` takes for each state.
-const STATES: [(&str, State); 4] = [
-    ("healthy", State::Healthy),
-    ("slow", State::Slow),
-    ("degraded", State::Degraded),
-    ("down", State::Down),
-];
-
 /// Prints the candidate causes, best first.
 pub(super) fn diagnose(args: DiagnoseArgs, color: ColorChoice) -> Result<Status, Error> {
     let loaded = load(&args.model)?;
@@ -87,17 +79,14 @@ fn symptom(model: &Model, s: &str) -> Result<Symptom, Error> {
             Some("e.g. `--symptom web=down`".into()),
         ));
     };
-    let state = STATES
-        .iter()
-        .find(|(w, _)| w.eq_ignore_ascii_case(state.trim()))
-        .map(|(_, st)| *st)
-        .ok_or_else(|| {
-            Error::usage(
-                format!("--symptom {s}: unknown state `{state}`"),
-                did_you_mean_hint(state, STATES.iter().map(|(w, _)| *w))
-                    .or(Some("healthy, slow, degraded or down".into())),
-            )
-        })?;
+    let state = state.parse::<State>().map_err(|unknown| {
+        Error::usage(
+            format!("--symptom {s}: unknown state `{state}`"),
+            unknown
+                .hint()
+                .or(Some("healthy, slow, degraded or down".into())),
+        )
+    })?;
     let (service, operation) = match model.find(name) {
         Some(id) => (id, None),
         None => {
@@ -128,7 +117,8 @@ fn symptom(model: &Model, s: &str) -> Result<Symptom, Error> {
 
 /// One of `--kinds`: a fault kind that hits one service.
 fn kind(k: &str) -> Result<FaultKind, Error> {
-    FaultKind::from_name(k)
+    k.parse::<FaultKind>()
+        .ok()
         .filter(|k| !matches!(k, FaultKind::Cut | FaultKind::Surge))
         .ok_or_else(|| {
             Error::usage(

@@ -483,12 +483,6 @@ impl RawEvent {
 // ---------------------------------------------------------------------------
 // Validation.
 
-const STATES: [(&str, State); 4] = [
-    ("healthy", State::Healthy),
-    ("slow", State::Slow),
-    ("degraded", State::Degraded),
-    ("down", State::Down),
-];
 const CRITICALITIES: [(&str, Criticality); 2] =
     [("hard", Criticality::Hard), ("soft", Criticality::Soft)];
 
@@ -1103,12 +1097,13 @@ impl Checker<'_> {
 
     fn state(&mut self, word: &At<RawWord>) -> Option<State> {
         let text = word.value.0.trim();
-        if let Some((_, s)) = STATES.iter().find(|(w, _)| w.eq_ignore_ascii_case(text)) {
-            return Some(*s);
-        }
-        let words = STATES.iter().map(|(w, _)| *w);
-        let hint = did_you_mean_hint(text, words)
-            .unwrap_or_else(|| "one of: healthy, slow, degraded, down".into());
+        let unknown = match text.parse::<State>() {
+            Ok(state) => return Some(state),
+            Err(unknown) => unknown,
+        };
+        let hint = unknown
+            .hint()
+            .unwrap_or_else(|| format!("one of: {}", unknown.words.join(", ")));
         self.error(
             codes::UNKNOWN_STATE,
             format!("unknown state `{text}`"),

@@ -10,7 +10,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::finding::did_you_mean_hint;
+use crate::finding::{UnknownWord, did_you_mean_hint, parse_word};
 use crate::model::raw::Scalar;
 use crate::model::units;
 use crate::model::{Fallback, Model, ServiceId};
@@ -67,34 +67,13 @@ impl FaultKind {
     }
 }
 
-/// A word that names no fault kind.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownKind(pub String);
-
-impl std::fmt::Display for UnknownKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let kinds: Vec<&str> = FaultKind::ALL.iter().map(|k| k.as_str()).collect();
-        write!(
-            f,
-            "`{}` is not a fault kind (kinds: {})",
-            self.0,
-            kinds.join(", ")
-        )
-    }
-}
-
-impl std::error::Error for UnknownKind {}
-
 impl FromStr for FaultKind {
-    type Err = UnknownKind;
+    type Err = UnknownWord;
 
     /// A flag name, with or without its `--`, in any case.
-    fn from_str(word: &str) -> Result<FaultKind, UnknownKind> {
+    fn from_str(word: &str) -> Result<FaultKind, UnknownWord> {
         let name = word.trim().trim_start_matches("--");
-        FaultKind::ALL
-            .into_iter()
-            .find(|k| k.as_str().eq_ignore_ascii_case(name))
-            .ok_or_else(|| UnknownKind(word.to_owned()))
+        parse_word(name, &FaultKind::ALL, FaultKind::as_str)
     }
 }
 
@@ -864,6 +843,16 @@ mod tests {
                 .scope(),
             Some(Scope::Service(m.find("odd=name").unwrap()))
         );
+    }
+
+    #[test]
+    fn kinds_parse_from_their_flag_names() {
+        assert_eq!("--Slow".parse::<FaultKind>(), Ok(FaultKind::Slow));
+        assert_eq!(" cold".parse::<FaultKind>(), Ok(FaultKind::Cold));
+        for kind in FaultKind::ALL {
+            assert_eq!(kind.as_str().parse::<FaultKind>(), Ok(kind));
+        }
+        assert!("crash".parse::<FaultKind>().is_err());
     }
 
     #[test]

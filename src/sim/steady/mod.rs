@@ -53,6 +53,9 @@ pub enum State {
 }
 
 impl State {
+    /// Every state, best first.
+    pub const ALL: [State; 4] = [State::Healthy, State::Slow, State::Degraded, State::Down];
+
     /// Lower-case name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -61,6 +64,15 @@ impl State {
             State::Degraded => "degraded",
             State::Down => "down",
         }
+    }
+}
+
+impl std::str::FromStr for State {
+    type Err = crate::finding::UnknownWord;
+
+    /// `healthy`, `slow`, `degraded` or `down`, in any case.
+    fn from_str(word: &str) -> Result<State, Self::Err> {
+        crate::finding::parse_word(word, &State::ALL, State::as_str)
     }
 }
 

@@ -11,7 +11,8 @@ use super::{ColorChoice, Status, load, plural, text_style};
 use whatif::error::Error;
 use whatif::finding::did_you_mean_hint;
 use whatif::game::diagnose::{Candidate, Symptom, diagnose as rank};
-use whatif::model::Model;
+use whatif::model::resolve::{Resolved, readings};
+use whatif::model::{Model, Target};
 use whatif::render::findings::Palette;
 use whatif::render::fit;
 use whatif::sim::faults::FaultKind;
@@ -87,24 +88,26 @@ fn symptom(model: &Model, s: &str) -> Result<Symptom, Error> {
                 .or(Some("healthy, slow, degraded or down".into())),
         )
     })?;
-    let (service, operation) = match model.find(name) {
-        Some(id) => (id, None),
-        None => {
-            let found = name.rsplit_once('.').and_then(|(svc, op)| {
-                let id = model.find(svc)?;
-                let oi = model
-                    .service(id)
-                    .operations
-                    .iter()
-                    .position(|o| o.name == op)?;
-                Some((id, Some(oi)))
-            });
-            found.ok_or_else(|| {
-                Error::usage(
-                    format!("--symptom {s}: unknown service `{name}`"),
-                    did_you_mean_hint(name, model.service_names()),
-                )
-            })?
+    let Target { service, operation } = match model.resolve(name) {
+        Resolved::Found(target) => target,
+        Resolved::Ambiguous {
+            service,
+            operations,
+        } => {
+            let readings = readings(model.services(), name, service, &operations, str::to_owned);
+            return Err(Error::usage(
+                format!(
+                    "--symptom {s}: `{name}` can be read as {}",
+                    readings.join(" or ")
+                ),
+                Some("rename one of them in the model".into()),
+            ));
+        }
+        Resolved::UnknownOperation { .. } | Resolved::Unknown => {
+            return Err(Error::usage(
+                format!("--symptom {s}: unknown service `{name}`"),
+                did_you_mean_hint(name, model.service_names()),
+            ));
         }
     };
     Ok(Symptom {

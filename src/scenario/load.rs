@@ -12,9 +12,10 @@ use crate::error::Error;
 use crate::finding::{Finding, Pos, did_you_mean_hint};
 use crate::model::load::{codes as read_codes, parse_yaml, read_text};
 use crate::model::raw::{At, RawBreaker, RawCount, RawDuration, RawFraction, RawWord, Scalar};
+use crate::model::resolve::{Resolved, readings};
 use crate::model::units::{self, ValueError};
 use crate::model::validate::codes as model_codes;
-use crate::model::{CircuitBreaker, Criticality, Loaded, Model, ServiceId};
+use crate::model::{CircuitBreaker, Criticality, Loaded, Model, ServiceId, Target};
 use crate::sim::faults::{self, Fault, FaultKind, Refusal};
 use crate::sim::steady::State;
 use crate::sim::timeline::{Action, Event, PolicyChange, Recovery};
@@ -494,14 +495,6 @@ struct Checker<'m> {
     model: Option<&'m Model>,
     /// The scenario's length once parsed, for the "beyond duration" check.
     duration_s: Option<f64>,
-}
-
-/// What an expectation's `service` resolves to.
-enum Resolution {
-    Found(ExpectTarget),
-    Ambiguous(Vec<String>),
-    UnknownOperation(ServiceId, String),
-    Unknown,
 }
 
 impl Checker<'_> {
@@ -1116,9 +1109,26 @@ impl Checker<'_> {
     fn expect_target(&mut self, name: &At<String>) -> Option<ExpectTarget> {
         let model = self.model?;
         let written = name.value.as_str();
-        match resolve(model, written) {
-            Resolution::Found(target) => Some(target),
-            Resolution::Ambiguous(readings) => {
+        match model.resolve(written) {
+            Resolved::Found(Target {
+                service,
+                operation: None,
+            }) => Some(ExpectTarget::Service(service)),
+            Resolved::Found(Target {
+                service,
+                operation: Some(op),
+            }) => Some(ExpectTarget::Operation(service, op)),
+            Resolved::Ambiguous {
+                service,
+                operations,
+            } => {
+                let readings = readings(
+                    model.services(),
+                    written,
+                    service,
+                    &operations,
+                    str::to_owned,
+                );
                 self.error(
                     codes::AMBIGUOUS_SERVICE,
                     format!("`{written}` can be read as {}", readings.join(" or ")),
@@ -1127,7 +1137,10 @@ impl Checker<'_> {
                 );
                 None
             }
-            Resolution::UnknownOperation(service, op) => {
+            Resolved::UnknownOperation {
+                service,
+                operation: op,
+            } => {
                 let svc = model.service(service);
                 let ops = svc.operations.iter().map(|o| o.name.as_str());
                 let hint = did_you_mean_hint(&op, ops)
@@ -1146,7 +1159,7 @@ impl Checker<'_> {
                 );
                 None
             }
-            Resolution::Unknown => {
+            Resolved::Unknown => {
                 let mut candidates: Vec<String> =
                     model.service_names().map(str::to_owned).collect();
                 for s in model.services().iter().filter(|s| s.declares_operations) {
@@ -1171,50 +1184,6 @@ impl Checker<'_> {
 /// `none` (any case) removes a timeout, retry budget or breaker.
 fn is_none_word(value: &Scalar) -> bool {
     matches!(value, Scalar::Str(s) if s.trim().eq_ignore_ascii_case("none"))
-}
-
-/// A service name, or `service.operation` (the service `a.b` if one exists,
-/// else operation `b` of `a`; both is ambiguous — as in the model, docs/model.md).
-fn resolve(model: &Model, written: &str) -> Resolution {
-    let as_service = model.find(written);
-    let mut as_operations = Vec::new();
-    let mut longest_prefix = None;
-    for (i, _) in written.match_indices('.') {
-        let (svc, op) = (&written[..i], &written[i + 1..]);
-        if let Some(id) = model.find(svc) {
-            longest_prefix = Some((id, op));
-            if let Some(index) = model
-                .service(id)
-                .operations
-                .iter()
-                .position(|o| o.name == op)
-            {
-                as_operations.push((id, index));
-            }
-        }
-    }
-    match (as_service, as_operations.as_slice()) {
-        (Some(id), []) => Resolution::Found(ExpectTarget::Service(id)),
-        (None, [(id, op)]) => Resolution::Found(ExpectTarget::Operation(*id, *op)),
-        (None, []) => match longest_prefix {
-            Some((id, op)) => Resolution::UnknownOperation(id, op.to_owned()),
-            None => Resolution::Unknown,
-        },
-        (service, operations) => {
-            let mut readings = Vec::new();
-            if service.is_some() {
-                readings.push(format!("the service `{written}`"));
-            }
-            for (id, op) in operations {
-                let svc = model.service(*id);
-                readings.push(format!(
-                    "operation `{}` of service `{}`",
-                    svc.operations[*op].name, svc.name
-                ));
-            }
-            Resolution::Ambiguous(readings)
-        }
-    }
 }
 
 /// Whether `from` calls `to`: through a dependency, or (with `protection`)

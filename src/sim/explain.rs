@@ -1143,17 +1143,35 @@ impl Scene<'_, '_> {
         Some(Cause::new(state, Rank::Cache, text, self.with(&chain, id)))
     }
 
+    /// Why calls on a protected edge fail, as the fallback's text opens:
+    /// the link is cut, the target is down (or degraded…), or — the target
+    /// itself healthy — this caller's calls fail (its timeout, say).
+    fn why_calls_fail(&self, id: ServiceId, edge: &Edge) -> String {
+        let tname = self.name(edge.target);
+        if self.cond.cut(id, edge.target) {
+            format!("the link to {tname} is cut")
+        } else if edge.tstate == State::Healthy {
+            let f = &edge.flow;
+            if f.timed_out > 0.0 {
+                format!("{} of calls to {tname} time out", percent(f.timed_out))
+            } else {
+                format!("{} of calls to {tname} fail", percent(f.attempt_failure))
+            }
+        } else {
+            format!("{tname} is {}", edge.tstate.as_str())
+        }
+    }
+
     fn fallback(&self, id: ServiceId, edge: &Edge) -> Option<Cause> {
         if edge.dep.criticality != Criticality::Hard || !edge.flow.protection_used {
             return None;
         }
         let t = self.engine.model.thresholds;
-        let tname = self.name(edge.target);
+        let why = self.why_calls_fail(id, edge);
         match edge.dep.fallback.clone()? {
             Fallback::ServeStale { for_s } => {
                 let text = format!(
-                    "{tname} is {}; serving stale copies (fallback, {})",
-                    edge.tstate.as_str(),
+                    "{why}; serving stale copies (fallback, {})",
                     duration(for_s)
                 );
                 Some(Cause::new(
@@ -1167,12 +1185,9 @@ impl Scene<'_, '_> {
                 let alt = self.name(to);
                 let alt_down = above(1.0 - edge.flow.success, 1.0 - t.down_below);
                 let text = if alt_down {
-                    format!(
-                        "{tname} is {} and so is its failover {alt}",
-                        edge.tstate.as_str()
-                    )
+                    format!("{why}, and its failover {alt} fails too")
                 } else {
-                    format!("{tname} is {}; failed over to {alt}", edge.tstate.as_str())
+                    format!("{why}; failed over to {alt}")
                 };
                 let state = if alt_down {
                     State::Down

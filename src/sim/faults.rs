@@ -365,12 +365,7 @@ impl Scope {
                     .services_in_zone(zone)
                     .map(|id| {
                         let s = model.service(id);
-                        (
-                            id,
-                            (1..=s.replicas)
-                                .filter(|&k| s.zone_of_replica(k) == Some(zone.as_str()))
-                                .collect(),
-                        )
+                        (id, s.replicas_of_zone(zone).collect())
                     })
                     .collect()
             }

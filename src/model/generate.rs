@@ -273,7 +273,7 @@ impl Generator {
             && let Some(back) = self.a_caller[i]
             && !chosen.contains(&back)
         {
-            let criticality = if self.cycles_made % 2 == 0 {
+            let criticality = if self.cycles_made.is_multiple_of(2) {
                 "hard"
             } else {
                 "soft"

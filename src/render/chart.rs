@@ -26,7 +26,7 @@ use super::markers::Marker;
 use crate::model::{Model, ServiceId};
 use crate::sim::explain::{latency, percent};
 use crate::sim::steady::State;
-use crate::sim::timeline::{Change, Timeline};
+use crate::sim::timeline::{Change, Sample, Timeline};
 use crate::text::{clean, duration, xml_text};
 
 /// Width of the whole chart.
@@ -286,24 +286,8 @@ fn render(chart: &Chart) -> String {
 
     // Event labels, in lanes.
     let lanes_top = 44.0;
-    let mut lanes: Vec<Vec<Span>> = Vec::new();
-    let mut placed = Vec::new();
-    for marker in markers {
-        let text = format!("{} {}", duration(marker.t_s), clean(&marker.text));
-        let text = shorten(&text, ((PLOT_RIGHT - PLOT_LEFT) / CHAR_11) as usize);
-        let x = axis.x(marker.t_s);
-        let (span, anchor) = beside(x, width_of(&text, CHAR_11), WIDTH - MARGIN);
-        let lane = match lanes.iter().position(|l| span.clear_of(l)) {
-            Some(k) => k,
-            None => {
-                lanes.push(Vec::new());
-                lanes.len() - 1
-            }
-        };
-        lanes[lane].push(span);
-        placed.push((marker, x, lane, anchor, text));
-    }
-    let lanes_bottom = lanes_top + LANE_H * lanes.len() as f64;
+    let (placed, lanes) = place_markers(markers, &axis);
+    let lanes_bottom = lanes_top + LANE_H * lanes as f64;
 
     // Time axis.
     let axis_y = lanes_bottom + 16.0;
@@ -319,23 +303,7 @@ fn render(chart: &Chart) -> String {
             + ROW_GAP
     };
     let rows_bottom = rows_top + rows.iter().map(row_height).sum::<f64>();
-    let step = tick_step(end);
-    let mut t = 0.0;
-    body.push_str("<g class=\"axis\" font-size=\"10\" text-anchor=\"middle\">\n");
-    while t <= end + 1e-9 {
-        let x = axis.x(t);
-        let _ = writeln!(
-            body,
-            "<line x1=\"{x}\" y1=\"{}\" x2=\"{x}\" y2=\"{}\" stroke=\"#e3e6ea\"/><text x=\"{x}\" y=\"{}\" fill=\"{MUTED}\">{}</text>",
-            n(axis_y + 4.0),
-            n(rows_bottom),
-            n(axis_y),
-            xml_text(&duration(t)),
-            x = n(x),
-        );
-        t += step;
-    }
-    body.push_str("</g>\n");
+    time_axis(&mut body, &axis, axis_y, rows_bottom);
 
     // Rows: their bands and lines, then (after the event lines) their
     // change labels, so the event lines pass under the labels.
@@ -358,26 +326,8 @@ fn render(chart: &Chart) -> String {
     let rows_bottom = rows_bottom.max(rows_top + 24.0);
 
     // Event lines over the rows, then their labels.
-    for (marker, x, lane, anchor, text) in &placed {
-        let label_y = lanes_top + LANE_H * (*lane as f64) + 12.0;
-        let tx = if *anchor == "start" { x + 4.0 } else { x - 4.0 };
-        let time = duration(marker.t_s);
-        let rest = &text[time.len().min(text.len())..];
-        let _ = writeln!(
-            body,
-            "<g class=\"event\"><title>{}</title><path d=\"M{x},{} V{} M{x},{} V{}\" stroke=\"{EVENT_COLOUR}\" stroke-width=\"1.5\" stroke-dasharray=\"5 3\"/>\
-             <text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"{anchor}\" fill=\"{EVENT_COLOUR}\"{HALO}><tspan font-weight=\"bold\">{}</tspan>{}</text></g>",
-            xml_text(&format!("{time}: {}", marker.text)),
-            n(label_y - 10.0),
-            n(axis_y - 12.0),
-            n(axis_y + 4.0),
-            n(rows_bottom),
-            n(tx),
-            n(label_y),
-            xml_text(&time),
-            xml_text(rest),
-            x = n(*x),
-        );
+    for placed in &placed {
+        event_line(&mut body, placed, lanes_top, axis_y, rows_bottom);
     }
 
     body.push_str(&row_labels);
@@ -385,6 +335,11 @@ fn render(chart: &Chart) -> String {
     let (legend, legend_h) = legend(timeline, &rows, rows_bottom + 26.0);
     body.push_str(&legend);
     let height = rows_bottom + 26.0 + legend_h + MARGIN;
+    document(title, &body, height)
+}
+
+/// The SVG document around `body`.
+fn document(title: &str, body: &str, height: f64) -> String {
     let mut doc = String::new();
     let _ = write!(
         doc,
@@ -395,9 +350,83 @@ fn render(chart: &Chart) -> String {
         w = n(WIDTH),
         h = n(height.ceil()),
     );
-    doc.push_str(&body);
+    doc.push_str(body);
     doc.push_str("</svg>\n");
     doc
+}
+
+/// An event label placed: its marker, where its line is, its lane, which
+/// side of the line its text goes, and the text.
+type Placed<'m> = (&'m Marker, f64, usize, &'static str, String);
+
+/// Event labels, each in the first lane where it is clear of the others;
+/// returns them and how many lanes they take.
+fn place_markers<'m>(markers: &'m [Marker], axis: &Axis) -> (Vec<Placed<'m>>, usize) {
+    let mut lanes: Vec<Vec<Span>> = Vec::new();
+    let mut placed = Vec::new();
+    for marker in markers {
+        let text = format!("{} {}", duration(marker.t_s), clean(&marker.text));
+        let text = shorten(&text, ((PLOT_RIGHT - PLOT_LEFT) / CHAR_11) as usize);
+        let x = axis.x(marker.t_s);
+        let (span, anchor) = beside(x, width_of(&text, CHAR_11), WIDTH - MARGIN);
+        let lane = match lanes.iter().position(|l| span.clear_of(l)) {
+            Some(k) => k,
+            None => {
+                lanes.push(Vec::new());
+                lanes.len() - 1
+            }
+        };
+        lanes[lane].push(span);
+        placed.push((marker, x, lane, anchor, text));
+    }
+    (placed, lanes.len())
+}
+
+/// The time axis at `axis_y`: a tick and a gridline down to `rows_bottom`
+/// every [`tick_step`].
+fn time_axis(body: &mut String, axis: &Axis, axis_y: f64, rows_bottom: f64) {
+    let end = axis.end;
+    let step = tick_step(end);
+    let mut t = 0.0;
+    body.push_str("<g class=\"axis\" font-size=\"10\" text-anchor=\"middle\">\n");
+    while t <= end + 1e-9 {
+        let x = axis.x(t);
+        let _ = writeln!(
+            body,
+            "<line x1=\"{x}\" y1=\"{}\" x2=\"{x}\" y2=\"{}\" stroke=\"#e3e6ea\"/><text x=\"{x}\" y=\"{}\" fill=\"{MUTED}\">{}</text>",
+            n(axis_y + 4.0),
+            n(rows_bottom),
+            n(axis_y),
+            xml_text(&duration(t)),
+            x = n(x),
+        );
+        t += step;
+    }
+    body.push_str("</g>\n");
+}
+
+/// One event: its dashed line across the chart and its label in its lane.
+fn event_line(body: &mut String, placed: &Placed, lanes_top: f64, axis_y: f64, rows_bottom: f64) {
+    let (marker, x, lane, anchor, text) = placed;
+    let label_y = lanes_top + LANE_H * (*lane as f64) + 12.0;
+    let tx = if *anchor == "start" { x + 4.0 } else { x - 4.0 };
+    let time = duration(marker.t_s);
+    let rest = &text[time.len().min(text.len())..];
+    let _ = writeln!(
+        body,
+        "<g class=\"event\"><title>{}</title><path d=\"M{x},{} V{} M{x},{} V{}\" stroke=\"{EVENT_COLOUR}\" stroke-width=\"1.5\" stroke-dasharray=\"5 3\"/>\
+         <text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"{anchor}\" fill=\"{EVENT_COLOUR}\"{HALO}><tspan font-weight=\"bold\">{}</tspan>{}</text></g>",
+        xml_text(&format!("{time}: {}", marker.text)),
+        n(label_y - 10.0),
+        n(axis_y - 12.0),
+        n(axis_y + 4.0),
+        n(rows_bottom),
+        n(tx),
+        n(label_y),
+        xml_text(&time),
+        xml_text(rest),
+        x = n(*x),
+    );
 }
 
 /// One row at `top`: its name, state band, lines and state-change ticks,
@@ -416,7 +445,16 @@ fn draw_row(
     } else {
         BAND_H
     };
-    let band_bottom = band_top + band_h;
+    let frame = RowFrame {
+        top,
+        band_top,
+        band_h,
+        band_bottom: band_top + band_h,
+        full_name: match row.operation {
+            Some(op) => svc.operation_name(op),
+            None => svc.name.clone(),
+        },
+    };
     let times = &timeline.times;
     let states: Vec<(f64, State)> = times
         .iter()
@@ -434,22 +472,44 @@ fn draw_row(
         .iter()
         .filter(|c| c.service == row.service && c.operation == row.operation)
         .collect();
-    let name = match row.operation {
-        Some(op) => format!(".{}", svc.operations[op].name),
-        None => svc.name.clone(),
-    };
-    let full_name = match row.operation {
-        Some(op) => svc.operation_name(op),
-        None => svc.name.clone(),
-    };
     let mut s = String::new();
     let _ = write!(
         s,
         "<g class=\"row\"><title>{}</title>",
-        xml_text(&full_name)
+        xml_text(&frame.full_name)
     );
+    row_name(&mut s, model, timeline, row, &frame);
+    row_band(&mut s, axis, &frame, &states, &changes);
+    // Success and latency lines (services only: the timeline keeps
+    // figures per service).
+    if row.operation.is_none() {
+        row_lines(&mut s, &timeline.series[row.service.index()], axis, &frame);
+    }
+    let labels = row_changes(&mut s, axis, &frame, &changes);
+    s.push_str("</g>\n");
+    (s, labels)
+}
 
-    // The name, and for a service where it ends.
+/// Where a row's parts sit, and the name its tooltips use.
+struct RowFrame {
+    top: f64,
+    band_top: f64,
+    band_h: f64,
+    band_bottom: f64,
+    /// `service` or `service.operation`.
+    full_name: String,
+}
+
+/// The row's name, and for a service where it ends.
+fn row_name(s: &mut String, model: &Model, timeline: &Timeline, row: &Row, frame: &RowFrame) {
+    let svc = model.service(row.service);
+    let RowFrame {
+        band_top, band_h, ..
+    } = *frame;
+    let name = match row.operation {
+        Some(op) => format!(".{}", svc.operations[op].name),
+        None => svc.name.clone(),
+    };
     let name_room = PLOT_LEFT - MARGIN - 10.0;
     if row.operation.is_some() {
         let shown = shorten(&name, (name_room / CHAR_11) as usize - 2);
@@ -479,9 +539,23 @@ fn draw_row(
             xml_text(&shorten(&end, (name_room / CHAR_10) as usize))
         );
     }
+}
 
-    // The band, one rectangle per run of a state.
-    for (from, to, state) in runs(&states, axis.end) {
+/// The band, one rectangle per run of a state, with its frame.
+fn row_band(
+    s: &mut String,
+    axis: &Axis,
+    frame: &RowFrame,
+    states: &[(f64, State)],
+    changes: &[&Change],
+) {
+    let RowFrame {
+        band_top,
+        band_h,
+        ref full_name,
+        ..
+    } = *frame;
+    for (from, to, state) in runs(states, axis.end) {
         let because = changes
             .iter()
             .rev()
@@ -513,71 +587,85 @@ fn draw_row(
         n(PLOT_RIGHT - PLOT_LEFT),
         n(band_h)
     );
+}
 
-    // Success and latency lines (services only: the timeline keeps
-    // figures per service).
-    if row.operation.is_none() {
-        let series = &timeline.series[row.service.index()];
-        let inner = |share: f64| band_bottom - 2.0 - share.clamp(0.0, 1.0) * (band_h - 4.0);
-        let success: Vec<(f64, f64)> = series.iter().map(|p| (p.t_s, p.success)).collect();
+/// The success line and, when there is latency, the latency line scaled
+/// to its highest finite value.
+fn row_lines(s: &mut String, series: &[Sample], axis: &Axis, frame: &RowFrame) {
+    let RowFrame {
+        band_top,
+        band_h,
+        band_bottom,
+        ..
+    } = *frame;
+    let inner = |share: f64| band_bottom - 2.0 - share.clamp(0.0, 1.0) * (band_h - 4.0);
+    let success: Vec<(f64, f64)> = series.iter().map(|p| (p.t_s, p.success)).collect();
+    s.push_str(&polyline(
+        &steps(&success, axis.end),
+        axis,
+        &inner,
+        SUCCESS_COLOUR,
+        None,
+    ));
+    let top_latency = series
+        .iter()
+        .map(|p| p.latency_s)
+        .filter(|l| l.is_finite())
+        .fold(0.0, f64::max);
+    let unbounded = series.iter().any(|p| !p.latency_s.is_finite());
+    if top_latency > 0.0 || unbounded {
+        let scale = if top_latency > 0.0 { top_latency } else { 1.0 };
+        let lat: Vec<(f64, f64)> = series
+            .iter()
+            .map(|p| {
+                let share = if p.latency_s.is_finite() {
+                    p.latency_s / scale
+                } else {
+                    1.0
+                };
+                (p.t_s, share)
+            })
+            .collect();
         s.push_str(&polyline(
-            &steps(&success, axis.end),
+            &steps(&lat, axis.end),
             axis,
             &inner,
-            SUCCESS_COLOUR,
-            None,
+            LATENCY_COLOUR,
+            Some("4 3"),
         ));
-        let top_latency = series
-            .iter()
-            .map(|p| p.latency_s)
-            .filter(|l| l.is_finite())
-            .fold(0.0, f64::max);
-        let unbounded = series.iter().any(|p| !p.latency_s.is_finite());
-        if top_latency > 0.0 || unbounded {
-            let scale = if top_latency > 0.0 { top_latency } else { 1.0 };
-            let lat: Vec<(f64, f64)> = series
-                .iter()
-                .map(|p| {
-                    let share = if p.latency_s.is_finite() {
-                        p.latency_s / scale
-                    } else {
-                        1.0
-                    };
-                    (p.t_s, share)
-                })
-                .collect();
-            s.push_str(&polyline(
-                &steps(&lat, axis.end),
-                axis,
-                &inner,
-                LATENCY_COLOUR,
-                Some("4 3"),
-            ));
-            let label = if unbounded {
-                "≤ ∞".to_string()
-            } else {
-                format!("≤ {}", latency(top_latency))
-            };
-            let _ = write!(
-                s,
-                "<text x=\"{}\" y=\"{}\" font-size=\"10\" fill=\"{LATENCY_COLOUR}\">{}</text>",
-                n(PLOT_RIGHT + 6.0),
-                n(band_top + 10.0),
-                xml_text(&shorten(&label, 13))
-            );
-            let _ = write!(
-                s,
-                "<text x=\"{}\" y=\"{}\" font-size=\"10\" fill=\"{MUTED}\">latency</text>",
-                n(PLOT_RIGHT + 6.0),
-                n(band_top + 22.0),
-            );
-        }
+        let label = if unbounded {
+            "≤ ∞".to_string()
+        } else {
+            format!("≤ {}", latency(top_latency))
+        };
+        let _ = write!(
+            s,
+            "<text x=\"{}\" y=\"{}\" font-size=\"10\" fill=\"{LATENCY_COLOUR}\">{}</text>",
+            n(PLOT_RIGHT + 6.0),
+            n(band_top + 10.0),
+            xml_text(&shorten(&label, 13))
+        );
+        let _ = write!(
+            s,
+            "<text x=\"{}\" y=\"{}\" font-size=\"10\" fill=\"{MUTED}\">latency</text>",
+            n(PLOT_RIGHT + 6.0),
+            n(band_top + 22.0),
+        );
     }
+}
 
-    // State changes: a tick each, labelled where there is room.
+/// State changes: a tick each, labelled where there is room. Returns the
+/// labels, drawn later over the event lines.
+fn row_changes(s: &mut String, axis: &Axis, frame: &RowFrame, changes: &[&Change]) -> String {
+    let RowFrame {
+        top,
+        band_bottom,
+        ref full_name,
+        ..
+    } = *frame;
     let mut taken: Vec<Span> = Vec::new();
     let mut labels = String::new();
-    for c in &changes {
+    for c in changes {
         let x = axis.x(c.t_s);
         let label = format!("{} {}", c.to.as_str().to_uppercase(), duration(c.t_s));
         let w = width_of(&label, CHAR_10);
@@ -611,8 +699,7 @@ fn draw_row(
             );
         }
     }
-    s.push_str("</g>\n");
-    (s, labels)
+    labels
 }
 
 /// A polyline of `(t, share)` points, `y` mapping a share to the row.

@@ -531,7 +531,28 @@ fn render(diagram: &Diagram, interactive: bool) -> String {
     }
     put!(d, "<g transform=\"translate({},{})\">\n", N(ox), N(oy));
 
-    for (cluster, rect) in diagram.clusters.iter().zip(&clusters) {
+    draw_clusters(&mut d, diagram, &clusters);
+    draw_edges(&mut d, diagram, &layout, &edge_labels, interactive);
+    draw_edge_labels(&mut d, diagram, &edge_labels);
+
+    for (i, ((node, t), b)) in diagram
+        .nodes
+        .iter()
+        .zip(&texts)
+        .zip(&layout.nodes)
+        .enumerate()
+    {
+        draw_node(&mut d, node, t, b, interactive.then_some(i));
+    }
+    put!(d, "</g>\n");
+    d.0.push_str(&legend);
+    put!(d, "</svg>\n");
+    d.0
+}
+
+/// Each zone's dashed outline with its label.
+fn draw_clusters(d: &mut Doc, diagram: &Diagram, clusters: &[Option<Rect>]) {
+    for (cluster, rect) in diagram.clusters.iter().zip(clusters) {
         let Some((x0, y0, x1, y1)) = *rect else {
             continue;
         };
@@ -551,8 +572,18 @@ fn render(diagram: &Diagram, interactive: bool) -> String {
             escape_xml(&shown)
         );
     }
+}
 
-    for ((e, path), label) in diagram.edges.iter().zip(&layout.edges).zip(&edge_labels) {
+/// Each edge's path, styled by its policy; a label not drawn whole is the
+/// edge's hover title.
+fn draw_edges(
+    d: &mut Doc,
+    diagram: &Diagram,
+    layout: &Layout,
+    edge_labels: &[Option<EdgeLabel>],
+    interactive: bool,
+) {
+    for ((e, path), label) in diagram.edges.iter().zip(&layout.edges).zip(edge_labels) {
         if path.points.len() < 2 {
             continue;
         }
@@ -563,7 +594,7 @@ fn render(diagram: &Diagram, interactive: bool) -> String {
         });
         let (colour, width, dash) = edge_look(e.style, e.highlight);
         let path_d = edge_d(
-            &shift_loop_ends(diagram, &layout, e.from, e.to, path),
+            &shift_loop_ends(diagram, layout, e.from, e.to, path),
             e.from == e.to,
         );
         let hooks = if interactive && e.style != EdgeStyle::Alternative {
@@ -587,7 +618,11 @@ fn render(diagram: &Diagram, interactive: bool) -> String {
             }
         );
     }
-    for (e, label) in diagram.edges.iter().zip(&edge_labels) {
+}
+
+/// The edge labels that found room, over the edges.
+fn draw_edge_labels(d: &mut Doc, diagram: &Diagram, edge_labels: &[Option<EdgeLabel>]) {
+    for (e, label) in diagram.edges.iter().zip(edge_labels) {
         let Some((full, l)) = label
             .as_ref()
             .and_then(|l| Some((&l.full, l.placed.as_ref()?)))
@@ -610,20 +645,6 @@ fn render(diagram: &Diagram, interactive: bool) -> String {
         );
         put!(d, "{}\n", if truncated { "</g>" } else { "" });
     }
-
-    for (i, ((node, t), b)) in diagram
-        .nodes
-        .iter()
-        .zip(&texts)
-        .zip(&layout.nodes)
-        .enumerate()
-    {
-        draw_node(&mut d, node, t, b, interactive.then_some(i));
-    }
-    put!(d, "</g>\n");
-    d.0.push_str(&legend);
-    put!(d, "</svg>\n");
-    d.0
 }
 
 fn marker(id: &str, colour: &str) -> String {
@@ -669,7 +690,6 @@ fn draw_node(d: &mut Doc, node: &Node, t: &NodeText, b: &NodeBox, index: Option<
         "fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"{}\"",
         N(sw)
     );
-    let (x, y, w, h) = (b.x, b.y, b.width, b.height);
     let mut hover = clean(&node.label);
     if let Some(detail) = &node.detail {
         hover.push_str(" — ");
@@ -690,7 +710,23 @@ fn draw_node(d: &mut Doc, node: &Node, t: &NodeText, b: &NodeBox, index: Option<
             String::new()
         }
     };
-    let (cx, cy) = match node.shape {
+    let (cx, cy) = draw_shape(d, node.shape, b, &paint, stroke, sw);
+    draw_node_text(d, t, (cx, cy), stroke, &class);
+    put!(d, "</g>\n");
+}
+
+/// A node's outline, painted with `paint`; returns the centre of the
+/// space for its text.
+fn draw_shape(
+    d: &mut Doc,
+    shape: Shape,
+    b: &NodeBox,
+    paint: &str,
+    stroke: &str,
+    sw: f64,
+) -> (f64, f64) {
+    let (x, y, w, h) = (b.x, b.y, b.width, b.height);
+    match shape {
         Shape::Service => {
             put!(
                 d,
@@ -822,7 +858,17 @@ fn draw_node(d: &mut Doc, node: &Node, t: &NodeText, b: &NodeBox, index: Option<
             );
             (x + w / 2.0, y + h / 2.0)
         }
-    };
+    }
+}
+
+/// A node's name, detail and operation lines around its centre.
+fn draw_node_text(
+    d: &mut Doc,
+    t: &NodeText,
+    (cx, cy): (f64, f64),
+    stroke: &str,
+    class: &dyn Fn(&str) -> String,
+) {
     // Operation lines push the name and detail up by half their height.
     let lift = OP_LINE_H / 2.0 * t.operations.len() as f64;
     let label_y = if t.detail.is_some() {
@@ -858,7 +904,6 @@ fn draw_node(d: &mut Doc, node: &Node, t: &NodeText, b: &NodeBox, index: Option<
             escape_xml(op)
         );
     }
-    put!(d, "</g>\n");
 }
 
 /// The legend at `top`: one row for the edge styles used, one for the

@@ -32,7 +32,9 @@ use serde::Serialize;
 use super::explain::{latency, rate};
 use super::faults::{Fault, Scope, Typed};
 use super::steady::{Engine, Figures, Outcome, Situation, State, Warm};
-use crate::model::{CircuitBreaker, Criticality, Fallback, Mode, Model, Phase, ServiceId};
+use crate::model::{
+    CircuitBreaker, Criticality, Dependency, Fallback, Mode, Model, Phase, ServiceId,
+};
 
 /// What a responder (or the incident) does at a moment.
 #[derive(Debug, Clone, PartialEq)]
@@ -246,7 +248,7 @@ impl Timeline {
     /// The index of the step that holds time `t` (the last step at or before it).
     pub fn step_at(&self, t: f64) -> usize {
         self.times
-            .partition_point(|&x| x <= t + 1e-9)
+            .partition_point(|&x| x <= t + SAME_MOMENT_S)
             .saturating_sub(1)
     }
 
@@ -287,7 +289,7 @@ struct Arrival {
 
 /// The step at which an event at `at_s` takes effect.
 fn step_index(at_s: f64, step: f64) -> usize {
-    (at_s / step - 1e-9).ceil().max(0.0) as usize
+    (at_s / step - SAME_MOMENT_S).ceil().max(0.0) as usize
 }
 
 /// Applies a policy change to every call from `from` to `to`.
@@ -444,6 +446,19 @@ fn restarted(model: &Model, r: &Restart) -> String {
     }
 }
 
+/// Two times closer than this are the same moment. Step times are products
+/// of floats (`k × step`), so a window that ends at 60 s must close at a
+/// step computed as 59.999…
+const SAME_MOMENT_S: f64 = 1e-9;
+
+/// A buffer filled to within this of its size is full (its level is a sum
+/// of floats, one per step).
+const FULL_BUFFER_SLACK: f64 = 1e-9;
+
+/// An edge whose attempts fail less often than this delivers: the solver's
+/// residue is far below it, a real failure far above.
+const FAILING_ATTEMPTS: f64 = 1e-6;
+
 /// Steps the steady state through time (see the module docs).
 pub fn simulate(model: &Model, events: &[Event], options: Options) -> Timeline {
     simulate_with_progress(model, events, options, &|_, _| {})
@@ -463,11 +478,22 @@ pub fn simulate_with_progress(
     } else {
         1.0
     };
-    let steps = (options.duration_s / step + 1e-9).floor() as usize;
-    let n = model.services().len();
+    let steps = (options.duration_s / step + SAME_MOMENT_S).floor() as usize;
+    let (sets, versions) = model_versions(model, events, step);
+    let engines: Vec<Engine> = versions.iter().map(Engine::new).collect();
+    let mut run = Run::new(model, events, step, steps, sets, &engines);
+    for k in 0..=steps {
+        run.step(k);
+        progress(k as u64 + 1, steps as u64 + 1);
+    }
+    run.finish()
+}
 
-    // Policy changes are known in advance: build each version of the model
-    // once, in the order the `set` actions take effect (step, then file order).
+/// Policy changes are known in advance: each version of the model is built
+/// once, in the order the `set` actions take effect (step, then file
+/// order). Returns the `(step, event)` of each `set` and the versions, the
+/// original first.
+fn model_versions(model: &Model, events: &[Event], step: f64) -> (Vec<(usize, usize)>, Vec<Model>) {
     let mut sets: Vec<(usize, usize)> = events
         .iter()
         .enumerate()
@@ -483,34 +509,12 @@ pub fn simulate_with_progress(
             versions.push(next);
         }
     }
-    let engines: Vec<Engine> = versions.iter().map(Engine::new).collect();
-    let mut version = 0usize;
+    (sets, versions)
+}
 
-    let engine = &engines[0];
-    let (before, warm0) = engine.evaluate_from(
-        &[],
-        &Situation::at_fault_start(model, &[]),
-        engine.baseline(),
-        None,
-    );
-    let mut warm: Warm = warm0;
-
-    // Per-edge facts that do not change with policies.
-    let edge_refs = engine.edges().to_vec();
-    let deps: Vec<&crate::model::Dependency> = edge_refs
-        .iter()
-        .map(|r| &model.service(r.service).operations[r.op].depends_on[r.dep])
-        .collect();
-    let warm_up: Vec<f64> = {
-        let mut w = vec![0.0f64; n];
-        for d in &deps {
-            if let Some(c) = &d.cache {
-                w[d.target.service.index()] = w[d.target.service.index()].max(c.warm_up_s);
-            }
-        }
-        w
-    };
-    let startup_deps: Vec<Vec<ServiceId>> = model
+/// The startup dependencies of each service, sorted, each once.
+fn startup_dependencies(model: &Model) -> Vec<Vec<ServiceId>> {
+    model
         .services()
         .iter()
         .map(|s| {
@@ -528,123 +532,247 @@ pub fn simulate_with_progress(
             v.dedup();
             v
         })
-        .collect();
+        .collect()
+}
 
-    // Events in the order they apply: by step, then file order. A cursor
-    // walks them, so a step costs nothing for events not yet due.
-    let mut due: Vec<usize> = (0..events.len()).collect();
-    due.sort_by_key(|&i| (step_index(events[i].at_s, step), i));
-    let mut next_due = 0usize;
-    let mut active: Vec<Active> = Vec::new();
-    let mut restarts: Vec<Restart> = Vec::new();
-    let mut arrivals: Vec<Arrival> = Vec::new();
-    let mut situation = Situation::at_fault_start(model, &[]);
-    situation.step_s = step;
-    let mut cold_since: Vec<Option<f64>> = vec![None; n];
-    let mut emptied = vec![false; n];
-    let mut failing_since: Vec<Option<f64>> = vec![None; edge_refs.len()];
-    let mut buffer_level = vec![0.0f64; edge_refs.len()];
-    let mut open_until: Vec<Option<f64>> = vec![None; edge_refs.len()];
-    let mut backlog = vec![0.0f64; n];
-    let mut above_since: Vec<Option<f64>> = vec![None; n];
-    let mut previous_states: Vec<State> = before.services.iter().map(|f| f.state).collect();
-    let mut previous_ops: Vec<Vec<State>> = before
-        .operations
-        .iter()
-        .map(|o| o.iter().map(|f| f.state).collect())
-        .collect();
+/// A timeline being stepped: what it knows in advance and what it carries
+/// from step to step. [`Run::step`] goes through the phases in order.
+struct Run<'a> {
+    model: &'a Model,
+    events: &'a [Event],
+    step: f64,
+    /// One engine per version of the model (see [`model_versions`]).
+    engines: &'a [Engine<'a>],
+    /// The `(step, event)` of each `set`, in the order they apply.
+    sets: Vec<(usize, usize)>,
+    /// The version in force.
+    version: usize,
+    /// The previous step's solution, to start the next one from.
+    warm: Warm,
+    /// Each dependency by its engine edge index.
+    deps: Vec<&'a Dependency>,
+    /// The longest `warm_up` of a cache answering from each service.
+    warm_up: Vec<f64>,
+    startup_deps: Vec<Vec<ServiceId>>,
+    /// Events in the order they apply: by step, then file order. A cursor
+    /// walks them, so a step costs nothing for events not yet due.
+    due: Vec<usize>,
+    next_due: usize,
 
-    let mut timeline = Timeline {
-        times: Vec::with_capacity(steps + 1),
-        before: before.clone(),
-        changes: Vec::new(),
-        series: vec![Vec::with_capacity(steps + 1); n],
-        service_states: Vec::with_capacity(steps + 1),
-        operation_states: Vec::with_capacity(steps + 1),
-        last: before.clone(),
-        frames: Vec::new(),
-        converged: true,
-    };
-    let mut last = before;
+    // Carried from step to step.
+    active: Vec<Active>,
+    restarts: Vec<Restart>,
+    arrivals: Vec<Arrival>,
+    situation: Situation,
+    cold_since: Vec<Option<f64>>,
+    /// Caches emptied by a crash (they warm again from when they are back).
+    emptied: Vec<bool>,
+    /// Per edge: since when a stale-serving dependency has been failing.
+    failing_since: Vec<Option<f64>>,
+    /// Per edge: what an async buffer holds.
+    buffer_level: Vec<f64>,
+    /// Per edge: until when a breaker is held open.
+    open_until: Vec<Option<f64>>,
+    backlog: Vec<f64>,
+    /// Per service: since when autoscaling has seen it hot.
+    above_since: Vec<Option<f64>>,
+    previous_states: Vec<State>,
+    previous_ops: Vec<Vec<State>>,
+    last: Outcome,
+    timeline: Timeline,
+}
 
-    for k in 0..=steps {
-        let t = k as f64 * step;
-        let mut happened = Happened::new(n);
+impl<'a> Run<'a> {
+    fn new(
+        model: &'a Model,
+        events: &'a [Event],
+        step: f64,
+        steps: usize,
+        sets: Vec<(usize, usize)>,
+        engines: &'a [Engine<'a>],
+    ) -> Run<'a> {
+        let n = model.services().len();
+        let engine = &engines[0];
+        let (before, warm) = engine.evaluate_from(
+            &[],
+            &Situation::at_fault_start(model, &[]),
+            engine.baseline(),
+            None,
+        );
+        // Per-edge facts that do not change with policies.
+        let edges = engine.edges().len();
+        let deps: Vec<&Dependency> = engine
+            .edges()
+            .iter()
+            .map(|r| &model.service(r.service).operations[r.op].depends_on[r.dep])
+            .collect();
+        let mut warm_up = vec![0.0f64; n];
+        for d in &deps {
+            if let Some(c) = &d.cache {
+                let w = &mut warm_up[d.target.service.index()];
+                *w = w.max(c.warm_up_s);
+            }
+        }
+        let mut due: Vec<usize> = (0..events.len()).collect();
+        due.sort_by_key(|&i| (step_index(events[i].at_s, step), i));
+        let mut situation = Situation::at_fault_start(model, &[]);
+        situation.step_s = step;
+        let timeline = Timeline {
+            times: Vec::with_capacity(steps + 1),
+            before: before.clone(),
+            changes: Vec::new(),
+            series: vec![Vec::with_capacity(steps + 1); n],
+            service_states: Vec::with_capacity(steps + 1),
+            operation_states: Vec::with_capacity(steps + 1),
+            last: before.clone(),
+            frames: Vec::new(),
+            converged: true,
+        };
+        Run {
+            model,
+            events,
+            step,
+            engines,
+            sets,
+            version: 0,
+            warm,
+            deps,
+            warm_up,
+            startup_deps: startup_dependencies(model),
+            due,
+            next_due: 0,
+            active: Vec::new(),
+            restarts: Vec::new(),
+            arrivals: Vec::new(),
+            situation,
+            cold_since: vec![None; n],
+            emptied: vec![false; n],
+            failing_since: vec![None; edges],
+            buffer_level: vec![0.0; edges],
+            open_until: vec![None; edges],
+            backlog: vec![0.0; n],
+            above_since: vec![None; n],
+            previous_states: before.services.iter().map(|f| f.state).collect(),
+            previous_ops: before
+                .operations
+                .iter()
+                .map(|o| o.iter().map(|f| f.state).collect())
+                .collect(),
+            last: before,
+            timeline,
+        }
+    }
 
+    /// Step `k`, at `k × step`, through its six phases.
+    fn step(&mut self, k: usize) {
+        let t = k as f64 * self.step;
+        let mut happened = Happened::new(self.model.services().len());
         // 1. Windows that end now close (before this step's events).
+        let mut ended = self.close_windows(t);
+        // 2. Events with `at ≤ t`, in file order.
+        self.apply_events(k, t, &mut happened, &mut ended);
+        happened.faults_ended(self.model, &ended);
+        self.restart_crashed(&ended);
+        // 3. Stateful parts, from the previous step.
+        self.advance(t, &mut happened);
+        // 4. Evaluate the step.
+        let outcome = self.evaluate();
+        // 5. Carry the stateful parts forward.
+        self.carry_edges(t, &outcome);
+        self.carry_services(t, &outcome);
+        // 6. Record.
+        self.record(t, &happened, outcome);
+    }
+
+    /// The timeline, once every step is recorded.
+    fn finish(mut self) -> Timeline {
+        self.timeline.last = self.last;
+        self.timeline
+    }
+
+    /// Phase 1: the faults whose `for` window has ended by `t`.
+    fn close_windows(&mut self, t: f64) -> Vec<Fault> {
         let mut ended: Vec<Fault> = Vec::new();
-        active.retain(|a| {
-            let keep = a.until.is_none_or(|u| t < u - 1e-9);
+        self.active.retain(|a| {
+            let keep = a.until.is_none_or(|u| t < u - SAME_MOMENT_S);
             if !keep {
                 ended.push(a.fault.clone());
             }
             keep
         });
+        ended
+    }
 
-        // 2. Events with `at ≤ t`, in file order.
-        while let Some(&i) = due.get(next_due)
+    /// Phase 2: the events due at step `k`, in file order; faults that a
+    /// recovery ends join `ended`.
+    fn apply_events(&mut self, k: usize, t: f64, happened: &mut Happened, ended: &mut Vec<Fault>) {
+        let (model, events, step) = (self.model, self.events, self.step);
+        while let Some(&i) = self.due.get(self.next_due)
             && step_index(events[i].at_s, step) <= k
         {
-            next_due += 1;
+            self.next_due += 1;
             let e = &events[i];
             match &e.action {
                 Action::Fault(f) => {
                     if let Fault::Cold { cache, .. } = f {
-                        cold_since[cache.index()] = Some(t);
+                        self.cold_since[cache.index()] = Some(t);
                     }
-                    active.push(Active {
+                    self.active.push(Active {
                         fault: f.clone(),
                         until: e.for_s.map(|d| e.at_s + d),
                     });
                 }
-                Action::Recover(r) => {
-                    active.retain(|a| {
-                        // Recovery ends the faults on replicas; cuts, surges
-                        // and cold caches have no scope and run their course.
-                        let ends = match (r, a.fault.scope()) {
-                            (
-                                Recovery::Service(s),
-                                Some(Scope::Service(x) | Scope::Replicas(x, _)),
-                            ) => *s == x,
-                            (Recovery::Zone(z), Some(Scope::Zone(x))) => *z == x,
-                            _ => false,
-                        };
-                        if ends {
-                            ended.push(a.fault.clone());
-                        }
-                        !ends
-                    });
-                }
+                Action::Recover(r) => self.recover(r, ended),
                 Action::Scale { service, add } => {
                     let ready_at = t + model.service(*service).start_time_s;
-                    arrivals.push(Arrival {
+                    self.arrivals.push(Arrival {
                         service: *service,
                         add: *add,
                         ready_at,
                     });
                 }
                 Action::Flush { service } => {
-                    backlog[service.index()] = 0.0;
+                    self.backlog[service.index()] = 0.0;
                     happened.on(*service, "its backlog was flushed".into());
                 }
                 Action::Set { from, .. } => {
                     happened.on(*from, e.action.describe(model));
-                    version = sets
+                    self.version = self
+                        .sets
                         .iter()
                         .position(|&(_, j)| j == i)
-                        .map_or(version, |p| p + 1);
+                        .map_or(self.version, |p| p + 1);
                 }
             }
         }
-        happened.faults_ended(model, &ended);
-        // Crashed replicas whose fault ended start coming back.
-        for f in &ended {
+    }
+
+    /// Ends the faults a recovery names.
+    fn recover(&mut self, r: &Recovery, ended: &mut Vec<Fault>) {
+        self.active.retain(|a| {
+            // Recovery ends the faults on replicas; cuts, surges and cold
+            // caches have no scope and run their course.
+            let ends = match (r, a.fault.scope()) {
+                (Recovery::Service(s), Some(Scope::Service(x) | Scope::Replicas(x, _))) => *s == x,
+                (Recovery::Zone(z), Some(Scope::Zone(x))) => *z == x,
+                _ => false,
+            };
+            if ends {
+                ended.push(a.fault.clone());
+            }
+            !ends
+        });
+    }
+
+    /// Crashed replicas whose fault ended start coming back.
+    fn restart_crashed(&mut self, ended: &[Fault]) {
+        for f in ended {
             let Fault::Down { scope, .. } = f else {
                 continue;
             };
-            for (service, replicas) in scope.replicas_hit(model) {
+            for (service, replicas) in scope.replicas_hit(self.model) {
                 if !replicas.is_empty() {
-                    restarts.push(Restart {
+                    self.restarts.push(Restart {
                         service,
                         replicas: replicas.len() as u32,
                         deps_up_since: None,
@@ -652,28 +780,51 @@ pub fn simulate_with_progress(
                 }
             }
         }
+    }
 
-        // 3. Stateful parts, from the previous step.
-        for r in &mut restarts {
-            let deps_up = startup_deps[r.service.index()]
+    /// Phase 3: brings the stateful parts up to `t` from the previous step.
+    fn advance(&mut self, t: f64, happened: &mut Happened) {
+        self.advance_restarts(t, happened);
+        self.advance_arrivals(t, happened);
+        self.advance_caches(t, happened);
+        self.advance_edges(t);
+        // Queues carry their backlog from step to step.
+        for (slot, b) in self.situation.backlog.iter_mut().zip(&self.backlog) {
+            *slot = Some(*b);
+        }
+    }
+
+    /// Restarting replicas wait for their startup dependencies, then for
+    /// their `start_time`.
+    fn advance_restarts(&mut self, t: f64, happened: &mut Happened) {
+        let model = self.model;
+        for r in &mut self.restarts {
+            let deps_up = self.startup_deps[r.service.index()]
                 .iter()
-                .all(|d| previous_states[d.index()] != State::Down);
+                .all(|d| self.previous_states[d.index()] != State::Down);
             if deps_up {
                 r.deps_up_since.get_or_insert(t);
             } else {
                 r.deps_up_since = None;
             }
         }
-        restarts.retain(|r| {
+        self.restarts.retain(|r| {
             let start = model.service(r.service).start_time_s;
-            let restarting = r.deps_up_since.is_none_or(|since| t + 1e-9 < since + start);
+            let restarting = r
+                .deps_up_since
+                .is_none_or(|since| t + SAME_MOMENT_S < since + start);
             if !restarting {
                 happened.on(r.service, restarted(model, r));
             }
             restarting
         });
-        arrivals.retain(|a| {
-            if t + 1e-9 >= a.ready_at {
+    }
+
+    /// Added replicas that are ready join their service.
+    fn advance_arrivals(&mut self, t: f64, happened: &mut Happened) {
+        let situation = &mut self.situation;
+        self.arrivals.retain(|a| {
+            if t + SAME_MOMENT_S >= a.ready_at {
                 situation.extra_replicas[a.service.index()] += a.add;
                 let more = if a.add == 1 { "replica" } else { "replicas" };
                 happened.on(a.service, format!("{} more {more} up", a.add));
@@ -682,72 +833,87 @@ pub fn simulate_with_progress(
                 true
             }
         });
-        for id in model.service_ids() {
+    }
+
+    /// Caches warm linearly over `warm_up` from when they went cold or came
+    /// back from a crash; a cold fault is over once its cache is warm.
+    fn advance_caches(&mut self, t: f64, happened: &mut Happened) {
+        for id in self.model.service_ids() {
             let i = id.index();
-            if warm_up[i] <= 0.0 && cold_since[i].is_none() && !emptied[i] {
+            let (warm_up, cold_since, situation) = (
+                self.warm_up[i],
+                &mut self.cold_since[i],
+                &mut self.situation,
+            );
+            if warm_up <= 0.0 && cold_since.is_none() && !self.emptied[i] {
                 situation.warmth[i] = 1.0;
                 continue;
             }
-            let crashed = last.admission.get(i).is_some_and(|a| a.refused);
+            let crashed = self.last.admission.get(i).is_some_and(|a| a.refused);
             if crashed {
-                emptied[i] = true;
-                cold_since[i] = None;
+                self.emptied[i] = true;
+                *cold_since = None;
                 situation.warmth[i] = 0.0;
             } else {
-                if emptied[i] {
-                    emptied[i] = false;
-                    cold_since[i] = Some(t);
+                if self.emptied[i] {
+                    self.emptied[i] = false;
+                    *cold_since = Some(t);
                 }
-                situation.warmth[i] = match cold_since[i] {
-                    Some(since) if warm_up[i] > 0.0 => ((t - since) / warm_up[i]).clamp(0.0, 1.0),
+                situation.warmth[i] = match *cold_since {
+                    Some(since) if warm_up > 0.0 => ((t - since) / warm_up).clamp(0.0, 1.0),
                     _ => 1.0,
                 };
                 if situation.warmth[i] >= 1.0 {
-                    cold_since[i] = None;
+                    *cold_since = None;
                 }
             }
         }
-        // A cold fault is over once its cache is warm again.
-        active.retain(|a| {
-            let over = matches!(a.fault, Fault::Cold { cache, .. } if situation.warmth[cache.index()] >= 1.0 && cold_since[cache.index()].is_none());
+        let (warmth, cold_since) = (&self.situation.warmth, &self.cold_since);
+        self.active.retain(|a| {
+            let over = matches!(a.fault, Fault::Cold { cache, .. } if warmth[cache.index()] >= 1.0 && cold_since[cache.index()].is_none());
             if let (true, Fault::Cold { cache, .. }) = (over, &a.fault) {
                 happened.on(*cache, format!("its cache is warm again after {}", a.fault.as_flag()));
             }
             !over
         });
+    }
+
+    /// Stale windows that ran out, full buffers, breakers held open.
+    fn advance_edges(&mut self, t: f64) {
+        let situation = &mut self.situation;
         situation.stale_expired.clear();
         situation.buffer_full.clear();
         situation.forced_open.clear();
-        for (e, d) in deps.iter().enumerate() {
+        for (e, d) in self.deps.iter().enumerate() {
             if let (Some(Fallback::ServeStale { for_s }), Some(since)) =
-                (&d.fallback, failing_since[e])
-                && t + 1e-9 >= since + for_s
+                (&d.fallback, self.failing_since[e])
+                && t + SAME_MOMENT_S >= since + for_s
             {
                 situation.stale_expired.insert(e);
             }
             if let Some(b) = d.buffer
                 && d.mode == Mode::Async
-                && buffer_level[e] >= b - 1e-9
+                && self.buffer_level[e] >= b - FULL_BUFFER_SLACK
             {
                 situation.buffer_full.insert(e);
             }
-            match open_until[e] {
-                Some(u) if t + 1e-9 < u => {
+            match self.open_until[e] {
+                Some(u) if t + SAME_MOMENT_S < u => {
                     situation.forced_open.insert(e);
                 }
-                Some(_) => open_until[e] = None,
+                Some(_) => self.open_until[e] = None,
                 None => {}
             }
         }
-        // Queues carry their backlog from step to step.
-        for (slot, b) in situation.backlog.iter_mut().zip(&backlog) {
-            *slot = Some(*b);
-        }
+    }
 
-        // 4. Evaluate the step.
-        let mut faults: Vec<Fault> = active.iter().map(|a| a.fault.clone()).collect();
+    /// Phase 4: the steady state of the faults in force and the replicas
+    /// still restarting, from the previous step's solution.
+    fn evaluate(&mut self) -> Outcome {
+        let model = self.model;
+        let mut faults: Vec<Fault> = self.active.iter().map(|a| a.fault.clone()).collect();
         let mut restarting: BTreeMap<u32, u32> = BTreeMap::new();
-        for r in &restarts {
+        for r in &self.restarts {
             *restarting.entry(r.service.0).or_insert(0) += r.replicas;
         }
         for (&s, &count) in &restarting {
@@ -767,73 +933,95 @@ pub fn simulate_with_progress(
                 },
             });
         }
-        let engine = &engines[version];
-        let (outcome, next_warm) =
-            engine.evaluate_from(&faults, &situation, engine.baseline(), Some(&warm));
-        warm = next_warm;
-        timeline.converged &= outcome.converged;
+        let engine = &self.engines[self.version];
+        let (outcome, next_warm) = engine.evaluate_from(
+            &faults,
+            &self.situation,
+            engine.baseline(),
+            Some(&self.warm),
+        );
+        self.warm = next_warm;
+        self.timeline.converged &= outcome.converged;
+        outcome
+    }
 
-        // 5. Carry the stateful parts forward.
-        for (e, d) in deps.iter().enumerate() {
+    /// Phase 5, per edge: when a stale-serving dependency started failing,
+    /// how full each async buffer is, which breakers opened.
+    fn carry_edges(&mut self, t: f64, outcome: &Outcome) {
+        for (e, d) in self.deps.iter().enumerate() {
             let report = outcome.edges[e];
             if matches!(d.fallback, Some(Fallback::ServeStale { .. })) {
-                if report.attempt_failure > 1e-6 {
-                    failing_since[e].get_or_insert(t);
+                if report.attempt_failure > FAILING_ATTEMPTS {
+                    self.failing_since[e].get_or_insert(t);
                 } else {
-                    failing_since[e] = None;
+                    self.failing_since[e] = None;
                 }
             }
             if d.mode == Mode::Async && d.phase == Phase::Request {
                 let undelivered = report.call_rate * report.attempt_failure;
                 let target = outcome.admission[d.target.service.index()];
-                let drain = if report.attempt_failure < 1e-6 && buffer_level[e] > 0.0 {
-                    if target.throughput.is_finite() {
-                        (target.throughput - target.load).max(0.0)
+                let drain =
+                    if report.attempt_failure < FAILING_ATTEMPTS && self.buffer_level[e] > 0.0 {
+                        if target.throughput.is_finite() {
+                            (target.throughput - target.load).max(0.0)
+                        } else {
+                            f64::INFINITY
+                        }
                     } else {
-                        f64::INFINITY
-                    }
-                } else {
-                    0.0
-                };
-                let level = buffer_level[e] + (undelivered - drain) * step;
-                buffer_level[e] = level.clamp(0.0, d.buffer.unwrap_or(f64::INFINITY));
+                        0.0
+                    };
+                let level = self.buffer_level[e] + (undelivered - drain) * self.step;
+                self.buffer_level[e] = level.clamp(0.0, d.buffer.unwrap_or(f64::INFINITY));
             }
             if let Some(b) = d.circuit_breaker
                 && report.breaker_open
-                && open_until[e].is_none()
+                && self.open_until[e].is_none()
             {
-                open_until[e] = Some(t + b.open_for_s);
+                self.open_until[e] = Some(t + b.open_for_s);
             }
         }
+    }
+
+    /// Phase 5, per service: queue backlogs, and autoscaling, which adds a
+    /// replica once a service has been hot for its `delay`.
+    fn carry_services(&mut self, t: f64, outcome: &Outcome) {
+        let model = self.model;
         for id in model.service_ids() {
             let i = id.index();
             let a = outcome.admission[i];
-            backlog[i] = a.backlog;
-            if let Some(auto) = model.service(id).autoscale {
-                let hot = a.overloaded || a.rho > auto.above;
-                if hot {
-                    let since = *above_since[i].get_or_insert(t);
-                    let pending: u32 = arrivals
-                        .iter()
-                        .filter(|x| x.service == id)
-                        .map(|x| x.add)
-                        .sum();
-                    let now = model.service(id).replicas + situation.extra_replicas[i] + pending;
-                    if t - since + 1e-9 >= auto.delay_s && now < auto.max_replicas {
-                        arrivals.push(Arrival {
-                            service: id,
-                            add: 1,
-                            ready_at: t + model.service(id).start_time_s,
-                        });
-                        above_since[i] = Some(t);
-                    }
-                } else {
-                    above_since[i] = None;
-                }
+            self.backlog[i] = a.backlog;
+            let Some(auto) = model.service(id).autoscale else {
+                continue;
+            };
+            let hot = a.overloaded || a.rho > auto.above;
+            if !hot {
+                self.above_since[i] = None;
+                continue;
+            }
+            let since = *self.above_since[i].get_or_insert(t);
+            let pending: u32 = self
+                .arrivals
+                .iter()
+                .filter(|x| x.service == id)
+                .map(|x| x.add)
+                .sum();
+            let now = model.service(id).replicas + self.situation.extra_replicas[i] + pending;
+            if t - since + SAME_MOMENT_S >= auto.delay_s && now < auto.max_replicas {
+                self.arrivals.push(Arrival {
+                    service: id,
+                    add: 1,
+                    ready_at: t + model.service(id).start_time_s,
+                });
+                self.above_since[i] = Some(t);
             }
         }
+    }
 
-        // 6. Record.
+    /// Phase 6: the step's samples, its state changes with their
+    /// `because`, and a frame when some state changed.
+    fn record(&mut self, t: f64, happened: &Happened, outcome: Outcome) {
+        let model = self.model;
+        let timeline = &mut self.timeline;
         timeline.times.push(t);
         let states: Vec<State> = outcome.services.iter().map(|f| f.state).collect();
         let op_states: Vec<Vec<State>> = outcome
@@ -850,52 +1038,50 @@ pub fn simulate_with_progress(
                 latency_s: f.latency_s,
                 load_rps: f.load_rps,
             });
-            if states[i] != previous_states[i] {
+            if states[i] != self.previous_states[i] {
                 timeline.changes.push(Change {
                     t_s: t,
                     name: model.service(id).name.clone(),
                     service: id,
                     operation: None,
-                    from: previous_states[i],
+                    from: self.previous_states[i],
                     to: states[i],
-                    because: happened.because(model, id, &last.services[i], f, &outcome),
+                    because: happened.because(model, id, &self.last.services[i], f, &outcome),
                 });
             }
             let svc = model.service(id);
-            if svc.declares_operations {
-                for (oi, s) in op_states[i].iter().enumerate() {
-                    if *s != previous_ops[i][oi] {
-                        timeline.changes.push(Change {
-                            t_s: t,
-                            name: svc.operation_name(oi),
-                            service: id,
-                            operation: Some(oi),
-                            from: previous_ops[i][oi],
-                            to: *s,
-                            because: happened.because(
-                                model,
-                                id,
-                                &last.operations[i][oi],
-                                &outcome.operations[i][oi],
-                                &outcome,
-                            ),
-                        });
-                    }
+            if !svc.declares_operations {
+                continue;
+            }
+            for (oi, s) in op_states[i].iter().enumerate() {
+                if *s != self.previous_ops[i][oi] {
+                    timeline.changes.push(Change {
+                        t_s: t,
+                        name: svc.operation_name(oi),
+                        service: id,
+                        operation: Some(oi),
+                        from: self.previous_ops[i][oi],
+                        to: *s,
+                        because: happened.because(
+                            model,
+                            id,
+                            &self.last.operations[i][oi],
+                            &outcome.operations[i][oi],
+                            &outcome,
+                        ),
+                    });
                 }
             }
         }
-        if states != previous_states || op_states != previous_ops {
+        if states != self.previous_states || op_states != self.previous_ops {
             timeline.frames.push((t, outcome.clone()));
         }
         timeline.service_states.push(states.clone());
         timeline.operation_states.push(op_states.clone());
-        previous_states = states;
-        previous_ops = op_states;
-        last = outcome;
-        progress(k as u64 + 1, steps as u64 + 1);
+        self.previous_states = states;
+        self.previous_ops = op_states;
+        self.last = outcome;
     }
-    timeline.last = last;
-    timeline
 }
 
 #[cfg(test)]

@@ -39,9 +39,14 @@ pub struct Cascade {
     /// Whether the steady state settled.
     pub converged: bool,
     /// Every service that is not healthy, or is healthy with a reason (a
-    /// lost replica, say), in model order, with its figures. Every other
-    /// service is healthy, with nothing to explain.
+    /// lost replica, say), in model order, with its figures (their `chain`
+    /// left empty: see `chains`). Every other service is healthy, with
+    /// nothing to explain.
     pub affected: Vec<(ServiceId, Figures)>,
+    /// The chain of each affected service, compactly: most chains are the
+    /// chain of another affected service plus this one, so that a long
+    /// cycle's cascade is kept (and written) in linear space.
+    pub chains: Vec<Chain>,
     /// The state and success of each entry point, in the order of
     /// [`spof::entries`] (the order of `run`'s JSON `entry_points`).
     pub entry_points: Vec<(State, f64)>,
@@ -66,19 +71,38 @@ impl Cascade {
                 (f.state, f.success)
             })
             .collect();
-        let affected = outcome
+        let mut affected: Vec<(ServiceId, Figures)> = outcome
             .services
             .into_iter()
             .enumerate()
             .filter(|(_, f)| f.state != State::Healthy || !f.because.is_empty())
             .map(|(i, f)| (ServiceId(i as u32), f))
             .collect();
+        let chains = Chain::compact(&mut affected);
         Cascade {
             faults: faults.to_vec(),
             converged: outcome.converged,
             affected,
+            chains,
             entry_points,
             summary,
+        }
+    }
+
+    /// The chain of an affected service, written out (empty for a
+    /// service not affected).
+    pub fn chain(&self, id: ServiceId) -> Vec<ServiceId> {
+        let Ok(k) = self.affected.binary_search_by_key(&id, |(s, _)| *s) else {
+            return Vec::new();
+        };
+        match &self.chains[k] {
+            Chain::Empty => Vec::new(),
+            Chain::Names(names) => names.clone(),
+            Chain::After(before) => {
+                let mut chain = self.chain(*before);
+                chain.push(id);
+                chain
+            }
         }
     }
 
@@ -87,6 +111,51 @@ impl Cascade {
         self.affected
             .binary_search_by_key(&id, |(s, _)| *s)
             .map_or(State::Healthy, |k| self.affected[k].1.state)
+    }
+}
+
+/// The chain of an affected service in a [`Cascade`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Chain {
+    /// No chain.
+    Empty,
+    /// The chain of this (affected) service, then the service itself.
+    After(ServiceId),
+    /// Written out.
+    Names(Vec<ServiceId>),
+}
+
+impl Chain {
+    /// Compacts each affected service's chain (see [`Chain::After`]).
+    fn compact(affected: &mut [(ServiceId, Figures)]) -> Vec<Chain> {
+        let index: std::collections::HashMap<ServiceId, usize> = affected
+            .iter()
+            .enumerate()
+            .map(|(k, (id, _))| (*id, k))
+            .collect();
+        let chains: Vec<Chain> = affected
+            .iter()
+            .map(|(id, f)| {
+                let chain = f.chain.as_slice();
+                let n = chain.len();
+                if n == 0 {
+                    Chain::Empty
+                } else if n >= 2
+                    && chain[n - 1] == *id
+                    && index
+                        .get(&chain[n - 2])
+                        .is_some_and(|&k| affected[k].1.chain == chain[..n - 1])
+                {
+                    Chain::After(chain[n - 2])
+                } else {
+                    Chain::Names(chain.to_vec())
+                }
+            })
+            .collect();
+        for (_, f) in affected.iter_mut() {
+            f.chain = Vec::new();
+        }
+        chains
     }
 }
 
@@ -119,7 +188,7 @@ pub fn sweep(model: &Model, engine: &Engine) -> Sweep {
         ids.par_iter()
             .map(|&id| {
                 let faults = [down(model, id)];
-                Cascade::new(&entries, &faults, engine.steady(&faults))
+                Cascade::new(&entries, &faults, engine.steady_swept(&faults))
             })
             .collect(),
     )
@@ -150,7 +219,7 @@ pub fn steady_impacts(
     let solved: Vec<(Impact, bool)> = ids
         .par_iter()
         .map(|&id| {
-            let outcome = engine.steady(&[down(model, id)]);
+            let outcome = engine.steady_swept(&[down(model, id)]);
             let mut down_count = 0;
             let mut degraded = 0;
             for (s, f) in outcome.services.iter().enumerate() {
@@ -223,6 +292,10 @@ mod tests {
                 let faults = [down(&m, id)];
                 let outcome = engine.steady(&faults);
                 for s in m.service_ids() {
+                    let f = &outcome.services[s.index()];
+                    if cascade.state(s) != State::Healthy || !f.because.is_empty() {
+                        assert_eq!(cascade.chain(s), f.chain);
+                    }
                     assert_eq!(
                         cascade.state(s),
                         outcome.services[s.index()].state,

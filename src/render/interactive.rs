@@ -54,7 +54,7 @@ use super::diagram::{Diagram, Paint};
 use super::picture;
 use super::svg::{self, xml_text};
 use crate::analysis::spof;
-use crate::analysis::sweep::{Cascade, MAX_SWEPT_SERVICES, Sweep};
+use crate::analysis::sweep::{Cascade, Chain, MAX_SWEPT_SERVICES, Sweep};
 use crate::model::{Model, ServiceId};
 use crate::sim::explain::{latency, percent, rate};
 use crate::sim::steady::State;
@@ -323,12 +323,7 @@ fn cascade(out: &mut String, m: &Model, c: &Cascade, texts: &mut Texts) {
     targets.dedup();
     ids(out, targets.into_iter());
     let _ = write!(out, ",\"converged\":{},\"affected\":[", c.converged);
-    let chains: HashMap<ServiceId, &[ServiceId]> = c
-        .affected
-        .iter()
-        .map(|(id, f)| (*id, f.chain.as_slice()))
-        .collect();
-    for (k, (id, f)) in c.affected.iter().enumerate() {
+    for (k, ((id, f), chain)) in c.affected.iter().zip(&c.chains).enumerate() {
         if k > 0 {
             out.push(',');
         }
@@ -348,17 +343,12 @@ fn cascade(out: &mut String, m: &Model, c: &Cascade, texts: &mut Texts) {
         // Most chains are the chain of the service before this one, plus
         // this one: then only that service is written (its chain is
         // shorter, so the page's lookups end).
-        let chain = f.chain.as_slice();
-        let n = chain.len();
-        if n == 0 {
-            out.push_str("null");
-        } else if n >= 2
-            && chain[n - 1] == *id
-            && chains.get(&chain[n - 2]).copied() == Some(&chain[..n - 1])
-        {
-            let _ = write!(out, "{}", chain[n - 2].index());
-        } else {
-            ids(out, chain.iter().copied());
+        match chain {
+            Chain::Empty => out.push_str("null"),
+            Chain::After(before) => {
+                let _ = write!(out, "{}", before.index());
+            }
+            Chain::Names(names) => ids(out, names.iter().copied()),
         }
         out.push(']');
     }

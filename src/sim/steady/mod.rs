@@ -23,6 +23,7 @@
 
 mod admission;
 pub(crate) mod contexts;
+mod memo;
 mod pass;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -355,6 +356,9 @@ pub struct Engine<'m> {
     /// The fault-free steady state, solved on first use and then shared by
     /// every evaluation (a sweep of n faults solves it once, not n times).
     baseline: std::sync::OnceLock<Baseline>,
+    /// Every value the fault-free solve took, by its inputs (for
+    /// [`Engine::steady_swept`]).
+    memo: std::sync::OnceLock<std::sync::Arc<memo::Memo>>,
 }
 
 impl<'m> Engine<'m> {
@@ -418,6 +422,7 @@ impl<'m> Engine<'m> {
             call_is_root,
             breakers,
             baseline: std::sync::OnceLock::new(),
+            memo: std::sync::OnceLock::new(),
         }
     }
 
@@ -461,7 +466,43 @@ impl<'m> Engine<'m> {
                 &Conditions::new(self.model, &[]),
                 &Situation::at_fault_start(self.model, &[]),
                 None,
+                None,
             ))
+        })
+    }
+
+    /// The steady state under `faults` at the moment they begin, as
+    /// [`Engine::steady`] gives it bit for bit, but computing only what the
+    /// faults change from the fault-free solve (see the `memo` module): for sweeps of
+    /// one fault at a time. The first call records the fault-free solve
+    /// (one more baseline solve, and memory for every value it took); with
+    /// a `cut` or `--cold` fault this is [`Engine::steady`].
+    pub fn steady_swept(&self, faults: &[Fault]) -> Outcome {
+        if faults
+            .iter()
+            .any(|f| matches!(f.kind, FaultKind::Cut | FaultKind::Cold))
+        {
+            return self.steady(faults);
+        }
+        let situation = Situation::at_fault_start(self.model, faults);
+        let cond = Conditions::new(self.model, faults);
+        let tracking = memo::Tracking::reuse(self.memo().clone(), &cond);
+        let solved = self.solve(faults, &cond, &situation, None, Some(Box::new(tracking)));
+        self.outcome_of(faults, &cond, &situation, &solved, self.baseline())
+    }
+
+    /// The fault-free solve's memo (recorded once per engine).
+    fn memo(&self) -> &std::sync::Arc<memo::Memo> {
+        self.memo.get_or_init(|| {
+            let s = self.solve(
+                &[],
+                &Conditions::new(self.model, &[]),
+                &Situation::at_fault_start(self.model, &[]),
+                None,
+                Some(Box::new(memo::Tracking::record(self))),
+            );
+            let memo = s.tracking.and_then(|t| t.into_memo());
+            std::sync::Arc::new(memo.expect("a recording solve keeps its memo"))
         })
     }
 
@@ -476,11 +517,23 @@ impl<'m> Engine<'m> {
         warm: Option<&Warm>,
     ) -> (Outcome, Warm) {
         let cond = Conditions::new(self.model, faults);
-        let solved = self.solve(faults, &cond, situation, warm.map(|w| &w.0));
-        let mut outcome = self.explain(faults, &cond, situation, &solved, &baseline.0);
-        outcome.edges = self.edge_reports(&solved);
-        outcome.admission = self.admission_reports(&solved);
+        let solved = self.solve(faults, &cond, situation, warm.map(|w| &w.0), None);
+        let outcome = self.outcome_of(faults, &cond, situation, &solved, baseline);
         (outcome, Warm(solved))
+    }
+
+    fn outcome_of(
+        &self,
+        faults: &[Fault],
+        cond: &Conditions,
+        situation: &Situation,
+        solved: &Solved,
+        baseline: &Baseline,
+    ) -> Outcome {
+        let mut outcome = self.explain(faults, cond, situation, solved, &baseline.0);
+        outcome.edges = self.edge_reports(solved);
+        outcome.admission = self.admission_reports(solved);
+        outcome
     }
 
     fn edge_reports(&self, s: &Solved) -> Vec<EdgeReport> {
@@ -529,6 +582,7 @@ impl<'m> Engine<'m> {
         cond: &Conditions,
         situation: &Situation,
         warm: Option<&Solved>,
+        tracking: Option<Box<memo::Tracking>>,
     ) -> Solved {
         let own = self.own_work(cond);
         // Work depends on the faults and on the stateful parts that change
@@ -556,6 +610,7 @@ impl<'m> Engine<'m> {
         }
         let mut s = Solved::new(self);
         s.inputs = Some(inputs);
+        s.tracking = tracking;
         self.iterate(cond, situation, &own, s, true)
     }
 
@@ -789,6 +844,8 @@ pub(crate) struct Solved {
     pub(crate) iterations: usize,
     /// Breakers open in this solve (global edge indices).
     pub(crate) open: BTreeSet<usize>,
+    /// Recording into, or reading from, the fault-free solve's memo.
+    pub(crate) tracking: Option<Box<memo::Tracking>>,
     /// For breakers this solve opened: the failure share with them closed.
     pub(crate) opened_at: BTreeMap<usize, f64>,
 }
@@ -821,6 +878,7 @@ impl Solved {
             iterations: 0,
             open: BTreeSet::new(),
             opened_at: BTreeMap::new(),
+            tracking: None,
         }
     }
 

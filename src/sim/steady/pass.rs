@@ -69,7 +69,7 @@ impl Engine<'_> {
         if s.work_valid[c] && !self.callees_changed(c, s) {
             return false;
         }
-        let w = self.work(c, cond, situation, own, s);
+        let w = self.tracked_work(c, cond, situation, own, s);
         let changed = !s.work_valid[c] || w != s.work[c];
         s.work[c] = w;
         s.work_valid[c] = true;
@@ -77,7 +77,7 @@ impl Engine<'_> {
     }
 
     fn refresh_outcome(&self, c: usize, a: &Admission, s: &mut Solved) {
-        let d = a.outcome(&s.work[c]);
+        let d = self.tracked_outcome(c, a, s);
         s.ctx_changed[c] = d != s.ctx_dist[c];
         s.ctx_dist[c] = d;
     }
@@ -162,7 +162,7 @@ impl Engine<'_> {
     }
 
     /// An operation's work on one call path: its own time, then its calls.
-    fn work(
+    pub(super) fn work(
         &self,
         c: usize,
         cond: &Conditions,

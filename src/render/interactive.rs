@@ -323,27 +323,27 @@ fn cascade(out: &mut String, m: &Model, c: &Cascade, texts: &mut Texts) {
     targets.dedup();
     ids(out, targets.into_iter());
     let _ = write!(out, ",\"converged\":{},\"affected\":[", c.converged);
-    for (k, ((id, f), chain)) in c.affected.iter().zip(&c.chains).enumerate() {
+    for (k, a) in c.affected.iter().enumerate() {
         if k > 0 {
             out.push(',');
         }
         let _ = write!(
             out,
             "[{},{},{},{},{},",
-            id.index(),
-            f.state as u8,
-            texts.id(&percent(f.success)),
+            a.service.index(),
+            a.state as u8,
+            texts.id(&percent(a.success)),
             texts.id(&format!(
                 "{} · {} rps",
-                latency(f.latency_s),
-                rate(f.load_rps)
+                latency(a.latency_s),
+                rate(a.load_rps)
             )),
-            texts.id(&f.because)
+            texts.id(&a.because)
         );
         // Most chains are the chain of the service before this one, plus
         // this one: then only that service is written (its chain is
         // shorter, so the page's lookups end).
-        match chain {
+        match &a.chain {
             Chain::Empty => out.push_str("null"),
             Chain::After(before) => {
                 let _ = write!(out, "{}", before.index());

@@ -351,6 +351,9 @@ pub struct Engine<'m> {
     pub(crate) call_edge: Vec<u32>,
     /// Per call site: whether it belongs to its operation's root context.
     pub(crate) call_is_root: Vec<bool>,
+    /// Per flat operation in a cycle: its contexts in its region, in order
+    /// (empty outside cycles), so a pass need not search the region for them.
+    pub(crate) cycle_ctxs: Vec<Vec<u32>>,
     /// Dependencies with a circuit breaker (global indices).
     breakers: Vec<usize>,
     /// The fault-free steady state, solved on first use and then shared by
@@ -404,6 +407,18 @@ impl<'m> Engine<'m> {
                 std::iter::repeat_n(root, c.calls.len())
             })
             .collect();
+        let mut cycle_ctxs = vec![Vec::new(); ops.len()];
+        for (r, region) in contexts.regions.iter().enumerate() {
+            if !region.cyclic {
+                continue;
+            }
+            for c in region.ctxs.clone() {
+                let ctx = &contexts.ctxs[c as usize];
+                if contexts.region_of[ctx.service.index()] as usize == r {
+                    cycle_ctxs[ctx.op as usize].push(c);
+                }
+            }
+        }
         let breakers = (0..edges.len())
             .filter(|&e| {
                 let r: EdgeRef = edges[e];
@@ -420,6 +435,7 @@ impl<'m> Engine<'m> {
             contexts,
             call_edge,
             call_is_root,
+            cycle_ctxs,
             breakers,
             baseline: std::sync::OnceLock::new(),
             memo: std::sync::OnceLock::new(),

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::format::{Format, TEXT_OR_JSON};
-use super::output::{json_bytes, print};
+use super::format::{Format, ReportOutput};
+use super::output::{Inputs, json_bytes};
 use super::{ColorChoice, Status, load, plural, text_style};
 use whatif::error::Error;
 use whatif::finding::did_you_mean_hint;
@@ -32,9 +32,8 @@ pub(super) struct DiagnoseArgs {
     /// Candidates shown (text).
     #[arg(long, default_value_t = 10)]
     top: usize,
-    /// Output format.
-    #[arg(long, value_parser = TEXT_OR_JSON, default_value_t = Format::Text)]
-    format: Format,
+    #[command(flatten)]
+    out: ReportOutput,
 }
 
 /// The words `--symptom` takes for each state.
@@ -47,6 +46,8 @@ const STATES: [(&str, State); 4] = [
 
 /// Prints the candidate causes, best first.
 pub(super) fn diagnose(args: DiagnoseArgs, color: ColorChoice) -> Result<Status, Error> {
+    let inputs = Inputs::of([args.model.as_path()]);
+    let format = args.out.prepare(&inputs)?;
     let loaded = load(&args.model)?;
     let model = &loaded.model;
     let symptoms = args
@@ -60,7 +61,7 @@ pub(super) fn diagnose(args: DiagnoseArgs, color: ColorChoice) -> Result<Status,
         .map(|k| kind(k))
         .collect::<Result<Vec<_>, _>>()?;
     let candidates = rank(model, &symptoms, &kinds);
-    let bytes = if args.format == Format::Json {
+    let bytes = if format == Format::Json {
         json_bytes(&serde_json::json!({
             "model": model.name,
             "candidates": candidates.iter().map(|c| serde_json::json!({
@@ -72,10 +73,10 @@ pub(super) fn diagnose(args: DiagnoseArgs, color: ColorChoice) -> Result<Status,
             })).collect::<Vec<_>>(),
         }))
     } else {
-        let (p, width) = text_style(color, None);
+        let (p, width) = text_style(color, args.out.path());
         write_text(model, symptoms.len(), &candidates, args.top, p, width)
     };
-    print(&bytes)?;
+    args.out.emit(&inputs, &bytes)?;
     Ok(Status::Ok)
 }
 

@@ -442,6 +442,29 @@ mod tests {
         }
     }
 
+    /// Drill and diagnose solve pairs of faults, and surges, the same way.
+    #[test]
+    fn the_swept_solve_is_the_full_solve_for_pairs_and_surges() {
+        for name in ["online-shop.yaml", "checkout-retries.yaml"] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("examples")
+                .join(name);
+            let m = crate::model::load_file(&path).unwrap().model;
+            let engine = Engine::new(&m);
+            let surge = parse(FaultKind::Surge, "x1.5", &m).unwrap();
+            let singles = single_faults(&m);
+            for (i, a) in singles.iter().enumerate() {
+                for b in singles.iter().skip(i + 1).step_by(7).chain([&surge]) {
+                    let pair = [a.clone(), b.clone()];
+                    if let Some(d) = difference(&engine.steady(&pair), &engine.steady_swept(&pair))
+                    {
+                        panic!("{name} {:?} {:?}: {d}", a.typed, b.typed);
+                    }
+                }
+            }
+        }
+    }
+
     /// The memo does its work: under one fault, most works and outcomes
     /// are copied, not computed.
     #[test]

@@ -11,7 +11,8 @@ use super::{ColorChoice, Status, load, plural, text_style};
 use whatif::error::Error;
 use whatif::finding::did_you_mean_hint;
 use whatif::game::diagnose::{Candidate, Symptom, diagnose as rank};
-use whatif::model::Model;
+use whatif::model::resolve::{Resolved, readings};
+use whatif::model::{Model, Target};
 use whatif::render::findings::Palette;
 use whatif::render::fit;
 use whatif::sim::faults::FaultKind;
@@ -35,14 +36,6 @@ pub(super) struct DiagnoseArgs {
     #[command(flatten)]
     out: ReportOutput,
 }
-
-/// The words `--symptom` takes for each state.
-const STATES: [(&str, State); 4] = [
-    ("healthy", State::Healthy),
-    ("slow", State::Slow),
-    ("degraded", State::Degraded),
-    ("down", State::Down),
-];
 
 /// Prints the candidate causes, best first.
 pub(super) fn diagnose(args: DiagnoseArgs, color: ColorChoice) -> Result<Status, Error> {
@@ -88,35 +81,34 @@ fn symptom(model: &Model, s: &str) -> Result<Symptom, Error> {
             Some("e.g. `--symptom web=down`".into()),
         ));
     };
-    let state = STATES
-        .iter()
-        .find(|(w, _)| w.eq_ignore_ascii_case(state.trim()))
-        .map(|(_, st)| *st)
-        .ok_or_else(|| {
-            Error::usage(
-                format!("--symptom {s}: unknown state `{state}`"),
-                did_you_mean_hint(state, STATES.iter().map(|(w, _)| *w))
-                    .or(Some("healthy, slow, degraded or down".into())),
-            )
-        })?;
-    let (service, operation) = match model.find(name) {
-        Some(id) => (id, None),
-        None => {
-            let found = name.rsplit_once('.').and_then(|(svc, op)| {
-                let id = model.find(svc)?;
-                let oi = model
-                    .service(id)
-                    .operations
-                    .iter()
-                    .position(|o| o.name == op)?;
-                Some((id, Some(oi)))
-            });
-            found.ok_or_else(|| {
-                Error::usage(
-                    format!("--symptom {s}: unknown service `{name}`"),
-                    did_you_mean_hint(name, model.service_names()),
-                )
-            })?
+    let state = state.parse::<State>().map_err(|unknown| {
+        Error::usage(
+            format!("--symptom {s}: unknown state `{state}`"),
+            unknown
+                .hint()
+                .or(Some("healthy, slow, degraded or down".into())),
+        )
+    })?;
+    let Target { service, operation } = match model.resolve(name) {
+        Resolved::Found(target) => target,
+        Resolved::Ambiguous {
+            service,
+            operations,
+        } => {
+            let readings = readings(model.services(), name, service, &operations, str::to_owned);
+            return Err(Error::usage(
+                format!(
+                    "--symptom {s}: `{name}` can be read as {}",
+                    readings.join(" or ")
+                ),
+                Some("rename one of them in the model".into()),
+            ));
+        }
+        Resolved::UnknownOperation { .. } | Resolved::Unknown => {
+            return Err(Error::usage(
+                format!("--symptom {s}: unknown service `{name}`"),
+                did_you_mean_hint(name, model.service_names()),
+            ));
         }
     };
     Ok(Symptom {
@@ -129,7 +121,8 @@ fn symptom(model: &Model, s: &str) -> Result<Symptom, Error> {
 
 /// One of `--kinds`: a fault kind that hits one service.
 fn kind(k: &str) -> Result<FaultKind, Error> {
-    FaultKind::from_name(k)
+    k.parse::<FaultKind>()
+        .ok()
         .filter(|k| !matches!(k, FaultKind::Cut | FaultKind::Surge))
         .ok_or_else(|| {
             Error::usage(

@@ -428,7 +428,7 @@ pub struct Model {
     pub default_timeout_s: Option<f64>,
     services: Vec<Service>,
     #[serde(skip)]
-    by_name: NameIndex,
+    pub(super) by_name: NameIndex,
 }
 
 impl Model {

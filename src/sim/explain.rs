@@ -15,7 +15,7 @@
 use std::collections::{BTreeSet, VecDeque};
 
 use super::dist::Dist;
-use super::faults::{Fault, FaultKind, Scope};
+use super::faults::Fault;
 use super::steady::{
     Admission, Conditions, EdgeFlow, Engine, Figures, Outcome, Situation, Solved, State,
 };
@@ -263,14 +263,22 @@ impl Engine<'_> {
     fn trouble_starts(&self, faults: &[Fault], cond: &Conditions, baseline: &Solved) -> Vec<bool> {
         let model = self.model;
         let mut starts: Vec<bool> = cond.touched_by.iter().map(|t| !t.is_empty()).collect();
-        for f in faults.iter().filter(|f| f.kind == FaultKind::Surge) {
-            match f.scope {
-                Scope::Service(id) => starts[id.index()] = true,
-                _ => {
+        for f in faults {
+            match f {
+                Fault::Surge {
+                    entry: Some(id), ..
+                } => starts[id.index()] = true,
+                Fault::Surge { entry: None, .. } => {
                     for e in model.entry_points() {
                         starts[e.index()] = true;
                     }
                 }
+                Fault::Down { .. }
+                | Fault::Hang { .. }
+                | Fault::Slow { .. }
+                | Fault::Errors { .. }
+                | Fault::Cut { .. }
+                | Fault::Cold { .. } => {}
             }
         }
         // Before any fault: services the baseline finds in trouble of
@@ -673,11 +681,10 @@ impl Scene<'_, '_> {
     }
 
     fn cold(&self, id: ServiceId) -> Option<Cause> {
-        let model = self.engine.model;
         let cold = self
             .faults
             .iter()
-            .any(|f| f.kind == FaultKind::Cold && f.services(model).contains(&id));
+            .any(|f| matches!(f, Fault::Cold { cache, .. } if *cache == id));
         if !cold {
             return None;
         }

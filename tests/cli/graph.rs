@@ -308,3 +308,23 @@ fn wide_graphs_keep_a_screen_shape() {
     let (w, h) = svg_size(&svg);
     assert!(w / h > 2.5, "--rankdir tb draws top-down: {w}×{h}");
 }
+
+/// PNG is Graphviz's drawing: asking for the built-in layout says so
+/// (not that Graphviz is missing), whether or not `dot` is installed.
+#[test]
+fn png_with_the_builtin_layout_names_the_conflict() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("c.png");
+    Whatif::new()
+        .args([
+            "graph",
+            "examples/three-tier.yaml",
+            "--layout",
+            "builtin",
+            "-o",
+            png.to_str().unwrap(),
+        ])
+        .code(2)
+        .stderr_contains("`--layout builtin` asks for whatif's own layout");
+    assert!(!png.exists());
+}

@@ -412,7 +412,7 @@ mod tests {
             let full = engine.steady(std::slice::from_ref(f));
             let swept = engine.steady_swept(std::slice::from_ref(f));
             if let Some(d) = difference(&full, &swept) {
-                panic!("{} {:?} {:?}: {d}", m.name, f.kind, f.typed);
+                panic!("{} {}: {d}", m.name, f.as_flag());
             }
         }
         faults.len()
@@ -458,7 +458,7 @@ mod tests {
                     let pair = [a.clone(), b.clone()];
                     if let Some(d) = difference(&engine.steady(&pair), &engine.steady_swept(&pair))
                     {
-                        panic!("{name} {:?} {:?}: {d}", a.typed, b.typed);
+                        panic!("{name} {} {}: {d}", a.as_flag(), b.as_flag());
                     }
                 }
             }

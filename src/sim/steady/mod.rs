@@ -516,7 +516,7 @@ impl<'m> Engine<'m> {
     pub fn steady_swept(&self, faults: &[Fault]) -> Outcome {
         if faults
             .iter()
-            .any(|f| matches!(f.kind, FaultKind::Cut | FaultKind::Cold))
+            .any(|f| matches!(f, Fault::Cut { .. } | Fault::Cold { .. }))
         {
             return self.steady(faults);
         }

@@ -2,6 +2,9 @@
 //! services: loading, building the graph, one structural cascade, and one
 //! steady-state run (a fault-free baseline plus the faulted solve, as
 //! `whatif run` does). The design-review analyses are in `analysis.rs`.
+//! The `sweep` group: the interactive page's sweep (every `--down`, solved
+//! incrementally from the fault-free solve) against the same sweep by full
+//! solves, on generated models of 100 and 300 services.
 //!
 //! `cargo bench --bench engine`; sizes can be limited with a filter, e.g.
 //! `cargo bench --bench engine -- 10000`.
@@ -48,5 +51,38 @@ fn engine(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, engine);
+fn sweep(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sweep");
+    group.sample_size(10);
+    for n in [100, 300] {
+        let text = generate(Spec {
+            services: n,
+            seed: 1,
+        });
+        let model = load_str(&text, "bench.yaml").expect("valid").model;
+        let faults: Vec<_> = model
+            .service_ids()
+            .map(|id| whatif::analysis::sweep::down(&model, id))
+            .collect();
+        let engine = Engine::new(&model);
+        let _ = engine.steady_swept(&[]);
+        group.bench_function(BenchmarkId::new("incremental", n), |b| {
+            b.iter(|| {
+                for f in &faults {
+                    black_box(engine.steady_swept(std::slice::from_ref(f)));
+                }
+            });
+        });
+        group.bench_function(BenchmarkId::new("full", n), |b| {
+            b.iter(|| {
+                for f in &faults {
+                    black_box(engine.steady(std::slice::from_ref(f)));
+                }
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, engine, sweep);
 criterion_main!(benches);

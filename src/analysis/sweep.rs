@@ -4,16 +4,28 @@
 //! never computes anything itself. The same sweep ranks services for
 //! `whatif blast --engine steady` ([`steady_impacts`]).
 //!
-//! Each cascade is [`Engine::steady`], the call `whatif run` makes, with the
-//! fault parsed as the CLI parses `--down S`; so page and CLI cannot
-//! disagree (the engine solves the fault-free baseline once). Faults are
-//! solved in parallel (rayon) and collected in model order: the result
-//! does not depend on the number of threads.
+//! Each cascade is [`Engine::steady_swept`]: bit for bit the call `whatif
+//! run` makes ([`Engine::steady`]), with the fault parsed as the CLI parses
+//! `--down S`, so page and CLI cannot disagree; but it copies from the
+//! fault-free solve every work and outcome whose inputs the fault left as
+//! they were, and computes only the rest (the fault's upstream cone and
+//! what that cone sends a different load to). Faults are solved in
+//! parallel (rayon) and collected in model order: the result does not
+//! depend on the number of threads.
 //!
-//! One solve costs a few passes over the model, so the sweep is quadratic:
-//! above [`MAX_SWEPT_SERVICES`] services it is skipped, and the page gets
+//! Each cascade keeps its affected services' chains compactly ([`Chain`])
+//! and shares their explanations ([`Interner`]), so a long cycle, where
+//! every fault affects every service along chains as long as the cycle,
+//! costs memory linear in the affected services, not quadratic.
+//!
+//! Each solve still makes its passes over the whole model (cheap next to
+//! the distributions it copies), so the sweep stays quadratic: above
+//! [`MAX_SWEPT_SERVICES`] services it is skipped, and the page gets
 //! the services ranked by blast radius instead (the structural sweep of
 //! [`super::spof`], ⌈n/64⌉ linear passes).
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
@@ -39,9 +51,9 @@ pub struct Cascade {
     /// Whether the steady state settled.
     pub converged: bool,
     /// Every service that is not healthy, or is healthy with a reason (a
-    /// lost replica, say), in model order, with its figures. Every other
-    /// service is healthy, with nothing to explain.
-    pub affected: Vec<(ServiceId, Figures)>,
+    /// lost replica, say), in model order, with what the page shows of it.
+    /// Every other service is healthy, with nothing to explain.
+    pub affected: Vec<Affected>,
     /// The state and success of each entry point, in the order of
     /// [`spof::entries`] (the order of `run`'s JSON `entry_points`).
     pub entry_points: Vec<(State, f64)>,
@@ -52,6 +64,17 @@ pub struct Cascade {
 impl Cascade {
     /// Keeps what the page needs of `outcome`.
     pub fn new(entries: &[Entry], faults: &[Fault], outcome: Outcome) -> Cascade {
+        Cascade::interned(entries, faults, outcome, &Interner::default())
+    }
+
+    /// As [`Cascade::new`], sharing each explanation with every cascade
+    /// made with the same `interner` (a sweep's cascades repeat them).
+    pub fn interned(
+        entries: &[Entry],
+        faults: &[Fault],
+        outcome: Outcome,
+        interner: &Interner,
+    ) -> Cascade {
         let mut summary = [0; 4];
         for f in &outcome.services {
             summary[f.state as usize] += 1;
@@ -66,27 +89,140 @@ impl Cascade {
                 (f.state, f.success)
             })
             .collect();
-        let affected = outcome
+        let mut affected: Vec<(ServiceId, Figures)> = outcome
             .services
             .into_iter()
             .enumerate()
             .filter(|(_, f)| f.state != State::Healthy || !f.because.is_empty())
             .map(|(i, f)| (ServiceId(i as u32), f))
             .collect();
+        let chains = Chain::compact(&mut affected);
         Cascade {
             faults: faults.to_vec(),
             converged: outcome.converged,
-            affected,
+            affected: affected
+                .into_iter()
+                .zip(chains)
+                .map(|((service, f), chain)| Affected {
+                    service,
+                    state: f.state,
+                    success: f.success,
+                    latency_s: f.latency_s,
+                    load_rps: f.load_rps,
+                    because: interner.intern(f.because),
+                    chain,
+                })
+                .collect(),
             entry_points,
             summary,
+        }
+    }
+
+    /// The chain of an affected service, written out (empty for a
+    /// service not affected).
+    pub fn chain(&self, id: ServiceId) -> Vec<ServiceId> {
+        let Ok(k) = self.affected.binary_search_by_key(&id, |a| a.service) else {
+            return Vec::new();
+        };
+        match &self.affected[k].chain {
+            Chain::Empty => Vec::new(),
+            Chain::Names(names) => names.clone(),
+            Chain::After(before) => {
+                let mut chain = self.chain(*before);
+                chain.push(id);
+                chain
+            }
         }
     }
 
     /// A service's state in this cascade.
     pub fn state(&self, id: ServiceId) -> State {
         self.affected
-            .binary_search_by_key(&id, |(s, _)| *s)
-            .map_or(State::Healthy, |k| self.affected[k].1.state)
+            .binary_search_by_key(&id, |a| a.service)
+            .map_or(State::Healthy, |k| self.affected[k].state)
+    }
+}
+
+/// One affected service of a [`Cascade`]: what the page shows of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Affected {
+    /// The service.
+    pub service: ServiceId,
+    /// Its state.
+    pub state: State,
+    /// Share of requests that succeed.
+    pub success: f64,
+    /// Mean latency, seconds.
+    pub latency_s: f64,
+    /// Attempts per second arriving.
+    pub load_rps: f64,
+    /// Why (shared with the sweep's other cascades).
+    pub because: Arc<str>,
+    /// From where the trouble starts to it, compactly.
+    pub chain: Chain,
+}
+
+/// Explanations shared between cascades (most repeat from fault to fault).
+#[derive(Debug, Default)]
+pub struct Interner(Mutex<HashSet<Arc<str>>>);
+
+impl Interner {
+    fn intern(&self, text: String) -> Arc<str> {
+        let mut set = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(t) = set.get(text.as_str()) {
+            return t.clone();
+        }
+        let t: Arc<str> = Arc::from(text);
+        set.insert(t.clone());
+        t
+    }
+}
+
+/// The chain of an affected service in a [`Cascade`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Chain {
+    /// No chain.
+    Empty,
+    /// The chain of this (affected) service, then the service itself.
+    After(ServiceId),
+    /// Written out.
+    Names(Vec<ServiceId>),
+}
+
+impl Chain {
+    /// Compacts each affected service's chain (see [`Chain::After`]).
+    fn compact(affected: &mut [(ServiceId, Figures)]) -> Vec<Chain> {
+        let index: std::collections::HashMap<ServiceId, usize> = affected
+            .iter()
+            .enumerate()
+            .map(|(k, (id, _))| (*id, k))
+            .collect();
+        let chains: Vec<Chain> = affected
+            .iter()
+            .map(|(id, f)| {
+                let chain = f.chain.as_slice();
+                let n = chain.len();
+                if n == 0 {
+                    Chain::Empty
+                } else if n >= 2
+                    && chain[n - 1] == *id
+                    && index
+                        .get(&chain[n - 2])
+                        .is_some_and(|&k| affected[k].1.chain == chain[..n - 1])
+                {
+                    Chain::After(chain[n - 2])
+                } else {
+                    Chain::Names(chain.to_vec())
+                }
+            })
+            .collect();
+        for (_, f) in affected.iter_mut() {
+            f.chain = Vec::new();
+        }
+        chains
     }
 }
 
@@ -115,11 +251,12 @@ pub fn sweep(model: &Model, engine: &Engine) -> Sweep {
     }
     let entries = spof::entries(model);
     let ids: Vec<ServiceId> = model.service_ids().collect();
+    let interner = Interner::default();
     Sweep::Every(
         ids.par_iter()
             .map(|&id| {
                 let faults = [down(model, id)];
-                Cascade::new(&entries, &faults, engine.steady(&faults))
+                Cascade::interned(&entries, &faults, engine.steady_swept(&faults), &interner)
             })
             .collect(),
     )
@@ -150,7 +287,7 @@ pub fn steady_impacts(
     let solved: Vec<(Impact, bool)> = ids
         .par_iter()
         .map(|&id| {
-            let outcome = engine.steady(&[down(model, id)]);
+            let outcome = engine.steady_swept(&[down(model, id)]);
             let mut down_count = 0;
             let mut degraded = 0;
             for (s, f) in outcome.services.iter().enumerate() {
@@ -223,6 +360,10 @@ mod tests {
                 let faults = [down(&m, id)];
                 let outcome = engine.steady(&faults);
                 for s in m.service_ids() {
+                    let f = &outcome.services[s.index()];
+                    if cascade.state(s) != State::Healthy || !f.because.is_empty() {
+                        assert_eq!(cascade.chain(s), f.chain);
+                    }
                     assert_eq!(
                         cascade.state(s),
                         outcome.services[s.index()].state,

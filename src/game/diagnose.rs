@@ -73,7 +73,7 @@ fn written(f: &Fault) -> String {
 }
 
 fn score(engine: &Engine, faults: &[Fault], symptoms: &[Symptom]) -> (f64, Vec<Mismatch>) {
-    let o = engine.steady(faults);
+    let o = engine.steady_swept(faults);
     let mut mismatches = Vec::new();
     for s in symptoms {
         let predicted = match s.operation {

@@ -303,7 +303,7 @@ impl<'m> Drill<'m> {
                     &self.graph,
                     &StructuralFaults::from_faults(model, faults),
                 );
-                let mut outcome = self.engine.steady(faults);
+                let mut outcome = self.engine.steady_swept(faults);
                 let mut overruled = BTreeSet::new();
                 let state_of = |h: Health| match h {
                     Health::Up => State::Healthy,
@@ -330,7 +330,7 @@ impl<'m> Drill<'m> {
                 (outcome, states, None, overruled)
             }
             Method::Steady => {
-                let outcome = self.engine.steady(faults);
+                let outcome = self.engine.steady_swept(faults);
                 let states = outcome.services.iter().map(|f| f.state).collect();
                 (outcome, states, None, BTreeSet::new())
             }

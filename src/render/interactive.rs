@@ -54,7 +54,7 @@ use super::diagram::{Diagram, Paint};
 use super::picture;
 use super::svg::{self, xml_text};
 use crate::analysis::spof;
-use crate::analysis::sweep::{Cascade, MAX_SWEPT_SERVICES, Sweep};
+use crate::analysis::sweep::{Cascade, Chain, MAX_SWEPT_SERVICES, Sweep};
 use crate::model::{Model, ServiceId};
 use crate::sim::explain::{latency, percent, rate};
 use crate::sim::steady::State;
@@ -323,42 +323,32 @@ fn cascade(out: &mut String, m: &Model, c: &Cascade, texts: &mut Texts) {
     targets.dedup();
     ids(out, targets.into_iter());
     let _ = write!(out, ",\"converged\":{},\"affected\":[", c.converged);
-    let chains: HashMap<ServiceId, &[ServiceId]> = c
-        .affected
-        .iter()
-        .map(|(id, f)| (*id, f.chain.as_slice()))
-        .collect();
-    for (k, (id, f)) in c.affected.iter().enumerate() {
+    for (k, a) in c.affected.iter().enumerate() {
         if k > 0 {
             out.push(',');
         }
         let _ = write!(
             out,
             "[{},{},{},{},{},",
-            id.index(),
-            f.state as u8,
-            texts.id(&percent(f.success)),
+            a.service.index(),
+            a.state as u8,
+            texts.id(&percent(a.success)),
             texts.id(&format!(
                 "{} · {} rps",
-                latency(f.latency_s),
-                rate(f.load_rps)
+                latency(a.latency_s),
+                rate(a.load_rps)
             )),
-            texts.id(&f.because)
+            texts.id(&a.because)
         );
         // Most chains are the chain of the service before this one, plus
         // this one: then only that service is written (its chain is
         // shorter, so the page's lookups end).
-        let chain = f.chain.as_slice();
-        let n = chain.len();
-        if n == 0 {
-            out.push_str("null");
-        } else if n >= 2
-            && chain[n - 1] == *id
-            && chains.get(&chain[n - 2]).copied() == Some(&chain[..n - 1])
-        {
-            let _ = write!(out, "{}", chain[n - 2].index());
-        } else {
-            ids(out, chain.iter().copied());
+        match &a.chain {
+            Chain::Empty => out.push_str("null"),
+            Chain::After(before) => {
+                let _ = write!(out, "{}", before.index());
+            }
+            Chain::Names(names) => ids(out, names.iter().copied()),
         }
         out.push(']');
     }

@@ -283,6 +283,27 @@ impl Dist {
         n_fail: 0,
     };
 
+    /// Whether two distributions hold the same atoms, bit for bit (`==`
+    /// takes 0.0 and −0.0 as equal, which later arithmetic may not).
+    pub(crate) fn same_bits(&self, other: &Dist) -> bool {
+        let span = |a: &Span, b: &Span| {
+            a.w.to_bits() == b.w.to_bits()
+                && a.lo.to_bits() == b.lo.to_bits()
+                && a.hi.to_bits() == b.hi.to_bits()
+                && a.m.to_bits() == b.m.to_bits()
+        };
+        let point =
+            |a: &Point, b: &Point| a.w.to_bits() == b.w.to_bits() && a.t.to_bits() == b.t.to_bits();
+        self.n_ok == other.n_ok
+            && self.n_fail == other.n_fail
+            && self.oks().iter().zip(other.oks()).all(|(a, b)| span(a, b))
+            && self
+                .fails()
+                .iter()
+                .zip(other.fails())
+                .all(|(a, b)| point(a, b))
+    }
+
     /// Every request succeeds after exactly `latency` seconds.
     pub fn ok(latency: f64) -> Dist {
         let mut d = Dist::EMPTY;

@@ -283,7 +283,7 @@ fn solve(
         .par_iter()
         .map(|(side, _, fault)| {
             let faults: Vec<Fault> = fault.iter().cloned().collect();
-            let swept = Swept::read(&entries[*side], &engines[*side].steady(&faults));
+            let swept = Swept::read(&entries[*side], &engines[*side].steady_swept(&faults));
             progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
             swept
         })

@@ -23,6 +23,7 @@
 
 mod admission;
 pub(crate) mod contexts;
+mod memo;
 mod pass;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -370,11 +371,17 @@ pub struct Engine<'m> {
     pub(crate) call_edge: Vec<u32>,
     /// Per call site: whether it belongs to its operation's root context.
     pub(crate) call_is_root: Vec<bool>,
+    /// Per flat operation in a cycle: its contexts in its region, in order
+    /// (empty outside cycles), so a pass need not search the region for them.
+    pub(crate) cycle_ctxs: Vec<Vec<u32>>,
     /// Dependencies with a circuit breaker (global indices).
     breakers: Vec<usize>,
     /// The fault-free steady state, solved on first use and then shared by
     /// every evaluation (a sweep of n faults solves it once, not n times).
     baseline: std::sync::OnceLock<Baseline>,
+    /// Every value the fault-free solve took, by its inputs (for
+    /// [`Engine::steady_swept`]).
+    memo: std::sync::OnceLock<std::sync::Arc<memo::Memo>>,
 }
 
 impl<'m> Engine<'m> {
@@ -420,6 +427,18 @@ impl<'m> Engine<'m> {
                 std::iter::repeat_n(root, c.calls.len())
             })
             .collect();
+        let mut cycle_ctxs = vec![Vec::new(); ops.len()];
+        for (r, region) in contexts.regions.iter().enumerate() {
+            if !region.cyclic {
+                continue;
+            }
+            for c in region.ctxs.clone() {
+                let ctx = &contexts.ctxs[c as usize];
+                if contexts.region_of[ctx.service.index()] as usize == r {
+                    cycle_ctxs[ctx.op as usize].push(c);
+                }
+            }
+        }
         let breakers = (0..edges.len())
             .filter(|&e| {
                 let r: EdgeRef = edges[e];
@@ -436,8 +455,10 @@ impl<'m> Engine<'m> {
             contexts,
             call_edge,
             call_is_root,
+            cycle_ctxs,
             breakers,
             baseline: std::sync::OnceLock::new(),
+            memo: std::sync::OnceLock::new(),
         }
     }
 
@@ -481,7 +502,43 @@ impl<'m> Engine<'m> {
                 &Conditions::new(self.model, &[]),
                 &Situation::at_fault_start(self.model, &[]),
                 None,
+                None,
             ))
+        })
+    }
+
+    /// The steady state under `faults` at the moment they begin, as
+    /// [`Engine::steady`] gives it bit for bit, but computing only what the
+    /// faults change from the fault-free solve (see the `memo` module): for sweeps of
+    /// one fault at a time. The first call records the fault-free solve
+    /// (one more baseline solve, and memory for every value it took); with
+    /// a `cut` or `--cold` fault this is [`Engine::steady`].
+    pub fn steady_swept(&self, faults: &[Fault]) -> Outcome {
+        if faults
+            .iter()
+            .any(|f| matches!(f, Fault::Cut { .. } | Fault::Cold { .. }))
+        {
+            return self.steady(faults);
+        }
+        let situation = Situation::at_fault_start(self.model, faults);
+        let cond = Conditions::new(self.model, faults);
+        let tracking = memo::Tracking::reuse(self.memo().clone(), &cond);
+        let solved = self.solve(faults, &cond, &situation, None, Some(Box::new(tracking)));
+        self.outcome_of(faults, &cond, &situation, &solved, self.baseline())
+    }
+
+    /// The fault-free solve's memo (recorded once per engine).
+    fn memo(&self) -> &std::sync::Arc<memo::Memo> {
+        self.memo.get_or_init(|| {
+            let s = self.solve(
+                &[],
+                &Conditions::new(self.model, &[]),
+                &Situation::at_fault_start(self.model, &[]),
+                None,
+                Some(Box::new(memo::Tracking::record(self))),
+            );
+            let memo = s.tracking.and_then(|t| t.into_memo());
+            std::sync::Arc::new(memo.expect("a recording solve keeps its memo"))
         })
     }
 
@@ -496,11 +553,23 @@ impl<'m> Engine<'m> {
         warm: Option<&Warm>,
     ) -> (Outcome, Warm) {
         let cond = Conditions::new(self.model, faults);
-        let solved = self.solve(faults, &cond, situation, warm.map(|w| &w.0));
-        let mut outcome = self.explain(faults, &cond, situation, &solved, &baseline.0);
-        outcome.edges = self.edge_reports(&solved);
-        outcome.admission = self.admission_reports(&solved);
+        let solved = self.solve(faults, &cond, situation, warm.map(|w| &w.0), None);
+        let outcome = self.outcome_of(faults, &cond, situation, &solved, baseline);
         (outcome, Warm(solved))
+    }
+
+    fn outcome_of(
+        &self,
+        faults: &[Fault],
+        cond: &Conditions,
+        situation: &Situation,
+        solved: &Solved,
+        baseline: &Baseline,
+    ) -> Outcome {
+        let mut outcome = self.explain(faults, cond, situation, solved, &baseline.0);
+        outcome.edges = self.edge_reports(solved);
+        outcome.admission = self.admission_reports(solved);
+        outcome
     }
 
     fn edge_reports(&self, s: &Solved) -> Vec<EdgeReport> {
@@ -549,6 +618,7 @@ impl<'m> Engine<'m> {
         cond: &Conditions,
         situation: &Situation,
         warm: Option<&Solved>,
+        tracking: Option<Box<memo::Tracking>>,
     ) -> Solved {
         let own = self.own_work(cond);
         // Work depends on the faults and on the stateful parts that change
@@ -576,6 +646,7 @@ impl<'m> Engine<'m> {
         }
         let mut s = Solved::new(self);
         s.inputs = Some(inputs);
+        s.tracking = tracking;
         self.iterate(cond, situation, &own, s, true)
     }
 
@@ -809,6 +880,8 @@ pub(crate) struct Solved {
     pub(crate) iterations: usize,
     /// Breakers open in this solve (global edge indices).
     pub(crate) open: BTreeSet<usize>,
+    /// Recording into, or reading from, the fault-free solve's memo.
+    pub(crate) tracking: Option<Box<memo::Tracking>>,
     /// For breakers this solve opened: the failure share with them closed.
     pub(crate) opened_at: BTreeMap<usize, f64>,
 }
@@ -841,6 +914,7 @@ impl Solved {
             iterations: 0,
             open: BTreeSet::new(),
             opened_at: BTreeMap::new(),
+            tracking: None,
         }
     }
 

@@ -69,7 +69,7 @@ impl Engine<'_> {
         if s.work_valid[c] && !self.callees_changed(c, s) {
             return false;
         }
-        let w = self.work(c, cond, situation, own, s);
+        let w = self.tracked_work(c, cond, situation, own, s);
         let changed = !s.work_valid[c] || w != s.work[c];
         s.work[c] = w;
         s.work_valid[c] = true;
@@ -77,7 +77,7 @@ impl Engine<'_> {
     }
 
     fn refresh_outcome(&self, c: usize, a: &Admission, s: &mut Solved) {
-        let d = a.outcome(&s.work[c]);
+        let d = self.tracked_outcome(c, a, s);
         s.ctx_changed[c] = d != s.ctx_dist[c];
         s.ctx_dist[c] = d;
     }
@@ -162,7 +162,7 @@ impl Engine<'_> {
     }
 
     /// An operation's work on one call path: its own time, then its calls.
-    fn work(
+    pub(super) fn work(
         &self,
         c: usize,
         cond: &Conditions,
@@ -405,17 +405,12 @@ impl Engine<'_> {
             if region.cyclic {
                 // For the next pass: the share worked at the one-attempt load.
                 for &svc in &region.services {
-                    let nominal: f64 =
-                        self.ops
-                            .ops(svc)
-                            .flat_map(|o| {
-                                let o = o as usize;
-                                region.ctxs.clone().filter(move |&c| {
-                                    self.contexts.ctxs[c as usize].op as usize == o
-                                })
-                            })
-                            .map(|c| s.ctx_nominal[c as usize])
-                            .sum();
+                    let nominal: f64 = self
+                        .ops
+                        .ops(svc)
+                        .flat_map(|o| &self.cycle_ctxs[o as usize])
+                        .map(|&c| s.ctx_nominal[c as usize])
+                        .sum();
                     s.nominal_worked[svc.index()] =
                         self.nominal_worked(svc, nominal, cond, situation, s);
                 }
@@ -556,12 +551,8 @@ impl Engine<'_> {
             for &svc in &region.services {
                 for op in self.ops.ops(svc) {
                     let o = op as usize;
-                    let ctxs: Vec<usize> = region
-                        .ctxs
-                        .clone()
-                        .map(|c| c as usize)
-                        .filter(|&c| self.contexts.ctxs[c].op == op)
-                        .collect();
+                    let ctxs: smallvec::SmallVec<[usize; 8]> =
+                        self.cycle_ctxs[o].iter().map(|&c| c as usize).collect();
                     let total: f64 = ctxs.iter().map(|&c| s.ctx_load[c]).sum();
                     let root = self.contexts.root[o] as usize;
                     let (dist, held) = if total > 0.0 && ctxs.len() > 1 {

@@ -214,11 +214,19 @@ fn list(format: Format, color: ColorChoice) -> Result<Status, Error> {
             .collect();
         let _ = writeln!(out, "no incidents in {}", dirs.join(" or "));
     } else {
-        let width = |f: &dyn Fn(&(String, PathBuf, Scenario, Incident)) -> usize| {
-            rows.iter().map(f).max().unwrap_or(0)
-        };
-        let w_name = width(&|r| terminal(&r.0).chars().count()).max(4);
-        let w_org = width(&|r| terminal(&r.3.source.organisation).chars().count()).max(12);
+        let widest = |cells: Vec<usize>, least: usize| cells.into_iter().fold(least, usize::max);
+        let w_name = widest(
+            rows.iter()
+                .map(|r| terminal(&r.0).chars().count())
+                .collect(),
+            4,
+        );
+        let w_org = widest(
+            rows.iter()
+                .map(|r| terminal(&r.3.source.organisation).chars().count())
+                .collect(),
+            12,
+        );
         let _ = writeln!(
             out,
             "{:<w_name$}  {:<10}  {:<w_org$}  title",

@@ -173,7 +173,7 @@ pub(super) fn load(path: &Path) -> Result<(Scenario, Incident), Error> {
                 path.display()
             ),
             Some(format!(
-                "run it with `whatif scenario {}`; docs/incidents.md shows an incident's keys",
+                "run it with `whatif scenario {}`; docs/timelines.md shows an incident's keys",
                 path.display()
             )),
         ));

@@ -280,7 +280,7 @@ fn replay(path: &Path, format: Format, color: ColorChoice) -> Result<Status, Err
         verdicts: replay.verdicts.clone(),
         scenario,
     };
-    let fix = Fix::new(&ran.scenario, &incident, &replay);
+    let fix = Fix::new(&ran.scenario, &incident);
     let mut out = Vec::new();
     if format == Format::Json {
         let mut v = file_json(&ran);
@@ -289,7 +289,7 @@ fn replay(path: &Path, format: Format, color: ColorChoice) -> Result<Status, Err
             o.insert("source".into(), fix::source_json(&incident));
             o.insert("detected_at_s".into(), incident.detected_at_s.into());
             o.insert("nothing".into(), run_json(&replay.nothing));
-            o.insert("remedies".into(), fix::remedies_json(&fix));
+            o.insert("remedies".into(), fix::remedies_json(&fix, &replay));
             o.insert(
                 "best_remedy".into(),
                 replay
@@ -447,11 +447,10 @@ pub(super) fn play(path: &Path, how: &Play) -> Result<Status, Error> {
             None,
         ));
     }
-    let replay = incident::replay(&scenario, &incident, STEP_S);
-    let fix = Fix::new(&scenario, &incident, &replay);
+    let fix = Fix::new(&scenario, &incident);
     if how.handout {
         let mut bytes = Vec::new();
-        fix::handout::write_markdown(&mut bytes, &fix)?;
+        fix::handout::write_markdown(&mut bytes, &fix, &fix.replay())?;
         emit(how.output, &inputs, &bytes)?;
         return Ok(Status::Ok);
     }

@@ -5,26 +5,28 @@
 
 use std::io::{self, Write};
 
-use super::reveal::{paged, timeline_text};
+use super::reveal::{paged, timeline_text, until_detection};
 use super::{Fix, menu};
 use crate::render::run::md_cell;
+use crate::scenario::incident::Replay;
 use crate::sim::explain::rate;
 use crate::text::duration;
 
-/// Writes the sheet and its answer key.
-pub fn write_markdown(out: &mut dyn Write, fix: &Fix) -> io::Result<()> {
+/// Writes the sheet and its answer key (from `replay`, the incident's).
+pub fn write_markdown(out: &mut dyn Write, fix: &Fix, replay: &Replay) -> io::Result<()> {
     let (sc, inc) = (fix.scenario, fix.incident);
     writeln!(out, "# Fix the incident: {}\n", md_cell(&sc.title))?;
     if !sc.story.is_empty() {
         writeln!(out, "{}\n", md_cell(&sc.story))?;
     }
     writeln!(out, "## What the responders saw\n")?;
+    let t = until_detection(fix);
     writeln!(
         out,
         "```text\n{}```\n",
-        timeline_text(fix).replace("```", "'''")
+        timeline_text(fix, &t).replace("```", "'''")
     )?;
-    for line in paged(fix) {
+    for line in paged(fix, &t) {
         writeln!(out, "{}", md_cell(&line))?;
     }
     writeln!(out, "\n## Your moves\n")?;
@@ -60,7 +62,6 @@ pub fn write_markdown(out: &mut dyn Write, fix: &Fix) -> io::Result<()> {
     }
     writeln!(out, "<div style=\"page-break-before: always\"></div>\n")?;
     writeln!(out, "## Answer key\n")?;
-    let replay = fix.replay;
     writeln!(
         out,
         "User requests that failed from {} to {} (shed ones count): doing nothing, {}.\n",

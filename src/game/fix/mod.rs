@@ -32,15 +32,13 @@ use crate::text::{duration, terminal};
 /// included. A script that never says `done` (`yes 1 | …`) ends here.
 pub const MAX_COMMANDS: usize = 100;
 
-/// An incident ready to play: loaded, replayed and its remedies judged.
+/// An incident ready to play.
 #[derive(Debug)]
 pub struct Fix<'a> {
     /// The incident's scenario (model, events, duration …).
     pub scenario: &'a Scenario,
     /// Its incident keys.
     pub incident: &'a Incident,
-    /// Doing nothing and every remedy, simulated.
-    pub replay: &'a Replay,
     /// What the player may do.
     pub menu: Menu,
 }
@@ -63,14 +61,18 @@ pub struct Move {
 }
 
 impl<'a> Fix<'a> {
-    /// The game for an incident already replayed.
-    pub fn new(scenario: &'a Scenario, incident: &'a Incident, replay: &'a Replay) -> Fix<'a> {
+    /// The game for an incident.
+    pub fn new(scenario: &'a Scenario, incident: &'a Incident) -> Fix<'a> {
         Fix {
             scenario,
             incident,
-            replay,
             menu: Menu::new(&scenario.loaded.model),
         }
+    }
+
+    /// Doing nothing and every remedy, simulated (in steps of [`STEP_S`]).
+    pub fn replay(&self) -> Replay {
+        incident::replay(self.scenario, self.incident, STEP_S)
     }
 
     fn model(&self) -> &Model {
@@ -117,33 +119,70 @@ enum Command {
 
 /// Plays the incident: the briefing, the moves, the reveal and the
 /// debrief. Returns the game's result (its JSON).
+///
+/// Doing nothing and every remedy are simulated on another thread while
+/// the player reads and chooses: a long incident's replay takes seconds.
 pub fn play(fix: &Fix, options: Options, console: &mut dyn Console) -> io::Result<Value> {
+    std::thread::scope(|s| {
+        let judging = s.spawn(|| fix.replay());
+        let moves = before_the_reveal(fix, options, console)?;
+        let replay = judging
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        match moves {
+            Some(moves) => reveal(fix, &replay, &moves, console),
+            None => facilitated(fix, &replay, console),
+        }
+    })
+}
+
+/// The briefing and the menu; then the player's moves, or (`None`) for a
+/// room, Enter.
+fn before_the_reveal(
+    fix: &Fix,
+    options: Options,
+    console: &mut dyn Console,
+) -> io::Result<Option<Vec<Move>>> {
     reveal::briefing(fix, console)?;
+    show_menu(fix, console)?;
     if options.facilitator {
-        show_menu(fix, console)?;
         console.say(
             "\nFor the room: what would you do, in what order? What would each move cost?\n",
         )?;
         let _ = console.ask("Press Enter to reveal. ")?;
         console.say("\n")?;
-        reveal::remedies(fix, console)?;
-        let debrief = reveal::debrief(fix, console, false)?;
-        reveal::source(fix, console)?;
-        return Ok(result(fix, &[], None, debrief));
+        return Ok(None);
     }
-    show_menu(fix, console)?;
     console.say(&format!(
         "Type a move's number (and its target, or be asked for it); `undo` takes back the last move, `menu` shows the moves again, `done` or an empty line lets the simulator play the rest. Each move lands its cost after the one before it; the first, after {}.\n",
         duration(fix.incident.detected_at_s)
     ))?;
-    let moves = choose(fix, console)?;
+    choose(fix, console).map(Some)
+}
+
+/// The player's moves played out: the outcome and score, the remedies,
+/// the debrief.
+fn reveal(
+    fix: &Fix,
+    replay: &Replay,
+    moves: &[Move],
+    console: &mut dyn Console,
+) -> io::Result<Value> {
     console.say("\nThe simulator plays the rest …\n")?;
-    let run = fix.judge(&moves);
-    reveal::outcome(fix, &moves, &run, console)?;
-    reveal::remedies(fix, console)?;
+    let run = fix.judge(moves);
+    reveal::outcome(fix, replay, moves, &run, console)?;
+    reveal::remedies(fix, replay, console)?;
     let debrief = reveal::debrief(fix, console, true)?;
     reveal::source(fix, console)?;
-    Ok(result(fix, &moves, Some(&run), debrief))
+    Ok(result(fix, replay, moves, Some(&run), debrief))
+}
+
+/// For a room: the remedies and the debrief's answers, no score.
+fn facilitated(fix: &Fix, replay: &Replay, console: &mut dyn Console) -> io::Result<Value> {
+    reveal::remedies(fix, replay, console)?;
+    let debrief = reveal::debrief(fix, console, false)?;
+    reveal::source(fix, console)?;
+    Ok(result(fix, replay, &[], None, debrief))
 }
 
 fn show_menu(fix: &Fix, console: &mut dyn Console) -> io::Result<()> {
@@ -261,9 +300,15 @@ fn target(
 }
 
 /// The game's result as JSON (also each `--record` line).
-fn result(fix: &Fix, moves: &[Move], run: Option<&Run>, debrief: Vec<Option<String>>) -> Value {
+fn result(
+    fix: &Fix,
+    replay: &Replay,
+    moves: &[Move],
+    run: Option<&Run>,
+    debrief: Vec<Option<String>>,
+) -> Value {
     let model = fix.model();
-    let (sc, inc, replay) = (fix.scenario, fix.incident, fix.replay);
+    let (sc, inc) = (fix.scenario, fix.incident);
     let best = replay.best();
     let points = run.map(|r| {
         points(
@@ -294,7 +339,7 @@ fn result(fix: &Fix, moves: &[Move], run: Option<&Run>, debrief: Vec<Option<Stri
             "best": best.map(|b| b.run.failed_requests),
         },
         "best_remedy": best.map(|b| inc.remedies[b.remedy].name.clone()),
-        "remedies": remedies_json(fix),
+        "remedies": remedies_json(fix, replay),
         "debrief": inc.debrief.iter().zip(debrief).map(|(d, yours)| json!({
             "question": d.question,
             "answer": d.answer,
@@ -312,9 +357,9 @@ pub fn source_json(incident: &Incident) -> Value {
 }
 
 /// Every remedy, simulated, as JSON.
-pub fn remedies_json(fix: &Fix) -> Value {
+pub fn remedies_json(fix: &Fix, replay: &Replay) -> Value {
     let model = fix.model();
-    fix.replay
+    replay
         .remedies
         .iter()
         .map(|j| {

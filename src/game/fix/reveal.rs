@@ -9,7 +9,7 @@ use crate::game::play::Console;
 use crate::model::ServiceId;
 use crate::render::findings::Palette;
 use crate::render::markers;
-use crate::scenario::incident::{Run, STEP_S};
+use crate::scenario::incident::{Replay, Run, STEP_S};
 use crate::sim::explain::{percent, rate};
 use crate::sim::steady::State;
 use crate::sim::timeline::{self, Timeline};
@@ -41,12 +41,11 @@ pub fn until_detection(fix: &Fix) -> Timeline {
     timeline::simulate(&fix.scenario.loaded.model, &fix.scenario.events, options)
 }
 
-/// The incident up to the page, as text: the state changes with their
-/// reasons and where the entry points stand.
-pub fn timeline_text(fix: &Fix) -> String {
+/// The incident up to the page (`t`, from [`until_detection`]), as text:
+/// the state changes with their reasons and where the entry points stand.
+pub fn timeline_text(fix: &Fix, t: &Timeline) -> String {
     let model = &fix.scenario.loaded.model;
     let detected = fix.incident.detected_at_s;
-    let t = until_detection(fix);
     let marks = markers::from_events(model, &fix.scenario.events, detected);
     let mut text = Vec::new();
     let heading = format!("the first {}", duration(detected));
@@ -54,7 +53,7 @@ pub fn timeline_text(fix: &Fix) -> String {
         &mut text,
         model,
         &heading,
-        &t,
+        t,
         &marks,
         Palette { enabled: false },
         None,
@@ -62,12 +61,12 @@ pub fn timeline_text(fix: &Fix) -> String {
     String::from_utf8_lossy(&text).into_owned()
 }
 
-/// What paged, and the worst services at that moment.
-pub fn paged(fix: &Fix) -> Vec<String> {
+/// What paged, and the worst services at that moment (the last step of
+/// `t`, the timeline up to `detected_at`).
+pub fn paged(fix: &Fix, t: &Timeline) -> Vec<String> {
     let model = &fix.scenario.loaded.model;
     let detected = fix.incident.detected_at_s;
-    let t = &fix.replay.nothing.timeline;
-    let k = t.step_at(detected);
+    let k = t.times.len().saturating_sub(1);
     let state = |id: ServiceId| t.service_states[k][id.index()];
     let success = |id: ServiceId| t.series[id.index()][k].success;
     let entries: Vec<ServiceId> = model.entry_points().collect();
@@ -125,9 +124,10 @@ pub fn briefing(fix: &Fix, console: &mut dyn Console) -> io::Result<()> {
     if !sc.story.is_empty() {
         console.say(&format!("{}\n", prose(&sc.story, 0, 0)))?;
     }
-    console.say(&format!("\n{}", timeline_text(fix)))?;
+    let t = until_detection(fix);
+    console.say(&format!("\n{}", timeline_text(fix, &t)))?;
     console.say("\n")?;
-    for line in paged(fix) {
+    for line in paged(fix, &t) {
         console.say(&format!("{line}\n"))?;
     }
     Ok(())
@@ -181,9 +181,15 @@ fn ending(run: &Run, entry: ServiceId) -> String {
 
 /// The player's moves, their timeline beside doing nothing and the best
 /// remedy, and the score.
-pub fn outcome(fix: &Fix, moves: &[Move], run: &Run, console: &mut dyn Console) -> io::Result<()> {
+pub fn outcome(
+    fix: &Fix,
+    replay: &Replay,
+    moves: &[Move],
+    run: &Run,
+    console: &mut dyn Console,
+) -> io::Result<()> {
     let model = &fix.scenario.loaded.model;
-    let (inc, replay) = (fix.incident, fix.replay);
+    let inc = fix.incident;
     let (from, to) = (inc.detected_at_s, fix.scenario.duration_s);
     console.say("\nYour moves:\n")?;
     if moves.is_empty() {
@@ -269,9 +275,9 @@ pub fn outcome(fix: &Fix, moves: &[Move], run: &Run, console: &mut dyn Console) 
 
 /// Every remedy in the file, simulated: works or not, its failed
 /// requests, and why.
-pub fn remedies(fix: &Fix, console: &mut dyn Console) -> io::Result<()> {
+pub fn remedies(fix: &Fix, replay: &Replay, console: &mut dyn Console) -> io::Result<()> {
     console.say("\nThe remedies in the file, simulated:\n")?;
-    for j in &fix.replay.remedies {
+    for j in &replay.remedies {
         let r = &fix.incident.remedies[j.remedy];
         let (mark, works) = if j.run.works {
             ("✓", "works")

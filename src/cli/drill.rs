@@ -440,17 +440,7 @@ fn play_rounds(
     });
     let results = match played {
         Ok(r) => r,
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(Status::Ok),
-        Err(e) if e.kind() == io::ErrorKind::InvalidData => {
-            return Err(Error::usage(
-                e.to_string(),
-                Some(
-                    "give one answer per line (`whatif drill --help` shows a scripted drill)"
-                        .into(),
-                ),
-            ));
-        }
-        Err(e) => return Err(e.into()),
+        Err(e) => return game_ended(e, "drill"),
     };
     if let Some(e) = record_error {
         return Err(e);
@@ -459,6 +449,22 @@ fn play_rounds(
         print(&json_bytes(&results_json(model, options, seed, results)))?;
     }
     Ok(Status::Ok)
+}
+
+/// What an I/O error that ends a game means: a closed pipe ends it quietly
+/// (exit 0); input that is not answers is a usage error, with a pointer
+/// to `whatif COMMAND --help`, which shows a scripted game.
+pub(super) fn game_ended(e: io::Error, command: &str) -> Result<Status, Error> {
+    match e.kind() {
+        io::ErrorKind::BrokenPipe => Ok(Status::Ok),
+        io::ErrorKind::InvalidData => Err(Error::usage(
+            e.to_string(),
+            Some(format!(
+                "give one answer per line (`whatif {command} --help` shows a scripted game)"
+            )),
+        )),
+        _ => Err(e.into()),
+    }
 }
 
 /// The reveal's picture as SVG in `dir`; its path, or `None` when it

@@ -2,7 +2,7 @@
 //! played as the `fix` game, reported with `--replay`, or listed with
 //! `--list`. `whatif drill INCIDENT --mode fix` comes here too.
 
-use std::io::{self, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -13,8 +13,9 @@ use super::scenario::{Ran, file_json, write_text};
 use super::{ColorChoice, Status, report, text_style};
 use whatif::error::Error;
 use whatif::game::fix::{self, Fix};
+use whatif::model::Model;
 use whatif::render::findings::Palette;
-use whatif::scenario::incident::{self, Incident, Replay, STEP_S};
+use whatif::scenario::incident::{self, Incident, Judged, Replay, STEP_S};
 use whatif::scenario::{Scenario, load_scenario};
 use whatif::text::{duration, terminal};
 
@@ -327,69 +328,22 @@ fn run_json(run: &incident::Run) -> serde_json::Value {
 /// The incident's part of the report: source, remedies judged, debrief,
 /// and the verdict.
 fn write_incident(out: &mut Vec<u8>, ran: &Ran, incident: &Incident, replay: &Replay, p: Palette) {
-    let sc = &ran.scenario;
-    let model = &sc.loaded.model;
-    let s = &incident.source;
-    let url = s
-        .url
-        .as_deref()
-        .map(|u| format!(" — {u}"))
-        .unwrap_or_default();
-    let _ = writeln!(
-        out,
-        "source: {}, {}: {}{}",
-        terminal(&s.organisation),
-        terminal(&s.date),
-        terminal(&s.title),
-        terminal(&url)
-    );
-    let (from, end) = (incident.detected_at_s, sc.duration_s);
+    let end = ran.scenario.duration_s;
+    let _ = writeln!(out, "source: {}", terminal(&incident.source.cite()));
     let _ = writeln!(
         out,
         "responders paged at {}; user requests failed from then to {}, doing nothing: {}",
-        duration(from),
+        duration(incident.detected_at_s),
         duration(end),
         count(replay.nothing.failed_requests)
     );
-    let settled = end * (1.0 - incident::SETTLED_SHARE);
     let _ = writeln!(
         out,
         "\nremedies (a remedy works when every entry point is healthy from {} to the end)",
-        duration(settled)
+        duration(end * (1.0 - incident::SETTLED_SHARE))
     );
     for j in &replay.remedies {
-        let r = &incident.remedies[j.remedy];
-        let mark = if j.agrees {
-            p.paint("1;32", "✓")
-        } else {
-            p.paint("1;31", "✗")
-        };
-        let works = |w: bool| if w { "works" } else { "does not work" };
-        let judged = if j.agrees {
-            format!("{}, as marked", works(j.run.works))
-        } else {
-            format!(
-                "{}, but it is marked `works: {}`",
-                works(j.run.works),
-                r.works
-            )
-        };
-        let healthy = j
-            .run
-            .healthy_from_s
-            .map(|t| format!(", healthy from {}", duration(t)))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "  {mark} {}, at {}: {judged} · {} failed requests{healthy}",
-            terminal(&r.name),
-            duration(r.at_s),
-            count(j.run.failed_requests)
-        );
-        for e in &r.events {
-            let _ = writeln!(out, "      ▸ {}", terminal(&e.action.describe(model)));
-        }
-        let _ = writeln!(out, "      {}", terminal(&r.why));
+        write_remedy(out, &ran.scenario.loaded.model, incident, j, p);
     }
     if let Some(b) = replay.best() {
         let _ = writeln!(
@@ -416,6 +370,43 @@ fn write_incident(out: &mut Vec<u8>, ran: &Ran, incident: &Incident, replay: &Re
         ran.verdicts.len(),
         replay.remedies.len()
     );
+}
+
+/// One remedy, judged: ✓ when the simulation agrees with its `works:`,
+/// its actions, and why.
+fn write_remedy(out: &mut Vec<u8>, model: &Model, incident: &Incident, j: &Judged, p: Palette) {
+    let r = &incident.remedies[j.remedy];
+    let mark = if j.agrees {
+        p.paint("1;32", "✓")
+    } else {
+        p.paint("1;31", "✗")
+    };
+    let works = if j.run.works {
+        "works"
+    } else {
+        "does not work"
+    };
+    let judged = if j.agrees {
+        format!("{works}, as marked")
+    } else {
+        format!("{works}, but it is marked `works: {}`", r.works)
+    };
+    let healthy = j
+        .run
+        .healthy_from_s
+        .map(|t| format!(", healthy from {}", duration(t)))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "  {mark} {}, at {}: {judged} · {} failed requests{healthy}",
+        terminal(&r.name),
+        duration(r.at_s),
+        count(j.run.failed_requests)
+    );
+    for e in &r.events {
+        let _ = writeln!(out, "      ▸ {}", terminal(&e.action.describe(model)));
+    }
+    let _ = writeln!(out, "      {}", terminal(&r.why));
 }
 
 /// A count of requests for people: `768,000`.
@@ -476,17 +467,7 @@ pub(super) fn play(path: &Path, how: &Play) -> Result<Status, Error> {
         .and_then(|()| fix::play(&fix, options, console.as_mut()));
     let mut result = match played {
         Ok(r) => r,
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(Status::Ok),
-        Err(e) if e.kind() == io::ErrorKind::InvalidData => {
-            return Err(Error::usage(
-                e.to_string(),
-                Some(
-                    "give one answer per line (`whatif incident --help` shows a scripted game)"
-                        .into(),
-                ),
-            ));
-        }
-        Err(e) => return Err(e.into()),
+        Err(e) => return super::drill::game_ended(e, "incident"),
     };
     if let Some(o) = result.as_object_mut() {
         o.insert("file".into(), path.display().to_string().into());

@@ -45,6 +45,19 @@ pub struct Source {
     pub url: Option<String>,
 }
 
+impl Source {
+    /// The source in one line: `GitHub, 2018-10-21: October 21
+    /// post-incident analysis — URL`.
+    pub fn cite(&self) -> String {
+        let url = self
+            .url
+            .as_deref()
+            .map(|u| format!(" — {u}"))
+            .unwrap_or_default();
+        format!("{}, {}: {}{url}", self.organisation, self.date, self.title)
+    }
+}
+
 /// One remedy: actions taken at one moment, and whether the file says
 /// they work.
 #[derive(Debug, Clone, PartialEq)]

@@ -61,6 +61,13 @@ pub fn write_markdown(out: &mut dyn Write, fix: &Fix, replay: &Replay) -> io::Re
         writeln!(out, "{}. {}\n", i + 1, md_cell(&d.question))?;
     }
     writeln!(out, "<div style=\"page-break-before: always\"></div>\n")?;
+    write_answer_key(out, fix, replay)
+}
+
+/// The answer key: every remedy simulated, the debrief's answers, the
+/// source.
+fn write_answer_key(out: &mut dyn Write, fix: &Fix, replay: &Replay) -> io::Result<()> {
+    let (sc, inc) = (fix.scenario, fix.incident);
     writeln!(out, "## Answer key\n")?;
     writeln!(
         out,

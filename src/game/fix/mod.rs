@@ -109,6 +109,13 @@ pub fn points(nothing: f64, yours: f64, best: f64) -> u32 {
     (share.clamp(0.0, 1.0) * 100.0).round() as u32
 }
 
+/// The [`points`] of `run` against the incident's replay.
+pub fn scored(replay: &Replay, run: &Run) -> u32 {
+    let nothing = replay.nothing.failed_requests;
+    let best = replay.best().map_or(nothing, |b| b.run.failed_requests);
+    points(nothing, run.failed_requests, best)
+}
+
 /// What the player typed at the menu prompt.
 enum Command {
     Done,
@@ -310,13 +317,7 @@ fn result(
     let model = fix.model();
     let (sc, inc) = (fix.scenario, fix.incident);
     let best = replay.best();
-    let points = run.map(|r| {
-        points(
-            replay.nothing.failed_requests,
-            r.failed_requests,
-            best.map_or(replay.nothing.failed_requests, |b| b.run.failed_requests),
-        )
-    });
+    let points = run.map(|r| scored(replay, r));
     json!({
         "mode": "fix",
         "title": sc.title,

@@ -4,7 +4,7 @@
 
 use std::io;
 
-use super::{Fix, Move, points};
+use super::{Fix, Move, scored};
 use crate::game::play::Console;
 use crate::model::ServiceId;
 use crate::render::findings::Palette;
@@ -189,8 +189,6 @@ pub fn outcome(
     console: &mut dyn Console,
 ) -> io::Result<()> {
     let model = &fix.scenario.loaded.model;
-    let inc = fix.incident;
-    let (from, to) = (inc.detected_at_s, fix.scenario.duration_s);
     console.say("\nYour moves:\n")?;
     if moves.is_empty() {
         console.say("  none: you let it run\n")?;
@@ -202,7 +200,15 @@ pub fn outcome(
             terminal(&m.pick.describe(model))
         ))?;
     }
-    let best = replay.best();
+    strips(fix, replay, run, console)?;
+    score(fix, replay, run, console)
+}
+
+/// What users saw at each entry point after the page: doing nothing, the
+/// player's moves and the best remedy, one strip each.
+fn strips(fix: &Fix, replay: &Replay, run: &Run, console: &mut dyn Console) -> io::Result<()> {
+    let model = &fix.scenario.loaded.model;
+    let (from, to) = (fix.incident.detected_at_s, fix.scenario.duration_s);
     console.say(&format!(
         "\nWhat users saw from {} to {} (a mark is {}: · healthy  ~ slow  ▄ degraded  █ down):\n",
         duration(from),
@@ -213,8 +219,8 @@ pub fn outcome(
         ("nothing", &replay.nothing, String::new()),
         ("yours", run, String::new()),
     ];
-    if let Some(b) = best {
-        let r = &inc.remedies[b.remedy];
+    if let Some(b) = replay.best() {
+        let r = &fix.incident.remedies[b.remedy];
         rows.push((
             "best",
             &b.run,
@@ -231,21 +237,27 @@ pub fn outcome(
             ))?;
         }
     }
+    Ok(())
+}
+
+/// The failed requests of doing nothing, the player's moves and the best
+/// remedy; whether the moves work; the points.
+fn score(fix: &Fix, replay: &Replay, run: &Run, console: &mut dyn Console) -> io::Result<()> {
     console.say(&format!(
         "\nUser requests that failed from {} to {} (shed ones count):\n",
-        duration(from),
-        duration(to)
+        duration(fix.incident.detected_at_s),
+        duration(fix.scenario.duration_s)
     ))?;
     let count = |r: &Run| rate(r.failed_requests.round());
     let mut lines = vec![
         ("doing nothing", count(&replay.nothing), String::new()),
         ("your moves", count(run), String::new()),
     ];
-    if let Some(b) = best {
+    if let Some(b) = replay.best() {
         lines.push((
             "best remedy",
             count(&b.run),
-            format!("  {}", terminal(&inc.remedies[b.remedy].name)),
+            format!("  {}", terminal(&fix.incident.remedies[b.remedy].name)),
         ));
     }
     let width = lines.iter().map(|l| l.1.chars().count()).max().unwrap_or(0);
@@ -262,14 +274,9 @@ pub fn outcome(
             .into()
     };
     console.say(&format!("{verdict}\n"))?;
-    let best_failed = best.map_or(replay.nothing.failed_requests, |b| b.run.failed_requests);
-    let p = points(
-        replay.nothing.failed_requests,
-        run.failed_requests,
-        best_failed,
-    );
     console.say(&format!(
-        "Score: {p} of 100 points (the share of the best remedy's saving over doing nothing that your moves saved).\n"
+        "Score: {} of 100 points (the share of the best remedy's saving over doing nothing that your moves saved).\n",
+        scored(replay, run)
     ))
 }
 
@@ -318,17 +325,8 @@ pub fn debrief(fix: &Fix, console: &mut dyn Console, ask: bool) -> io::Result<Ve
 
 /// Where the story comes from.
 pub fn source(fix: &Fix, console: &mut dyn Console) -> io::Result<()> {
-    let s = &fix.incident.source;
-    let url = s
-        .url
-        .as_deref()
-        .map(|u| format!(" — {u}"))
-        .unwrap_or_default();
     console.say(&format!(
-        "\nSource: {}, {}: {}{}\n",
-        terminal(&s.organisation),
-        terminal(&s.date),
-        terminal(&s.title),
-        terminal(&url)
+        "\nSource: {}\n",
+        terminal(&fix.incident.source.cite())
     ))
 }

@@ -26,9 +26,9 @@ use crate::text::terminal;
 
 use super::super::play::Names;
 
-/// The kinds of move.
+/// What a move does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Move {
+pub enum Kind {
     /// `surge: x0.5` for five minutes.
     ShedHalf,
     /// `surge: x0.75` to the end.
@@ -61,34 +61,34 @@ pub const BREAKER: CircuitBreaker = CircuitBreaker {
     open_for_s: 30.0,
 };
 
-impl Move {
+impl Kind {
     /// Every move, in menu order.
-    pub const ALL: [Move; 10] = [
-        Move::ShedHalf,
-        Move::ShedQuarter,
-        Move::Flush,
-        Move::RetriesOff,
-        Move::RetryBudget,
-        Move::HalveTimeout,
-        Move::BreakerOn,
-        Move::BreakerOff,
-        Move::Scale,
-        Move::Recover,
+    pub const ALL: [Kind; 10] = [
+        Kind::ShedHalf,
+        Kind::ShedQuarter,
+        Kind::Flush,
+        Kind::RetriesOff,
+        Kind::RetryBudget,
+        Kind::HalveTimeout,
+        Kind::BreakerOn,
+        Kind::BreakerOff,
+        Kind::Scale,
+        Kind::Recover,
     ];
 
     /// What it does, for the menu.
     pub fn label(self) -> &'static str {
         match self {
-            Move::ShedHalf => "shed half of user traffic for 5 minutes",
-            Move::ShedQuarter => "shed a quarter of user traffic to the end",
-            Move::Flush => "flush a service's queue",
-            Move::RetriesOff => "turn a call's retries off",
-            Move::RetryBudget => "give a call a retry budget of 10%",
-            Move::HalveTimeout => "halve a call's timeout",
-            Move::BreakerOn => "put a circuit breaker on a call",
-            Move::BreakerOff => "take a call's circuit breaker off",
-            Move::Scale => "double a service's replicas",
-            Move::Recover => "roll back or restart a service (ends its faults)",
+            Kind::ShedHalf => "shed half of user traffic for 5 minutes",
+            Kind::ShedQuarter => "shed a quarter of user traffic to the end",
+            Kind::Flush => "flush a service's queue",
+            Kind::RetriesOff => "turn a call's retries off",
+            Kind::RetryBudget => "give a call a retry budget of 10%",
+            Kind::HalveTimeout => "halve a call's timeout",
+            Kind::BreakerOn => "put a circuit breaker on a call",
+            Kind::BreakerOff => "take a call's circuit breaker off",
+            Kind::Scale => "double a service's replicas",
+            Kind::Recover => "roll back or restart a service (ends its faults)",
         }
     }
 
@@ -96,14 +96,14 @@ impl Move {
     /// move before it (the first, after `detected_at`).
     pub fn cost_s(self) -> f64 {
         match self {
-            Move::ShedHalf | Move::ShedQuarter => 60.0,
-            Move::Flush => 120.0,
-            Move::RetriesOff
-            | Move::RetryBudget
-            | Move::HalveTimeout
-            | Move::BreakerOn
-            | Move::BreakerOff => 180.0,
-            Move::Scale | Move::Recover => 300.0,
+            Kind::ShedHalf | Kind::ShedQuarter => 60.0,
+            Kind::Flush => 120.0,
+            Kind::RetriesOff
+            | Kind::RetryBudget
+            | Kind::HalveTimeout
+            | Kind::BreakerOn
+            | Kind::BreakerOff => 180.0,
+            Kind::Scale | Kind::Recover => 300.0,
         }
     }
 }
@@ -134,7 +134,7 @@ impl Target {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Item {
     /// The move.
-    pub kind: Move,
+    pub kind: Kind,
     /// What it can act on, in model order (`[Users]` for shedding).
     pub targets: Vec<Target>,
 }
@@ -143,7 +143,7 @@ pub struct Item {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Pick {
     /// The move.
-    pub kind: Move,
+    pub kind: Kind,
     /// What it acts on.
     pub target: Target,
 }
@@ -172,34 +172,34 @@ impl Pick {
                 .ok()
         };
         let action = match (self.kind, self.target) {
-            (Move::ShedHalf, _) => {
+            (Kind::ShedHalf, _) => {
                 return surge("x0.5")
                     .map(|a| event(a, Some(SHED_FOR_S)))
                     .into_iter()
                     .collect();
             }
-            (Move::ShedQuarter, _) => surge("x0.75"),
-            (Move::Flush, Target::Service(service)) => Some(Action::Flush { service }),
-            (Move::Scale, Target::Service(service)) => Some(Action::Scale {
+            (Kind::ShedQuarter, _) => surge("x0.75"),
+            (Kind::Flush, Target::Service(service)) => Some(Action::Flush { service }),
+            (Kind::Scale, Target::Service(service)) => Some(Action::Scale {
                 service,
                 add: model.service(service).replicas.max(1),
             }),
-            (Move::Recover, Target::Service(s)) => Some(Action::Recover(Recovery::Service(s))),
+            (Kind::Recover, Target::Service(s)) => Some(Action::Recover(Recovery::Service(s))),
             (kind, Target::Call(a, b)) => {
                 let change = match kind {
-                    Move::RetriesOff => PolicyChange {
+                    Kind::RetriesOff => PolicyChange {
                         retries: Some(0),
                         ..PolicyChange::default()
                     },
-                    Move::RetryBudget => PolicyChange {
+                    Kind::RetryBudget => PolicyChange {
                         retry_budget: Some(Some(BUDGET)),
                         ..PolicyChange::default()
                     },
-                    Move::HalveTimeout => PolicyChange {
+                    Kind::HalveTimeout => PolicyChange {
                         timeout_s: Some(timeout(model, a, b).map(|t| t / 2.0)),
                         ..PolicyChange::default()
                     },
-                    Move::BreakerOn => PolicyChange {
+                    Kind::BreakerOn => PolicyChange {
                         circuit_breaker: Some(Some(BREAKER)),
                         ..PolicyChange::default()
                     },
@@ -272,13 +272,13 @@ impl Menu {
                 .collect()
         };
         let has_users = model.entry_points().next().is_some();
-        let items = Move::ALL
+        let items = Kind::ALL
             .iter()
             .map(|&kind| {
                 let targets = match kind {
-                    Move::ShedHalf | Move::ShedQuarter if has_users => vec![Target::Users],
-                    Move::ShedHalf | Move::ShedQuarter => Vec::new(),
-                    Move::Flush => services
+                    Kind::ShedHalf | Kind::ShedQuarter if has_users => vec![Target::Users],
+                    Kind::ShedHalf | Kind::ShedQuarter => Vec::new(),
+                    Kind::Flush => services
                         .iter()
                         .filter(|&&s| {
                             let svc = model.service(s);
@@ -286,12 +286,12 @@ impl Menu {
                         })
                         .map(|&s| Target::Service(s))
                         .collect(),
-                    Move::RetriesOff => on_calls(&|d| d.retries > 0),
-                    Move::RetryBudget => on_calls(&|d| d.retries > 0 && d.retry_budget.is_none()),
-                    Move::HalveTimeout => on_calls(&|d| d.timeout_s.is_some()),
-                    Move::BreakerOn => on_calls(&|d| d.circuit_breaker.is_none()),
-                    Move::BreakerOff => on_calls(&|d| d.circuit_breaker.is_some()),
-                    Move::Scale | Move::Recover => {
+                    Kind::RetriesOff => on_calls(&|d| d.retries > 0),
+                    Kind::RetryBudget => on_calls(&|d| d.retries > 0 && d.retry_budget.is_none()),
+                    Kind::HalveTimeout => on_calls(&|d| d.timeout_s.is_some()),
+                    Kind::BreakerOn => on_calls(&|d| d.circuit_breaker.is_none()),
+                    Kind::BreakerOff => on_calls(&|d| d.circuit_breaker.is_some()),
+                    Kind::Scale | Kind::Recover => {
                         services.iter().map(|&s| Target::Service(s)).collect()
                     }
                 };
@@ -395,7 +395,7 @@ mod tests {
     fn the_menu_offers_what_the_model_can_act_on() {
         let m = model();
         let menu = Menu::new(&m);
-        let shown: Vec<(Move, Vec<String>)> = menu
+        let shown: Vec<(Kind, Vec<String>)> = menu
             .items
             .iter()
             .map(|i| (i.kind, i.targets.iter().map(|t| t.written(&m)).collect()))
@@ -404,16 +404,16 @@ mod tests {
         assert_eq!(
             shown,
             [
-                (Move::ShedHalf, s(&["users"])),
-                (Move::ShedQuarter, s(&["users"])),
-                (Move::Flush, s(&["api"])),
-                (Move::RetriesOff, s(&["web->api"])),
-                (Move::RetryBudget, s(&["web->api"])),
-                (Move::HalveTimeout, s(&["web->api"])),
-                (Move::BreakerOn, s(&["web->api", "web->recs"])),
-                (Move::BreakerOff, s(&["api->db"])),
-                (Move::Scale, s(&["web", "api", "db", "recs"])),
-                (Move::Recover, s(&["web", "api", "db", "recs"])),
+                (Kind::ShedHalf, s(&["users"])),
+                (Kind::ShedQuarter, s(&["users"])),
+                (Kind::Flush, s(&["api"])),
+                (Kind::RetriesOff, s(&["web->api"])),
+                (Kind::RetryBudget, s(&["web->api"])),
+                (Kind::HalveTimeout, s(&["web->api"])),
+                (Kind::BreakerOn, s(&["web->api", "web->recs"])),
+                (Kind::BreakerOff, s(&["api->db"])),
+                (Kind::Scale, s(&["web", "api", "db", "recs"])),
+                (Kind::Recover, s(&["web", "api", "db", "recs"])),
             ]
         );
         assert_eq!(
@@ -471,21 +471,21 @@ mod tests {
                 })
                 .collect::<Vec<_>>()
         };
-        assert_eq!(describe(Move::ShedHalf, Target::Users), ["--surge x0.5 5m"]);
+        assert_eq!(describe(Kind::ShedHalf, Target::Users), ["--surge x0.5 5m"]);
         assert_eq!(
-            describe(Move::Scale, Target::Service(id("api"))),
+            describe(Kind::Scale, Target::Service(id("api"))),
             ["scale api +2 "]
         );
         assert_eq!(
-            describe(Move::HalveTimeout, Target::Call(id("web"), id("api"))),
+            describe(Kind::HalveTimeout, Target::Call(id("web"), id("api"))),
             ["set web->api: timeout 500ms "]
         );
         assert_eq!(
-            describe(Move::RetryBudget, Target::Call(id("web"), id("api"))),
+            describe(Kind::RetryBudget, Target::Call(id("web"), id("api"))),
             ["set web->api: retry budget 10% "]
         );
         assert_eq!(
-            describe(Move::Recover, Target::Service(id("db"))),
+            describe(Kind::Recover, Target::Service(id("db"))),
             ["recover db "]
         );
     }

@@ -117,11 +117,12 @@ pub fn scored(replay: &Replay, run: &Run) -> u32 {
 }
 
 /// What the player typed at the menu prompt.
-enum Command {
+enum Command<'m> {
     Done,
     Menu,
     Undo,
-    Pick(usize, String),
+    /// A move, and the rest of the line (its target, when typed).
+    Pick(&'m Item, String),
 }
 
 /// Plays the incident: the briefing, the moves, the reveal and the
@@ -200,7 +201,7 @@ fn show_menu(fix: &Fix, console: &mut dyn Console) -> io::Result<()> {
     Ok(())
 }
 
-fn parse_command(fix: &Fix, text: &str, can_undo: bool) -> Result<Command, String> {
+fn parse_command<'m>(fix: &'m Fix, text: &str, can_undo: bool) -> Result<Command<'m>, String> {
     let t = text.trim();
     let (head, rest) = t.split_once(char::is_whitespace).unwrap_or((t, ""));
     match head.to_lowercase().as_str() {
@@ -209,10 +210,7 @@ fn parse_command(fix: &Fix, text: &str, can_undo: bool) -> Result<Command, Strin
         "undo" if can_undo => Ok(Command::Undo),
         "undo" => Err("there is no move to take back".into()),
         _ => match fix.menu.item(head) {
-            Ok(_) => Ok(Command::Pick(
-                head.parse::<usize>().unwrap_or_default(),
-                rest.trim().to_owned(),
-            )),
+            Ok(item) => Ok(Command::Pick(item, rest.trim().to_owned())),
             Err(_) if head.parse::<usize>().is_err() => Err(
                 "type a move's number, `undo`, `menu`, or `done` (an empty line) to let it run"
                     .into(),
@@ -246,8 +244,7 @@ fn choose(fix: &Fix, console: &mut dyn Console) -> io::Result<Vec<Move>> {
                     ))?;
                 }
             }
-            Command::Pick(n, typed) => {
-                let item = &fix.menu.items[n - 1];
+            Command::Pick(item, typed) => {
                 let Some(target) = target(fix, item, &typed, console)? else {
                     return Ok(moves);
                 };

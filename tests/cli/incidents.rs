@@ -141,6 +141,14 @@ fn replay_reports_every_remedy_judged() {
 }
 
 #[test]
+fn scenario_runs_an_incident_as_a_scenario() {
+    Whatif::new()
+        .args(["scenario", STORM])
+        .code(0)
+        .stdout_contains("PASS: 4 of 4 expectations hold\n");
+}
+
+#[test]
 fn list_shows_the_library_from_its_folder() {
     Whatif::new()
         .args(["incident", "--list"])

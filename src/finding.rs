@@ -178,9 +178,68 @@ where
     did_you_mean(wrong, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 
+/// A word that is none of those a field takes: the error of `FromStr` on
+/// the types whose words users type (states, fault kinds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownWord {
+    /// The word as written.
+    pub word: String,
+    /// The words there are, in their usual order.
+    pub words: Vec<&'static str>,
+}
+
+impl UnknownWord {
+    /// `Some("did you mean `x`?")` when one of the words is close.
+    pub fn hint(&self) -> Option<String> {
+        did_you_mean_hint(&self.word, self.words.iter().copied())
+    }
+}
+
+impl std::fmt::Display for UnknownWord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "unknown word `{}` (one of: {})",
+            self.word,
+            self.words.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for UnknownWord {}
+
+/// The one of `values` whose word (`name`) is `word`, trimmed, in any case.
+pub fn parse_word<T: Copy>(
+    word: &str,
+    values: &[T],
+    name: impl Fn(T) -> &'static str,
+) -> Result<T, UnknownWord> {
+    let trimmed = word.trim();
+    values
+        .iter()
+        .copied()
+        .find(|&v| name(v).eq_ignore_ascii_case(trimmed))
+        .ok_or_else(|| UnknownWord {
+            word: word.to_owned(),
+            words: values.iter().map(|&v| name(v)).collect(),
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_parse_in_any_case_and_name_the_others() {
+        use crate::sim::steady::State;
+        assert_eq!(" Degraded ".parse::<State>(), Ok(State::Degraded));
+        let e = "dwn".parse::<State>().unwrap_err();
+        assert_eq!(e.hint().as_deref(), Some("did you mean `down`?"));
+        assert_eq!(
+            e.to_string(),
+            "unknown word `dwn` (one of: healthy, slow, degraded, down)"
+        );
+    }
 
     #[test]
     fn suggests_close_names_only() {

@@ -20,6 +20,7 @@ use rayon::prelude::*;
 use super::mincut::{Circuit, Solver, WholeServices, top_of};
 use crate::graph::Graph;
 use crate::model::{Model, ServiceId};
+use crate::sim::faults::{Fault, Scope};
 use crate::sim::structural::{Health, SparseLanes, StructuralFaults, WideLanes, evaluate};
 
 /// An entry point: an entry service, or an entry operation of a service
@@ -332,16 +333,7 @@ pub fn zone_single_points(model: &Model, graph: &Graph) -> Vec<(Entry, Vec<usize
     let mut out: Vec<(Entry, Vec<usize>)> =
         entries.iter().cloned().map(|e| (e, Vec::new())).collect();
     for z in 0..model.zones.len() {
-        let fault = crate::sim::faults::Fault {
-            kind: crate::sim::faults::FaultKind::Down,
-            scope: crate::sim::faults::Scope::Zone(z),
-            target: Some(format!("zone:{}", model.zones[z])),
-            slowdown: None,
-            factor: None,
-            share: 1.0,
-            share_given: false,
-            typed: None,
-        };
+        let fault = Fault::down(Scope::Zone(z), model);
         let r = evaluate(graph, &StructuralFaults::from_faults(model, &[fault]));
         for (k, e) in entries.iter().enumerate() {
             let h = match e.operation {

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::format::{Format, TEXT_OR_JSON};
-use super::output::{json_bytes, print};
+use super::format::{Format, ReportOutput};
+use super::output::{Inputs, json_bytes};
 use super::{ColorChoice, Status, load, progress, text_style, zone_availability};
 use whatif::analysis::availability::{EntryAvailability, Options};
 use whatif::error::Error;
@@ -41,9 +41,8 @@ pub(super) struct AvailabilityArgs {
     /// Importance rows shown per entry (text).
     #[arg(long, default_value_t = 5)]
     top: usize,
-    /// Output format.
-    #[arg(long, value_parser = TEXT_OR_JSON, default_value_t = Format::Text)]
-    format: Format,
+    #[command(flatten)]
+    out: ReportOutput,
 }
 
 /// Runs the Monte Carlo and prints each entry point's availability.
@@ -61,6 +60,8 @@ pub(super) fn availability(args: AvailabilityArgs, color: ColorChoice) -> Result
             ),
         ));
     }
+    let inputs = Inputs::of([args.model.as_path()]);
+    let format = args.out.prepare(&inputs)?;
     let loaded = load(&args.model)?;
     let model = &loaded.model;
     let options = Options {
@@ -70,7 +71,7 @@ pub(super) fn availability(args: AvailabilityArgs, color: ColorChoice) -> Result
     };
     let results = progress::monte_carlo(model, &Graph::build(model), &options)?;
     let perfect = never_failing(model);
-    let bytes = if args.format == Format::Json {
+    let bytes = if format == Format::Json {
         json_bytes(&serde_json::json!({
             "model": model.name,
             "trials": args.trials,
@@ -79,7 +80,7 @@ pub(super) fn availability(args: AvailabilityArgs, color: ColorChoice) -> Result
             "assumed_perfect": perfect,
         }))
     } else {
-        let (p, width) = text_style(color, None);
+        let (p, width) = text_style(color, args.out.path());
         let mut b = Vec::new();
         let _ = writeln!(
             b,
@@ -94,7 +95,7 @@ pub(super) fn availability(args: AvailabilityArgs, color: ColorChoice) -> Result
         }
         b
     };
-    print(&bytes)?;
+    args.out.emit(&inputs, &bytes)?;
     Ok(Status::Ok)
 }
 

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::format::{Format, TEXT_OR_JSON};
-use super::output::{json_bytes, print};
+use super::format::{Format, ReportOutput};
+use super::output::{Inputs, json_bytes};
 use super::{ColorChoice, Status, load, progress, text_style};
 use whatif::analysis::spof;
 use whatif::error::Error;
@@ -35,13 +35,14 @@ pub(super) struct BlastArgs {
     /// `steady` (what `run --down S` shows, load included).
     #[arg(long, value_enum, default_value_t = EngineArg::Structural)]
     engine: EngineArg,
-    /// Output format.
-    #[arg(long, value_parser = TEXT_OR_JSON, default_value_t = Format::Text)]
-    format: Format,
+    #[command(flatten)]
+    out: ReportOutput,
 }
 
 /// Prints the blast-radius ranking.
 pub(super) fn blast(args: BlastArgs, color: ColorChoice) -> Result<Status, Error> {
+    let inputs = Inputs::of([args.model.as_path()]);
+    let format = args.out.prepare(&inputs)?;
     let loaded = load(&args.model)?;
     let model = &loaded.model;
     let steady = args.engine == EngineArg::Steady;
@@ -62,14 +63,14 @@ pub(super) fn blast(args: BlastArgs, color: ColorChoice) -> Result<Status, Error
         progress::impacts(model, &Graph::build(model))
     };
     let ranked = spof::ranked(model, impacts);
-    let bytes = if args.format == Format::Json {
+    let bytes = if format == Format::Json {
         json_bytes(&render::analysis::blast_json(model, &ranked, steady))
     } else {
         let mut b = Vec::new();
-        let (p, width) = text_style(color, None);
+        let (p, width) = text_style(color, args.out.path());
         render::analysis::write_blast_text(&mut b, model, &ranked, steady, args.top, p, width)?;
         b
     };
-    print(&bytes)?;
+    args.out.emit(&inputs, &bytes)?;
     Ok(Status::Ok)
 }

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::format::{Format, TEXT_OR_JSON};
-use super::output::{json_bytes, print};
+use super::format::{Format, ReportOutput};
+use super::output::{Inputs, json_bytes};
 use super::{ColorChoice, Status, load, plural, progress, text_style, zone_availability};
 use whatif::analysis::cuts::{self, EntryCuts};
 use whatif::analysis::events::BasicEvent;
@@ -34,13 +34,14 @@ pub(super) struct CutsArgs {
     /// Availability of a zone (`99.95%`): zones become basic events (common causes).
     #[arg(long, value_name = "FRACTION")]
     zone_availability: Option<String>,
-    /// Output format.
-    #[arg(long, value_parser = TEXT_OR_JSON, default_value_t = Format::Text)]
-    format: Format,
+    #[command(flatten)]
+    out: ReportOutput,
 }
 
 /// Prints the minimal cut sets of each entry point (or of `--entry`).
 pub(super) fn cuts(args: CutsArgs, color: ColorChoice) -> Result<Status, Error> {
+    let inputs = Inputs::of([args.model.as_path()]);
+    let format = args.out.prepare(&inputs)?;
     let loaded = load(&args.model)?;
     let model = &loaded.model;
     let zone_availability = zone_availability(args.zone_availability.as_deref())?;
@@ -55,7 +56,7 @@ pub(super) fn cuts(args: CutsArgs, color: ColorChoice) -> Result<Status, Error> 
         zone_availability,
         args.entry.as_deref(),
     )?;
-    let bytes = if args.format == Format::Json {
+    let bytes = if format == Format::Json {
         json_bytes(&serde_json::json!({
             "model": model.name,
             "order": args.order,
@@ -68,10 +69,10 @@ pub(super) fn cuts(args: CutsArgs, color: ColorChoice) -> Result<Status, Error> 
             })).collect::<Vec<_>>(),
         }))
     } else {
-        let (p, width) = text_style(color, None);
+        let (p, width) = text_style(color, args.out.path());
         write_text(model, args.order, &events, &results, p, width)
     };
-    print(&bytes)?;
+    args.out.emit(&inputs, &bytes)?;
     Ok(Status::Ok)
 }
 

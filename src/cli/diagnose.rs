@@ -5,13 +5,14 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::format::{Format, TEXT_OR_JSON};
-use super::output::{json_bytes, print};
+use super::format::{Format, ReportOutput};
+use super::output::{Inputs, json_bytes};
 use super::{ColorChoice, Status, load, plural, text_style};
 use whatif::error::Error;
 use whatif::finding::did_you_mean_hint;
 use whatif::game::diagnose::{Candidate, Symptom, diagnose as rank};
-use whatif::model::Model;
+use whatif::model::resolve::{Resolved, readings};
+use whatif::model::{Model, Target};
 use whatif::render::findings::Palette;
 use whatif::render::fit;
 use whatif::sim::faults::FaultKind;
@@ -32,21 +33,14 @@ pub(super) struct DiagnoseArgs {
     /// Candidates shown (text).
     #[arg(long, default_value_t = 10)]
     top: usize,
-    /// Output format.
-    #[arg(long, value_parser = TEXT_OR_JSON, default_value_t = Format::Text)]
-    format: Format,
+    #[command(flatten)]
+    out: ReportOutput,
 }
-
-/// The words `--symptom` takes for each state.
-const STATES: [(&str, State); 4] = [
-    ("healthy", State::Healthy),
-    ("slow", State::Slow),
-    ("degraded", State::Degraded),
-    ("down", State::Down),
-];
 
 /// Prints the candidate causes, best first.
 pub(super) fn diagnose(args: DiagnoseArgs, color: ColorChoice) -> Result<Status, Error> {
+    let inputs = Inputs::of([args.model.as_path()]);
+    let format = args.out.prepare(&inputs)?;
     let loaded = load(&args.model)?;
     let model = &loaded.model;
     let symptoms = args
@@ -60,7 +54,7 @@ pub(super) fn diagnose(args: DiagnoseArgs, color: ColorChoice) -> Result<Status,
         .map(|k| kind(k))
         .collect::<Result<Vec<_>, _>>()?;
     let candidates = rank(model, &symptoms, &kinds);
-    let bytes = if args.format == Format::Json {
+    let bytes = if format == Format::Json {
         json_bytes(&serde_json::json!({
             "model": model.name,
             "candidates": candidates.iter().map(|c| serde_json::json!({
@@ -72,10 +66,10 @@ pub(super) fn diagnose(args: DiagnoseArgs, color: ColorChoice) -> Result<Status,
             })).collect::<Vec<_>>(),
         }))
     } else {
-        let (p, width) = text_style(color, None);
+        let (p, width) = text_style(color, args.out.path());
         write_text(model, symptoms.len(), &candidates, args.top, p, width)
     };
-    print(&bytes)?;
+    args.out.emit(&inputs, &bytes)?;
     Ok(Status::Ok)
 }
 
@@ -87,35 +81,34 @@ fn symptom(model: &Model, s: &str) -> Result<Symptom, Error> {
             Some("e.g. `--symptom web=down`".into()),
         ));
     };
-    let state = STATES
-        .iter()
-        .find(|(w, _)| w.eq_ignore_ascii_case(state.trim()))
-        .map(|(_, st)| *st)
-        .ok_or_else(|| {
-            Error::usage(
-                format!("--symptom {s}: unknown state `{state}`"),
-                did_you_mean_hint(state, STATES.iter().map(|(w, _)| *w))
-                    .or(Some("healthy, slow, degraded or down".into())),
-            )
-        })?;
-    let (service, operation) = match model.find(name) {
-        Some(id) => (id, None),
-        None => {
-            let found = name.rsplit_once('.').and_then(|(svc, op)| {
-                let id = model.find(svc)?;
-                let oi = model
-                    .service(id)
-                    .operations
-                    .iter()
-                    .position(|o| o.name == op)?;
-                Some((id, Some(oi)))
-            });
-            found.ok_or_else(|| {
-                Error::usage(
-                    format!("--symptom {s}: unknown service `{name}`"),
-                    did_you_mean_hint(name, model.service_names()),
-                )
-            })?
+    let state = state.parse::<State>().map_err(|unknown| {
+        Error::usage(
+            format!("--symptom {s}: unknown state `{state}`"),
+            unknown
+                .hint()
+                .or(Some("healthy, slow, degraded or down".into())),
+        )
+    })?;
+    let Target { service, operation } = match model.resolve(name) {
+        Resolved::Found(target) => target,
+        Resolved::Ambiguous {
+            service,
+            operations,
+        } => {
+            let readings = readings(model.services(), name, service, &operations, str::to_owned);
+            return Err(Error::usage(
+                format!(
+                    "--symptom {s}: `{name}` can be read as {}",
+                    readings.join(" or ")
+                ),
+                Some("rename one of them in the model".into()),
+            ));
+        }
+        Resolved::UnknownOperation { .. } | Resolved::Unknown => {
+            return Err(Error::usage(
+                format!("--symptom {s}: unknown service `{name}`"),
+                did_you_mean_hint(name, model.service_names()),
+            ));
         }
     };
     Ok(Symptom {
@@ -128,7 +121,8 @@ fn symptom(model: &Model, s: &str) -> Result<Symptom, Error> {
 
 /// One of `--kinds`: a fault kind that hits one service.
 fn kind(k: &str) -> Result<FaultKind, Error> {
-    FaultKind::from_name(k)
+    k.parse::<FaultKind>()
+        .ok()
         .filter(|k| !matches!(k, FaultKind::Cut | FaultKind::Surge))
         .ok_or_else(|| {
             Error::usage(

@@ -351,13 +351,10 @@ fn check_flags(
         )?;
     }
     if mode == Mode::Diagnose {
-        let one_service = faults.iter().all(|f| {
-            matches!(f.scope, Scope::Service(_) | Scope::Replicas(..))
-                && matches!(
-                    f.kind,
-                    FaultKind::Down | FaultKind::Hang | FaultKind::Slow | FaultKind::Errors
-                )
-        });
+        // Down, hang, slow and errors have a scope; theirs must be one service.
+        let one_service = faults
+            .iter()
+            .all(|f| matches!(f.scope(), Some(Scope::Service(_) | Scope::Replicas(..))));
         if faults.len() > 1 || at_s.is_some() || !one_service {
             return Err(Error::usage(
                 "--mode diagnose takes one --fault on one service (down, hang, slow or errors) and no --at".to_string(),

@@ -178,6 +178,43 @@ impl TypedValueParser for Formats {
 /// Text or JSON: the formats of the commands that only print reports.
 pub(super) const TEXT_OR_JSON: Formats = Formats::new(&[Format::Text, Format::Json], Format::Text);
 
+/// `--format text|json` and `-o FILE`, shared by the commands that print a
+/// report (`spof`, `blast`, `cuts`, `availability`, `diagnose`): text on
+/// standard output unless `--format` or `-o`'s extension (`.txt`, `.json`)
+/// says otherwise; a file is written whole, never over an input, and
+/// without colour.
+#[derive(Debug, clap::Args)]
+pub(super) struct ReportOutput {
+    /// Write here instead of standard output; the extension picks the format (.txt, .json).
+    #[arg(short, long)]
+    pub(super) output: Option<std::path::PathBuf>,
+    /// Output format (default: from -o's extension, else text).
+    #[arg(long, value_parser = TEXT_OR_JSON)]
+    pub(super) format: Option<Format>,
+}
+
+impl ReportOutput {
+    /// The format to write, refusing an output that is one of `inputs`
+    /// before any work is done.
+    pub(super) fn prepare(&self, inputs: &super::output::Inputs) -> Result<Format, Error> {
+        let format = TEXT_OR_JSON.select(self.format, self.output.as_deref())?;
+        if let Some(output) = &self.output {
+            inputs.check(output)?;
+        }
+        Ok(format)
+    }
+
+    /// Where text goes (for its colour and width): `-o`, if given.
+    pub(super) fn path(&self) -> Option<&Path> {
+        self.output.as_deref()
+    }
+
+    /// Writes the report to `-o` or standard output.
+    pub(super) fn emit(&self, inputs: &super::output::Inputs, bytes: &[u8]) -> Result<(), Error> {
+        super::output::emit(self.output.as_deref(), inputs, bytes)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -111,7 +111,16 @@ fn png(
     direction: Direction,
     output: Option<&Path>,
 ) -> Result<Vec<u8>, Error> {
-    if layout == Layout::Builtin || !graphviz::available() {
+    if layout == Layout::Builtin {
+        return Err(Error::usage(
+            "PNG is drawn by Graphviz, and `--layout builtin` asks for whatif's own layout",
+            Some(
+                "write SVG with the built-in layout (`-o out.svg`), or drop `--layout builtin`"
+                    .into(),
+            ),
+        ));
+    }
+    if !graphviz::available() {
         return Err(Error::usage(
             "PNG needs Graphviz (`dot`), which is not installed",
             Some(

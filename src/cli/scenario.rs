@@ -59,6 +59,7 @@ pub(super) fn scenario(args: ScenarioArgs, color: ColorChoice) -> Result<Status,
     let (p, width) = text_style(color, None);
     let mut text = Vec::new();
     let mut junit: Vec<(String, String, Vec<Verdict>)> = Vec::new();
+    let mut broken = Vec::new();
     let mut json_files = Vec::new();
     let mut status = Status::Ok;
     let (mut passed_total, mut failed_total) = (0usize, 0usize);
@@ -78,6 +79,10 @@ pub(super) fn scenario(args: ScenarioArgs, color: ColorChoice) -> Result<Status,
             Err(e) => {
                 // A broken file is bad input (exit 2), but the others still run.
                 report(&e, color);
+                broken.push(whatif::scenario::Broken {
+                    file: file.clone(),
+                    messages: error_lines(&e),
+                });
                 status = Status::BadInput;
                 continue;
             }
@@ -117,11 +122,30 @@ pub(super) fn scenario(args: ScenarioArgs, color: ColorChoice) -> Result<Status,
     }
     if let Some(path) = &args.junit {
         let mut xml = Vec::new();
-        whatif::scenario::write_junit(&mut xml, &junit)?;
+        whatif::scenario::write_junit(&mut xml, &junit, &broken)?;
         write_file(path, &inputs, &xml)?;
     }
     print(&text)?;
     Ok(status)
+}
+
+/// An error as lines for a JUnit report: each finding of an invalid file
+/// with its position and code, else the error's sentence.
+fn error_lines(e: &Error) -> Vec<String> {
+    match e {
+        Error::Invalid { file, findings, .. } => findings
+            .iter()
+            .filter(|f| f.is_error())
+            .map(|f| {
+                let at = f
+                    .pos
+                    .map(|p| format!(":{}:{}", p.line, p.column))
+                    .unwrap_or_default();
+                format!("{file}{at}: error[{}]: {}", f.code, f.message)
+            })
+            .collect(),
+        other => vec![other.to_string()],
+    }
 }
 
 /// Steps one scenario's timeline and checks its expectations.

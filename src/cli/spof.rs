@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::format::{Format, TEXT_OR_JSON};
-use super::output::{json_bytes, print};
+use super::format::{Format, ReportOutput};
+use super::output::{Inputs, json_bytes};
 use super::{ColorChoice, Status, load, text_style};
 use whatif::analysis::spof;
 use whatif::error::Error;
@@ -21,19 +21,20 @@ pub(super) struct SpofArgs {
     /// Also list the zones whose loss alone takes each entry down.
     #[arg(long)]
     zones: bool,
-    /// Output format.
-    #[arg(long, value_parser = TEXT_OR_JSON, default_value_t = Format::Text)]
-    format: Format,
+    #[command(flatten)]
+    out: ReportOutput,
 }
 
 /// Prints the single points of failure.
 pub(super) fn spof(args: SpofArgs, color: ColorChoice) -> Result<Status, Error> {
+    let inputs = Inputs::of([args.model.as_path()]);
+    let format = args.out.prepare(&inputs)?;
     let loaded = load(&args.model)?;
     let model = &loaded.model;
     let graph = Graph::build(model);
     let points = spof::single_points(model, &graph);
     let zones = args.zones.then(|| spof::zone_single_points(model, &graph));
-    let bytes = if args.format == Format::Json {
+    let bytes = if format == Format::Json {
         json_bytes(&render::analysis::spof_json(
             model,
             &points,
@@ -41,10 +42,10 @@ pub(super) fn spof(args: SpofArgs, color: ColorChoice) -> Result<Status, Error> 
         ))
     } else {
         let mut b = Vec::new();
-        let (p, width) = text_style(color, None);
+        let (p, width) = text_style(color, args.out.path());
         render::analysis::write_spof_text(&mut b, model, &points, zones.as_deref(), p, width)?;
         b
     };
-    print(&bytes)?;
+    args.out.emit(&inputs, &bytes)?;
     Ok(Status::Ok)
 }

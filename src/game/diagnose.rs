@@ -56,7 +56,8 @@ pub fn kind_faults(model: &Model, id: ServiceId, kinds: &[FaultKind]) -> Vec<Fau
                 FaultKind::Down | FaultKind::Hang | FaultKind::Cold => name.clone(),
                 FaultKind::Slow => format!("{name}=x10"),
                 FaultKind::Errors => format!("{name}=50%"),
-                _ => return None,
+                // A cut or a surge does not live on one service.
+                FaultKind::Cut | FaultKind::Surge => return None,
             };
             parse(*k, &arg, model).ok()
         })
@@ -64,7 +65,7 @@ pub fn kind_faults(model: &Model, id: ServiceId, kinds: &[FaultKind]) -> Vec<Fau
 }
 
 fn written(f: &Fault) -> String {
-    if f.kind == FaultKind::Down {
+    if f.kind() == FaultKind::Down {
         f.argument()
     } else {
         f.as_flag()
@@ -119,7 +120,7 @@ pub fn diagnose(model: &Model, symptoms: &[Symptom], kinds: &[FaultKind]) -> Vec
     if !out.iter().any(|c| c.score >= 1.0) {
         for i in 0..singles.len() {
             for j in i + 1..singles.len() {
-                if singles[i].scope == singles[j].scope {
+                if singles[i].services(model) == singles[j].services(model) {
                     continue;
                 }
                 let pair = [singles[i].clone(), singles[j].clone()];

@@ -278,9 +278,15 @@ impl<'m> Drill<'m> {
         }
         match level {
             Level::Easy
-                if faults
-                    .iter()
-                    .all(|f| f.kind == FaultKind::Down && matches!(f.scope, Scope::Service(_))) =>
+                if faults.iter().all(|f| {
+                    matches!(
+                        f,
+                        Fault::Down {
+                            scope: Scope::Service(_),
+                            ..
+                        }
+                    )
+                }) =>
             {
                 Method::Structural
             }
@@ -347,7 +353,7 @@ impl<'m> Drill<'m> {
         let mut hit: std::collections::BTreeMap<ServiceId, BTreeSet<u32>> = Default::default();
         for f in faults
             .iter()
-            .filter(|f| matches!(f.kind, FaultKind::Down | FaultKind::Hang))
+            .filter(|f| matches!(f, Fault::Down { .. } | Fault::Hang { .. }))
         {
             for (id, replicas) in f.replicas_hit(model) {
                 hit.entry(id).or_default().extend(replicas);
@@ -386,7 +392,7 @@ impl<'m> Drill<'m> {
         let mut faulted = std::collections::BTreeMap::new();
         for f in faults {
             for id in f.services(model) {
-                faulted.entry(id).or_insert(f.kind);
+                faulted.entry(id).or_insert(f.kind());
             }
         }
         Truth {
@@ -579,27 +585,44 @@ impl<'m> Drill<'m> {
     /// words both the story and the reveal use (`None` for other kinds).
     pub fn change_told(&self, f: &Fault) -> Option<String> {
         use crate::sim::explain::{latency, percent};
-        let share = percent(f.share);
         let number = crate::text::number;
-        match (f.kind, f.slowdown) {
-            (FaultKind::Slow, Some(Slowdown::Add(d))) if !f.share_given => Some(format!(
-                "every request takes {} longer than usual",
-                latency(d)
-            )),
-            (FaultKind::Slow, Some(Slowdown::Factor(k))) if !f.share_given => Some(format!(
-                "every request takes {} times as long as usual",
-                number(k)
-            )),
-            (FaultKind::Slow, Some(Slowdown::Add(d))) => Some(format!(
-                "{share} of its requests take {} longer than usual",
-                latency(d)
-            )),
-            (FaultKind::Slow, Some(Slowdown::Factor(k))) => Some(format!(
-                "{share} of its requests take {} times as long as usual",
-                number(k)
-            )),
-            (FaultKind::Errors, _) => Some(format!("{share} of its requests fail at once")),
-            _ => None,
+        match f {
+            Fault::Slow {
+                change,
+                share: None,
+                ..
+            } => Some(match change {
+                Slowdown::Add(d) => {
+                    format!("every request takes {} longer than usual", latency(*d))
+                }
+                Slowdown::Factor(k) => {
+                    format!("every request takes {} times as long as usual", number(*k))
+                }
+            }),
+            Fault::Slow {
+                change,
+                share: Some(share),
+                ..
+            } => Some(match change {
+                Slowdown::Add(d) => format!(
+                    "{} of its requests take {} longer than usual",
+                    percent(*share),
+                    latency(*d)
+                ),
+                Slowdown::Factor(k) => format!(
+                    "{} of its requests take {} times as long as usual",
+                    percent(*share),
+                    number(*k)
+                ),
+            }),
+            Fault::Errors { share, .. } => {
+                Some(format!("{} of its requests fail at once", percent(*share)))
+            }
+            Fault::Down { .. }
+            | Fault::Hang { .. }
+            | Fault::Cut { .. }
+            | Fault::Surge { .. }
+            | Fault::Cold { .. } => None,
         }
     }
 
@@ -638,14 +661,20 @@ impl<'m> Drill<'m> {
     /// One fault in words.
     fn tell(&self, f: &Fault) -> String {
         let model = self.model;
-        let target = f.target.clone().unwrap_or_default();
+        let target = f.target().unwrap_or_default();
         let usual = |id: ServiceId| self.baseline.services[id.index()].latency_s;
-        match (&f.kind, &f.scope) {
-            (FaultKind::Down, Scope::Zone(z)) => format!(
+        match f {
+            Fault::Down {
+                scope: Scope::Zone(z),
+                ..
+            } => format!(
                 "Zone {} loses power: every replica running there is gone.",
                 model.zones[*z]
             ),
-            (FaultKind::Down, Scope::Replicas(s, k)) => {
+            Fault::Down {
+                scope: Scope::Replicas(s, k),
+                ..
+            } => {
                 let svc = model.service(*s);
                 format!(
                     "{k} of {}'s {} replicas die with their hosts (it needs {} to serve).",
@@ -654,13 +683,21 @@ impl<'m> Drill<'m> {
                     svc.quorum.max(1)
                 )
             }
-            (FaultKind::Down, _) => {
+            Fault::Down {
+                scope: Scope::Service(_),
+                ..
+            } => {
                 format!("A bad deploy sends {target} into a crash loop: every replica is down.")
             }
-            (FaultKind::Hang, _) => {
+            Fault::Hang { .. } => {
                 format!("{target} deadlocks: it accepts every connection and never answers.")
             }
-            (FaultKind::Slow, Scope::Service(s) | Scope::Replicas(s, _)) => {
+            Fault::Slow {
+                scope: Scope::Service(s) | Scope::Replicas(s, _),
+                change: slowdown,
+                share,
+                ..
+            } => {
                 let change = self.change_told(f).unwrap_or_default();
                 let normally = if usual(*s) > 0.0 {
                     format!(
@@ -670,19 +707,25 @@ impl<'m> Drill<'m> {
                 } else {
                     String::new()
                 };
-                if f.share_given && matches!(f.slowdown, Some(Slowdown::Add(_))) {
+                if share.is_some() && matches!(slowdown, Slowdown::Add(_)) {
                     format!("One of {target}'s disks is failing: {change}{normally}.")
                 } else {
                     format!("{target} slows down: {change}{normally}.")
                 }
             }
-            (FaultKind::Errors, _) => {
+            Fault::Errors { .. } => {
                 format!(
                     "{target} starts failing: {}.",
                     self.change_told(f).unwrap_or_default()
                 )
             }
-            _ => format!("{} happens.", f.as_flag()),
+            Fault::Slow {
+                scope: Scope::Zone(_),
+                ..
+            }
+            | Fault::Cut { .. }
+            | Fault::Surge { .. }
+            | Fault::Cold { .. } => format!("{} happens.", f.as_flag()),
         }
     }
 }

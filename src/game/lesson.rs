@@ -23,7 +23,7 @@ use crate::analysis::lints::{
 };
 use crate::analysis::spof::Entry;
 use crate::model::{CircuitBreaker, Criticality, Dependency, Mode, Model, Phase, ServiceId};
-use crate::sim::faults::{FaultKind, Scope};
+use crate::sim::faults::{Fault, FaultKind, Scope};
 use crate::sim::steady::State;
 
 /// A mechanism a cascade shows, for weighing questions and for the lesson.
@@ -729,8 +729,10 @@ impl Drill<'_> {
             }
         }
         for f in &q.faults {
-            if f.kind == FaultKind::Down
-                && let Scope::Replicas(service, _) = f.scope
+            if let Fault::Down {
+                scope: Scope::Replicas(service, _),
+                ..
+            } = *f
             {
                 out.push(Change::Replica { service });
             }

@@ -1,7 +1,7 @@
 //! The model file: reading user input ([`input`]), YAML events under
 //! hostile-input guards ([`events`]), the document read straight into the
 //! model's types ([`read`]) with every value parsed ([`units`]), names
-//! resolved ([`validate`]), loading as a whole ([`load`]); the raw structs
+//! resolved ([`validate`], through [`resolve`]), loading as a whole ([`load`]); the raw structs
 //! that declare the format for the JSON Schema ([`raw`], [`schema`]).
 
 pub mod events;
@@ -10,6 +10,7 @@ pub mod input;
 pub mod load;
 pub mod raw;
 pub mod read;
+pub mod resolve;
 pub mod schema;
 pub mod types;
 pub mod units;
@@ -17,4 +18,5 @@ pub mod validate;
 
 pub use input::read_input;
 pub use load::{Loaded, load_file, load_str};
+pub use resolve::Resolved;
 pub use types::*;

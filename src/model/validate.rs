@@ -11,9 +11,8 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::raw::At;
 use super::read::{DepList, Document, EdgeDefaults, Extra};
-use super::types::{
-    CacheEdge, Dependency, Fallback, Kind, Model, NameIndex, Service, ServiceId, Target,
-};
+use super::resolve::{Resolved, readings, resolve};
+use super::types::{CacheEdge, Dependency, Fallback, Kind, Model, NameIndex, Service, ServiceId};
 use crate::finding::{Finding, Pos, did_you_mean_hint, shorten};
 
 /// Finding codes for validation. Stable: documented in the README.
@@ -76,78 +75,8 @@ struct Directory<'a> {
 }
 
 impl Directory<'_> {
-    fn operation(&self, service: ServiceId, op: &str) -> Option<usize> {
-        self.services[service.index()]
-            .operations
-            .iter()
-            .position(|o| o.name == op)
-    }
-
     fn name(&self, service: ServiceId) -> &str {
         &self.services[service.index()].name
-    }
-}
-
-/// What a dependency string resolves to.
-enum Resolution {
-    Found(Target),
-    Ambiguous(Vec<String>),
-    UnknownOperation {
-        service: ServiceId,
-        operation: String,
-    },
-    UnknownService,
-}
-
-/// `a.b` is the service `a.b` if one exists, else operation `b` of
-/// service `a` (docs/model.md, "Operations"); both is ambiguous.
-fn resolve(dir: &Directory, written: &str) -> Resolution {
-    let as_service = dir.names.get(written).copied();
-    // Every split `svc.op` where `svc` is a service that has operation `op`.
-    let mut as_operations = Vec::new();
-    let mut longest_service_prefix: Option<(ServiceId, &str)> = None;
-    for (i, _) in written.match_indices('.') {
-        let (svc, op) = (&written[..i], &written[i + 1..]);
-        if let Some(&sid) = dir.names.get(svc) {
-            longest_service_prefix = Some((sid, op));
-            if let Some(oi) = dir.operation(sid, op) {
-                as_operations.push(Target {
-                    service: sid,
-                    operation: Some(oi),
-                });
-            }
-        }
-    }
-    match (as_service, as_operations.len()) {
-        (Some(service), 0) => Resolution::Found(Target {
-            service,
-            operation: None,
-        }),
-        (None, 1) => Resolution::Found(as_operations[0]),
-        (None, 0) => match longest_service_prefix {
-            Some((service, op)) => Resolution::UnknownOperation {
-                service,
-                operation: op.to_owned(),
-            },
-            None => Resolution::UnknownService,
-        },
-        _ => {
-            let mut readings = Vec::new();
-            if as_service.is_some() {
-                readings.push(format!("the service `{}`", shorten(written)));
-            }
-            for t in &as_operations {
-                let svc = dir.name(t.service);
-                readings.push(format!(
-                    "operation `{}` of service `{}`",
-                    shorten(
-                        &dir.services[t.service.index()].operations[t.operation.unwrap_or(0)].name
-                    ),
-                    shorten(svc)
-                ));
-            }
-            Resolution::Ambiguous(readings)
-        }
     }
 }
 
@@ -400,9 +329,15 @@ fn dependency(
     let Extra { explicit, names } = extra;
     let caller_name = shorten(dir.name(caller));
     let written = shorten(&dep.written);
-    let target = match resolve(dir, &dep.written) {
-        Resolution::Found(t) => Some(t),
-        Resolution::Ambiguous(readings) => {
+    let target = match resolve(dir.names, dir.services, &dep.written) {
+        Resolved::Found(t) => Some(t),
+        Resolved::Ambiguous {
+            service,
+            operations,
+        } => {
+            let readings = readings(dir.services, &dep.written, service, &operations, |s| {
+                shorten(s).to_string()
+            });
             v.error(
                 codes::AMBIGUOUS_TARGET,
                 format!(
@@ -414,7 +349,7 @@ fn dependency(
             );
             None
         }
-        Resolution::UnknownOperation { service, operation } => {
+        Resolved::UnknownOperation { service, operation } => {
             let svc = shorten(dir.name(service));
             let ops: Vec<&str> = dir.services[service.index()]
                 .operations
@@ -435,7 +370,7 @@ fn dependency(
             );
             None
         }
-        Resolution::UnknownService => {
+        Resolved::Unknown => {
             let hint =
                 did_you_mean_hint(&dep.written, dir.services.iter().map(|s| s.name.as_str()));
             v.error(

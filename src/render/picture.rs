@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::diagram::{Cluster, Diagram, Edge, EdgeStyle, Node, Paint, Shape};
 use crate::model::{Criticality, Dependency, Fallback, Kind, Mode, Model, Phase, ServiceId};
-use crate::sim::faults::{Fault, FaultKind, Scope};
+use crate::sim::faults::{Fault, Scope};
 pub use crate::text::{duration, number};
 
 /// The picture of `services` (all of the model when `None`) and the
@@ -152,15 +152,24 @@ fn replicas_lost(
 ) -> HashMap<ServiceId, (BTreeSet<u32>, BTreeSet<u32>)> {
     let mut lost: HashMap<ServiceId, (BTreeSet<u32>, BTreeSet<u32>)> = HashMap::new();
     for f in faults {
-        if !matches!(f.scope, Scope::Zone(_) | Scope::Replicas(..)) {
+        let (scope, hung) = match f {
+            Fault::Down { scope, .. } => (scope, false),
+            Fault::Hang { scope, .. } => (scope, true),
+            Fault::Slow { .. }
+            | Fault::Errors { .. }
+            | Fault::Cut { .. }
+            | Fault::Surge { .. }
+            | Fault::Cold { .. } => continue,
+        };
+        if let Scope::Service(_) = scope {
             continue;
         }
-        for (id, replicas) in f.replicas_hit(model) {
+        for (id, replicas) in scope.replicas_hit(model) {
             let entry = lost.entry(id).or_default();
-            match f.kind {
-                FaultKind::Down => entry.0.extend(replicas),
-                FaultKind::Hang => entry.1.extend(replicas),
-                _ => {}
+            if hung {
+                entry.1.extend(replicas);
+            } else {
+                entry.0.extend(replicas);
             }
         }
     }
@@ -278,12 +287,17 @@ pub fn cascade(
     }
     // A zone that is down or hung says so on its outline.
     for f in faults {
-        if let Scope::Zone(z) = f.scope {
+        if let Some(Scope::Zone(z)) = f.scope() {
             let label = format!("zone {}", model.zones[z]);
             for c in d.clusters.iter_mut().filter(|c| c.label == label) {
-                let how = match f.kind {
-                    FaultKind::Hang => "hung",
-                    kind => kind.as_str(),
+                let how = match f {
+                    Fault::Hang { .. } => "hung",
+                    Fault::Down { .. }
+                    | Fault::Slow { .. }
+                    | Fault::Errors { .. }
+                    | Fault::Cut { .. }
+                    | Fault::Surge { .. }
+                    | Fault::Cold { .. } => f.kind().as_str(),
                 };
                 c.label = format!("{label} ({how})");
             }

@@ -281,25 +281,28 @@ pub fn write_text(
 
 /// A fault as a JSON object (docs/faults.md, "JSON").
 pub fn fault_json(f: &Fault) -> Value {
-    let mut v = json!({ "kind": f.kind.as_str(), "target": f.target });
+    let mut v = json!({ "kind": f.kind().as_str(), "target": f.target() });
     let o = v.as_object_mut().expect("object");
-    if let crate::sim::faults::Scope::Replicas(_, n) = f.scope {
+    if let Some(crate::sim::faults::Scope::Replicas(_, n)) = f.scope() {
         o.insert("replicas".into(), json!(n));
     }
-    match f.slowdown {
-        Some(Slowdown::Add(s)) => {
-            o.insert("add_ms".into(), json!(s * 1000.0));
+    match f {
+        Fault::Slow { change, share, .. } => {
+            match change {
+                Slowdown::Add(s) => o.insert("add_ms".into(), json!(s * 1000.0)),
+                Slowdown::Factor(x) => o.insert("factor".into(), json!(x)),
+            };
+            if let Some(share) = share {
+                o.insert("share".into(), json!(share));
+            }
         }
-        Some(Slowdown::Factor(x)) => {
-            o.insert("factor".into(), json!(x));
+        Fault::Errors { share, .. } => {
+            o.insert("share".into(), json!(share));
         }
-        None => {}
-    }
-    if let Some(x) = f.factor {
-        o.insert("factor".into(), json!(x));
-    }
-    if f.share_given {
-        o.insert("share".into(), json!(f.share));
+        Fault::Surge { factor, .. } => {
+            o.insert("factor".into(), json!(factor));
+        }
+        Fault::Down { .. } | Fault::Hang { .. } | Fault::Cut { .. } | Fault::Cold { .. } => {}
     }
     v
 }

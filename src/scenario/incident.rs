@@ -12,7 +12,7 @@
 
 use crate::finding::Pos;
 use crate::model::{Model, ServiceId};
-use crate::sim::faults::{FaultKind, Scope};
+use crate::sim::faults::Fault;
 use crate::sim::steady::State;
 use crate::sim::timeline::{self, Action, Event, Timeline};
 
@@ -275,19 +275,19 @@ fn surge(events: &[Event], entry: ServiceId, k: usize, t: f64, step: f64) -> f64
     events
         .iter()
         .filter_map(|e| match &e.action {
-            Action::Fault(f) if f.kind == FaultKind::Surge => Some((e, f)),
+            Action::Fault(Fault::Surge {
+                entry: reach,
+                factor,
+                ..
+            }) if reach.is_none_or(|s| s == entry) => Some((e, *factor)),
             _ => None,
         })
-        .filter(|(e, f)| {
+        .filter(|(e, _)| {
             let started = timeline::step_index(e.at_s, step) <= k;
             let open = e.for_s.is_none_or(|d| t < e.at_s + d - 1e-9);
-            let here = match f.scope {
-                Scope::Service(s) => s == entry,
-                _ => true,
-            };
-            started && open && here
+            started && open
         })
-        .map(|(_, f)| f.factor.unwrap_or(1.0))
+        .map(|(_, factor)| factor)
         .product()
 }
 

@@ -21,6 +21,7 @@ use super::check::Verdict;
 pub fn write_junit(
     out: &mut dyn Write,
     results: &[(String, String, Vec<Verdict>)],
+    broken: &[Broken],
 ) -> io::Result<()> {
     let tests: usize = results.iter().map(|(_, _, v)| v.len()).sum();
     let failures = results
@@ -31,7 +32,9 @@ pub fn write_junit(
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
         out,
-        r#"<testsuites name="whatif scenarios" tests="{tests}" failures="{failures}" errors="0">"#
+        r#"<testsuites name="whatif scenarios" tests="{}" failures="{failures}" errors="{}">"#,
+        tests + broken.len(),
+        broken.len()
     )?;
     for (file, title, verdicts) in results {
         let failed = verdicts.iter().filter(|v| !v.passed).count();
@@ -72,7 +75,38 @@ pub fn write_junit(
         }
         writeln!(out, "  </testsuite>")?;
     }
+    for b in broken {
+        let file = escape(&b.file);
+        writeln!(
+            out,
+            r#"  <testsuite name="{file}" file="{file}" tests="1" failures="0" errors="1" skipped="0">"#
+        )?;
+        writeln!(
+            out,
+            r#"    <testcase name="the scenario file loads" classname="{file}" file="{file}">"#
+        )?;
+        let first = b.messages.first().map_or("", String::as_str);
+        writeln!(
+            out,
+            r#"      <error message="{}" type="invalid">{}</error>"#,
+            escape(first),
+            escape(&b.messages.join("\n"))
+        )?;
+        writeln!(out, "    </testcase>")?;
+        writeln!(out, "  </testsuite>")?;
+    }
     writeln!(out, "</testsuites>")
+}
+
+/// A scenario file that could not be run (unreadable, invalid, or its
+/// model invalid): one JUnit error, so a CI dashboard shows it rather
+/// than counting only the files that ran.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Broken {
+    /// The file as given.
+    pub file: String,
+    /// What is wrong, one line each (`file:line:column: error[CODE]: …`).
+    pub messages: Vec<String>,
 }
 
 /// Escapes text for an attribute value or element content. Tab, newline and
@@ -124,7 +158,7 @@ mod tests {
 
     fn render(results: &[(String, String, Vec<Verdict>)]) -> String {
         let mut out = Vec::new();
-        write_junit(&mut out, results).expect("writes to a Vec");
+        write_junit(&mut out, results, &[]).expect("writes to a Vec");
         String::from_utf8(out).expect("UTF-8")
     }
 

@@ -12,10 +12,11 @@ use crate::error::Error;
 use crate::finding::{Finding, Pos, did_you_mean_hint};
 use crate::model::load::{codes as read_codes, parse_yaml, read_text};
 use crate::model::raw::{At, RawBreaker, RawCount, RawDuration, RawFraction, RawWord, Scalar};
+use crate::model::resolve::{Resolved, readings};
 use crate::model::units::{self, ValueError};
 use crate::model::validate::codes as model_codes;
-use crate::model::{CircuitBreaker, Criticality, Loaded, Model, ServiceId};
-use crate::sim::faults::{self, FaultKind, Refusal, Scope};
+use crate::model::{CircuitBreaker, Criticality, Loaded, Model, ServiceId, Target};
+use crate::sim::faults::{self, Fault, FaultKind, Refusal};
 use crate::sim::steady::State;
 use crate::sim::timeline::{Action, Event, PolicyChange, Recovery};
 
@@ -514,12 +515,6 @@ impl RawEvent {
 // ---------------------------------------------------------------------------
 // Validation.
 
-const STATES: [(&str, State); 4] = [
-    ("healthy", State::Healthy),
-    ("slow", State::Slow),
-    ("degraded", State::Degraded),
-    ("down", State::Down),
-];
 const CRITICALITIES: [(&str, Criticality); 2] =
     [("hard", Criticality::Hard), ("soft", Criticality::Soft)];
 
@@ -531,14 +526,6 @@ struct Checker<'m> {
     model: Option<&'m Model>,
     /// The scenario's length once parsed, for the "beyond duration" check.
     duration_s: Option<f64>,
-}
-
-/// What an expectation's `service` resolves to.
-enum Resolution {
-    Found(ExpectTarget),
-    Ambiguous(Vec<String>),
-    UnknownOperation(ServiceId, String),
-    Unknown,
 }
 
 impl Checker<'_> {
@@ -953,9 +940,14 @@ impl Checker<'_> {
     fn link(&mut self, key: &At<String>) -> Option<(ServiceId, ServiceId)> {
         let model = self.model?;
         let (from, to) = match faults::parse(FaultKind::Cut, &key.value, model) {
-            Ok(fault) => match fault.scope {
-                Scope::Link(from, to) => (from, to),
-                _ => return None,
+            Ok(fault) => match fault {
+                Fault::Cut { from, to, .. } => (from, to),
+                Fault::Down { .. }
+                | Fault::Hang { .. }
+                | Fault::Slow { .. }
+                | Fault::Errors { .. }
+                | Fault::Surge { .. }
+                | Fault::Cold { .. } => return None,
             },
             Err(e) => {
                 self.error(
@@ -1154,12 +1146,13 @@ impl Checker<'_> {
 
     fn state(&mut self, word: &At<RawWord>) -> Option<State> {
         let text = word.value.0.trim();
-        if let Some((_, s)) = STATES.iter().find(|(w, _)| w.eq_ignore_ascii_case(text)) {
-            return Some(*s);
-        }
-        let words = STATES.iter().map(|(w, _)| *w);
-        let hint = did_you_mean_hint(text, words)
-            .unwrap_or_else(|| "one of: healthy, slow, degraded, down".into());
+        let unknown = match text.parse::<State>() {
+            Ok(state) => return Some(state),
+            Err(unknown) => unknown,
+        };
+        let hint = unknown
+            .hint()
+            .unwrap_or_else(|| format!("one of: {}", unknown.words.join(", ")));
         self.error(
             codes::UNKNOWN_STATE,
             format!("unknown state `{text}`"),
@@ -1172,9 +1165,26 @@ impl Checker<'_> {
     fn expect_target(&mut self, name: &At<String>) -> Option<ExpectTarget> {
         let model = self.model?;
         let written = name.value.as_str();
-        match resolve(model, written) {
-            Resolution::Found(target) => Some(target),
-            Resolution::Ambiguous(readings) => {
+        match model.resolve(written) {
+            Resolved::Found(Target {
+                service,
+                operation: None,
+            }) => Some(ExpectTarget::Service(service)),
+            Resolved::Found(Target {
+                service,
+                operation: Some(op),
+            }) => Some(ExpectTarget::Operation(service, op)),
+            Resolved::Ambiguous {
+                service,
+                operations,
+            } => {
+                let readings = readings(
+                    model.services(),
+                    written,
+                    service,
+                    &operations,
+                    str::to_owned,
+                );
                 self.error(
                     codes::AMBIGUOUS_SERVICE,
                     format!("`{written}` can be read as {}", readings.join(" or ")),
@@ -1183,7 +1193,10 @@ impl Checker<'_> {
                 );
                 None
             }
-            Resolution::UnknownOperation(service, op) => {
+            Resolved::UnknownOperation {
+                service,
+                operation: op,
+            } => {
                 let svc = model.service(service);
                 let ops = svc.operations.iter().map(|o| o.name.as_str());
                 let hint = did_you_mean_hint(&op, ops)
@@ -1202,7 +1215,7 @@ impl Checker<'_> {
                 );
                 None
             }
-            Resolution::Unknown => {
+            Resolved::Unknown => {
                 let mut candidates: Vec<String> =
                     model.service_names().map(str::to_owned).collect();
                 for s in model.services().iter().filter(|s| s.declares_operations) {
@@ -1227,50 +1240,6 @@ impl Checker<'_> {
 /// `none` (any case) removes a timeout, retry budget or breaker.
 fn is_none_word(value: &Scalar) -> bool {
     matches!(value, Scalar::Str(s) if s.trim().eq_ignore_ascii_case("none"))
-}
-
-/// A service name, or `service.operation` (the service `a.b` if one exists,
-/// else operation `b` of `a`; both is ambiguous — as in the model, docs/model.md).
-fn resolve(model: &Model, written: &str) -> Resolution {
-    let as_service = model.find(written);
-    let mut as_operations = Vec::new();
-    let mut longest_prefix = None;
-    for (i, _) in written.match_indices('.') {
-        let (svc, op) = (&written[..i], &written[i + 1..]);
-        if let Some(id) = model.find(svc) {
-            longest_prefix = Some((id, op));
-            if let Some(index) = model
-                .service(id)
-                .operations
-                .iter()
-                .position(|o| o.name == op)
-            {
-                as_operations.push((id, index));
-            }
-        }
-    }
-    match (as_service, as_operations.as_slice()) {
-        (Some(id), []) => Resolution::Found(ExpectTarget::Service(id)),
-        (None, [(id, op)]) => Resolution::Found(ExpectTarget::Operation(*id, *op)),
-        (None, []) => match longest_prefix {
-            Some((id, op)) => Resolution::UnknownOperation(id, op.to_owned()),
-            None => Resolution::Unknown,
-        },
-        (service, operations) => {
-            let mut readings = Vec::new();
-            if service.is_some() {
-                readings.push(format!("the service `{written}`"));
-            }
-            for (id, op) in operations {
-                let svc = model.service(*id);
-                readings.push(format!(
-                    "operation `{}` of service `{}`",
-                    svc.operations[*op].name, svc.name
-                ));
-            }
-            Resolution::Ambiguous(readings)
-        }
-    }
 }
 
 /// Whether `from` calls `to`: through a dependency, or (with `protection`)
@@ -1311,7 +1280,7 @@ impl Drop for TempFiles {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::faults::Slowdown;
+    use crate::sim::faults::{Scope, Slowdown};
 
     fn fixtures(sub: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -1458,29 +1427,42 @@ mod tests {
             Action::Fault(f) => f.clone(),
             other => panic!("event {i}: expected a fault, got {other:?}"),
         };
-        let kinds: Vec<FaultKind> = (0..9).map(|i| fault(i).kind).collect();
+        let kinds: Vec<FaultKind> = (0..9).map(|i| fault(i).kind()).collect();
         use FaultKind::*;
         assert_eq!(
             kinds,
             [Down, Hang, Slow, Errors, Cut, Surge, Surge, Cold, Down]
         );
-        assert_eq!(fault(0).scope, Scope::Replicas(id("catalog-db"), 1));
-        assert_eq!(fault(1).scope, Scope::Service(id("reviews")));
+        assert_eq!(fault(0).scope(), Some(Scope::Replicas(id("catalog-db"), 1)));
+        assert_eq!(fault(1).scope(), Some(Scope::Service(id("reviews"))));
         assert_eq!(s.events[1].for_s, Some(120.0));
-        assert_eq!(fault(2).slowdown, Some(Slowdown::Add(0.4)));
-        assert!((fault(2).share - 0.05).abs() < 1e-12);
-        assert_eq!(fault(3).share, 0.3);
-        assert_eq!(
-            fault(4).scope,
-            Scope::Link(id("web"), id("recommendations"))
-        );
-        assert_eq!(
-            (fault(5).scope, fault(5).factor),
-            (Scope::Everything, Some(1.5))
-        );
-        assert_eq!(fault(6).scope, Scope::Service(id("web")));
-        assert_eq!(fault(7).scope, Scope::Service(id("product-cache")));
-        assert_eq!(fault(8).scope, Scope::Zone(1));
+        let Fault::Slow { change, share, .. } = fault(2) else {
+            panic!("event 2: expected a slow fault")
+        };
+        assert_eq!(change, Slowdown::Add(0.4));
+        assert!((share.unwrap() - 0.05).abs() < 1e-12);
+        assert!(matches!(fault(3), Fault::Errors { share: 0.3, .. }));
+        assert!(matches!(
+            fault(4),
+            Fault::Cut { from, to, .. } if (from, to) == (id("web"), id("recommendations"))
+        ));
+        assert!(matches!(
+            fault(5),
+            Fault::Surge {
+                entry: None,
+                factor: 1.5,
+                ..
+            }
+        ));
+        assert!(matches!(
+            fault(6),
+            Fault::Surge { entry: Some(web), .. } if web == id("web")
+        ));
+        assert!(matches!(
+            fault(7),
+            Fault::Cold { cache, .. } if cache == id("product-cache")
+        ));
+        assert_eq!(fault(8).scope(), Some(Scope::Zone(1)));
 
         let actions: Vec<&Action> = s.events[9..].iter().map(|e| &e.action).collect();
         assert_eq!(

@@ -80,5 +80,5 @@ pub mod load;
 
 pub use check::{Verdict, check};
 pub use incident::Incident;
-pub use junit::write_junit;
+pub use junit::{Broken, write_junit};
 pub use load::{ExpectTarget, Expectation, MAX_DURATION_S, Scenario, codes, load_scenario};

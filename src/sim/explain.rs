@@ -15,11 +15,13 @@
 use std::collections::{BTreeSet, VecDeque};
 
 use super::dist::Dist;
-use super::faults::{Fault, FaultKind, Scope};
+use super::faults::Fault;
 use super::steady::{
     Admission, Conditions, EdgeFlow, Engine, Figures, Outcome, Situation, Solved, State,
 };
-use crate::model::{Criticality, Dependency, Fallback, Mode, Phase, ServiceId, above, below};
+use crate::model::{
+    Criticality, Dependency, Fallback, Mode, Phase, ServiceId, above, at_least, below,
+};
 use crate::text::{duration, number};
 
 /// What kind of cause, in the order that decides between causes of the same
@@ -261,14 +263,22 @@ impl Engine<'_> {
     fn trouble_starts(&self, faults: &[Fault], cond: &Conditions, baseline: &Solved) -> Vec<bool> {
         let model = self.model;
         let mut starts: Vec<bool> = cond.touched_by.iter().map(|t| !t.is_empty()).collect();
-        for f in faults.iter().filter(|f| f.kind == FaultKind::Surge) {
-            match f.scope {
-                Scope::Service(id) => starts[id.index()] = true,
-                _ => {
+        for f in faults {
+            match f {
+                Fault::Surge {
+                    entry: Some(id), ..
+                } => starts[id.index()] = true,
+                Fault::Surge { entry: None, .. } => {
                     for e in model.entry_points() {
                         starts[e.index()] = true;
                     }
                 }
+                Fault::Down { .. }
+                | Fault::Hang { .. }
+                | Fault::Slow { .. }
+                | Fault::Errors { .. }
+                | Fault::Cut { .. }
+                | Fault::Cold { .. } => {}
             }
         }
         // Before any fault: services the baseline finds in trouble of
@@ -671,11 +681,10 @@ impl Scene<'_, '_> {
     }
 
     fn cold(&self, id: ServiceId) -> Option<Cause> {
-        let model = self.engine.model;
         let cold = self
             .faults
             .iter()
-            .any(|f| f.kind == FaultKind::Cold && f.services(model).contains(&id));
+            .any(|f| matches!(f, Fault::Cold { cache, .. } if *cache == id));
         if !cold {
             return None;
         }
@@ -1261,7 +1270,7 @@ impl Scene<'_, '_> {
         let t = self.engine.model.thresholds;
         let before = self.baseline.edge_flow(edge.e).latency;
         let added = edge.flow.latency - before;
-        if !(added >= t.slow_min_s || added.is_infinite()) {
+        if !(at_least(added, t.slow_min_s) || added.is_infinite()) {
             return None;
         }
         let tname = self.name(edge.target);
@@ -1345,7 +1354,9 @@ fn numeric_state(success: f64, lat: f64, base: f64, t: &crate::model::Thresholds
         State::Down
     } else if below(success, t.degraded_below) {
         State::Degraded
-    } else if lat.is_infinite() || (lat >= t.slow_factor * base && lat - base >= t.slow_min_s) {
+    } else if lat.is_infinite()
+        || (at_least(lat, t.slow_factor * base) && at_least(lat - base, t.slow_min_s))
+    {
         State::Slow
     } else {
         State::Healthy

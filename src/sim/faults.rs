@@ -1,15 +1,22 @@
 //! Faults (docs/faults.md): what can be injected, parsed from the command-line
 //! syntax (`--down db:1`, `--slow db=+400ms@5%`, `--cut web->cart` …) that
 //! scenario files share.
+//!
+//! A [`Fault`] is an enum whose variants carry what their kind needs, so a
+//! match over it names every kind: adding one, the compiler lists the places
+//! that must learn about it.
+
+use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::finding::did_you_mean_hint;
+use crate::finding::{UnknownWord, did_you_mean_hint, parse_word};
 use crate::model::raw::Scalar;
 use crate::model::units;
 use crate::model::{Fallback, Model, ServiceId};
 
-/// What a fault does.
+/// What a fault does: the word of its flag (`--down`, `--slow` …), for
+/// parsing and for lists of kinds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FaultKind {
@@ -43,10 +50,7 @@ impl FaultKind {
 
     /// The kind a flag name means (`down`, `--slow`, any case).
     pub fn from_name(name: &str) -> Option<FaultKind> {
-        let name = name.trim().trim_start_matches("--");
-        FaultKind::ALL
-            .into_iter()
-            .find(|k| k.as_str().eq_ignore_ascii_case(name))
+        name.parse().ok()
     }
 
     /// The flag name (`down`, `hang` …).
@@ -63,8 +67,18 @@ impl FaultKind {
     }
 }
 
-/// What a fault hits.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+impl FromStr for FaultKind {
+    type Err = UnknownWord;
+
+    /// A flag name, with or without its `--`, in any case.
+    fn from_str(word: &str) -> Result<FaultKind, UnknownWord> {
+        let name = word.trim().trim_start_matches("--");
+        parse_word(name, &FaultKind::ALL, FaultKind::as_str)
+    }
+}
+
+/// Which replicas a down, hang, slow or errors fault hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
     /// Every replica of a service.
     Service(ServiceId),
@@ -72,10 +86,6 @@ pub enum Scope {
     Replicas(ServiceId, u32),
     /// Every replica living in a zone (index into `Model::zones`).
     Zone(usize),
-    /// Calls from the first service to the second.
-    Link(ServiceId, ServiceId),
-    /// All entry traffic (surge only).
-    Everything,
 }
 
 /// How a slow fault changes latency.
@@ -87,25 +97,88 @@ pub enum Slowdown {
     Factor(f64),
 }
 
-/// One fault.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Fault {
-    /// What it does.
-    pub kind: FaultKind,
-    /// What it hits.
-    pub scope: Scope,
-    /// The target as the user typed it (null for a global surge).
+/// A fault as written: the flag's argument and the target named in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Typed {
+    /// The flag's argument as typed (`db=+400ms@5%`), or as it would be
+    /// typed for a fault the engine makes itself.
+    pub argument: String,
+    /// The target in it (`db`); none for a surge of all entry traffic.
     pub target: Option<String>,
-    /// For slow: the change.
-    pub slowdown: Option<Slowdown>,
-    /// For surge: the traffic factor.
-    pub factor: Option<f64>,
-    /// For slow and errors: the share of requests affected (1 when not given).
-    pub share: f64,
-    /// Whether `share` was written (`@5%`, `=30%`).
-    pub share_given: bool,
-    /// The flag's argument exactly as typed, when it was parsed from text.
-    pub typed: Option<String>,
+}
+
+impl Typed {
+    /// An argument that is all target (`db:1`, `web->cart`).
+    pub fn target(argument: &str) -> Typed {
+        Typed {
+            argument: argument.to_owned(),
+            target: Some(argument.to_owned()),
+        }
+    }
+}
+
+/// One fault, with the data its kind needs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// Replicas crash: calls refused at once.
+    Down {
+        /// The replicas it hits.
+        scope: Scope,
+        /// How it was written.
+        typed: Typed,
+    },
+    /// Replicas accept calls and never answer.
+    Hang {
+        /// The replicas it hits.
+        scope: Scope,
+        /// How it was written.
+        typed: Typed,
+    },
+    /// Latency added or multiplied, for every request or a share of them.
+    Slow {
+        /// The replicas it hits.
+        scope: Scope,
+        /// The change.
+        change: Slowdown,
+        /// The share of requests slowed, when written (`@5%`); all otherwise.
+        share: Option<f64>,
+        /// How it was written.
+        typed: Typed,
+    },
+    /// A share of requests fail at once.
+    Errors {
+        /// The replicas it hits.
+        scope: Scope,
+        /// The share of requests that fail.
+        share: f64,
+        /// How it was written.
+        typed: Typed,
+    },
+    /// Calls from one service to another get no answer.
+    Cut {
+        /// The caller.
+        from: ServiceId,
+        /// The callee.
+        to: ServiceId,
+        /// How it was written.
+        typed: Typed,
+    },
+    /// Entry traffic multiplied.
+    Surge {
+        /// The entry service whose traffic grows; all entry traffic when none.
+        entry: Option<ServiceId>,
+        /// The traffic factor.
+        factor: f64,
+        /// How it was written.
+        typed: Typed,
+    },
+    /// A cache loses its contents.
+    Cold {
+        /// The service a `cache:` dependency answers from.
+        cache: ServiceId,
+        /// How it was written.
+        typed: Typed,
+    },
 }
 
 /// Why a fault could not be parsed: one sentence and a hint.
@@ -161,105 +234,157 @@ fn refused(refusal: Refusal, message: impl Into<String>, hint: Option<String>) -
 }
 
 impl Fault {
+    /// A crash of the replicas `scope` names, written as it would be typed
+    /// (`db`, `db:2`, `zone:a`).
+    pub fn down(scope: Scope, model: &Model) -> Fault {
+        let argument = match scope {
+            Scope::Service(s) => model.service(s).name.clone(),
+            Scope::Replicas(s, n) => format!("{}:{n}", model.service(s).name),
+            Scope::Zone(z) => format!("zone:{}", model.zones[z]),
+        };
+        Fault::Down {
+            scope,
+            typed: Typed::target(&argument),
+        }
+    }
+
+    /// What the fault does.
+    pub fn kind(&self) -> FaultKind {
+        match self {
+            Fault::Down { .. } => FaultKind::Down,
+            Fault::Hang { .. } => FaultKind::Hang,
+            Fault::Slow { .. } => FaultKind::Slow,
+            Fault::Errors { .. } => FaultKind::Errors,
+            Fault::Cut { .. } => FaultKind::Cut,
+            Fault::Surge { .. } => FaultKind::Surge,
+            Fault::Cold { .. } => FaultKind::Cold,
+        }
+    }
+
+    /// How the fault was written.
+    pub fn typed(&self) -> &Typed {
+        match self {
+            Fault::Down { typed, .. }
+            | Fault::Hang { typed, .. }
+            | Fault::Slow { typed, .. }
+            | Fault::Errors { typed, .. }
+            | Fault::Cut { typed, .. }
+            | Fault::Surge { typed, .. }
+            | Fault::Cold { typed, .. } => typed,
+        }
+    }
+
+    /// The replicas a down, hang, slow or errors fault hits (`None` for
+    /// the kinds that hit a link, traffic or a cache).
+    pub fn scope(&self) -> Option<Scope> {
+        match self {
+            Fault::Down { scope, .. }
+            | Fault::Hang { scope, .. }
+            | Fault::Slow { scope, .. }
+            | Fault::Errors { scope, .. } => Some(*scope),
+            Fault::Cut { .. } | Fault::Surge { .. } | Fault::Cold { .. } => None,
+        }
+    }
+
+    /// The target as the user typed it (none for a global surge).
+    pub fn target(&self) -> Option<&str> {
+        self.typed().target.as_deref()
+    }
+
     /// The fault as it would be typed: `--down db:1`, `--slow db=+400ms@5%`.
     pub fn as_flag(&self) -> String {
-        format!("--{} {}", self.kind.as_str(), self.argument())
+        format!("--{} {}", self.kind().as_str(), self.argument())
     }
 
     /// The flag's argument as it would be typed (`db:1`, `db=+400ms@5%`, `x3`).
     pub fn argument(&self) -> String {
-        if let Some(typed) = &self.typed {
-            return typed.clone();
-        }
-        let target = self.target.clone().unwrap_or_default();
-        let share = if self.share_given {
-            format!("@{}", percent(self.share))
-        } else {
-            String::new()
-        };
-        match self.kind {
-            FaultKind::Slow => match self.slowdown {
-                Some(Slowdown::Add(s)) => {
-                    format!("{target}=+{}{share}", crate::text::duration(s))
-                }
-                Some(Slowdown::Factor(f)) => {
-                    format!("{target}=x{}{share}", crate::text::number(f))
-                }
-                None => target,
-            },
-            FaultKind::Errors => format!("{target}={}", percent(self.share)),
-            FaultKind::Surge => {
-                let f = format!("x{}", crate::text::number(self.factor.unwrap_or(1.0)));
-                if self.target.is_some() {
-                    format!("{target}={f}")
-                } else {
-                    f
-                }
-            }
-            _ => target,
-        }
+        self.typed().argument.clone()
     }
 
     /// The replicas (numbered from 1) of each service that a fault hits:
     /// all of them for a service, the highest-numbered `N` for `NAME:N`,
-    /// those living in the zone for `zone:Z`.
+    /// those living in the zone for `zone:Z`; none for a cut, a surge or
+    /// a cold cache.
     pub fn replicas_hit(&self, model: &Model) -> Vec<(ServiceId, Vec<u32>)> {
-        match &self.scope {
-            Scope::Service(s) => vec![(*s, (1..=model.service(*s).replicas).collect())],
-            Scope::Replicas(s, k) => {
-                let n = model.service(*s).replicas;
-                vec![(*s, (n.saturating_sub(*k) + 1..=n).collect())]
-            }
-            Scope::Zone(z) => {
-                let zone = &model.zones[*z];
-                model
-                    .services_in_zone(zone)
-                    .map(|id| {
-                        let s = model.service(id);
-                        (
-                            id,
-                            (1..=s.replicas)
-                                .filter(|&k| s.zone_of_replica(k) == Some(zone.as_str()))
-                                .collect(),
-                        )
-                    })
-                    .collect()
-            }
-            _ => Vec::new(),
+        match self.scope() {
+            Some(scope) => scope.replicas_hit(model),
+            None => Vec::new(),
         }
     }
 
     /// Why the fault's value changes nothing (`x1`, `+0ms`, `0%`), if it
     /// does not: such a fault is accepted with this as a warning.
     pub fn changes_nothing(&self) -> Option<String> {
-        let flag = self.as_flag();
-        let why = match self.kind {
-            FaultKind::Slow if self.share_given && self.share == 0.0 => "it slows no request",
-            FaultKind::Slow => match self.slowdown {
-                Some(Slowdown::Add(0.0)) => "it adds no latency",
-                Some(Slowdown::Factor(1.0)) => "it leaves the latency as it is",
-                _ => return None,
+        let why = match self {
+            Fault::Slow {
+                share: Some(share), ..
+            } if *share == 0.0 => "it slows no request",
+            Fault::Slow { change, .. } => match change {
+                Slowdown::Add(0.0) => "it adds no latency",
+                Slowdown::Factor(1.0) => "it leaves the latency as it is",
+                Slowdown::Add(_) | Slowdown::Factor(_) => return None,
             },
-            FaultKind::Errors if self.share == 0.0 => "it fails no request",
-            FaultKind::Surge if self.factor == Some(1.0) => "it leaves the traffic as it is",
-            _ => return None,
+            Fault::Errors { share, .. } if *share == 0.0 => "it fails no request",
+            Fault::Surge { factor, .. } if *factor == 1.0 => "it leaves the traffic as it is",
+            Fault::Down { .. }
+            | Fault::Hang { .. }
+            | Fault::Errors { .. }
+            | Fault::Cut { .. }
+            | Fault::Surge { .. }
+            | Fault::Cold { .. } => return None,
         };
-        Some(format!("`{flag}` changes nothing: {why}"))
+        Some(format!("`{}` changes nothing: {why}", self.as_flag()))
     }
 
     /// The services a fault hits directly (for explanations and highlights).
     pub fn services(&self, model: &Model) -> Vec<ServiceId> {
-        match &self.scope {
-            Scope::Service(s) | Scope::Replicas(s, _) => vec![*s],
-            Scope::Link(_, to) => vec![*to],
-            Scope::Zone(z) => model.services_in_zone(&model.zones[*z]).collect(),
-            Scope::Everything => Vec::new(),
+        match self {
+            Fault::Down { scope, .. }
+            | Fault::Hang { scope, .. }
+            | Fault::Slow { scope, .. }
+            | Fault::Errors { scope, .. } => scope.services(model),
+            Fault::Cut { to, .. } => vec![*to],
+            Fault::Surge { .. } => Vec::new(),
+            Fault::Cold { cache, .. } => vec![*cache],
         }
     }
 }
 
-fn percent(share: f64) -> String {
-    format!("{}%", crate::text::number(share * 100.0))
+impl Scope {
+    /// The replicas (numbered from 1) of each service the scope takes in.
+    pub fn replicas_hit(self, model: &Model) -> Vec<(ServiceId, Vec<u32>)> {
+        match self {
+            Scope::Service(s) => vec![(s, (1..=model.service(s).replicas).collect())],
+            Scope::Replicas(s, k) => {
+                let n = model.service(s).replicas;
+                vec![(s, (n.saturating_sub(k) + 1..=n).collect())]
+            }
+            Scope::Zone(z) => {
+                let zone = &model.zones[z];
+                model
+                    .services_in_zone(zone)
+                    .map(|id| {
+                        let s = model.service(id);
+                        (id, s.replicas_of_zone(zone).collect())
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// The services the scope takes in.
+    pub fn services(self, model: &Model) -> Vec<ServiceId> {
+        match self {
+            Scope::Service(s) | Scope::Replicas(s, _) => vec![s],
+            Scope::Zone(z) => model.services_in_zone(&model.zones[z]).collect(),
+        }
+    }
+}
+
+/// The share of a service's requests that a fault on some of its replicas
+/// hits, given the share it hits on each: replicas take equal parts.
+pub fn share_of_requests(model: &Model, id: ServiceId, replicas: &[u32], share: f64) -> f64 {
+    share * replicas.len() as f64 / f64::from(model.service(id).replicas.max(1))
 }
 
 /// The hint for an unknown zone: the closest zone's name, else the zones
@@ -278,47 +403,24 @@ pub fn zone_hint(model: &Model, zone: &str) -> String {
 
 /// Parses one fault from its flag and argument, e.g. `("down", "db:1")`.
 pub fn parse(kind: FaultKind, argument: &str, model: &Model) -> Result<Fault, FaultError> {
-    let base = Fault {
-        kind,
-        scope: Scope::Everything,
-        target: None,
-        slowdown: None,
-        factor: None,
-        share: 1.0,
-        share_given: false,
-        typed: Some(argument.to_owned()),
-    };
     match kind {
-        FaultKind::Down | FaultKind::Hang => {
-            let scope = target_scope(argument, model, true)?;
-            Ok(Fault {
+        FaultKind::Down => Ok(Fault::Down {
+            scope: target_scope(argument, model)?,
+            typed: Typed::target(argument),
+        }),
+        FaultKind::Hang => Ok(Fault::Hang {
+            scope: target_scope(argument, model)?,
+            typed: Typed::target(argument),
+        }),
+        FaultKind::Slow => parse_slow(argument, model),
+        FaultKind::Errors => {
+            let (target, value) = split_value(argument, "--errors payments=30%")?;
+            let scope = target_scope(target, model)?;
+            let share = parse_share(value)?;
+            Ok(Fault::Errors {
                 scope,
-                target: Some(argument.to_owned()),
-                ..base
-            })
-        }
-        FaultKind::Cold => {
-            let id = whole_service(argument, model)?;
-            if !is_cache(model, id) {
-                let caches = caches(model);
-                let hint = did_you_mean_hint(argument, caches.iter().map(String::as_str))
-                    .unwrap_or_else(|| {
-                        if caches.is_empty() {
-                            "this model has no `cache:` dependency, so nothing can go cold".into()
-                        } else {
-                            format!("caches: {}", caches.join(", "))
-                        }
-                    });
-                return Err(refused(
-                    Refusal::NoOp,
-                    format!("`{argument}` is not a cache: no `cache:` dependency names it"),
-                    Some(hint),
-                ));
-            }
-            Ok(Fault {
-                scope: Scope::Service(id),
-                target: Some(argument.to_owned()),
-                ..base
+                share,
+                typed: typed_with_value(argument, Some(target)),
             })
         }
         FaultKind::Cut => {
@@ -326,34 +428,54 @@ pub fn parse(kind: FaultKind, argument: &str, model: &Model) -> Result<Fault, Fa
             if !calls(model, from, to, true) {
                 return Err(no_call(model, from, to));
             }
-            Ok(Fault {
-                scope: Scope::Link(from, to),
-                target: Some(argument.to_owned()),
-                ..base
+            Ok(Fault::Cut {
+                from,
+                to,
+                typed: Typed::target(argument),
             })
         }
-        FaultKind::Slow => parse_slow(argument, model, base),
-        FaultKind::Errors => {
-            let (target, value) = split_value(argument, "--errors payments=30%")?;
-            let scope = target_scope(target, model, true)?;
-            let share = parse_share(value)?;
-            Ok(Fault {
-                scope,
-                target: Some(target.to_owned()),
-                share,
-                share_given: true,
-                ..base
-            })
-        }
-        FaultKind::Surge => parse_surge(argument, model, base),
+        FaultKind::Surge => parse_surge(argument, model),
+        FaultKind::Cold => parse_cold(argument, model),
     }
 }
 
+fn typed_with_value(argument: &str, target: Option<&str>) -> Typed {
+    Typed {
+        argument: argument.to_owned(),
+        target: target.map(str::to_owned),
+    }
+}
+
+/// `--cold NAME`, NAME a service some `cache:` dependency answers from.
+fn parse_cold(argument: &str, model: &Model) -> Result<Fault, FaultError> {
+    let id = whole_service(argument, model)?;
+    if !is_cache(model, id) {
+        let caches = caches(model);
+        let hint =
+            did_you_mean_hint(argument, caches.iter().map(String::as_str)).unwrap_or_else(|| {
+                if caches.is_empty() {
+                    "this model has no `cache:` dependency, so nothing can go cold".into()
+                } else {
+                    format!("caches: {}", caches.join(", "))
+                }
+            });
+        return Err(refused(
+            Refusal::NoOp,
+            format!("`{argument}` is not a cache: no `cache:` dependency names it"),
+            Some(hint),
+        ));
+    }
+    Ok(Fault::Cold {
+        cache: id,
+        typed: Typed::target(argument),
+    })
+}
+
 /// `--slow NAME=+400ms`, `=x10`, `=+100s@5%`.
-fn parse_slow(argument: &str, model: &Model, base: Fault) -> Result<Fault, FaultError> {
+fn parse_slow(argument: &str, model: &Model) -> Result<Fault, FaultError> {
     let (target, value) =
         split_value(argument, "--slow catalog-db=+400ms (or =x10, or =+100s@5%)")?;
-    let scope = target_scope(target, model, true)?;
+    let scope = target_scope(target, model)?;
     let (change, share) = match value.rsplit_once('@') {
         Some((c, s)) => (c, Some(parse_share(s)?)),
         None => (value, None),
@@ -399,18 +521,16 @@ fn parse_slow(argument: &str, model: &Model, base: Fault) -> Result<Fault, Fault
             Some("write `+400ms` to add latency or `x10` to multiply it, optionally `@5%` for a share of requests".into()),
         ));
     };
-    Ok(Fault {
+    Ok(Fault::Slow {
         scope,
-        target: Some(target.to_owned()),
-        slowdown: Some(slowdown),
-        share: share.unwrap_or(1.0),
-        share_given: share.is_some(),
-        ..base
+        change: slowdown,
+        share,
+        typed: typed_with_value(argument, Some(target)),
     })
 }
 
 /// `--surge x3` or `--surge NAME=x3` (NAME an entry service).
-fn parse_surge(argument: &str, model: &Model, base: Fault) -> Result<Fault, FaultError> {
+fn parse_surge(argument: &str, model: &Model) -> Result<Fault, FaultError> {
     let (target, value) = match argument.rsplit_once('=') {
         Some((t, v)) => (Some(t), v),
         None => (None, argument),
@@ -431,8 +551,8 @@ fn parse_surge(argument: &str, model: &Model, base: Fault) -> Result<Fault, Faul
             Some(format!("at most x{}", crate::text::number(MAX_FACTOR))),
         ));
     }
-    let scope = match target {
-        None => Scope::Everything,
+    let entry = match target {
+        None => None,
         Some(t) => {
             let id = whole_service(t, model)?;
             if !model.service(id).is_entry() {
@@ -445,14 +565,13 @@ fn parse_surge(argument: &str, model: &Model, base: Fault) -> Result<Fault, Faul
                     Some(format!("entry points: {}", entries.join(", "))),
                 ));
             }
-            Scope::Service(id)
+            Some(id)
         }
     };
-    Ok(Fault {
-        scope,
-        target: target.map(str::to_owned),
-        factor: Some(factor),
-        ..base
+    Ok(Fault::Surge {
+        entry,
+        factor,
+        typed: typed_with_value(argument, target),
     })
 }
 
@@ -502,40 +621,38 @@ fn unknown(name: &str, model: &Model) -> FaultError {
 }
 
 /// A whole service, `NAME:N` replicas, or `zone:NAME` (docs/faults.md, "How targets are read").
-fn target_scope(target: &str, model: &Model, allow_partial: bool) -> Result<Scope, FaultError> {
+fn target_scope(target: &str, model: &Model) -> Result<Scope, FaultError> {
     if let Some(id) = model.find(target) {
         return Ok(Scope::Service(id));
     }
-    if allow_partial {
-        if let Some(zone) = target.strip_prefix("zone:") {
-            return match model.zones.iter().position(|z| z == zone) {
-                Some(_) if model.services_in_zone(zone).next().is_none() => Err(refused(
-                    Refusal::NoOp,
-                    format!("no replica lives in zone `{zone}`"),
-                    Some(occupied_zones_hint(model)),
+    if let Some(zone) = target.strip_prefix("zone:") {
+        return match model.zones.iter().position(|z| z == zone) {
+            Some(_) if model.services_in_zone(zone).next().is_none() => Err(refused(
+                Refusal::NoOp,
+                format!("no replica lives in zone `{zone}`"),
+                Some(occupied_zones_hint(model)),
+            )),
+            Some(z) => Ok(Scope::Zone(z)),
+            None => Err(err(
+                format!("unknown zone `{zone}`"),
+                Some(zone_hint(model, zone)),
+            )),
+        };
+    }
+    if let Some((name, count)) = target.rsplit_once(':')
+        && let Some(id) = model.find(name)
+    {
+        let replicas = model.service(id).replicas;
+        return match count.parse::<u32>() {
+            Ok(n) if (1..=replicas).contains(&n) => Ok(Scope::Replicas(id, n)),
+            _ => Err(err(
+                format!("`{count}` is not a replica count for `{name}`"),
+                Some(format!(
+                    "`{name}` has {replicas} replica{}: write `{name}:1` to `{name}:{replicas}`",
+                    if replicas == 1 { "" } else { "s" }
                 )),
-                Some(z) => Ok(Scope::Zone(z)),
-                None => Err(err(
-                    format!("unknown zone `{zone}`"),
-                    Some(zone_hint(model, zone)),
-                )),
-            };
-        }
-        if let Some((name, count)) = target.rsplit_once(':')
-            && let Some(id) = model.find(name)
-        {
-            let replicas = model.service(id).replicas;
-            return match count.parse::<u32>() {
-                Ok(n) if (1..=replicas).contains(&n) => Ok(Scope::Replicas(id, n)),
-                _ => Err(err(
-                    format!("`{count}` is not a replica count for `{name}`"),
-                    Some(format!(
-                        "`{name}` has {replicas} replica{}: write `{name}:1` to `{name}:{replicas}`",
-                        if replicas == 1 { "" } else { "s" }
-                    )),
-                )),
-            };
-        }
+            )),
+        };
     }
     Err(unknown(target, model))
 }
@@ -685,16 +802,16 @@ mod tests {
         let m = model();
         let db = m.find("db").unwrap();
         assert_eq!(
-            parse(FaultKind::Down, "db", &m).unwrap().scope,
-            Scope::Service(db)
+            parse(FaultKind::Down, "db", &m).unwrap().scope(),
+            Some(Scope::Service(db))
         );
         assert_eq!(
-            parse(FaultKind::Down, "db:2", &m).unwrap().scope,
-            Scope::Replicas(db, 2)
+            parse(FaultKind::Down, "db:2", &m).unwrap().scope(),
+            Some(Scope::Replicas(db, 2))
         );
         assert_eq!(
-            parse(FaultKind::Down, "zone:b", &m).unwrap().scope,
-            Scope::Zone(1)
+            parse(FaultKind::Down, "zone:b", &m).unwrap().scope(),
+            Some(Scope::Zone(1))
         );
         assert!(
             parse(FaultKind::Down, "db:4", &m)
@@ -712,33 +829,63 @@ mod tests {
         );
         // A name that is exactly a service wins, whatever its characters.
         assert_eq!(
-            parse(FaultKind::Down, "x->y", &m).unwrap().scope,
-            Scope::Service(m.find("x->y").unwrap())
+            parse(FaultKind::Down, "x->y", &m).unwrap().scope(),
+            Some(Scope::Service(m.find("x->y").unwrap()))
         );
         assert_eq!(
-            parse(FaultKind::Errors, "odd=name=30%", &m).unwrap().scope,
-            Scope::Service(m.find("odd=name").unwrap())
+            parse(FaultKind::Errors, "odd=name=30%", &m)
+                .unwrap()
+                .scope(),
+            Some(Scope::Service(m.find("odd=name").unwrap()))
         );
+    }
+
+    #[test]
+    fn kinds_parse_from_their_flag_names() {
+        assert_eq!("--Slow".parse::<FaultKind>(), Ok(FaultKind::Slow));
+        assert_eq!(" cold".parse::<FaultKind>(), Ok(FaultKind::Cold));
+        for kind in FaultKind::ALL {
+            assert_eq!(kind.as_str().parse::<FaultKind>(), Ok(kind));
+        }
+        assert!("crash".parse::<FaultKind>().is_err());
     }
 
     #[test]
     fn values_parse() {
         let m = model();
         let slow = parse(FaultKind::Slow, "db=+100s@5%", &m).unwrap();
-        assert_eq!(slow.slowdown, Some(Slowdown::Add(100.0)));
-        assert!((slow.share - 0.05).abs() < 1e-12);
+        let Fault::Slow { change, share, .. } = &slow else {
+            panic!("{slow:?}")
+        };
+        assert_eq!(*change, Slowdown::Add(100.0));
+        assert!((share.unwrap() - 0.05).abs() < 1e-12);
         assert_eq!(slow.argument(), "db=+100s@5%");
-        assert_eq!(
-            parse(FaultKind::Slow, "db=x10", &m).unwrap().slowdown,
-            Some(Slowdown::Factor(10.0))
-        );
+        assert!(matches!(
+            parse(FaultKind::Slow, "db=x10", &m).unwrap(),
+            Fault::Slow {
+                change: Slowdown::Factor(10.0),
+                share: None,
+                ..
+            }
+        ));
         assert!(parse(FaultKind::Slow, "db=400ms", &m).is_err());
-        assert_eq!(parse(FaultKind::Errors, "db=30%", &m).unwrap().share, 0.3);
-        assert_eq!(parse(FaultKind::Surge, "x3", &m).unwrap().factor, Some(3.0));
-        assert_eq!(
-            parse(FaultKind::Surge, "web=x1.5", &m).unwrap().scope,
-            Scope::Service(m.find("web").unwrap())
-        );
+        assert!(matches!(
+            parse(FaultKind::Errors, "db=30%", &m).unwrap(),
+            Fault::Errors { share: 0.3, .. }
+        ));
+        assert!(matches!(
+            parse(FaultKind::Surge, "x3", &m).unwrap(),
+            Fault::Surge {
+                entry: None,
+                factor: 3.0,
+                ..
+            }
+        ));
+        let web = m.find("web").unwrap();
+        assert!(matches!(
+            parse(FaultKind::Surge, "web=x1.5", &m).unwrap(),
+            Fault::Surge { entry: Some(e), .. } if e == web
+        ));
         assert!(
             parse(FaultKind::Surge, "db=x2", &m)
                 .unwrap_err()
@@ -751,10 +898,10 @@ mod tests {
     fn links_split_one_way_only() {
         let m = model();
         let (x, y) = (m.find("x").unwrap(), m.find("y").unwrap());
-        assert_eq!(
-            parse(FaultKind::Cut, "x->y", &m).unwrap().scope,
-            Scope::Link(x, y)
-        );
+        assert!(matches!(
+            parse(FaultKind::Cut, "x->y", &m).unwrap(),
+            Fault::Cut { from, to, .. } if (from, to) == (x, y)
+        ));
         assert!(parse(FaultKind::Cut, "web->nothing", &m).is_err());
     }
 

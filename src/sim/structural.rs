@@ -11,7 +11,7 @@ use std::collections::{BinaryHeap, HashSet};
 
 use serde::Serialize;
 
-use super::faults::{Fault, FaultKind, Scope};
+use super::faults::{self, Fault};
 use crate::graph::{Graph, Node, Rule};
 use crate::model::{Model, ServiceId, below};
 
@@ -62,16 +62,15 @@ impl StructuralFaults {
         let mut lost: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
         let mut errors = vec![0.0f64; n];
         for f in faults {
-            match (f.kind, &f.scope) {
-                (FaultKind::Down | FaultKind::Hang, _) => {
-                    for (id, replicas) in f.replicas_hit(model) {
+            match f {
+                Fault::Down { scope, .. } | Fault::Hang { scope, .. } => {
+                    for (id, replicas) in scope.replicas_hit(model) {
                         lost.entry(id.0).or_default().extend(replicas);
                     }
                 }
-                (FaultKind::Errors, _) => {
-                    for (id, replicas) in f.replicas_hit(model) {
-                        let share = f.share * replicas.len() as f64
-                            / f64::from(model.service(id).replicas.max(1));
+                Fault::Errors { scope, share, .. } => {
+                    for (id, replicas) in scope.replicas_hit(model) {
+                        let share = faults::share_of_requests(model, id, &replicas, *share);
                         let e = &mut errors[id.index()];
                         *e = if *e == 0.0 {
                             share
@@ -80,11 +79,12 @@ impl StructuralFaults {
                         };
                     }
                 }
-                (FaultKind::Cut, Scope::Link(a, b)) => {
-                    sf.cuts.insert((a.0, b.0));
+                Fault::Cut { from, to, .. } => {
+                    sf.cuts.insert((from.0, to.0));
                 }
-                (FaultKind::Cold, Scope::Service(s)) => sf.cold[s.index()] = true,
-                _ => {}
+                Fault::Cold { cache, .. } => sf.cold[cache.index()] = true,
+                // Structure cannot see slowness or traffic.
+                Fault::Slow { .. } | Fault::Surge { .. } => {}
             }
         }
         let t = &model.thresholds;

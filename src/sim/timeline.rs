@@ -30,7 +30,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::explain::{latency, rate};
-use super::faults::{Fault, FaultKind, Scope};
+use super::faults::{Fault, Scope, Typed};
 use super::steady::{Engine, Figures, Outcome, Situation, State, Warm};
 use crate::model::{CircuitBreaker, Criticality, Fallback, Mode, Model, Phase, ServiceId};
 
@@ -340,18 +340,27 @@ impl Happened {
     /// Faults whose window closed or that were recovered. A crash is
     /// noted when its replicas are back (see [`restarted`]), not here.
     fn faults_ended(&mut self, model: &Model, ended: &[Fault]) {
-        for f in ended.iter().filter(|f| f.kind != FaultKind::Down) {
+        for f in ended {
             let what = format!("{} ended", f.as_flag());
-            match f.scope {
-                Scope::Service(s) | Scope::Replicas(s, _) | Scope::Link(s, _) => self.on(s, what),
-                Scope::Zone(_) => {
-                    for (s, hit) in f.replicas_hit(model) {
-                        if !hit.is_empty() {
-                            self.on(s, what.clone());
+            match f {
+                Fault::Down { .. } => {}
+                Fault::Hang { scope, .. }
+                | Fault::Slow { scope, .. }
+                | Fault::Errors { scope, .. } => match scope {
+                    Scope::Service(s) | Scope::Replicas(s, _) => self.on(*s, what),
+                    Scope::Zone(_) => {
+                        for (s, hit) in scope.replicas_hit(model) {
+                            if !hit.is_empty() {
+                                self.on(s, what.clone());
+                            }
                         }
                     }
+                },
+                Fault::Cut { from, .. } => self.on(*from, what),
+                Fault::Surge { entry: Some(s), .. } | Fault::Cold { cache: s, .. } => {
+                    self.on(*s, what)
                 }
-                Scope::Everything => self.everywhere.push(what),
+                Fault::Surge { entry: None, .. } => self.everywhere.push(what),
             }
         }
     }
@@ -580,8 +589,8 @@ pub fn simulate_with_progress(
             let e = &events[i];
             match &e.action {
                 Action::Fault(f) => {
-                    if let (FaultKind::Cold, Scope::Service(s)) = (f.kind, &f.scope) {
-                        cold_since[s.index()] = Some(t);
+                    if let Fault::Cold { cache, .. } = f {
+                        cold_since[cache.index()] = Some(t);
                     }
                     active.push(Active {
                         fault: f.clone(),
@@ -590,21 +599,16 @@ pub fn simulate_with_progress(
                 }
                 Action::Recover(r) => {
                     active.retain(|a| {
-                        let hit = match (r, &a.fault.scope) {
-                            (Recovery::Service(s), Scope::Service(x) | Scope::Replicas(x, _)) => {
-                                s == x
-                            }
-                            (Recovery::Zone(z), Scope::Zone(x)) => z == x,
+                        // Recovery ends the faults on replicas; cuts, surges
+                        // and cold caches have no scope and run their course.
+                        let ends = match (r, a.fault.scope()) {
+                            (
+                                Recovery::Service(s),
+                                Some(Scope::Service(x) | Scope::Replicas(x, _)),
+                            ) => *s == x,
+                            (Recovery::Zone(z), Some(Scope::Zone(x))) => *z == x,
                             _ => false,
                         };
-                        let ends = hit
-                            && matches!(
-                                a.fault.kind,
-                                FaultKind::Down
-                                    | FaultKind::Hang
-                                    | FaultKind::Slow
-                                    | FaultKind::Errors
-                            );
                         if ends {
                             ended.push(a.fault.clone());
                         }
@@ -634,8 +638,11 @@ pub fn simulate_with_progress(
         }
         happened.faults_ended(model, &ended);
         // Crashed replicas whose fault ended start coming back.
-        for f in ended.iter().filter(|f| f.kind == FaultKind::Down) {
-            for (service, replicas) in f.replicas_hit(model) {
+        for f in &ended {
+            let Fault::Down { scope, .. } = f else {
+                continue;
+            };
+            for (service, replicas) in scope.replicas_hit(model) {
                 if !replicas.is_empty() {
                     restarts.push(Restart {
                         service,
@@ -702,9 +709,9 @@ pub fn simulate_with_progress(
         }
         // A cold fault is over once its cache is warm again.
         active.retain(|a| {
-            let over = a.fault.kind == FaultKind::Cold && matches!(a.fault.scope, Scope::Service(s) if situation.warmth[s.index()] >= 1.0 && cold_since[s.index()].is_none());
-            if let (true, Scope::Service(s)) = (over, &a.fault.scope) {
-                happened.on(*s, format!("its cache is warm again after {}", a.fault.as_flag()));
+            let over = matches!(a.fault, Fault::Cold { cache, .. } if situation.warmth[cache.index()] >= 1.0 && cold_since[cache.index()].is_none());
+            if let (true, Fault::Cold { cache, .. }) = (over, &a.fault) {
+                happened.on(*cache, format!("its cache is warm again after {}", a.fault.as_flag()));
             }
             !over
         });
@@ -751,15 +758,13 @@ pub fn simulate_with_progress(
             } else {
                 Scope::Replicas(id, count)
             };
-            faults.push(Fault {
-                kind: FaultKind::Down,
+            let name = &model.service(id).name;
+            faults.push(Fault::Down {
                 scope,
-                target: Some(model.service(id).name.clone()),
-                slowdown: None,
-                factor: None,
-                share: 1.0,
-                share_given: false,
-                typed: Some(format!("{} (restarting)", model.service(id).name)),
+                typed: Typed {
+                    argument: format!("{name} (restarting)"),
+                    target: Some(name.clone()),
+                },
             });
         }
         let engine = &engines[version];
@@ -897,7 +902,7 @@ pub fn simulate_with_progress(
 mod tests {
     use super::*;
     use crate::model::load_str;
-    use crate::sim::faults::parse;
+    use crate::sim::faults::{FaultKind, parse};
 
     fn model(text: &str) -> Model {
         load_str(text, "t.yaml").expect("valid").model

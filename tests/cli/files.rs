@@ -354,3 +354,52 @@ fn a_closed_pipe_ends_quietly() {
         assert_eq!(stderr(&done), "", "-o {out:?}");
     }
 }
+
+/// Every report command takes `-o FILE` as `run` does: the extension picks
+/// text or JSON, the bytes are what standard output would have shown
+/// (without colour), an extension they do not write is a usage error, and
+/// the model is never written over.
+#[test]
+fn report_commands_write_to_o_by_extension() {
+    let dir = folder();
+    let model = "examples/three-tier.yaml";
+    for command in [
+        &["spof", model][..],
+        &["blast", model],
+        &["cuts", model],
+        &["availability", model, "--trials", "2000", "--seed", "1"],
+        &["diagnose", model, "--symptom", "web=down"],
+    ] {
+        for (ext, format) in [("json", "json"), ("txt", "text")] {
+            let file = dir.path().join(format!("{}.{ext}", command[0]));
+            let path = file.to_str().unwrap();
+            Whatif::new()
+                .args(command.iter().copied().chain(["-o", path]))
+                .code(0);
+            let shown = Whatif::new()
+                .args(command.iter().copied().chain(["--format", format]))
+                .code(0)
+                .stdout();
+            assert_eq!(
+                fs::read_to_string(&file).unwrap(),
+                shown,
+                "{command:?} -o .{ext}"
+            );
+        }
+        let md = dir.path().join("r.md");
+        Whatif::new()
+            .args(command.iter().copied().chain(["-o", md.to_str().unwrap()]))
+            .code(2)
+            .stderr_contains("use .txt or .json, or give --format");
+        assert!(!md.exists());
+    }
+    let copy = dir.path().join("m.yaml");
+    fs::copy(path(model), &copy).unwrap();
+    let before = fs::read(&copy).unwrap();
+    let copy = copy.to_str().unwrap();
+    Whatif::new()
+        .args(["spof", copy, "--format", "json", "-o", copy])
+        .code(2)
+        .stderr_contains("it is an input of this command");
+    assert_eq!(fs::read(copy).unwrap(), before);
+}

@@ -197,7 +197,7 @@ fn dot_has_a_legend_and_the_entry_operations() {
         .find(|l| l.contains("[label=\"web\\n"))
         .unwrap_or_else(|| panic!("no web node:\n{dot}"));
     assert!(
-        web.contains("\\n.browse DOWN 0%\\n.search HEALTHY 99.99%\\n.add-to-cart DOWN 0%\\n.checkout HEALTHY 100%\""),
+        web.contains("\\n.browse DOWN 0%\\n.search HEALTHY 100%\\n.add-to-cart DOWN 0%\\n.checkout HEALTHY 100%\""),
         "{web}"
     );
     // The plain architecture names the operations with their traffic.
@@ -233,7 +233,7 @@ fn zone_faults_show_the_lost_replicas() {
         "{dot}"
     );
     assert!(
-        dot.contains("catalog-db\\nHEALTHY 99.99% · ×3 (quorum 2) · 1 of 3 down\""),
+        dot.contains("catalog-db\\nHEALTHY 100% · ×3 (quorum 2) · 1 of 3 down\""),
         "{dot}"
     );
     let svg = Whatif::new()
@@ -307,4 +307,24 @@ fn wide_graphs_keep_a_screen_shape() {
         .stdout();
     let (w, h) = svg_size(&svg);
     assert!(w / h > 2.5, "--rankdir tb draws top-down: {w}×{h}");
+}
+
+/// PNG is Graphviz's drawing: asking for the built-in layout says so
+/// (not that Graphviz is missing), whether or not `dot` is installed.
+#[test]
+fn png_with_the_builtin_layout_names_the_conflict() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("c.png");
+    Whatif::new()
+        .args([
+            "graph",
+            "examples/three-tier.yaml",
+            "--layout",
+            "builtin",
+            "-o",
+            png.to_str().unwrap(),
+        ])
+        .code(2)
+        .stderr_contains("`--layout builtin` asks for whatif's own layout");
+    assert!(!png.exists());
 }

@@ -255,6 +255,27 @@ fn diagnose_has_the_spec_shape() {
     );
 }
 
+/// `--symptom` reads names as the model and scenarios do: a name that is
+/// both a service and an operation is refused, not read as the service.
+#[test]
+fn diagnose_refuses_a_symptom_name_with_two_readings() {
+    let model = "tests/fixtures/scenarios/models/dotted.yaml";
+    Whatif::new()
+        .args(["diagnose", model, "--symptom", "users.login=down"])
+        .code(2)
+        .stderr_contains(
+            "--symptom users.login=down: `users.login` can be read as the service `users.login` or operation `login` of service `users`",
+        )
+        .stderr_contains("rename one of them in the model");
+    Whatif::new()
+        .args(["diagnose", model, "--symptom", "users.logout=down"])
+        .code(0);
+    Whatif::new()
+        .args(["diagnose", model, "--symptom", "users.signup=down"])
+        .code(2)
+        .stderr_contains("--symptom users.signup=down: unknown service `users.signup`");
+}
+
 #[test]
 fn an_unknown_extension_lists_the_formats_review_writes() {
     Whatif::new()

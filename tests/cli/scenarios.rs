@@ -146,6 +146,36 @@ fn a_broken_scenario_is_exit_2_with_a_position() {
         .no_panic();
 }
 
+/// A file that cannot run is a JUnit error beside the files that ran, so
+/// CI shows it; the exit is still 2.
+#[test]
+fn a_broken_scenario_is_a_junit_error_beside_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("results.xml");
+    Whatif::new()
+        .args([
+            "scenario",
+            "scenarios/zone-eu-1a-outage.yaml",
+            "tests/fixtures/scenarios/invalid/S011-unknown-service.yaml",
+            "--junit",
+            junit.to_str().unwrap(),
+        ])
+        .code(2);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains(r#"failures="0" errors="1">"#), "{xml}");
+    assert!(
+        xml.contains("file=\"scenarios/zone-eu-1a-outage.yaml\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(
+            r#"<error message="tests/fixtures/scenarios/invalid/S011-unknown-service.yaml:"#
+        ),
+        "{xml}"
+    );
+    assert!(xml.contains("error[S011]"), "{xml}");
+}
+
 #[test]
 fn run_for_prints_the_timeline_and_json_series() {
     let out = Whatif::new()

@@ -73,7 +73,7 @@ impl SingleFault {
     /// no replica lives, or a zone whose `zone:NAME` names a service).
     pub fn parse(&self, model: &Model) -> Option<Fault> {
         let fault = faults::parse(self.kind(), &self.target(), model).ok()?;
-        let is_zone = matches!(fault.scope, Scope::Zone(_));
+        let is_zone = matches!(fault.scope(), Some(Scope::Zone(_)));
         (is_zone == matches!(self, SingleFault::DownZone(_))).then_some(fault)
     }
 }

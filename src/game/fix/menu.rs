@@ -20,7 +20,7 @@
 //! to turn off, a timeout to halve, a breaker to take off.
 
 use crate::model::{CircuitBreaker, Model, ServiceId};
-use crate::sim::faults::{self, FaultKind, Scope};
+use crate::sim::faults::{self, Fault, FaultKind};
 use crate::sim::timeline::{Action, Event, PolicyChange, Recovery};
 use crate::text::terminal;
 
@@ -349,9 +349,8 @@ impl Menu {
         }
         let wanted = match item.targets.first() {
             Some(Target::Call(..)) => {
-                let fault = faults::parse(FaultKind::Cut, text, model).map_err(|e| e.message)?;
-                match fault.scope {
-                    Scope::Link(a, b) => Target::Call(a, b),
+                match faults::parse(FaultKind::Cut, text, model).map_err(|e| e.message)? {
+                    Fault::Cut { from, to, .. } => Target::Call(from, to),
                     _ => {
                         return Err(format!(
                             "`{}` is not a call `caller->callee`",

@@ -30,7 +30,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use serde::Serialize;
 
 use super::dist::Dist;
-use super::faults::{Fault, FaultKind, Scope, Slowdown};
+use super::faults::{self, Fault, Slowdown};
 use crate::model::{Dependency, Model, ServiceId};
 pub(crate) use admission::Admission;
 use contexts::{Contexts, OpIndex};
@@ -53,6 +53,9 @@ pub enum State {
 }
 
 impl State {
+    /// Every state, best first.
+    pub const ALL: [State; 4] = [State::Healthy, State::Slow, State::Degraded, State::Down];
+
     /// Lower-case name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -61,6 +64,15 @@ impl State {
             State::Degraded => "degraded",
             State::Down => "down",
         }
+    }
+}
+
+impl std::str::FromStr for State {
+    type Err = crate::finding::UnknownWord;
+
+    /// `healthy`, `slow`, `degraded` or `down`, in any case.
+    fn from_str(word: &str) -> Result<State, Self::Err> {
+        crate::finding::parse_word(word, &State::ALL, State::as_str)
     }
 }
 
@@ -179,8 +191,8 @@ impl Situation {
         let n = model.services().len();
         let mut warmth = vec![1.0; n];
         for f in faults {
-            if let (FaultKind::Cold, Scope::Service(s)) = (f.kind, &f.scope) {
-                warmth[s.index()] = 0.0;
+            if let Fault::Cold { cache, .. } = f {
+                warmth[cache.index()] = 0.0;
             }
         }
         Situation {
@@ -238,47 +250,55 @@ impl Conditions {
         let mut crashed: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
         let mut hung: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
         for (fi, f) in faults.iter().enumerate() {
-            match f.kind {
-                FaultKind::Down | FaultKind::Hang => {
-                    let sets = if f.kind == FaultKind::Down {
+            match f {
+                Fault::Down { scope, .. } | Fault::Hang { scope, .. } => {
+                    let sets = if let Fault::Down { .. } = f {
                         &mut crashed
                     } else {
                         &mut hung
                     };
-                    for (id, replicas) in f.replicas_hit(model) {
+                    for (id, replicas) in scope.replicas_hit(model) {
                         sets.entry(id.0).or_default().extend(replicas);
                         c.touched_by[id.index()].push(fi);
                     }
                 }
-                FaultKind::Errors | FaultKind::Slow => {
+                Fault::Errors { scope, share, .. } => {
                     // A fault on some replicas hits their share of requests.
-                    for (id, replicas) in f.replicas_hit(model) {
-                        let share = f.share * replicas.len() as f64
-                            / f64::from(model.service(id).replicas.max(1));
-                        if f.kind == FaultKind::Errors {
-                            let e = &mut c.errors[id.index()];
-                            *e = 1.0 - (1.0 - *e) * (1.0 - share);
-                        } else if let Some(change) = f.slowdown {
-                            c.slow[id.index()].push((change, share));
-                        }
+                    for (id, replicas) in scope.replicas_hit(model) {
+                        let share = faults::share_of_requests(model, id, &replicas, *share);
+                        let e = &mut c.errors[id.index()];
+                        *e = 1.0 - (1.0 - *e) * (1.0 - share);
                         c.touched_by[id.index()].push(fi);
                     }
                 }
-                FaultKind::Cut => {
-                    if let Scope::Link(a, b) = f.scope {
-                        c.cuts.insert((a.0, b.0));
-                        c.touched_by[b.index()].push(fi);
+                Fault::Slow {
+                    scope,
+                    change,
+                    share,
+                    ..
+                } => {
+                    for (id, replicas) in scope.replicas_hit(model) {
+                        let share =
+                            faults::share_of_requests(model, id, &replicas, share.unwrap_or(1.0));
+                        c.slow[id.index()].push((*change, share));
+                        c.touched_by[id.index()].push(fi);
                     }
                 }
-                FaultKind::Surge => match f.scope {
-                    Scope::Service(s) => c.surge[s.index()] *= f.factor.unwrap_or(1.0),
-                    _ => c.surge_all *= f.factor.unwrap_or(1.0),
-                },
-                FaultKind::Cold => {
-                    if let Scope::Service(s) = f.scope {
-                        c.touched_by[s.index()].push(fi);
-                    }
+                Fault::Cut { from, to, .. } => {
+                    c.cuts.insert((from.0, to.0));
+                    c.touched_by[to.index()].push(fi);
                 }
+                Fault::Surge {
+                    entry: Some(s),
+                    factor,
+                    ..
+                } => c.surge[s.index()] *= factor,
+                Fault::Surge {
+                    entry: None,
+                    factor,
+                    ..
+                } => c.surge_all *= factor,
+                Fault::Cold { cache, .. } => c.touched_by[cache.index()].push(fi),
             }
         }
         for (s, set) in &crashed {

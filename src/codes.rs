@@ -141,6 +141,16 @@ const FIXED: &[Code] = &[
         "S017",
         "warning: a fault whose value changes nothing (`x1`, `+0ms`, `0%`)",
     ),
+    scenario(
+        "S018",
+        "incident: a remedy before `detected_at`, or `detected_at` at the end",
+    ),
+    scenario(
+        "S019",
+        "incident: a key of the four missing, or an empty list or text",
+    ),
+    scenario("S020", "incident: two remedies of one name"),
+    scenario("S021", "incident: `source.date` not `YYYY-MM-DD`"),
 ];
 
 /// Every code whatif reports: the fixed ones, then the lints in registry

@@ -74,9 +74,11 @@
 //!   position.
 
 pub mod check;
+pub mod incident;
 pub mod junit;
 pub mod load;
 
 pub use check::{Verdict, check};
+pub use incident::Incident;
 pub use junit::write_junit;
 pub use load::{ExpectTarget, Expectation, MAX_DURATION_S, Scenario, codes, load_scenario};

@@ -52,7 +52,10 @@ fn the_incidents_page_lists_every_incident() {
     let page = std::fs::read_to_string(path("docs/incidents.md")).unwrap();
     for file in yaml_files(&path("incidents")) {
         let name = file.file_stem().unwrap().to_str().unwrap();
-        assert!(page.contains(&format!("| `{name}` |")), "{name} in the table");
+        assert!(
+            page.contains(&format!("| `{name}` |")),
+            "{name} in the table"
+        );
         assert!(page.contains(&format!("**{name}.**")), "{name}'s limits");
         let model = format!("incidents/models/{name}.yaml");
         assert!(path(&model).exists(), "{model}");

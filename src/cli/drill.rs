@@ -337,14 +337,17 @@ fn play_rounds(
     let mut record_error: Option<Error> = None;
     let mut record = |v: &serde_json::Value| {
         let Some(path) = &args.record else { return };
-        if let Err(e) = record_line(path, model, seed, v)
+        let head = serde_json::json!({ "model": model.name, "seed": seed });
+        if let Err(e) = record_line(path, head, v)
             && record_error.is_none()
         {
             record_error = Some(e);
         }
     };
     let json = args.format == Format::Json;
-    let mut console = console(model, json)?;
+    let mut words: Vec<String> = model.service_names().map(str::to_owned).collect();
+    words.extend(["look", "cause", "list", "works", "degraded", "fails"].map(String::from));
+    let mut console = console(words, json)?;
     let intro = intro(model, options, seed, rounds, questions.len());
     let played = console.say(&intro).and_then(|()| {
         play::play(
@@ -399,9 +402,13 @@ fn draw_reveal(
     Some(path.display().to_string())
 }
 
-/// Appends one round's result to `--record` as a JSON line.
-fn record_line(path: &Path, model: &Model, seed: u64, v: &serde_json::Value) -> Result<(), Error> {
-    let mut line = serde_json::json!({ "model": model.name, "seed": seed });
+/// Appends one round's result to `--record` as a JSON line: `head`'s
+/// keys, then the result's.
+pub(super) fn record_line(
+    path: &Path,
+    mut line: serde_json::Value,
+    v: &serde_json::Value,
+) -> Result<(), Error> {
     if let (Some(dst), Some(src)) = (line.as_object_mut(), v.as_object()) {
         dst.extend(src.clone());
     }
@@ -417,13 +424,11 @@ fn record_line(path: &Path, model: &Model, seed: u64, v: &serde_json::Value) -> 
         })
 }
 
-/// The line editor on a terminal; else plain lines, the game on stderr
-/// when the results go to stdout as JSON.
-fn console(model: &Model, json: bool) -> Result<Box<dyn Console>, Error> {
+/// The line editor on a terminal (completing `words`); else plain lines,
+/// the game on stderr when the results go to stdout as JSON.
+pub(super) fn console(words: Vec<String>, json: bool) -> Result<Box<dyn Console>, Error> {
     let interactive = io::stdin().is_terminal() && io::stdout().is_terminal();
     Ok(if interactive && !json {
-        let mut words: Vec<String> = model.service_names().map(str::to_owned).collect();
-        words.extend(["look", "cause", "list", "works", "degraded", "fails"].map(String::from));
         Box::new(crate::console::Terminal::new(words)?)
     } else if json {
         Box::new(Plain::new(

@@ -39,6 +39,7 @@ mod format;
 mod generate;
 mod graph;
 mod import;
+mod incident;
 mod man;
 mod output;
 mod picture;
@@ -53,6 +54,8 @@ mod spof;
 const ENVIRONMENT: &str = "Environment:
   NO_COLOR  not empty: no colour with --color auto
   COLUMNS   the width text tables fit (else the terminal's; piped: no limit)
+  WHATIF_INCIDENTS  a folder of incidents to look NAMEs up in, instead of
+            incidents/ here and then whatif's own
 
 Exit status:
   0  success
@@ -138,6 +141,11 @@ enum Command {
         after_help = "Example:\n  whatif drill examples/online-shop.yaml\n  whatif drill examples/payments.yaml --level medium --rounds 3 --seed 7\n  whatif drill examples/online-shop.yaml --mode diagnose --level medium\n  whatif drill examples/three-tier.yaml --fault 'slow db=x10' --level medium\n  whatif drill examples/payments.yaml --handout 6 --level medium -o drill.md\n  printf 'f\\nd\\n' | whatif drill examples/three-tier.yaml --seed 1 --rounds 1   # scripted"
     )]
     Drill(drill::DrillArgs),
+    /// Replay a real incident and try to fix it (the `fix` game), or report its replay.
+    #[command(
+        after_help = "Example:\n  whatif incident --list\n  whatif incident NAME   # play: act from the moment responders were paged\n  whatif incident NAME --replay   # every remedy simulated and judged; exit 1 when one is misjudged\n  whatif incident tests/fixtures/incidents/retry-storm.yaml --handout -o fix.md\n  printf '4 storefront->checkout-api\\n\\n' | whatif incident tests/fixtures/incidents/retry-storm.yaml   # scripted"
+    )]
+    Incident(incident::IncidentArgs),
     /// Run scenario files: story, timeline, expectations; exit 1 if any fails.
     #[command(
         after_help = "Example:\n  whatif scenario scenarios/*.yaml\n  whatif scenario scenarios/zone-eu-1a-outage.yaml --junit results.xml"
@@ -185,6 +193,7 @@ impl Command {
             Command::Diff(args) => diff::diff(args, color),
             Command::Drill(args) => drill::drill(args),
             Command::Scenario(args) => scenario::scenario(args, color),
+            Command::Incident(args) => incident::incident(args, color),
             Command::Generate(args) => generate::generate(args),
             Command::Import(args) => import::import(args, color),
             Command::Schema(args) => schema::schema(args),

@@ -33,16 +33,16 @@ pub(super) struct ScenarioArgs {
     format: Format,
 }
 
-/// One scenario file's run.
-struct Ran {
-    file: String,
-    scenario: Scenario,
-    timeline: Timeline,
-    verdicts: Vec<Verdict>,
+/// One scenario file's run (an incident's replay is one too).
+pub(super) struct Ran {
+    pub(super) file: String,
+    pub(super) scenario: Scenario,
+    pub(super) timeline: Timeline,
+    pub(super) verdicts: Vec<Verdict>,
 }
 
 impl Ran {
-    fn failed(&self) -> usize {
+    pub(super) fn failed(&self) -> usize {
         self.verdicts.iter().filter(|v| !v.passed).count()
     }
 }
@@ -142,7 +142,13 @@ fn run_file(file: String, scenario: Scenario, step: f64) -> Ran {
 
 /// One scenario as text: title, story, timeline, each expectation and the
 /// verdict.
-fn write_text(text: &mut Vec<u8>, ran: &Ran, step: f64, p: Palette, width: Option<usize>) {
+pub(super) fn write_text(
+    text: &mut Vec<u8>,
+    ran: &Ran,
+    step: f64,
+    p: Palette,
+    width: Option<usize>,
+) {
     let sc = &ran.scenario;
     let model = &sc.loaded.model;
     let _ = writeln!(
@@ -200,7 +206,7 @@ fn write_text(text: &mut Vec<u8>, ran: &Ran, step: f64, p: Palette, width: Optio
 }
 
 /// One scenario as JSON: its events and each expectation's verdict.
-fn file_json(ran: &Ran) -> serde_json::Value {
+pub(super) fn file_json(ran: &Ran) -> serde_json::Value {
     let sc = &ran.scenario;
     let model = &sc.loaded.model;
     let (events, _) = whatif::render::timeline::json_parts(model, &ran.timeline);
@@ -226,7 +232,7 @@ fn file_json(ran: &Ran) -> serde_json::Value {
 
 /// Wraps prose to a width, each line indented; every word made safe for a
 /// terminal.
-fn wrap(text: &str, width: usize, indent: &str) -> String {
+pub(super) fn wrap(text: &str, width: usize, indent: &str) -> String {
     let mut lines = Vec::new();
     let mut line = String::new();
     for word in text.split_whitespace().map(terminal) {

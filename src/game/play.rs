@@ -299,7 +299,7 @@ fn listed(model: &Model, ids: &BTreeSet<ServiceId>) -> String {
 
 /// Asks until the answer parses; `None` when the input ends; an error
 /// after [`MAX_UNREADABLE`] answers in a row that do not.
-fn ask_until<T>(
+pub fn ask_until<T>(
     console: &mut dyn Console,
     prompt: &str,
     mut read: impl FnMut(&str) -> Result<T, String>,

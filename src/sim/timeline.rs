@@ -286,7 +286,7 @@ struct Arrival {
 }
 
 /// The step at which an event at `at_s` takes effect.
-fn step_index(at_s: f64, step: f64) -> usize {
+pub fn step_index(at_s: f64, step: f64) -> usize {
     (at_s / step - 1e-9).ceil().max(0.0) as usize
 }
 

@@ -142,9 +142,7 @@ pub(super) fn resolve(text: &str) -> Result<PathBuf, Error> {
     let path = Path::new(text);
     let is_path = text.contains(std::path::MAIN_SEPARATOR)
         || text.contains('/')
-        || path
-            .extension()
-            .is_some_and(|e| e == "yaml" || e == "yml");
+        || path.extension().is_some_and(|e| e == "yaml" || e == "yml");
     if is_path {
         return Ok(path.to_owned());
     }
@@ -221,7 +219,11 @@ fn list(format: Format, color: ColorChoice) -> Result<Status, Error> {
         };
         let w_name = width(&|r| terminal(&r.0).chars().count()).max(4);
         let w_org = width(&|r| terminal(&r.3.source.organisation).chars().count()).max(12);
-        let _ = writeln!(out, "{:<w_name$}  {:<10}  {:<w_org$}  title", "name", "date", "organisation");
+        let _ = writeln!(
+            out,
+            "{:<w_name$}  {:<10}  {:<w_org$}  title",
+            "name", "date", "organisation"
+        );
         for (name, _, sc, inc) in &rows {
             let _ = writeln!(
                 out,
@@ -255,7 +257,12 @@ fn replay(path: &Path, format: Format, color: ColorChoice) -> Result<Status, Err
             .pos
             .map(|p| format!(":{}:{}", p.line, p.column))
             .unwrap_or_default();
-        super::warn(&format!("{}{at}: {} [{}]", path.display(), w.message, w.code));
+        super::warn(&format!(
+            "{}{at}: {} [{}]",
+            path.display(),
+            w.message,
+            w.code
+        ));
     }
     let replay = incident::replay(&scenario, &incident, STEP_S);
     let holds = replay.holds();
@@ -315,7 +322,11 @@ fn write_incident(out: &mut Vec<u8>, ran: &Ran, incident: &Incident, replay: &Re
     let sc = &ran.scenario;
     let model = &sc.loaded.model;
     let s = &incident.source;
-    let url = s.url.as_deref().map(|u| format!(" — {u}")).unwrap_or_default();
+    let url = s
+        .url
+        .as_deref()
+        .map(|u| format!(" — {u}"))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
         "source: {}, {}: {}{}",
@@ -445,7 +456,10 @@ pub(super) fn play(path: &Path, how: &Play) -> Result<Status, Error> {
             "whatif drill · fix · {} · seed {seed} (replay: --mode fix --seed {seed})\n",
             terminal(&path.display().to_string())
         ),
-        None => format!("whatif incident · {}\n", terminal(&path.display().to_string())),
+        None => format!(
+            "whatif incident · {}\n",
+            terminal(&path.display().to_string())
+        ),
     };
     let options = fix::Options {
         facilitator: how.facilitator,

@@ -301,7 +301,8 @@ mod tests {
         assert!(r.verdicts.iter().all(|v| v.passed));
         assert!(!r.nothing.works);
         assert_eq!(r.nothing.healthy_from_s, None);
-        let judged: Vec<(bool, bool)> = r.remedies.iter().map(|j| (j.run.works, j.agrees)).collect();
+        let judged: Vec<(bool, bool)> =
+            r.remedies.iter().map(|j| (j.run.works, j.agrees)).collect();
         assert_eq!(judged, [(true, true), (false, true)]);
         assert!(r.holds());
         assert_eq!(r.best().map(|j| j.remedy), Some(0));
@@ -335,7 +336,12 @@ mod tests {
         assert!(base.works);
         assert!(base.failed_requests < 1.0, "{}", base.failed_requests);
         // Shedding half for two minutes after 4m: 800 × 0.5 × 120 failed.
-        let shed = run(&s, &i, &[calm.clone(), surge("x0.5", 240.0, Some(120.0))], 1.0);
+        let shed = run(
+            &s,
+            &i,
+            &[calm.clone(), surge("x0.5", 240.0, Some(120.0))],
+            1.0,
+        );
         assert!(
             (shed.failed_requests - 48_000.0).abs() < 1.0,
             "{}",

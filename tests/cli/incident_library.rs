@@ -1,8 +1,7 @@
 //! The incident library (docs/incidents.md): every incident in
-//! `incidents/` replays with its public facts holding, every model it
-//! stands on checks clean and stays small, and the incidents page lists
-//! them all. (Whether each remedy does what its `works:` says is judged by
-//! the incident machinery's own tests.)
+//! `incidents/` replays with its public facts holding and its remedies
+//! judged as marked, every model it stands on checks clean and stays
+//! small, and the incidents page lists them all.
 
 use crate::support::*;
 
@@ -13,21 +12,49 @@ fn incidents() -> Vec<String> {
         .collect()
 }
 
+/// `whatif incident --replay` on every incident: each public fact pinned
+/// under `expect:` holds, and every remedy, simulated, does what its
+/// `works:` says. The library also keeps its shape: at least three facts,
+/// a remedy that works and one that does not, three to five questions.
 #[test]
-fn every_incident_replays_its_public_facts() {
+fn every_incident_replays_and_every_remedy_is_judged_as_marked() {
     let files = incidents();
     assert!(files.len() >= 15, "at least fifteen incidents");
-    let mut args = vec!["scenario".to_owned(), "--format".into(), "json".into()];
-    args.extend(files.iter().cloned());
-    let j = Whatif::new().args(&args).code(0).json();
-    let scenarios = j["scenarios"].as_array().unwrap();
-    assert_eq!(scenarios.len(), files.len());
-    for sc in scenarios {
-        let expectations = sc["expectations"].as_array().unwrap();
-        assert!(expectations.len() >= 3, "{} pins few facts", sc["file"]);
+    // One replay per file, at once: each simulates the incident and every
+    // remedy over up to half a day of one-second steps.
+    let replays: Vec<(String, serde_json::Value)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .iter()
+            .map(|file| {
+                scope.spawn(move || {
+                    let j = Whatif::new()
+                        .args(["incident", "--replay", file, "--format", "json"])
+                        .code(0)
+                        .json();
+                    (file.clone(), j)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (file, j) in &replays {
+        assert_eq!(j["passed"], true, "{file}");
+        let expectations = j["expectations"].as_array().unwrap();
+        assert!(expectations.len() >= 3, "{file} pins few facts");
         for e in expectations {
-            assert_eq!(e["passed"], true, "{} {e}", sc["file"]);
+            assert_eq!(e["passed"], true, "{file} {e}");
         }
+        let remedies = j["remedies"].as_array().unwrap();
+        for r in remedies {
+            assert_eq!(r["agrees"], true, "{file} {r}");
+        }
+        let marked = |works: bool| remedies.iter().any(|r| r["marked_works"] == works);
+        assert!(marked(true) && marked(false), "{file}: a mix of remedies");
+        let questions = j["debrief"].as_array().unwrap().len();
+        assert!(
+            (3..=5).contains(&questions),
+            "{file}: {questions} questions"
+        );
     }
 }
 

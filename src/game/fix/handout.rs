@@ -19,7 +19,11 @@ pub fn write_markdown(out: &mut dyn Write, fix: &Fix) -> io::Result<()> {
         writeln!(out, "{}\n", md_cell(&sc.story))?;
     }
     writeln!(out, "## What the responders saw\n")?;
-    writeln!(out, "```text\n{}```\n", timeline_text(fix).replace("```", "'''"))?;
+    writeln!(
+        out,
+        "```text\n{}```\n",
+        timeline_text(fix).replace("```", "'''")
+    )?;
     for line in paged(fix) {
         writeln!(out, "{}", md_cell(&line))?;
     }
@@ -47,7 +51,10 @@ pub fn write_markdown(out: &mut dyn Write, fix: &Fix) -> io::Result<()> {
             duration(item.kind.cost_s())
         )?;
     }
-    writeln!(out, "\nYour moves, in order: ____________________________________________\n")?;
+    writeln!(
+        out,
+        "\nYour moves, in order: ____________________________________________\n"
+    )?;
     writeln!(out, "## Debrief\n")?;
     for (i, d) in inc.debrief.iter().enumerate() {
         writeln!(out, "{}. {}\n", i + 1, md_cell(&d.question))?;

@@ -241,7 +241,11 @@ fn calls(model: &Model) -> Vec<(ServiceId, ServiceId)> {
 }
 
 /// The dependencies from `a` to `b`.
-fn deps(model: &Model, a: ServiceId, b: ServiceId) -> impl Iterator<Item = &crate::model::Dependency> {
+fn deps(
+    model: &Model,
+    a: ServiceId,
+    b: ServiceId,
+) -> impl Iterator<Item = &crate::model::Dependency> {
     model
         .service(a)
         .operations
@@ -328,7 +332,12 @@ impl Menu {
             .map_err(|_| format!("`{}` is not a move: type its number", terminal(text.trim())))?;
         n.checked_sub(1)
             .and_then(|i| self.items.get(i))
-            .ok_or_else(|| format!("there is no move {n}: the moves are 1 to {}", self.items.len()))
+            .ok_or_else(|| {
+                format!(
+                    "there is no move {n}: the moves are 1 to {}",
+                    self.items.len()
+                )
+            })
     }
 
     /// The target of `item` that `text` names: a service by name (any
@@ -343,7 +352,12 @@ impl Menu {
                 let fault = faults::parse(FaultKind::Cut, text, model).map_err(|e| e.message)?;
                 match fault.scope {
                     Scope::Link(a, b) => Target::Call(a, b),
-                    _ => return Err(format!("`{}` is not a call `caller->callee`", terminal(text))),
+                    _ => {
+                        return Err(format!(
+                            "`{}` is not a call `caller->callee`",
+                            terminal(text)
+                        ));
+                    }
                 }
             }
             _ => Target::Service(Names::new(model).one(text)?),
@@ -402,7 +416,10 @@ mod tests {
                 (Move::Recover, s(&["web", "api", "db", "recs"])),
             ]
         );
-        assert_eq!(menu.lines()[2], "  3. flush a service's queue                           2m");
+        assert_eq!(
+            menu.lines()[2],
+            "  3. flush a service's queue                           2m"
+        );
     }
 
     #[test]
@@ -414,17 +431,27 @@ mod tests {
         let breaker = menu.item("7").expect("item");
         assert_eq!(
             menu.target(&m, breaker, "web->recs"),
-            Ok(Target::Call(m.find("web").unwrap(), m.find("recs").unwrap()))
+            Ok(Target::Call(
+                m.find("web").unwrap(),
+                m.find("recs").unwrap()
+            ))
         );
         let e = menu.target(&m, breaker, "api->db").unwrap_err();
         assert!(e.contains("it can on: web->api, web->recs"), "{e}");
         assert!(menu.target(&m, breaker, "web->dbb").is_err());
         let scale = menu.item("9").expect("item");
         assert!(menu.target(&m, scale, "API").is_ok());
-        assert!(menu.target(&m, scale, "apo").unwrap_err().contains("did you mean `api`"));
+        assert!(
+            menu.target(&m, scale, "apo")
+                .unwrap_err()
+                .contains("did you mean `api`")
+        );
         // A move with one target needs none typed.
         let flush = menu.item("3").expect("item");
-        assert_eq!(menu.target(&m, flush, ""), Ok(Target::Service(m.find("api").unwrap())));
+        assert_eq!(
+            menu.target(&m, flush, ""),
+            Ok(Target::Service(m.find("api").unwrap()))
+        );
     }
 
     #[test]
@@ -435,11 +462,20 @@ mod tests {
             let p = Pick { kind, target };
             p.events(&m, 60.0)
                 .iter()
-                .map(|e| format!("{} {}", e.action.describe(&m), e.for_s.map_or("".into(), crate::text::duration)))
+                .map(|e| {
+                    format!(
+                        "{} {}",
+                        e.action.describe(&m),
+                        e.for_s.map_or("".into(), crate::text::duration)
+                    )
+                })
                 .collect::<Vec<_>>()
         };
         assert_eq!(describe(Move::ShedHalf, Target::Users), ["--surge x0.5 5m"]);
-        assert_eq!(describe(Move::Scale, Target::Service(id("api"))), ["scale api +2 "]);
+        assert_eq!(
+            describe(Move::Scale, Target::Service(id("api"))),
+            ["scale api +2 "]
+        );
         assert_eq!(
             describe(Move::HalveTimeout, Target::Call(id("web"), id("api"))),
             ["set web->api: timeout 500ms "]
@@ -448,6 +484,9 @@ mod tests {
             describe(Move::RetryBudget, Target::Call(id("web"), id("api"))),
             ["set web->api: retry budget 10% "]
         );
-        assert_eq!(describe(Move::Recover, Target::Service(id("db"))), ["recover db "]);
+        assert_eq!(
+            describe(Move::Recover, Target::Service(id("db"))),
+            ["recover db "]
+        );
     }
 }

@@ -121,7 +121,9 @@ pub fn play(fix: &Fix, options: Options, console: &mut dyn Console) -> io::Resul
     reveal::briefing(fix, console)?;
     if options.facilitator {
         show_menu(fix, console)?;
-        console.say("\nFor the room: what would you do, in what order? What would each move cost?\n")?;
+        console.say(
+            "\nFor the room: what would you do, in what order? What would each move cost?\n",
+        )?;
         let _ = console.ask("Press Enter to reveal. ")?;
         console.say("\n")?;
         reveal::remedies(fix, console)?;
@@ -183,7 +185,8 @@ fn choose(fix: &Fix, console: &mut dyn Console) -> io::Result<Vec<Move>> {
         let clock = moves.last().map_or(fix.incident.detected_at_s, |m| m.at_s);
         let can_undo = !moves.is_empty();
         let prompt = format!("[{}] > ", duration(clock));
-        let Some(command) = ask_until(console, &prompt, |t| parse_command(fix, t, can_undo))? else {
+        let Some(command) = ask_until(console, &prompt, |t| parse_command(fix, t, can_undo))?
+        else {
             return Ok(moves);
         };
         match command {

@@ -153,7 +153,10 @@ fn mark(state: State) -> char {
 fn ending(run: &Run, entry: ServiceId) -> String {
     let t = &run.timeline;
     let last = t.times.len().saturating_sub(1);
-    let state = t.service_states.get(last).map_or(State::Healthy, |s| s[entry.index()]);
+    let state = t
+        .service_states
+        .get(last)
+        .map_or(State::Healthy, |s| s[entry.index()]);
     if state != State::Healthy {
         return format!("{} at the end", state.as_str());
     }
@@ -195,7 +198,11 @@ pub fn outcome(fix: &Fix, moves: &[Move], run: &Run, console: &mut dyn Console) 
     ];
     if let Some(b) = best {
         let r = &inc.remedies[b.remedy];
-        rows.push(("best", &b.run, format!(" ({}, at {})", terminal(&r.name), duration(r.at_s))));
+        rows.push((
+            "best",
+            &b.run,
+            format!(" ({}, at {})", terminal(&r.name), duration(r.at_s)),
+        ));
     }
     for entry in model.entry_points() {
         console.say(&format!("  {}\n", terminal(&model.service(entry).name)))?;
@@ -239,7 +246,11 @@ pub fn outcome(fix: &Fix, moves: &[Move], run: &Run, console: &mut dyn Console) 
     };
     console.say(&format!("{verdict}\n"))?;
     let best_failed = best.map_or(replay.nothing.failed_requests, |b| b.run.failed_requests);
-    let p = points(replay.nothing.failed_requests, run.failed_requests, best_failed);
+    let p = points(
+        replay.nothing.failed_requests,
+        run.failed_requests,
+        best_failed,
+    );
     console.say(&format!(
         "Score: {p} of 100 points (the share of the best remedy's saving over doing nothing that your moves saved).\n"
     ))
@@ -291,7 +302,11 @@ pub fn debrief(fix: &Fix, console: &mut dyn Console, ask: bool) -> io::Result<Ve
 /// Where the story comes from.
 pub fn source(fix: &Fix, console: &mut dyn Console) -> io::Result<()> {
     let s = &fix.incident.source;
-    let url = s.url.as_deref().map(|u| format!(" — {u}")).unwrap_or_default();
+    let url = s
+        .url
+        .as_deref()
+        .map(|u| format!(" — {u}"))
+        .unwrap_or_default();
     console.say(&format!(
         "\nSource: {}, {}: {}{}\n",
         terminal(&s.organisation),

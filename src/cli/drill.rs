@@ -29,23 +29,25 @@ pub(super) enum LevelArg {
 pub(super) enum ModeArg {
     Predict,
     Diagnose,
+    Fix,
 }
 
 /// `whatif drill`'s arguments.
 #[derive(Debug, Args)]
 pub(super) struct DrillArgs {
-    /// Model file.
-    model: PathBuf,
+    /// Model file; with --mode fix, an incident (a NAME from `whatif incident --list`, or a FILE; default: one picked by the seed).
+    #[arg(value_name = "MODEL|INCIDENT")]
+    model: Option<PathBuf>,
     /// Questions to play (default 5; 1 when --fault sets the question).
     #[arg(long)]
     rounds: Option<usize>,
     /// Seed of the questions (default: from the clock, printed so the drill can be replayed).
     #[arg(long)]
     seed: Option<u64>,
-    /// easy: one service down; medium: zones, replicas, slow, errors; hard: combined faults, later moments.
-    #[arg(long, value_enum, default_value_t = LevelArg::Easy)]
-    level: LevelArg,
-    /// predict: say what a fault does; diagnose: find the fault from its symptoms.
+    /// easy (the default): one service down; medium: zones, replicas, slow, errors; hard: combined faults, later moments.
+    #[arg(long, value_enum)]
+    level: Option<LevelArg>,
+    /// predict: say what a fault does; diagnose: find the fault from its symptoms; fix: act on a real incident from the moment responders were paged.
     #[arg(long, value_enum, default_value_t = ModeArg::Predict)]
     mode: ModeArg,
     /// Set the (first) question's fault, as on `run`: `down catalog-db`, `slow db=x10` (repeatable).
@@ -79,7 +81,16 @@ pub(super) struct DrillArgs {
 
 /// Plays the drill (or writes a handout).
 pub(super) fn drill(args: DrillArgs) -> Result<Status, Error> {
-    let inputs = Inputs::of([args.model.as_path()]);
+    if args.mode == ModeArg::Fix {
+        return fix(&args);
+    }
+    let Some(model_path) = args.model.as_deref() else {
+        return Err(Error::usage(
+            "the drill needs a model file".to_string(),
+            Some("e.g. `whatif drill examples/online-shop.yaml`; `--mode fix` plays an incident instead".into()),
+        ));
+    };
+    let inputs = Inputs::of([model_path]);
     for output in [&args.output, &args.record].into_iter().flatten() {
         inputs.check(output)?;
     }
@@ -91,16 +102,16 @@ pub(super) fn drill(args: DrillArgs) -> Result<Status, Error> {
             Some("give a file: each round is appended to it as a JSON line".into()),
         ));
     }
-    let loaded = load(&args.model)?;
+    let loaded = load(model_path)?;
     let model = &loaded.model;
-    let level = match args.level {
+    let level = match args.level.unwrap_or(LevelArg::Easy) {
         LevelArg::Easy => Level::Easy,
         LevelArg::Medium => Level::Medium,
         LevelArg::Hard => Level::Hard,
     };
     let mode = match args.mode {
-        ModeArg::Predict => Mode::Predict,
         ModeArg::Diagnose => Mode::Diagnose,
+        ModeArg::Predict | ModeArg::Fix => Mode::Predict,
     };
     let faults = args
         .fault
@@ -112,12 +123,7 @@ pub(super) fn drill(args: DrillArgs) -> Result<Status, Error> {
         None => None,
     };
     check_flags(&args, model, mode, &faults, at_s)?;
-    let seed = args.seed.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() % 100_000)
-            .unwrap_or(1)
-    });
+    let seed = args.seed.unwrap_or_else(clock_seed);
     let fixed = if faults.is_empty() {
         None
     } else {
@@ -172,6 +178,79 @@ pub(super) fn drill(args: DrillArgs) -> Result<Status, Error> {
     play_rounds(
         &args, files, model, &drill, options, seed, rounds, &questions,
     )
+}
+
+/// `--mode fix`: the incident named (or one of the library, picked by the
+/// seed) played as `whatif incident` plays it.
+fn fix(args: &DrillArgs) -> Result<Status, Error> {
+    let clash = [
+        (args.level.is_some(), "--level"),
+        (args.rounds.is_some(), "--rounds"),
+        (!args.fault.is_empty(), "--fault"),
+        (args.at.is_some(), "--at"),
+        (args.pictures.is_some(), "--pictures"),
+        (args.no_pictures, "--no-pictures"),
+    ];
+    if let Some((_, flag)) = clash.iter().find(|(on, _)| *on) {
+        return Err(Error::usage(
+            format!("--mode fix plays one incident; it does not take {flag}"),
+            Some(
+                "e.g. `whatif drill INCIDENT --mode fix` (`whatif incident --list` shows them)"
+                    .into(),
+            ),
+        ));
+    }
+    if args.handout.is_some_and(|n| n != 1) {
+        return Err(Error::usage(
+            "--mode fix writes a handout of one incident: give --handout 1".to_string(),
+            None,
+        ));
+    }
+    if args.handout.is_some() && args.facilitator {
+        return Err(Error::usage(
+            "--handout writes a sheet; it does not take --facilitator".to_string(),
+            None,
+        ));
+    }
+    let (path, seed) = match &args.model {
+        Some(named) => (super::incident::resolve(&named.to_string_lossy())?, None),
+        None => {
+            let library = super::incident::library();
+            if library.is_empty() {
+                return Err(Error::usage(
+                    "there is no incident in the library to pick from".to_string(),
+                    Some("name an incident FILE: `whatif drill FILE --mode fix`".into()),
+                ));
+            }
+            let seed = args.seed.unwrap_or_else(clock_seed);
+            let pick = {
+                use rand::{RngExt, SeedableRng};
+                let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+                rng.random_range(0..library.len())
+            };
+            (library[pick].1.clone(), Some(seed))
+        }
+    };
+    super::incident::play(
+        &path,
+        &super::incident::Play {
+            facilitator: args.facilitator,
+            handout: args.handout.is_some(),
+            output: args.output.as_deref(),
+            json: args.format == Format::Json,
+            record: args.record.as_deref(),
+            seed,
+        },
+    )
+}
+
+/// A seed from the clock, when none is given (printed, so the game can be
+/// replayed).
+fn clock_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() % 100_000)
+        .unwrap_or(1)
 }
 
 /// Where a drill writes besides the console.

@@ -103,7 +103,7 @@ fn library_dirs() -> Vec<PathBuf> {
     let own = Path::new(env!("CARGO_MANIFEST_DIR")).join("incidents");
     let same = match (here.canonicalize(), own.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
-        _ => false,
+        _ => std::env::current_dir().is_ok_and(|cwd| cwd.join("incidents") == own),
     };
     if same { vec![here] } else { vec![here, own] }
 }
@@ -173,7 +173,7 @@ pub(super) fn load(path: &Path) -> Result<(Scenario, Incident), Error> {
                 path.display()
             ),
             Some(format!(
-                "run it with `whatif scenario {}`; docs/incidents.md shows an incident's keys",
+                "run it with `whatif scenario {}`; docs/timelines.md shows an incident's keys",
                 path.display()
             )),
         ));
@@ -214,11 +214,19 @@ fn list(format: Format, color: ColorChoice) -> Result<Status, Error> {
             .collect();
         let _ = writeln!(out, "no incidents in {}", dirs.join(" or "));
     } else {
-        let width = |f: &dyn Fn(&(String, PathBuf, Scenario, Incident)) -> usize| {
-            rows.iter().map(f).max().unwrap_or(0)
-        };
-        let w_name = width(&|r| terminal(&r.0).chars().count()).max(4);
-        let w_org = width(&|r| terminal(&r.3.source.organisation).chars().count()).max(12);
+        let widest = |cells: Vec<usize>, least: usize| cells.into_iter().fold(least, usize::max);
+        let w_name = widest(
+            rows.iter()
+                .map(|r| terminal(&r.0).chars().count())
+                .collect(),
+            4,
+        );
+        let w_org = widest(
+            rows.iter()
+                .map(|r| terminal(&r.3.source.organisation).chars().count())
+                .collect(),
+            12,
+        );
         let _ = writeln!(
             out,
             "{:<w_name$}  {:<10}  {:<w_org$}  title",
@@ -467,7 +475,7 @@ pub(super) fn play(path: &Path, how: &Play) -> Result<Status, Error> {
     let played = console
         .say(&intro)
         .and_then(|()| fix::play(&fix, options, console.as_mut()));
-    let result = match played {
+    let mut result = match played {
         Ok(r) => r,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(Status::Ok),
         Err(e) if e.kind() == io::ErrorKind::InvalidData => {
@@ -481,9 +489,12 @@ pub(super) fn play(path: &Path, how: &Play) -> Result<Status, Error> {
         }
         Err(e) => return Err(e.into()),
     };
+    if let Some(o) = result.as_object_mut() {
+        o.insert("file".into(), path.display().to_string().into());
+        o.insert("seed".into(), how.seed.into());
+    }
     if let Some(record) = how.record {
-        let head = serde_json::json!({ "file": path.display().to_string(), "seed": how.seed });
-        super::drill::record_line(record, head, &result)?;
+        super::drill::record_line(record, serde_json::json!({}), &result)?;
     }
     if how.json {
         print(&json_bytes(&result))?;

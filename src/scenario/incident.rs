@@ -1,4 +1,4 @@
-//! Incidents (docs/incidents.md): scenarios of real, public outages with
+//! Incidents (docs/timelines.md, "Incidents"): scenarios of real, public outages with
 //! the post-mortem's source, the moment responders were paged, the
 //! remedies they could have tried (each marked as working or not) and
 //! debrief questions. This module replays an incident, judges every

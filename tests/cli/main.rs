@@ -17,6 +17,7 @@ mod hostile;
 mod html;
 mod import;
 mod incident_library;
+mod incidents;
 mod input;
 mod laws;
 mod lints;

@@ -5,8 +5,8 @@
 
 use std::io::{self, Write};
 
-use super::Fix;
 use super::reveal::{paged, timeline_text};
+use super::{Fix, menu};
 use crate::render::run::md_cell;
 use crate::sim::explain::rate;
 use crate::text::duration;
@@ -38,10 +38,9 @@ pub fn write_markdown(out: &mut dyn Write, fix: &Fix) -> io::Result<()> {
     writeln!(out, "| --: | --- | --: | --- |")?;
     let model = &sc.loaded.model;
     for (i, item) in fix.menu.items.iter().enumerate() {
-        let on = if item.targets.len() == 1 {
-            String::new()
-        } else {
-            md_cell(&fix.menu.candidates(model, item))
+        let on = match item.targets.as_slice() {
+            [menu::Target::Users] => "user traffic".to_owned(),
+            _ => md_cell(&fix.menu.candidates(model, item)),
         };
         writeln!(
             out,

@@ -21,6 +21,17 @@ pub const STRIP_MARKS: usize = 40;
 /// How many of the worst services the briefing names.
 const WORST: usize = 5;
 
+/// The width prose (the story, reasons, the debrief) is wrapped to.
+const PROSE_WIDTH: usize = 78;
+
+/// Prose from the file, made terminal-safe and wrapped: the first line has
+/// `first` characters written before it, the next start with `indent`
+/// spaces.
+fn prose(text: &str, first: usize, indent: usize) -> String {
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    crate::render::fit::wrap(&terminal(&words), first, indent, Some(PROSE_WIDTH))
+}
+
 /// The timeline up to `detected_at`: the same steps as the full replay.
 pub fn until_detection(fix: &Fix) -> Timeline {
     let options = timeline::Options {
@@ -112,7 +123,7 @@ pub fn briefing(fix: &Fix, console: &mut dyn Console) -> io::Result<()> {
     let sc = fix.scenario;
     console.say(&format!("\n── fix · {} ──\n", terminal(&sc.title)))?;
     if !sc.story.is_empty() {
-        console.say(&format!("{}\n", terminal(&sc.story)))?;
+        console.say(&format!("{}\n", prose(&sc.story, 0, 0)))?;
     }
     console.say(&format!("\n{}", timeline_text(fix)))?;
     console.say("\n")?;
@@ -268,11 +279,11 @@ pub fn remedies(fix: &Fix, console: &mut dyn Console) -> io::Result<()> {
             ("✗", "does not work")
         };
         console.say(&format!(
-            "  {mark} {}, at {}: {works}, {} failed requests. {}\n",
+            "  {mark} {}, at {}: {works}, {} failed requests\n    {}\n",
             terminal(&r.name),
             duration(r.at_s),
             rate(j.run.failed_requests.round()),
-            terminal(&r.why)
+            prose(&r.why, 4, 4)
         ))?;
     }
     Ok(())
@@ -285,7 +296,7 @@ pub fn debrief(fix: &Fix, console: &mut dyn Console, ask: bool) -> io::Result<Ve
     let mut answers = Vec::new();
     let mut asking = ask;
     for (i, d) in fix.incident.debrief.iter().enumerate() {
-        console.say(&format!("{}. {}\n", i + 1, terminal(&d.question)))?;
+        console.say(&format!("{}. {}\n", i + 1, prose(&d.question, 4, 3)))?;
         let yours = if asking {
             let a = console.ask("  your answer (Enter to see ours)> ")?;
             asking = a.is_some();
@@ -293,7 +304,7 @@ pub fn debrief(fix: &Fix, console: &mut dyn Console, ask: bool) -> io::Result<Ve
         } else {
             None
         };
-        console.say(&format!("  Answer: {}\n", terminal(&d.answer)))?;
+        console.say(&format!("  Answer: {}\n", prose(&d.answer, 10, 10)))?;
         answers.push(yours);
     }
     Ok(answers)

@@ -39,6 +39,19 @@ pub fn number(x: f64) -> String {
     if s == "-0" { "0".into() } else { s.to_owned() }
 }
 
+/// A whole number with thousands separated by commas: `100,000`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Untrusted text made safe to print on a terminal: every character that
 /// could move the cursor, start an escape sequence or reorder what is shown
 /// becomes a visible escape, and everything printable is left as it is.
@@ -160,6 +173,15 @@ pub fn clean(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(100_000), "100,000");
+        assert_eq!(thousands(4_294_967_295), "4,294,967,295");
+    }
 
     #[test]
     fn numbers_and_durations_read_naturally() {

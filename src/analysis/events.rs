@@ -390,6 +390,22 @@ pub fn structural_faults(
     faults
 }
 
+/// A model with more basic events than [`MAX_EVENTS`] (a service may have
+/// at most 100,000 replicas, so it takes several): `web` calls `db`
+/// (100,000 replicas, the biggest) and ten unused services of 99,999 each,
+/// 1,099,991 events in all. With `zones: [a, b, c]` when `zoned`.
+#[cfg(test)]
+pub(crate) fn too_many_events_text(zoned: bool) -> String {
+    let mut text = String::from(if zoned { "zones: [a, b, c]\n" } else { "" });
+    text.push_str(
+        "services:\n  web: { entry: { rps: 1 }, depends_on: [db] }\n  db: { replicas: 100000 }\n",
+    );
+    for i in 0..10 {
+        text.push_str(&format!("  pad{i}: {{ replicas: 99999 }}\n"));
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1185,9 +1185,7 @@ mod tests {
         assert!(err.to_string().contains("at most 64 are unrolled"), "{err}");
         let m = ring(12, true);
         assert_agrees(&m, None, &pairs(&m));
-        let m = model(
-            "services:\n  web: { entry: { rps: 1 }, depends_on: [db] }\n  db: { replicas: 1000000000 }\n",
-        );
+        let m = model(&crate::analysis::events::too_many_events_text(false));
         let err =
             write_open_psa(&m, &Graph::build(&m), None, &mut Vec::new()).expect_err("refused");
         assert!(matches!(err, FaultTreeError::TooManyEvents(_)), "{err}");

@@ -34,6 +34,11 @@ pub const THRESHOLDS_KEYS: &[&str] = &["down_below", "degraded_below", "slow_fac
 pub const BREAKER_KEYS: &[&str] = &["threshold", "open_for"];
 /// Keys of `entry:`.
 pub const ENTRY_KEYS: &[&str] = &["rps"];
+/// The most replicas a service may have (`replicas`, `autoscale.max_replicas`):
+/// far above any real deployment (the largest run thousands), and low
+/// enough that work done per replica (zone outages, replica faults on the
+/// timeline) stays bounded.
+pub const MAX_REPLICAS: u32 = 100_000;
 /// Keys of `autoscale:`.
 pub const AUTOSCALE_KEYS: &[&str] = &["max_replicas", "above", "delay"];
 /// Keys of a service.
@@ -651,22 +656,45 @@ impl<'t> Reader<'t> {
     }
 
     fn count_u32(&mut self, field: &str, first: Event) -> Step<Option<At<u32>>> {
+        self.count_at_most(field, first, u32::MAX, false)
+    }
+
+    /// A count of replicas: at most [`MAX_REPLICAS`]. One too large is
+    /// reported and read as the limit, so the checks that compare with it
+    /// (quorum, `max_replicas`) do not pile errors on top.
+    fn replica_count(&mut self, field: &str, first: Event) -> Step<Option<At<u32>>> {
+        self.count_at_most(field, first, MAX_REPLICAS, true)
+    }
+
+    fn count_at_most(
+        &mut self,
+        field: &str,
+        first: Event,
+        max: u32,
+        clamp: bool,
+    ) -> Step<Option<At<u32>>> {
         let Some(at) = self.value(field, first, units::count)? else {
             return Ok(None);
         };
         match u32::try_from(at.value) {
-            Ok(n) => Ok(Some(At {
+            Ok(n) if n <= max => Ok(Some(At {
                 value: n,
                 pos: at.pos,
             })),
-            Err(_) => {
+            _ => {
                 self.error(
                     units::codes::BAD_COUNT,
                     format!("`{field}`: {} is too large", at.value),
                     at.pos,
-                    Some(format!("at most {}", u32::MAX)),
+                    Some(format!(
+                        "at most {}",
+                        crate::text::thousands(u64::from(max))
+                    )),
                 );
-                Ok(None)
+                Ok(clamp.then_some(At {
+                    value: max,
+                    pos: at.pos,
+                }))
             }
         }
     }
@@ -933,7 +961,7 @@ impl<'t> Reader<'t> {
             match key {
                 0 => f.kind = r.word("kind", value, &KINDS)?,
                 1 => f.entry = r.entry(value)?,
-                2 => f.replicas = r.count_u32("replicas", value)?,
+                2 => f.replicas = r.replica_count("replicas", value)?,
                 3 => {
                     let mut zones = Vec::new();
                     r.list(value, |r, item| {
@@ -998,7 +1026,7 @@ impl<'t> Reader<'t> {
         let Some(pos) = self.map(first, AUTOSCALE_KEYS, |r, key, value, _| {
             present[key] = true;
             match key {
-                0 => max = r.count_u32("autoscale.max_replicas", value)?,
+                0 => max = r.replica_count("autoscale.max_replicas", value)?,
                 1 => above = r.required_value("autoscale.above", value, units::fraction)?,
                 _ => delay = r.required_value("autoscale.delay", value, units::duration)?,
             }

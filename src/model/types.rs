@@ -328,11 +328,32 @@ impl Service {
         Some(&self.zones[(k as usize - 1) % self.zones.len()])
     }
 
-    /// How many of its replicas live in `zone`.
+    /// How many of its replicas live in `zone`: replica k lives in
+    /// `zones[(k-1) mod n]`, so position i holds the replicas i+1, i+1+n, …
+    /// up to `replicas` (counted without visiting each replica).
     pub fn replicas_in_zone(&self, zone: &str) -> u32 {
-        (1..=self.replicas)
-            .filter(|&k| self.zone_of_replica(k) == Some(zone))
-            .count() as u32
+        let n = self.zones.len() as u64;
+        let r = u64::from(self.replicas);
+        self.zones
+            .iter()
+            .enumerate()
+            .filter(|(_, z)| z.as_str() == zone)
+            .map(|(i, _)| {
+                let i = i as u64;
+                if i < r { (r - 1 - i) / n + 1 } else { 0 }
+            })
+            .sum::<u64>() as u32
+    }
+
+    /// The replicas (numbered from 1) that live in `zone`, in order.
+    pub fn replicas_of_zone<'a>(&'a self, zone: &'a str) -> impl Iterator<Item = u32> + 'a {
+        let n = self.zones.len();
+        let replicas = self.replicas;
+        self.zones
+            .iter()
+            .enumerate()
+            .filter(move |(_, z)| z.as_str() == zone)
+            .flat_map(move |(i, _)| (i as u32 + 1..=replicas).step_by(n.max(1)))
     }
 
     /// The name of an operation as the outputs show it: `svc.op`, and
@@ -368,6 +389,13 @@ pub fn below(x: f64, limit: f64) -> bool {
 /// `x` is strictly above `limit`, beyond float noise.
 pub fn above(x: f64, limit: f64) -> bool {
     x > limit + TOLERANCE
+}
+
+/// `x` is at least `limit` ("at least" includes the boundary: docs/engine.md),
+/// float noise included: a 50 ms service slowed ×2 answers in
+/// 0.09999999999999999 s, which is twice its latency.
+pub fn at_least(x: f64, limit: f64) -> bool {
+    x >= limit - TOLERANCE
 }
 
 impl Default for Thresholds {
@@ -480,7 +508,7 @@ impl Model {
     /// Services with at least one replica in `zone`, in model order.
     pub fn services_in_zone<'a>(&'a self, zone: &'a str) -> impl Iterator<Item = ServiceId> + 'a {
         self.service_ids()
-            .filter(move |&id| self.service(id).zones.iter().any(|z| z == zone))
+            .filter(move |&id| self.service(id).replicas_in_zone(zone) > 0)
     }
 
     /// Service names, for did-you-mean hints.

@@ -19,7 +19,9 @@ use super::faults::{Fault, FaultKind, Scope};
 use super::steady::{
     Admission, Conditions, EdgeFlow, Engine, Figures, Outcome, Situation, Solved, State,
 };
-use crate::model::{Criticality, Dependency, Fallback, Mode, Phase, ServiceId, above, below};
+use crate::model::{
+    Criticality, Dependency, Fallback, Mode, Phase, ServiceId, above, at_least, below,
+};
 use crate::text::{duration, number};
 
 /// What kind of cause, in the order that decides between causes of the same
@@ -1261,7 +1263,7 @@ impl Scene<'_, '_> {
         let t = self.engine.model.thresholds;
         let before = self.baseline.edge_flow(edge.e).latency;
         let added = edge.flow.latency - before;
-        if !(added >= t.slow_min_s || added.is_infinite()) {
+        if !(at_least(added, t.slow_min_s) || added.is_infinite()) {
             return None;
         }
         let tname = self.name(edge.target);
@@ -1345,7 +1347,9 @@ fn numeric_state(success: f64, lat: f64, base: f64, t: &crate::model::Thresholds
         State::Down
     } else if below(success, t.degraded_below) {
         State::Degraded
-    } else if lat.is_infinite() || (lat >= t.slow_factor * base && lat - base >= t.slow_min_s) {
+    } else if lat.is_infinite()
+        || (at_least(lat, t.slow_factor * base) && at_least(lat - base, t.slow_min_s))
+    {
         State::Slow
     } else {
         State::Healthy

@@ -216,12 +216,7 @@ impl Fault {
                     .services_in_zone(zone)
                     .map(|id| {
                         let s = model.service(id);
-                        (
-                            id,
-                            (1..=s.replicas)
-                                .filter(|&k| s.zone_of_replica(k) == Some(zone.as_str()))
-                                .collect(),
-                        )
+                        (id, s.replicas_of_zone(zone).collect())
                     })
                     .collect()
             }

@@ -197,7 +197,7 @@ fn dot_has_a_legend_and_the_entry_operations() {
         .find(|l| l.contains("[label=\"web\\n"))
         .unwrap_or_else(|| panic!("no web node:\n{dot}"));
     assert!(
-        web.contains("\\n.browse DOWN 0%\\n.search HEALTHY 99.99%\\n.add-to-cart DOWN 0%\\n.checkout HEALTHY 100%\""),
+        web.contains("\\n.browse DOWN 0%\\n.search HEALTHY 100%\\n.add-to-cart DOWN 0%\\n.checkout HEALTHY 100%\""),
         "{web}"
     );
     // The plain architecture names the operations with their traffic.
@@ -233,7 +233,7 @@ fn zone_faults_show_the_lost_replicas() {
         "{dot}"
     );
     assert!(
-        dot.contains("catalog-db\\nHEALTHY 99.99% · ×3 (quorum 2) · 1 of 3 down\""),
+        dot.contains("catalog-db\\nHEALTHY 100% · ×3 (quorum 2) · 1 of 3 down\""),
         "{dot}"
     );
     let svg = Whatif::new()

@@ -540,3 +540,32 @@ fn the_drill_ends_on_endless_input_without_line_breaks() {
         stderr(&out)
     );
 }
+
+/// A service may have at most 100,000 replicas (E017, with the limit):
+/// work done per replica (zone outages, replica faults on the timeline)
+/// stays bounded, and a quorum check does not pile a second error on top.
+#[test]
+fn replica_counts_past_the_limit_are_refused_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rep.yaml");
+    for (field, text) in [
+        (
+            "replicas",
+            "name: x\nservices:\n  a: { entry: { rps: 10 }, depends_on: [b] }\n  b: { replicas: 4000000000, quorum: 2 }\n",
+        ),
+        (
+            "autoscale.max_replicas",
+            "name: x\nservices:\n  a: { entry: { rps: 10 }, depends_on: [b] }\n  b: { autoscale: { max_replicas: 100001, above: 80%, delay: 1m } }\n",
+        ),
+    ] {
+        std::fs::write(&path, text).unwrap();
+        let out = Whatif::new()
+            .args(["check", path.to_str().unwrap()])
+            .code(2)
+            .stdout_contains("error[E017]")
+            .stdout_contains(&format!("`{field}`: "))
+            .stdout_contains("is too large")
+            .stdout_contains("at most 100,000");
+        assert!(!out.stdout().contains("E016"), "{}", out.stdout());
+    }
+}

@@ -496,3 +496,72 @@ fn a_long_chain_keeps_its_first_and_last_8_names() {
         .json();
     assert_eq!(j["services"][0]["chain_elided"], 184);
 }
+
+/// Writes `text` as `NAME.yaml` in `dir` and returns its path.
+fn model_in(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let path = dir.join(format!("{name}.yaml"));
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// Replica k lives in `zones[(k-1) mod n]`: with three zones and at most
+/// two replicas per service nothing lives in the third, so losing it is a
+/// fault that cannot do anything, refused like any other (exit 2), in
+/// `run`, in scenarios and never offered by the drill.
+#[test]
+fn a_zone_without_replicas_is_refused_even_when_services_list_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = model_in(
+        dir.path(),
+        "z",
+        "name: z\nzones: [z1, z2, z3]\nservices:\n  a: { entry: { rps: 10 }, depends_on: [b] }\n  b: { replicas: 2 }\n",
+    );
+    for kind in ["--down", "--hang"] {
+        Whatif::new()
+            .args(["run", &model, kind, "zone:z3"])
+            .code(2)
+            .stderr_contains("no replica lives in zone `z3`")
+            .stderr_contains("zones with replicas: zone:z1, zone:z2");
+    }
+    let j = Whatif::new()
+        .args(["run", &model, "--down", "zone:z2", "--format", "json"])
+        .code(0)
+        .json();
+    assert_eq!(j["summary"]["down"], 0, "b keeps its replica in z1: {j}");
+}
+
+/// "At least" includes the boundary, float noise included: a 50 ms
+/// service slowed ×2 answers in exactly twice its time and 50 ms more, so
+/// it is slow; fault-free services succeed exactly 100 %.
+#[test]
+fn the_slow_boundary_holds_and_fault_free_success_is_exactly_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let alone = model_in(
+        dir.path(),
+        "alone",
+        "name: t\nservices:\n  a: { entry: { rps: 100 }, latency: 50ms }\n",
+    );
+    for fault in ["a=x2", "a=+50ms"] {
+        let j = Whatif::new()
+            .args(["run", &alone, "--slow", fault, "--format", "json"])
+            .code(0)
+            .json();
+        assert_eq!(j["services"][0]["state"], "slow", "--slow {fault}: {j}");
+    }
+    let model = model_in(
+        dir.path(),
+        "t",
+        "name: t\nservices:\n  a: { entry: { rps: 100 }, latency: 50ms, depends_on: [b] }\n  b: { latency: 5ms }\n",
+    );
+    let j = Whatif::new()
+        .args(["run", &model, "--format", "json"])
+        .code(0)
+        .json();
+    for s in j["services"].as_array().unwrap() {
+        assert_eq!(s["success"], 1.0, "{s}");
+    }
+    assert_eq!(
+        j["services"][1]["latency_ms"], 5.0,
+        "a leaf answers in its latency"
+    );
+}

@@ -16,6 +16,7 @@ mod graph;
 mod hostile;
 mod html;
 mod import;
+mod incident_library;
 mod incidents;
 mod input;
 mod laws;

@@ -279,12 +279,14 @@ struct Restart {
     deps_up_since: Option<f64>,
 }
 
-/// Replicas added by `scale` or autoscaling, arriving at `ready_at`.
+/// Replicas added by `scale` or autoscaling: like a restart, they start
+/// once every startup dependency is up and are ready `start_time` later.
 #[derive(Debug, Clone, Copy)]
 struct Arrival {
     service: ServiceId,
     add: u32,
-    ready_at: f64,
+    /// When every startup dependency was last seen up (the clock starts then).
+    deps_up_since: Option<f64>,
 }
 
 /// The step at which an event at `at_s` takes effect.
@@ -650,7 +652,21 @@ impl<'a> Run<'a> {
             failing_since: vec![None; edges],
             buffer_level: vec![0.0; edges],
             open_until: vec![None; edges],
-            backlog: vec![0.0; n],
+            // Before t = 0 the system is in its fault-free steady state,
+            // queues included: a queue that is full without any fault
+            // starts full (an unbounded one that grows without end starts
+            // empty: there is no steady backlog to start from).
+            backlog: before
+                .admission
+                .iter()
+                .map(|a| {
+                    if a.backlog.is_finite() {
+                        a.backlog
+                    } else {
+                        0.0
+                    }
+                })
+                .collect(),
             above_since: vec![None; n],
             previous_states: before.services.iter().map(|f| f.state).collect(),
             previous_ops: before
@@ -680,6 +696,7 @@ impl<'a> Run<'a> {
         // 5. Carry the stateful parts forward.
         self.carry_edges(t, &outcome);
         self.carry_services(t, &outcome);
+        self.carry_startups(t, &outcome);
         // 6. Record.
         self.record(t, &happened, outcome);
     }
@@ -724,11 +741,11 @@ impl<'a> Run<'a> {
                 }
                 Action::Recover(r) => self.recover(r, ended),
                 Action::Scale { service, add } => {
-                    let ready_at = t + model.service(*service).start_time_s;
+                    let deps_up_since = self.deps_up(*service, &self.previous_states).then_some(t);
                     self.arrivals.push(Arrival {
                         service: *service,
                         add: *add,
-                        ready_at,
+                        deps_up_since,
                     });
                 }
                 Action::Flush { service } => {
@@ -798,11 +815,10 @@ impl<'a> Run<'a> {
     /// their `start_time`.
     fn advance_restarts(&mut self, t: f64, happened: &mut Happened) {
         let model = self.model;
-        for r in &mut self.restarts {
-            let deps_up = self.startup_deps[r.service.index()]
-                .iter()
-                .all(|d| self.previous_states[d.index()] != State::Down);
-            if deps_up {
+        for i in 0..self.restarts.len() {
+            let up = self.deps_up(self.restarts[i].service, &self.previous_states);
+            let r = &mut self.restarts[i];
+            if up {
                 r.deps_up_since.get_or_insert(t);
             } else {
                 r.deps_up_since = None;
@@ -820,11 +836,32 @@ impl<'a> Run<'a> {
         });
     }
 
-    /// Added replicas that are ready join their service.
+    /// Whether every startup dependency of `service` is up in `states`.
+    fn deps_up(&self, service: ServiceId, states: &[State]) -> bool {
+        self.startup_deps[service.index()]
+            .iter()
+            .all(|d| states[d.index()] != State::Down)
+    }
+
+    /// Added replicas that are ready join their service: their startup
+    /// dependencies up, then `start_time` (as a restart waits).
     fn advance_arrivals(&mut self, t: f64, happened: &mut Happened) {
+        for i in 0..self.arrivals.len() {
+            let up = self.deps_up(self.arrivals[i].service, &self.previous_states);
+            let a = &mut self.arrivals[i];
+            if up {
+                a.deps_up_since.get_or_insert(t);
+            } else {
+                a.deps_up_since = None;
+            }
+        }
+        let model = self.model;
         let situation = &mut self.situation;
         self.arrivals.retain(|a| {
-            if t + SAME_MOMENT_S >= a.ready_at {
+            let start = model.service(a.service).start_time_s;
+            if a.deps_up_since
+                .is_some_and(|since| t + SAME_MOMENT_S >= since + start)
+            {
                 situation.extra_replicas[a.service.index()] += a.add;
                 let more = if a.add == 1 { "replica" } else { "replicas" };
                 happened.on(a.service, format!("{} more {more} up", a.add));
@@ -982,6 +1019,30 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// Phase 5, for replicas waiting to start: a startup dependency that
+    /// is up at this step (it recovered now) starts their clock now, not
+    /// one step later when the next step looks back at this one.
+    fn carry_startups(&mut self, t: f64, outcome: &Outcome) {
+        if self.restarts.is_empty() && self.arrivals.is_empty() {
+            return;
+        }
+        let states: Vec<State> = outcome.services.iter().map(|f| f.state).collect();
+        for i in 0..self.restarts.len() {
+            if self.restarts[i].deps_up_since.is_none()
+                && self.deps_up(self.restarts[i].service, &states)
+            {
+                self.restarts[i].deps_up_since = Some(t);
+            }
+        }
+        for i in 0..self.arrivals.len() {
+            if self.arrivals[i].deps_up_since.is_none()
+                && self.deps_up(self.arrivals[i].service, &states)
+            {
+                self.arrivals[i].deps_up_since = Some(t);
+            }
+        }
+    }
+
     /// Phase 5, per service: queue backlogs, and autoscaling, which adds a
     /// replica once a service has been hot for its `delay`.
     fn carry_services(&mut self, t: f64, outcome: &Outcome) {
@@ -1007,10 +1068,11 @@ impl<'a> Run<'a> {
                 .sum();
             let now = model.service(id).replicas + self.situation.extra_replicas[i] + pending;
             if t - since + SAME_MOMENT_S >= auto.delay_s && now < auto.max_replicas {
+                let states: Vec<State> = outcome.services.iter().map(|f| f.state).collect();
                 self.arrivals.push(Arrival {
                     service: id,
                     add: 1,
-                    ready_at: t + model.service(id).start_time_s,
+                    deps_up_since: self.deps_up(id, &states).then_some(t),
                 });
                 self.above_since[i] = Some(t);
             }
@@ -1236,6 +1298,65 @@ mod tests {
             "blocked by config"
         );
         assert_eq!(tl.service_state(web, 300.0), State::Healthy);
+        // config back at 120 s: web's 30 s start counts from then, not from
+        // the next step (it was back at 151 s).
+        assert_eq!(tl.service_state(web, 149.0), State::Down);
+        assert_eq!(tl.service_state(web, 150.0), State::Healthy);
+        let tl = run(&m, &events, 300.0, 10.0);
+        assert_eq!(tl.service_state(web, 140.0), State::Down);
+        assert_eq!(tl.service_state(web, 150.0), State::Healthy, "not 160 s");
+    }
+
+    /// Replicas added by `scale` wait for their startup dependencies as a
+    /// restart does: with `config` down they never join.
+    #[test]
+    fn added_replicas_wait_for_startup_dependencies() {
+        let m = model(
+            "services:\n  web: { entry: { rps: 100 }, capacity: 60, queue: 10, start_time: 10s, depends_on: [{ to: config, phase: startup }] }\n  config: {}\n",
+        );
+        let web = m.find("web").unwrap();
+        let scale = Event {
+            at_s: 60.0,
+            for_s: None,
+            action: Action::Scale {
+                service: web,
+                add: 2,
+            },
+        };
+        let tl = run(&m, &[scale.clone()], 200.0, 1.0);
+        assert_eq!(
+            tl.service_state(web, 75.0),
+            State::Healthy,
+            "config up: joins"
+        );
+        let events = [
+            fault(&m, FaultKind::Down, "config", 0.0, Some(120.0)),
+            scale,
+        ];
+        let tl = run(&m, &events, 200.0, 1.0);
+        assert_eq!(
+            tl.service_state(web, 110.0),
+            State::Degraded,
+            "config down: waits"
+        );
+        assert_eq!(tl.service_state(web, 129.0), State::Degraded);
+        assert_eq!(
+            tl.service_state(web, 130.0),
+            State::Healthy,
+            "config back at 120 s, +10 s"
+        );
+    }
+
+    /// Before t = 0 the system is in its fault-free steady state, queues
+    /// included: a service whose queue is full without faults starts full,
+    /// so the timeline reports no change at all.
+    #[test]
+    fn a_full_queue_starts_full() {
+        let m = model("services:\n  a: { entry: { rps: 150 }, capacity: 100, queue: 100 }\n");
+        let a = m.find("a").unwrap();
+        let tl = run(&m, &[], 10.0, 1.0);
+        assert_eq!(tl.before.services[a.index()].state, State::Degraded);
+        assert!(tl.changes.is_empty(), "{:?}", tl.changes);
     }
 
     /// A cold cache drowns its database, then warms up and lets it recover.

@@ -1323,7 +1323,7 @@ mod tests {
                 add: 2,
             },
         };
-        let tl = run(&m, &[scale.clone()], 200.0, 1.0);
+        let tl = run(&m, std::slice::from_ref(&scale), 200.0, 1.0);
         assert_eq!(
             tl.service_state(web, 75.0),
             State::Healthy,

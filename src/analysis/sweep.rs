@@ -37,10 +37,11 @@ use crate::sim::steady::{Engine, Figures, Outcome, State};
 /// Models with more services than this get no per-fault cascades (see the
 /// module docs). Measured on the development machine (2 cores, release,
 /// `whatif generate --services N --seed 1`, whose cascades are wide): at
-/// 1,000 services the sweep costs 21 s of CPU and the page is 14 MB; at
-/// 2,000, 117 s of CPU (about a minute on two idle cores) and 49 MB, which
-/// a browser opens in about 5 s. Beyond that, making the page takes
-/// minutes and opening it strains a browser.
+/// 1,000 services the sweep cost 21 s of CPU before faults were solved
+/// incrementally; at 2,000 it costs 81 s of CPU (117 s before) and the
+/// page is 49 MB, which a browser opens in about 5 s (docs/performance.md).
+/// Beyond that, making the page takes minutes and opening it strains a
+/// browser.
 pub const MAX_SWEPT_SERVICES: usize = 2000;
 
 /// The steady state under some faults, reduced to what the page shows.

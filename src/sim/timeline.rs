@@ -289,6 +289,16 @@ struct Arrival {
     deps_up_since: Option<f64>,
 }
 
+/// Keeps the moment a replica's startup dependencies were last seen all up:
+/// set at the first step they are, cleared whenever one is down.
+fn watch(deps_up_since: &mut Option<f64>, up: bool, t: f64) {
+    if up {
+        deps_up_since.get_or_insert(t);
+    } else {
+        *deps_up_since = None;
+    }
+}
+
 /// The step at which an event at `at_s` takes effect.
 pub fn step_index(at_s: f64, step: f64) -> usize {
     (at_s / step - SAME_MOMENT_S).ceil().max(0.0) as usize
@@ -817,12 +827,7 @@ impl<'a> Run<'a> {
         let model = self.model;
         for i in 0..self.restarts.len() {
             let up = self.deps_up(self.restarts[i].service, &self.previous_states);
-            let r = &mut self.restarts[i];
-            if up {
-                r.deps_up_since.get_or_insert(t);
-            } else {
-                r.deps_up_since = None;
-            }
+            watch(&mut self.restarts[i].deps_up_since, up, t);
         }
         self.restarts.retain(|r| {
             let start = model.service(r.service).start_time_s;
@@ -848,12 +853,7 @@ impl<'a> Run<'a> {
     fn advance_arrivals(&mut self, t: f64, happened: &mut Happened) {
         for i in 0..self.arrivals.len() {
             let up = self.deps_up(self.arrivals[i].service, &self.previous_states);
-            let a = &mut self.arrivals[i];
-            if up {
-                a.deps_up_since.get_or_insert(t);
-            } else {
-                a.deps_up_since = None;
-            }
+            watch(&mut self.arrivals[i].deps_up_since, up, t);
         }
         let model = self.model;
         let situation = &mut self.situation;

@@ -2,8 +2,10 @@
 //! terminal: every name and reason in it passes through
 //! [`terminal`](crate::text::terminal).
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::findings::Palette;
@@ -307,84 +309,152 @@ pub fn fault_json(f: &Fault) -> Value {
     v
 }
 
-/// One row of the JSON (docs/faults.md, "JSON"); a chain longer than 16 names keeps its
-/// ends and says how many names it left out (`chain_elided`, 0 when none).
-fn figures_json(name: &str, f: &Figures, model: &Model) -> Value {
-    let (head, elided, tail) = chain_shown(&f.chain);
-    let chain: Vec<&str> = head
-        .iter()
-        .chain(tail)
-        .map(|&id| model.service(id).name.as_str())
-        .collect();
-    json!({
-        "name": name,
-        "state": f.state.as_str(),
-        "success": f.success,
-        "latency_ms": if f.latency_s.is_finite() { json!(f.latency_s * 1000.0) } else { Value::Null },
-        "p99_ms": if f.p99_s.is_finite() { json!(f.p99_s * 1000.0) } else { Value::Null },
-        "load_rps": f.load_rps,
-        "amplification": f.amplification,
-        "because": f.because,
-        "chain": chain,
-        "chain_elided": elided,
-    })
+/// One row of the JSON (docs/faults.md, "JSON"); a chain longer than 16
+/// names keeps its ends and says how many names it left out
+/// (`chain_elided`, 0 when none). Fields in the keys' alphabetical order,
+/// as the JSON has always listed them.
+#[derive(Serialize)]
+struct RowJson<'a> {
+    amplification: f64,
+    because: &'a str,
+    chain: Vec<&'a str>,
+    chain_elided: usize,
+    /// Null when requests never end.
+    latency_ms: Option<f64>,
+    load_rps: f64,
+    name: Cow<'a, str>,
+    p99_ms: Option<f64>,
+    state: &'static str,
+    success: f64,
 }
 
-/// The cascade as JSON (docs/faults.md, "JSON").
-pub fn to_json(model: &Model, faults: &[Fault], outcome: &Outcome) -> Value {
-    let services: Vec<Value> = model
-        .service_ids()
-        .map(|id| {
-            figures_json(
-                &model.service(id).name,
-                &outcome.services[id.index()],
-                model,
-            )
-        })
-        .collect();
-    let mut operations = Vec::new();
-    let mut entry_ops = Vec::new();
-    for id in model.service_ids() {
-        let svc = model.service(id);
-        for (oi, op) in svc.operations.iter().enumerate() {
-            let name = svc.operation_name(oi);
-            let f = &outcome.operations[id.index()][oi];
-            operations.push(figures_json(&name, f, model));
-            if svc.declares_operations && op.rps.is_some() {
-                entry_ops
-                    .push(json!({ "name": name, "state": f.state.as_str(), "success": f.success }));
-            }
+impl<'a> RowJson<'a> {
+    fn new(name: Cow<'a, str>, f: &'a Figures, model: &'a Model) -> RowJson<'a> {
+        let (head, elided, tail) = chain_shown(&f.chain);
+        let ms = |s: f64| s.is_finite().then_some(s * 1000.0);
+        RowJson {
+            amplification: f.amplification,
+            because: &f.because,
+            chain: head
+                .iter()
+                .chain(tail)
+                .map(|&id| model.service(id).name.as_str())
+                .collect(),
+            chain_elided: elided,
+            latency_ms: ms(f.latency_s),
+            load_rps: f.load_rps,
+            name,
+            p99_ms: ms(f.p99_s),
+            state: f.state.as_str(),
+            success: f.success,
         }
     }
-    let mut entry_points: Vec<Value> = model
-        .entry_points()
-        .map(|id| {
-            let f = &outcome.services[id.index()];
-            json!({ "name": model.service(id).name, "state": f.state.as_str(), "success": f.success })
-        })
-        .collect();
-    entry_points.extend(entry_ops);
-    let c = summary(outcome);
-    json!({
-        "model": model.name,
-        "faults": faults.iter().map(fault_json).collect::<Vec<_>>(),
-        "converged": outcome.converged,
-        "iterations": outcome.iterations,
-        "services": services,
-        "operations": operations,
-        "entry_points": entry_points,
-        "summary": { "healthy": c[0], "slow": c[1], "degraded": c[2], "down": c[3] },
-    })
 }
 
-/// Writes the JSON, pretty, with a newline.
+/// An entry point or entry operation: its state and success.
+#[derive(Serialize)]
+struct EntryJson<'a> {
+    name: Cow<'a, str>,
+    state: &'static str,
+    success: f64,
+}
+
+/// Services per state.
+#[derive(Serialize)]
+struct SummaryJson {
+    degraded: usize,
+    down: usize,
+    healthy: usize,
+    slow: usize,
+}
+
+/// The cascade as `run --format json` writes it: typed rows that borrow
+/// from the model and the outcome, serialized straight to the output.
+#[derive(Serialize)]
+struct RunJson<'a> {
+    converged: bool,
+    entry_points: Vec<EntryJson<'a>>,
+    faults: Vec<Value>,
+    iterations: usize,
+    model: &'a str,
+    operations: Vec<RowJson<'a>>,
+    services: Vec<RowJson<'a>>,
+    summary: SummaryJson,
+}
+
+impl<'a> RunJson<'a> {
+    fn new(model: &'a Model, faults: &[Fault], outcome: &'a Outcome) -> RunJson<'a> {
+        let services = model
+            .service_ids()
+            .map(|id| {
+                let name = Cow::Borrowed(model.service(id).name.as_str());
+                RowJson::new(name, &outcome.services[id.index()], model)
+            })
+            .collect();
+        let mut operations = Vec::new();
+        let mut entry_ops = Vec::new();
+        for id in model.service_ids() {
+            let svc = model.service(id);
+            for (oi, op) in svc.operations.iter().enumerate() {
+                let name = svc.operation_name(oi);
+                let f = &outcome.operations[id.index()][oi];
+                if svc.declares_operations && op.rps.is_some() {
+                    entry_ops.push(EntryJson {
+                        name: Cow::Owned(name.clone()),
+                        state: f.state.as_str(),
+                        success: f.success,
+                    });
+                }
+                operations.push(RowJson::new(Cow::Owned(name), f, model));
+            }
+        }
+        let mut entry_points: Vec<EntryJson> = model
+            .entry_points()
+            .map(|id| {
+                let f = &outcome.services[id.index()];
+                EntryJson {
+                    name: Cow::Borrowed(model.service(id).name.as_str()),
+                    state: f.state.as_str(),
+                    success: f.success,
+                }
+            })
+            .collect();
+        entry_points.extend(entry_ops);
+        let c = summary(outcome);
+        RunJson {
+            converged: outcome.converged,
+            entry_points,
+            faults: faults.iter().map(fault_json).collect(),
+            iterations: outcome.iterations,
+            model: &model.name,
+            operations,
+            services,
+            summary: SummaryJson {
+                healthy: c[0],
+                slow: c[1],
+                degraded: c[2],
+                down: c[3],
+            },
+        }
+    }
+}
+
+/// The cascade as a JSON value (docs/faults.md, "JSON"), for outputs that
+/// add keys to it (the timeline's). `run --format json` writes the same
+/// keys and values with [`write_json`], without building the value.
+pub fn to_json(model: &Model, faults: &[Fault], outcome: &Outcome) -> Value {
+    serde_json::to_value(RunJson::new(model, faults, outcome)).expect("plain data serializes")
+}
+
+/// Writes the JSON, pretty, with a newline: typed rows streamed to `out`,
+/// no `serde_json::Value` tree in between.
 pub fn write_json(
     out: &mut dyn Write,
     model: &Model,
     faults: &[Fault],
     outcome: &Outcome,
 ) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &to_json(model, faults, outcome))?;
+    serde_json::to_writer_pretty(&mut *out, &RunJson::new(model, faults, outcome))?;
     writeln!(out)
 }
 

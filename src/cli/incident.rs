@@ -9,7 +9,7 @@ use clap::Args;
 
 use super::format::{Format, TEXT_OR_JSON};
 use super::output::{Inputs, emit, json_bytes, print};
-use super::scenario::{Ran, file_json, write_text};
+use super::scenario::{Ran, file_json, verdict, write_text};
 use super::{ColorChoice, Status, report, text_style};
 use whatif::error::Error;
 use whatif::game::fix::{self, Fix};
@@ -358,11 +358,7 @@ fn write_incident(out: &mut Vec<u8>, ran: &Ran, incident: &Incident, replay: &Re
         let _ = writeln!(out, "{}", super::scenario::wrap(&d.answer, 72, "     "));
     }
     let agree = replay.remedies.iter().filter(|j| j.agrees).count();
-    let verdict = if replay.holds() {
-        p.paint("1;32", "PASS")
-    } else {
-        p.paint("1;31", "FAIL")
-    };
+    let verdict = verdict(replay.holds(), p);
     let _ = writeln!(
         out,
         "\n{verdict}: {} of {} expectations hold, {agree} of {} remedies judged as marked",

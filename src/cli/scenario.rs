@@ -129,6 +129,16 @@ pub(super) fn scenario(args: ScenarioArgs, color: ColorChoice) -> Result<Status,
     Ok(status)
 }
 
+/// `PASS` in green or `FAIL` in red, the word a scenario or incident
+/// report ends on.
+pub(super) fn verdict(passed: bool, p: Palette) -> String {
+    if passed {
+        p.paint("1;32", "PASS")
+    } else {
+        p.paint("1;31", "FAIL")
+    }
+}
+
 /// An error as lines for a JUnit report: each finding of an invalid file
 /// with its position and code, else the error's sentence.
 fn error_lines(e: &Error) -> Vec<String> {
@@ -216,11 +226,7 @@ pub(super) fn write_text(
         let _ = writeln!(text);
     }
     let failed = ran.failed();
-    let verdict = if failed == 0 {
-        p.paint("1;32", "PASS")
-    } else {
-        p.paint("1;31", "FAIL")
-    };
+    let verdict = verdict(failed == 0, p);
     let _ = writeln!(
         text,
         "{verdict}: {} of {} expectations hold\n",

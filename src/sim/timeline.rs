@@ -524,6 +524,53 @@ fn model_versions(model: &Model, events: &[Event], step: f64) -> (Vec<(usize, us
     (sets, versions)
 }
 
+/// Per service, the longest `warm_up` of the caches it serves as.
+fn warm_up_times(n: usize, deps: &[&Dependency]) -> Vec<f64> {
+    let mut warm_up = vec![0.0f64; n];
+    for d in deps {
+        if let Some(c) = &d.cache {
+            let w = &mut warm_up[d.target.service.index()];
+            *w = w.max(c.warm_up_s);
+        }
+    }
+    warm_up
+}
+
+/// The queues before t = 0: the system is in its fault-free steady state,
+/// queues included, so a queue that is full without any fault starts full
+/// (an unbounded one that grows without end starts empty: there is no
+/// steady backlog to start from).
+fn steady_backlog(before: &Outcome) -> Vec<f64> {
+    before
+        .admission
+        .iter()
+        .map(|a| {
+            if a.backlog.is_finite() {
+                a.backlog
+            } else {
+                0.0
+            }
+        })
+        .collect()
+}
+
+impl Timeline {
+    /// An empty timeline of `steps + 1` samples, starting from `before`.
+    fn starting(before: &Outcome, n: usize, steps: usize) -> Timeline {
+        Timeline {
+            times: Vec::with_capacity(steps + 1),
+            before: before.clone(),
+            changes: Vec::new(),
+            series: vec![Vec::with_capacity(steps + 1); n],
+            service_states: Vec::with_capacity(steps + 1),
+            operation_states: Vec::with_capacity(steps + 1),
+            last: before.clone(),
+            frames: Vec::new(),
+            converged: true,
+        }
+    }
+}
+
 /// The startup dependencies of each service, sorted, each once.
 fn startup_dependencies(model: &Model) -> Vec<Vec<ServiceId>> {
     model
@@ -618,28 +665,12 @@ impl<'a> Run<'a> {
             .iter()
             .map(|r| &model.service(r.service).operations[r.op].depends_on[r.dep])
             .collect();
-        let mut warm_up = vec![0.0f64; n];
-        for d in &deps {
-            if let Some(c) = &d.cache {
-                let w = &mut warm_up[d.target.service.index()];
-                *w = w.max(c.warm_up_s);
-            }
-        }
+        let warm_up = warm_up_times(n, &deps);
         let mut due: Vec<usize> = (0..events.len()).collect();
         due.sort_by_key(|&i| (step_index(events[i].at_s, step), i));
         let mut situation = Situation::at_fault_start(model, &[]);
         situation.step_s = step;
-        let timeline = Timeline {
-            times: Vec::with_capacity(steps + 1),
-            before: before.clone(),
-            changes: Vec::new(),
-            series: vec![Vec::with_capacity(steps + 1); n],
-            service_states: Vec::with_capacity(steps + 1),
-            operation_states: Vec::with_capacity(steps + 1),
-            last: before.clone(),
-            frames: Vec::new(),
-            converged: true,
-        };
+        let timeline = Timeline::starting(&before, n, steps);
         Run {
             model,
             events,
@@ -662,21 +693,7 @@ impl<'a> Run<'a> {
             failing_since: vec![None; edges],
             buffer_level: vec![0.0; edges],
             open_until: vec![None; edges],
-            // Before t = 0 the system is in its fault-free steady state,
-            // queues included: a queue that is full without any fault
-            // starts full (an unbounded one that grows without end starts
-            // empty: there is no steady backlog to start from).
-            backlog: before
-                .admission
-                .iter()
-                .map(|a| {
-                    if a.backlog.is_finite() {
-                        a.backlog
-                    } else {
-                        0.0
-                    }
-                })
-                .collect(),
+            backlog: steady_backlog(&before),
             above_since: vec![None; n],
             previous_states: before.services.iter().map(|f| f.state).collect(),
             previous_ops: before

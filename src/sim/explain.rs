@@ -319,6 +319,7 @@ impl Engine<'_> {
                     .all(|w| neighbours[w[0].index()].binary_search(&w[1]).is_ok())
         };
         let mut mended: Vec<Option<Vec<ServiceId>>> = vec![None; n];
+        let mut search: Option<Search> = None;
         let mut path_to = |id: ServiceId| -> Vec<ServiceId> {
             if let Some(p) = &mended[id.index()] {
                 return p.clone();
@@ -329,9 +330,11 @@ impl Engine<'_> {
             // Through a service that looks healthy only when nothing else
             // leads there (a caller no load reaches sees a path the loaded
             // contexts do not, e.g. into a cycle).
-            let p = shortest_from_start(id, starts, &affected, &callees)
-                .or_else(|| shortest_from_start(id, starts, &affected, &neighbours))
-                .or_else(|| shortest_from_start(id, starts, &everywhere, &callees))
+            let search = search.get_or_insert_with(|| Search::new(n));
+            let p = search
+                .shortest_from_start(id, starts, &affected, &callees)
+                .or_else(|| search.shortest_from_start(id, starts, &affected, &neighbours))
+                .or_else(|| search.shortest_from_start(id, starts, &everywhere, &callees))
                 .unwrap_or(vec![id]);
             mended[id.index()] = Some(p.clone());
             p
@@ -408,43 +411,70 @@ impl Engine<'_> {
     }
 }
 
-/// The shortest path from a trouble start to `to` through affected
-/// services (breadth first from `to` over `neighbours`, in id order), if
-/// there is one.
-fn shortest_from_start(
-    to: ServiceId,
-    starts: &[bool],
-    affected: &[bool],
-    neighbours: &[Vec<ServiceId>],
-) -> Option<Vec<ServiceId>> {
-    if starts[to.index()] {
-        return Some(vec![to]);
-    }
-    let mut previous: Vec<Option<ServiceId>> = vec![None; starts.len()];
-    let mut seen = vec![false; starts.len()];
-    seen[to.index()] = true;
-    let mut queue = VecDeque::from([to]);
-    while let Some(x) = queue.pop_front() {
-        for &y in &neighbours[x.index()] {
-            if seen[y.index()] || !affected[y.index()] {
-                continue;
-            }
-            seen[y.index()] = true;
-            previous[y.index()] = Some(x);
-            if starts[y.index()] {
-                // Walk back from the start to `to`.
-                let mut path = vec![y];
-                let mut at = y;
-                while let Some(p) = previous[at.index()] {
-                    path.push(p);
-                    at = p;
-                }
-                return Some(path);
-            }
-            queue.push_back(y);
+/// Breadth-first searches for [`Engine::mend_chains`], sharing their
+/// buffers: each visited service is stamped with the search's number, so a
+/// search costs what it visits, not the model's size.
+struct Search {
+    /// Per service: the number of the last search that visited it.
+    stamp: Vec<u32>,
+    /// Per service: whence the current search reached it (valid where
+    /// stamped with the current search's number).
+    previous: Vec<ServiceId>,
+    /// The current search's number.
+    current: u32,
+    queue: VecDeque<ServiceId>,
+}
+
+impl Search {
+    fn new(n: usize) -> Search {
+        Search {
+            stamp: vec![0; n],
+            previous: vec![ServiceId(0); n],
+            current: 0,
+            queue: VecDeque::new(),
         }
     }
-    None
+
+    /// The shortest path from a trouble start to `to` through affected
+    /// services (breadth first from `to` over `neighbours`, in id order),
+    /// if there is one.
+    fn shortest_from_start(
+        &mut self,
+        to: ServiceId,
+        starts: &[bool],
+        affected: &[bool],
+        neighbours: &[Vec<ServiceId>],
+    ) -> Option<Vec<ServiceId>> {
+        if starts[to.index()] {
+            return Some(vec![to]);
+        }
+        self.current += 1;
+        let current = self.current;
+        self.stamp[to.index()] = current;
+        self.queue.clear();
+        self.queue.push_back(to);
+        while let Some(x) = self.queue.pop_front() {
+            for &y in &neighbours[x.index()] {
+                if self.stamp[y.index()] == current || !affected[y.index()] {
+                    continue;
+                }
+                self.stamp[y.index()] = current;
+                self.previous[y.index()] = x;
+                if starts[y.index()] {
+                    // Walk back from the start to `to`.
+                    let mut path = vec![y];
+                    let mut at = y;
+                    while at != to {
+                        at = self.previous[at.index()];
+                        path.push(at);
+                    }
+                    return Some(path);
+                }
+                self.queue.push_back(y);
+            }
+        }
+        None
+    }
 }
 
 impl Scene<'_, '_> {

@@ -16,6 +16,7 @@ use std::collections::{BTreeSet, VecDeque};
 
 use super::dist::Dist;
 use super::faults::Fault;
+use super::steady::contexts::Region;
 use super::steady::{
     Admission, Conditions, EdgeFlow, Engine, Figures, Outcome, Situation, Solved, State,
 };
@@ -164,6 +165,15 @@ fn format_thousands(x: f64) -> String {
     out
 }
 
+/// Every service's and operation's figures as their causes give them,
+/// before chains are mended: what a later explanation copies for the
+/// services whose inputs it finds unchanged (see [`Engine::explain`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Explained {
+    services: Vec<Figures>,
+    operations: Vec<Vec<Figures>>,
+}
+
 /// Everything one explanation reads.
 struct Scene<'a, 'm> {
     engine: &'a Engine<'m>,
@@ -176,8 +186,27 @@ struct Scene<'a, 'm> {
     operations: Vec<Vec<Option<Figures>>>,
 }
 
+/// The fault-free explanation, and what a faulted one has found to differ
+/// from it so far.
+struct Before<'a> {
+    explained: &'a Explained,
+    /// Per service: its operations' outcomes are the fault-free ones, bit
+    /// for bit.
+    same_outcomes: Vec<bool>,
+    /// Per service: its figures, or one of its operations', differ in
+    /// state or chain from the fault-free ones (what callers read of
+    /// them); false until its region is explained.
+    figures_changed: Vec<bool>,
+}
+
 impl Engine<'_> {
     /// States, reasons and chains for a solved run.
+    ///
+    /// With `before`, the fault-free explanation of `baseline` (unmended):
+    /// a region of services whose explanation would read exactly what that
+    /// one read is not explained again but copied from it, so that a
+    /// single fault costs the explanation of what it changed. The copies
+    /// are what explaining again would give, bit for bit.
     pub(crate) fn explain(
         &self,
         faults: &[Fault],
@@ -185,7 +214,34 @@ impl Engine<'_> {
         situation: &Situation,
         s: &Solved,
         baseline: &Solved,
+        before: Option<&Explained>,
     ) -> Outcome {
+        let explained = self.explained(faults, cond, situation, s, baseline, before);
+        let mut outcome = Outcome {
+            converged: s.converged,
+            iterations: s.iterations,
+            services: explained.services,
+            operations: explained.operations,
+            edges: Vec::new(),
+            admission: Vec::new(),
+        };
+        let starts = self.trouble_starts(faults, cond, baseline);
+        self.mend_chains(&starts, s, baseline, &mut outcome);
+        outcome
+    }
+
+    /// Every service's and operation's figures, with chains as their
+    /// causes give them (not yet mended); `before` as for
+    /// [`Engine::explain`].
+    pub(crate) fn explained(
+        &self,
+        faults: &[Fault],
+        cond: &Conditions,
+        situation: &Situation,
+        s: &Solved,
+        baseline: &Solved,
+        before: Option<&Explained>,
+    ) -> Explained {
         let model = self.model;
         let mut scene = Scene {
             engine: self,
@@ -201,40 +257,48 @@ impl Engine<'_> {
                 .map(|sv| vec![None; sv.operations.len()])
                 .collect(),
         };
-        for region in &self.contexts.regions {
-            // Inside a cycle a member's callees may not be explained yet
-            // (they read as healthy): rounds until no state moves give
-            // the least fixed point, whatever order the file lists them in.
-            let rounds = if region.cyclic {
-                region.services.len() + 1
-            } else {
-                1
-            };
-            let mut previous: Vec<Option<State>> = Vec::new();
-            for _ in 0..rounds {
+        // Cuts, cold caches and a timeline's stateful parts change what an
+        // explanation reads beyond the solved numbers: those are explained
+        // in full.
+        let comparable = cond.cuts.is_empty()
+            && !faults.iter().any(|f| matches!(f, Fault::Cold { .. }))
+            && *situation == Situation::at_fault_start(model, &[]);
+        let mut before = before.filter(|_| comparable).map(|explained| Before {
+            explained,
+            same_outcomes: model
+                .service_ids()
+                .map(|id| {
+                    self.ops
+                        .ops(id)
+                        .all(|o| self.op_dist(s, o).same_bits(self.op_dist(baseline, o)))
+                })
+                .collect(),
+            figures_changed: vec![false; model.services().len()],
+        });
+        for (r, region) in self.contexts.regions.iter().enumerate() {
+            if let Some(b) = &before
+                && scene.reads_as_before(r, b)
+            {
                 for &id in &region.services {
-                    scene.explain_service(id);
+                    let i = id.index();
+                    scene.services[i] = Some(b.explained.services[i].clone());
+                    for (slot, f) in scene.operations[i]
+                        .iter_mut()
+                        .zip(&b.explained.operations[i])
+                    {
+                        *slot = Some(f.clone());
+                    }
                 }
-                let states: Vec<Option<State>> = region
-                    .services
-                    .iter()
-                    .flat_map(|&id| {
-                        std::iter::once(scene.services[id.index()].as_ref().map(|f| f.state)).chain(
-                            scene.operations[id.index()]
-                                .iter()
-                                .map(|f| f.as_ref().map(|f| f.state)),
-                        )
-                    })
-                    .collect();
-                if states == previous {
-                    break;
+                continue;
+            }
+            scene.explain_region(region);
+            if let Some(b) = &mut before {
+                for &id in &region.services {
+                    b.figures_changed[id.index()] = scene.figures_changed(id, b.explained);
                 }
-                previous = states;
             }
         }
-        let mut outcome = Outcome {
-            converged: s.converged,
-            iterations: s.iterations,
+        Explained {
             services: scene
                 .services
                 .into_iter()
@@ -249,12 +313,7 @@ impl Engine<'_> {
                         .collect()
                 })
                 .collect(),
-            edges: Vec::new(),
-            admission: Vec::new(),
-        };
-        let starts = self.trouble_starts(faults, cond, baseline);
-        self.mend_chains(&starts, s, baseline, &mut outcome);
-        outcome
+        }
     }
 
     /// Where trouble can start: the services faults touch (a cut's callee,
@@ -478,6 +537,109 @@ impl Search {
 }
 
 impl Scene<'_, '_> {
+    /// Explains a region's services.
+    fn explain_region(&mut self, region: &Region) {
+        // Inside a cycle a member's callees may not be explained yet (they
+        // read as healthy): rounds until no state moves give the least
+        // fixed point, whatever order the file lists them in.
+        let rounds = if region.cyclic {
+            region.services.len() + 1
+        } else {
+            1
+        };
+        let mut previous: Vec<Option<State>> = Vec::new();
+        for _ in 0..rounds {
+            for &id in &region.services {
+                self.explain_service(id);
+            }
+            let states: Vec<Option<State>> = region
+                .services
+                .iter()
+                .flat_map(|&id| {
+                    std::iter::once(self.services[id.index()].as_ref().map(|f| f.state)).chain(
+                        self.operations[id.index()]
+                            .iter()
+                            .map(|f| f.as_ref().map(|f| f.state)),
+                    )
+                })
+                .collect();
+            if states == previous {
+                break;
+            }
+            previous = states;
+        }
+    }
+
+    /// Whether explaining region `r` would read exactly what the
+    /// fault-free explanation read, so that its figures are the fault-free
+    /// ones: no fault touches its services; their admissions, their
+    /// operations' loads and outcomes and their dependencies' flows are
+    /// the fault-free ones, bit for bit; and every service they call (or
+    /// send cache misses to) answers as it did, with the same figures as
+    /// far as they read them (state and chain) when it lies outside the
+    /// region. (Inside the region, every member reading as before, the
+    /// rounds replay the fault-free ones.)
+    fn reads_as_before(&self, r: usize, before: &Before) -> bool {
+        let engine = self.engine;
+        let model = engine.model;
+        let answers_as_before = |t: ServiceId| {
+            before.same_outcomes[t.index()]
+                && (engine.contexts.region_of[t.index()] as usize == r
+                    || !before.figures_changed[t.index()])
+        };
+        engine.contexts.regions[r].services.iter().all(|&id| {
+            self.own_inputs_as_before(id)
+                && model
+                    .service(id)
+                    .operations
+                    .iter()
+                    .flat_map(|o| &o.depends_on)
+                    .all(|dep| {
+                        answers_as_before(dep.target.service)
+                            && dep.cache.is_none_or(|c| answers_as_before(c.on_miss))
+                    })
+        })
+    }
+
+    /// Whether what an explanation of `id` reads of its own is the
+    /// fault-free solve's (see [`Scene::reads_as_before`]).
+    fn own_inputs_as_before(&self, id: ServiceId) -> bool {
+        let (engine, s, b, cond) = (self.engine, self.s, self.baseline, self.cond);
+        let i = id.index();
+        let bits = |x: &[f64], o: u32| x[o as usize].to_bits();
+        cond.touched_by[i].is_empty()
+            && cond.crashed[i] == 0
+            && cond.hung[i] == 0
+            && cond.errors[i] == 0.0
+            && cond.slow[i].is_empty()
+            && s.admission[i].same_bits(&b.admission[i])
+            && engine.ops.ops(id).all(|o| {
+                bits(&s.op_load, o) == bits(&b.op_load, o)
+                    && bits(&s.op_nominal, o) == bits(&b.op_nominal, o)
+                    && engine.op_dist(s, o).same_bits(engine.op_dist(b, o))
+            })
+            && engine.service_edges(id).all(|e| {
+                s.edge_flow(e).same_bits(&b.edge_flow(e))
+                    && s.opened_at.get(&e).map(|x| x.to_bits())
+                        == b.opened_at.get(&e).map(|x| x.to_bits())
+            })
+    }
+
+    /// Whether a service's figures, or one of its operations', differ in
+    /// what callers read of them (state, chain) from `before`'s.
+    fn figures_changed(&self, id: ServiceId, before: &Explained) -> bool {
+        let i = id.index();
+        let differ = |now: &Option<Figures>, then: &Figures| {
+            now.as_ref()
+                .is_none_or(|f| f.state != then.state || f.chain != then.chain)
+        };
+        differ(&self.services[i], &before.services[i])
+            || self.operations[i]
+                .iter()
+                .zip(&before.operations[i])
+                .any(|(now, then)| differ(now, then))
+    }
+
     fn explain_service(&mut self, id: ServiceId) {
         let engine = self.engine;
         let model = engine.model;

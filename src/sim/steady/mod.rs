@@ -31,6 +31,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use serde::Serialize;
 
 use super::dist::Dist;
+use super::explain::Explained;
 use super::faults::{self, Fault, Slowdown};
 use crate::model::{Dependency, Model, ServiceId};
 pub(crate) use admission::Admission;
@@ -354,6 +355,31 @@ pub(crate) struct EdgeFlow {
     pub rate: f64,
 }
 
+impl EdgeFlow {
+    /// Whether two flows are the same bit for bit (every field, the rate
+    /// included).
+    pub(crate) fn same_bits(&self, other: &EdgeFlow) -> bool {
+        let bits = |f: &EdgeFlow| {
+            [
+                f.attempts.to_bits(),
+                u64::from(f.reaches),
+                u64::from(f.breaker_open),
+                f.attempt_failure.to_bits(),
+                f.timed_out.to_bits(),
+                f.success.to_bits(),
+                f.latency.to_bits(),
+                f.pass.to_bits(),
+                f.made.to_bits(),
+                f.alt_share.to_bits(),
+                f.alt_attempts.to_bits(),
+                u64::from(f.protection_used),
+                f.rate.to_bits(),
+            ]
+        };
+        bits(self) == bits(other)
+    }
+}
+
 /// The steady-state engine for one model: indexes built once, evaluated
 /// under any faults.
 #[derive(Debug, Clone)]
@@ -382,6 +408,9 @@ pub struct Engine<'m> {
     /// Every value the fault-free solve took, by its inputs (for
     /// [`Engine::steady_swept`]).
     memo: std::sync::OnceLock<std::sync::Arc<memo::Memo>>,
+    /// The fault-free solve explained, chains unmended (for
+    /// [`Engine::steady_swept`], which copies what a fault leaves as it was).
+    fault_free: std::sync::OnceLock<Explained>,
 }
 
 impl<'m> Engine<'m> {
@@ -459,6 +488,7 @@ impl<'m> Engine<'m> {
             breakers,
             baseline: std::sync::OnceLock::new(),
             memo: std::sync::OnceLock::new(),
+            fault_free: std::sync::OnceLock::new(),
         }
     }
 
@@ -470,6 +500,12 @@ impl<'m> Engine<'m> {
     /// Global index of dependency `dep` of operation `op` of `service`.
     pub fn edge_index(&self, service: ServiceId, op: usize, dep: usize) -> usize {
         self.edge_offset[service.index()][op] + dep
+    }
+
+    /// The global indices of a service's dependencies (all its operations').
+    pub(crate) fn service_edges(&self, id: ServiceId) -> std::ops::Range<usize> {
+        let offsets = &self.edge_offset[id.index()];
+        offsets[0]..offsets[offsets.len() - 1]
     }
 
     pub(crate) fn dep(&self, e: usize) -> &'m Dependency {
@@ -524,7 +560,30 @@ impl<'m> Engine<'m> {
         let cond = Conditions::new(self.model, faults);
         let tracking = memo::Tracking::reuse(self.memo().clone(), &cond);
         let solved = self.solve(faults, &cond, &situation, None, Some(Box::new(tracking)));
-        self.outcome_of(faults, &cond, &situation, &solved, self.baseline())
+        let before = self.fault_free();
+        self.outcome_of(
+            faults,
+            &cond,
+            &situation,
+            &solved,
+            self.baseline(),
+            Some(before),
+        )
+    }
+
+    /// The fault-free solve explained, chains unmended (once per engine).
+    fn fault_free(&self) -> &Explained {
+        self.fault_free.get_or_init(|| {
+            let baseline = &self.baseline().0;
+            self.explained(
+                &[],
+                &Conditions::new(self.model, &[]),
+                &Situation::at_fault_start(self.model, &[]),
+                baseline,
+                baseline,
+                None,
+            )
+        })
     }
 
     /// The fault-free solve's memo (recorded once per engine).
@@ -554,7 +613,7 @@ impl<'m> Engine<'m> {
     ) -> (Outcome, Warm) {
         let cond = Conditions::new(self.model, faults);
         let solved = self.solve(faults, &cond, situation, warm.map(|w| &w.0), None);
-        let outcome = self.outcome_of(faults, &cond, situation, &solved, baseline);
+        let outcome = self.outcome_of(faults, &cond, situation, &solved, baseline, None);
         (outcome, Warm(solved))
     }
 
@@ -565,8 +624,9 @@ impl<'m> Engine<'m> {
         situation: &Situation,
         solved: &Solved,
         baseline: &Baseline,
+        before: Option<&Explained>,
     ) -> Outcome {
-        let mut outcome = self.explain(faults, cond, situation, solved, &baseline.0);
+        let mut outcome = self.explain(faults, cond, situation, solved, &baseline.0, before);
         outcome.edges = self.edge_reports(solved);
         outcome.admission = self.admission_reports(solved);
         outcome

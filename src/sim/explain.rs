@@ -21,7 +21,7 @@ use super::steady::{
     Admission, Conditions, EdgeFlow, Engine, Figures, Outcome, Situation, Solved, State,
 };
 use crate::model::{
-    Criticality, Dependency, Fallback, Mode, Phase, ServiceId, above, at_least, below,
+    Criticality, Dependency, Fallback, Mode, Model, Phase, ServiceId, above, at_least, below,
 };
 use crate::text::{duration, number};
 
@@ -358,8 +358,7 @@ impl Engine<'_> {
     fn mend_chains(&self, starts: &[bool], s: &Solved, baseline: &Solved, outcome: &mut Outcome) {
         let model = self.model;
         let n = model.services().len();
-        let neighbours = self.neighbours();
-        let callees = self.callees();
+        let links = self.links();
         let affected: Vec<bool> = (0..n)
             .map(|i| {
                 let id = ServiceId(i as u32);
@@ -370,30 +369,45 @@ impl Engine<'_> {
                     || (load - before).abs() > 0.01 * before.max(1e-9)
             })
             .collect();
-        let everywhere = vec![true; n];
         let valid = |chain: &[ServiceId]| {
             chain.first().is_some_and(|c| starts[c.index()])
                 && chain
                     .windows(2)
-                    .all(|w| neighbours[w[0].index()].binary_search(&w[1]).is_ok())
+                    .all(|w| links.neighbours[w[0].index()].binary_search(&w[1]).is_ok())
         };
+        // Failures travel from callee to caller: a path along calls first;
+        // load travels down too (a surge, retries), so any shared
+        // dependency when there is none. Through a service that looks
+        // healthy only when nothing else leads there (a caller no load
+        // reaches sees a path the loaded contexts do not, e.g. into a
+        // cycle).
+        let ways = [
+            Way::new(starts, Some(&affected), &links.callees, &links.callers),
+            Way::new(
+                starts,
+                Some(&affected),
+                &links.neighbours,
+                &links.neighbours,
+            ),
+            Way::new(starts, None, &links.callees, &links.callers),
+        ];
+        let mut nearest: [Option<Nearest>; 3] = [None, None, None];
         let mut mended: Vec<Option<Vec<ServiceId>>> = vec![None; n];
-        let mut search: Option<Search> = None;
         let mut path_to = |id: ServiceId| -> Vec<ServiceId> {
             if let Some(p) = &mended[id.index()] {
                 return p.clone();
             }
-            // Failures travel from callee to caller: a path along calls
-            // first; load travels down too (a surge, retries), so any
-            // shared dependency when there is none.
-            // Through a service that looks healthy only when nothing else
-            // leads there (a caller no load reaches sees a path the loaded
-            // contexts do not, e.g. into a cycle).
-            let search = search.get_or_insert_with(|| Search::new(n));
-            let p = search
-                .shortest_from_start(id, starts, &affected, &callees)
-                .or_else(|| search.shortest_from_start(id, starts, &affected, &neighbours))
-                .or_else(|| search.shortest_from_start(id, starts, &everywhere, &callees))
+            if starts[id.index()] {
+                return vec![id];
+            }
+            let p = ways
+                .iter()
+                .zip(&mut nearest)
+                .find_map(|(way, nearest)| {
+                    nearest
+                        .get_or_insert_with(|| Nearest::new(way))
+                        .path(way, id)
+                })
                 .unwrap_or(vec![id]);
             mended[id.index()] = Some(p.clone());
             p
@@ -413,126 +427,153 @@ impl Engine<'_> {
             }
         }
     }
+}
 
-    /// Per service: the services it calls (alternatives and `on_miss`
-    /// included), sorted by id.
-    fn callees(&self) -> Vec<Vec<ServiceId>> {
-        let model = self.model;
-        model
-            .service_ids()
-            .map(|id| {
-                let mut set = BTreeSet::new();
-                for dep in model
-                    .service(id)
-                    .operations
-                    .iter()
-                    .flat_map(|o| &o.depends_on)
-                {
-                    set.insert(dep.target.service);
-                    if let Some(Fallback::Failover { to }) = dep.fallback {
-                        set.insert(to);
-                    }
-                    if let Some(c) = &dep.cache {
-                        set.insert(c.on_miss);
-                    }
+/// A model's dependency links, as chains step along them (alternatives and
+/// `on_miss` included): built once per engine.
+#[derive(Debug, Clone)]
+pub(crate) struct Links {
+    /// Per service: the services it calls, sorted by id.
+    callees: Vec<Vec<ServiceId>>,
+    /// Per service: the services that call it.
+    callers: Vec<Vec<ServiceId>>,
+    /// Per service: the services it shares a dependency with (either
+    /// direction), sorted by id.
+    neighbours: Vec<Vec<ServiceId>>,
+}
+
+impl Links {
+    /// Indexes a model's links.
+    pub(crate) fn new(model: &Model) -> Links {
+        let n = model.services().len();
+        let mut callees: Vec<BTreeSet<ServiceId>> = vec![BTreeSet::new(); n];
+        for id in model.service_ids() {
+            let set = &mut callees[id.index()];
+            for dep in model
+                .service(id)
+                .operations
+                .iter()
+                .flat_map(|o| &o.depends_on)
+            {
+                set.insert(dep.target.service);
+                if let Some(Fallback::Failover { to }) = dep.fallback {
+                    set.insert(to);
                 }
-                set.remove(&id);
-                set.into_iter().collect()
-            })
-            .collect()
+                if let Some(c) = &dep.cache {
+                    set.insert(c.on_miss);
+                }
+            }
+            set.remove(&id);
+        }
+        let mut callers: Vec<Vec<ServiceId>> = vec![Vec::new(); n];
+        let mut neighbours = callees.clone();
+        for id in model.service_ids() {
+            for &t in &callees[id.index()] {
+                callers[t.index()].push(id);
+                neighbours[t.index()].insert(id);
+            }
+        }
+        let sorted = |sets: Vec<BTreeSet<ServiceId>>| -> Vec<Vec<ServiceId>> {
+            sets.into_iter().map(|s| s.into_iter().collect()).collect()
+        };
+        Links {
+            callees: sorted(callees),
+            callers,
+            neighbours: sorted(neighbours),
+        }
+    }
+}
+
+/// One way a mended chain may go: from the trouble starts along `links`,
+/// through the services `through` allows (every one, when `None`).
+struct Way<'a> {
+    starts: &'a [bool],
+    through: Option<&'a [bool]>,
+    links: &'a [Vec<ServiceId>],
+    /// `links` reversed (callers for callees).
+    back: &'a [Vec<ServiceId>],
+}
+
+impl<'a> Way<'a> {
+    fn new(
+        starts: &'a [bool],
+        through: Option<&'a [bool]>,
+        links: &'a [Vec<ServiceId>],
+        back: &'a [Vec<ServiceId>],
+    ) -> Way<'a> {
+        Way {
+            starts,
+            through,
+            links,
+            back,
+        }
     }
 
-    /// Per service: the services it shares a dependency with (either
-    /// direction, alternatives and `on_miss` included), sorted by id.
-    fn neighbours(&self) -> Vec<Vec<ServiceId>> {
-        let model = self.model;
-        let mut sets: Vec<BTreeSet<ServiceId>> = vec![BTreeSet::new(); model.services().len()];
-        for id in model.service_ids() {
-            for op in &model.service(id).operations {
-                for dep in &op.depends_on {
-                    let mut link = |t: ServiceId| {
-                        if t != id {
-                            sets[id.index()].insert(t);
-                            sets[t.index()].insert(id);
-                        }
-                    };
-                    link(dep.target.service);
-                    if let Some(Fallback::Failover { to }) = dep.fallback {
-                        link(to);
-                    }
-                    if let Some(c) = &dep.cache {
-                        link(c.on_miss);
-                    }
+    fn allows(&self, id: ServiceId) -> bool {
+        self.through.is_none_or(|t| t[id.index()])
+    }
+}
+
+/// Every service's distance to its nearest trouble start along a [`Way`]
+/// (`u32::MAX`: none), from one breadth-first search back from all the
+/// starts at once: each mended chain then costs its own length, not a
+/// search of its own.
+struct Nearest {
+    distance: Vec<u32>,
+}
+
+impl Nearest {
+    fn new(way: &Way) -> Nearest {
+        let n = way.starts.len();
+        let mut distance = vec![u32::MAX; n];
+        let mut queue = VecDeque::new();
+        for (i, &start) in way.starts.iter().enumerate() {
+            let id = ServiceId(i as u32);
+            if start && way.allows(id) {
+                distance[i] = 0;
+                queue.push_back(id);
+            }
+        }
+        while let Some(y) = queue.pop_front() {
+            for &x in &way.back[y.index()] {
+                if distance[x.index()] == u32::MAX && way.allows(x) {
+                    distance[x.index()] = distance[y.index()] + 1;
+                    queue.push_back(x);
                 }
             }
         }
-        sets.into_iter().map(|s| s.into_iter().collect()).collect()
-    }
-}
-
-/// Breadth-first searches for [`Engine::mend_chains`], sharing their
-/// buffers: each visited service is stamped with the search's number, so a
-/// search costs what it visits, not the model's size.
-struct Search {
-    /// Per service: the number of the last search that visited it.
-    stamp: Vec<u32>,
-    /// Per service: whence the current search reached it (valid where
-    /// stamped with the current search's number).
-    previous: Vec<ServiceId>,
-    /// The current search's number.
-    current: u32,
-    queue: VecDeque<ServiceId>,
-}
-
-impl Search {
-    fn new(n: usize) -> Search {
-        Search {
-            stamp: vec![0; n],
-            previous: vec![ServiceId(0); n],
-            current: 0,
-            queue: VecDeque::new(),
-        }
+        Nearest { distance }
     }
 
-    /// The shortest path from a trouble start to `to` through affected
-    /// services (breadth first from `to` over `neighbours`, in id order),
-    /// if there is one.
-    fn shortest_from_start(
-        &mut self,
-        to: ServiceId,
-        starts: &[bool],
-        affected: &[bool],
-        neighbours: &[Vec<ServiceId>],
-    ) -> Option<Vec<ServiceId>> {
-        if starts[to.index()] {
+    /// The shortest path from a trouble start to `to` (which the way need
+    /// not allow), if there is one; of those, the one whose steps from `to`
+    /// have the lowest ids, first step first. That is the path a
+    /// breadth-first search from `to`, visiting links in id order, meets
+    /// first: its queue holds each distance's services in that order.
+    fn path(&self, way: &Way, to: ServiceId) -> Option<Vec<ServiceId>> {
+        if way.starts[to.index()] {
             return Some(vec![to]);
         }
-        self.current += 1;
-        let current = self.current;
-        self.stamp[to.index()] = current;
-        self.queue.clear();
-        self.queue.push_back(to);
-        while let Some(x) = self.queue.pop_front() {
-            for &y in &neighbours[x.index()] {
-                if self.stamp[y.index()] == current || !affected[y.index()] {
-                    continue;
-                }
-                self.stamp[y.index()] = current;
-                self.previous[y.index()] = x;
-                if starts[y.index()] {
-                    // Walk back from the start to `to`.
-                    let mut path = vec![y];
-                    let mut at = y;
-                    while at != to {
-                        at = self.previous[at.index()];
-                        path.push(at);
-                    }
-                    return Some(path);
-                }
-                self.queue.push_back(y);
-            }
+        let nearer = |at: ServiceId, d: u32| {
+            way.links[at.index()]
+                .iter()
+                .copied()
+                .find(|&y| self.distance[y.index()] == d && way.allows(y))
+        };
+        let first = way.links[to.index()]
+            .iter()
+            .filter(|&&y| way.allows(y))
+            .map(|y| self.distance[y.index()])
+            .min()
+            .filter(|&d| d != u32::MAX)?;
+        let mut at = nearer(to, first)?;
+        let mut path = vec![to, at];
+        while self.distance[at.index()] > 0 {
+            at = nearer(at, self.distance[at.index()] - 1)?;
+            path.push(at);
         }
-        None
+        path.reverse();
+        Some(path)
     }
 }
 
@@ -1683,5 +1724,95 @@ mod tests {
         assert_eq!(lasting(0.4567), "457ms");
         assert_eq!(lasting(7.25), "7.3s");
         assert_eq!(lasting(8130.0), "2h16m");
+    }
+
+    /// The path a breadth-first search from `to` meets first (over
+    /// `links`, in id order, through `through`): how chains were mended
+    /// one search per chain, kept as the law [`Nearest::path`] obeys.
+    fn searched(to: ServiceId, way: &Way) -> Option<Vec<ServiceId>> {
+        if way.starts[to.index()] {
+            return Some(vec![to]);
+        }
+        let mut previous: Vec<Option<ServiceId>> = vec![None; way.starts.len()];
+        let mut seen = vec![false; way.starts.len()];
+        seen[to.index()] = true;
+        let mut queue = VecDeque::from([to]);
+        while let Some(x) = queue.pop_front() {
+            for &y in &way.links[x.index()] {
+                if seen[y.index()] || !way.allows(y) {
+                    continue;
+                }
+                seen[y.index()] = true;
+                previous[y.index()] = Some(x);
+                if way.starts[y.index()] {
+                    let mut path = vec![y];
+                    let mut at = y;
+                    while let Some(p) = previous[at.index()] {
+                        path.push(p);
+                        at = p;
+                    }
+                    return Some(path);
+                }
+                queue.push_back(y);
+            }
+        }
+        None
+    }
+
+    /// One search back from every start gives every service the path its
+    /// own breadth-first search would, ties included, on models with
+    /// cycles, caches and failovers, for starts and allowed services
+    /// drawn at several densities.
+    #[test]
+    fn nearest_starts_are_what_a_search_from_each_service_meets_first() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let mut models: Vec<Model> = [(60, 2), (150, 1), (300, 5)]
+            .into_iter()
+            .map(|(services, seed)| {
+                let text = crate::model::generate::generate(crate::model::generate::Spec {
+                    services,
+                    seed,
+                });
+                crate::model::load_str(&text, "g.yaml").unwrap().model
+            })
+            .collect();
+        for name in ["social-network.yaml", "online-shop.yaml"] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("examples")
+                .join(name);
+            models.push(crate::model::load_file(&path).unwrap().model);
+        }
+        let mut found = 0;
+        for m in &models {
+            let links = Links::new(m);
+            let n = m.services().len();
+            for (p_start, p_through) in [(0.01, 0.5), (0.05, 0.3), (0.05, 0.9), (0.2, 0.6)] {
+                for _ in 0..8 {
+                    let starts: Vec<bool> = (0..n).map(|_| rng.random_bool(p_start)).collect();
+                    let through: Vec<bool> = (0..n)
+                        .map(|i| starts[i] || rng.random_bool(p_through))
+                        .collect();
+                    for way in [
+                        Way::new(&starts, Some(&through), &links.callees, &links.callers),
+                        Way::new(
+                            &starts,
+                            Some(&through),
+                            &links.neighbours,
+                            &links.neighbours,
+                        ),
+                        Way::new(&starts, None, &links.callees, &links.callers),
+                    ] {
+                        let nearest = Nearest::new(&way);
+                        for to in m.service_ids() {
+                            let expected = searched(to, &way);
+                            found += usize::from(expected.as_ref().is_some_and(|p| p.len() > 2));
+                            assert_eq!(nearest.path(&way, to), expected, "{} to {to:?}", m.name);
+                        }
+                    }
+                }
+            }
+        }
+        assert!(found > 1000, "only {found} paths of three or more");
     }
 }

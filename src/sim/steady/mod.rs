@@ -31,7 +31,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use serde::Serialize;
 
 use super::dist::Dist;
-use super::explain::Explained;
+use super::explain::{Explained, Links};
 use super::faults::{self, Fault, Slowdown};
 use crate::model::{Dependency, Model, ServiceId};
 pub(crate) use admission::Admission;
@@ -411,6 +411,8 @@ pub struct Engine<'m> {
     /// The fault-free solve explained, chains unmended (for
     /// [`Engine::steady_swept`], which copies what a fault leaves as it was).
     fault_free: std::sync::OnceLock<Explained>,
+    /// The links chains step along (built on first use).
+    links: std::sync::OnceLock<Links>,
 }
 
 impl<'m> Engine<'m> {
@@ -489,6 +491,7 @@ impl<'m> Engine<'m> {
             baseline: std::sync::OnceLock::new(),
             memo: std::sync::OnceLock::new(),
             fault_free: std::sync::OnceLock::new(),
+            links: std::sync::OnceLock::new(),
         }
     }
 
@@ -569,6 +572,11 @@ impl<'m> Engine<'m> {
             self.baseline(),
             Some(before),
         )
+    }
+
+    /// The links chains step along (once per engine).
+    pub(crate) fn links(&self) -> &Links {
+        self.links.get_or_init(|| Links::new(self.model))
     }
 
     /// The fault-free solve explained, chains unmended (once per engine).

@@ -629,7 +629,8 @@ impl Scene<'_, '_> {
                     || !before.figures_changed[t.index()])
         };
         engine.contexts.regions[r].services.iter().all(|&id| {
-            self.own_inputs_as_before(id)
+            before.same_outcomes[id.index()]
+                && self.own_inputs_as_before(id)
                 && model
                     .service(id)
                     .operations
@@ -642,8 +643,9 @@ impl Scene<'_, '_> {
         })
     }
 
-    /// Whether what an explanation of `id` reads of its own is the
-    /// fault-free solve's (see [`Scene::reads_as_before`]).
+    /// Whether what an explanation of `id` reads of its own, its
+    /// operations' outcomes aside, is the fault-free solve's (see
+    /// [`Scene::reads_as_before`]).
     fn own_inputs_as_before(&self, id: ServiceId) -> bool {
         let (engine, s, b, cond) = (self.engine, self.s, self.baseline, self.cond);
         let i = id.index();
@@ -657,7 +659,6 @@ impl Scene<'_, '_> {
             && engine.ops.ops(id).all(|o| {
                 bits(&s.op_load, o) == bits(&b.op_load, o)
                     && bits(&s.op_nominal, o) == bits(&b.op_nominal, o)
-                    && engine.op_dist(s, o).same_bits(engine.op_dist(b, o))
             })
             && engine.service_edges(id).all(|e| {
                 s.edge_flow(e).same_bits(&b.edge_flow(e))

@@ -413,6 +413,8 @@ pub struct Engine<'m> {
     fault_free: std::sync::OnceLock<Explained>,
     /// The links chains step along (built on first use).
     links: std::sync::OnceLock<Links>,
+    /// Each operation's own work with nothing slowed (built on first use).
+    healthy_work: std::sync::OnceLock<Vec<Dist>>,
 }
 
 impl<'m> Engine<'m> {
@@ -492,6 +494,7 @@ impl<'m> Engine<'m> {
             memo: std::sync::OnceLock::new(),
             fault_free: std::sync::OnceLock::new(),
             links: std::sync::OnceLock::new(),
+            healthy_work: std::sync::OnceLock::new(),
         }
     }
 
@@ -719,44 +722,37 @@ impl<'m> Engine<'m> {
     }
 
     /// Each operation's own work under the slow faults, as a distribution.
-    fn own_work(&self, cond: &Conditions) -> Vec<Dist> {
-        let mut own = Vec::with_capacity(self.ops.len());
-        for &(s, oi) in &self.ops.of {
-            let svc = self.model.service(s);
-            let latency = svc.operations[oi].latency;
-            // With a capacity, each of the c = round(capacity × L) servers
-            // works for c ÷ capacity on average (so throughput is exactly
-            // the capacity): own times stretch by c ÷ (capacity × L), which
-            // is 1 unless capacity × L is small; with L = 0 it is one
-            // server's 1 ÷ capacity. L weighs the operations by their entry
-            // rps (evenly when none has any).
-            let base = match svc.capacity {
-                Some(cap) if cap > 0.0 => {
-                    let l = static_work(self.model, s);
-                    if l > 0.0 {
-                        let c = (cap * l).round().max(1.0);
-                        Dist::work(latency).stretched(c / (cap * l))
-                    } else {
-                        Dist::work(crate::model::Latency::Exponential { mean_s: 1.0 / cap })
-                    }
-                }
-                _ => Dist::work(latency),
-            };
-            let mut d = base;
+    fn own_work(&self, cond: &Conditions) -> std::borrow::Cow<'_, [Dist]> {
+        let healthy = self.healthy_work();
+        if cond.slow.iter().all(Vec::is_empty) {
+            return std::borrow::Cow::Borrowed(healthy);
+        }
+        let mut own = healthy.to_vec();
+        for (d, &(s, _)) in own.iter_mut().zip(&self.ops.of) {
             for &(change, share) in &cond.slow[s.index()] {
                 let slowed = match change {
                     Slowdown::Add(x) => d.delayed(x),
                     Slowdown::Factor(f) => d.stretched(f),
                 };
-                d = if share >= 1.0 {
+                *d = if share >= 1.0 {
                     slowed
                 } else {
-                    Dist::mix(&[(1.0 - share, &d), (share, &slowed)])
+                    Dist::mix(&[(1.0 - share, &*d), (share, &slowed)])
                 };
             }
-            own.push(d);
         }
-        own
+        std::borrow::Cow::Owned(own)
+    }
+
+    /// Each operation's own work with nothing slowed (once per engine).
+    fn healthy_work(&self) -> &[Dist] {
+        self.healthy_work.get_or_init(|| {
+            self.ops
+                .of
+                .iter()
+                .map(|&(s, oi)| healthy_work(self.model, s, oi))
+                .collect()
+        })
     }
 
     fn iterate(
@@ -1008,6 +1004,30 @@ pub fn split_weights(model: &Model, service: ServiceId) -> Vec<f64> {
         ops.iter().map(|o| o.rps.unwrap_or(0.0) / total).collect()
     } else {
         vec![1.0 / ops.len() as f64; ops.len()]
+    }
+}
+
+/// The own work of operation `oi` of service `s`, nothing slowed, as a
+/// distribution.
+fn healthy_work(model: &Model, s: ServiceId, oi: usize) -> Dist {
+    let svc = model.service(s);
+    let latency = svc.operations[oi].latency;
+    // With a capacity, each of the c = round(capacity × L) servers works
+    // for c ÷ capacity on average (so throughput is exactly the capacity):
+    // own times stretch by c ÷ (capacity × L), which is 1 unless capacity ×
+    // L is small; with L = 0 it is one server's 1 ÷ capacity. L weighs the
+    // operations by their entry rps (evenly when none has any).
+    match svc.capacity {
+        Some(cap) if cap > 0.0 => {
+            let l = static_work(model, s);
+            if l > 0.0 {
+                let c = (cap * l).round().max(1.0);
+                Dist::work(latency).stretched(c / (cap * l))
+            } else {
+                Dist::work(crate::model::Latency::Exponential { mean_s: 1.0 / cap })
+            }
+        }
+        _ => Dist::work(latency),
     }
 }
 

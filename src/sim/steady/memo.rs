@@ -69,7 +69,13 @@ impl<K: PartialEq, V> Table<K, V> {
     }
 
     fn find(&self, key: &K) -> Option<u32> {
-        self.keys.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
+        // Keys are distinct; the last met are the likeliest (the
+        // fault-free solve's last passes are where most faults end up).
+        self.keys
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| *v)
     }
 
     fn remember(&mut self, key: K, version: u32) {

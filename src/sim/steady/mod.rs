@@ -551,10 +551,13 @@ impl<'m> Engine<'m> {
 
     /// The steady state under `faults` at the moment they begin, as
     /// [`Engine::steady`] gives it bit for bit, but computing only what the
-    /// faults change from the fault-free solve (see the `memo` module): for sweeps of
-    /// one fault at a time. The first call records the fault-free solve
-    /// (one more baseline solve, and memory for every value it took); with
-    /// a `cut` or `--cold` fault this is [`Engine::steady`].
+    /// faults change from the fault-free solve (see the `memo` module), and
+    /// explaining only the services whose explanation reads something they
+    /// changed (the rest is copied from the fault-free explanation): for
+    /// sweeps of one fault at a time. The first call records the fault-free
+    /// solve (one more baseline solve, and memory for every value it took)
+    /// and explains it; with a `cut` or `--cold` fault this is
+    /// [`Engine::steady`].
     pub fn steady_swept(&self, faults: &[Fault]) -> Outcome {
         if faults
             .iter()

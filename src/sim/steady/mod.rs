@@ -31,6 +31,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use serde::Serialize;
 
 use super::dist::Dist;
+use super::dists::Dists;
 use super::faults::{self, Fault, Slowdown};
 use crate::model::{Dependency, Model, ServiceId};
 pub(crate) use admission::Admission;
@@ -651,8 +652,8 @@ impl<'m> Engine<'m> {
     }
 
     /// Each operation's own work under the slow faults, as a distribution.
-    fn own_work(&self, cond: &Conditions) -> Vec<Dist> {
-        let mut own = Vec::with_capacity(self.ops.len());
+    fn own_work(&self, cond: &Conditions) -> Dists {
+        let mut own = Dists::default();
         for &(s, oi) in &self.ops.of {
             let svc = self.model.service(s);
             let latency = svc.operations[oi].latency;
@@ -686,7 +687,7 @@ impl<'m> Engine<'m> {
                     Dist::mix(&[(1.0 - share, &d), (share, &slowed)])
                 };
             }
-            own.push(d);
+            own.push(&d);
         }
         own
     }
@@ -695,7 +696,7 @@ impl<'m> Engine<'m> {
         &self,
         cond: &Conditions,
         situation: &Situation,
-        own: &[Dist],
+        own: &Dists,
         mut s: Solved,
         seed: bool,
     ) -> Solved {
@@ -750,7 +751,7 @@ impl<'m> Engine<'m> {
         &self,
         cond: &Conditions,
         situation: &Situation,
-        own: &[Dist],
+        own: &Dists,
         mut s: Solved,
     ) -> Solved {
         s.converged = false;
@@ -774,7 +775,7 @@ impl<'m> Engine<'m> {
                 .op_load
                 .iter()
                 .copied()
-                .chain(s.ctx_dist.iter().map(Dist::success))
+                .chain(s.ctx_dist.iter().map(|d| d.success()))
                 .chain(s.down.iter().map(|&d| if d { 1.0 } else { 0.0 }))
                 .collect();
             s.iterations = iteration;
@@ -839,7 +840,7 @@ impl Relaxation {
 #[derive(Debug, Clone)]
 pub(crate) struct Solved {
     /// Per context: what a caller entering it gets.
-    pub(crate) ctx_dist: Vec<Dist>,
+    pub(crate) ctx_dist: Dists,
     /// Per context: mean time its requests hold a thread.
     pub(crate) ctx_held: Vec<f64>,
     /// Per context: attempts per second arriving.
@@ -866,7 +867,7 @@ pub(crate) struct Solved {
     /// Per global edge: its call sites' flows, summed (see [`Solved::edge_flow`]).
     pub(crate) edge_flows: Vec<EdgeFlow>,
     /// Per context: its work (own time and calls) as last computed.
-    pub(crate) work: Vec<Dist>,
+    pub(crate) work: Dists,
     /// Per context: whether `work` holds for the current inputs.
     pub(crate) work_valid: Vec<bool>,
     /// Per context: whether what its callers get changed in this pass.
@@ -892,7 +893,7 @@ impl Solved {
         let ops = engine.ops.len();
         let n = engine.model.services().len();
         Solved {
-            ctx_dist: vec![Dist::ok(0.0); ctxs],
+            ctx_dist: Dists::filled(ctxs, &Dist::ok(0.0)),
             ctx_held: vec![0.0; ctxs],
             ctx_load: vec![0.0; ctxs],
             ctx_nominal: vec![0.0; ctxs],
@@ -905,7 +906,7 @@ impl Solved {
             admission: vec![Admission::default(); n],
             nominal_worked: vec![1.0; n],
             edge_flows: vec![EdgeFlow::default(); engine.edges.len()],
-            work: vec![Dist::EMPTY; ctxs],
+            work: Dists::filled(ctxs, &Dist::EMPTY),
             work_valid: vec![false; ctxs],
             ctx_changed: vec![true; ctxs],
             down_changed: vec![false; ops],

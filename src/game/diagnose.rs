@@ -8,6 +8,7 @@
 use crate::model::{Model, ServiceId};
 use crate::sim::faults::{Fault, FaultKind, parse};
 use crate::sim::steady::{Engine, State};
+use rayon::prelude::*;
 
 /// One observed symptom: a service (or `service.operation`) in a state.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,8 +106,10 @@ pub fn diagnose(model: &Model, symptoms: &[Symptom], kinds: &[FaultKind]) -> Vec
         .service_ids()
         .flat_map(|id| kind_faults(model, id, kinds))
         .collect();
+    // Each candidate on every core, collected in order (the same bytes on
+    // any number of threads).
     let mut out: Vec<Candidate> = singles
-        .iter()
+        .par_iter()
         .map(|f| {
             let (score, mismatches) = score(&engine, std::slice::from_ref(f), symptoms);
             Candidate {
@@ -118,11 +121,15 @@ pub fn diagnose(model: &Model, symptoms: &[Symptom], kinds: &[FaultKind]) -> Vec
         })
         .collect();
     if !out.iter().any(|c| c.score >= 1.0) {
-        for i in 0..singles.len() {
-            for j in i + 1..singles.len() {
-                if singles[i].services(model) == singles[j].services(model) {
-                    continue;
-                }
+        let n = singles.len();
+        let singles = &singles;
+        let pairs = (0..n).into_par_iter().flat_map_iter(|i| {
+            (i + 1..n)
+                .filter(move |&j| singles[i].services(model) != singles[j].services(model))
+                .map(move |j| (i, j))
+        });
+        let scored: Vec<Candidate> = pairs
+            .map(|(i, j)| {
                 let pair = [singles[i].clone(), singles[j].clone()];
                 let (score, mismatches) = score(&engine, &pair, symptoms);
                 let mut named = [
@@ -130,14 +137,15 @@ pub fn diagnose(model: &Model, symptoms: &[Symptom], kinds: &[FaultKind]) -> Vec
                     (written(&pair[1]), pair[1].services(model)),
                 ];
                 named.sort();
-                out.push(Candidate {
+                Candidate {
                     faults: named.iter().map(|n| n.0.clone()).collect(),
                     services: named.iter().flat_map(|n| n.1.clone()).collect(),
                     score,
                     mismatches,
-                });
-            }
-        }
+                }
+            })
+            .collect();
+        out.extend(scored);
     }
     out.sort_by(|a, b| {
         b.score

@@ -30,6 +30,7 @@
 //! two numbers for one thing. What the round teaches is in
 //! [`super::lesson`].
 
+use rayon::prelude::*;
 use std::collections::BTreeSet;
 
 use rand::{RngExt, SeedableRng};
@@ -535,9 +536,16 @@ impl<'m> Drill<'m> {
             }
             pool.truncate(keep);
         }
+        // The truths on every core; the stories after, in pool order, so
+        // the seed draws what it drew on one thread.
+        let truths: Vec<Truth> = pool
+            .par_iter()
+            .map(|(faults, method)| self.truth(faults, *method))
+            .collect();
         let mut weighed: Vec<Question> = pool
             .into_iter()
-            .map(|(faults, method)| self.question(faults, method, &mut rng))
+            .zip(truths)
+            .map(|((faults, method), truth)| self.told(faults, method, truth, &mut rng))
             .filter(|q| !out.iter().any(|o: &Question| o.flags() == q.flags()))
             .collect();
         draw(&mut weighed, &mut out, rounds, &mut rng);
@@ -547,6 +555,17 @@ impl<'m> Drill<'m> {
     /// One question: its truth, weight and story.
     pub fn question(&self, faults: Vec<Fault>, method: Method, rng: &mut ChaCha8Rng) -> Question {
         let truth = self.truth(&faults, method);
+        self.told(faults, method, truth, rng)
+    }
+
+    /// The question of a truth: its weight and its story.
+    fn told(
+        &self,
+        faults: Vec<Fault>,
+        method: Method,
+        truth: Truth,
+        rng: &mut ChaCha8Rng,
+    ) -> Question {
         let weight = self.weight(&truth);
         let story = self.story(&faults, method, rng);
         Question {

@@ -6,8 +6,9 @@
 //! The page computes nothing. Every cascade was computed by the CLI with
 //! the engine of `whatif run` ([`crate::analysis::sweep`]) and is embedded
 //! as data; the script only looks results up and draws them. Models above
-//! [`MAX_SWEPT_SERVICES`] services get the static picture and a table of
-//! the top faults by blast radius instead (docs/pictures.md, "The interactive page").
+//! [`MAX_SWEPT_SERVICES`] services get a static picture of their worst
+//! part (at most [`MAX_PICTURED`] boxes) and a table of the top faults by
+//! blast radius instead (docs/pictures.md, "The interactive page").
 //!
 //! One self-contained file, nothing fetched when it is viewed:
 //!
@@ -55,9 +56,11 @@ use super::picture;
 use super::svg::{self, xml_text};
 use crate::analysis::spof;
 use crate::analysis::sweep::{Cascade, Chain, MAX_SWEPT_SERVICES, Sweep};
+use crate::graph::Graph;
 use crate::model::{Model, ServiceId};
 use crate::sim::explain::{latency, percent, rate};
 use crate::sim::steady::State;
+use crate::text::thousands;
 
 /// The page's script (plain ES2017, no dependencies).
 pub const SCRIPT: &str = include_str!("interactive.js");
@@ -127,9 +130,16 @@ fn state_rules() -> String {
 /// The interactive part: legend, picture, side panel, data and script.
 pub fn section(ex: &Explorer) -> String {
     let m = ex.model;
-    let mut diagram = picture::architecture(m, None);
+    // A model too large to sweep is drawn in part: a picture of thousands
+    // of boxes is too large to open, let alone to read.
+    let shown: Vec<ServiceId> = match ex.sweep {
+        Sweep::Every(_) => m.service_ids().collect(),
+        Sweep::Ranked(ranked) => worst_neighbourhood(m, ex.initial, ranked),
+    };
+    let whole = shown.len() == m.services().len();
+    let mut diagram = picture::architecture(m, (!whole).then_some(shown.as_slice()));
     if let Some(initial) = ex.initial {
-        paint(&mut diagram, m, initial);
+        paint(&mut diagram, &shown, initial);
     }
     let mut s = String::new();
     s.push_str("<section id=\"whatif-explorer\" class=\"wf-explorer\">\n");
@@ -142,7 +152,12 @@ pub fn section(ex: &Explorer) -> String {
          <span class=\"wf-tip\">drag to pan · Ctrl + wheel to zoom</span></div>\n\
          <div class=\"wf-picture\" tabindex=\"0\" aria-label=\"the architecture: drag or use the arrow keys to pan; Ctrl and the wheel, or + and −, to zoom; 0 to fit\">",
     );
-    let picture = svg::interactive_svg(&diagram);
+    let picture = if whole {
+        svg::interactive_svg(&diagram)
+    } else {
+        let ids: Vec<usize> = shown.iter().map(|id| id.index()).collect();
+        svg::interactive_svg_of(&diagram, &ids)
+    };
     s.push_str(picture.trim_start_matches("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"));
     s.push_str("</div>\n</div>\n<aside class=\"wf-panel\" aria-live=\"polite\">\n");
     match ex.sweep {
@@ -154,10 +169,15 @@ pub fn section(ex: &Explorer) -> String {
         Sweep::Ranked(ranked) => {
             let _ = writeln!(
                 s,
-                "<p class=\"wf-hint\">{} services: above {MAX_SWEPT_SERVICES}, single faults are \
+                "<p class=\"wf-hint\">{} services: above {}, single faults are \
                  not precomputed, so clicking does nothing. Try one with \
-                 <code>whatif run MODEL --down SERVICE</code>.</p>",
-                m.services().len()
+                 <code>whatif run MODEL --down SERVICE</code>. The picture shows {} of them: \
+                 the faults given, the top faults below and the entry points, with their \
+                 callers and callees (at most {MAX_PICTURED}); draw any other part with \
+                 <code>whatif graph MODEL --focus SERVICE --depth K -o part.svg</code>.</p>",
+                thousands(m.services().len() as u64),
+                thousands(MAX_SWEPT_SERVICES as u64),
+                shown.len()
             );
             s.push_str(&top_faults(m, ranked));
         }
@@ -228,8 +248,8 @@ const LEGEND: &str = "<ul class=\"wf-legend\" aria-label=\"legend\">\
 
 /// Paints the picture's nodes by a cascade's states, so the static picture
 /// (before the script runs) already shows the opening view.
-fn paint(d: &mut Diagram, m: &Model, c: &Cascade) {
-    for (id, node) in m.service_ids().zip(&mut d.nodes) {
+fn paint(d: &mut Diagram, shown: &[ServiceId], c: &Cascade) {
+    for (&id, node) in shown.iter().zip(&mut d.nodes) {
         node.paint = match c.state(id) {
             State::Healthy => Paint::Healthy,
             State::Slow => Paint::Slow,
@@ -237,6 +257,43 @@ fn paint(d: &mut Diagram, m: &Model, c: &Cascade) {
             State::Down => Paint::Down,
         };
     }
+}
+
+/// Most services the picture of a model too large to sweep shows.
+pub const MAX_PICTURED: usize = 300;
+
+/// The part of a model too large to sweep that its page draws, in model
+/// order: the services the opening faults hit, the top faults by blast
+/// radius and the entry points (in that order of priority), then each
+/// one's direct callers and callees, while they fit in [`MAX_PICTURED`].
+fn worst_neighbourhood(
+    m: &Model,
+    initial: Option<&Cascade>,
+    ranked: &[spof::Impact],
+) -> Vec<ServiceId> {
+    let graph = Graph::build(m);
+    let mut cores: Vec<ServiceId> = initial
+        .map(|c| c.faults.iter().flat_map(|f| f.services(m)).collect())
+        .unwrap_or_default();
+    cores.extend(ranked.iter().take(TOP_FAULTS).map(|i| i.service));
+    cores.extend(m.service_ids().filter(|&id| m.service(id).is_entry()));
+    let mut keep = vec![false; m.services().len()];
+    let mut count = 0;
+    let mut add = |id: ServiceId| {
+        if !keep[id.index()] && count < MAX_PICTURED {
+            keep[id.index()] = true;
+            count += 1;
+        }
+    };
+    for &id in &cores {
+        add(id);
+    }
+    for &id in &cores {
+        for &next in graph.callers(id).iter().chain(graph.callees(id)) {
+            add(next);
+        }
+    }
+    m.service_ids().filter(|id| keep[id.index()]).collect()
 }
 
 /// The faults as typed: `--down db --slow web=+1s`.

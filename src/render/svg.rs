@@ -63,7 +63,7 @@ const DARK: &str = "#44515e";
 /// Writes `diagram` as one standalone SVG document, in a single
 /// `write_all` call.
 pub fn write_svg(diagram: &Diagram, out: &mut dyn io::Write) -> io::Result<()> {
-    out.write_all(render(diagram, false).as_bytes())
+    out.write_all(render(diagram, None).as_bytes())
 }
 
 /// The picture for the interactive HTML page ([`super::interactive`]): the
@@ -71,7 +71,8 @@ pub fn write_svg(diagram: &Diagram, out: &mut dyn io::Write) -> io::Result<()> {
 ///
 /// - Each node's group carries `class="wf-node"` and `data-service="I"`,
 ///   `I` its index in [`Diagram::nodes`] (a service's index when the
-///   diagram is the whole model) — never its name, which is untrusted.
+///   diagram is the whole model; see [`interactive_svg_of`] for a part of
+///   it) — never its name, which is untrusted.
 /// - Each node has a second text line (`class="wf-detail"`), empty when it
 ///   has no detail, and its box is wide enough for the page to write a
 ///   state and success in front of the detail ([`STATUS_ROOM`]).
@@ -80,7 +81,16 @@ pub fn write_svg(diagram: &Diagram, out: &mut dyn io::Write) -> io::Result<()> {
 ///   page can draw a cascade's causal paths.
 /// - The legend leaves out the state colours: the page has its own.
 pub fn interactive_svg(diagram: &Diagram) -> String {
-    render(diagram, true)
+    let ids: Vec<usize> = (0..diagram.nodes.len()).collect();
+    render(diagram, Some(&ids))
+}
+
+/// [`interactive_svg`] of a diagram of some services only: node `i` is
+/// tagged (`data-service`, `data-from`, `data-to`) as `ids[i]`, its
+/// service's index in the whole model.
+pub fn interactive_svg_of(diagram: &Diagram, ids: &[usize]) -> String {
+    assert_eq!(ids.len(), diagram.nodes.len(), "one index per node");
+    render(diagram, Some(ids))
 }
 
 /// The widest status the interactive page writes in front of a node's
@@ -453,7 +463,10 @@ fn cluster_rects(diagram: &Diagram, layout: &Layout) -> Vec<Option<Rect>> {
 }
 
 /// The whole document, as text.
-fn render(diagram: &Diagram, interactive: bool) -> String {
+/// The picture; `hooks` (interactive pictures) gives each node's index for
+/// the page's script.
+fn render(diagram: &Diagram, hooks: Option<&[usize]>) -> String {
+    let interactive = hooks.is_some();
     let texts: Vec<NodeText> = diagram
         .nodes
         .iter()
@@ -532,7 +545,7 @@ fn render(diagram: &Diagram, interactive: bool) -> String {
     put!(d, "<g transform=\"translate({},{})\">\n", N(ox), N(oy));
 
     draw_clusters(&mut d, diagram, &clusters);
-    draw_edges(&mut d, diagram, &layout, &edge_labels, interactive);
+    draw_edges(&mut d, diagram, &layout, &edge_labels, hooks);
     draw_edge_labels(&mut d, diagram, &edge_labels);
 
     for (i, ((node, t), b)) in diagram
@@ -542,7 +555,7 @@ fn render(diagram: &Diagram, interactive: bool) -> String {
         .zip(&layout.nodes)
         .enumerate()
     {
-        draw_node(&mut d, node, t, b, interactive.then_some(i));
+        draw_node(&mut d, node, t, b, hooks.map(|ids| ids[i]));
     }
     put!(d, "</g>\n");
     d.0.push_str(&legend);
@@ -581,7 +594,7 @@ fn draw_edges(
     diagram: &Diagram,
     layout: &Layout,
     edge_labels: &[Option<EdgeLabel>],
-    interactive: bool,
+    ids: Option<&[usize]>,
 ) {
     for ((e, path), label) in diagram.edges.iter().zip(&layout.edges).zip(edge_labels) {
         if path.points.len() < 2 {
@@ -597,13 +610,12 @@ fn draw_edges(
             &shift_loop_ends(diagram, layout, e.from, e.to, path),
             e.from == e.to,
         );
-        let hooks = if interactive && e.style != EdgeStyle::Alternative {
-            format!(
+        let hooks = match ids {
+            Some(ids) if e.style != EdgeStyle::Alternative => format!(
                 " class=\"wf-edge\" data-from=\"{}\" data-to=\"{}\"",
-                e.from, e.to
-            )
-        } else {
-            String::new()
+                ids[e.from], ids[e.to]
+            ),
+            _ => String::new(),
         };
         put!(
             d,
@@ -1170,6 +1182,19 @@ mod tests {
         assert!(out.contains("&quot;q&quot; &apos;a&apos; &amp; &amp;amp; ]]&gt;"));
         assert!(out.contains("␤␤ \u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}x"));
         assert!(!out.contains('\r') && !out.contains('\t'));
+    }
+
+    #[test]
+    fn a_picture_of_some_services_tags_them_with_their_model_indices() {
+        let d = hostile_diagram();
+        let ids: Vec<usize> = (0..d.nodes.len()).map(|i| 10 * i + 7).collect();
+        let out = interactive_svg_of(&d, &ids);
+        check_xml(&out).unwrap_or_else(|e| panic!("{e}\n{out}"));
+        for &id in &ids {
+            assert!(out.contains(&format!("<g class=\"wf-node\" data-service=\"{id}\">")));
+        }
+        assert!(out.contains("class=\"wf-edge\" data-from=\"7\" data-to=\"17\""));
+        assert!(!out.contains("data-service=\"0\""));
     }
 
     #[test]

@@ -317,6 +317,17 @@ impl Dist {
         d
     }
 
+    /// The distribution of these atoms (at most [`OK_ATOMS`] and
+    /// [`FAIL_ATOMS`]), as [`Dist::oks`] and [`Dist::fails`] give them.
+    pub(crate) fn from_atoms(oks: &[Span], fails: &[Point]) -> Dist {
+        let mut d = Dist::EMPTY;
+        d.ok[..oks.len()].copy_from_slice(oks);
+        d.fail[..fails.len()].copy_from_slice(fails);
+        d.n_ok = oks.len() as u8;
+        d.n_fail = fails.len() as u8;
+        d
+    }
+
     /// Every request fails after `latency` seconds (infinite: never answered).
     pub fn fail(latency: f64) -> Dist {
         let mut d = Dist::EMPTY;
@@ -741,11 +752,14 @@ impl Dist {
         }
         let mut ok = Spans::new();
         let mut fail: Points = self.fails().iter().copied().collect();
+        // Each span's width, tilt and variance, once (not once per pair).
+        let shape = |s: &Span| (s.width(), s.tilt(), s.variance());
+        let shapes: smallvec::SmallVec<[(f64, f64, f64); OK_ATOMS]> =
+            next.oks().iter().map(shape).collect();
         for a in self.oks() {
-            let (la, ka) = (a.width(), a.tilt());
-            for b in next.oks() {
+            let (la, ka, va) = shape(a);
+            for (b, &(lb, kb, vb)) in next.oks().iter().zip(&shapes) {
                 // Means and variances add; the tilt follows the wider part.
-                let (lb, kb) = (b.width(), b.tilt());
                 let k = if la + lb > 0.0 {
                     (ka * la + kb * lb) / (la + lb)
                 } else {
@@ -754,7 +768,7 @@ impl Dist {
                 ok.push(Span::fit(
                     a.w * b.w,
                     a.m + b.m,
-                    a.variance() + b.variance(),
+                    va + vb,
                     k,
                     a.lo + b.lo,
                     a.hi + b.hi,

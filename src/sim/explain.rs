@@ -270,7 +270,7 @@ impl Engine<'_> {
                 .map(|id| {
                     self.ops
                         .ops(id)
-                        .all(|o| self.op_dist(s, o).same_bits(self.op_dist(baseline, o)))
+                        .all(|o| self.op_dist(s, o).same_bits(&self.op_dist(baseline, o)))
                 })
                 .collect(),
             figures_changed: vec![false; model.services().len()],
@@ -693,7 +693,7 @@ impl Scene<'_, '_> {
             let d = engine.op_dist(self.s, flat);
             let mut causes = local.clone();
             causes.extend(self.dependency_causes(id, oi));
-            let figures = self.operation_figures(id, flat, d, causes);
+            let figures = self.operation_figures(id, flat, &d, causes);
             op_figures.push(figures);
         }
         let loads: Vec<f64> = engine
@@ -706,11 +706,12 @@ impl Scene<'_, '_> {
             .ops(id)
             .map(|o| self.s.op_nominal[o as usize])
             .collect();
-        let dists: Vec<&Dist> = engine
+        let owned: Vec<Dist> = engine
             .ops
             .ops(id)
             .map(|o| engine.op_dist(self.s, o))
             .collect();
+        let dists: Vec<&Dist> = owned.iter().collect();
         let names: Vec<&str> = svc.operations.iter().map(|o| o.name.as_str()).collect();
         let mut figures = service_figures(
             svc.declares_operations,
@@ -1176,15 +1177,15 @@ impl Scene<'_, '_> {
         let engine = self.engine;
         let t = dep.target;
         match t.operation {
-            Some(o) => *engine.op_dist(s, engine.ops.flat(t.service, o)),
+            Some(o) => engine.op_dist(s, engine.ops.flat(t.service, o)),
             None => {
                 let weights = super::steady::split_weights(engine.model, t.service);
-                let parts: Vec<(f64, &Dist)> = engine
+                let dists: Vec<Dist> = engine
                     .ops
                     .ops(t.service)
-                    .zip(&weights)
-                    .map(|(o, w)| (*w, engine.op_dist(s, o)))
+                    .map(|o| engine.op_dist(s, o))
                     .collect();
+                let parts: Vec<(f64, &Dist)> = weights.iter().copied().zip(&dists).collect();
                 Dist::mix(&parts)
             }
         }

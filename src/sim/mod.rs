@@ -2,6 +2,7 @@
 //! explanations.
 
 pub mod dist;
+pub mod dists;
 pub mod explain;
 pub mod faults;
 pub mod queueing;

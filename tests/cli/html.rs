@@ -303,8 +303,8 @@ fn hostile_names_are_escaped_in_the_page() {
     }
 }
 
-/// Above the limit the page has the static picture and the top faults, and
-/// no per-fault data (docs/pictures.md).
+/// Above the limit the page has a static picture of the worst part of the
+/// model and the top faults, and no per-fault data (docs/pictures.md).
 #[test]
 fn big_models_get_the_static_picture_and_the_top_faults() {
     let model = temp("big.yaml");
@@ -337,5 +337,25 @@ fn big_models_get_the_static_picture_and_the_top_faults() {
         3 * 20,
         "twenty top faults"
     );
+    // The picture is a part: at most 300 boxes, tagged with their indices
+    // in the whole model, among them the failed service and the top fault.
+    let services: Vec<&str> = d["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(services.len(), 2001);
+    let tagged: Vec<usize> = html
+        .split("<g class=\"wf-node\" data-service=\"")
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].parse().unwrap())
+        .collect();
+    assert!((20..=300).contains(&tagged.len()), "{} boxes", tagged.len());
+    assert!(tagged.windows(2).all(|w| w[0] < w[1]), "model order");
+    let db1 = services.iter().position(|&s| s == "db-1").unwrap();
+    assert!(tagged.contains(&db1), "the failed service is drawn");
+    assert!(html.contains(&format!("The picture shows {} of them", tagged.len())));
+    assert!(html.contains("2,001 services: above 2,000"));
     std::fs::remove_file(&model).unwrap();
 }

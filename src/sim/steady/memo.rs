@@ -37,6 +37,7 @@ use super::admission::Admission;
 use super::contexts::Dest;
 use super::{Conditions, EdgeFlow, Engine, Situation, Solved};
 use crate::sim::dist::Dist;
+use crate::sim::dists::Dists;
 
 /// The version of a value the fault-free solve never computed.
 const UNKNOWN: u32 = u32::MAX;
@@ -204,7 +205,7 @@ impl Engine<'_> {
         c: usize,
         cond: &Conditions,
         situation: &Situation,
-        own: &[crate::sim::dist::Dist],
+        own: &Dists,
         s: &mut Solved,
     ) -> Dist {
         let Some(mut t) = s.tracking.take() else {
@@ -274,7 +275,7 @@ impl Engine<'_> {
     /// admission, from the memo when the fault-free solve met the same.
     pub(super) fn tracked_outcome(&self, c: usize, a: &Admission, s: &mut Solved) -> Dist {
         let Some(t) = s.tracking.as_mut() else {
-            return a.outcome(&s.work[c]);
+            return a.outcome(&s.work.get(c));
         };
         let key = (t.work_version[c] != UNKNOWN).then(|| outcome_key(t.work_version[c], a));
         let hit = match (&t.memo, &key) {
@@ -288,7 +289,7 @@ impl Engine<'_> {
             t.copied += 1;
             return d;
         }
-        let d = a.outcome(&s.work[c]);
+        let d = a.outcome(&s.work.get(c));
         t.computed += 1;
         let found = match &t.memo {
             Use::Record(m) => &m.outcomes[c],

@@ -31,6 +31,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use serde::Serialize;
 
 use super::dist::Dist;
+use super::dists::Dists;
 use super::explain::{Explained, Links};
 use super::faults::{self, Fault, Slowdown};
 use crate::model::{Dependency, Model, ServiceId};
@@ -414,7 +415,7 @@ pub struct Engine<'m> {
     /// The links chains step along (built on first use).
     links: std::sync::OnceLock<Links>,
     /// Each operation's own work with nothing slowed (built on first use).
-    healthy_work: std::sync::OnceLock<Vec<Dist>>,
+    healthy_work: std::sync::OnceLock<Dists>,
 }
 
 impl<'m> Engine<'m> {
@@ -725,30 +726,36 @@ impl<'m> Engine<'m> {
     }
 
     /// Each operation's own work under the slow faults, as a distribution.
-    fn own_work(&self, cond: &Conditions) -> std::borrow::Cow<'_, [Dist]> {
+    fn own_work(&self, cond: &Conditions) -> std::borrow::Cow<'_, Dists> {
         let healthy = self.healthy_work();
         if cond.slow.iter().all(Vec::is_empty) {
             return std::borrow::Cow::Borrowed(healthy);
         }
-        let mut own = healthy.to_vec();
-        for (d, &(s, _)) in own.iter_mut().zip(&self.ops.of) {
-            for &(change, share) in &cond.slow[s.index()] {
+        let mut own = healthy.clone();
+        for (o, &(s, _)) in self.ops.of.iter().enumerate() {
+            let slow = &cond.slow[s.index()];
+            if slow.is_empty() {
+                continue;
+            }
+            let mut d = own.get(o);
+            for &(change, share) in slow {
                 let slowed = match change {
                     Slowdown::Add(x) => d.delayed(x),
                     Slowdown::Factor(f) => d.stretched(f),
                 };
-                *d = if share >= 1.0 {
+                d = if share >= 1.0 {
                     slowed
                 } else {
-                    Dist::mix(&[(1.0 - share, &*d), (share, &slowed)])
+                    Dist::mix(&[(1.0 - share, &d), (share, &slowed)])
                 };
             }
+            own.set(o, &d);
         }
         std::borrow::Cow::Owned(own)
     }
 
     /// Each operation's own work with nothing slowed (once per engine).
-    fn healthy_work(&self) -> &[Dist] {
+    fn healthy_work(&self) -> &Dists {
         self.healthy_work.get_or_init(|| {
             self.ops
                 .of
@@ -762,7 +769,7 @@ impl<'m> Engine<'m> {
         &self,
         cond: &Conditions,
         situation: &Situation,
-        own: &[Dist],
+        own: &Dists,
         mut s: Solved,
         seed: bool,
     ) -> Solved {
@@ -817,7 +824,7 @@ impl<'m> Engine<'m> {
         &self,
         cond: &Conditions,
         situation: &Situation,
-        own: &[Dist],
+        own: &Dists,
         mut s: Solved,
     ) -> Solved {
         s.converged = false;
@@ -841,7 +848,7 @@ impl<'m> Engine<'m> {
                 .op_load
                 .iter()
                 .copied()
-                .chain(s.ctx_dist.iter().map(Dist::success))
+                .chain(s.ctx_dist.iter().map(|d| d.success()))
                 .chain(s.down.iter().map(|&d| if d { 1.0 } else { 0.0 }))
                 .collect();
             s.iterations = iteration;
@@ -906,7 +913,7 @@ impl Relaxation {
 #[derive(Debug, Clone)]
 pub(crate) struct Solved {
     /// Per context: what a caller entering it gets.
-    pub(crate) ctx_dist: Vec<Dist>,
+    pub(crate) ctx_dist: Dists,
     /// Per context: mean time its requests hold a thread.
     pub(crate) ctx_held: Vec<f64>,
     /// Per context: attempts per second arriving.
@@ -933,7 +940,7 @@ pub(crate) struct Solved {
     /// Per global edge: its call sites' flows, summed (see [`Solved::edge_flow`]).
     pub(crate) edge_flows: Vec<EdgeFlow>,
     /// Per context: its work (own time and calls) as last computed.
-    pub(crate) work: Vec<Dist>,
+    pub(crate) work: Dists,
     /// Per context: whether `work` holds for the current inputs.
     pub(crate) work_valid: Vec<bool>,
     /// Per context: whether what its callers get changed in this pass.
@@ -959,7 +966,7 @@ impl Solved {
         let ops = engine.ops.len();
         let n = engine.model.services().len();
         Solved {
-            ctx_dist: vec![Dist::ok(0.0); ctxs],
+            ctx_dist: Dists::filled(ctxs, &Dist::ok(0.0)),
             ctx_held: vec![0.0; ctxs],
             ctx_load: vec![0.0; ctxs],
             ctx_nominal: vec![0.0; ctxs],
@@ -972,7 +979,7 @@ impl Solved {
             admission: vec![Admission::default(); n],
             nominal_worked: vec![1.0; n],
             edge_flows: vec![EdgeFlow::default(); engine.edges.len()],
-            work: vec![Dist::EMPTY; ctxs],
+            work: Dists::filled(ctxs, &Dist::EMPTY),
             work_valid: vec![false; ctxs],
             ctx_changed: vec![true; ctxs],
             down_changed: vec![false; ops],

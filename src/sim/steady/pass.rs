@@ -6,6 +6,7 @@ use super::contexts::Dest;
 use super::{Conditions, EdgeFlow, Engine, Situation, Solved};
 use crate::model::{Criticality, Dependency, Fallback, Mode, Phase, ServiceId, below};
 use crate::sim::dist::{Dist, geometric_sum};
+use crate::sim::dists::Dists;
 
 impl Engine<'_> {
     /// Steps 1 and 2: work, admissions and outcomes, region by region,
@@ -14,7 +15,7 @@ impl Engine<'_> {
         &self,
         cond: &Conditions,
         situation: &Situation,
-        own: &[Dist],
+        own: &Dists,
         s: &mut Solved,
     ) {
         for region in &self.contexts.regions {
@@ -26,7 +27,7 @@ impl Engine<'_> {
                 for c in region.ctxs.clone() {
                     let c = c as usize;
                     work_changed |= self.refresh_work(c, cond, situation, own, s);
-                    let held = s.work[c].mean_latency();
+                    let held = s.work.get(c).mean_latency();
                     s.ctx_held[c] = held;
                     s.op_held[self.contexts.ctxs[c].op as usize] = held;
                 }
@@ -47,7 +48,7 @@ impl Engine<'_> {
                 for c in region.ctxs.clone() {
                     let c = c as usize;
                     self.refresh_work(c, cond, situation, own, s);
-                    s.ctx_held[c] = s.work[c].mean_latency();
+                    s.ctx_held[c] = s.work.get(c).mean_latency();
                     let svc = self.contexts.ctxs[c].service;
                     let a = s.admission[svc.index()];
                     self.refresh_outcome(c, &a, s);
@@ -63,23 +64,23 @@ impl Engine<'_> {
         c: usize,
         cond: &Conditions,
         situation: &Situation,
-        own: &[Dist],
+        own: &Dists,
         s: &mut Solved,
     ) -> bool {
         if s.work_valid[c] && !self.callees_changed(c, s) {
             return false;
         }
         let w = self.tracked_work(c, cond, situation, own, s);
-        let changed = !s.work_valid[c] || w != s.work[c];
-        s.work[c] = w;
+        let changed = !s.work_valid[c] || w != s.work.get(c);
+        s.work.set(c, &w);
         s.work_valid[c] = true;
         changed
     }
 
     fn refresh_outcome(&self, c: usize, a: &Admission, s: &mut Solved) {
         let d = self.tracked_outcome(c, a, s);
-        s.ctx_changed[c] = d != s.ctx_dist[c];
-        s.ctx_dist[c] = d;
+        s.ctx_changed[c] = d != s.ctx_dist.get(c);
+        s.ctx_dist.set(c, &d);
     }
 
     /// Whether anything a context calls answered differently in this pass
@@ -167,7 +168,7 @@ impl Engine<'_> {
         c: usize,
         cond: &Conditions,
         situation: &Situation,
-        own: &[Dist],
+        own: &Dists,
         s: &mut Solved,
     ) -> Dist {
         let ctx = &self.contexts.ctxs[c];
@@ -209,13 +210,13 @@ impl Engine<'_> {
             flow.rate = s.flows[call_idx].rate;
             s.flows[call_idx] = flow;
         }
-        own[ctx.op as usize].then(&calls)
+        own.get(ctx.op as usize).then(&calls)
     }
 
     /// What callers get from the contexts a call lands in.
     fn answer(&self, dests: std::ops::Range<u32>, s: &Solved) -> Dist {
         let one = |d: Dest| match d {
-            Dest::Ctx(c) => s.ctx_dist[c as usize],
+            Dest::Ctx(c) => s.ctx_dist.get(c as usize),
             // A call back into an operation already on the path passes back
             // only a whole failure.
             Dest::ReEntry(op) => {
@@ -556,9 +557,12 @@ impl Engine<'_> {
                     let total: f64 = ctxs.iter().map(|&c| s.ctx_load[c]).sum();
                     let root = self.contexts.root[o] as usize;
                     let (dist, held) = if total > 0.0 && ctxs.len() > 1 {
-                        let parts: Vec<(f64, &crate::sim::dist::Dist)> = ctxs
+                        let dists: smallvec::SmallVec<[Dist; 2]> =
+                            ctxs.iter().map(|&c| s.ctx_dist.get(c)).collect();
+                        let parts: Vec<(f64, &Dist)> = ctxs
                             .iter()
-                            .map(|&c| (s.ctx_load[c] / total, &s.ctx_dist[c]))
+                            .zip(&dists)
+                            .map(|(&c, d)| (s.ctx_load[c] / total, d))
                             .collect();
                         let held = ctxs
                             .iter()
@@ -566,9 +570,9 @@ impl Engine<'_> {
                             .sum::<f64>();
                         (Dist::mix(&parts), held)
                     } else if total > 0.0 {
-                        (s.ctx_dist[ctxs[0]], s.ctx_held[ctxs[0]])
+                        (s.ctx_dist.get(ctxs[0]), s.ctx_held[ctxs[0]])
                     } else {
-                        (s.ctx_dist[root], s.ctx_held[root])
+                        (s.ctx_dist.get(root), s.ctx_held[root])
                     };
                     let down = below(dist.success(), down_below);
                     s.down_changed[o] = down != s.down[o];
@@ -581,10 +585,11 @@ impl Engine<'_> {
     }
 
     /// What one flat operation answers over all its call paths.
-    pub(crate) fn op_dist<'s>(&self, s: &'s Solved, op: u32) -> &'s Dist {
-        s.mixed
-            .get(&op)
-            .unwrap_or(&s.ctx_dist[self.contexts.root[op as usize] as usize])
+    pub(crate) fn op_dist(&self, s: &Solved, op: u32) -> Dist {
+        match s.mixed.get(&op) {
+            Some(d) => *d,
+            None => s.ctx_dist.get(self.contexts.root[op as usize] as usize),
+        }
     }
 }
 

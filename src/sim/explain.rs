@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeSet, VecDeque};
 
-use super::dist::Dist;
+use super::dist::{Dist, same_atoms};
 use super::faults::Fault;
 use super::steady::contexts::Region;
 use super::steady::{
@@ -270,7 +270,7 @@ impl Engine<'_> {
                 .map(|id| {
                     self.ops
                         .ops(id)
-                        .all(|o| self.op_dist(s, o).same_bits(&self.op_dist(baseline, o)))
+                        .all(|o| same_atoms(self.op_atoms(s, o), self.op_atoms(baseline, o)))
                 })
                 .collect(),
             figures_changed: vec![false; model.services().len()],

@@ -38,7 +38,7 @@ use crate::sim::steady::{Engine, Figures, Outcome, State};
 /// module docs). Measured on the development machine (2 cores, release,
 /// `whatif generate --services N --seed 1`, whose cascades are wide): with
 /// faults solved and explained incrementally the whole `run -o page.html`
-/// costs 5 s of CPU at 1,000 services and 29 s at 2,000 (117 s before
+/// costs 5–6 s of CPU at 1,000 services and about 30 s at 2,000 (117 s before
 /// either), and the page is 56 MB; a 49 MB one opened in a browser in about
 /// 5 s (docs/performance.md). Beyond that, making the page takes minutes
 /// and opening it strains a browser.

@@ -4,7 +4,8 @@
 //! `whatif run` does). The design-review analyses are in `analysis.rs`.
 //! The `sweep` group: the interactive page's sweep (every `--down`, solved
 //! incrementally from the fault-free solve) against the same sweep by full
-//! solves, on generated models of 100 and 300 services.
+//! solves, on generated models of 100 and 300 services. The `timeline`
+//! group: 20 minutes at 1 s steps on 100 services.
 //!
 //! `cargo bench --bench engine`; sizes can be limited with a filter, e.g.
 //! `cargo bench --bench engine -- 10000`.
@@ -85,5 +86,32 @@ fn sweep(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, engine, sweep);
+/// A timeline of 20 minutes at 1 s steps (1,200 steady states, each warm
+/// from the step before), as `run --down db-1 --for 20m` steps it.
+fn timeline(c: &mut Criterion) {
+    let mut group = c.benchmark_group("timeline");
+    group.sample_size(10);
+    let text = generate(Spec {
+        services: 100,
+        seed: 7,
+    });
+    let model = load_str(&text, "bench.yaml").expect("valid").model;
+    let fault = parse(FaultKind::Down, "db-1", &model).expect("db-1 exists");
+    let events = whatif::sim::timeline::Event::from_start(std::slice::from_ref(&fault));
+    group.bench_function(BenchmarkId::new("20m_at_1s", 100), |b| {
+        b.iter(|| {
+            whatif::sim::timeline::simulate(
+                black_box(&model),
+                &events,
+                whatif::sim::timeline::Options {
+                    duration_s: 1200.0,
+                    step_s: 1.0,
+                },
+            )
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, engine, sweep, timeline);
 criterion_main!(benches);

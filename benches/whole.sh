@@ -66,7 +66,10 @@ for n in "${sizes[@]}"; do
             "cuts --order 2 --format json"
             "availability --trials 1000000 --format json"
             "faulttree -o $work/tree.xml"
+            "run --down db-1 -o $work/page.html"
         )
+        # 1,200 steady states: a thousand services at most.
+        [ "$n" -le 1000 ] && commands+=("run --down db-1 --for 20m --format json")
         for command in "${commands[@]}"; do
             verb=${command%% *}
             rest=""

@@ -254,9 +254,14 @@ fn write_timeline(
             render::timeline::write_markdown(&mut bytes, model, &title, tl, markers)?;
         }
         Format::Json => {
-            let v = render::timeline::to_json(model, faults, tl, markers, view.options.step_s);
-            serde_json::to_writer_pretty(&mut bytes, &v).map_err(std::io::Error::from)?;
-            bytes.push(b'\n');
+            render::timeline::write_json(
+                &mut bytes,
+                model,
+                faults,
+                tl,
+                markers,
+                view.options.step_s,
+            )?;
         }
         Format::Svg => {
             let chart = render::chart::Chart {

@@ -239,7 +239,7 @@ pub(super) fn write_text(
 pub(super) fn file_json(ran: &Ran) -> serde_json::Value {
     let sc = &ran.scenario;
     let model = &sc.loaded.model;
-    let (events, _) = whatif::render::timeline::json_parts(model, &ran.timeline);
+    let events = whatif::render::timeline::events_json(&ran.timeline);
     let markers = markers::from_events(model, &sc.events, sc.duration_s);
     let actions = whatif::render::timeline::actions_json(&markers);
     serde_json::json!({

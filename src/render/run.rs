@@ -314,7 +314,7 @@ pub fn fault_json(f: &Fault) -> Value {
 /// (`chain_elided`, 0 when none). Fields in the keys' alphabetical order,
 /// as the JSON has always listed them.
 #[derive(Serialize)]
-struct RowJson<'a> {
+pub(crate) struct RowJson<'a> {
     amplification: f64,
     because: &'a str,
     chain: Vec<&'a str>,
@@ -353,7 +353,7 @@ impl<'a> RowJson<'a> {
 
 /// An entry point or entry operation: its state and success.
 #[derive(Serialize)]
-struct EntryJson<'a> {
+pub(crate) struct EntryJson<'a> {
     name: Cow<'a, str>,
     state: &'static str,
     success: f64,
@@ -361,7 +361,7 @@ struct EntryJson<'a> {
 
 /// Services per state.
 #[derive(Serialize)]
-struct SummaryJson {
+pub(crate) struct SummaryJson {
     degraded: usize,
     down: usize,
     healthy: usize,
@@ -371,19 +371,19 @@ struct SummaryJson {
 /// The cascade as `run --format json` writes it: typed rows that borrow
 /// from the model and the outcome, serialized straight to the output.
 #[derive(Serialize)]
-struct RunJson<'a> {
-    converged: bool,
-    entry_points: Vec<EntryJson<'a>>,
-    faults: Vec<Value>,
-    iterations: usize,
-    model: &'a str,
-    operations: Vec<RowJson<'a>>,
-    services: Vec<RowJson<'a>>,
-    summary: SummaryJson,
+pub(crate) struct RunJson<'a> {
+    pub(crate) converged: bool,
+    pub(crate) entry_points: Vec<EntryJson<'a>>,
+    pub(crate) faults: Vec<Value>,
+    pub(crate) iterations: usize,
+    pub(crate) model: &'a str,
+    pub(crate) operations: Vec<RowJson<'a>>,
+    pub(crate) services: Vec<RowJson<'a>>,
+    pub(crate) summary: SummaryJson,
 }
 
 impl<'a> RunJson<'a> {
-    fn new(model: &'a Model, faults: &[Fault], outcome: &'a Outcome) -> RunJson<'a> {
+    pub(crate) fn new(model: &'a Model, faults: &[Fault], outcome: &'a Outcome) -> RunJson<'a> {
         let services = model
             .service_ids()
             .map(|id| {

@@ -3,7 +3,8 @@
 
 use std::io::{self, Write};
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::findings::Palette;
 use super::markers::Marker;
@@ -143,68 +144,151 @@ fn write_marker(
     )
 }
 
-/// The events (`markers`) as JSON: `[ { "t_s": 720, "action": "recover db" } ]`.
-pub fn actions_json(markers: &[Marker]) -> Value {
-    Value::Array(
-        markers
-            .iter()
-            .map(|m| json!({ "t_s": m.t_s, "action": m.text }))
-            .collect(),
-    )
+/// An event (a marker) in JSON: `{ "action": "recover db", "t_s": 720 }`.
+#[derive(Serialize)]
+struct ActionJson<'a> {
+    action: &'a str,
+    t_s: f64,
 }
 
-/// `events` and `series` to add to `run`'s JSON.
-pub fn json_parts(model: &Model, timeline: &Timeline) -> (Value, Value) {
-    let events: Vec<Value> = timeline
+/// A state change in JSON (keys in name order, as everywhere in whatif's
+/// JSON).
+#[derive(Serialize)]
+struct ChangeJson<'a> {
+    because: &'a str,
+    from: &'a str,
+    name: &'a str,
+    t_s: f64,
+    to: &'a str,
+}
+
+/// One step of one service's series; `latency_ms` is `null` when some
+/// requests wait forever.
+#[derive(Serialize)]
+struct SampleJson {
+    latency_ms: Option<f64>,
+    load_rps: f64,
+    success: f64,
+    t_s: f64,
+}
+
+/// Every service's series, by name in name order, each written as it is
+/// read from the timeline (no copy of the samples).
+struct SeriesJson<'a> {
+    model: &'a Model,
+    timeline: &'a Timeline,
+}
+
+impl Serialize for SeriesJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut ids: Vec<ServiceId> = self.model.service_ids().collect();
+        ids.sort_by(|a, b| {
+            self.model
+                .service(*a)
+                .name
+                .cmp(&self.model.service(*b).name)
+        });
+        let mut map = serializer.serialize_map(Some(ids.len()))?;
+        for id in ids {
+            let samples: Vec<SampleJson> = self.timeline.series[id.index()]
+                .iter()
+                .map(|s| SampleJson {
+                    latency_ms: s.latency_s.is_finite().then_some(s.latency_s * 1000.0),
+                    load_rps: s.load_rps,
+                    success: s.success,
+                    t_s: s.t_s,
+                })
+                .collect();
+            map.serialize_entry(&self.model.service(id).name, &samples)?;
+        }
+        map.end()
+    }
+}
+
+fn actions(markers: &[Marker]) -> Vec<ActionJson<'_>> {
+    markers
+        .iter()
+        .map(|m| ActionJson {
+            action: &m.text,
+            t_s: m.t_s,
+        })
+        .collect()
+}
+
+fn changes(timeline: &Timeline) -> Vec<ChangeJson<'_>> {
+    timeline
         .changes
         .iter()
-        .map(|c| json!({ "t_s": c.t_s, "name": c.name, "from": c.from.as_str(), "to": c.to.as_str(), "because": c.because }))
-        .collect();
-    let mut series = serde_json::Map::new();
-    for id in model.service_ids() {
-        let samples: Vec<Value> = timeline.series[id.index()]
-            .iter()
-            .map(|s| {
-                json!({
-                    "t_s": s.t_s,
-                    "success": s.success,
-                    "latency_ms": if s.latency_s.is_finite() { json!(s.latency_s * 1000.0) } else { Value::Null },
-                    "load_rps": s.load_rps,
-                })
-            })
-            .collect();
-        series.insert(model.service(id).name.clone(), Value::Array(samples));
-    }
-    (Value::Array(events), Value::Object(series))
+        .map(|c| ChangeJson {
+            because: &c.because,
+            from: c.from.as_str(),
+            name: &c.name,
+            t_s: c.t_s,
+            to: c.to.as_str(),
+        })
+        .collect()
 }
 
-/// `run --for` as JSON: `run`'s shape for the final step, plus `events`,
-/// `series`, `duration_s`, `step_s` and the `actions` (`markers`).
-pub fn to_json(
+/// The events (`markers`) as JSON: `[ { "action": "recover db", "t_s": 720 } ]`.
+pub fn actions_json(markers: &[Marker]) -> Value {
+    serde_json::to_value(actions(markers)).expect("plain data serializes")
+}
+
+/// The state changes (`events` in `run --for`'s JSON) as JSON.
+pub fn events_json(timeline: &Timeline) -> Value {
+    serde_json::to_value(changes(timeline)).expect("plain data serializes")
+}
+
+/// `run --for` as JSON: `run`'s keys for the final step, plus `actions`
+/// (`markers`), `duration_s`, `events`, `series` and `step_s`, in name
+/// order like every JSON object whatif writes.
+#[derive(Serialize)]
+struct TimelineJson<'a> {
+    actions: Vec<ActionJson<'a>>,
+    converged: bool,
+    duration_s: f64,
+    entry_points: Vec<super::run::EntryJson<'a>>,
+    events: Vec<ChangeJson<'a>>,
+    faults: Vec<Value>,
+    iterations: usize,
+    model: &'a str,
+    operations: Vec<super::run::RowJson<'a>>,
+    series: SeriesJson<'a>,
+    services: Vec<super::run::RowJson<'a>>,
+    step_s: f64,
+    summary: super::run::SummaryJson,
+}
+
+/// Writes `run --for`'s JSON, pretty, with a newline: typed rows streamed
+/// to `out` (a timeline of a thousand services over 1,200 steps is over a
+/// million samples: no `serde_json::Value` tree of them in between).
+pub fn write_json(
+    out: &mut dyn Write,
     model: &Model,
     faults: &[Fault],
     timeline: &Timeline,
     markers: &[Marker],
     step_s: f64,
-) -> Value {
-    let mut v = super::run::to_json(model, faults, &timeline.last);
-    let (events, series) = json_parts(model, timeline);
-    if let Some(o) = v.as_object_mut() {
-        o.insert(
-            "faults".into(),
-            Value::Array(faults.iter().map(fault_json).collect()),
-        );
-        o.insert("converged".into(), json!(timeline.converged));
-        o.insert(
-            "duration_s".into(),
-            json!(timeline.times.last().copied().unwrap_or(0.0)),
-        );
-        o.insert("step_s".into(), json!(step_s));
-        o.insert("actions".into(), actions_json(markers));
-        o.insert("events".into(), events);
-        o.insert("series".into(), series);
-    }
-    v
+) -> io::Result<()> {
+    let run = super::run::RunJson::new(model, faults, &timeline.last);
+    let json = TimelineJson {
+        actions: actions(markers),
+        converged: timeline.converged,
+        duration_s: timeline.times.last().copied().unwrap_or(0.0),
+        entry_points: run.entry_points,
+        events: changes(timeline),
+        faults: faults.iter().map(fault_json).collect(),
+        iterations: run.iterations,
+        model: run.model,
+        operations: run.operations,
+        series: SeriesJson { model, timeline },
+        services: run.services,
+        step_s,
+        summary: run.summary,
+    };
+    serde_json::to_writer_pretty(&mut *out, &json)?;
+    writeln!(out)
 }
 
 /// The timeline as Markdown (for an incident review or an issue): the

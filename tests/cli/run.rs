@@ -565,3 +565,65 @@ fn the_slow_boundary_holds_and_fault_free_success_is_exactly_one() {
         "a leaf answers in its latency"
     );
 }
+
+/// `run --for --format json` streams its rows: the keys of every object in
+/// name order (the order a JSON value tree would give them), the series by
+/// service name, and a latency of requests that wait forever as `null`.
+#[test]
+fn the_timeline_json_keeps_its_keys_in_name_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = model_in(
+        dir.path(),
+        "t",
+        "name: t\nservices:\n  web: { entry: { rps: 10 }, depends_on: [{ to: zdb, timeout: 1s }, api] }\n  api: {}\n  zdb: {}\n",
+    );
+    let text = Whatif::new()
+        .args([
+            "run", &model, "--hang", "zdb", "--for", "3s", "--format", "json",
+        ])
+        .code(0)
+        .stdout();
+    let top: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("  \"") && !l.starts_with("   "))
+        .map(|l| l.trim_start().split('"').nth(1).unwrap())
+        .collect();
+    assert_eq!(
+        top,
+        [
+            "actions",
+            "converged",
+            "duration_s",
+            "entry_points",
+            "events",
+            "faults",
+            "iterations",
+            "model",
+            "operations",
+            "series",
+            "services",
+            "step_s",
+            "summary"
+        ]
+    );
+    let j: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let series: Vec<&String> = j["series"].as_object().unwrap().keys().collect();
+    assert_eq!(series, ["api", "web", "zdb"]);
+    let zdb = j["series"]["zdb"].as_array().unwrap();
+    assert_eq!(zdb.len(), 4, "t = 0, 1, 2, 3 s");
+    assert!(zdb.iter().all(|s| s["latency_ms"].is_null()), "{zdb:?}");
+    let sample = text.find("\"latency_ms\"").unwrap();
+    let rest = &text[sample..];
+    let order: Vec<usize> = ["\"latency_ms\"", "\"load_rps\"", "\"success\"", "\"t_s\""]
+        .iter()
+        .map(|k| rest.find(k).unwrap())
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+    assert!(j["events"].as_array().is_some_and(|e| !e.is_empty()));
+    let rest = &text[text.find("\"because\"").unwrap()..];
+    let order: Vec<usize> = ["\"because\"", "\"from\"", "\"name\"", "\"t_s\"", "\"to\""]
+        .iter()
+        .map(|k| rest.find(k).unwrap())
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+}

@@ -661,7 +661,7 @@ impl Scene<'_, '_> {
                     && bits(&s.op_nominal, o) == bits(&b.op_nominal, o)
             })
             && engine.service_edges(id).all(|e| {
-                s.edge_flow(e).same_bits(&b.edge_flow(e))
+                s.edge_flow(e).bits() == b.edge_flow(e).bits()
                     && s.opened_at.get(&e).map(|x| x.to_bits())
                         == b.opened_at.get(&e).map(|x| x.to_bits())
             })

@@ -357,27 +357,23 @@ pub(crate) struct EdgeFlow {
 }
 
 impl EdgeFlow {
-    /// Whether two flows are the same bit for bit (every field, the rate
-    /// included).
-    pub(crate) fn same_bits(&self, other: &EdgeFlow) -> bool {
-        let bits = |f: &EdgeFlow| {
-            [
-                f.attempts.to_bits(),
-                u64::from(f.reaches),
-                u64::from(f.breaker_open),
-                f.attempt_failure.to_bits(),
-                f.timed_out.to_bits(),
-                f.success.to_bits(),
-                f.latency.to_bits(),
-                f.pass.to_bits(),
-                f.made.to_bits(),
-                f.alt_share.to_bits(),
-                f.alt_attempts.to_bits(),
-                u64::from(f.protection_used),
-                f.rate.to_bits(),
-            ]
-        };
-        bits(self) == bits(other)
+    /// Every field's bits, the rate included.
+    pub(crate) fn bits(&self) -> [u64; 13] {
+        [
+            self.attempts.to_bits(),
+            u64::from(self.reaches),
+            u64::from(self.breaker_open),
+            self.attempt_failure.to_bits(),
+            self.timed_out.to_bits(),
+            self.success.to_bits(),
+            self.latency.to_bits(),
+            self.pass.to_bits(),
+            self.made.to_bits(),
+            self.alt_share.to_bits(),
+            self.alt_attempts.to_bits(),
+            u64::from(self.protection_used),
+            self.rate.to_bits(),
+        ]
     }
 }
 

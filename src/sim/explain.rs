@@ -260,10 +260,12 @@ impl Engine<'_> {
         // Cuts, cold caches and a timeline's stateful parts change what an
         // explanation reads beyond the solved numbers: those are explained
         // in full.
-        let comparable = cond.cuts.is_empty()
-            && !faults.iter().any(|f| matches!(f, Fault::Cold { .. }))
-            && *situation == Situation::at_fault_start(model, &[]);
-        let mut before = before.filter(|_| comparable).map(|explained| Before {
+        let comparable = || {
+            cond.cuts.is_empty()
+                && !faults.iter().any(|f| matches!(f, Fault::Cold { .. }))
+                && *situation == Situation::at_fault_start(model, &[])
+        };
+        let mut before = before.filter(|_| comparable()).map(|explained| Before {
             explained,
             same_outcomes: model
                 .service_ids()

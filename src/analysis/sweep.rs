@@ -36,12 +36,12 @@ use crate::sim::steady::{Engine, Figures, Outcome, State};
 
 /// Models with more services than this get no per-fault cascades (see the
 /// module docs). Measured on the development machine (2 cores, release,
-/// `whatif generate --services N --seed 1`, whose cascades are wide): at
-/// 1,000 services the sweep cost 21 s of CPU before faults were solved
-/// incrementally; at 2,000 it costs 81 s of CPU (117 s before) and the
-/// page is 49 MB, which a browser opens in about 5 s (docs/performance.md).
-/// Beyond that, making the page takes minutes and opening it strains a
-/// browser.
+/// `whatif generate --services N --seed 1`, whose cascades are wide): with
+/// faults solved and explained incrementally the whole `run -o page.html`
+/// costs 5–6 s of CPU at 1,000 services and about 30 s at 2,000 (117 s before
+/// either), and the page is 56 MB; a 49 MB one opened in a browser in about
+/// 5 s (docs/performance.md). Beyond that, making the page takes minutes
+/// and opening it strains a browser.
 pub const MAX_SWEPT_SERVICES: usize = 2000;
 
 /// The steady state under some faults, reduced to what the page shows.

@@ -234,6 +234,23 @@ pub struct Point {
     pub t: f64,
 }
 
+/// Whether two distributions' atoms (successes, failures) are the same, bit
+/// for bit.
+pub(crate) fn same_atoms(a: (&[Span], &[Point]), b: (&[Span], &[Point])) -> bool {
+    let span = |a: &Span, b: &Span| {
+        a.w.to_bits() == b.w.to_bits()
+            && a.lo.to_bits() == b.lo.to_bits()
+            && a.hi.to_bits() == b.hi.to_bits()
+            && a.m.to_bits() == b.m.to_bits()
+    };
+    let point =
+        |a: &Point, b: &Point| a.w.to_bits() == b.w.to_bits() && a.t.to_bits() == b.t.to_bits();
+    a.0.len() == b.0.len()
+        && a.1.len() == b.1.len()
+        && a.0.iter().zip(b.0).all(|(x, y)| span(x, y))
+        && a.1.iter().zip(b.1).all(|(x, y)| point(x, y))
+}
+
 /// A mixture of outcomes whose weights add up to 1 (or 0 when empty), held
 /// in place: copying one never allocates.
 #[derive(Clone, Copy)]
@@ -286,22 +303,7 @@ impl Dist {
     /// Whether two distributions hold the same atoms, bit for bit (`==`
     /// takes 0.0 and −0.0 as equal, which later arithmetic may not).
     pub(crate) fn same_bits(&self, other: &Dist) -> bool {
-        let span = |a: &Span, b: &Span| {
-            a.w.to_bits() == b.w.to_bits()
-                && a.lo.to_bits() == b.lo.to_bits()
-                && a.hi.to_bits() == b.hi.to_bits()
-                && a.m.to_bits() == b.m.to_bits()
-        };
-        let point =
-            |a: &Point, b: &Point| a.w.to_bits() == b.w.to_bits() && a.t.to_bits() == b.t.to_bits();
-        self.n_ok == other.n_ok
-            && self.n_fail == other.n_fail
-            && self.oks().iter().zip(other.oks()).all(|(a, b)| span(a, b))
-            && self
-                .fails()
-                .iter()
-                .zip(other.fails())
-                .all(|(a, b)| point(a, b))
+        same_atoms((self.oks(), self.fails()), (other.oks(), other.fails()))
     }
 
     /// Every request succeeds after exactly `latency` seconds.

@@ -79,6 +79,33 @@ pub(crate) struct Inputs<'a> {
 }
 
 impl Admission {
+    /// Whether two admissions are the same bit for bit (every field: an
+    /// explanation reads most of them).
+    pub(crate) fn same_bits(&self, other: &Admission) -> bool {
+        let bits = |a: &Admission| {
+            [
+                u64::from(a.refused),
+                a.hung.to_bits(),
+                a.errors.to_bits(),
+                a.block.to_bits(),
+                a.p_wait.to_bits(),
+                a.wait.to_bits(),
+                u64::from(a.wait_fixed),
+                a.worked.to_bits(),
+                a.held.to_bits(),
+                a.per_replica.to_bits(),
+                a.throughput.to_bits(),
+                u64::from(a.serving),
+                u64::from(a.pool_bound),
+                a.rho.to_bits(),
+                a.occupancy.to_bits(),
+                u64::from(a.filling),
+                a.backlog.to_bits(),
+            ]
+        };
+        bits(self) == bits(other)
+    }
+
     /// Works out the admission of one service.
     pub(crate) fn compute(i: &Inputs) -> Admission {
         let svc = i.svc;

@@ -70,7 +70,13 @@ impl<K: PartialEq, V> Table<K, V> {
     }
 
     fn find(&self, key: &K) -> Option<u32> {
-        self.keys.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
+        // Keys are distinct; the last met are the likeliest (the
+        // fault-free solve's last passes are where most faults end up).
+        self.keys
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| *v)
     }
 
     fn remember(&mut self, key: K, version: u32) {
@@ -157,24 +163,9 @@ impl Tracking {
     }
 }
 
-fn flow_bits(f: &EdgeFlow) -> [u64; 14] {
-    [
-        f.attempts.to_bits(),
-        u64::from(f.reaches),
-        u64::from(f.breaker_open),
-        f.attempt_failure.to_bits(),
-        f.timed_out.to_bits(),
-        f.success.to_bits(),
-        f.latency.to_bits(),
-        f.pass.to_bits(),
-        f.made.to_bits(),
-        f.alt_share.to_bits(),
-        f.alt_attempts.to_bits(),
-        u64::from(f.protection_used),
-        // `rate` is the load pass's, not the work's.
-        0,
-        0,
-    ]
+/// A flow's bits, its rate aside (the load pass's, not the work's).
+fn flow_bits(f: &EdgeFlow) -> [u64; 13] {
+    EdgeFlow { rate: 0.0, ..*f }.bits()
 }
 
 fn outcome_key(work_version: u32, a: &Admission) -> OutcomeKey {

@@ -32,6 +32,7 @@ use serde::Serialize;
 
 use super::dist::Dist;
 use super::dists::Dists;
+use super::explain::{Explained, Links};
 use super::faults::{self, Fault, Slowdown};
 use crate::model::{Dependency, Model, ServiceId};
 pub(crate) use admission::Admission;
@@ -355,6 +356,27 @@ pub(crate) struct EdgeFlow {
     pub rate: f64,
 }
 
+impl EdgeFlow {
+    /// Every field's bits, the rate included.
+    pub(crate) fn bits(&self) -> [u64; 13] {
+        [
+            self.attempts.to_bits(),
+            u64::from(self.reaches),
+            u64::from(self.breaker_open),
+            self.attempt_failure.to_bits(),
+            self.timed_out.to_bits(),
+            self.success.to_bits(),
+            self.latency.to_bits(),
+            self.pass.to_bits(),
+            self.made.to_bits(),
+            self.alt_share.to_bits(),
+            self.alt_attempts.to_bits(),
+            u64::from(self.protection_used),
+            self.rate.to_bits(),
+        ]
+    }
+}
+
 /// The steady-state engine for one model: indexes built once, evaluated
 /// under any faults.
 #[derive(Debug, Clone)]
@@ -383,6 +405,13 @@ pub struct Engine<'m> {
     /// Every value the fault-free solve took, by its inputs (for
     /// [`Engine::steady_swept`]).
     memo: std::sync::OnceLock<std::sync::Arc<memo::Memo>>,
+    /// The fault-free solve explained, chains unmended (for
+    /// [`Engine::steady_swept`], which copies what a fault leaves as it was).
+    fault_free: std::sync::OnceLock<Explained>,
+    /// The links chains step along (built on first use).
+    links: std::sync::OnceLock<Links>,
+    /// Each operation's own work with nothing slowed (built on first use).
+    healthy_work: std::sync::OnceLock<Dists>,
 }
 
 impl<'m> Engine<'m> {
@@ -460,6 +489,9 @@ impl<'m> Engine<'m> {
             breakers,
             baseline: std::sync::OnceLock::new(),
             memo: std::sync::OnceLock::new(),
+            fault_free: std::sync::OnceLock::new(),
+            links: std::sync::OnceLock::new(),
+            healthy_work: std::sync::OnceLock::new(),
         }
     }
 
@@ -471,6 +503,12 @@ impl<'m> Engine<'m> {
     /// Global index of dependency `dep` of operation `op` of `service`.
     pub fn edge_index(&self, service: ServiceId, op: usize, dep: usize) -> usize {
         self.edge_offset[service.index()][op] + dep
+    }
+
+    /// The global indices of a service's dependencies (all its operations').
+    pub(crate) fn service_edges(&self, id: ServiceId) -> std::ops::Range<usize> {
+        let offsets = &self.edge_offset[id.index()];
+        offsets[0]..offsets[offsets.len() - 1]
     }
 
     pub(crate) fn dep(&self, e: usize) -> &'m Dependency {
@@ -510,10 +548,13 @@ impl<'m> Engine<'m> {
 
     /// The steady state under `faults` at the moment they begin, as
     /// [`Engine::steady`] gives it bit for bit, but computing only what the
-    /// faults change from the fault-free solve (see the `memo` module): for sweeps of
-    /// one fault at a time. The first call records the fault-free solve
-    /// (one more baseline solve, and memory for every value it took); with
-    /// a `cut` or `--cold` fault this is [`Engine::steady`].
+    /// faults change from the fault-free solve (see the `memo` module), and
+    /// explaining only the services whose explanation reads something they
+    /// changed (the rest is copied from the fault-free explanation): for
+    /// sweeps of one fault at a time. The first call records the fault-free
+    /// solve (one more baseline solve, and memory for every value it took)
+    /// and explains it; with a `cut` or `--cold` fault this is
+    /// [`Engine::steady`].
     pub fn steady_swept(&self, faults: &[Fault]) -> Outcome {
         if faults
             .iter()
@@ -525,7 +566,35 @@ impl<'m> Engine<'m> {
         let cond = Conditions::new(self.model, faults);
         let tracking = memo::Tracking::reuse(self.memo().clone(), &cond);
         let solved = self.solve(faults, &cond, &situation, None, Some(Box::new(tracking)));
-        self.outcome_of(faults, &cond, &situation, &solved, self.baseline())
+        let before = self.fault_free();
+        self.outcome_of(
+            faults,
+            &cond,
+            &situation,
+            &solved,
+            self.baseline(),
+            Some(before),
+        )
+    }
+
+    /// The links chains step along (once per engine).
+    pub(crate) fn links(&self) -> &Links {
+        self.links.get_or_init(|| Links::new(self.model))
+    }
+
+    /// The fault-free solve explained, chains unmended (once per engine).
+    fn fault_free(&self) -> &Explained {
+        self.fault_free.get_or_init(|| {
+            let baseline = &self.baseline().0;
+            self.explained(
+                &[],
+                &Conditions::new(self.model, &[]),
+                &Situation::at_fault_start(self.model, &[]),
+                baseline,
+                baseline,
+                None,
+            )
+        })
     }
 
     /// The fault-free solve's memo (recorded once per engine).
@@ -555,7 +624,7 @@ impl<'m> Engine<'m> {
     ) -> (Outcome, Warm) {
         let cond = Conditions::new(self.model, faults);
         let solved = self.solve(faults, &cond, situation, warm.map(|w| &w.0), None);
-        let outcome = self.outcome_of(faults, &cond, situation, &solved, baseline);
+        let outcome = self.outcome_of(faults, &cond, situation, &solved, baseline, None);
         (outcome, Warm(solved))
     }
 
@@ -566,8 +635,9 @@ impl<'m> Engine<'m> {
         situation: &Situation,
         solved: &Solved,
         baseline: &Baseline,
+        before: Option<&Explained>,
     ) -> Outcome {
-        let mut outcome = self.explain(faults, cond, situation, solved, &baseline.0);
+        let mut outcome = self.explain(faults, cond, situation, solved, &baseline.0, before);
         outcome.edges = self.edge_reports(solved);
         outcome.admission = self.admission_reports(solved);
         outcome
@@ -652,31 +722,19 @@ impl<'m> Engine<'m> {
     }
 
     /// Each operation's own work under the slow faults, as a distribution.
-    fn own_work(&self, cond: &Conditions) -> Dists {
-        let mut own = Dists::default();
-        for &(s, oi) in &self.ops.of {
-            let svc = self.model.service(s);
-            let latency = svc.operations[oi].latency;
-            // With a capacity, each of the c = round(capacity × L) servers
-            // works for c ÷ capacity on average (so throughput is exactly
-            // the capacity): own times stretch by c ÷ (capacity × L), which
-            // is 1 unless capacity × L is small; with L = 0 it is one
-            // server's 1 ÷ capacity. L weighs the operations by their entry
-            // rps (evenly when none has any).
-            let base = match svc.capacity {
-                Some(cap) if cap > 0.0 => {
-                    let l = static_work(self.model, s);
-                    if l > 0.0 {
-                        let c = (cap * l).round().max(1.0);
-                        Dist::work(latency).stretched(c / (cap * l))
-                    } else {
-                        Dist::work(crate::model::Latency::Exponential { mean_s: 1.0 / cap })
-                    }
-                }
-                _ => Dist::work(latency),
-            };
-            let mut d = base;
-            for &(change, share) in &cond.slow[s.index()] {
+    fn own_work(&self, cond: &Conditions) -> std::borrow::Cow<'_, Dists> {
+        let healthy = self.healthy_work();
+        if cond.slow.iter().all(Vec::is_empty) {
+            return std::borrow::Cow::Borrowed(healthy);
+        }
+        let mut own = healthy.clone();
+        for (o, &(s, _)) in self.ops.of.iter().enumerate() {
+            let slow = &cond.slow[s.index()];
+            if slow.is_empty() {
+                continue;
+            }
+            let mut d = own.get(o);
+            for &(change, share) in slow {
                 let slowed = match change {
                     Slowdown::Add(x) => d.delayed(x),
                     Slowdown::Factor(f) => d.stretched(f),
@@ -687,9 +745,20 @@ impl<'m> Engine<'m> {
                     Dist::mix(&[(1.0 - share, &d), (share, &slowed)])
                 };
             }
-            own.push(&d);
+            own.set(o, &d);
         }
-        own
+        std::borrow::Cow::Owned(own)
+    }
+
+    /// Each operation's own work with nothing slowed (once per engine).
+    fn healthy_work(&self) -> &Dists {
+        self.healthy_work.get_or_init(|| {
+            self.ops
+                .of
+                .iter()
+                .map(|&(s, oi)| healthy_work(self.model, s, oi))
+                .collect()
+        })
     }
 
     fn iterate(
@@ -941,6 +1010,30 @@ pub fn split_weights(model: &Model, service: ServiceId) -> Vec<f64> {
         ops.iter().map(|o| o.rps.unwrap_or(0.0) / total).collect()
     } else {
         vec![1.0 / ops.len() as f64; ops.len()]
+    }
+}
+
+/// The own work of operation `oi` of service `s`, nothing slowed, as a
+/// distribution.
+fn healthy_work(model: &Model, s: ServiceId, oi: usize) -> Dist {
+    let svc = model.service(s);
+    let latency = svc.operations[oi].latency;
+    // With a capacity, each of the c = round(capacity × L) servers works
+    // for c ÷ capacity on average (so throughput is exactly the capacity):
+    // own times stretch by c ÷ (capacity × L), which is 1 unless capacity ×
+    // L is small; with L = 0 it is one server's 1 ÷ capacity. L weighs the
+    // operations by their entry rps (evenly when none has any).
+    match svc.capacity {
+        Some(cap) if cap > 0.0 => {
+            let l = static_work(model, s);
+            if l > 0.0 {
+                let c = (cap * l).round().max(1.0);
+                Dist::work(latency).stretched(c / (cap * l))
+            } else {
+                Dist::work(crate::model::Latency::Exponential { mean_s: 1.0 / cap })
+            }
+        }
+        _ => Dist::work(latency),
     }
 }
 

@@ -5,7 +5,7 @@ use super::admission::{Admission, Inputs};
 use super::contexts::Dest;
 use super::{Conditions, EdgeFlow, Engine, Situation, Solved};
 use crate::model::{Criticality, Dependency, Fallback, Mode, Phase, ServiceId, below};
-use crate::sim::dist::{Dist, geometric_sum};
+use crate::sim::dist::{Dist, Point, Span, geometric_sum};
 use crate::sim::dists::Dists;
 
 impl Engine<'_> {
@@ -589,6 +589,17 @@ impl Engine<'_> {
         match s.mixed.get(&op) {
             Some(d) => *d,
             None => s.ctx_dist.get(self.contexts.root[op as usize] as usize),
+        }
+    }
+
+    /// The atoms (successes, failures) of [`Engine::op_dist`], in place.
+    pub(crate) fn op_atoms<'s>(&self, s: &'s Solved, op: u32) -> (&'s [Span], &'s [Point]) {
+        match s.mixed.get(&op) {
+            Some(d) => (d.oks(), d.fails()),
+            None => {
+                let c = self.contexts.root[op as usize] as usize;
+                (s.ctx_dist.oks(c), s.ctx_dist.fails(c))
+            }
         }
     }
 }

@@ -172,8 +172,9 @@ pub fn section(ex: &Explorer) -> String {
                 "<p class=\"wf-hint\">{} services: above {}, single faults are \
                  not precomputed, so clicking does nothing. Try one with \
                  <code>whatif run MODEL --down SERVICE</code>. The picture shows {} of them: \
-                 the faults given, the top faults below and the entry points, with their \
-                 callers and callees (at most {MAX_PICTURED}); draw any other part with \
+                 the services the faults given hit (at most {MAX_PICTURED_FAULTED}), the top \
+                 faults below and the entry points, with their callers and callees (at most \
+                 {MAX_PICTURED} in all); draw any other part with \
                  <code>whatif graph MODEL --focus SERVICE --depth K -o part.svg</code>.</p>",
                 thousands(m.services().len() as u64),
                 thousands(MAX_SWEPT_SERVICES as u64),
@@ -262,10 +263,16 @@ fn paint(d: &mut Diagram, shown: &[ServiceId], c: &Cascade) {
 /// Most services the picture of a model too large to sweep shows.
 pub const MAX_PICTURED: usize = 300;
 
+/// Most of the picture's boxes the opening faults' own services take (a
+/// lost zone lists every service in it), so the top faults and the entry
+/// points always have room.
+pub const MAX_PICTURED_FAULTED: usize = MAX_PICTURED / 3;
+
 /// The part of a model too large to sweep that its page draws, in model
-/// order: the services the opening faults hit, the top faults by blast
-/// radius and the entry points (in that order of priority), then each
-/// one's direct callers and callees, while they fit in [`MAX_PICTURED`].
+/// order: the services the opening faults hit (at most
+/// [`MAX_PICTURED_FAULTED`]), the top faults by blast radius and the entry
+/// points (in that order of priority), then each one's direct callers and
+/// callees, while they fit in [`MAX_PICTURED`].
 fn worst_neighbourhood(
     m: &Model,
     initial: Option<&Cascade>,
@@ -275,6 +282,9 @@ fn worst_neighbourhood(
     let mut cores: Vec<ServiceId> = initial
         .map(|c| c.faults.iter().flat_map(|f| f.services(m)).collect())
         .unwrap_or_default();
+    cores.sort();
+    cores.dedup();
+    cores.truncate(MAX_PICTURED_FAULTED);
     cores.extend(ranked.iter().take(TOP_FAULTS).map(|i| i.service));
     cores.extend(m.service_ids().filter(|&id| m.service(id).is_entry()));
     let mut keep = vec![false; m.services().len()];

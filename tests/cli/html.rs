@@ -357,5 +357,24 @@ fn big_models_get_the_static_picture_and_the_top_faults() {
     assert!(tagged.contains(&db1), "the failed service is drawn");
     assert!(html.contains(&format!("The picture shows {} of them", tagged.len())));
     assert!(html.contains("2,001 services: above 2,000"));
+
+    // A lost zone hits a third of the services: they take at most a third
+    // of the boxes, and the top faults still have theirs.
+    let html = page(
+        &["run", model.to_str().unwrap(), "--down", "zone:zone-a"],
+        "zone.html",
+    );
+    let tagged: Vec<usize> = html
+        .split("<g class=\"wf-node\" data-service=\"")
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].parse().unwrap())
+        .collect();
+    assert!(tagged.len() <= 300, "{} boxes", tagged.len());
+    let top = &html[html.find("class=\"wf-top\"").unwrap()..];
+    for row in top.split("<tr><td>").skip(1).take(20) {
+        let name = &row[..row.find("</td>").unwrap()];
+        let id = services.iter().position(|&s| s == name).unwrap();
+        assert!(tagged.contains(&id), "top fault {name} is drawn");
+    }
     std::fs::remove_file(&model).unwrap();
 }

@@ -295,38 +295,45 @@ impl<'m> Drill<'m> {
         }
     }
 
+    /// The steady state of `faults` with each state the structural
+    /// evaluation gives instead (its reason too), and the services whose
+    /// state it overruled.
+    fn structural_outcome(&self, faults: &[Fault]) -> (Outcome, BTreeSet<ServiceId>) {
+        let model = self.model;
+        let health =
+            structural::evaluate(&self.graph, &StructuralFaults::from_faults(model, faults));
+        let mut outcome = self.engine.steady_swept(faults);
+        let mut overruled = BTreeSet::new();
+        let state_of = |h: Health| match h {
+            Health::Up => State::Healthy,
+            Health::Degraded => State::Degraded,
+            Health::Down => State::Down,
+        };
+        for id in model.service_ids() {
+            let want = state_of(health.services[id.index()]);
+            let f = &mut outcome.services[id.index()];
+            if f.state != want {
+                f.state = want;
+                f.because = structural_reason(model, &health.services, id, want);
+                overruled.insert(id);
+            }
+            for (oi, of) in outcome.operations[id.index()].iter_mut().enumerate() {
+                let want = state_of(health.operations[self.graph.op_index(id, oi)]);
+                if of.state != want {
+                    of.state = want;
+                    of.because = structural_reason(model, &health.services, id, want);
+                }
+            }
+        }
+        (outcome, overruled)
+    }
+
     /// The true cascade of `faults`.
     pub fn truth(&self, faults: &[Fault], method: Method) -> Truth {
         let model = self.model;
         let (outcome, states, early, overruled) = match method {
             Method::Structural => {
-                let health = structural::evaluate(
-                    &self.graph,
-                    &StructuralFaults::from_faults(model, faults),
-                );
-                let mut outcome = self.engine.steady_swept(faults);
-                let mut overruled = BTreeSet::new();
-                let state_of = |h: Health| match h {
-                    Health::Up => State::Healthy,
-                    Health::Degraded => State::Degraded,
-                    Health::Down => State::Down,
-                };
-                for id in model.service_ids() {
-                    let want = state_of(health.services[id.index()]);
-                    let f = &mut outcome.services[id.index()];
-                    if f.state != want {
-                        f.state = want;
-                        f.because = structural_reason(model, &health.services, id, want);
-                        overruled.insert(id);
-                    }
-                    for (oi, of) in outcome.operations[id.index()].iter_mut().enumerate() {
-                        let want = state_of(health.operations[self.graph.op_index(id, oi)]);
-                        if of.state != want {
-                            of.state = want;
-                            of.because = structural_reason(model, &health.services, id, want);
-                        }
-                    }
-                }
+                let (outcome, overruled) = self.structural_outcome(faults);
                 let states = outcome.services.iter().map(|f| f.state).collect();
                 (outcome, states, None, overruled)
             }

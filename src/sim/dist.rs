@@ -303,7 +303,13 @@ impl Dist {
     /// Whether two distributions hold the same atoms, bit for bit (`==`
     /// takes 0.0 and −0.0 as equal, which later arithmetic may not).
     pub(crate) fn same_bits(&self, other: &Dist) -> bool {
-        same_atoms((self.oks(), self.fails()), (other.oks(), other.fails()))
+        same_atoms(self.atoms(), other.atoms())
+    }
+
+    /// Its successes and failures, the atoms [`Dists`](super::dists::Dists)
+    /// stores.
+    pub(crate) fn atoms(&self) -> (&[Span], &[Point]) {
+        (self.oks(), self.fails())
     }
 
     /// Every request succeeds after exactly `latency` seconds.

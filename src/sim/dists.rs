@@ -79,6 +79,12 @@ impl Dists {
         Dist::from_atoms(self.oks(i), self.fails(i))
     }
 
+    /// The `i`th distribution's atoms: equal to a `Dist`'s
+    /// [`Dist::atoms`] exactly when the two are equal.
+    pub fn atoms(&self, i: usize) -> (&[Span], &[Point]) {
+        (self.oks(i), self.fails(i))
+    }
+
     /// The `i`th distribution's successes.
     pub fn oks(&self, i: usize) -> &[Span] {
         let s = self.slots[i];

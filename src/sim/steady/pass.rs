@@ -71,7 +71,7 @@ impl Engine<'_> {
             return false;
         }
         let w = self.tracked_work(c, cond, situation, own, s);
-        let changed = !s.work_valid[c] || w != s.work.get(c);
+        let changed = !s.work_valid[c] || w.atoms() != s.work.atoms(c);
         s.work.set(c, &w);
         s.work_valid[c] = true;
         changed
@@ -79,7 +79,7 @@ impl Engine<'_> {
 
     fn refresh_outcome(&self, c: usize, a: &Admission, s: &mut Solved) {
         let d = self.tracked_outcome(c, a, s);
-        s.ctx_changed[c] = d != s.ctx_dist.get(c);
+        s.ctx_changed[c] = d.atoms() != s.ctx_dist.atoms(c);
         s.ctx_dist.set(c, &d);
     }
 
@@ -595,11 +595,8 @@ impl Engine<'_> {
     /// The atoms (successes, failures) of [`Engine::op_dist`], in place.
     pub(crate) fn op_atoms<'s>(&self, s: &'s Solved, op: u32) -> (&'s [Span], &'s [Point]) {
         match s.mixed.get(&op) {
-            Some(d) => (d.oks(), d.fails()),
-            None => {
-                let c = self.contexts.root[op as usize] as usize;
-                (s.ctx_dist.oks(c), s.ctx_dist.fails(c))
-            }
+            Some(d) => d.atoms(),
+            None => s.ctx_dist.atoms(self.contexts.root[op as usize] as usize),
         }
     }
 }

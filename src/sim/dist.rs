@@ -489,13 +489,7 @@ impl Dist {
 
     /// Share of requests that succeed.
     pub fn success(&self) -> f64 {
-        // Weights add up to 1, so with nothing failing every request
-        // succeeds: exactly 1, not the 0.9999999999999999 that adding
-        // sixteen shares gives.
-        if !self.oks().is_empty() && self.fails().iter().all(|p| p.w <= 0.0) {
-            return 1.0;
-        }
-        self.oks().iter().map(|s| s.w).sum::<f64>().clamp(0.0, 1.0) + 0.0
+        success_of(self.oks(), self.fails())
     }
 
     /// Share that fails.
@@ -510,8 +504,7 @@ impl Dist {
 
     /// Mean time over all requests (infinite if any share never ends).
     pub fn mean_latency(&self) -> f64 {
-        let (w, sum) = self.sums(true, true);
-        if w > 0.0 { sum / w } else { 0.0 }
+        mean_latency_of(self.oks(), self.fails())
     }
 
     /// Mean time of the successes (0 when nothing succeeds).
@@ -527,26 +520,10 @@ impl Dist {
     }
 
     fn sums(&self, ok: bool, fail: bool) -> (f64, f64) {
-        let (mut w, mut sum) = (0.0, 0.0);
-        if ok {
-            for s in self.oks() {
-                w += s.w;
-                sum += s.w * s.mean();
-            }
-        }
-        if fail {
-            for p in self.fails() {
-                if p.w <= 0.0 {
-                    continue;
-                }
-                if p.t.is_infinite() {
-                    return (1.0, f64::INFINITY);
-                }
-                w += p.w;
-                sum += p.w * p.t;
-            }
-        }
-        (w, sum)
+        sums_of(
+            if ok { self.oks() } else { &[] },
+            if fail { self.fails() } else { &[] },
+        )
     }
 
     /// The time by which a share `q` of all requests has its answer
@@ -1260,6 +1237,45 @@ fn phi(z: f64) -> f64 {
 /// The z with P(Z > z) = `tail` for a standard normal Z.
 fn upper_quantile(tail: f64) -> f64 {
     std::f64::consts::SQRT_2 * erfc_inv(2.0 * tail)
+}
+
+/// [`Dist::success`] of a distribution given by its atoms (a stored one,
+/// read without copying it out).
+pub fn success_of(oks: &[Span], fails: &[Point]) -> f64 {
+    // Weights add up to 1, so with nothing failing every request succeeds:
+    // exactly 1, not the 0.9999999999999999 that adding sixteen shares
+    // gives.
+    if !oks.is_empty() && fails.iter().all(|p| p.w <= 0.0) {
+        return 1.0;
+    }
+    oks.iter().map(|s| s.w).sum::<f64>().clamp(0.0, 1.0) + 0.0
+}
+
+/// [`Dist::mean_latency`] of a distribution given by its atoms.
+pub fn mean_latency_of(oks: &[Span], fails: &[Point]) -> f64 {
+    let (w, sum) = sums_of(oks, fails);
+    if w > 0.0 { sum / w } else { 0.0 }
+}
+
+/// Weight and weighted time of the atoms given (an infinite failure time
+/// makes the mean infinite).
+fn sums_of(oks: &[Span], fails: &[Point]) -> (f64, f64) {
+    let (mut w, mut sum) = (0.0, 0.0);
+    for s in oks {
+        w += s.w;
+        sum += s.w * s.mean();
+    }
+    for p in fails {
+        if p.w <= 0.0 {
+            continue;
+        }
+        if p.t.is_infinite() {
+            return (1.0, f64::INFINITY);
+        }
+        w += p.w;
+        sum += p.w * p.t;
+    }
+    (w, sum)
 }
 
 #[cfg(test)]

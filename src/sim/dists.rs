@@ -97,6 +97,16 @@ impl Dists {
         &self.points[s.fail_at as usize..s.fail_at as usize + usize::from(s.n_fail)]
     }
 
+    /// [`Dist::success`] of the `i`th distribution.
+    pub fn success(&self, i: usize) -> f64 {
+        super::dist::success_of(self.oks(i), self.fails(i))
+    }
+
+    /// [`Dist::mean_latency`] of the `i`th distribution.
+    pub fn mean_latency(&self, i: usize) -> f64 {
+        super::dist::mean_latency_of(self.oks(i), self.fails(i))
+    }
+
     /// Replaces the `i`th distribution with `d`.
     pub fn set(&mut self, i: usize, d: &Dist) {
         let (oks, fails) = (d.oks(), d.fails());

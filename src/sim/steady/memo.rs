@@ -181,10 +181,18 @@ fn outcome_key(work_version: u32, a: &Admission) -> OutcomeKey {
     ]
 }
 
+/// Stores `d` as the `i`th value; returns whether its atoms differ from
+/// what was there.
+fn store(all: &mut Dists, i: usize, d: &Dist) -> bool {
+    let changed = d.atoms() != all.atoms(i);
+    all.set(i, d);
+    changed
+}
+
 impl Engine<'_> {
-    /// A context's work (and its calls' flows, in `s.flows`): copied from
-    /// the memo when the fault-free solve met the same inputs, else
-    /// computed.
+    /// Sets a context's work (and its calls' flows, in `s.flows`): copied
+    /// from the memo when the fault-free solve met the same inputs, else
+    /// computed. Returns whether the work's atoms changed.
     pub(super) fn tracked_work(
         &self,
         c: usize,
@@ -192,30 +200,40 @@ impl Engine<'_> {
         situation: &Situation,
         own: &Dists,
         s: &mut Solved,
-    ) -> Dist {
+    ) -> bool {
         let Some(mut t) = s.tracking.take() else {
-            return self.work(c, cond, situation, own, s);
+            let work = self.work(c, cond, situation, own, s);
+            return store(&mut s.work, c, &work);
         };
         let key = self.work_key(c, &t, s);
         let calls = self.contexts.ctxs[c].calls.clone();
         let calls = calls.start as usize..calls.end as usize;
         let hit = match (&t.memo, &key) {
-            (Use::Reuse(m), Some(k)) if !t.own_changed[self.contexts.ctxs[c].service.index()] => m
-                .works[c]
-                .find(k)
-                .map(|v| (v, &m.works[c].values[v as usize])),
+            (Use::Reuse(m), Some(k)) if !t.own_changed[self.contexts.ctxs[c].service.index()] => {
+                m.works[c].find(k)
+            }
             _ => None,
         };
-        let work = if let Some((v, value)) = hit {
-            for (flow, remembered) in s.flows[calls.clone()].iter_mut().zip(&value.flows) {
-                *flow = EdgeFlow {
-                    rate: flow.rate,
-                    ..*remembered
-                };
-            }
-            t.work_version[c] = v;
+        let changed = if let Some(v) = hit {
             t.copied += 1;
-            value.work
+            if t.work_version[c] == v {
+                // The value it holds (a version names one value, bit for
+                // bit), flows and all.
+                false
+            } else {
+                let Use::Reuse(m) = &t.memo else {
+                    unreachable!("only a reusing solve hits")
+                };
+                let value = &m.works[c].values[v as usize];
+                for (flow, remembered) in s.flows[calls.clone()].iter_mut().zip(&value.flows) {
+                    *flow = EdgeFlow {
+                        rate: flow.rate,
+                        ..*remembered
+                    };
+                }
+                t.work_version[c] = v;
+                store(&mut s.work, c, &value.work)
+            }
         } else {
             let work = self.work(c, cond, situation, own, s);
             t.computed += 1;
@@ -250,29 +268,30 @@ impl Engine<'_> {
                 (Use::Reuse(_), found) => found.map_or(UNKNOWN, |v| v as u32),
             };
             t.work_version[c] = version;
-            work
+            store(&mut s.work, c, &work)
         };
         s.tracking = Some(t);
-        work
+        changed
     }
 
-    /// What a context's callers get: its work through its service's
-    /// admission, from the memo when the fault-free solve met the same.
-    pub(super) fn tracked_outcome(&self, c: usize, a: &Admission, s: &mut Solved) -> Dist {
+    /// Sets what a context's callers get (its work through its service's
+    /// admission), from the memo when the fault-free solve met the same,
+    /// and whether that changed (`s.ctx_changed`).
+    pub(super) fn tracked_outcome(&self, c: usize, a: &Admission, s: &mut Solved) {
         let Some(t) = s.tracking.as_mut() else {
-            return a.outcome(&s.work.get(c));
+            let d = a.outcome(&s.work.get(c));
+            s.ctx_changed[c] = store(&mut s.ctx_dist, c, &d);
+            return;
         };
         let key = (t.work_version[c] != UNKNOWN).then(|| outcome_key(t.work_version[c], a));
-        let hit = match (&t.memo, &key) {
-            (Use::Reuse(m), Some(k)) => m.outcomes[c]
-                .find(k)
-                .map(|v| (v, m.outcomes[c].values[v as usize])),
-            _ => None,
-        };
-        if let Some((v, d)) = hit {
-            t.outcome_version[c] = v;
+        if let (Use::Reuse(m), Some(k)) = (&t.memo, &key)
+            && let Some(v) = m.outcomes[c].find(k)
+        {
             t.copied += 1;
-            return d;
+            s.ctx_changed[c] = t.outcome_version[c] != v
+                && store(&mut s.ctx_dist, c, &m.outcomes[c].values[v as usize]);
+            t.outcome_version[c] = v;
+            return;
         }
         let d = a.outcome(&s.work.get(c));
         t.computed += 1;
@@ -297,7 +316,7 @@ impl Engine<'_> {
             }
             Use::Reuse(_) => found.map_or(UNKNOWN, |v| v as u32),
         };
-        d
+        s.ctx_changed[c] = store(&mut s.ctx_dist, c, &d);
     }
 
     /// The versions of what a context's work reads, or `None` when one of

@@ -529,6 +529,17 @@ impl<'m> Engine<'m> {
 
     /// The steady state under `faults` with the stateful parts as given.
     pub fn evaluate(&self, faults: &[Fault], situation: &Situation) -> Outcome {
+        if self.baseline.get().is_none() && !faults.is_empty() {
+            // The first question asked of an engine (`whatif run`): the
+            // fault-free solve and the faulted one do not read each other,
+            // so they run side by side; only the explanation needs both.
+            let cond = Conditions::new(self.model, faults);
+            let (baseline, solved) = rayon::join(
+                || self.baseline(),
+                || self.solve(faults, &cond, situation, None, None),
+            );
+            return self.outcome_of(faults, &cond, situation, &solved, baseline, None);
+        }
         self.evaluate_from(faults, situation, self.baseline(), None)
             .0
     }
@@ -825,11 +836,15 @@ impl<'m> Engine<'m> {
     ) -> Solved {
         s.converged = false;
         let mut relax = Relaxation::new(s.ctx_load.len());
+        // Buffers kept over the passes (a pass allocates nothing of the
+        // model's size).
         let mut previous: Vec<f64> = Vec::new();
+        let mut signature: Vec<f64> = Vec::new();
+        let (mut old_load, mut old_nominal) = (Vec::new(), Vec::new());
         for iteration in 1..=MAX_ITERATIONS {
             self.outcomes(cond, situation, own, &mut s);
-            let old_load = s.ctx_load.clone();
-            let old_nominal = s.ctx_nominal.clone();
+            old_load.clone_from(&s.ctx_load);
+            old_nominal.clone_from(&s.ctx_nominal);
             self.propagate(cond, situation, &mut s);
             self.mix_cycles(&mut s);
             // Each load moves toward what this pass implies by its own step:
@@ -840,13 +855,10 @@ impl<'m> Engine<'m> {
             // feedback this closes in on the crossing like a bisection.
             relax.apply(&mut s, &old_load, &old_nominal);
             self.sum_loads(&mut s);
-            let signature: Vec<f64> = s
-                .op_load
-                .iter()
-                .copied()
-                .chain(s.ctx_dist.iter().map(|d| d.success()))
-                .chain(s.down.iter().map(|&d| if d { 1.0 } else { 0.0 }))
-                .collect();
+            signature.clear();
+            signature.extend(s.op_load.iter().copied());
+            signature.extend((0..s.ctx_dist.len()).map(|c| s.ctx_dist.success(c)));
+            signature.extend(s.down.iter().map(|&d| if d { 1.0 } else { 0.0 }));
             s.iterations = iteration;
             if !previous.is_empty()
                 && signature
@@ -857,7 +869,7 @@ impl<'m> Engine<'m> {
                 s.converged = true;
                 break;
             }
-            previous = signature;
+            std::mem::swap(&mut previous, &mut signature);
         }
         // Final outcomes consistent with the final loads.
         self.outcomes(cond, situation, own, &mut s);

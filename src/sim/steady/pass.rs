@@ -27,7 +27,7 @@ impl Engine<'_> {
                 for c in region.ctxs.clone() {
                     let c = c as usize;
                     work_changed |= self.refresh_work(c, cond, situation, own, s);
-                    let held = s.work.get(c).mean_latency();
+                    let held = s.work.mean_latency(c);
                     s.ctx_held[c] = held;
                     s.op_held[self.contexts.ctxs[c].op as usize] = held;
                 }
@@ -48,7 +48,7 @@ impl Engine<'_> {
                 for c in region.ctxs.clone() {
                     let c = c as usize;
                     self.refresh_work(c, cond, situation, own, s);
-                    s.ctx_held[c] = s.work.get(c).mean_latency();
+                    s.ctx_held[c] = s.work.mean_latency(c);
                     let svc = self.contexts.ctxs[c].service;
                     let a = s.admission[svc.index()];
                     self.refresh_outcome(c, &a, s);
@@ -70,17 +70,14 @@ impl Engine<'_> {
         if s.work_valid[c] && !self.callees_changed(c, s) {
             return false;
         }
-        let w = self.tracked_work(c, cond, situation, own, s);
-        let changed = !s.work_valid[c] || w.atoms() != s.work.atoms(c);
-        s.work.set(c, &w);
+        let was_valid = s.work_valid[c];
         s.work_valid[c] = true;
-        changed
+        let changed = self.tracked_work(c, cond, situation, own, s);
+        !was_valid || changed
     }
 
     fn refresh_outcome(&self, c: usize, a: &Admission, s: &mut Solved) {
-        let d = self.tracked_outcome(c, a, s);
-        s.ctx_changed[c] = d.atoms() != s.ctx_dist.atoms(c);
-        s.ctx_dist.set(c, &d);
+        self.tracked_outcome(c, a, s);
     }
 
     /// Whether anything a context calls answered differently in this pass

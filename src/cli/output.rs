@@ -286,7 +286,7 @@ fn write_directly(path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 /// A JSON document, pretty-printed, with a final newline.
-pub(super) fn json_bytes(v: &serde_json::Value) -> Vec<u8> {
+pub(super) fn json_bytes<T: serde::Serialize + ?Sized>(v: &T) -> Vec<u8> {
     let mut bytes = serde_json::to_vec_pretty(v).unwrap_or_default();
     bytes.push(b'\n');
     bytes

@@ -177,8 +177,8 @@ fn matches_fail_on(l: &Lint, f: &str) -> bool {
 fn review_json(model: &Model, a: &Analyses, perfect: &[&str]) -> serde_json::Value {
     serde_json::json!({
         "model": model.name,
-        "single_points": render::analysis::spof_json(model, &a.spofs, Some(&a.zone_spofs))["entry_points"],
-        "blast": render::analysis::blast_json(model, &a.ranked, false)["services"],
+        "single_points": render::analysis::spof_json(model, &a.spofs, Some(&a.zone_spofs)).entry_points,
+        "blast": render::analysis::blast_json(model, &a.ranked, false).services,
         "cut_sets": a.cut_sets.iter().map(|c| serde_json::json!({
             "name": c.entry.name,
             "cut_sets": c.cut_sets.iter().map(|s| s.iter().map(|&i| a.events[i].name.clone()).collect::<Vec<_>>()).collect::<Vec<_>>(),

@@ -211,11 +211,8 @@ fn refuse_before_parsing(text: &str, json: bool) -> Result<(), Finding> {
 /// Tabs as indentation are refused up front with a clear message (YAML forbids them).
 fn tab_indentation(text: &str) -> Option<Finding> {
     for (i, line) in text.lines().enumerate() {
-        let indent: String = line
-            .chars()
-            .take_while(|c| *c == ' ' || *c == '\t')
-            .collect();
-        if let Some(col) = indent.chars().position(|c| c == '\t') {
+        let indent = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
+        if let Some(col) = indent.bytes().position(|c| c == b'\t') {
             let rest = line.trim_start_matches([' ', '\t']);
             if rest.is_empty() || rest.starts_with('#') {
                 continue;

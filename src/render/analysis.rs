@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use super::findings::Palette;
 use super::fit;
@@ -18,29 +18,47 @@ fn names(model: &Model, ids: &[ServiceId]) -> Vec<String> {
         .collect()
 }
 
-/// `spof` as JSON (docs/review.md) (plus `zones` when asked).
-pub fn spof_json(
-    model: &Model,
-    spofs: &[(Entry, Vec<ServiceId>)],
+/// `spof` as JSON (docs/review.md): written as it is serialised, fields in
+/// name order (as every JSON object whatif writes).
+#[derive(Debug, Serialize)]
+pub struct SpofJson<'m> {
+    /// Each entry point with its single points.
+    pub entry_points: Vec<SpofEntryJson<'m>>,
+    model: &'m str,
+}
+
+/// One entry point of [`SpofJson`].
+#[derive(Debug, Serialize)]
+pub struct SpofEntryJson<'m> {
+    name: &'m str,
+    single_points: Vec<&'m str>,
+    /// With `--zones`: the zones whose loss takes it down.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    zones: Option<Vec<&'m str>>,
+}
+
+/// `spof` as JSON (plus `zones` when asked).
+pub fn spof_json<'m>(
+    model: &'m Model,
+    spofs: &'m [(Entry, Vec<ServiceId>)],
     zones: Option<&[(Entry, Vec<usize>)]>,
-) -> Value {
-    let entry_points: Vec<Value> = spofs
+) -> SpofJson<'m> {
+    let entry_points = spofs
         .iter()
         .enumerate()
-        .map(|(k, (e, ids))| {
-            let mut v = json!({ "name": e.name, "single_points": names(model, ids) });
-            if let Some(z) = zones {
-                v["zones"] = json!(
-                    z[k].1
-                        .iter()
-                        .map(|&i| model.zones[i].clone())
-                        .collect::<Vec<_>>()
-                );
-            }
-            v
+        .map(|(k, (e, ids))| SpofEntryJson {
+            name: &e.name,
+            single_points: ids
+                .iter()
+                .map(|&id| model.service(id).name.as_str())
+                .collect(),
+            zones: zones.map(|z| z[k].1.iter().map(|&i| model.zones[i].as_str()).collect()),
         })
         .collect();
-    json!({ "model": model.name, "entry_points": entry_points })
+    SpofJson {
+        entry_points,
+        model: &model.name,
+    }
 }
 
 /// `spof` as text: each entry, then its single points wrapped beside it
@@ -109,19 +127,45 @@ pub fn write_spof_text(
 
 /// `blast` as JSON: services ranked, each with what it takes down, and
 /// which evaluation decided (`steady`: the steady state, else structural).
-pub fn blast_json(model: &Model, ranked: &[Impact], steady: bool) -> Value {
+#[derive(Debug, Serialize)]
+pub struct BlastJson<'m> {
+    engine: &'static str,
+    model: &'m str,
+    /// The services, ranked.
+    pub services: Vec<BlastServiceJson<'m>>,
+}
+
+/// One service of [`BlastJson`].
+#[derive(Debug, Serialize)]
+pub struct BlastServiceJson<'m> {
+    degraded: usize,
+    down: usize,
+    entry_points_down: Vec<String>,
+    entry_rps_lost: f64,
+    name: &'m str,
+}
+
+/// `blast` as JSON (see [`BlastJson`]).
+pub fn blast_json<'m>(model: &'m Model, ranked: &[Impact], steady: bool) -> BlastJson<'m> {
     let all = entries(model);
-    json!({
-        "model": model.name,
-        "engine": if steady { "steady" } else { "structural" },
-        "services": ranked.iter().map(|i| json!({
-            "name": model.service(i.service).name,
-            "entry_rps_lost": i.rps_lost,
-            "down": i.down,
-            "degraded": i.degraded,
-            "entry_points_down": i.entries_down.iter().map(|&k| all[k].name.clone()).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-    })
+    BlastJson {
+        engine: if steady { "steady" } else { "structural" },
+        model: &model.name,
+        services: ranked
+            .iter()
+            .map(|i| BlastServiceJson {
+                degraded: i.degraded,
+                down: i.down,
+                entry_points_down: i
+                    .entries_down
+                    .iter()
+                    .map(|&k| all[k].name.clone())
+                    .collect(),
+                entry_rps_lost: i.rps_lost,
+                name: &model.service(i.service).name,
+            })
+            .collect(),
+    }
 }
 
 /// The share of all entry traffic that `rps_lost` is (`25%`, `<1%` for a

@@ -454,8 +454,12 @@ pub fn write_json(
     faults: &[Fault],
     outcome: &Outcome,
 ) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &RunJson::new(model, faults, outcome))?;
-    writeln!(out)
+    // Buffered: the serialiser writes a few bytes at a time, and `out`
+    // is a trait object (a call per write otherwise).
+    let mut buffered = io::BufWriter::with_capacity(1 << 16, out);
+    serde_json::to_writer_pretty(&mut buffered, &RunJson::new(model, faults, outcome))?;
+    writeln!(buffered)?;
+    buffered.flush()
 }
 
 /// Escapes text for a Markdown table cell. Line breaks and tabs become

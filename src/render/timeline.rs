@@ -287,8 +287,11 @@ pub fn write_json(
         step_s,
         summary: run.summary,
     };
-    serde_json::to_writer_pretty(&mut *out, &json)?;
-    writeln!(out)
+    // Buffered, as `run`'s JSON (see render::run::write_json).
+    let mut buffered = io::BufWriter::with_capacity(1 << 16, out);
+    serde_json::to_writer_pretty(&mut buffered, &json)?;
+    writeln!(buffered)?;
+    buffered.flush()
 }
 
 /// The timeline as Markdown (for an incident review or an issue): the

@@ -26,8 +26,14 @@ use whatif::text::terminal;
 
 /// Writes bytes to standard output; a closed pipe ends quietly.
 pub(super) fn print(bytes: &[u8]) -> Result<(), Error> {
-    let mut stdout = io::stdout().lock();
-    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+    print_with(|out| out.write_all(bytes))
+}
+
+/// Writes what `write` writes to standard output, through a buffer; a
+/// closed pipe ends quietly.
+fn print_with(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), Error> {
+    let mut stdout = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    match write(&mut stdout).and_then(|()| stdout.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(Error::Write {
@@ -128,6 +134,29 @@ pub(super) fn emit(output: Option<&Path>, inputs: &Inputs, bytes: &[u8]) -> Resu
     }
 }
 
+/// As [`emit`], for output too large to hold whole in memory first (a
+/// 100,000-service cascade as JSON is 50 MB): `write` writes it straight
+/// to standard output, or into the temporary file that then replaces the
+/// output file (so a file is still written whole or not at all).
+pub(super) fn emit_with(
+    output: Option<&Path>,
+    inputs: &Inputs,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), Error> {
+    let Some(path) = output else {
+        return print_with(write);
+    };
+    inputs.check(path)?;
+    let result = match Target::of(path)? {
+        Target::Replace(file) => replace_with(&file, write),
+        Target::Direct => write_directly_with(path, write),
+    };
+    result.map_err(|source| Error::Write {
+        path: path.to_owned(),
+        source,
+    })
+}
+
 /// What is at an output path, and so how it is written.
 enum Target {
     /// Nothing yet, or a regular file: replaced atomically.
@@ -222,6 +251,14 @@ pub(super) fn write_file(path: &Path, inputs: &Inputs, bytes: &[u8]) -> Result<(
 /// Replaces (or creates) a regular file atomically: a temporary file
 /// beside it (exclusive, unpredictable name), synced, then renamed over it.
 fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    replace_with(path, |out| out.write_all(bytes))
+}
+
+/// [`replace`] with what `write` writes (through a buffer).
+fn replace_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -245,7 +282,11 @@ fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
     if let Some(permissions) = existing {
         temp.as_file().set_permissions(permissions)?;
     }
-    temp.write_all(bytes)?;
+    {
+        let mut buffered = io::BufWriter::with_capacity(1 << 16, temp.as_file_mut());
+        write(&mut buffered)?;
+        buffered.flush()?;
+    }
     temp.as_file().sync_all()?;
     // On failure the temporary file is removed when `temp` drops.
     temp.persist(path).map_err(|e| e.error)?;
@@ -275,10 +316,18 @@ fn beside(e: io::Error, dir: &Path) -> io::Error {
 /// opened with `>>` keeps what it holds). A reader that went away ends
 /// quietly, as on standard output.
 fn write_directly(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let written = OpenOptions::new()
-        .append(true)
-        .open(path)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.flush()));
+    write_directly_with(path, |out| out.write_all(bytes))
+}
+
+/// [`write_directly`] with what `write` writes (through a buffer).
+fn write_directly_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let written = OpenOptions::new().append(true).open(path).and_then(|f| {
+        let mut buffered = io::BufWriter::with_capacity(1 << 16, f);
+        write(&mut buffered).and_then(|()| buffered.flush())
+    });
     match written {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         other => other,

@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::faults::FaultArgs;
 use super::format::{Format, Formats};
-use super::output::{Inputs, create_dir, emit, write_file};
+use super::output::{Inputs, create_dir, emit, emit_with, write_file};
 use super::picture::{PictureArgs, draw};
 use super::{ColorChoice, Status, check_steps, cli_duration, load, progress, text_style, warn};
 use whatif::analysis::{spof, sweep};
@@ -83,6 +83,13 @@ pub(super) fn run(args: RunArgs, color: ColorChoice) -> Result<Status, Error> {
             "the steady state did not settle within {} passes; figures are the last pass's",
             outcome.iterations
         ));
+    }
+    if format == Format::Json {
+        // Streamed: at 100,000 services this is 50 MB.
+        emit_with(args.output.as_deref(), &inputs, |out| {
+            render::run::write_json(out, model, &faults, &outcome)
+        })?;
+        return Ok(Status::Ok);
     }
     let bytes = write_steady(&args, model, &faults, outcome, format, color)?;
     emit(args.output.as_deref(), &inputs, &bytes)?;

@@ -17,7 +17,7 @@ use whatif::render::dot::Direction;
 use whatif::render::markers::{self, Marker};
 use whatif::render::{self, dot, picture, svg};
 use whatif::sim::faults::Fault;
-use whatif::sim::steady::{Engine, Outcome};
+use whatif::sim::steady::Engine;
 use whatif::sim::timeline::{self, Timeline};
 
 /// What `run` writes; text unless `--format` or `-o` says otherwise.
@@ -76,7 +76,8 @@ pub(super) fn run(args: RunArgs, color: ColorChoice) -> Result<Status, Error> {
         let duration = cli_duration("--for", for_)?;
         return run_timeline(&args, &inputs, model, &faults, duration, format, color);
     }
-    let outcome = Engine::new(model).steady(&faults);
+    let engine = Engine::new(model);
+    let outcome = engine.steady(&faults);
     // Text says so in its own first lines; other formats get it on stderr.
     if !outcome.converged && format != Format::Text {
         warn(&format!(
@@ -84,52 +85,38 @@ pub(super) fn run(args: RunArgs, color: ColorChoice) -> Result<Status, Error> {
             outcome.iterations
         ));
     }
-    if format == Format::Json {
-        // Streamed: at 100,000 services this is 50 MB.
-        emit_with(args.output.as_deref(), &inputs, |out| {
-            render::run::write_json(out, model, &faults, &outcome)
-        })?;
-        return Ok(Status::Ok);
-    }
-    let bytes = write_steady(&args, model, &faults, outcome, format, color)?;
-    emit(args.output.as_deref(), &inputs, &bytes)?;
-    Ok(Status::Ok)
-}
-
-/// The steady state in `format`.
-fn write_steady(
-    args: &RunArgs,
-    model: &Model,
-    faults: &[Fault],
-    outcome: Outcome,
-    format: Format,
-    color: ColorChoice,
-) -> Result<Vec<u8>, Error> {
     let output = args.output.as_deref();
-    let mut bytes = Vec::new();
     match format {
-        Format::Text => {
-            let (palette, width) = text_style(color, output);
-            render::run::write_text(&mut bytes, model, faults, &outcome, palette, width)?;
-        }
-        Format::Json => render::run::write_json(&mut bytes, model, faults, &outcome)?,
-        Format::Markdown => render::run::write_markdown(&mut bytes, model, faults, &outcome)?,
         Format::Dot | Format::Svg | Format::Png | Format::Mermaid => {
-            let diagram = picture::cascade(model, &outcome, faults, None);
-            bytes = draw(&diagram, format, args.picture, output)?;
+            let diagram = picture::cascade(model, &outcome, &faults, None);
+            let bytes = draw(&diagram, format, args.picture, output)?;
+            emit(output, &inputs, &bytes)?;
         }
         Format::Html => {
-            let sweep = sweep::sweep(model, &Engine::new(model));
-            let initial = sweep::Cascade::new(&spof::entries(model), faults, outcome);
+            // Every single failure first (the same engine: its fault-free
+            // solve is done), then the page, written as it is made.
+            let sweep = sweep::sweep(model, &engine);
+            let initial = sweep::Cascade::new(&spof::entries(model), &faults, outcome);
             let page = render::interactive::Explorer {
                 model,
                 sweep: &sweep,
                 initial: Some(&initial),
             };
-            render::interactive::write_run_page(&mut bytes, &page)?;
+            emit_with(output, &inputs, |out| {
+                render::interactive::write_run_page(out, &page)
+            })?;
+        }
+        Format::Text | Format::Json | Format::Markdown => {
+            // Streamed: at 100,000 services the JSON is 50 MB.
+            let (palette, width) = text_style(color, output);
+            emit_with(output, &inputs, |out| match format {
+                Format::Json => render::run::write_json(out, model, &faults, &outcome),
+                Format::Markdown => render::run::write_markdown(out, model, &faults, &outcome),
+                _ => render::run::write_text(out, model, &faults, &outcome, palette, width),
+            })?;
         }
     }
-    Ok(bytes)
+    Ok(Status::Ok)
 }
 
 /// `run --for`: the timeline of the faults from t = 0.

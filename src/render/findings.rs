@@ -44,7 +44,13 @@ pub fn write_text(
     findings: &[Finding],
     palette: Palette,
 ) -> io::Result<()> {
-    let lines: Vec<&str> = source.lines().collect();
+    // The lines are indexed only when a finding points into them (a valid
+    // 100,000-service model has 400,000 lines and nothing to show).
+    let lines: Vec<&str> = if findings.iter().any(|f| f.pos.is_some()) {
+        source.lines().collect()
+    } else {
+        Vec::new()
+    };
     let file = terminal(file);
     for f in findings {
         let (word, code) = match f.severity {

@@ -143,18 +143,10 @@ pub(super) fn emit_with(
     inputs: &Inputs,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<(), Error> {
-    let Some(path) = output else {
-        return print_with(write);
-    };
-    inputs.check(path)?;
-    let result = match Target::of(path)? {
-        Target::Replace(file) => replace_with(&file, write),
-        Target::Direct => write_directly_with(path, write),
-    };
-    result.map_err(|source| Error::Write {
-        path: path.to_owned(),
-        source,
-    })
+    match output {
+        Some(path) => write_file_with(path, inputs, write),
+        None => print_with(write),
+    }
 }
 
 /// What is at an output path, and so how it is written.
@@ -237,10 +229,19 @@ fn is_number(text: &str) -> bool {
 /// Writes a file as the [module](self) says: never over an input, whole
 /// or not at all when it is a regular file, directly when it is not.
 pub(super) fn write_file(path: &Path, inputs: &Inputs, bytes: &[u8]) -> Result<(), Error> {
+    write_file_with(path, inputs, |out| out.write_all(bytes))
+}
+
+/// [`write_file`] with what `write` writes (through a buffer).
+fn write_file_with(
+    path: &Path,
+    inputs: &Inputs,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), Error> {
     inputs.check(path)?;
     let result = match Target::of(path)? {
-        Target::Replace(file) => replace(&file, bytes),
-        Target::Direct => write_directly(path, bytes),
+        Target::Replace(file) => replace_with(&file, write),
+        Target::Direct => write_directly_with(path, write),
     };
     result.map_err(|source| Error::Write {
         path: path.to_owned(),
@@ -248,13 +249,9 @@ pub(super) fn write_file(path: &Path, inputs: &Inputs, bytes: &[u8]) -> Result<(
     })
 }
 
-/// Replaces (or creates) a regular file atomically: a temporary file
+/// Replaces (or creates) a regular file atomically with what `write`
+/// writes (through a buffer): a temporary file
 /// beside it (exclusive, unpredictable name), synced, then renamed over it.
-fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    replace_with(path, |out| out.write_all(bytes))
-}
-
-/// [`replace`] with what `write` writes (through a buffer).
 fn replace_with(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
@@ -311,15 +308,11 @@ fn beside(e: io::Error, dir: &Path) -> io::Error {
     io::Error::new(e.kind(), message)
 }
 
-/// Writes to a device, a FIFO or an open descriptor as it is: opened
+/// Writes what `write` writes to a device, a FIFO or an open descriptor as
+/// it is: opened
 /// without creating or truncating (appending, so a descriptor the shell
 /// opened with `>>` keeps what it holds). A reader that went away ends
 /// quietly, as on standard output.
-fn write_directly(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    write_directly_with(path, |out| out.write_all(bytes))
-}
-
-/// [`write_directly`] with what `write` writes (through a buffer).
 fn write_directly_with(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,

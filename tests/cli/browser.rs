@@ -52,14 +52,6 @@ pub(crate) fn chromium_or_skip(test: &str) -> Option<PathBuf> {
     found.map(PathBuf::from)
 }
 
-/// A fresh directory for one test.
-pub(crate) fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("whatif-browser-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// Records every error the page could raise, before any of its own code.
 const CAPTURE: &str = r#"
 window.__errors = [];
@@ -422,16 +414,16 @@ fn run_page_shows_the_cli_cascade_of_each_clicked_service() {
         ),
     ] {
         let name = Path::new(model).file_stem().unwrap().to_str().unwrap();
-        let dir = temp_dir(&format!("run-{name}"));
+        let dir = temp_dir(&format!("browser-run-{name}"));
         let mut args = vec!["run", model];
         args.extend(&faults);
-        let page = write_page(&dir, &args);
+        let page = write_page(dir.path(), &args);
         let healthy = cli_json(model, &[]);
         let indices: Vec<usize> = clicks.iter().map(|c| index_of(&healthy, c)).collect();
         let key_index = index_of(&healthy, key);
         let shown = browse(
             &browser,
-            &dir,
+            dir.path(),
             &page,
             &indices,
             Some(key_index),
@@ -462,7 +454,6 @@ fn run_page_shows_the_cli_cascade_of_each_clicked_service() {
             without_label(&shown.steps[0]),
             "{model}: Reset shows the opening view again"
         );
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }
 
@@ -474,12 +465,12 @@ fn review_page_picture_is_interactive() {
         return;
     };
     let model = "examples/payments.yaml";
-    let dir = temp_dir("review");
-    let page = write_page(&dir, &["review", model]);
+    let dir = temp_dir("browser-review");
+    let page = write_page(dir.path(), &["review", model]);
     let healthy = cli_json(model, &[]);
     let clicks = ["ledger-db", "fraud-check"];
     let indices: Vec<usize> = clicks.iter().map(|c| index_of(&healthy, c)).collect();
-    let shown = browse(&browser, &dir, &page, &indices, None, Policy::Kept);
+    let shown = browse(&browser, dir.path(), &page, &indices, None, Policy::Kept);
     assert_clean(&shown, "review");
     let initial = &shown.steps[0];
     assert!(
@@ -507,7 +498,6 @@ fn review_page_picture_is_interactive() {
         without_label(initial),
         "Reset"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Names made to run code (`<script>`, `onerror=`, `</script>`, quotes,
@@ -530,9 +520,12 @@ fn hostile_names_show_as_text_and_never_run() {
     let leaf = names.len() - 1;
     for command in ["run", "review"] {
         for policy in [Policy::Removed, Policy::Kept] {
-            let dir = temp_dir(&format!("hostile-{command}-{}", policy == Policy::Kept));
-            let page = write_page(&dir, &[command, model]);
-            let shown = browse(&browser, &dir, &page, &[leaf, 0], Some(3), policy);
+            let dir = temp_dir(&format!(
+                "browser-hostile-{command}-{}",
+                policy == Policy::Kept
+            ));
+            let page = write_page(dir.path(), &[command, model]);
+            let shown = browse(&browser, dir.path(), &page, &[leaf, 0], Some(3), policy);
             let what = format!(
                 "{command}, CSP {}",
                 if policy == Policy::Kept {
@@ -567,7 +560,6 @@ fn hostile_names_show_as_text_and_never_run() {
                 &cli_json(model, &["--down", names[3]]),
                 &what,
             );
-            let _ = std::fs::remove_dir_all(&dir);
         }
     }
 }
@@ -659,8 +651,8 @@ fn run_page_opens_fitted_and_readable_and_pans_and_zooms() {
         ("examples/social-network.yaml", "url-shorten"),
         ("examples/three-tier.yaml", "db"),
     ] {
-        let dir = temp_dir(&format!("view-{}", model.len()));
-        let page = write_page(&dir, &["run", model]);
+        let dir = temp_dir(&format!("browser-view-{}", model.len()));
+        let page = write_page(dir.path(), &["run", model]);
         let healthy = cli_json(model, &[]);
         let entries: Vec<usize> = healthy["entry_points"]
             .as_array()
@@ -687,7 +679,7 @@ fn run_page_opens_fitted_and_readable_and_pans_and_zooms() {
         );
         let at = page.rfind("</body>").unwrap();
         let page = format!("{}<script>{probe}</script>{}", &page[..at], &page[at..]);
-        let r = probe_result_at(&browser, &dir, &page, (1400, 900));
+        let r = probe_result_at(&browser, dir.path(), &page, (1400, 900));
         let f = |k: &str| {
             r[k].as_f64()
                 .unwrap_or_else(|| panic!("{model}: no {k} in {r}"))
@@ -736,6 +728,5 @@ fn run_page_opens_fitted_and_readable_and_pans_and_zooms() {
             r["clickedTitle"].as_str().unwrap().contains(&label),
             "{model}: the title says so: {r}"
         );
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -12,7 +12,7 @@ use whatif::render::markers::{self, Marker};
 use whatif::sim::timeline::{Options, simulate};
 use whatif::text::duration;
 
-use crate::browser::{chromium_or_skip, probe_result, temp_dir};
+use crate::browser::{chromium_or_skip, probe_result};
 use crate::support::*;
 
 /// Reads every chart on the page: each text's box, each event's label,
@@ -64,8 +64,8 @@ fn label(m: &Marker) -> String {
 
 /// `run --for` through the CLI; the events are the faults, at 0s.
 fn cli_case(args: &[&str], faults: &[&str]) -> Case {
-    let dir = temp_dir("chart-cli");
-    let file = dir.join("chart.svg");
+    let dir = temp_dir("browser-chart-cli");
+    let file = dir.path().join("chart.svg");
     Whatif::new()
         .args(args)
         .args(["-o", file.to_str().unwrap()])
@@ -190,8 +190,13 @@ fn timeline_charts_label_every_event_and_no_text_overlaps() {
         ));
     }
     page.push_str(&format!("<script>{PROBE}</script></body></html>"));
-    let dir = temp_dir("charts");
-    let shown = probe_result(&browser, &dir, &page);
+    let mut dir = temp_dir("browser-charts");
+    // WHATIF_KEEP_CHARTS: the page stays for a look, whatever the outcome.
+    if std::env::var_os("WHATIF_KEEP_CHARTS").is_some() {
+        dir.disable_cleanup(true);
+        eprintln!("charts kept in {}", dir.path().display());
+    }
+    let shown = probe_result(&browser, dir.path(), &page);
     let shown = shown.as_array().unwrap();
     assert_eq!(shown.len(), cases.len());
     for (case, chart) in cases.iter().zip(shown) {
@@ -231,8 +236,5 @@ fn timeline_charts_label_every_event_and_no_text_overlaps() {
                 assert!(!overlap(a, b), "{what}: {a:?} overlaps {b:?}");
             }
         }
-    }
-    if std::env::var_os("WHATIF_KEEP_CHARTS").is_none() {
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

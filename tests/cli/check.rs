@@ -65,13 +65,12 @@ fn usage_errors_are_exit_2() {
 
 /// `check` of a model given as text, as the user sees it (text output).
 fn check_text(name: &str, text: &str) -> (i32, String) {
-    let dir = std::env::temp_dir().join(format!("whatif-check-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join(name);
+    let dir = temp_dir("check");
+    let file = dir.path().join(name);
     std::fs::write(&file, text).unwrap();
     let out = Whatif::new().args(["check", file.to_str().unwrap()]).run();
-    // The folder holds the process id: show the file by its name.
-    let shown = stdout(&out).replace(&format!("{}/", dir.display()), "");
+    // The folder's name is random: show the file by its name.
+    let shown = stdout(&out).replace(&format!("{}/", dir.path().display()), "");
     (code(&out), shown)
 }
 

@@ -2,7 +2,7 @@
 //! snapshots, `--fail-on worse`, `git:REV:PATH`, services added and
 //! removed, zones.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use crate::support::*;
@@ -159,9 +159,8 @@ fn a_zone_pair_shows_services_added_and_removed_spofs_and_faults_both_ways() {
 
 #[test]
 fn markdown_goes_to_a_file_for_the_pull_request() {
-    let dir = std::env::temp_dir().join(format!("whatif-diff-md-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let out = dir.join("diff.md");
+    let dir = temp_dir("diff-md");
+    let out = dir.path().join("diff.md");
     let ran = Whatif::new()
         .args([
             "diff",
@@ -173,7 +172,6 @@ fn markdown_goes_to_a_file_for_the_pull_request() {
         .code(0);
     assert!(ran.stdout().is_empty());
     let md = std::fs::read_to_string(&out).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(
         md.starts_with("### whatif diff: zoned → zoned\n\n**Worse:** 2 findings for web.\n"),
         "{md}"
@@ -188,16 +186,16 @@ fn markdown_goes_to_a_file_for_the_pull_request() {
 }
 
 /// A scratch git repository holding `model.yaml` (the checkout example)
-/// in one commit; `None` (with a note) when git cannot be run.
-fn repository(tag: &str) -> Option<PathBuf> {
+/// in one commit, removed when dropped; `None` (with a note) when git
+/// cannot be run.
+fn repository(tag: &str) -> Option<tempfile::TempDir> {
     repository_with(tag, &[])
 }
 
 /// [`repository`] with more files, given as (name, bytes), in the commit.
-fn repository_with(tag: &str, files: &[(&str, &[u8])]) -> Option<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("whatif-diff-git-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+fn repository_with(tag: &str, files: &[(&str, &[u8])]) -> Option<tempfile::TempDir> {
+    let repo = temp_dir(&format!("diff-git-{tag}"));
+    let dir = repo.path();
     let git = |args: &[&str]| {
         Command::new("git")
             .args([
@@ -209,7 +207,7 @@ fn repository_with(tag: &str, files: &[(&str, &[u8])]) -> Option<PathBuf> {
                 "commit.gpgsign=false",
             ])
             .args(args)
-            .current_dir(&dir)
+            .current_dir(dir)
             .output()
     };
     let Ok(init) = git(&["init", "-q"]) else {
@@ -233,18 +231,19 @@ fn repository_with(tag: &str, files: &[(&str, &[u8])]) -> Option<PathBuf> {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    Some(dir)
+    Some(repo)
 }
 
 #[test]
 fn git_rev_path_reads_the_model_at_a_revision() {
-    let Some(dir) = repository("read") else {
+    let Some(repo) = repository("read") else {
         return;
     };
+    let dir = repo.path();
     // The working copy gets the budget; HEAD keeps the old file.
     std::fs::copy(path(AFTER), dir.join("model.yaml")).unwrap();
     let ran = Whatif::new()
-        .current_dir(&dir)
+        .current_dir(dir)
         .args([
             "diff",
             "git:HEAD:model.yaml",
@@ -263,7 +262,7 @@ fn git_rev_path_reads_the_model_at_a_revision() {
     );
     // The same revision on both sides: nothing changed, solved once.
     let same = Whatif::new()
-        .current_dir(&dir)
+        .current_dir(dir)
         .args([
             "diff",
             "git:HEAD:model.yaml",
@@ -275,17 +274,17 @@ fn git_rev_path_reads_the_model_at_a_revision() {
         .json();
     assert_eq!(same["faults"]["identical_models"], true);
     assert_eq!(same["faults"]["changed"], serde_json::json!([]));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn git_sources_are_refused_cleanly() {
-    let Some(dir) = repository("refuse") else {
+    let Some(repo) = repository("refuse") else {
         return;
     };
+    let dir = repo.path();
     let refused = |args: &[&str], needle: &str| {
         Whatif::new()
-            .current_dir(&dir)
+            .current_dir(dir)
             .env("LC_ALL", "C")
             .args(["diff"])
             .args(args)
@@ -311,17 +310,17 @@ fn git_sources_are_refused_cleanly() {
     );
     // No git at all (an empty PATH): refused, not a panic.
     Whatif::new()
-        .current_dir(&dir)
+        .current_dir(dir)
         .env("PATH", "")
         .args(["diff", "git:HEAD:model.yaml", "model.yaml"])
         .code(2)
         .stderr_contains("error: cannot read `git:HEAD:model.yaml`: cannot run git")
         .stderr_contains("hint: install git, or give the model as a file");
     // Outside a repository, git says so.
-    let outside = std::env::temp_dir().join(format!("whatif-diff-nogit-{}", std::process::id()));
-    std::fs::create_dir_all(&outside).unwrap();
+    let nogit = temp_dir("diff-nogit");
+    let outside = nogit.path();
     Whatif::new()
-        .current_dir(&outside)
+        .current_dir(outside)
         .env("LC_ALL", "C")
         .env(
             "GIT_CEILING_DIRECTORIES",
@@ -330,8 +329,6 @@ fn git_sources_are_refused_cleanly() {
         .args(["diff", "git:HEAD:model.yaml", "git:HEAD:model.yaml"])
         .code(2)
         .stderr_contains("not a git repository");
-    let _ = std::fs::remove_dir_all(&outside);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -346,12 +343,13 @@ fn a_model_at_a_revision_gets_the_loaders_findings_under_its_git_name() {
         ("binary.yaml", b"services:\0"),
         ("tabs.yaml", b"services:\n\tweb: {}\n"),
     ];
-    let Some(dir) = repository_with("findings", &files) else {
+    let Some(repo) = repository_with("findings", &files) else {
         return;
     };
+    let dir = repo.path();
     let refused = |spec: &str, needles: &[&str]| {
         let mut ran = Whatif::new()
-            .current_dir(&dir)
+            .current_dir(dir)
             .args(["diff", spec, "model.yaml"])
             .code(2)
             .no_panic();
@@ -381,5 +379,4 @@ fn a_model_at_a_revision_gets_the_loaders_findings_under_its_git_name() {
             "--> git:HEAD:tabs.yaml:2:1",
         ],
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

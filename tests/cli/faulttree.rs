@@ -47,12 +47,6 @@ fn scram_or_skip(test: &str) -> bool {
     found
 }
 
-fn temp_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("whatif-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temporary directory");
-    dir
-}
-
 fn load(file: &Path) -> Model {
     whatif::model::load_file(file)
         .unwrap_or_else(|e| panic!("{}: {e}", file.display()))
@@ -294,7 +288,7 @@ fn scram_agrees_with_brute_force_on_cut_sets_and_probabilities() {
             if zones.is_some() { "-zones" } else { "" }
         );
         let events = basic_events(&model, zones).expect("few events");
-        let tree = write_tree(&model, zones, &dir, &stem);
+        let tree = write_tree(&model, zones, dir.path(), &stem);
         let mocus = parse_report(&scram(&tree, &["--mocus", "--limit-order", "2"]), &events);
         let bdd = parse_report(
             &scram(
@@ -353,7 +347,7 @@ fn cuts_agree_with_scram_at_orders_2_and_3() {
             if zones.is_some() { "-zones" } else { "" }
         );
         let events = basic_events(&model, zones).expect("few events");
-        let tree = write_tree(&model, zones, &dir, &stem);
+        let tree = write_tree(&model, zones, dir.path(), &stem);
         for order in [2usize, 3] {
             let limit = order.to_string();
             let scram = parse_report(&scram(&tree, &["--zbdd", "--limit-order", &limit]), &events);
@@ -459,7 +453,7 @@ fn well_formed(xml: &str) -> Result<(), String> {
 fn hostile_names_stay_inert_in_fault_trees() {
     let model = load(&path("tests/fixtures/valid/hostile-names.yaml"));
     let dir = temp_dir("faulttree-hostile");
-    let tree = write_tree(&model, Some(ZONE_AVAILABILITY), &dir, "hostile");
+    let tree = write_tree(&model, Some(ZONE_AVAILABILITY), dir.path(), "hostile");
     let xml = std::fs::read_to_string(&tree).expect("tree");
     assert!(!xml.contains("<script"), "{xml}");
     assert!(

@@ -125,9 +125,8 @@ fn text_findings_name_file_line_and_column_with_a_hint() {
 
 #[test]
 fn several_problems_are_all_reported() {
-    let dir = std::env::temp_dir().join(format!("whatif-multi-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("multi.yaml");
+    let dir = temp_dir("multi");
+    let file = dir.path().join("multi.yaml");
     std::fs::write(
         &file,
         "services:\n  web:\n    replicas: 0\n    latency: 15\n    depends_on: [paymnets, catalog]\n  db: { replicas: 2, quorum: 3 }\n",

@@ -47,11 +47,9 @@ fn a_scripted_diagnose_drill_looks_and_names_the_cause() {
 
 #[test]
 fn json_results_record_lines_and_pictures() {
-    let dir = std::env::temp_dir().join(format!("whatif-drill-test-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let record = dir.join("results.jsonl");
-    let pictures = dir.join("pictures");
+    let dir = temp_dir("drill-test");
+    let record = dir.path().join("results.jsonl");
+    let pictures = dir.path().join("pictures");
     let args = [
         "drill",
         "examples/three-tier.yaml",
@@ -93,7 +91,6 @@ fn json_results_record_lines_and_pictures() {
     assert_eq!(lines[0]["points"], 10);
     assert_eq!(lines[1]["points"], 0);
     assert_eq!(lines[1]["seed"], 1);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -478,9 +475,8 @@ fn lessons_name_the_mechanism_and_a_checked_design_change() {
     );
     // A hung dependency behind a soft edge without a timeout: the lesson
     // is the timeout, and the lint that asks for it.
-    let dir = std::env::temp_dir().join(format!("whatif-lesson-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let model = dir.join("recs.yaml");
+    let dir = temp_dir("lesson");
+    let model = dir.path().join("recs.yaml");
     std::fs::write(
         &model,
         "services:\n  web: { entry: { rps: 100 }, replicas: 2, concurrency: 20, latency: 10ms, depends_on: [{ to: recs, criticality: soft }] }\n  recs: { replicas: 2, latency: 20ms }\n",

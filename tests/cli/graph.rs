@@ -2,12 +2,6 @@
 
 use crate::support::*;
 
-fn temp_dir(tag: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("whatif-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn three_tier_dot_snapshot() {
     let out = Whatif::new()
@@ -18,9 +12,9 @@ fn three_tier_dot_snapshot() {
 
 #[test]
 fn output_extension_picks_the_format() {
-    let dir = temp_dir("ext");
-    let dot = dir.join("shop.dot");
-    let svg = dir.join("shop.svg");
+    let dir = temp_dir("graph-ext");
+    let dot = dir.path().join("shop.dot");
+    let svg = dir.path().join("shop.svg");
     Whatif::new()
         .args([
             "graph",
@@ -50,7 +44,7 @@ fn output_extension_picks_the_format() {
             "graph",
             "examples/online-shop.yaml",
             "-o",
-            dir.join("shop.xyz").to_str().unwrap(),
+            dir.path().join("shop.xyz").to_str().unwrap(),
         ])
         .code(2)
         .stderr_contains("hint:");

@@ -5,16 +5,16 @@ use proptest::prelude::*;
 
 use crate::support::*;
 
-fn temp_file(name: &str, bytes: &[u8]) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("whatif-hostile-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+/// Writes `bytes` to `dir/name`.
+fn temp_file(dir: &std::path::Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
     let file = dir.join(name);
     std::fs::write(&file, bytes).unwrap();
     file
 }
 
 fn refused(name: &str, bytes: &[u8], code_expected: &str) {
-    let file = temp_file(name, bytes);
+    let dir = temp_dir("hostile");
+    let file = temp_file(dir.path(), name, bytes);
     let json = Whatif::new()
         .args(["check", "--format", "json", file.to_str().unwrap()])
         .code(2)
@@ -31,7 +31,8 @@ fn alias_bomb() {
         let refs = vec![format!("*a{}", i - 1); 9].join(", ");
         text.push_str(&format!("  s{i}: {{ zones: &a{i} [{refs}] }}\n"));
     }
-    let file = temp_file("bomb.yaml", text.as_bytes());
+    let dir = temp_dir("hostile");
+    let file = temp_file(dir.path(), "bomb.yaml", text.as_bytes());
     Whatif::new()
         .args(["check", file.to_str().unwrap()])
         .code(2)
@@ -72,7 +73,8 @@ fn tabs_as_indentation() {
 #[test]
 fn huge_file_is_refused_before_parsing() {
     // A sparse file just over 256 MiB: costs no disk and no parsing.
-    let file = temp_file("huge.yaml", b"");
+    let dir = temp_dir("hostile");
+    let file = temp_file(dir.path(), "huge.yaml", b"");
     let f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
     f.set_len(256 * 1024 * 1024 + 1).unwrap();
     drop(f);
@@ -81,7 +83,6 @@ fn huge_file_is_refused_before_parsing() {
         .code(2)
         .json();
     assert_eq!(json["findings"][0]["code"], "E005");
-    std::fs::remove_file(&file).unwrap();
 }
 
 fn load(text: &str) {
@@ -130,7 +131,8 @@ proptest! {
 
 /// `check --format json` on `bytes`: the findings.
 fn findings_of(name: &str, bytes: &[u8]) -> (i32, Vec<serde_json::Value>) {
-    let file = temp_file(name, bytes);
+    let dir = temp_dir("hostile");
+    let file = temp_file(dir.path(), name, bytes);
     let out = Whatif::new()
         .args(["check", "--format", "json", file.to_str().unwrap()])
         .run();
@@ -243,7 +245,9 @@ fn a_huge_key_gets_a_short_message_and_snippet() {
     // Two megabytes of key: the message names the problem and the output
     // stays small (the snippet is cut around the caret).
     let key = "k".repeat(2 * 1024 * 1024);
+    let dir = temp_dir("hostile");
     let file = temp_file(
+        dir.path(),
         "huge-key.yaml",
         format!("services:\n  {key}: {{}}\n").as_bytes(),
     );
@@ -312,7 +316,9 @@ fn yaml_tags_are_refused() {
         assert_eq!(findings[0]["code"], "E029", "{name}: {}", said(&findings));
     }
     // In scenario files too (read by the serde path, behind the same guards).
+    let dir = temp_dir("hostile");
     let scenario = temp_file(
+        dir.path(),
         "tagged-scenario.yaml",
         format!(
             "title: !!python/object:os.system t\nmodel: {}\nduration: 1m\n",
@@ -342,7 +348,9 @@ fn scenario_files_get_the_same_plain_messages() {
             "a key is empty (null)",
         ),
     ] {
+        let dir = temp_dir("hostile");
         let file = temp_file(
+            dir.path(),
             &format!("scenario-{name}"),
             text.replace('M', model.to_str().unwrap()).as_bytes(),
         );

@@ -8,21 +8,14 @@ use serde_json::Value;
 
 use crate::support::*;
 
-fn temp(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("whatif-html-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
-
 /// Writes a page with `whatif ARGS -o FILE` and returns it.
 fn page(args: &[&str], name: &str) -> String {
-    let file = temp(name);
+    let dir = temp_dir("html");
+    let file = dir.path().join(name);
     let mut all = args.to_vec();
     all.extend(["-o", file.to_str().unwrap()]);
     Whatif::new().args(&all).code(0);
-    let text = std::fs::read_to_string(&file).unwrap();
-    std::fs::remove_file(&file).unwrap();
-    text
+    std::fs::read_to_string(&file).unwrap()
 }
 
 /// The embedded data, parsed.
@@ -307,7 +300,8 @@ fn hostile_names_are_escaped_in_the_page() {
 /// model and the top faults, and no per-fault data (docs/pictures.md).
 #[test]
 fn big_models_get_the_static_picture_and_the_top_faults() {
-    let model = temp("big.yaml");
+    let dir = temp_dir("html");
+    let model = dir.path().join("big.yaml");
     Whatif::new()
         .args([
             "generate",
@@ -376,5 +370,4 @@ fn big_models_get_the_static_picture_and_the_top_faults() {
         let id = services.iter().position(|&s| s == name).unwrap();
         assert!(tagged.contains(&id), "top fault {name} is drawn");
     }
-    std::fs::remove_file(&model).unwrap();
 }

@@ -1,7 +1,7 @@
 //! `whatif import`: docker-compose files and Backstage catalogs become
 //! models that pass `check`, keep every service and say what to fill in.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use whatif::model::load::{parse_yaml, parse_yaml_documents};
 
@@ -10,13 +10,6 @@ use crate::support::*;
 const COMPOSE: &str = "tests/fixtures/import/docker-compose.yml";
 const CATALOG: &str = "tests/fixtures/import/catalog-info.yaml";
 const HOSTILE: &str = "tests/fixtures/import/hostile-names.yml";
-
-/// A scratch directory for this test process.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("whatif-import-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
 
 /// argv, exit code, stdout and stderr together, for a snapshot.
 fn transcript(args: &[&str]) -> String {
@@ -62,8 +55,9 @@ fn services_in(fixture: &str) -> Vec<(String, String)> {
 
 #[test]
 fn every_import_checks_and_keeps_every_service() {
+    let scratch = temp_dir("import");
     for fixture in [COMPOSE, CATALOG, HOSTILE] {
-        let model = scratch(&format!(
+        let model = scratch.path().join(format!(
             "{}.yaml",
             Path::new(fixture).file_stem().unwrap().to_string_lossy()
         ));
@@ -96,12 +90,13 @@ fn every_import_checks_and_keeps_every_service() {
 
 #[test]
 fn output_is_deterministic_and_the_same_with_or_without_o() {
+    let scratch = temp_dir("import");
     for fixture in [COMPOSE, CATALOG, HOSTILE] {
         let first = Whatif::new().args(["import", fixture]).run();
         let second = Whatif::new().args(["import", fixture]).run();
         assert_eq!(first.stdout, second.stdout, "{fixture}");
         assert_eq!(first.stderr, second.stderr, "{fixture}");
-        let file = scratch("same.yaml");
+        let file = scratch.path().join("same.yaml");
         Whatif::new()
             .args(["import", fixture, "-o", file.to_str().unwrap()])
             .code(0);
@@ -209,7 +204,8 @@ fn backstage_relations_placeholders_and_names() {
 
 #[test]
 fn unknown_input_is_exit_2_with_a_hint() {
-    let k8s = scratch("deployment.yaml");
+    let scratch = temp_dir("import");
+    let k8s = scratch.path().join("deployment.yaml");
     std::fs::write(
         &k8s,
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: web }\n",
@@ -233,7 +229,7 @@ fn unknown_input_is_exit_2_with_a_hint() {
         .code(2)
         .stderr_contains("already a whatif model");
 
-    let empty = scratch("empty-compose.yml");
+    let empty = scratch.path().join("empty-compose.yml");
     std::fs::write(&empty, "version: \"3.8\"\nservices: {}\n").unwrap();
     Whatif::new()
         .args(["import", empty.to_str().unwrap()])
@@ -249,7 +245,8 @@ fn unknown_input_is_exit_2_with_a_hint() {
 
 #[test]
 fn malformed_relations_point_at_their_line() {
-    let bad = scratch("bad-compose.yml");
+    let scratch = temp_dir("import");
+    let bad = scratch.path().join("bad-compose.yml");
     std::fs::write(
         &bad,
         "services:\n  web:\n    image: nginx\n    depends_on: 5\n",
@@ -265,7 +262,7 @@ fn malformed_relations_point_at_their_line() {
     );
     assert!(err.contains(":4:17"), "{err}");
 
-    let bad = scratch("bad-catalog.yaml");
+    let bad = scratch.path().join("bad-catalog.yaml");
     std::fs::write(
         &bad,
         "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: { name: web }\nspec:\n  dependsOn: component:db\n",
@@ -284,20 +281,21 @@ fn malformed_relations_point_at_their_line() {
 
 #[test]
 fn hostile_files_are_refused_by_the_loader_guards() {
+    let scratch = temp_dir("import");
     let mut text = String::from("x: &a0 [x, x, x, x, x, x, x, x, x]\n");
     for i in 1..12 {
         let refs = vec![format!("*a{}", i - 1); 9].join(", ");
         text.push_str(&format!("x{i}: &a{i} [{refs}]\n"));
     }
     text.push_str("services: { web: { image: nginx } }\n");
-    let bomb = scratch("bomb.yml");
+    let bomb = scratch.path().join("bomb.yml");
     std::fs::write(&bomb, text).unwrap();
     Whatif::new()
         .args(["import", bomb.to_str().unwrap()])
         .code(2)
         .no_panic();
 
-    let tabs = scratch("tabs.yml");
+    let tabs = scratch.path().join("tabs.yml");
     std::fs::write(&tabs, "services:\n\tweb: {}\n").unwrap();
     Whatif::new()
         .args(["import", tabs.to_str().unwrap()])
@@ -387,6 +385,7 @@ fn kind_of(yaml: &str, name: &str) -> Option<String> {
 
 #[test]
 fn real_world_imports_check_and_keep_every_service() {
+    let scratch = temp_dir("import");
     let files = yaml_files(&path(REAL_WORLD));
     let compose = files
         .iter()
@@ -395,7 +394,7 @@ fn real_world_imports_check_and_keep_every_service() {
     assert!(compose >= 5 && files.len() - compose >= 2, "{files:?}");
     for file in &files {
         let fixture = file.strip_prefix(root()).unwrap().to_str().unwrap();
-        let model = scratch(&format!(
+        let model = scratch.path().join(format!(
             "real-{}.yaml",
             file.file_stem().unwrap().to_string_lossy()
         ));

@@ -254,9 +254,8 @@ fn input_that_is_not_answers_ends_the_game() {
 
 #[test]
 fn drill_mode_fix_picks_an_incident_by_seed_and_records() {
-    let record =
-        std::env::temp_dir().join(format!("whatif-fix-record-{}.jsonl", std::process::id()));
-    let _ = std::fs::remove_file(&record);
+    let dir = temp_dir("fix-record");
+    let record = dir.path().join("record.jsonl");
     let out = Whatif::new()
         .args(["drill", "--mode", "fix", "--seed", "5", "--record"])
         .args([&record])
@@ -271,7 +270,6 @@ fn drill_mode_fix_picks_an_incident_by_seed_and_records() {
         out.stdout()
     );
     let line = std::fs::read_to_string(&record).expect("recorded");
-    let _ = std::fs::remove_file(&record);
     let v: serde_json::Value = serde_json::from_str(line.trim()).expect("a JSON line");
     assert_eq!(v["seed"], 5);
     assert_eq!(v["moves"][0]["move"], "flush a service's queue");

@@ -9,17 +9,10 @@ use std::time::{Duration, Instant};
 
 use crate::support::*;
 
-/// A scratch directory for this test process.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("whatif-input-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
-
-/// A named pipe nobody writes to: opening it for reading would block forever.
-fn fifo(name: &str) -> PathBuf {
-    let path = scratch(name);
-    let _ = std::fs::remove_file(&path);
+/// A named pipe in `dir` nobody writes to: opening it for reading would
+/// block forever.
+fn fifo(dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(name);
     let made = Command::new("mkfifo")
         .arg(&path)
         .status()
@@ -67,9 +60,10 @@ fn refused_at_once(args: &[&str], says: &str) {
 
 #[test]
 fn special_files_are_refused_at_once_everywhere() {
-    let pipe = fifo("model.yaml");
+    let scratch = temp_dir("input");
+    let pipe = fifo(scratch.path(), "model.yaml");
     let pipe = pipe.to_str().unwrap();
-    let dir = scratch("a-folder");
+    let dir = scratch.path().join("a-folder");
     std::fs::create_dir_all(&dir).unwrap();
     let dir = dir.to_str().unwrap();
     for (args, says) in [
@@ -100,9 +94,10 @@ fn special_files_are_refused_at_once_everywhere() {
 
 #[test]
 fn a_scenario_whose_model_is_a_special_file_is_refused_at_once() {
-    let pipe = fifo("scenario-model.yaml");
+    let scratch = temp_dir("input");
+    let pipe = fifo(scratch.path(), "scenario-model.yaml");
     for model in ["/dev/zero", pipe.to_str().unwrap()] {
-        let scenario = scratch("special-model.yaml");
+        let scenario = scratch.path().join("special-model.yaml");
         std::fs::write(
             &scenario,
             format!("title: t\nmodel: {model}\nduration: 1m\n"),
@@ -150,9 +145,10 @@ fn to_json(yaml_file: &Path) -> String {
 
 #[test]
 fn json_models_load_like_their_yaml() {
+    let scratch = temp_dir("input");
     for file in yaml_files(&path("examples")) {
         let yaml = whatif::model::load_file(&file).expect("example loads");
-        let json_file = scratch(&format!(
+        let json_file = scratch.path().join(format!(
             "{}.json",
             file.file_stem().unwrap().to_string_lossy()
         ));
@@ -176,7 +172,8 @@ fn json_models_load_like_their_yaml() {
 
 #[test]
 fn json_findings_have_positions_and_tabs_are_fine() {
-    let file = scratch("tabs.json");
+    let scratch = temp_dir("input");
+    let file = scratch.path().join("tabs.json");
     std::fs::write(
         &file,
         "{\n\t\"services\": {\n\t\t\"web\": { \"entry\": { \"rps\": 5 }, \"replicsa\": 2 }\n\t}\n}\n",

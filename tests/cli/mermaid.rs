@@ -14,12 +14,6 @@ const HOSTILE: [&str; 2] = [
     "tests/fixtures/valid/hostile-mermaid.yaml",
 ];
 
-fn temp_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("whatif-mmd-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn mermaid(args: &[&str]) -> String {
     let mut all = args.to_vec();
     all.extend(["--format", "mermaid"]);
@@ -71,9 +65,9 @@ fn three_tier_cascade_snapshot() {
 
 #[test]
 fn mmd_extension_picks_mermaid_for_graph_and_run() {
-    let dir = temp_dir("ext");
+    let dir = temp_dir("mmd-ext");
     for (cmd, name) in [("graph", "arch.mmd"), ("run", "cascade.mermaid")] {
-        let file = dir.join(name);
+        let file = dir.path().join(name);
         Whatif::new()
             .args([
                 cmd,
@@ -233,7 +227,7 @@ fn mermaid_parses_every_example_and_cascade() {
     if !mermaid_parser_or_skip("mermaid_parses_every_example_and_cascade") {
         return;
     }
-    let dir = temp_dir("examples");
+    let dir = temp_dir("mmd-examples");
     let mut files = Vec::new();
     let mut expected = Vec::new();
     for model in yaml_files(&path("examples")) {
@@ -243,7 +237,7 @@ fn mermaid_parses_every_example_and_cascade() {
         let arch = mermaid(&["graph", m]);
         let cascade = mermaid(&["run", m, "--down", &names[names.len() - 1]]);
         for (kind, text) in [("arch", arch), ("cascade", cascade)] {
-            files.push(write(&dir, &format!("{stem}-{kind}.mmd"), &text));
+            files.push(write(dir.path(), &format!("{stem}-{kind}.mmd"), &text));
             let edges = Whatif::new()
                 .args(["graph", m])
                 .run()
@@ -295,18 +289,18 @@ fn mermaid_shows_hostile_names_as_the_text_they_are() {
     if !mermaid_parser_or_skip("mermaid_shows_hostile_names_as_the_text_they_are") {
         return;
     }
-    let dir = temp_dir("hostile");
+    let dir = temp_dir("mmd-hostile");
     let mut files = Vec::new();
     let mut all_names = Vec::new();
     for (k, f) in HOSTILE.iter().enumerate() {
         let names = service_names(f);
         files.push(write(
-            &dir,
+            dir.path(),
             &format!("{k}-arch.mmd"),
             &mermaid(&["graph", f]),
         ));
         files.push(write(
-            &dir,
+            dir.path(),
             &format!("{k}-cascade.mmd"),
             &mermaid(&["run", f, "--down", &names[1]]),
         ));

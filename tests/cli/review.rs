@@ -148,9 +148,8 @@ fn review_reports_and_fails_on_request() {
     Whatif::new()
         .args(["review", "examples/online-shop.yaml", "--fail-on", "bogus"])
         .code(2);
-    let dir = std::env::temp_dir().join(format!("whatif-review-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let html = dir.join("review.html");
+    let dir = temp_dir("review");
+    let html = dir.path().join("review.html");
     Whatif::new()
         .args([
             "review",
@@ -434,7 +433,8 @@ fn a_cache_whose_database_drowns_when_cold_is_a_finding_the_engine_agrees_with()
     }
     assert!(checked >= 2, "{checked} R010 findings checked");
     // A database sized for every call is not flagged.
-    let big = std::env::temp_dir().join(format!("whatif-r010-{}.yaml", std::process::id()));
+    let dir = temp_dir("r010");
+    let big = dir.path().join("big.yaml");
     let text = std::fs::read_to_string(path("tests/fixtures/lints/R010-cache-stampede.yaml"))
         .unwrap()
         .replace("capacity: 300", "capacity: 600");

@@ -294,15 +294,14 @@ fn generate_is_deterministic_and_checks() {
         .args(["generate", "--services", "300", "--seed", "5"])
         .run();
     assert_eq!(a.stdout, b.stdout);
-    let dir = std::env::temp_dir().join(format!("whatif-gen-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("g.yaml"), &a.stdout).unwrap();
+    let dir = temp_dir("gen");
+    std::fs::write(dir.path().join("g.yaml"), &a.stdout).unwrap();
     Whatif::new()
-        .current_dir(&dir)
+        .current_dir(dir.path())
         .args(["check", "g.yaml"])
         .code(0);
     Whatif::new()
-        .current_dir(&dir)
+        .current_dir(dir.path())
         .args(["run", "g.yaml", "--down", "db-1"])
         .code(0);
 }
@@ -394,8 +393,7 @@ fn run_for_writes_markdown_tables_and_refuses_one_moment_pictures() {
         "{md}"
     );
     assert!(md.contains("| web | degraded | 18% |"), "{md}");
-    let dir = std::env::temp_dir().join(format!("whatif-for-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("for");
     for (file, said) in [
         (
             "chart.png",
@@ -405,7 +403,7 @@ fn run_for_writes_markdown_tables_and_refuses_one_moment_pictures() {
         ("moment.mmd", "a timeline is not a graph"),
         ("page.html", "the HTML page shows the steady state"),
     ] {
-        let out = dir.join(file);
+        let out = dir.path().join(file);
         Whatif::new()
             .args(args)
             .args(["-o", out.to_str().unwrap()])
@@ -414,7 +412,6 @@ fn run_for_writes_markdown_tables_and_refuses_one_moment_pictures() {
             .stderr_contains("hint:");
         assert!(!out.exists(), "{file} was written");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A chain of `n` services, `s0` (the entry) calling `s1` … calling

@@ -105,9 +105,8 @@ fn the_metastable_pair() {
 
 #[test]
 fn a_failing_expectation_exits_1_and_shows_in_junit() {
-    let dir = std::env::temp_dir().join(format!("whatif-scn-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("wrong.yaml");
+    let dir = temp_dir("scn");
+    let file = dir.path().join("wrong.yaml");
     let model = path("examples/three-tier.yaml");
     std::fs::write(
         &file,
@@ -117,7 +116,7 @@ fn a_failing_expectation_exits_1_and_shows_in_junit() {
         ),
     )
     .unwrap();
-    let junit = dir.join("results.xml");
+    let junit = dir.path().join("results.xml");
     Whatif::new()
         .args([
             "scenario",
@@ -222,10 +221,9 @@ fn run_for_prints_the_timeline_and_json_series() {
 
 #[test]
 fn run_for_writes_a_chart_and_frames() {
-    let dir = std::env::temp_dir().join(format!("whatif-frames-{}", std::process::id()));
-    let chart = dir.join("chart.svg");
-    std::fs::create_dir_all(&dir).unwrap();
-    let frames = dir.join("frames");
+    let dir = temp_dir("frames");
+    let chart = dir.path().join("chart.svg");
+    let frames = dir.path().join("frames");
     Whatif::new()
         .args([
             "run",

@@ -93,8 +93,8 @@ fn man_prints_the_top_page_listing_every_command() {
 
 #[test]
 fn man_dir_writes_one_page_per_command() {
-    let dir = std::env::temp_dir().join(format!("whatif-man-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let pages = temp_dir("man");
+    let dir = pages.path().join("man");
     Whatif::new()
         .args(["man", "--dir", dir.to_str().unwrap()])
         .code(0);

@@ -243,6 +243,17 @@ pub fn assert_no_panic(output: &Output) {
     );
 }
 
+/// A fresh directory in the system's temporary directory, named
+/// `whatif-TAG-…`: it and everything a test writes in it are removed when
+/// it is dropped, also when the test fails. Keep it alive (`let dir = …`)
+/// as long as its path is used, by the test or by a program it started.
+pub fn temp_dir(tag: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("whatif-{tag}-"))
+        .tempdir()
+        .expect("temporary directory")
+}
+
 /// Every `*.yaml` file in a directory, sorted.
 pub fn yaml_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)

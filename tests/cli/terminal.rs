@@ -195,7 +195,8 @@ fn piped_output_is_never_cut_and_bad_columns_are_ignored() {
         );
     }
     // A file gets the whole text whatever COLUMNS says.
-    let file = std::env::temp_dir().join(format!("whatif-wide-{}.txt", std::process::id()));
+    let dir = temp_dir("wide");
+    let file = dir.path().join("wide.txt");
     whatif_env(
         &[("COLUMNS", "60")],
         &[&args[..], &["-o", file.to_str().unwrap()]].concat(),

@@ -88,6 +88,9 @@ pub(super) fn run(args: RunArgs, color: ColorChoice) -> Result<Status, Error> {
     let output = args.output.as_deref();
     match format {
         Format::Dot | Format::Svg | Format::Png | Format::Mermaid => {
+            // Only the page's sweep reads the engine again: elsewhere its
+            // solves go before the output is made.
+            drop(engine);
             let diagram = picture::cascade(model, &outcome, &faults, None);
             let bytes = draw(&diagram, format, args.picture, output)?;
             emit(output, &inputs, &bytes)?;
@@ -107,6 +110,7 @@ pub(super) fn run(args: RunArgs, color: ColorChoice) -> Result<Status, Error> {
             })?;
         }
         Format::Text | Format::Json | Format::Markdown => {
+            drop(engine);
             // Streamed: at 100,000 services the JSON is 50 MB.
             let (palette, width) = text_style(color, output);
             emit_with(output, &inputs, |out| match format {

@@ -532,11 +532,17 @@ impl<'m> Engine<'m> {
         if self.baseline.get().is_none() && !faults.is_empty() {
             // The first question asked of an engine (`whatif run`): the
             // fault-free solve and the faulted one do not read each other,
-            // so they run side by side; only the explanation needs both.
+            // so they run side by side; only the explanation needs both
+            // (and the links its chains step along, made meanwhile).
             let cond = Conditions::new(self.model, faults);
-            let (baseline, solved) = rayon::join(
-                || self.baseline(),
-                || self.solve(faults, &cond, situation, None, None),
+            let ((baseline, solved), _) = rayon::join(
+                || {
+                    rayon::join(
+                        || self.baseline(),
+                        || self.solve(faults, &cond, situation, None, None),
+                    )
+                },
+                || self.links(),
             );
             return self.outcome_of(faults, &cond, situation, &solved, baseline, None);
         }

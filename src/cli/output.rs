@@ -1,6 +1,7 @@
 //! Where output goes: standard output (a closed pipe ends quietly) or a
 //! file named by `-o`, `--junit`, `--frames`, `--pictures`, `--record` or
-//! `man --dir`. Every file write goes through [`write_file`], which:
+//! `man --dir`. Every file write goes through [`write_file_with`] (bytes
+//! made first, or written as they are made), which:
 //!
 //! - never writes over an input: a path that is the same file (device and
 //!   inode, so links and other spellings count) as one of the command's
@@ -250,8 +251,9 @@ fn write_file_with(
 }
 
 /// Replaces (or creates) a regular file atomically with what `write`
-/// writes (through a buffer): a temporary file
-/// beside it (exclusive, unpredictable name), synced, then renamed over it.
+/// writes (through a buffer): a temporary file beside it (exclusive,
+/// unpredictable name), synced, then renamed over it. A failed write
+/// removes the temporary file and leaves the old one as it was.
 fn replace_with(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
@@ -309,10 +311,9 @@ fn beside(e: io::Error, dir: &Path) -> io::Error {
 }
 
 /// Writes what `write` writes to a device, a FIFO or an open descriptor as
-/// it is: opened
-/// without creating or truncating (appending, so a descriptor the shell
-/// opened with `>>` keeps what it holds). A reader that went away ends
-/// quietly, as on standard output.
+/// it is: opened without creating or truncating (appending, so a
+/// descriptor the shell opened with `>>` keeps what it holds). A reader
+/// that went away ends quietly, as on standard output.
 fn write_directly_with(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,

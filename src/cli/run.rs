@@ -99,6 +99,7 @@ pub(super) fn run(args: RunArgs, color: ColorChoice) -> Result<Status, Error> {
             // Every single failure first (the same engine: its fault-free
             // solve is done), then the page, written as it is made.
             let sweep = sweep::sweep(model, &engine);
+            drop(engine);
             let initial = sweep::Cascade::new(&spof::entries(model), &faults, outcome);
             let page = render::interactive::Explorer {
                 model,
@@ -109,14 +110,24 @@ pub(super) fn run(args: RunArgs, color: ColorChoice) -> Result<Status, Error> {
                 render::interactive::write_run_page(out, &page)
             })?;
         }
-        Format::Text | Format::Json | Format::Markdown => {
+        // Streamed: at 100,000 services the JSON is 50 MB.
+        Format::Json => {
             drop(engine);
-            // Streamed: at 100,000 services the JSON is 50 MB.
+            emit_with(output, &inputs, |out| {
+                render::run::write_json(out, model, &faults, &outcome)
+            })?;
+        }
+        Format::Markdown => {
+            drop(engine);
+            emit_with(output, &inputs, |out| {
+                render::run::write_markdown(out, model, &faults, &outcome)
+            })?;
+        }
+        Format::Text => {
+            drop(engine);
             let (palette, width) = text_style(color, output);
-            emit_with(output, &inputs, |out| match format {
-                Format::Json => render::run::write_json(out, model, &faults, &outcome),
-                Format::Markdown => render::run::write_markdown(out, model, &faults, &outcome),
-                _ => render::run::write_text(out, model, &faults, &outcome, palette, width),
+            emit_with(output, &inputs, |out| {
+                render::run::write_text(out, model, &faults, &outcome, palette, width)
             })?;
         }
     }

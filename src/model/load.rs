@@ -211,9 +211,9 @@ fn refuse_before_parsing(text: &str, json: bool) -> Result<(), Finding> {
 /// Tabs as indentation are refused up front with a clear message (YAML forbids them).
 fn tab_indentation(text: &str) -> Option<Finding> {
     for (i, line) in text.lines().enumerate() {
-        let indent = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
+        let rest = line.trim_start_matches([' ', '\t']);
+        let indent = &line[..line.len() - rest.len()];
         if let Some(col) = indent.bytes().position(|c| c == b'\t') {
-            let rest = line.trim_start_matches([' ', '\t']);
             if rest.is_empty() || rest.starts_with('#') {
                 continue;
             }

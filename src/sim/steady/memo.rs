@@ -16,7 +16,8 @@
 //! passes, the breaker rounds and the convergence test are the full
 //! solve's), but before computing a work or an outcome it looks its inputs
 //! up: when the fault-free solve met the same inputs (same versions, same
-//! admission bits) it copies the value. Any value it computes itself is
+//! admission bits) it copies the value (nothing, when the context already
+//! holds it: a version names one value). Any value it computes itself is
 //! compared, bit for bit, with the context's recorded values, so that a
 //! context whose inputs changed but whose answer did not (a load moved, the
 //! waits did not) lets its callers hit again. A fault can so only cost the
@@ -118,7 +119,8 @@ pub(crate) struct Tracking {
     /// Per service: its own time differs from the fault-free one (slowed),
     /// so its contexts' work is never looked up.
     own_changed: Vec<bool>,
-    /// Works and outcomes copied from the memo, and computed.
+    /// Works and outcomes found in the memo (copied, or already held), and
+    /// computed.
     copied: usize,
     computed: usize,
 }
@@ -210,20 +212,18 @@ impl Engine<'_> {
         let calls = calls.start as usize..calls.end as usize;
         let hit = match (&t.memo, &key) {
             (Use::Reuse(m), Some(k)) if !t.own_changed[self.contexts.ctxs[c].service.index()] => {
-                m.works[c].find(k)
+                m.works[c].find(k).map(|v| (v, m))
             }
             _ => None,
         };
-        let changed = if let Some(v) = hit {
+        let changed = if let Some((v, m)) = hit {
             t.copied += 1;
             if t.work_version[c] == v {
                 // The value it holds (a version names one value, bit for
-                // bit), flows and all.
+                // bit), flows and all. The old comparison could only differ
+                // for atoms holding NaN, which no distribution does.
                 false
             } else {
-                let Use::Reuse(m) = &t.memo else {
-                    unreachable!("only a reusing solve hits")
-                };
                 let value = &m.works[c].values[v as usize];
                 for (flow, remembered) in s.flows[calls.clone()].iter_mut().zip(&value.flows) {
                     *flow = EdgeFlow {

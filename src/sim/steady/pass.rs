@@ -37,7 +37,7 @@ impl Engine<'_> {
                 for c in region.ctxs.clone() {
                     let c = c as usize;
                     if work_changed || admission_changed || s.ctx_changed[c] {
-                        self.refresh_outcome(c, &a, s);
+                        self.tracked_outcome(c, &a, s);
                     }
                 }
             } else {
@@ -51,7 +51,7 @@ impl Engine<'_> {
                     s.ctx_held[c] = s.work.mean_latency(c);
                     let svc = self.contexts.ctxs[c].service;
                     let a = s.admission[svc.index()];
-                    self.refresh_outcome(c, &a, s);
+                    self.tracked_outcome(c, &a, s);
                 }
             }
         }
@@ -74,10 +74,6 @@ impl Engine<'_> {
         s.work_valid[c] = true;
         let changed = self.tracked_work(c, cond, situation, own, s);
         !was_valid || changed
-    }
-
-    fn refresh_outcome(&self, c: usize, a: &Admission, s: &mut Solved) {
-        self.tracked_outcome(c, a, s);
     }
 
     /// Whether anything a context calls answered differently in this pass

@@ -357,11 +357,12 @@ pub(super) fn create_dir(dir: &Path, flag: &str) -> Result<(), Error> {
 mod tests {
     use super::*;
 
-    fn temp_dir(test: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("whatif-output-{test}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        dir
+    /// A fresh directory, removed (with what a test wrote) when dropped.
+    fn temp_dir(test: &str) -> tempfile::TempDir {
+        tempfile::Builder::new()
+            .prefix(&format!("whatif-output-{test}-"))
+            .tempdir()
+            .unwrap()
     }
 
     #[test]
@@ -388,7 +389,7 @@ mod tests {
     #[test]
     fn a_regular_file_is_replaced_whole_and_keeps_its_permissions() {
         let dir = temp_dir("replace");
-        let file = dir.join("out.txt");
+        let file = dir.path().join("out.txt");
         fs::write(&file, "old, longer content").unwrap();
         #[cfg(unix)]
         {
@@ -404,14 +405,34 @@ mod tests {
             assert_eq!(mode, 0o640);
         }
         // Nothing is left beside it.
-        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
-        fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn output_that_fails_half_way_leaves_the_old_file_and_nothing_else() {
+        let dir = temp_dir("half");
+        let file = dir.path().join("out.json");
+        fs::write(&file, "old").unwrap();
+        let failed = emit_with(Some(&file), &Inputs::default(), |out| {
+            out.write_all(&[b'x'; 100_000])?;
+            Err(io::Error::other("the renderer gave up"))
+        });
+        let Err(Error::Write { source, .. }) = failed else {
+            panic!("a failed write reported as {failed:?}");
+        };
+        assert_eq!(source.to_string(), "the renderer gave up");
+        assert_eq!(fs::read_to_string(&file).unwrap(), "old");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        // And written whole when it does not fail.
+        emit_with(Some(&file), &Inputs::default(), |out| out.write_all(b"new")).unwrap();
+        assert_eq!(fs::read_to_string(&file).unwrap(), "new");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]
     fn an_input_is_never_an_output() {
         let dir = temp_dir("inputs");
-        let input = dir.join("m.yaml");
+        let input = dir.path().join("m.yaml");
         fs::write(&input, "services: {}\n").unwrap();
         let inputs = Inputs::of([input.as_path()]);
         let Err(Error::Usage { message, .. }) = write_file(&input, &inputs, b"x") else {
@@ -420,7 +441,6 @@ mod tests {
         assert!(message.contains("an input of this command"), "{message}");
         assert_eq!(fs::read_to_string(&input).unwrap(), "services: {}\n");
         // Not yet there: cannot be an input.
-        write_file(&dir.join("new.yaml"), &inputs, b"x").unwrap();
-        fs::remove_dir_all(&dir).unwrap();
+        write_file(&dir.path().join("new.yaml"), &inputs, b"x").unwrap();
     }
 }

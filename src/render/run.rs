@@ -149,6 +149,68 @@ pub fn write_text(
     p: Palette,
     line: Option<usize>,
 ) -> io::Result<()> {
+    write_heading(out, model, faults, outcome, p, line)?;
+    let entries: Vec<ServiceId> = model.entry_points().collect();
+    let names: Vec<String> = model
+        .service_ids()
+        .map(|id| terminal(&model.service(id).name).into_owned())
+        .collect();
+    let column = name_column(model, outcome, &entries, &names, line);
+    if !entries.is_empty() {
+        writeln!(out, "\n{}", p.paint("1", "what users see"))?;
+        for &id in &entries {
+            write_entry(out, model, outcome, p, column, id, &names[id.index()])?;
+        }
+    }
+    // Everything else: first what is affected, worst first, then the
+    // healthy ones on a line.
+    let quiet = |id: &ServiceId| {
+        let f = &outcome.services[id.index()];
+        f.state == State::Healthy && f.because.is_empty()
+    };
+    let others = || model.service_ids().filter(|id| !entries.contains(id));
+    let mut affected: Vec<ServiceId> = others().filter(|id| !quiet(id)).collect();
+    affected.sort_by_key(|id| (std::cmp::Reverse(outcome.services[id.index()].state), *id));
+    if !affected.is_empty() {
+        writeln!(out, "\n{}", p.paint("1", "behind them"))?;
+        for id in affected {
+            let f = &outcome.services[id.index()];
+            row(out, p, column, &names[id.index()], f, model)?;
+        }
+    }
+    let calm: Vec<&str> = others()
+        .filter(quiet)
+        .map(|id| names[id.index()].as_str())
+        .collect();
+    if !calm.is_empty() {
+        writeln!(
+            out,
+            "\n{} {}",
+            p.paint("32", "healthy:"),
+            fit::wrap(&calm.join(", "), 9, 2, line)
+        )?;
+    }
+    let c = summary(outcome);
+    writeln!(
+        out,
+        "\n{} healthy · {} slow · {} degraded · {} down",
+        c[0],
+        p.paint(state_color(State::Slow), &c[1].to_string()),
+        p.paint(state_color(State::Degraded), &c[2].to_string()),
+        p.paint(state_color(State::Down), &c[3].to_string())
+    )
+}
+
+/// The model's name and the faults, then a warning when the steady state
+/// did not settle.
+fn write_heading(
+    out: &mut dyn Write,
+    model: &Model,
+    faults: &[Fault],
+    outcome: &Outcome,
+    p: Palette,
+    line: Option<usize>,
+) -> io::Result<()> {
     let flags: Vec<String> = faults.iter().map(Fault::as_flag).collect();
     let title = terminal(&model.name);
     writeln!(
@@ -173,12 +235,18 @@ pub fn write_text(
         );
         writeln!(out, "{}", p.paint("1;33", &fit::wrap(&warning, 0, 2, line)))?;
     }
-    let entries: Vec<ServiceId> = model.entry_points().collect();
-    // Entry operations are rows too (` .name`): the column fits them.
-    let names: Vec<String> = model
-        .service_ids()
-        .map(|id| terminal(&model.service(id).name).into_owned())
-        .collect();
+    Ok(())
+}
+
+/// The names' column: as wide as the longest name (entry operations are
+/// rows too, ` .name`), within what the line leaves beside the figures.
+fn name_column(
+    model: &Model,
+    outcome: &Outcome,
+    entries: &[ServiceId],
+    names: &[String],
+    line: Option<usize>,
+) -> Column {
     let natural = names
         .iter()
         .map(|n| n.chars().count())
@@ -199,86 +267,41 @@ pub fn write_text(
         .filter_map(|f| amplification(f).map(|n| n.chars().count()))
         .max()
         .unwrap_or(0);
-    let column = Column {
+    Column {
         width: fit::column(natural, ROW_FIGURES + note, line, 8),
         room: line.map(|w| w.saturating_sub(ROW_FIGURES + note)),
         line,
-    };
-    if !entries.is_empty() {
-        writeln!(out, "\n{}", p.paint("1", "what users see"))?;
-        for &id in &entries {
-            row(
-                out,
-                p,
-                column,
-                &names[id.index()],
-                &outcome.services[id.index()],
-                model,
-            )?;
-            let svc = model.service(id);
-            if svc.declares_operations {
-                for (oi, op) in svc.operations.iter().enumerate() {
-                    let f = &outcome.operations[id.index()][oi];
-                    if op.rps.is_some() {
-                        let name = format!(" .{}", terminal(&op.name));
-                        let mut g = f.clone();
-                        if g.state == State::Healthy {
-                            g.because.clear();
-                        }
-                        row(out, p, column, &name, &g, model)?;
-                    }
-                }
-            }
+    }
+}
+
+/// An entry point's row, then a row for each of its entry operations (a
+/// healthy operation's reason is left out).
+fn write_entry(
+    out: &mut dyn Write,
+    model: &Model,
+    outcome: &Outcome,
+    p: Palette,
+    column: Column,
+    id: ServiceId,
+    name: &str,
+) -> io::Result<()> {
+    row(out, p, column, name, &outcome.services[id.index()], model)?;
+    let svc = model.service(id);
+    if !svc.declares_operations {
+        return Ok(());
+    }
+    for (oi, op) in svc.operations.iter().enumerate() {
+        if op.rps.is_none() {
+            continue;
         }
-    }
-    let mut affected: Vec<ServiceId> = model
-        .service_ids()
-        .filter(|id| !entries.contains(id))
-        .filter(|id| {
-            outcome.services[id.index()].state != State::Healthy
-                || !outcome.services[id.index()].because.is_empty()
-        })
-        .collect();
-    affected.sort_by_key(|id| (std::cmp::Reverse(outcome.services[id.index()].state), *id));
-    if !affected.is_empty() {
-        writeln!(out, "\n{}", p.paint("1", "behind them"))?;
-        for id in affected {
-            row(
-                out,
-                p,
-                column,
-                &names[id.index()],
-                &outcome.services[id.index()],
-                model,
-            )?;
+        let name = format!(" .{}", terminal(&op.name));
+        let mut g = outcome.operations[id.index()][oi].clone();
+        if g.state == State::Healthy {
+            g.because.clear();
         }
+        row(out, p, column, &name, &g, model)?;
     }
-    let calm: Vec<&str> = model
-        .service_ids()
-        .filter(|id| !entries.contains(id))
-        .filter(|id| {
-            outcome.services[id.index()].state == State::Healthy
-                && outcome.services[id.index()].because.is_empty()
-        })
-        .map(|id| names[id.index()].as_str())
-        .collect();
-    if !calm.is_empty() {
-        writeln!(
-            out,
-            "\n{} {}",
-            p.paint("32", "healthy:"),
-            fit::wrap(&calm.join(", "), 9, 2, line)
-        )?;
-    }
-    let c = summary(outcome);
-    writeln!(
-        out,
-        "\n{} healthy · {} slow · {} degraded · {} down",
-        c[0],
-        p.paint(state_color(State::Slow), &c[1].to_string()),
-        p.paint(state_color(State::Degraded), &c[2].to_string()),
-        p.paint(state_color(State::Down), &c[3].to_string())
-    )
+    Ok(())
 }
 
 /// A fault as a JSON object (docs/faults.md, "JSON").

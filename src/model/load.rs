@@ -263,66 +263,16 @@ fn plain_message(error: &serde_saphyr::Error) -> String {
 
 /// Turns the YAML crate's message into a finding with a stable code and a hint.
 fn classify(message: &str, pos: Option<Pos>) -> Finding {
-    if let Some(rest) = message.strip_prefix("unknown field `") {
-        let (field, expected) = rest.split_once('`').unwrap_or((rest, ""));
-        let allowed: Vec<&str> = expected
-            .trim_start_matches(", expected one of ")
-            .trim_start_matches(", expected ")
-            .split(',')
-            .map(|s| s.trim().trim_matches('`'))
-            .filter(|s| !s.is_empty())
-            .collect();
-        let hint = did_you_mean_hint(field, allowed.iter().copied()).or_else(|| {
-            (!allowed.is_empty()).then(|| format!("allowed here: {}", allowed.join(", ")))
-        });
-        return Finding::error(
-            codes::UNKNOWN_KEY,
-            format!("unknown key `{}`", shorten(field)),
-            pos,
-        )
-        .with_opt_hint(hint);
-    }
-    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
-        let key = rest
-            .split(", set DuplicateKeyPolicy")
-            .next()
-            .unwrap_or(rest);
-        return Finding::error(
-            codes::DUPLICATE_KEY,
-            format!("duplicate key `{}`", shorten(key)),
-            pos,
-        )
-        .with_hint(
-            "each key (and each service name) may appear once in a map; merge or rename one",
-        );
-    }
-    if let Some(rest) = message.strip_prefix("missing field `") {
-        let field = rest.split('`').next().unwrap_or(rest);
-        return Finding::error(codes::WRONG_SHAPE, format!("missing key `{field}`"), pos)
-            .with_hint(format!("add `{field}:` here"));
+    if let Some(finding) = key_finding(message, pos) {
+        return finding;
     }
     let lower = message.to_lowercase();
     if lower.contains("tab") {
         return Finding::error(codes::TABS, message, pos)
             .with_hint("YAML indents with spaces only");
     }
-    if lower.contains("budget")
-        || lower.contains("recursion")
-        || lower.contains("alias")
-        || lower.contains("replay")
-        || lower.contains("depth")
-    {
-        // Our own sentence: the crate's budget messages name its settings.
-        let what = if lower.contains("alias") || lower.contains("replay") {
-            "aliases expand to too many YAML nodes".to_owned()
-        } else if lower.contains("depth") || lower.contains("recursion") {
-            format!("nesting deeper than {MAX_DEPTH} levels")
-        } else {
-            "the file holds more YAML nodes than whatif reads".to_owned()
-        };
-        return Finding::error(codes::REFUSED, format!("input refused: {what}"), pos).with_hint(
-            "real files need no deep nesting and few aliases; this looks like a YAML bomb or a generated file gone wrong",
-        );
+    if let Some(finding) = refusal(&lower, pos) {
+        return finding;
     }
     if lower.contains("multiple documents") || lower.contains("more than one document") {
         return Finding::error(codes::SYNTAX, "the file holds more than one YAML document", pos)
@@ -355,6 +305,81 @@ fn classify(message: &str, pos: Option<Pos>) -> Finding {
         return Finding::error(codes::WRONG_SHAPE, message, pos);
     }
     Finding::error(codes::SYNTAX, format!("not valid YAML: {message}"), pos)
+}
+
+/// The deserialiser's messages about keys: unknown (with the nearest
+/// allowed one), duplicate, missing.
+fn key_finding(message: &str, pos: Option<Pos>) -> Option<Finding> {
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let (field, expected) = rest.split_once('`').unwrap_or((rest, ""));
+        let allowed: Vec<&str> = expected
+            .trim_start_matches(", expected one of ")
+            .trim_start_matches(", expected ")
+            .split(',')
+            .map(|s| s.trim().trim_matches('`'))
+            .filter(|s| !s.is_empty())
+            .collect();
+        let hint = did_you_mean_hint(field, allowed.iter().copied()).or_else(|| {
+            (!allowed.is_empty()).then(|| format!("allowed here: {}", allowed.join(", ")))
+        });
+        return Some(
+            Finding::error(
+                codes::UNKNOWN_KEY,
+                format!("unknown key `{}`", shorten(field)),
+                pos,
+            )
+            .with_opt_hint(hint),
+        );
+    }
+    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
+        let key = rest
+            .split(", set DuplicateKeyPolicy")
+            .next()
+            .unwrap_or(rest);
+        return Some(
+            Finding::error(
+                codes::DUPLICATE_KEY,
+                format!("duplicate key `{}`", shorten(key)),
+                pos,
+            )
+            .with_hint(
+                "each key (and each service name) may appear once in a map; merge or rename one",
+            ),
+        );
+    }
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let field = rest.split('`').next().unwrap_or(rest);
+        return Some(
+            Finding::error(codes::WRONG_SHAPE, format!("missing key `{field}`"), pos)
+                .with_hint(format!("add `{field}:` here")),
+        );
+    }
+    None
+}
+
+/// The guards against hostile input (too deep, too many nodes, alias
+/// bombs), in our own words: the crate's messages name its settings.
+fn refusal(lower: &str, pos: Option<Pos>) -> Option<Finding> {
+    if !(lower.contains("budget")
+        || lower.contains("recursion")
+        || lower.contains("alias")
+        || lower.contains("replay")
+        || lower.contains("depth"))
+    {
+        return None;
+    }
+    let what = if lower.contains("alias") || lower.contains("replay") {
+        "aliases expand to too many YAML nodes".to_owned()
+    } else if lower.contains("depth") || lower.contains("recursion") {
+        format!("nesting deeper than {MAX_DEPTH} levels")
+    } else {
+        "the file holds more YAML nodes than whatif reads".to_owned()
+    };
+    Some(
+        Finding::error(codes::REFUSED, format!("input refused: {what}"), pos).with_hint(
+            "real files need no deep nesting and few aliases; this looks like a YAML bomb or a generated file gone wrong",
+        ),
+    )
 }
 
 #[cfg(test)]

@@ -24,8 +24,9 @@ pub fn at(t: f64) -> String {
 
 /// Writes the state changes in time order, each event (`markers`: a fault
 /// starting or ending, an action) on its own line at its moment, before the
-/// changes of that moment; then where things stand at the end. With a `width`, reasons are wrapped under their column and a name is cut
-/// only when the line has no room for it (see [`super::fit`]); without one,
+/// changes of that moment; then where things stand at the end. With a
+/// `width`, reasons are wrapped under their column and a name is cut only
+/// when the line has no room for it (see [`super::fit`]); without one,
 /// nothing is cut. The title, names and reasons are made terminal-safe here.
 pub fn write_text(
     out: &mut dyn Write,
@@ -36,7 +37,24 @@ pub fn write_text(
     p: Palette,
     line: Option<usize>,
 ) -> io::Result<()> {
-    use super::fit;
+    write_text_heading(out, model, title, timeline, p, line)?;
+    write_text_changes(out, timeline, markers, p, line)?;
+    if timeline.changes.is_empty() {
+        writeln!(out, "no state changes")?;
+    }
+    write_text_end(out, model, timeline, p, line)
+}
+
+/// The title, a warning when some step did not settle, and what was not
+/// healthy before the faults.
+fn write_text_heading(
+    out: &mut dyn Write,
+    model: &Model,
+    title: &str,
+    timeline: &Timeline,
+    p: Palette,
+    line: Option<usize>,
+) -> io::Result<()> {
     writeln!(out, "{}", p.paint("1", &terminal(title)))?;
     if !timeline.converged {
         writeln!(
@@ -48,20 +66,30 @@ pub fn write_text(
             )
         )?;
     }
-    let unhealthy_before: Vec<_> = model
-        .service_ids()
-        .filter(|id| timeline.before.services[id.index()].state != State::Healthy)
+    let unhealthy_before: Vec<_> = not_healthy_before(model, timeline)
         .map(|id| terminal(&model.service(id).name))
         .collect();
     if unhealthy_before.is_empty() {
-        writeln!(out, "before t=0: all healthy")?;
+        writeln!(out, "before t=0: all healthy")
     } else {
         writeln!(
             out,
             "before t=0: not healthy already: {}",
-            fit::wrap(&unhealthy_before.join(", "), 33, 2, line)
-        )?;
+            super::fit::wrap(&unhealthy_before.join(", "), 33, 2, line)
+        )
     }
+}
+
+/// Each state change on a line (time, name, from → to, reason wrapped
+/// under its column), each marker before the changes of its moment.
+fn write_text_changes(
+    out: &mut dyn Write,
+    timeline: &Timeline,
+    markers: &[Marker],
+    p: Palette,
+    line: Option<usize>,
+) -> io::Result<()> {
+    use super::fit;
     let names: Vec<_> = timeline.changes.iter().map(|c| terminal(&c.name)).collect();
     let width = names
         .iter()
@@ -96,9 +124,17 @@ pub fn write_text(
     for m in pending {
         write_marker(out, m, p, line)?;
     }
-    if timeline.changes.is_empty() {
-        writeln!(out, "no state changes")?;
-    }
+    Ok(())
+}
+
+/// Where things stand at the end: the counts, then each entry point.
+fn write_text_end(
+    out: &mut dyn Write,
+    model: &Model,
+    timeline: &Timeline,
+    p: Palette,
+    line: Option<usize>,
+) -> io::Result<()> {
     let end = timeline.times.last().copied().unwrap_or(0.0);
     let counts = summary(&timeline.last);
     writeln!(
@@ -115,7 +151,7 @@ pub fn write_text(
         writeln!(
             out,
             "  {} {} {} {}",
-            fit::truncate(
+            super::fit::truncate(
                 &terminal(&model.service(id).name),
                 line.map_or(usize::MAX, |w| w.saturating_sub(30).max(8))
             ),
@@ -312,9 +348,7 @@ pub fn write_markdown(
             "> **Warning:** some steps did not settle; their figures are approximate.\n"
         )?;
     }
-    let unhealthy_before: Vec<&str> = model
-        .service_ids()
-        .filter(|id| timeline.before.services[id.index()].state != State::Healthy)
+    let unhealthy_before: Vec<&str> = not_healthy_before(model, timeline)
         .map(|id| model.service(id).name.as_str())
         .collect();
     if unhealthy_before.is_empty() {
@@ -326,6 +360,17 @@ pub fn write_markdown(
             md_cell(&unhealthy_before.join(", "))
         )?;
     }
+    write_markdown_tables(out, timeline, markers)?;
+    write_markdown_end(out, model, timeline)
+}
+
+/// The events, then the state changes, each as a table.
+fn write_markdown_tables(
+    out: &mut dyn Write,
+    timeline: &Timeline,
+    markers: &[Marker],
+) -> io::Result<()> {
+    use super::run::md_cell;
     if !markers.is_empty() {
         writeln!(out, "| t | event |\n| ---: | --- |")?;
         for m in markers {
@@ -334,25 +379,29 @@ pub fn write_markdown(
         writeln!(out)?;
     }
     if timeline.changes.is_empty() {
-        writeln!(out, "No state changes.\n")?;
-    } else {
+        return writeln!(out, "No state changes.\n");
+    }
+    writeln!(
+        out,
+        "| t | service | from | to | because |\n| ---: | --- | --- | --- | --- |"
+    )?;
+    for c in &timeline.changes {
         writeln!(
             out,
-            "| t | service | from | to | because |\n| ---: | --- | --- | --- | --- |"
+            "| {} | {} | {} | {} | {} |",
+            at(c.t_s),
+            md_cell(&c.name),
+            c.from.as_str(),
+            c.to.as_str(),
+            md_cell(&c.because)
         )?;
-        for c in &timeline.changes {
-            writeln!(
-                out,
-                "| {} | {} | {} | {} | {} |",
-                at(c.t_s),
-                md_cell(&c.name),
-                c.from.as_str(),
-                c.to.as_str(),
-                md_cell(&c.because)
-            )?;
-        }
-        writeln!(out)?;
     }
+    writeln!(out)
+}
+
+/// Where things stand at the end: the counts, then the entry points as a
+/// table.
+fn write_markdown_end(out: &mut dyn Write, model: &Model, timeline: &Timeline) -> io::Result<()> {
     let end = timeline.times.last().copied().unwrap_or(0.0);
     let counts = summary(&timeline.last);
     writeln!(
@@ -365,22 +414,33 @@ pub fn write_markdown(
         counts[3]
     )?;
     let entries: Vec<ServiceId> = model.entry_points().collect();
-    if !entries.is_empty() {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "| entry point | state | success | latency |\n| --- | --- | ---: | ---: |"
+    )?;
+    for id in entries {
+        let f = &timeline.last.services[id.index()];
         writeln!(
             out,
-            "| entry point | state | success | latency |\n| --- | --- | ---: | ---: |"
+            "| {} | {} | {} | {} |",
+            super::run::md_cell(&model.service(id).name),
+            f.state.as_str(),
+            percent(f.success),
+            latency(f.latency_s)
         )?;
-        for id in entries {
-            let f = &timeline.last.services[id.index()];
-            writeln!(
-                out,
-                "| {} | {} | {} | {} |",
-                md_cell(&model.service(id).name),
-                f.state.as_str(),
-                percent(f.success),
-                latency(f.latency_s)
-            )?;
-        }
     }
     Ok(())
+}
+
+/// The services not healthy before any fault, in model order.
+fn not_healthy_before<'a>(
+    model: &'a Model,
+    timeline: &'a Timeline,
+) -> impl Iterator<Item = ServiceId> + 'a {
+    model
+        .service_ids()
+        .filter(|id| timeline.before.services[id.index()].state != State::Healthy)
 }

@@ -131,9 +131,12 @@ impl Dists {
         self.points[fail_at..fail_at + fails.len()].copy_from_slice(fails);
     }
 
-    /// Every distribution, in order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = Dist> + '_ {
-        (0..self.len()).map(|i| self.get(i))
+    /// [`Dists::set`], returning whether the atoms differ from those it
+    /// held (as `!=` compares them: what the steady state calls a change).
+    pub fn replace(&mut self, i: usize, d: &Dist) -> bool {
+        let changed = d.atoms() != self.atoms(i);
+        self.set(i, d);
+        changed
     }
 }
 
@@ -180,7 +183,16 @@ mod tests {
         }
         let collected: Dists = all.iter().copied().collect();
         assert_eq!(collected.len(), all.len());
-        assert!(collected.iter().zip(&all).all(|(a, b)| a.same_bits(b)));
+        assert!(
+            all.iter()
+                .enumerate()
+                .all(|(i, d)| collected.get(i).same_bits(d))
+        );
+        // `replace` says whether the value changed, and stores it.
+        let mut one = Dists::filled(1, &all[0]);
+        assert!(!one.replace(0, &all[0]));
+        assert!(one.replace(0, &all[1]));
+        assert!(one.get(0).same_bits(&all[1]));
     }
 
     #[test]

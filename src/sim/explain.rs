@@ -265,18 +265,9 @@ impl Engine<'_> {
                 && !faults.iter().any(|f| matches!(f, Fault::Cold { .. }))
                 && *situation == Situation::at_fault_start(model, &[])
         };
-        let mut before = before.filter(|_| comparable()).map(|explained| Before {
-            explained,
-            same_outcomes: model
-                .service_ids()
-                .map(|id| {
-                    self.ops
-                        .ops(id)
-                        .all(|o| same_atoms(self.op_atoms(s, o), self.op_atoms(baseline, o)))
-                })
-                .collect(),
-            figures_changed: vec![false; model.services().len()],
-        });
+        let mut before = before
+            .filter(|_| comparable())
+            .map(|explained| self.before(explained, s, baseline));
         for (r, region) in self.contexts.regions.iter().enumerate() {
             if let Some(b) = &before
                 && scene.reads_as_before(r, b)
@@ -315,6 +306,24 @@ impl Engine<'_> {
                         .collect()
                 })
                 .collect(),
+        }
+    }
+
+    /// What a copy of the fault-free explanation is checked against: which
+    /// services' outcomes are the fault-free ones bit for bit.
+    fn before<'x>(&self, explained: &'x Explained, s: &Solved, baseline: &Solved) -> Before<'x> {
+        Before {
+            explained,
+            same_outcomes: self
+                .model
+                .service_ids()
+                .map(|id| {
+                    self.ops
+                        .ops(id)
+                        .all(|o| same_atoms(self.op_atoms(s, o), self.op_atoms(baseline, o)))
+                })
+                .collect(),
+            figures_changed: vec![false; self.model.services().len()],
         }
     }
 

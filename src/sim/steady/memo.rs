@@ -183,14 +183,6 @@ fn outcome_key(work_version: u32, a: &Admission) -> OutcomeKey {
     ]
 }
 
-/// Stores `d` as the `i`th value; returns whether its atoms differ from
-/// what was there.
-fn store(all: &mut Dists, i: usize, d: &Dist) -> bool {
-    let changed = d.atoms() != all.atoms(i);
-    all.set(i, d);
-    changed
-}
-
 impl Engine<'_> {
     /// Sets a context's work (and its calls' flows, in `s.flows`): copied
     /// from the memo when the fault-free solve met the same inputs, else
@@ -205,7 +197,7 @@ impl Engine<'_> {
     ) -> bool {
         let Some(mut t) = s.tracking.take() else {
             let work = self.work(c, cond, situation, own, s);
-            return store(&mut s.work, c, &work);
+            return s.work.replace(c, &work);
         };
         let key = self.work_key(c, &t, s);
         let calls = self.contexts.ctxs[c].calls.clone();
@@ -232,7 +224,7 @@ impl Engine<'_> {
                     };
                 }
                 t.work_version[c] = v;
-                store(&mut s.work, c, &value.work)
+                s.work.replace(c, &value.work)
             }
         } else {
             let work = self.work(c, cond, situation, own, s);
@@ -268,7 +260,7 @@ impl Engine<'_> {
                 (Use::Reuse(_), found) => found.map_or(UNKNOWN, |v| v as u32),
             };
             t.work_version[c] = version;
-            store(&mut s.work, c, &work)
+            s.work.replace(c, &work)
         };
         s.tracking = Some(t);
         changed
@@ -280,7 +272,7 @@ impl Engine<'_> {
     pub(super) fn tracked_outcome(&self, c: usize, a: &Admission, s: &mut Solved) {
         let Some(t) = s.tracking.as_mut() else {
             let d = a.outcome(&s.work.get(c));
-            s.ctx_changed[c] = store(&mut s.ctx_dist, c, &d);
+            s.ctx_changed[c] = s.ctx_dist.replace(c, &d);
             return;
         };
         let key = (t.work_version[c] != UNKNOWN).then(|| outcome_key(t.work_version[c], a));
@@ -289,7 +281,7 @@ impl Engine<'_> {
         {
             t.copied += 1;
             s.ctx_changed[c] = t.outcome_version[c] != v
-                && store(&mut s.ctx_dist, c, &m.outcomes[c].values[v as usize]);
+                && s.ctx_dist.replace(c, &m.outcomes[c].values[v as usize]);
             t.outcome_version[c] = v;
             return;
         }
@@ -316,7 +308,7 @@ impl Engine<'_> {
             }
             Use::Reuse(_) => found.map_or(UNKNOWN, |v| v as u32),
         };
-        s.ctx_changed[c] = store(&mut s.ctx_dist, c, &d);
+        s.ctx_changed[c] = s.ctx_dist.replace(c, &d);
     }
 
     /// The versions of what a context's work reads, or `None` when one of

@@ -634,7 +634,7 @@ impl Dist {
             ok.extend(d.oks().iter().map(|s| Span { w: s.w * w, ..*s }));
             fail.extend(d.fails().iter().map(|p| Point { w: p.w * w, ..*p }));
         }
-        Dist::compress(ok, fail)
+        Dist::compress(&mut ok, &mut fail)
     }
 
     /// Every time shifted by `seconds`.
@@ -706,7 +706,7 @@ impl Dist {
         if late > 0.0 {
             fail.push(Point { w: late, t });
         }
-        Dist::compress(ok, fail)
+        Dist::compress(&mut ok, &mut fail)
     }
 
     /// Every failure counted as a success at its time (a soft dependency's
@@ -722,7 +722,7 @@ impl Dist {
                 ok.push(Span::point(p.w, p.t));
             }
         }
-        Dist::compress(ok, fail)
+        Dist::compress(&mut ok, &mut fail)
     }
 
     /// One after the other, stopping at the first failure: a request that
@@ -766,7 +766,7 @@ impl Dist {
                 });
             }
         }
-        Dist::compress(ok, fail)
+        Dist::compress(&mut ok, &mut fail)
     }
 
     /// Both at once: the later answer decides the time; success needs both.
@@ -804,7 +804,7 @@ impl Dist {
                 });
             }
         }
-        Dist::compress(ok, fail)
+        Dist::compress(&mut ok, &mut fail)
     }
 
     /// `k` calls in turn (each after the previous one succeeded) or at once,
@@ -912,30 +912,36 @@ impl Dist {
                 });
             }
         }
-        let mut call = Dist::compress(Spans::new(), fail);
+        let mut call = Dist::compress(&mut Spans::new(), &mut fail);
         if p > NEGLIGIBLE {
-            let before = Dist::compress(shifts, Points::new());
-            let answer = Dist::compress(self.oks().iter().copied().collect(), Points::new())
-                .scaled_to(1.0 / p);
+            let before = Dist::compress(&mut shifts, &mut Points::new());
+            let answer = Dist::compress(
+                &mut self.oks().iter().copied().collect(),
+                &mut Points::new(),
+            )
+            .scaled_to(1.0 / p);
             let successes = before.then(&answer);
             let mut ok: Spans = successes.oks().iter().copied().collect();
             let mut all: Points = call.fails().iter().copied().collect();
             all.extend(successes.fails().iter().copied());
             ok.retain(|s| s.w > 0.0);
-            call = Dist::compress(ok, all);
+            call = Dist::compress(&mut ok, &mut all);
         }
         (call, attempts)
     }
 
     /// Sorts, drops empty atoms, merges equal ones and brings the counts
     /// within budget (see the module docs).
-    fn compress(mut ok: Spans, mut fail: Points) -> Dist {
+    ///
+    /// Takes its scratch by reference: moved by value, the 8 KiB of
+    /// inline spans were copied on every call.
+    fn compress(ok: &mut Spans, fail: &mut Points) -> Dist {
         ok.retain(|s| s.w > NEGLIGIBLE);
         fail.retain(|p| p.w > NEGLIGIBLE);
         // A span that reaches infinity never answers.
         let mut d = Dist::EMPTY;
-        ok.sort_by(|a, b| a.mean().total_cmp(&b.mean()).then(a.lo.total_cmp(&b.lo)));
-        merge_equal_spans(&mut ok);
+        sort_spans(ok);
+        merge_equal_spans(ok);
         if ok.len() > OK_ATOMS {
             let n = compress_spans(&ok, &mut d.ok);
             d.n_ok = n as u8;
@@ -944,10 +950,71 @@ impl Dist {
             d.n_ok = ok.len() as u8;
         }
         fail.sort_by(|a, b| a.t.total_cmp(&b.t));
-        merge_close_points(&mut fail);
+        merge_close_points(fail);
         d.fail[..fail.len()].copy_from_slice(&fail);
         d.n_fail = fail.len() as u8;
         d
+    }
+}
+
+/// Sorts spans by mean, then by start, stably: the order `sort_by` gives,
+/// found by merging the runs already in order (the pairs of two sorted
+/// distributions in [`Dist::then`] are 16 sorted runs), a natural merge
+/// sort. A stable order under one comparison is unique, so any stable sort
+/// gives these bytes.
+fn sort_spans(ok: &mut Spans) {
+    use std::cmp::Ordering;
+    fn order(a: &Span, b: &Span) -> Ordering {
+        a.mean().total_cmp(&b.mean()).then(a.lo.total_cmp(&b.lo))
+    }
+    // Where each run in order starts, then the end.
+    let n = ok.len();
+    let mut bounds: smallvec::SmallVec<[usize; 64]> = smallvec::smallvec![0];
+    bounds.extend((1..n).filter(|&i| order(&ok[i - 1], &ok[i]) == Ordering::Greater));
+    if bounds.len() == 1 {
+        return;
+    }
+    bounds.push(n);
+    let mut scratch: Spans = ok.clone();
+    let mut sorted_in_scratch = false;
+    while bounds.len() > 2 {
+        let (from, to) = if sorted_in_scratch {
+            (&scratch[..], &mut ok[..])
+        } else {
+            (&ok[..], &mut scratch[..])
+        };
+        let mut merged: smallvec::SmallVec<[usize; 64]> = smallvec::smallvec![0];
+        for r in (0..bounds.len() - 1).step_by(2) {
+            let (lo, mid) = (bounds[r], bounds[r + 1]);
+            let hi = bounds.get(r + 2).copied().unwrap_or(mid);
+            merge_runs(&from[lo..mid], &from[mid..hi], &mut to[lo..hi], order);
+            merged.push(hi);
+        }
+        bounds = merged;
+        sorted_in_scratch = !sorted_in_scratch;
+    }
+    if sorted_in_scratch {
+        ok.copy_from_slice(&scratch);
+    }
+}
+
+/// Merges two sorted runs into `out`; ties go to the left run (stable).
+fn merge_runs(
+    left: &[Span],
+    right: &[Span],
+    out: &mut [Span],
+    order: fn(&Span, &Span) -> std::cmp::Ordering,
+) {
+    let (mut i, mut j) = (0, 0);
+    for slot in out.iter_mut() {
+        let take_right = i == left.len() || (j < right.len() && order(&right[j], &left[i]).is_lt());
+        if take_right {
+            *slot = right[j];
+            j += 1;
+        } else {
+            *slot = left[i];
+            i += 1;
+        }
     }
 }
 
@@ -959,7 +1026,7 @@ fn compress_spans(ok: &[Span], out: &mut [Span; OK_ATOMS]) -> usize {
     let total: f64 = ok.iter().map(|s| s.w).sum();
     // Groups: a new one starts past a gap of more than half the time so
     // far, and every large point stands alone.
-    let mut groups: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut groups: smallvec::SmallVec<[std::ops::Range<usize>; 32]> = smallvec::SmallVec::new();
     let mut start = 0;
     let mut reach = f64::NEG_INFINITY;
     for (i, s) in ok.iter().enumerate() {
@@ -999,11 +1066,12 @@ fn compress_spans(ok: &[Span], out: &mut [Span; OK_ATOMS]) -> usize {
     }
     // Slots: one per single-span group, two at least for the others, the
     // rest shared by mass.
-    let mass: Vec<f64> = groups
+    let mass: smallvec::SmallVec<[f64; OK_ATOMS]> = groups
         .iter()
         .map(|g| ok[g.clone()].iter().map(|s| s.w).sum())
         .collect();
-    let mut slots: Vec<usize> = groups.iter().map(|g| g.len().min(2)).collect();
+    let mut slots: smallvec::SmallVec<[usize; OK_ATOMS]> =
+        groups.iter().map(|g| g.len().min(2)).collect();
     let mut left = OK_ATOMS.saturating_sub(slots.iter().sum());
     while left > 0 {
         // The group with the most mass per slot that can still use one.
@@ -1172,16 +1240,24 @@ fn merge_close_points(fail: &mut Points) {
         w += 1;
     }
     fail.truncate(w);
+    if fail.len() <= FAIL_ATOMS {
+        return;
+    }
+    // The gap between each pair of neighbours (`None`: a finite and an
+    // infinite time, never merged), kept up to date as pairs merge: only
+    // the merged point's two gaps change.
+    let gap = |a: &Point, b: &Point| {
+        (a.t.is_infinite() == b.t.is_infinite())
+            .then(|| (b.t - a.t).abs() / (a.t.abs() + b.t.abs() + 1e-9))
+    };
+    let mut gaps: smallvec::SmallVec<[Option<f64>; 64]> =
+        fail.windows(2).map(|p| gap(&p[0], &p[1])).collect();
     while fail.len() > FAIL_ATOMS {
         let mut best: Option<(usize, f64)> = None;
-        for i in 0..fail.len() - 1 {
-            let (a, b) = (fail[i], fail[i + 1]);
-            if a.t.is_infinite() != b.t.is_infinite() {
-                continue;
-            }
-            let gap = (b.t - a.t).abs() / (a.t.abs() + b.t.abs() + 1e-9);
-            if best.is_none_or(|(_, g)| gap < g) {
-                best = Some((i, gap));
+        for (i, g) in gaps.iter().enumerate() {
+            let Some(g) = *g else { continue };
+            if best.is_none_or(|(_, b)| g < b) {
+                best = Some((i, g));
             }
         }
         let Some((i, _)) = best else { break };
@@ -1194,6 +1270,13 @@ fn merge_close_points(fail: &mut Points) {
         };
         fail[i] = Point { w, t };
         fail.remove(i + 1);
+        gaps.remove(i);
+        if i > 0 {
+            gaps[i - 1] = gap(&fail[i - 1], &fail[i]);
+        }
+        if i + 1 < fail.len() {
+            gaps[i] = gap(&fail[i], &fail[i + 1]);
+        }
     }
 }
 
@@ -1465,5 +1548,101 @@ mod tests {
         let truth = -0.1 * 0.01f64.ln();
         assert!((p99 / truth - 1.0).abs() < 0.02, "{p99} vs {truth}");
         assert!(close(Dist::ok(0.3).quantile(0.99), 0.3, 1e-9));
+    }
+
+    /// The closest-pair merge as it was first written: rescans every
+    /// gap after each merge. The incremental one must match it bit for bit.
+    fn merge_close_points_by_rescanning(fail: &mut Points) {
+        let mut w = 0;
+        for r in 0..fail.len() {
+            let p = fail[r];
+            if w > 0 {
+                let last = &mut fail[w - 1];
+                if last.t == p.t || (last.t - p.t).abs() <= 1e-12 {
+                    last.w += p.w;
+                    continue;
+                }
+            }
+            fail[w] = p;
+            w += 1;
+        }
+        fail.truncate(w);
+        while fail.len() > FAIL_ATOMS {
+            let mut best: Option<(usize, f64)> = None;
+            for i in 0..fail.len() - 1 {
+                let (a, b) = (fail[i], fail[i + 1]);
+                if a.t.is_infinite() != b.t.is_infinite() {
+                    continue;
+                }
+                let gap = (b.t - a.t).abs() / (a.t.abs() + b.t.abs() + 1e-9);
+                if best.is_none_or(|(_, g)| gap < g) {
+                    best = Some((i, gap));
+                }
+            }
+            let Some((i, _)) = best else { break };
+            let (a, b) = (fail[i], fail[i + 1]);
+            let w = a.w + b.w;
+            let t = if a.t.is_infinite() {
+                a.t
+            } else {
+                (a.t * a.w + b.t * b.w) / w
+            };
+            fail[i] = Point { w, t };
+            fail.remove(i + 1);
+        }
+    }
+
+    fn bits(points: &[Point]) -> Vec<(u64, u64)> {
+        points
+            .iter()
+            .map(|p| (p.w.to_bits(), p.t.to_bits()))
+            .collect()
+    }
+
+    proptest::proptest! {
+        /// The run-merging sort gives exactly `sort_by`'s stable order,
+        /// ties (equal means, equal starts) included.
+        #[test]
+        fn spans_sort_as_a_stable_sort_would(
+            raw in proptest::collection::vec((0u8..6, 0u8..4, 0u16..1000), 0..300),
+        ) {
+            let mut spans: Spans = raw
+                .iter()
+                .map(|&(m, lo, w)| Span {
+                    w: f64::from(w),
+                    lo: f64::from(lo) / 10.0,
+                    hi: 1.0,
+                    m: f64::from(m) / 10.0,
+                })
+                .collect();
+            let mut expected = spans.clone();
+            expected.sort_by(|a, b| a.mean().total_cmp(&b.mean()).then(a.lo.total_cmp(&b.lo)));
+            sort_spans(&mut spans);
+            let key = |s: &Span| (s.w.to_bits(), s.lo.to_bits(), s.m.to_bits());
+            proptest::prop_assert_eq!(
+                spans.iter().map(key).collect::<Vec<_>>(),
+                expected.iter().map(key).collect::<Vec<_>>()
+            );
+        }
+
+        /// Merging failure points with the gaps kept up to date is the
+        /// rescanning merge, bit for bit (infinite times included).
+        #[test]
+        fn failure_points_merge_as_when_rescanning(
+            raw in proptest::collection::vec((0u16..500, 0u16..2000), 0..70),
+        ) {
+            let mut points: Points = raw
+                .iter()
+                .map(|&(w, t)| Point {
+                    w: f64::from(w) / 500.0,
+                    t: if t >= 1900 { f64::INFINITY } else { f64::from(t) / 100.0 },
+                })
+                .collect();
+            points.sort_by(|a, b| a.t.total_cmp(&b.t));
+            let mut expected = points.clone();
+            merge_close_points_by_rescanning(&mut expected);
+            merge_close_points(&mut points);
+            proptest::prop_assert_eq!(bits(&points), bits(&expected));
+        }
     }
 }

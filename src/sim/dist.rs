@@ -943,15 +943,15 @@ impl Dist {
         sort_spans(ok);
         merge_equal_spans(ok);
         if ok.len() > OK_ATOMS {
-            let n = compress_spans(&ok, &mut d.ok);
+            let n = compress_spans(ok, &mut d.ok);
             d.n_ok = n as u8;
         } else {
-            d.ok[..ok.len()].copy_from_slice(&ok);
+            d.ok[..ok.len()].copy_from_slice(ok);
             d.n_ok = ok.len() as u8;
         }
         fail.sort_by(|a, b| a.t.total_cmp(&b.t));
         merge_close_points(fail);
-        d.fail[..fail.len()].copy_from_slice(&fail);
+        d.fail[..fail.len()].copy_from_slice(fail);
         d.n_fail = fail.len() as u8;
         d
     }

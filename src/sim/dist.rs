@@ -1222,10 +1222,8 @@ fn add(acc: &mut Acc, s: &Span) {
     acc.hi = acc.hi.max(s.hi);
 }
 
-/// Merges equal failure times, then the closest neighbours (relative gap)
-/// until at most [`FAIL_ATOMS`] remain; infinite times never merge with
-/// finite ones. Shares and mean times are kept.
-fn merge_close_points(fail: &mut Points) {
+/// Merges neighbouring failure points at the same time (sorted input).
+fn merge_equal_points(fail: &mut Points) {
     let mut w = 0;
     for r in 0..fail.len() {
         let p = fail[r];
@@ -1240,6 +1238,27 @@ fn merge_close_points(fail: &mut Points) {
         w += 1;
     }
     fail.truncate(w);
+}
+
+/// Merges failure points `i` and `i + 1` into one with their share and
+/// their mean time (an unbounded wait stays unbounded).
+fn merge_pair(fail: &mut Points, i: usize) {
+    let (a, b) = (fail[i], fail[i + 1]);
+    let w = a.w + b.w;
+    let t = if a.t.is_infinite() {
+        a.t
+    } else {
+        (a.t * a.w + b.t * b.w) / w
+    };
+    fail[i] = Point { w, t };
+    fail.remove(i + 1);
+}
+
+/// Merges equal failure times, then the closest neighbours (relative gap)
+/// until at most [`FAIL_ATOMS`] remain; infinite times never merge with
+/// finite ones. Shares and mean times are kept.
+fn merge_close_points(fail: &mut Points) {
+    merge_equal_points(fail);
     if fail.len() <= FAIL_ATOMS {
         return;
     }
@@ -1261,15 +1280,7 @@ fn merge_close_points(fail: &mut Points) {
             }
         }
         let Some((i, _)) = best else { break };
-        let (a, b) = (fail[i], fail[i + 1]);
-        let w = a.w + b.w;
-        let t = if a.t.is_infinite() {
-            a.t
-        } else {
-            (a.t * a.w + b.t * b.w) / w
-        };
-        fail[i] = Point { w, t };
-        fail.remove(i + 1);
+        merge_pair(fail, i);
         gaps.remove(i);
         if i > 0 {
             gaps[i - 1] = gap(&fail[i - 1], &fail[i]);
@@ -1553,20 +1564,7 @@ mod tests {
     /// The closest-pair merge as it was first written: rescans every
     /// gap after each merge. The incremental one must match it bit for bit.
     fn merge_close_points_by_rescanning(fail: &mut Points) {
-        let mut w = 0;
-        for r in 0..fail.len() {
-            let p = fail[r];
-            if w > 0 {
-                let last = &mut fail[w - 1];
-                if last.t == p.t || (last.t - p.t).abs() <= 1e-12 {
-                    last.w += p.w;
-                    continue;
-                }
-            }
-            fail[w] = p;
-            w += 1;
-        }
-        fail.truncate(w);
+        merge_equal_points(fail);
         while fail.len() > FAIL_ATOMS {
             let mut best: Option<(usize, f64)> = None;
             for i in 0..fail.len() - 1 {
@@ -1580,15 +1578,7 @@ mod tests {
                 }
             }
             let Some((i, _)) = best else { break };
-            let (a, b) = (fail[i], fail[i + 1]);
-            let w = a.w + b.w;
-            let t = if a.t.is_infinite() {
-                a.t
-            } else {
-                (a.t * a.w + b.t * b.w) / w
-            };
-            fail[i] = Point { w, t };
-            fail.remove(i + 1);
+            merge_pair(fail, i);
         }
     }
 

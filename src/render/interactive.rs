@@ -127,6 +127,22 @@ fn state_rules() -> String {
     css
 }
 
+/// The architecture as the page draws it: the `shown` services (all of
+/// them when `whole`), painted with the cascade of the faults given.
+fn picture_of(ex: &Explorer, shown: &[ServiceId], whole: bool) -> String {
+    let m = ex.model;
+    let mut diagram = picture::architecture(m, (!whole).then_some(shown));
+    if let Some(initial) = ex.initial {
+        paint(&mut diagram, shown, initial);
+    }
+    if whole {
+        svg::interactive_svg(&diagram)
+    } else {
+        let ids: Vec<usize> = shown.iter().map(|id| id.index()).collect();
+        svg::interactive_svg_of(&diagram, &ids)
+    }
+}
+
 /// The interactive part: legend, picture, side panel, data and script.
 pub fn section(ex: &Explorer) -> String {
     let m = ex.model;
@@ -137,10 +153,9 @@ pub fn section(ex: &Explorer) -> String {
         Sweep::Ranked(ranked) => worst_neighbourhood(m, ex.initial, ranked),
     };
     let whole = shown.len() == m.services().len();
-    let mut diagram = picture::architecture(m, (!whole).then_some(shown.as_slice()));
-    if let Some(initial) = ex.initial {
-        paint(&mut diagram, &shown, initial);
-    }
+    // The picture and the data read the same inputs and not each other:
+    // made side by side (on a 2,000-service page each takes about a second).
+    let (picture, data) = rayon::join(|| picture_of(ex, &shown, whole), || data(ex));
     let mut s = String::new();
     s.push_str("<section id=\"whatif-explorer\" class=\"wf-explorer\">\n");
     s.push_str(LEGEND);
@@ -152,12 +167,6 @@ pub fn section(ex: &Explorer) -> String {
          <span class=\"wf-tip\">drag to pan · Ctrl + wheel to zoom</span></div>\n\
          <div class=\"wf-picture\" tabindex=\"0\" aria-label=\"the architecture: drag or use the arrow keys to pan; Ctrl and the wheel, or + and −, to zoom; 0 to fit\">",
     );
-    let picture = if whole {
-        svg::interactive_svg(&diagram)
-    } else {
-        let ids: Vec<usize> = shown.iter().map(|id| id.index()).collect();
-        svg::interactive_svg_of(&diagram, &ids)
-    };
     s.push_str(picture.trim_start_matches("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"));
     s.push_str("</div>\n</div>\n<aside class=\"wf-panel\" aria-live=\"polite\">\n");
     match ex.sweep {
@@ -192,7 +201,7 @@ pub fn section(ex: &Explorer) -> String {
          is static.</p></noscript>\n</aside>\n</div>\n",
     );
     s.push_str("<script type=\"application/json\" id=\"whatif-data\">");
-    s.push_str(&data(ex));
+    s.push_str(&data);
     s.push_str("</script>\n<script>");
     s.push_str(SCRIPT);
     s.push_str("</script>\n</section>\n");
@@ -337,10 +346,24 @@ fn top_faults(m: &Model, ranked: &[spof::Impact]) -> String {
 }
 
 /// Interned texts: each distinct string once, referred to by index.
+///
+/// A swept page writes a few figures per affected service per fault, most
+/// of them the same from fault to fault. So each figure's text is also
+/// remembered by what it was formatted from (the bits of the numbers; the
+/// explanation's shared allocation): formatting the same numbers again
+/// would give the same text, hence the same index, and a text gets its
+/// index where it first appears either way, so the page is the same.
 #[derive(Default)]
 struct Texts {
     list: Vec<String>,
     index: HashMap<String, usize>,
+    /// By the bits of a success share.
+    percents: HashMap<u64, usize>,
+    /// By the bits of a mean latency and a load.
+    figures: HashMap<(u64, u64), usize>,
+    /// By the address of a shared explanation (alive as long as the
+    /// cascades being written, so no address is reused meanwhile).
+    because: HashMap<usize, usize>,
 }
 
 impl Texts {
@@ -351,6 +374,38 @@ impl Texts {
         self.list.push(s.to_owned());
         self.index.insert(s.to_owned(), self.list.len() - 1);
         self.list.len() - 1
+    }
+
+    /// The id of [`percent`]`(success)`.
+    fn percent(&mut self, success: f64) -> usize {
+        if let Some(&i) = self.percents.get(&success.to_bits()) {
+            return i;
+        }
+        let i = self.id(&percent(success));
+        self.percents.insert(success.to_bits(), i);
+        i
+    }
+
+    /// The id of a service's latency and load, as the page shows them.
+    fn figures(&mut self, latency_s: f64, load_rps: f64) -> usize {
+        let key = (latency_s.to_bits(), load_rps.to_bits());
+        if let Some(&i) = self.figures.get(&key) {
+            return i;
+        }
+        let i = self.id(&format!("{} · {} rps", latency(latency_s), rate(load_rps)));
+        self.figures.insert(key, i);
+        i
+    }
+
+    /// The id of a shared explanation.
+    fn because(&mut self, because: &std::sync::Arc<str>) -> usize {
+        let key = std::sync::Arc::as_ptr(because).cast::<u8>() as usize;
+        if let Some(&i) = self.because.get(&key) {
+            return i;
+        }
+        let i = self.id(because);
+        self.because.insert(key, i);
+        i
     }
 }
 
@@ -400,13 +455,9 @@ fn cascade(out: &mut String, m: &Model, c: &Cascade, texts: &mut Texts) {
             "[{},{},{},{},{},",
             a.service.index(),
             a.state as u8,
-            texts.id(&percent(a.success)),
-            texts.id(&format!(
-                "{} · {} rps",
-                latency(a.latency_s),
-                rate(a.load_rps)
-            )),
-            texts.id(&a.because)
+            texts.percent(a.success),
+            texts.figures(a.latency_s, a.load_rps),
+            texts.because(&a.because)
         );
         // Most chains are the chain of the service before this one, plus
         // this one: then only that service is written (its chain is
@@ -425,7 +476,7 @@ fn cascade(out: &mut String, m: &Model, c: &Cascade, texts: &mut Texts) {
         if k > 0 {
             out.push(',');
         }
-        let _ = write!(out, "[{},{}]", *state as u8, texts.id(&percent(*success)));
+        let _ = write!(out, "[{},{}]", *state as u8, texts.percent(*success));
     }
     let [h, sl, dg, dn] = c.summary;
     let _ = write!(out, "],\"summary\":[{h},{sl},{dg},{dn}]}}");

@@ -551,6 +551,46 @@ mod tests {
     use crate::analysis::sweep;
     use crate::sim::steady::Engine;
 
+    /// Texts remembered by what they were formatted from get the indices,
+    /// in the order, that interning each formatted text would give: with
+    /// repeats, with different numbers of the same text (0.0 and −0.0,
+    /// 0.4 and 0.41 both "0%"… ), and with equal explanations in distinct
+    /// allocations.
+    #[test]
+    fn remembered_texts_get_the_indices_formatting_gives() {
+        let shares = [0.5, 0.0, -0.0, 0.5, 0.004, 0.0041, 1.0, 0.5];
+        let figures = [
+            (0.01, 10.0),
+            (0.01, 10.0),
+            (0.010_000_1, 10.0),
+            (0.01, 20.0),
+            (2.0, 0.0),
+        ];
+        let a: std::sync::Arc<str> = "slow".into();
+        let b: std::sync::Arc<str> = "slow".into();
+        let c: std::sync::Arc<str> = "down".into();
+        let (mut remembered, mut plain) = (Texts::default(), Texts::default());
+        let mut ids = (Vec::new(), Vec::new());
+        for (k, &x) in shares.iter().enumerate() {
+            ids.0.push(remembered.percent(x));
+            ids.1.push(plain.id(&percent(x)));
+            let (l, r) = figures[k % figures.len()];
+            ids.0.push(remembered.figures(l, r));
+            ids.1
+                .push(plain.id(&format!("{} · {} rps", latency(l), rate(r))));
+            let e = [&a, &b, &c][k % 3];
+            ids.0.push(remembered.because(e));
+            ids.1.push(plain.id(e));
+        }
+        assert_eq!(ids.0, ids.1);
+        assert_eq!(remembered.list, plain.list);
+        assert!(
+            remembered.list.len() < 3 * shares.len(),
+            "{:?}",
+            remembered.list
+        );
+    }
+
     const HOSTILE: &str = "services:\n  \"</script><script>alert(1)</script>\":\n    entry: { rps: 1 }\n    depends_on: [\"a\\u2028b & <!-- c\"]\n  \"a\\u2028b & <!-- c\": {}\n";
 
     fn page(text: &str) -> (Model, String) {

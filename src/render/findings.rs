@@ -157,8 +157,7 @@ pub fn write_json(out: &mut dyn Write, files: &[(String, Vec<Finding>)]) -> io::
         "findings": findings,
         "summary": { "errors": errors, "warnings": warnings },
     });
-    serde_json::to_writer_pretty(&mut *out, &report)?;
-    writeln!(out)
+    super::write_json_pretty(out, &report)
 }
 
 #[cfg(test)]

@@ -367,46 +367,41 @@ struct Texts {
 }
 
 impl Texts {
-    fn id(&mut self, s: &str) -> usize {
-        if let Some(&i) = self.index.get(s) {
-            return i;
-        }
-        self.list.push(s.to_owned());
-        self.index.insert(s.to_owned(), self.list.len() - 1);
-        self.list.len() - 1
-    }
-
     /// The id of [`percent`]`(success)`.
     fn percent(&mut self, success: f64) -> usize {
-        if let Some(&i) = self.percents.get(&success.to_bits()) {
-            return i;
-        }
-        let i = self.id(&percent(success));
-        self.percents.insert(success.to_bits(), i);
-        i
+        *self
+            .percents
+            .entry(success.to_bits())
+            .or_insert_with(|| intern(&mut self.list, &mut self.index, &percent(success)))
     }
 
     /// The id of a service's latency and load, as the page shows them.
     fn figures(&mut self, latency_s: f64, load_rps: f64) -> usize {
-        let key = (latency_s.to_bits(), load_rps.to_bits());
-        if let Some(&i) = self.figures.get(&key) {
-            return i;
-        }
-        let i = self.id(&format!("{} · {} rps", latency(latency_s), rate(load_rps)));
-        self.figures.insert(key, i);
-        i
+        let text = || format!("{} · {} rps", latency(latency_s), rate(load_rps));
+        *self
+            .figures
+            .entry((latency_s.to_bits(), load_rps.to_bits()))
+            .or_insert_with(|| intern(&mut self.list, &mut self.index, &text()))
     }
 
     /// The id of a shared explanation.
     fn because(&mut self, because: &std::sync::Arc<str>) -> usize {
-        let key = std::sync::Arc::as_ptr(because).cast::<u8>() as usize;
-        if let Some(&i) = self.because.get(&key) {
-            return i;
-        }
-        let i = self.id(because);
-        self.because.insert(key, i);
-        i
+        let address = std::sync::Arc::as_ptr(because).cast::<u8>() as usize;
+        *self
+            .because
+            .entry(address)
+            .or_insert_with(|| intern(&mut self.list, &mut self.index, because))
     }
+}
+
+/// The index of `s` in `list`, appended when new.
+fn intern(list: &mut Vec<String>, index: &mut HashMap<String, usize>, s: &str) -> usize {
+    if let Some(&i) = index.get(s) {
+        return i;
+    }
+    list.push(s.to_owned());
+    index.insert(s.to_owned(), list.len() - 1);
+    list.len() - 1
 }
 
 /// A JSON string literal.
@@ -573,14 +568,18 @@ mod tests {
         let mut ids = (Vec::new(), Vec::new());
         for (k, &x) in shares.iter().enumerate() {
             ids.0.push(remembered.percent(x));
-            ids.1.push(plain.id(&percent(x)));
+            ids.1
+                .push(intern(&mut plain.list, &mut plain.index, &percent(x)));
             let (l, r) = figures[k % figures.len()];
             ids.0.push(remembered.figures(l, r));
-            ids.1
-                .push(plain.id(&format!("{} · {} rps", latency(l), rate(r))));
+            ids.1.push(intern(
+                &mut plain.list,
+                &mut plain.index,
+                &format!("{} · {} rps", latency(l), rate(r)),
+            ));
             let e = [&a, &b, &c][k % 3];
             ids.0.push(remembered.because(e));
-            ids.1.push(plain.id(e));
+            ids.1.push(intern(&mut plain.list, &mut plain.index, e));
         }
         assert_eq!(ids.0, ids.1);
         assert_eq!(remembered.list, plain.list);

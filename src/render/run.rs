@@ -477,13 +477,7 @@ pub fn write_json(
     faults: &[Fault],
     outcome: &Outcome,
 ) -> io::Result<()> {
-    // Buffered: the serialiser writes a few bytes at a time, and `out`
-    // is a trait object (a call per write otherwise), even when `out` is
-    // itself buffered.
-    let mut buffered = io::BufWriter::with_capacity(1 << 16, out);
-    serde_json::to_writer_pretty(&mut buffered, &RunJson::new(model, faults, outcome))?;
-    writeln!(buffered)?;
-    buffered.flush()
+    super::write_json_pretty(out, &RunJson::new(model, faults, outcome))
 }
 
 /// Escapes text for a Markdown table cell. Line breaks and tabs become

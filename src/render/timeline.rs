@@ -7,9 +7,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::findings::Palette;
+use super::fit;
 use super::markers::Marker;
 use super::picture::duration;
-use super::run::{fault_json, state_color, summary};
+use super::run::{fault_json, md_cell, state_color, summary};
 use crate::model::{Model, ServiceId};
 use crate::sim::explain::{latency, percent};
 use crate::sim::faults::Fault;
@@ -75,7 +76,7 @@ fn write_text_heading(
         writeln!(
             out,
             "before t=0: not healthy already: {}",
-            super::fit::wrap(&unhealthy_before.join(", "), 33, 2, line)
+            fit::wrap(&unhealthy_before.join(", "), 33, 2, line)
         )
     }
 }
@@ -89,7 +90,6 @@ fn write_text_changes(
     p: Palette,
     line: Option<usize>,
 ) -> io::Result<()> {
-    use super::fit;
     let names: Vec<_> = timeline.changes.iter().map(|c| terminal(&c.name)).collect();
     let width = names
         .iter()
@@ -151,7 +151,7 @@ fn write_text_end(
         writeln!(
             out,
             "  {} {} {} {}",
-            super::fit::truncate(
+            fit::truncate(
                 &terminal(&model.service(id).name),
                 line.map_or(usize::MAX, |w| w.saturating_sub(30).max(8))
             ),
@@ -170,7 +170,7 @@ fn write_marker(
     p: Palette,
     line: Option<usize>,
 ) -> io::Result<()> {
-    let text = super::fit::wrap(&terminal(&m.text), 12, 12, line);
+    let text = fit::wrap(&terminal(&m.text), 12, 12, line);
     writeln!(
         out,
         "{:>8}  {} {}",
@@ -323,11 +323,7 @@ pub fn write_json(
         step_s,
         summary: run.summary,
     };
-    // Buffered, as `run`'s JSON (see render::run::write_json).
-    let mut buffered = io::BufWriter::with_capacity(1 << 16, out);
-    serde_json::to_writer_pretty(&mut buffered, &json)?;
-    writeln!(buffered)?;
-    buffered.flush()
+    super::write_json_pretty(out, &json)
 }
 
 /// The timeline as Markdown (for an incident review or an issue): the
@@ -340,7 +336,6 @@ pub fn write_markdown(
     timeline: &Timeline,
     markers: &[Marker],
 ) -> io::Result<()> {
-    use super::run::md_cell;
     writeln!(out, "## {}\n", md_cell(title))?;
     if !timeline.converged {
         writeln!(
@@ -370,7 +365,6 @@ fn write_markdown_tables(
     timeline: &Timeline,
     markers: &[Marker],
 ) -> io::Result<()> {
-    use super::run::md_cell;
     if !markers.is_empty() {
         writeln!(out, "| t | event |\n| ---: | --- |")?;
         for m in markers {
@@ -426,7 +420,7 @@ fn write_markdown_end(out: &mut dyn Write, model: &Model, timeline: &Timeline) -
         writeln!(
             out,
             "| {} | {} | {} | {} |",
-            super::run::md_cell(&model.service(id).name),
+            md_cell(&model.service(id).name),
             f.state.as_str(),
             percent(f.success),
             latency(f.latency_s)

@@ -848,86 +848,51 @@ impl Dist {
         if retries == 0 || q <= NEGLIGIBLE || retry <= 0.0 {
             return (*self, 1.0);
         }
-        let p = self.success();
-        let y = (q * retry).min(1.0);
-        let r = f64::from(retries);
-        let attempts = geometric_sum(y, r);
-        let fail_time = {
-            let (w, sum) = self
-                .fails()
-                .iter()
-                .filter(|f| f.t.is_finite())
-                .fold((0.0, 0.0), |(w, s), f| (w + f.w, s + f.w * f.t));
-            if w > 0.0 { sum / w } else { 0.0 }
+        let law = Retries {
+            p: self.success(),
+            never,
+            q,
+            y: (q * retry).min(1.0),
+            retries,
+            r: f64::from(retries),
+            retry,
+            fail_time: self.returning_failure_time(),
         };
-        let mut fail = Points::new();
-        // Attempt i + 1 happens with probability y^i. It succeeds with p,
-        // never returns with `never`, fails again with q.
-        let mut shifts = Spans::new();
-        let mut never_parts = Points::new();
-        const EXACT: u32 = 6;
-        let exact = retries.min(EXACT);
-        let mut yi = 1.0;
-        for i in 0..=exact {
-            let before = f64::from(i) * fail_time;
-            shifts.push(Span::point(yi * p, before));
-            never_parts.push(Point {
-                w: yi * never,
-                t: f64::INFINITY,
-            });
-            yi *= y;
-        }
-        if retries > EXACT {
-            // i from EXACT + 1 to r: mass Σ y^i, mean Σ i·y^i ÷ Σ y^i.
-            let from = f64::from(EXACT + 1);
-            let n = r - from;
-            let mass = y.powf(from) * geometric_sum(y, n);
-            if mass > NEGLIGIBLE {
-                let mean_i = from + weighted_sum(y, n) / geometric_sum(y, n);
-                shifts.push(Span::point(mass * p, mean_i * fail_time));
-                never_parts.push(Point {
-                    w: mass * never,
-                    t: f64::INFINITY,
-                });
-            }
-        }
-        fail.extend(never_parts);
-        // Failures that come back: all r + 1 attempts failed (y^r·q), or a
-        // failure was not retried (a budget): y^{k−1}·q·(1 − retry) after
-        // k attempts, k ≤ r.
-        let all_failed = y.powf(r) * q;
-        if all_failed > NEGLIGIBLE {
-            fail.push(Point {
-                w: all_failed,
-                t: (r + 1.0) * fail_time,
-            });
-        }
-        if retry < 1.0 {
-            let stopped = q * (1.0 - retry) * geometric_sum(y, r - 1.0);
-            if stopped > NEGLIGIBLE {
-                let mean_k = 1.0 + weighted_sum(y, r - 1.0) / geometric_sum(y, r - 1.0);
-                fail.push(Point {
-                    w: stopped,
-                    t: mean_k * fail_time,
-                });
-            }
-        }
+        let (mut shifts, mut fail) = law.attempts();
+        law.returned_failures(&mut fail);
         let mut call = Dist::compress(&mut Spans::new(), &mut fail);
-        if p > NEGLIGIBLE {
-            let before = Dist::compress(&mut shifts, &mut Points::new());
-            let answer = Dist::compress(
-                &mut self.oks().iter().copied().collect(),
-                &mut Points::new(),
-            )
-            .scaled_to(1.0 / p);
-            let successes = before.then(&answer);
-            let mut ok: Spans = successes.oks().iter().copied().collect();
-            let mut all: Points = call.fails().iter().copied().collect();
-            all.extend(successes.fails().iter().copied());
-            ok.retain(|s| s.w > 0.0);
-            call = Dist::compress(&mut ok, &mut all);
+        if law.p > NEGLIGIBLE {
+            call = self.successes_after(&mut shifts, &call, law.p);
         }
-        (call, attempts)
+        (call, geometric_sum(law.y, law.r))
+    }
+
+    /// Mean time of the failures that come back (0 when none do).
+    fn returning_failure_time(&self) -> f64 {
+        let (w, sum) = self
+            .fails()
+            .iter()
+            .filter(|f| f.t.is_finite())
+            .fold((0.0, 0.0), |(w, s), f| (w + f.w, s + f.w * f.t));
+        if w > 0.0 { sum / w } else { 0.0 }
+    }
+
+    /// The call's failures with its successes added: each success comes
+    /// after the failed attempts before it (`shifts`, point masses of
+    /// p·y^i at i failure times), then one success time.
+    fn successes_after(&self, shifts: &mut Spans, call: &Dist, p: f64) -> Dist {
+        let before = Dist::compress(shifts, &mut Points::new());
+        let answer = Dist::compress(
+            &mut self.oks().iter().copied().collect(),
+            &mut Points::new(),
+        )
+        .scaled_to(1.0 / p);
+        let successes = before.then(&answer);
+        let mut ok: Spans = successes.oks().iter().copied().collect();
+        let mut all: Points = call.fails().iter().copied().collect();
+        all.extend(successes.fails().iter().copied());
+        ok.retain(|s| s.w > 0.0);
+        Dist::compress(&mut ok, &mut all)
     }
 
     /// Sorts, drops empty atoms, merges equal ones and brings the counts
@@ -954,6 +919,89 @@ impl Dist {
         d.fail[..fail.len()].copy_from_slice(fail);
         d.n_fail = fail.len() as u8;
         d
+    }
+}
+
+/// The law of one call's attempts under retries (see [`Dist::retried`]):
+/// attempt i + 1 happens with probability y^i; it succeeds with `p`, never
+/// returns with `never`, fails and comes back with `q`.
+struct Retries {
+    p: f64,
+    never: f64,
+    q: f64,
+    /// Chance that a failed attempt is followed by another (q · retry).
+    y: f64,
+    /// At most this many retries, also as a number.
+    retries: u32,
+    r: f64,
+    /// Chance that a failure that came back is retried (1 without a budget).
+    retry: f64,
+    /// Mean time of a failure that comes back.
+    fail_time: f64,
+}
+
+impl Retries {
+    /// How many failures before a success are kept as exact points (the
+    /// rest become one point).
+    const EXACT: u32 = 6;
+
+    /// When each success and each unanswered attempt happens: success
+    /// points of p·y^i after i failure times, and never-answered points of
+    /// never·y^i, for the first [`Retries::EXACT`] failures exactly and
+    /// the rest as one point at its conditional mean.
+    fn attempts(&self) -> (Spans, Points) {
+        let mut shifts = Spans::new();
+        let mut never_parts = Points::new();
+        let exact = self.retries.min(Self::EXACT);
+        let mut yi = 1.0;
+        for i in 0..=exact {
+            let before = f64::from(i) * self.fail_time;
+            shifts.push(Span::point(yi * self.p, before));
+            never_parts.push(Point {
+                w: yi * self.never,
+                t: f64::INFINITY,
+            });
+            yi *= self.y;
+        }
+        if self.retries > Self::EXACT {
+            // i from EXACT + 1 to r: mass Σ y^i, mean Σ i·y^i ÷ Σ y^i.
+            let (y, from) = (self.y, f64::from(Self::EXACT + 1));
+            let n = self.r - from;
+            let mass = y.powf(from) * geometric_sum(y, n);
+            if mass > NEGLIGIBLE {
+                let mean_i = from + weighted_sum(y, n) / geometric_sum(y, n);
+                shifts.push(Span::point(mass * self.p, mean_i * self.fail_time));
+                never_parts.push(Point {
+                    w: mass * self.never,
+                    t: f64::INFINITY,
+                });
+            }
+        }
+        (shifts, never_parts)
+    }
+
+    /// Failures that come back: all r + 1 attempts failed (y^r·q), or a
+    /// failure was not retried (a budget): y^{k−1}·q·(1 − retry) after k
+    /// attempts, k ≤ r.
+    fn returned_failures(&self, fail: &mut Points) {
+        let (y, r, q) = (self.y, self.r, self.q);
+        let all_failed = y.powf(r) * q;
+        if all_failed > NEGLIGIBLE {
+            fail.push(Point {
+                w: all_failed,
+                t: (r + 1.0) * self.fail_time,
+            });
+        }
+        if self.retry < 1.0 {
+            let stopped = q * (1.0 - self.retry) * geometric_sum(y, r - 1.0);
+            if stopped > NEGLIGIBLE {
+                let mean_k = 1.0 + weighted_sum(y, r - 1.0) / geometric_sum(y, r - 1.0);
+                fail.push(Point {
+                    w: stopped,
+                    t: mean_k * self.fail_time,
+                });
+            }
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 use super::admission::{Admission, Inputs};
 use super::contexts::Dest;
 use super::{Conditions, EdgeFlow, Engine, Situation, Solved};
-use crate::model::{Criticality, Dependency, Fallback, Mode, Phase, ServiceId, below};
+use crate::model::{CacheEdge, Criticality, Dependency, Fallback, Mode, Phase, ServiceId, below};
 use crate::sim::dist::{Dist, Point, Span, geometric_sum};
 use crate::sim::dists::Dists;
 
@@ -292,52 +292,24 @@ impl Engine<'_> {
             reaches: !cut,
             ..EdgeFlow::default()
         };
-        let mut call;
-        if dep.circuit_breaker.is_some() && s.open.contains(&e) {
-            // An open breaker fails calls at once: no attempt, no retry.
-            flow.breaker_open = true;
-            flow.reaches = false;
-            flow.attempt_failure = answer.with_timeout(dep.timeout_s).failure();
-            call = Dist::fail(0.0);
-        } else {
-            let (d, attempts, p_fail, timed_out) =
-                self.attempt(answer, dep.timeout_s, dep.retries, dep.retry_budget);
-            call = d;
-            flow.attempts = attempts;
-            flow.attempt_failure = p_fail;
-            flow.timed_out = timed_out;
-        }
-
-        if let Some(cache) = &dep.cache {
-            // Look-aside: hits answered by the cache; misses (and a cache
-            // that fails) go to `on_miss` with the edge's retries and the
-            // model's default timeout (the edge's own is the cache client's).
-            let warm = situation.warmth.get(target.index()).copied().unwrap_or(1.0);
-            let hit = cache.hit_ratio * warm;
-            let miss = if cond.cut(from, cache.on_miss) {
+        let mut call = self.first_attempt(dep, e, answer, s, &mut flow);
+        let alternative = |to: ServiceId| {
+            if cond.cut(from, to) {
                 Dist::fail(f64::INFINITY)
             } else {
                 self.answer(sites.alt.clone(), s)
-            };
-            let (miss_call, miss_attempts, _, _) = self.attempt(
-                miss,
-                self.model.default_timeout_s,
-                dep.retries,
-                dep.retry_budget,
+            }
+        };
+        if let Some(cache) = &dep.cache {
+            let warm = situation.warmth.get(target.index()).copied().unwrap_or(1.0);
+            call = self.through_cache(
+                dep,
+                cache,
+                warm,
+                alternative(cache.on_miss),
+                call,
+                &mut flow,
             );
-            let cache_ok = call.success();
-            let answered = call.successes();
-            let fail_time = call.mean_fail_latency();
-            let after_miss = answered.then(&miss_call);
-            let after_failure = miss_call.delayed(fail_time);
-            call = Dist::mix(&[
-                (hit * cache_ok, &answered),
-                ((1.0 - hit) * cache_ok, &after_miss),
-                (1.0 - cache_ok, &after_failure),
-            ]);
-            flow.alt_share = (1.0 - hit) * cache_ok + (1.0 - cache_ok);
-            flow.alt_attempts = miss_attempts;
-            flow.protection_used = warm < 1.0 || cache_ok < 0.99;
         } else {
             match dep.fallback {
                 Some(Fallback::ServeStale { .. }) if !situation.stale_expired.contains(&e) => {
@@ -345,23 +317,7 @@ impl Engine<'_> {
                     call = call.forgiven();
                 }
                 Some(Fallback::Failover { to }) => {
-                    let failed = call.failure();
-                    if failed > 1e-12 {
-                        let alt = if cond.cut(from, to) {
-                            Dist::fail(f64::INFINITY)
-                        } else {
-                            self.answer(sites.alt.clone(), s)
-                        };
-                        let (alt_call, alt_attempts, _, _) =
-                            self.attempt(alt, dep.timeout_s, dep.retries, dep.retry_budget);
-                        let fail_time = call.mean_fail_latency();
-                        let answered = call.successes();
-                        let moved = alt_call.delayed(fail_time);
-                        call = Dist::mix(&[(1.0 - failed, &answered), (failed, &moved)]);
-                        flow.alt_share = failed;
-                        flow.alt_attempts = alt_attempts;
-                        flow.protection_used = true;
-                    }
+                    call = self.failed_over(dep, call, || alternative(to), &mut flow);
                 }
                 _ => {}
             }
@@ -372,6 +328,89 @@ impl Engine<'_> {
         flow.success = call.success();
         flow.latency = call.mean_latency();
         (flow, call)
+    }
+
+    /// The call's first try: failed at once by an open breaker (no
+    /// attempt, no retry), else an attempt through its timeout and retries.
+    fn first_attempt(
+        &self,
+        dep: &Dependency,
+        e: usize,
+        answer: Dist,
+        s: &Solved,
+        flow: &mut EdgeFlow,
+    ) -> Dist {
+        if dep.circuit_breaker.is_some() && s.open.contains(&e) {
+            flow.breaker_open = true;
+            flow.reaches = false;
+            flow.attempt_failure = answer.with_timeout(dep.timeout_s).failure();
+            return Dist::fail(0.0);
+        }
+        let (call, attempts, p_fail, timed_out) =
+            self.attempt(answer, dep.timeout_s, dep.retries, dep.retry_budget);
+        flow.attempts = attempts;
+        flow.attempt_failure = p_fail;
+        flow.timed_out = timed_out;
+        call
+    }
+
+    /// A look-aside cache (`warm`: the share of its usual hits it has):
+    /// hits answered by the cache; misses (and a cache that fails) go to
+    /// `on_miss`, answering `miss`, with the edge's retries and the model's
+    /// default timeout (the edge's own is the cache client's).
+    fn through_cache(
+        &self,
+        dep: &Dependency,
+        cache: &CacheEdge,
+        warm: f64,
+        miss: Dist,
+        call: Dist,
+        flow: &mut EdgeFlow,
+    ) -> Dist {
+        let hit = cache.hit_ratio * warm;
+        let (miss_call, miss_attempts, _, _) = self.attempt(
+            miss,
+            self.model.default_timeout_s,
+            dep.retries,
+            dep.retry_budget,
+        );
+        let cache_ok = call.success();
+        let answered = call.successes();
+        let fail_time = call.mean_fail_latency();
+        let after_miss = answered.then(&miss_call);
+        let after_failure = miss_call.delayed(fail_time);
+        flow.alt_share = (1.0 - hit) * cache_ok + (1.0 - cache_ok);
+        flow.alt_attempts = miss_attempts;
+        flow.protection_used = warm < 1.0 || cache_ok < 0.99;
+        Dist::mix(&[
+            (hit * cache_ok, &answered),
+            ((1.0 - hit) * cache_ok, &after_miss),
+            (1.0 - cache_ok, &after_failure),
+        ])
+    }
+
+    /// A failover: the failed share of calls moves to the alternative
+    /// (answering `alt()`), after the time the failure took.
+    fn failed_over(
+        &self,
+        dep: &Dependency,
+        call: Dist,
+        alt: impl FnOnce() -> Dist,
+        flow: &mut EdgeFlow,
+    ) -> Dist {
+        let failed = call.failure();
+        if failed <= 1e-12 {
+            return call;
+        }
+        let (alt_call, alt_attempts, _, _) =
+            self.attempt(alt(), dep.timeout_s, dep.retries, dep.retry_budget);
+        let fail_time = call.mean_fail_latency();
+        let answered = call.successes();
+        let moved = alt_call.delayed(fail_time);
+        flow.alt_share = failed;
+        flow.alt_attempts = alt_attempts;
+        flow.protection_used = true;
+        Dist::mix(&[(1.0 - failed, &answered), (failed, &moved)])
     }
 
     /// Step 3: loads from entry traffic down the call paths, callers first.

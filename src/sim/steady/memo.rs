@@ -469,7 +469,10 @@ mod tests {
     }
 
     /// The memo does its work: under one fault, most works and outcomes
-    /// are copied, not computed.
+    /// are copied, not computed. (A round that opens breakers recomputes
+    /// only the calls over them, so it no longer copies everything again:
+    /// on this model 12,016 copied against 4,345 computed, where it was
+    /// 18,134 against 5,095 when each round started afresh.)
     #[test]
     fn a_swept_solve_copies_what_the_fault_does_not_reach() {
         let text = crate::model::generate::generate(crate::model::generate::Spec {
@@ -490,7 +493,7 @@ mod tests {
             computed += t.computed;
         }
         assert!(
-            copied > 3 * computed,
+            copied > 2 * computed,
             "{copied} copied, {computed} computed"
         );
     }

@@ -793,7 +793,8 @@ impl<'m> Engine<'m> {
         // the set.
         let open: BTreeSet<usize> = situation.forced_open.iter().copied().collect();
         if s.open != open {
-            s.invalidate();
+            let flipped: Vec<usize> = s.open.symmetric_difference(&open).copied().collect();
+            self.invalidate_calls_over(&flipped, &mut s);
         }
         s.open = open;
         s.opened_at.clear();
@@ -821,15 +822,37 @@ impl<'m> Engine<'m> {
             if opened.is_empty() {
                 break;
             }
+            self.invalidate_calls_over(&opened, &mut s);
             for e in opened {
                 s.opened_at.insert(e, s.edge_flow(e).attempt_failure);
                 s.open.insert(e);
             }
-            s.invalidate();
         }
         s.converged = converged;
         s.iterations = passes;
         s
+    }
+
+    /// Forgets the work of every context that calls over one of `edges`
+    /// (whose breaker opened or closed): only their call sites read the
+    /// open set. The next pass computes them again, and what that changes
+    /// reaches their callers as any change does; every other work is still
+    /// what its inputs give, so this is the full recomputation's result
+    /// without the work of redoing the rest.
+    fn invalidate_calls_over(&self, edges: &[usize], s: &mut Solved) {
+        let mut flipped = vec![false; self.edges.len()];
+        for &e in edges {
+            flipped[e] = true;
+        }
+        for (c, ctx) in self.contexts.ctxs.iter().enumerate() {
+            if ctx
+                .calls
+                .clone()
+                .any(|call| flipped[self.call_edge[call as usize] as usize])
+            {
+                s.work_valid[c] = false;
+            }
+        }
     }
 
     /// The fixed point for a given set of open breakers.

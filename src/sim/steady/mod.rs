@@ -840,6 +840,11 @@ impl<'m> Engine<'m> {
     /// what its inputs give, so this is the full recomputation's result
     /// without the work of redoing the rest.
     fn invalidate_calls_over(&self, edges: &[usize], s: &mut Solved) {
+        #[cfg(test)]
+        if INVALIDATE_ALL.load(std::sync::atomic::Ordering::Relaxed) {
+            s.invalidate();
+            return;
+        }
         let mut flipped = vec![false; self.edges.len()];
         for &e in edges {
             flipped[e] = true;
@@ -915,6 +920,12 @@ impl<'m> Engine<'m> {
                 .unwrap_or(0)
     }
 }
+
+/// Tests set this to have every change of the open breakers forget every
+/// work, as the engine once did, and compare.
+#[cfg(test)]
+pub(crate) static INVALIDATE_ALL: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
 
 /// Per-load step sizes of the fixed-point iteration (see `settle`).
 struct Relaxation {

@@ -233,8 +233,9 @@ pub struct Graph {
     callees: Vec<ServiceId>,
     callers_offset: Vec<u32>,
     callers: Vec<ServiceId>,
-    node_components: Components,
-    service_components: Components,
+    /// Both orders are made on first use: `check` needs neither.
+    node_components: std::sync::OnceLock<Components>,
+    service_components: std::sync::OnceLock<Components>,
 }
 
 /// A compressed list: `offset[v]..offset[v + 1]` indexes `items` for each
@@ -310,8 +311,6 @@ impl Graph {
         g.edge_rule = (0..g.edge_count()).map(|e| g.edge(e).rule()).collect();
         g.index_reverse(n, m);
         g.index_services(n);
-        g.node_components = g.evaluation_components();
-        g.service_components = g.dependency_components();
         g
     }
 
@@ -551,13 +550,15 @@ impl Graph {
     /// Node components, callees first, over what each node's health is
     /// computed from (members are [`Graph::node_index`] values; module docs).
     pub fn node_components(&self) -> &Components {
-        &self.node_components
+        self.node_components
+            .get_or_init(|| self.evaluation_components())
     }
 
     /// Service components, callees first, over every dependency and
     /// alternative (members are service indices; module docs).
     pub fn service_components(&self) -> &Components {
-        &self.service_components
+        self.service_components
+            .get_or_init(|| self.dependency_components())
     }
 
     /// Every dependency cycle between services (targets, any edge kind),

@@ -20,8 +20,9 @@
 //!
 //! # Components
 //!
-//! Two orders are precomputed, both by an iterative Tarjan
-//! ([`Components::tarjan`]: no recursion, whatever the depth):
+//! Two orders are made on first use (a graph that only `check` reads
+//! needs neither), both by an iterative Tarjan ([`Components::tarjan`]: no
+//! recursion, whatever the depth):
 //!
 //! - [`Graph::node_components`]: the nodes, callees first, over what a
 //!   node's health is computed from — a service from its operations, an
@@ -258,8 +259,8 @@ fn compress<T: Copy>(count: usize, pairs: &[(u32, T)]) -> (Vec<u32>, Vec<T>) {
 }
 
 impl Graph {
-    /// Builds the graph of a valid model, with its components. Linear in
-    /// services + operations + dependencies.
+    /// Builds the graph of a valid model (its components follow on first
+    /// use). Linear in services + operations + dependencies.
     ///
     /// ```
     /// use whatif::graph::{Graph, Node, Rule};

@@ -132,9 +132,11 @@ impl Dists {
     }
 
     /// [`Dists::set`], returning whether the atoms differ from those it
-    /// held (as `!=` compares them: what the steady state calls a change).
+    /// held, bit for bit (what the steady state calls a change: a value
+    /// that differs only in the sign of a zero is a change too, since later
+    /// arithmetic may tell them apart).
     pub fn replace(&mut self, i: usize, d: &Dist) -> bool {
-        let changed = d.atoms() != self.atoms(i);
+        let changed = !super::dist::same_atoms(d.atoms(), self.atoms(i));
         self.set(i, d);
         changed
     }
@@ -193,6 +195,11 @@ mod tests {
         assert!(!one.replace(0, &all[0]));
         assert!(one.replace(0, &all[1]));
         assert!(one.get(0).same_bits(&all[1]));
+        // A zero's sign is a change.
+        let (zero, minus_zero) = (Dist::ok(0.0), Dist::ok(-0.0));
+        let mut one = Dists::filled(1, &zero);
+        assert!(one.replace(0, &minus_zero));
+        assert!(!one.replace(0, &minus_zero));
     }
 
     #[test]

@@ -468,13 +468,35 @@ mod tests {
         }
     }
 
-    /// A round that opens breakers recomputes only the calls over them,
-    /// and gets what forgetting every work got, bit for bit: for every
-    /// single fault of every example and of generated models, many of
-    /// which open breakers.
+    /// Has every change of the open breakers forget every work, as the
+    /// engine once did, until dropped (also when a comparison panics). The
+    /// switch is global: tests running meanwhile take the old path too,
+    /// which gives the same answers.
+    struct InvalidatingAll;
+
+    impl InvalidatingAll {
+        fn on() -> InvalidatingAll {
+            super::super::INVALIDATE_ALL.store(true, std::sync::atomic::Ordering::Relaxed);
+            InvalidatingAll
+        }
+    }
+
+    impl Drop for InvalidatingAll {
+        fn drop(&mut self) {
+            super::super::INVALIDATE_ALL.store(false, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// A round that opens breakers, recomputing only the calls over them,
+    /// gets what forgetting every work got, bit for bit: for every single
+    /// fault of every example and of generated models (many of which open
+    /// breakers), and along timelines, whose steps start from the step
+    /// before with breakers held open or closing. (On these timelines the
+    /// breakers a step closes at its start open again in the same step, so
+    /// the test below is the one that tells a step's start apart.)
     #[test]
-    fn opening_breakers_recomputes_only_their_calls_and_gets_the_same() {
-        use std::sync::atomic::Ordering::Relaxed;
+    fn a_round_opening_breakers_gets_what_forgetting_every_work_got() {
+        use crate::sim::timeline::{Event, Options, simulate};
         let mut models: Vec<Model> =
             std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/examples"))
                 .unwrap()
@@ -488,17 +510,19 @@ mod tests {
         let mut opened = 0;
         for m in &models {
             let faults = single_faults(m);
-            let solve_all = |all: bool| {
-                super::super::INVALIDATE_ALL.store(all, Relaxed);
+            let solve_all = || {
                 let engine = Engine::new(m);
                 let outcomes: Vec<Outcome> = faults
                     .iter()
                     .map(|f| engine.steady(std::slice::from_ref(f)))
                     .collect();
-                super::super::INVALIDATE_ALL.store(false, Relaxed);
                 outcomes
             };
-            let (everything, targeted) = (solve_all(true), solve_all(false));
+            let everything = {
+                let _old = InvalidatingAll::on();
+                solve_all()
+            };
+            let targeted = solve_all();
             for ((f, a), b) in faults.iter().zip(&everything).zip(&targeted) {
                 if let Some(d) = difference(a, b) {
                     panic!("{} {}: {d}", m.name, f.as_flag());
@@ -507,6 +531,71 @@ mod tests {
             }
         }
         assert!(opened > 20, "only {opened} faults open a breaker");
+        // Timelines: the first `--down` of each example, 10 minutes in 10 s
+        // steps (breakers open, hold, half-open and close).
+        let options = Options {
+            duration_s: 600.0,
+            step_s: 10.0,
+        };
+        for m in &models {
+            let down = parse(FaultKind::Down, &m.services()[0].name, m).unwrap();
+            let events = Event::from_start(&[down]);
+            let everything = {
+                let _old = InvalidatingAll::on();
+                simulate(m, &events, options)
+            };
+            let targeted = simulate(m, &events, options);
+            assert_eq!(
+                format!("{everything:?}"),
+                format!("{targeted:?}"),
+                "{}: the timelines differ",
+                m.name
+            );
+        }
+    }
+
+    /// A step that starts from one whose solve opened a breaker starts with
+    /// it closed again, and recomputes the calls over it: here the breaker
+    /// opened on an overloaded `api`; with two more replicas the next step
+    /// finds it healthy, and `web` with it.
+    #[test]
+    fn a_step_after_a_breaker_opened_starts_with_it_closed() {
+        let m = crate::model::load_str(
+            "services:
+  web:
+    entry: { rps: 800 }
+    depends_on:
+      - { to: api, timeout: 100ms, circuit_breaker: { threshold: 50%, open_for: 30s } }
+  api: { replicas: 1, capacity: 500, latency: 20ms }
+",
+            "m.yaml",
+        )
+        .unwrap()
+        .model;
+        let steps = || {
+            let engine = Engine::new(&m);
+            let first = Situation::at_fault_start(&m, &[]);
+            let (overloaded, warm) = engine.evaluate_from(&[], &first, engine.baseline(), None);
+            let mut scaled = first.clone();
+            scaled.extra_replicas = vec![0; 2];
+            scaled.extra_replicas[m.find("api").unwrap().index()] = 2;
+            let (healthy, _) = engine.evaluate_from(&[], &scaled, engine.baseline(), Some(&warm));
+            (overloaded, healthy)
+        };
+        let old = {
+            let _old = InvalidatingAll::on();
+            steps()
+        };
+        let (overloaded, healthy) = steps();
+        assert!(overloaded.edges[0].breaker_open);
+        assert!(!healthy.edges[0].breaker_open);
+        let web = m.find("web").unwrap().index();
+        assert_eq!(
+            healthy.services[web].state,
+            crate::sim::steady::State::Healthy
+        );
+        assert!(difference(&old.0, &overloaded).is_none());
+        assert!(difference(&old.1, &healthy).is_none());
     }
 
     /// The memo does its work: under one fault, most works and outcomes

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::format::{Format, TEXT_OR_JSON};
-use super::output::{Inputs, print, write_file};
+use super::output::{Inputs, json_bytes, print, write_file};
 use super::{ColorChoice, Status, check_steps, cli_duration, progress, report, text_style};
 use whatif::error::Error;
 use whatif::render::findings::Palette;
@@ -111,8 +111,7 @@ pub(super) fn scenario(args: ScenarioArgs, color: ColorChoice) -> Result<Status,
     }
     if args.format == Format::Json {
         let v = serde_json::json!({ "scenarios": json_files, "summary": { "passed": passed_total, "failed": failed_total } });
-        let _ = serde_json::to_writer_pretty(&mut text, &v);
-        text.push(b'\n');
+        text.extend(json_bytes(&v));
     } else if args.files.len() > 1 {
         let _ = writeln!(
             text,

@@ -377,11 +377,16 @@ impl Texts {
 
     /// The id of a service's latency and load, as the page shows them.
     fn figures(&mut self, latency_s: f64, load_rps: f64) -> usize {
-        let text = || format!("{} · {} rps", latency(latency_s), rate(load_rps));
         *self
             .figures
             .entry((latency_s.to_bits(), load_rps.to_bits()))
-            .or_insert_with(|| intern(&mut self.list, &mut self.index, &text()))
+            .or_insert_with(|| {
+                intern(
+                    &mut self.list,
+                    &mut self.index,
+                    &figures_text(latency_s, load_rps),
+                )
+            })
     }
 
     /// The id of a shared explanation.
@@ -392,6 +397,11 @@ impl Texts {
             .entry(address)
             .or_insert_with(|| intern(&mut self.list, &mut self.index, because))
     }
+}
+
+/// A service's latency and load, as the page shows them.
+fn figures_text(latency_s: f64, load_rps: f64) -> String {
+    format!("{} · {} rps", latency(latency_s), rate(load_rps))
 }
 
 /// The index of `s` in `list`, appended when new.
@@ -575,7 +585,7 @@ mod tests {
             ids.1.push(intern(
                 &mut plain.list,
                 &mut plain.index,
-                &format!("{} · {} rps", latency(l), rate(r)),
+                &figures_text(l, r),
             ));
             let e = [&a, &b, &c][k % 3];
             ids.0.push(remembered.because(e));

@@ -854,7 +854,6 @@ impl Dist {
             q,
             y: (q * retry).min(1.0),
             retries,
-            r: f64::from(retries),
             retry,
             fail_time: self.returning_failure_time(),
         };
@@ -864,7 +863,7 @@ impl Dist {
         if law.p > NEGLIGIBLE {
             call = self.successes_after(&mut shifts, &call, law.p);
         }
-        (call, geometric_sum(law.y, law.r))
+        (call, geometric_sum(law.y, law.r()))
     }
 
     /// Mean time of the failures that come back (0 when none do).
@@ -931,9 +930,8 @@ struct Retries {
     q: f64,
     /// Chance that a failed attempt is followed by another (q · retry).
     y: f64,
-    /// At most this many retries, also as a number.
+    /// At most this many retries.
     retries: u32,
-    r: f64,
     /// Chance that a failure that came back is retried (1 without a budget).
     retry: f64,
     /// Mean time of a failure that comes back.
@@ -941,6 +939,11 @@ struct Retries {
 }
 
 impl Retries {
+    /// The retries, as a number.
+    fn r(&self) -> f64 {
+        f64::from(self.retries)
+    }
+
     /// How many failures before a success are kept as exact points (the
     /// rest become one point).
     const EXACT: u32 = 6;
@@ -966,7 +969,7 @@ impl Retries {
         if self.retries > Self::EXACT {
             // i from EXACT + 1 to r: mass Σ y^i, mean Σ i·y^i ÷ Σ y^i.
             let (y, from) = (self.y, f64::from(Self::EXACT + 1));
-            let n = self.r - from;
+            let n = self.r() - from;
             let mass = y.powf(from) * geometric_sum(y, n);
             if mass > NEGLIGIBLE {
                 let mean_i = from + weighted_sum(y, n) / geometric_sum(y, n);
@@ -984,7 +987,7 @@ impl Retries {
     /// failure was not retried (a budget): y^{k−1}·q·(1 − retry) after k
     /// attempts, k ≤ r.
     fn returned_failures(&self, fail: &mut Points) {
-        let (y, r, q) = (self.y, self.r, self.q);
+        let (y, r, q) = (self.y, self.r(), self.q);
         let all_failed = y.powf(r) * q;
         if all_failed > NEGLIGIBLE {
             fail.push(Point {
@@ -1012,13 +1015,10 @@ impl Retries {
 /// gives these bytes.
 fn sort_spans(ok: &mut Spans) {
     use std::cmp::Ordering;
-    fn order(a: &Span, b: &Span) -> Ordering {
-        a.mean().total_cmp(&b.mean()).then(a.lo.total_cmp(&b.lo))
-    }
     // Where each run in order starts, then the end.
     let n = ok.len();
     let mut bounds: smallvec::SmallVec<[usize; 64]> = smallvec::smallvec![0];
-    bounds.extend((1..n).filter(|&i| order(&ok[i - 1], &ok[i]) == Ordering::Greater));
+    bounds.extend((1..n).filter(|&i| span_order(&ok[i - 1], &ok[i]) == Ordering::Greater));
     if bounds.len() == 1 {
         return;
     }
@@ -1035,7 +1035,7 @@ fn sort_spans(ok: &mut Spans) {
         for r in (0..bounds.len() - 1).step_by(2) {
             let (lo, mid) = (bounds[r], bounds[r + 1]);
             let hi = bounds.get(r + 2).copied().unwrap_or(mid);
-            merge_runs(&from[lo..mid], &from[mid..hi], &mut to[lo..hi], order);
+            merge_runs(&from[lo..mid], &from[mid..hi], &mut to[lo..hi]);
             merged.push(hi);
         }
         bounds = merged;
@@ -1046,16 +1046,17 @@ fn sort_spans(ok: &mut Spans) {
     }
 }
 
+/// The order spans are kept in: by mean, then by start.
+fn span_order(a: &Span, b: &Span) -> std::cmp::Ordering {
+    a.mean().total_cmp(&b.mean()).then(a.lo.total_cmp(&b.lo))
+}
+
 /// Merges two sorted runs into `out`; ties go to the left run (stable).
-fn merge_runs(
-    left: &[Span],
-    right: &[Span],
-    out: &mut [Span],
-    order: fn(&Span, &Span) -> std::cmp::Ordering,
-) {
+fn merge_runs(left: &[Span], right: &[Span], out: &mut [Span]) {
     let (mut i, mut j) = (0, 0);
     for slot in out.iter_mut() {
-        let take_right = i == left.len() || (j < right.len() && order(&right[j], &left[i]).is_lt());
+        let take_right =
+            i == left.len() || (j < right.len() && span_order(&right[j], &left[i]).is_lt());
         if take_right {
             *slot = right[j];
             j += 1;
@@ -1665,7 +1666,7 @@ mod tests {
         for shape in shapes {
             let mut spans: Spans = shape.iter().map(|&(m, w)| span(m, w)).collect();
             let mut expected = spans.clone();
-            expected.sort_by(|a, b| a.mean().total_cmp(&b.mean()).then(a.lo.total_cmp(&b.lo)));
+            expected.sort_by(span_order);
             sort_spans(&mut spans);
             let key = |s: &Span| (s.w.to_bits(), s.m.to_bits());
             assert_eq!(
@@ -1693,7 +1694,7 @@ mod tests {
                 })
                 .collect();
             let mut expected = spans.clone();
-            expected.sort_by(|a, b| a.mean().total_cmp(&b.mean()).then(a.lo.total_cmp(&b.lo)));
+            expected.sort_by(span_order);
             sort_spans(&mut spans);
             let key = |s: &Span| (s.w.to_bits(), s.lo.to_bits(), s.m.to_bits());
             proptest::prop_assert_eq!(

@@ -421,14 +421,26 @@ mod tests {
         faults.len()
     }
 
+    /// Every example model.
+    fn examples() -> Vec<Model> {
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/examples"))
+            .unwrap()
+            .map(|f| crate::model::load_file(&f.unwrap().path()).unwrap().model)
+            .collect()
+    }
+
+    /// `whatif generate --services N --seed S`'s model.
+    fn generated(services: usize, seed: u64) -> Model {
+        let text =
+            crate::model::generate::generate(crate::model::generate::Spec { services, seed });
+        crate::model::load_str(&text, "g.yaml").unwrap().model
+    }
+
     /// The swept solve is the full solve, bit for bit, for every single
     /// fault of every example.
     #[test]
     fn the_swept_solve_is_the_full_solve_on_every_example() {
-        for file in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/examples")).unwrap() {
-            let m = crate::model::load_file(&file.unwrap().path())
-                .unwrap()
-                .model;
+        for m in examples() {
             assert!(check(&m) > 0);
         }
     }
@@ -438,10 +450,7 @@ mod tests {
     #[test]
     fn the_swept_solve_is_the_full_solve_on_generated_models() {
         for (services, seed) in [(40, 1), (60, 2), (80, 3)] {
-            let text =
-                crate::model::generate::generate(crate::model::generate::Spec { services, seed });
-            let m = crate::model::load_str(&text, "g.yaml").unwrap().model;
-            check(&m);
+            check(&generated(services, seed));
         }
     }
 
@@ -497,26 +506,17 @@ mod tests {
     #[test]
     fn a_round_opening_breakers_gets_what_forgetting_every_work_got() {
         use crate::sim::timeline::{Event, Options, simulate};
-        let mut models: Vec<Model> =
-            std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/examples"))
-                .unwrap()
-                .map(|f| crate::model::load_file(&f.unwrap().path()).unwrap().model)
-                .collect();
-        for (services, seed) in [(60, 2), (80, 3)] {
-            let text =
-                crate::model::generate::generate(crate::model::generate::Spec { services, seed });
-            models.push(crate::model::load_str(&text, "g.yaml").unwrap().model);
-        }
+        let mut models = examples();
+        models.extend([generated(60, 2), generated(80, 3)]);
         let mut opened = 0;
         for m in &models {
             let faults = single_faults(m);
             let solve_all = || {
                 let engine = Engine::new(m);
-                let outcomes: Vec<Outcome> = faults
+                faults
                     .iter()
                     .map(|f| engine.steady(std::slice::from_ref(f)))
-                    .collect();
-                outcomes
+                    .collect::<Vec<Outcome>>()
             };
             let everything = {
                 let _old = InvalidatingAll::on();
@@ -605,11 +605,7 @@ mod tests {
     /// 18,134 against 5,095 when each round started afresh.)
     #[test]
     fn a_swept_solve_copies_what_the_fault_does_not_reach() {
-        let text = crate::model::generate::generate(crate::model::generate::Spec {
-            services: 60,
-            seed: 2,
-        });
-        let m = crate::model::load_str(&text, "g.yaml").unwrap().model;
+        let m = generated(60, 2);
         let engine = Engine::new(&m);
         let (mut copied, mut computed) = (0, 0);
         for id in m.service_ids() {

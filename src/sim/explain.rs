@@ -370,11 +370,18 @@ impl Engine<'_> {
         let model = self.model;
         let n = model.services().len();
         let links = self.links();
+        // Each service's load, now and before any fault.
+        let loads: Vec<(f64, f64)> = model
+            .service_ids()
+            .map(|id| {
+                let sum =
+                    |x: &Solved| -> f64 { self.ops.ops(id).map(|o| x.op_load[o as usize]).sum() };
+                (sum(s), sum(baseline))
+            })
+            .collect();
         let affected: Vec<bool> = (0..n)
             .map(|i| {
-                let id = ServiceId(i as u32);
-                let load: f64 = self.ops.ops(id).map(|o| s.op_load[o as usize]).sum();
-                let before: f64 = self.ops.ops(id).map(|o| baseline.op_load[o as usize]).sum();
+                let (load, before) = loads[i];
                 starts[i]
                     || outcome.services[i].state != State::Healthy
                     || (load - before).abs() > 0.01 * before.max(1e-9)
@@ -387,20 +394,20 @@ impl Engine<'_> {
                     .all(|w| links.neighbours[w[0].index()].binary_search(&w[1]).is_ok())
         };
         // Failures travel from callee to caller: a path along calls first;
-        // load travels down too (a surge, retries), so any shared
-        // dependency when there is none. Through a service that looks
-        // healthy only when nothing else leads there (a caller no load
-        // reaches sees a path the loaded contexts do not, e.g. into a
-        // cycle).
+        // load travels down too (a surge, retries), so a path that also
+        // steps from a caller into a callee whose load rose, when there is
+        // none. Through a service that looks healthy only when nothing else
+        // leads there (a caller no load reaches sees a path the loaded
+        // contexts do not, e.g. into a cycle). A step down into a callee
+        // whose load did not rise is never taken: nothing travelled it.
+        let rose: Vec<bool> = loads
+            .iter()
+            .map(|&(load, before)| load - before > 0.01 * before.max(1e-9))
+            .collect();
         let ways = [
-            Way::new(starts, Some(&affected), &links.callees, &links.callers),
-            Way::new(
-                starts,
-                Some(&affected),
-                &links.neighbours,
-                &links.neighbours,
-            ),
-            Way::new(starts, None, &links.callees, &links.callers),
+            Way::new(starts, Some(&affected), links, None),
+            Way::new(starts, Some(&affected), links, Some(&rose)),
+            Way::new(starts, None, links, None),
         ];
         let mut nearest: [Option<Nearest>; 3] = [None, None, None];
         let mut mended: Vec<Option<Vec<ServiceId>>> = vec![None; n];
@@ -495,33 +502,64 @@ impl Links {
     }
 }
 
-/// One way a mended chain may go: from the trouble starts along `links`,
-/// through the services `through` allows (every one, when `None`).
+/// One way a mended chain may go: from the trouble starts to callers
+/// along calls and, with `rose`, from callers into callees whose load rose
+/// — through the services `through` allows (every one, when `None`).
 struct Way<'a> {
     starts: &'a [bool],
     through: Option<&'a [bool]>,
-    links: &'a [Vec<ServiceId>],
-    /// `links` reversed (callers for callees).
-    back: &'a [Vec<ServiceId>],
+    links: &'a Links,
+    /// Per service: whether its load rose, so that load may have carried
+    /// trouble down into it (`None`: failures only, callee to caller).
+    rose: Option<&'a [bool]>,
 }
 
 impl<'a> Way<'a> {
     fn new(
         starts: &'a [bool],
         through: Option<&'a [bool]>,
-        links: &'a [Vec<ServiceId>],
-        back: &'a [Vec<ServiceId>],
+        links: &'a Links,
+        rose: Option<&'a [bool]>,
     ) -> Way<'a> {
         Way {
             starts,
             through,
             links,
-            back,
+            rose,
         }
     }
 
     fn allows(&self, id: ServiceId) -> bool {
         self.through.is_none_or(|t| t[id.index()])
+    }
+
+    fn rose(&self, id: ServiceId) -> bool {
+        self.rose.is_some_and(|r| r[id.index()])
+    }
+
+    /// The services trouble may have come to `to` from: its callees, and
+    /// its callers when its load rose (unordered).
+    fn from(&self, to: ServiceId) -> impl Iterator<Item = ServiceId> + '_ {
+        let up: &[ServiceId] = if self.rose(to) {
+            &self.links.callers[to.index()]
+        } else {
+            &[]
+        };
+        self.links.callees[to.index()].iter().chain(up).copied()
+    }
+
+    /// The services trouble at `y` may go on to: its callers, and those of
+    /// its callees whose load rose (unordered).
+    fn onto(&self, y: ServiceId) -> impl Iterator<Item = ServiceId> + '_ {
+        let down: &[ServiceId] = if self.rose.is_some() {
+            &self.links.callees[y.index()]
+        } else {
+            &[]
+        };
+        self.links.callers[y.index()]
+            .iter()
+            .copied()
+            .chain(down.iter().copied().filter(|&c| self.rose(c)))
     }
 }
 
@@ -546,7 +584,7 @@ impl Nearest {
             }
         }
         while let Some(y) = queue.pop_front() {
-            for &x in &way.back[y.index()] {
+            for x in way.onto(y) {
                 if distance[x.index()] == u32::MAX && way.allows(x) {
                     distance[x.index()] = distance[y.index()] + 1;
                     queue.push_back(x);
@@ -566,14 +604,13 @@ impl Nearest {
             return Some(vec![to]);
         }
         let nearer = |at: ServiceId, d: u32| {
-            way.links[at.index()]
-                .iter()
-                .copied()
-                .find(|&y| self.distance[y.index()] == d && way.allows(y))
+            way.from(at)
+                .filter(|&y| self.distance[y.index()] == d && way.allows(y))
+                .min()
         };
-        let first = way.links[to.index()]
-            .iter()
-            .filter(|&&y| way.allows(y))
+        let first = way
+            .from(to)
+            .filter(|&y| way.allows(y))
             .map(|y| self.distance[y.index()])
             .min()
             .filter(|&d| d != u32::MAX)?;
@@ -1535,11 +1572,26 @@ impl Scene<'_, '_> {
             return None;
         }
         let tname = self.name(edge.target);
-        let text = format!(
-            "{tname} answers in {} (normally {})",
-            latency(self.answer(edge.dep, self.s).mean_latency()),
-            latency(self.answer(edge.dep, self.baseline).mean_latency())
-        );
+        let now = self.answer(edge.dep, self.s).mean_latency();
+        let was = self.answer(edge.dep, self.baseline).mean_latency();
+        // What the target answers is over all its callers; in a cycle the
+        // calls from this one may wait on a path the others' do not take
+        // (its callee calls back into a slowed service), so the target can
+        // answer as fast as ever while these calls are slow: then the text
+        // says what these calls take.
+        let text = if at_least(now - was, t.slow_min_s) || now.is_infinite() {
+            format!(
+                "{tname} answers in {} (normally {})",
+                latency(now),
+                latency(was)
+            )
+        } else {
+            format!(
+                "calls to {tname} take {} (normally {})",
+                latency(edge.flow.latency),
+                latency(before)
+            )
+        };
         Some(
             Cause::new(
                 State::Slow,
@@ -1751,7 +1803,9 @@ mod tests {
         seen[to.index()] = true;
         let mut queue = VecDeque::from([to]);
         while let Some(x) = queue.pop_front() {
-            for &y in &way.links[x.index()] {
+            let mut from: Vec<ServiceId> = way.from(x).collect();
+            from.sort();
+            for y in from {
                 if seen[y.index()] || !way.allows(y) {
                     continue;
                 }
@@ -1806,15 +1860,12 @@ mod tests {
                     let through: Vec<bool> = (0..n)
                         .map(|i| starts[i] || rng.random_bool(p_through))
                         .collect();
+                    let rose: Vec<bool> = (0..n).map(|_| rng.random_bool(0.4)).collect();
                     for way in [
-                        Way::new(&starts, Some(&through), &links.callees, &links.callers),
-                        Way::new(
-                            &starts,
-                            Some(&through),
-                            &links.neighbours,
-                            &links.neighbours,
-                        ),
-                        Way::new(&starts, None, &links.callees, &links.callers),
+                        Way::new(&starts, Some(&through), &links, None),
+                        Way::new(&starts, Some(&through), &links, Some(&rose)),
+                        Way::new(&starts, None, &links, Some(&rose)),
+                        Way::new(&starts, None, &links, None),
                     ] {
                         let nearest = Nearest::new(&way);
                         for to in m.service_ids() {

@@ -401,3 +401,36 @@ fn a_cold_cache_drowns_the_database_behind_it() {
     let (m, o) = run(text, &[(Down, "cache")]);
     assert_close!(svc(&m, &o, "db").load_rps, 100.0);
 }
+
+/// In a cycle, a caller no traffic reaches may wait on a path the loaded
+/// callers do not take: `report` calls `api`, which (from `report`) calls
+/// `web`, slowed; from `web` itself, `api` does not call back. So `api`
+/// answers its real traffic as fast as ever while `report`'s calls wait on
+/// `web`: the reason says what `report`'s calls take, and the chain runs
+/// along the calls the slowness travelled (web → api → report), never
+/// from a caller down into `report` (`admin` calls `report`; no load moved).
+#[test]
+fn a_caller_waiting_through_a_cycle_names_what_its_calls_take() {
+    let text = "services:
+  web: { latency: 5ms, entry: { rps: 100 }, depends_on: [api] }
+  api: { latency: 5ms, depends_on: [web] }
+  report: { latency: 5ms, depends_on: [api] }
+  admin: { latency: 5ms, depends_on: [report, web] }
+";
+    let (m, o) = run(text, &[(Slow, "web=+800ms@30%")]);
+    let name = |ids: &[whatif::model::ServiceId]| -> Vec<String> {
+        ids.iter().map(|&id| m.service(id).name.clone()).collect()
+    };
+    // web: 5 ms own + 30 % × 800 ms, then api's 5 ms.
+    assert_close!(svc(&m, &o, "web").latency_s, 0.250);
+    assert_eq!(svc(&m, &o, "api").state, State::Healthy);
+    let report = svc(&m, &o, "report");
+    assert_eq!(report.state, State::Slow);
+    // api from report: 5 ms own + web's 245 ms (web's call to api stops
+    // there: the cycle is walked once); normally 5 + 5.
+    assert_eq!(report.because, "calls to api take 250ms (normally 10ms)");
+    assert_eq!(name(&report.chain), ["web", "api", "report"]);
+    let admin = svc(&m, &o, "admin");
+    assert_eq!(admin.state, State::Slow);
+    assert_eq!(name(&admin.chain), ["web", "admin"]);
+}

@@ -109,9 +109,132 @@ impl std::io::BufRead for Pieces<'_> {
     }
 }
 
+/// One step of the parser: an event, or why the text is not YAML.
+type Parsed = Result<libyaml_safer::Event, YamlError>;
+
+/// Events a parsing thread hands over at a time.
+const BATCH: usize = 1024;
+
+/// Batches that may wait for the reader: how far the parsing thread may
+/// run ahead of it.
+const BATCHES_AHEAD: usize = 8;
+
+/// Events parsed ahead, handed over together. The scalars' text travels in
+/// one buffer, not a `String` each: memory the parsing thread allocates
+/// and the reader frees costs both allocators more than the copy.
+#[derive(Default)]
+struct Batch {
+    /// The events, each scalar's value left empty.
+    events: std::vec::IntoIter<Parsed>,
+    /// The scalars' values, one after another.
+    scalars: String,
+    /// Where each scalar's value ends in `scalars`, in event order.
+    ends: std::vec::IntoIter<usize>,
+    /// Where the next scalar's value starts.
+    at: usize,
+}
+
+impl Batch {
+    /// The next event, its scalar's value put back.
+    fn next(&mut self) -> Option<Parsed> {
+        let mut next = self.events.next()?;
+        if let Ok(libyaml_safer::Event {
+            data: EventData::Scalar { value, .. },
+            ..
+        }) = &mut next
+        {
+            let end = self.ends.next().unwrap_or(self.at);
+            *value = self.scalars[self.at..end].to_owned();
+            self.at = end;
+        }
+        Some(next)
+    }
+}
+
+/// Where the parser's events come from.
+enum Source<'t> {
+    /// Parsed here, one event at a time as the reader asks.
+    Here(Box<Parser<Pieces<'t>>>),
+    /// Parsed ahead on a thread of its own, handed over in batches: the
+    /// parser and the reader (which builds the model) run at once, on two
+    /// cores. The thread stops at the stream's end, at the first error, or
+    /// when the reader goes away.
+    Ahead {
+        batches: std::sync::mpsc::Receiver<Batch>,
+        batch: Batch,
+    },
+}
+
+impl Source<'_> {
+    fn parse(&mut self) -> Parsed {
+        match self {
+            Source::Here(parser) => parser.parse(),
+            Source::Ahead { batches, batch } => loop {
+                if let Some(next) = batch.next() {
+                    return next;
+                }
+                match batches.recv() {
+                    Ok(more) => *batch = more,
+                    // The thread has stopped after the stream's end (or an
+                    // error, which the reader does not read past): what the
+                    // parser itself answers after the end.
+                    Err(_) => return Ok(libyaml_safer::Event::stream_end()),
+                }
+            },
+        }
+    }
+}
+
+/// Parses `text` on a thread of its own, sending what it parses in
+/// batches; `None` when no thread could be started.
+fn parse_ahead(text: &str) -> Option<std::sync::mpsc::Receiver<Batch>> {
+    let (send, batches) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_AHEAD);
+    let bytes = text.as_bytes().to_vec();
+    std::thread::Builder::new()
+        .name("yaml-parser".into())
+        .spawn(move || {
+            let mut parser = Parser::new();
+            parser.set_input(Pieces(&bytes));
+            loop {
+                let mut events = Vec::with_capacity(BATCH);
+                let mut scalars = String::new();
+                let mut ends = Vec::new();
+                let mut last = false;
+                while !last && events.len() < BATCH {
+                    let mut next = parser.parse();
+                    match &mut next {
+                        Ok(libyaml_safer::Event {
+                            data: EventData::Scalar { value, .. },
+                            ..
+                        }) => {
+                            scalars.push_str(value);
+                            ends.push(scalars.len());
+                            *value = String::new();
+                        }
+                        Ok(e) => last = e.data == EventData::StreamEnd,
+                        Err(_) => last = true,
+                    }
+                    events.push(next);
+                }
+                let batch = Batch {
+                    events: events.into_iter(),
+                    scalars,
+                    ends: ends.into_iter(),
+                    at: 0,
+                };
+                // The reader stopped (a guard, a fatal finding): so do we.
+                if send.send(batch).is_err() || last {
+                    return;
+                }
+            }
+        })
+        .ok()?;
+    Some(batches)
+}
+
 /// The events of one YAML stream, aliases expanded, guards applied.
 pub struct Events<'t> {
-    parser: Parser<Pieces<'t>>,
+    source: Source<'t>,
     text: &'t str,
     depth: usize,
     anchors: HashMap<String, Rc<[Event]>>,
@@ -131,12 +254,32 @@ pub struct Events<'t> {
 pub type Fatal = Box<Finding>;
 
 impl<'t> Events<'t> {
-    /// Events of `text`.
+    /// Events of `text`, parsed as they are asked for.
     pub fn new(text: &'t str) -> Self {
         let mut parser = Parser::new();
         parser.set_input(Pieces(text.as_bytes()));
+        Self::from_source(text, Source::Here(Box::new(parser)))
+    }
+
+    /// Events of `text`, parsed ahead on a thread of its own (a copy of the
+    /// text goes with it): the same events, errors and findings as
+    /// [`Events::new`], sooner for a large file on more than one core.
+    pub fn ahead(text: &'t str) -> Self {
+        match parse_ahead(text) {
+            Some(batches) => Self::from_source(
+                text,
+                Source::Ahead {
+                    batches,
+                    batch: Batch::default(),
+                },
+            ),
+            None => Self::new(text),
+        }
+    }
+
+    fn from_source(text: &'t str, source: Source<'t>) -> Self {
         Events {
-            parser,
+            source,
             text,
             depth: 0,
             anchors: HashMap::new(),
@@ -263,7 +406,7 @@ impl<'t> Events<'t> {
     }
 
     fn raw(&mut self) -> Result<libyaml_safer::Event, Fatal> {
-        self.parser.parse().map_err(|e| {
+        self.source.parse().map_err(|e| {
             let (finding, key_start) = syntax_finding(&e, self.text);
             self.broken_from = key_start
                 .or(e.context_mark().map(|m| pos(&m)))
@@ -689,6 +832,83 @@ mod tests {
 
     fn s(t: &str) -> Kind {
         Kind::Scalar(t.into(), Style::Plain)
+    }
+
+    /// Everything a reader sees of `e`, read to the end of its first
+    /// document: the events, or the fatal finding they stop at; the tags
+    /// found; where a syntax error's construct starts.
+    fn drained(mut e: Events) -> (Result<Vec<Event>, Fatal>, Vec<Finding>, Option<Pos>) {
+        let mut read = || -> Result<Vec<Event>, Fatal> {
+            let mut out = Vec::new();
+            if !e.start()? {
+                return Ok(out);
+            }
+            let mut open = 0usize;
+            loop {
+                let ev = e.next_event()?;
+                match ev.kind {
+                    Kind::SeqStart | Kind::MapStart => open += 1,
+                    Kind::SeqEnd | Kind::MapEnd => open -= 1,
+                    Kind::Scalar(..) => {}
+                }
+                out.push(ev);
+                if open == 0 {
+                    break;
+                }
+            }
+            e.finish()?;
+            Ok(out)
+        };
+        let result = read();
+        (result, e.findings, e.broken_from)
+    }
+
+    /// Parsing ahead on a thread of its own reads exactly what parsing as
+    /// the events are asked for reads: the same events with the same
+    /// positions, the same tags, the same fatal finding at the same place,
+    /// on texts far longer than the batches the thread may run ahead by,
+    /// broken early, late, or not at all.
+    #[test]
+    fn parsing_ahead_reads_what_parsing_here_reads() {
+        let model = crate::model::generate::generate(crate::model::generate::Spec {
+            services: 800,
+            seed: 3,
+        });
+        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            bomb.push_str(&format!(
+                "a{i}: &a{i} [{}]\n",
+                vec![format!("*a{}", i - 1); 10].join(", ")
+            ));
+        }
+        let cut = &model[..model.len() * 2 / 3];
+        let texts = [
+            model.clone(),
+            // Broken late: a flow map left open near the end.
+            format!("{model}extra: {{ a: 1\nmore: 2\n"),
+            // Broken in the middle of a line, two thirds in.
+            format!("{cut}\n  ]: {{\n"),
+            // A tag late in a long file; a second document after it.
+            format!("{model}tagged: !custom x\n"),
+            format!("{model}---\nb: 2\n"),
+            // Refused at once, with most of the file still to parse.
+            format!("{}{}\n{model}", "[".repeat(100), "]".repeat(100)),
+            format!("{bomb}{model}"),
+            "a: &x [1, 2]\nb: *x\n".into(),
+            "a: *nowhere\n".into(),
+            String::new(),
+        ];
+        for text in &texts {
+            assert!(text.is_empty() || text.len() > 400 || text.lines().count() < 5);
+            let (here, here_tags, here_broken) = drained(Events::new(text));
+            let (ahead, ahead_tags, ahead_broken) = drained(Events::ahead(text));
+            assert_eq!(here, ahead, "{}", &text[..text.len().min(80)]);
+            assert_eq!(here_tags, ahead_tags);
+            assert_eq!(here_broken, ahead_broken);
+        }
+        // The long ones run past what the thread may hold back.
+        let events = drained(Events::new(&texts[0])).0.unwrap().len();
+        assert!(events > 2 * BATCH * BATCHES_AHEAD, "{events} events");
     }
 
     #[test]

@@ -226,6 +226,10 @@ pub struct Document {
     pub services_pos: Option<Pos>,
 }
 
+/// Texts from this size on are parsed on a thread of their own: below it,
+/// starting the thread costs more than it saves.
+const PARSE_AHEAD_FROM: usize = 256 * 1024;
+
 /// Reads YAML events into a [`Document`], collecting findings.
 pub struct Reader<'t> {
     events: Events<'t>,
@@ -237,10 +241,16 @@ pub struct Reader<'t> {
 }
 
 impl<'t> Reader<'t> {
-    /// A reader over `text`.
+    /// A reader over `text`; a large text is parsed ahead on a thread of
+    /// its own while the reader builds the model.
     pub fn new(text: &'t str) -> Self {
+        let events = if text.len() >= PARSE_AHEAD_FROM {
+            Events::ahead(text)
+        } else {
+            Events::new(text)
+        };
         Reader {
-            events: Events::new(text),
+            events,
             findings: Vec::new(),
             scratch: DepList::default(),
         }

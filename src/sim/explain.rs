@@ -786,7 +786,10 @@ impl Scene<'_, '_> {
         let t = self.engine.model.thresholds;
         let success = d.success();
         let lat = d.mean_latency();
-        let base = self.engine.op_dist(self.baseline, flat).mean_latency();
+        let base = self
+            .engine
+            .op_dist_along(self.baseline, self.s, flat)
+            .mean_latency();
         let load = self.s.op_load[flat as usize];
         let nominal = self.s.op_nominal[flat as usize];
         let numeric = numeric_state(success, lat, base, &t);

@@ -148,8 +148,15 @@ fn by_name(
     v
 }
 
+/// Equal as far as the steady state settles: it stops once a pass moves
+/// no load or success by more than 1e-7 of itself (src/sim/steady/mod.rs),
+/// so two files in another order, summing in another order, may stop a
+/// few such steps apart. (A model balanced on a knife edge — a load right
+/// where shedding starts — can stop further apart: the relaxation closes
+/// in on the crossing like a bisection, and the order moves where it
+/// stops. One generated case in several thousand; none is saved here.)
 fn close(a: f64, b: f64) -> bool {
-    a == b || (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+    a == b || (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1.0)
 }
 
 /// A fault on service `pick` of a cyclic model.

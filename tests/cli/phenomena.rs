@@ -434,3 +434,29 @@ fn a_caller_waiting_through_a_cycle_names_what_its_calls_take() {
     assert_eq!(admin.state, State::Slow);
     assert_eq!(name(&admin.chain), ["web", "admin"]);
 }
+
+/// A cycle member whose traffic stops is measured against the same call
+/// paths before the fault, not against where its requests used to come
+/// in. Here `s3`'s traffic arrived through `s0 → s2 → s1 → s4 → s3`,
+/// where every callee of `s3` is already on the path (the cycle is
+/// walked once: 5 ms). With `s0` down nothing arrives, and a request
+/// entering at `s3` would walk the whole cycle (55 ms) — as it would have
+/// before the fault: nothing changed for `s3`, so it stays healthy.
+#[test]
+fn a_cycle_member_whose_traffic_stops_is_not_slow() {
+    let text = "services:
+  s0: { latency: 5ms, entry: { rps: 100 }, depends_on: [s2] }
+  s1: { latency: 5ms, depends_on: [s2, s4] }
+  s2: { latency: 5ms, depends_on: [s1] }
+  s3: { latency: 5ms, depends_on: [s4, s1, s2] }
+  s4: { latency: 5ms, depends_on: [s2, s3] }
+";
+    let (m, o) = run(text, &[(Down, "s0")]);
+    let s3 = svc(&m, &o, "s3");
+    assert_close!(s3.load_rps, 0.0);
+    assert_close!(s3.latency_s, 0.055);
+    assert_eq!(s3.state, State::Healthy);
+    for name in ["s1", "s2", "s4"] {
+        assert_eq!(svc(&m, &o, name).state, State::Healthy, "{name}");
+    }
+}

@@ -890,7 +890,10 @@ impl<'m> Engine<'m> {
             relax.apply(&mut s, &old_load, &old_nominal);
             self.sum_loads(&mut s);
             signature.clear();
+            // Loads without retries too: amplification is the one over the
+            // other, and settles only when both have.
             signature.extend(s.op_load.iter().copied());
+            signature.extend(s.op_nominal.iter().copied());
             signature.extend((0..s.ctx_dist.len()).map(|c| s.ctx_dist.success(c)));
             signature.extend(s.down.iter().map(|&d| if d { 1.0 } else { 0.0 }));
             s.iterations = iteration;
@@ -929,31 +932,53 @@ pub(crate) static INVALIDATE_ALL: std::sync::atomic::AtomicBool =
 
 /// Per-load step sizes of the fixed-point iteration (see `settle`).
 struct Relaxation {
+    load: Steps,
+    /// The load with one attempt per call has steps of its own: it settles
+    /// on its own fixed point, not frozen by the load's shrunken step.
+    nominal: Steps,
+}
+
+/// Per-context step sizes for one relaxed quantity.
+struct Steps {
     step: Vec<f64>,
     last: Vec<f64>,
 }
 
-impl Relaxation {
-    fn new(n: usize) -> Relaxation {
-        Relaxation {
+impl Steps {
+    fn new(n: usize) -> Steps {
+        Steps {
             step: vec![1.0; n],
             last: vec![0.0; n],
         }
     }
 
-    fn apply(&mut self, s: &mut Solved, old_load: &[f64], old_nominal: &[f64]) {
+    /// Moves each of `now` from `old` toward it by its own step: halved
+    /// when the update changes direction, grown again when it keeps it.
+    fn apply(&mut self, now: &mut [f64], old: &[f64]) {
         for c in 0..self.step.len() {
-            let delta = s.ctx_load[c] - old_load[c];
+            let delta = now[c] - old[c];
             if delta * self.last[c] < 0.0 {
                 self.step[c] *= 0.5;
             } else if delta != 0.0 {
                 self.step[c] = (self.step[c] * 1.25).min(1.0);
             }
             self.last[c] = delta;
-            let k = self.step[c];
-            s.ctx_load[c] = old_load[c] + k * delta;
-            s.ctx_nominal[c] = old_nominal[c] + k * (s.ctx_nominal[c] - old_nominal[c]);
+            now[c] = old[c] + self.step[c] * delta;
         }
+    }
+}
+
+impl Relaxation {
+    fn new(n: usize) -> Relaxation {
+        Relaxation {
+            load: Steps::new(n),
+            nominal: Steps::new(n),
+        }
+    }
+
+    fn apply(&mut self, s: &mut Solved, old_load: &[f64], old_nominal: &[f64]) {
+        self.load.apply(&mut s.ctx_load, old_load);
+        self.nominal.apply(&mut s.ctx_nominal, old_nominal);
     }
 }
 

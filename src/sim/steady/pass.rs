@@ -624,6 +624,38 @@ impl Engine<'_> {
         }
     }
 
+    /// What one flat operation answered in `before` along the call paths
+    /// its requests take in `now` (each weighted by its load in `now`):
+    /// what a cycle member's figures compare with, so that a member whose
+    /// traffic moved to other paths of the cycle, or stopped, is measured
+    /// against the same paths before, not against where its requests used
+    /// to come in. Outside cycles it is `before`'s answer.
+    pub(crate) fn op_dist_along(&self, before: &Solved, now: &Solved, op: u32) -> Dist {
+        if !before.mixed.contains_key(&op) {
+            return self.op_dist(before, op);
+        }
+        let ctxs = &self.cycle_ctxs[op as usize];
+        let total: f64 = ctxs.iter().map(|&c| now.ctx_load[c as usize]).sum();
+        if total > 0.0 && ctxs.len() > 1 {
+            let dists: Vec<Dist> = ctxs
+                .iter()
+                .map(|&c| before.ctx_dist.get(c as usize))
+                .collect();
+            let parts: Vec<(f64, &Dist)> = ctxs
+                .iter()
+                .zip(&dists)
+                .map(|(&c, d)| (now.ctx_load[c as usize] / total, d))
+                .collect();
+            Dist::mix(&parts)
+        } else if total > 0.0 {
+            before.ctx_dist.get(ctxs[0] as usize)
+        } else {
+            before
+                .ctx_dist
+                .get(self.contexts.root[op as usize] as usize)
+        }
+    }
+
     /// The atoms (successes, failures) of [`Engine::op_dist`], in place.
     pub(crate) fn op_atoms<'s>(&self, s: &'s Solved, op: u32) -> (&'s [Span], &'s [Point]) {
         match s.mixed.get(&op) {

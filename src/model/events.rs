@@ -110,7 +110,52 @@ impl std::io::BufRead for Pieces<'_> {
 }
 
 /// One step of the parser: an event, or why the text is not YAML.
-type Parsed = Result<libyaml_safer::Event, YamlError>;
+type Parsed = Result<libyaml_safer::Event, Broken>;
+
+/// Why the parser gave no event.
+enum Broken {
+    /// The text is not YAML, as the parser says.
+    Yaml(YamlError),
+    /// The parser stopped on text it has no answer for: libyaml-safer
+    /// panics on a few inputs (a tag right before a `,` in `[ … ]` or
+    /// `{ … }`), which whatif reads as text it cannot parse, never as a
+    /// crash.
+    GaveUp,
+}
+
+thread_local! {
+    /// Set while this thread runs the parser: its panics are contained
+    /// and reported as [`Broken::GaveUp`], so they print nothing.
+    static CONTAINED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Installs, once per process, the panic hook that says nothing of the
+/// panics [`CONTAINED`] marks (and hands every other to the hook before).
+fn quiet_hook() {
+    static QUIET_HOOK: std::sync::Once = std::sync::Once::new();
+    QUIET_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !CONTAINED.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// One step of `parser`, its panics contained. After [`Broken::GaveUp`]
+/// the parser must not be asked again (its state is whatever it was when
+/// it stopped).
+fn parse_contained(parser: &mut Parser<Pieces<'_>>) -> Parsed {
+    quiet_hook();
+    CONTAINED.with(|c| c.set(true));
+    let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse()));
+    CONTAINED.with(|c| c.set(false));
+    match step {
+        Ok(parsed) => parsed.map_err(Broken::Yaml),
+        Err(_) => Err(Broken::GaveUp),
+    }
+}
 
 /// Events a parsing thread hands over at a time.
 const BATCH: usize = 1024;
@@ -132,6 +177,8 @@ struct Batch {
     ends: std::vec::IntoIter<usize>,
     /// Where the next scalar's value starts.
     at: usize,
+    /// Whether this batch ends the stream (its end, or an error).
+    finished: bool,
 }
 
 impl Batch {
@@ -153,8 +200,9 @@ impl Batch {
 
 /// Where the parser's events come from.
 enum Source<'t> {
-    /// Parsed here, one event at a time as the reader asks.
-    Here(Box<Parser<Pieces<'t>>>),
+    /// Parsed here, one event at a time as the reader asks; `None` once
+    /// the parser has given up.
+    Here(Option<Box<Parser<Pieces<'t>>>>),
     /// Parsed ahead on a thread of its own, handed over in batches: the
     /// parser and the reader (which builds the model) run at once, on two
     /// cores. The thread stops at the stream's end, at the first error, or
@@ -168,17 +216,29 @@ enum Source<'t> {
 impl Source<'_> {
     fn parse(&mut self) -> Parsed {
         match self {
-            Source::Here(parser) => parser.parse(),
+            Source::Here(slot) => {
+                let Some(parser) = slot else {
+                    return Err(Broken::GaveUp);
+                };
+                let parsed = parse_contained(parser);
+                if matches!(parsed, Err(Broken::GaveUp)) {
+                    *slot = None;
+                }
+                parsed
+            }
             Source::Ahead { batches, batch } => loop {
                 if let Some(next) = batch.next() {
                     return next;
                 }
                 match batches.recv() {
                     Ok(more) => *batch = more,
-                    // The thread has stopped after the stream's end (or an
-                    // error, which the reader does not read past): what the
-                    // parser itself answers after the end.
-                    Err(_) => return Ok(libyaml_safer::Event::stream_end()),
+                    // The thread has stopped after the stream's end or an
+                    // error (which the reader does not read past), having
+                    // sent everything: what the parser itself answers after
+                    // the end. (A thread that died without saying why is
+                    // read as a parser that gave up.)
+                    Err(_) if batch.finished => return Ok(libyaml_safer::Event::stream_end()),
+                    Err(_) => return Err(Broken::GaveUp),
                 }
             },
         }
@@ -193,6 +253,10 @@ fn parse_ahead(text: &str) -> Option<std::sync::mpsc::Receiver<Batch>> {
     std::thread::Builder::new()
         .name("yaml-parser".into())
         .spawn(move || {
+            // This thread only parses: every panic on it is the parser's,
+            // contained a batch at a time (cheaper than one event at a time).
+            quiet_hook();
+            CONTAINED.with(|c| c.set(true));
             let mut parser = Parser::new();
             parser.set_input(Pieces(&bytes));
             loop {
@@ -200,27 +264,35 @@ fn parse_ahead(text: &str) -> Option<std::sync::mpsc::Receiver<Batch>> {
                 let mut scalars = String::new();
                 let mut ends = Vec::new();
                 let mut last = false;
-                while !last && events.len() < BATCH {
-                    let mut next = parser.parse();
-                    match &mut next {
-                        Ok(libyaml_safer::Event {
-                            data: EventData::Scalar { value, .. },
-                            ..
-                        }) => {
-                            scalars.push_str(value);
-                            ends.push(scalars.len());
-                            *value = String::new();
+                let filled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    while !last && events.len() < BATCH {
+                        let mut next = parser.parse().map_err(Broken::Yaml);
+                        match &mut next {
+                            Ok(libyaml_safer::Event {
+                                data: EventData::Scalar { value, .. },
+                                ..
+                            }) => {
+                                scalars.push_str(value);
+                                ends.push(scalars.len());
+                                *value = String::new();
+                            }
+                            Ok(e) => last = e.data == EventData::StreamEnd,
+                            Err(_) => last = true,
                         }
-                        Ok(e) => last = e.data == EventData::StreamEnd,
-                        Err(_) => last = true,
+                        events.push(next);
                     }
-                    events.push(next);
+                }));
+                if filled.is_err() {
+                    // What was parsed before the panic stands.
+                    events.push(Err(Broken::GaveUp));
+                    last = true;
                 }
                 let batch = Batch {
                     events: events.into_iter(),
                     scalars,
                     ends: ends.into_iter(),
                     at: 0,
+                    finished: last,
                 };
                 // The reader stopped (a guard, a fatal finding): so do we.
                 if send.send(batch).is_err() || last {
@@ -248,6 +320,8 @@ pub struct Events<'t> {
     /// After a syntax error: where the construct the parser was reading
     /// starts (what was read of it since is suspect).
     pub broken_from: Option<Pos>,
+    /// Where the last event the parser gave ends.
+    read_to: Mark,
 }
 
 /// A fatal problem: the stream cannot be read further.
@@ -258,7 +332,7 @@ impl<'t> Events<'t> {
     pub fn new(text: &'t str) -> Self {
         let mut parser = Parser::new();
         parser.set_input(Pieces(text.as_bytes()));
-        Self::from_source(text, Source::Here(Box::new(parser)))
+        Self::from_source(text, Source::Here(Some(Box::new(parser))))
     }
 
     /// Events of `text`, parsed ahead on a thread of its own (a copy of the
@@ -290,6 +364,7 @@ impl<'t> Events<'t> {
             recorded: 0,
             findings: Vec::new(),
             broken_from: None,
+            read_to: Mark::default(),
         }
     }
 
@@ -406,13 +481,33 @@ impl<'t> Events<'t> {
     }
 
     fn raw(&mut self) -> Result<libyaml_safer::Event, Fatal> {
-        self.source.parse().map_err(|e| {
-            let (finding, key_start) = syntax_finding(&e, self.text);
-            self.broken_from = key_start
-                .or(e.context_mark().map(|m| pos(&m)))
-                .or(e.problem_mark().map(|m| pos(&m)));
-            Box::new(finding)
-        })
+        match self.source.parse() {
+            Ok(event) => {
+                self.read_to = event.end_mark;
+                Ok(event)
+            }
+            Err(Broken::Yaml(e)) => {
+                let (finding, key_start) = syntax_finding(&e, self.text);
+                self.broken_from = key_start
+                    .or(e.context_mark().map(|m| pos(&m)))
+                    .or(e.problem_mark().map(|m| pos(&m)));
+                Err(Box::new(finding))
+            }
+            Err(Broken::GaveUp) => {
+                let at = pos(&self.read_to);
+                self.broken_from = Some(at);
+                Err(Box::new(
+                    Finding::error(
+                        codes::SYNTAX,
+                        "not valid YAML: the parser cannot read what follows here",
+                        Some(at),
+                    )
+                    .with_hint(
+                        "look for a tag (`!name`) right before a `,`; whatif reads plain values, so remove tags",
+                    ),
+                ))
+            }
+        }
     }
 
     fn unexpected(&self, mark: &Mark) -> Fatal {
@@ -891,6 +986,9 @@ mod tests {
             // A tag late in a long file; a second document after it.
             format!("{model}tagged: !custom x\n"),
             format!("{model}---\nb: 2\n"),
+            // Text the parser panics on, late in a long file and alone.
+            format!("{model}bad: [!x, a]\n"),
+            "a: [!x, b]\n".into(),
             // Refused at once, with most of the file still to parse.
             format!("{}{}\n{model}", "[".repeat(100), "]".repeat(100)),
             format!("{bomb}{model}"),

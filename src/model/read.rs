@@ -242,9 +242,11 @@ pub struct Reader<'t> {
 
 impl<'t> Reader<'t> {
     /// A reader over `text`; a large text is parsed ahead on a thread of
-    /// its own while the reader builds the model.
+    /// its own while the reader builds the model (on a machine with more
+    /// than one core).
     pub fn new(text: &'t str) -> Self {
-        let events = if text.len() >= PARSE_AHEAD_FROM {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let events = if text.len() >= PARSE_AHEAD_FROM && cores > 1 {
             Events::ahead(text)
         } else {
             Events::new(text)

@@ -1225,17 +1225,26 @@ impl Scene<'_, '_> {
 
     /// What a dependency's target answers (over its operations).
     fn answer(&self, dep: &Dependency, s: &Solved) -> Dist {
+        self.answer_by(dep, |o| self.engine.op_dist(s, o))
+    }
+
+    /// What `dep`'s target answered before the fault along the paths its
+    /// requests take now ([`Engine::op_dist_along`]): the "normally" its
+    /// callers' causes quote, the same as the target's own figures.
+    fn answer_before(&self, dep: &Dependency) -> Dist {
+        self.answer_by(dep, |o| self.engine.op_dist_along(self.baseline, self.s, o))
+    }
+
+    /// What `dep`'s target answers, each flat operation's answer given by
+    /// `op_dist`.
+    fn answer_by(&self, dep: &Dependency, op_dist: impl Fn(u32) -> Dist) -> Dist {
         let engine = self.engine;
         let t = dep.target;
         match t.operation {
-            Some(o) => engine.op_dist(s, engine.ops.flat(t.service, o)),
+            Some(o) => op_dist(engine.ops.flat(t.service, o)),
             None => {
                 let weights = super::steady::split_weights(engine.model, t.service);
-                let dists: Vec<Dist> = engine
-                    .ops
-                    .ops(t.service)
-                    .map(|o| engine.op_dist(s, o))
-                    .collect();
+                let dists: Vec<Dist> = engine.ops.ops(t.service).map(op_dist).collect();
                 let parts: Vec<(f64, &Dist)> = weights.iter().copied().zip(&dists).collect();
                 Dist::mix(&parts)
             }
@@ -1576,7 +1585,7 @@ impl Scene<'_, '_> {
         }
         let tname = self.name(edge.target);
         let now = self.answer(edge.dep, self.s).mean_latency();
-        let was = self.answer(edge.dep, self.baseline).mean_latency();
+        let was = self.answer_before(edge.dep).mean_latency();
         // What the target answers is over all its callers; in a cycle the
         // calls from this one may wait on a path the others' do not take
         // (its callee calls back into a slowed service), so the target can

@@ -460,3 +460,27 @@ fn a_cycle_member_whose_traffic_stops_is_not_slow() {
         assert_eq!(svc(&m, &o, name).state, State::Healthy, "{name}");
     }
 }
+
+/// A caller's cause quotes the same "normally" as the cycle member it
+/// calls: what the member answered before along the paths its requests
+/// take now. `ext` enters the cycle at `s3`, whose requests normally come
+/// half from inside the cycle (5 ms: its callees are already on the path)
+/// and half from `ext` (the whole cycle, 55 ms): 30 ms over both. With
+/// `s0` down only `ext`'s remain, so for `ext` the normal is 55 ms, not
+/// 30.
+#[test]
+fn a_caller_of_a_cycle_member_quotes_the_normal_of_its_own_paths() {
+    let text = "services:
+  s0: { latency: 5ms, entry: { rps: 100 }, depends_on: [s2] }
+  s1: { latency: 5ms, depends_on: [s2, s4] }
+  s2: { latency: 5ms, depends_on: [s1] }
+  s3: { latency: 5ms, depends_on: [s4, s1, s2] }
+  s4: { latency: 5ms, depends_on: [s2, s3] }
+  ext: { latency: 5ms, entry: { rps: 100 }, depends_on: [s3] }
+";
+    let (m, o) = run(text, &[(Down, "s0"), (Slow, "s4=+100ms")]);
+    let ext = svc(&m, &o, "ext");
+    assert_eq!(ext.state, State::Slow);
+    assert_close!(ext.latency_s, 0.360);
+    assert_eq!(ext.because, "s3 answers in 355ms (normally 55ms)");
+}

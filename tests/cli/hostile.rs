@@ -108,6 +108,8 @@ proptest! {
         Just("-1"), Just("1e999"), Just("150%"), Just("fallback: "), Just("cache: "), Just("&a "), Just("*a"),
         Just("\""), Just("'"), Just("operations:"), Just("replicas: "), Just("quorum: "), Just("0"), Just("\t"),
         Just("zones: "), Just("eu.1"), Just("\n"), Just("    "), Just(": "), Just("? "), Just("!!binary "),
+        // A tag right before a comma in `[ … ]` or `{ … }`: libyaml-safer panics there.
+        Just("!t"), Just("!t,"), Just("[!t"), Just("["), Just("{"), Just(","),
     ], 0..60)) {
         load(&parts.concat());
     }

@@ -150,13 +150,18 @@ fn by_name(
 
 /// Equal as far as the steady state settles: it stops once a pass moves
 /// no load or success by more than 1e-7 of itself (src/sim/steady/mod.rs),
-/// so two files in another order, summing in another order, may stop a
-/// few such steps apart. (A model balanced on a knife edge — a load right
-/// where shedding starts — can stop further apart: the relaxation closes
-/// in on the crossing like a bisection, and the order moves where it
-/// stops. One generated case in several thousand; none is saved here.)
+/// and a move is the update times a step that halves each time the update
+/// turns back, so after a few turns a small move can stand for a larger
+/// distance from the fixed point: two files in another order, summing in
+/// another order, stop up to about 1e-6 apart (a saved case: amplification
+/// 1.2153074 against 1.2153089). About one generated case in a thousand,
+/// where several services shed load and retry into each other, stops
+/// further apart (a success of 0.350185 against 0.350202 after 58 and 28
+/// passes); so does a load right where shedding starts, which the
+/// relaxation closes in on like a bisection. None of those is saved here:
+/// docs/engine.md ("Settling") states the limit.)
 fn close(a: f64, b: f64) -> bool {
-    a == b || (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1.0)
+    a == b || (a - b).abs() <= 1e-5 * a.abs().max(b.abs()).max(1.0)
 }
 
 /// A fault on service `pick` of a cyclic model.

@@ -154,12 +154,14 @@ fn by_name(
 /// turns back, so after a few turns a small move can stand for a larger
 /// distance from the fixed point: two files in another order, summing in
 /// another order, stop up to about 1e-6 apart (a saved case: amplification
-/// 1.2153074 against 1.2153089). About one generated case in a thousand,
-/// where several services shed load and retry into each other, stops
-/// further apart (a success of 0.350185 against 0.350202 after 58 and 28
-/// passes); so does a load right where shedding starts, which the
-/// relaxation closes in on like a bisection. None of those is saved here:
-/// docs/engine.md ("Settling") states the limit.)
+/// 1.2153074 against 1.2153089). About one generated case in a thousand
+/// settles further apart, where a load sits right at a limit's edge: the
+/// response jumps there and the two orders settle on its two sides (a
+/// success of 0.350185 against 0.350202, where several services shed load
+/// and retry into each other; the same when the stop rule also waits for
+/// each load's full update to be small, so it is not a matter of stopping
+/// early). None of those is saved here: docs/engine.md ("Settling")
+/// states the limit.
 fn close(a: f64, b: f64) -> bool {
     a == b || (a - b).abs() <= 1e-5 * a.abs().max(b.abs()).max(1.0)
 }

@@ -435,6 +435,16 @@ fn a_caller_waiting_through_a_cycle_names_what_its_calls_take() {
     assert_eq!(name(&admin.chain), ["web", "admin"]);
 }
 
+/// Five services in one cycle, entered at `s0`; `s3`'s callees are all on
+/// the path that reaches it from there.
+const FIVE_IN_A_CYCLE: &str = "services:
+  s0: { latency: 5ms, entry: { rps: 100 }, depends_on: [s2] }
+  s1: { latency: 5ms, depends_on: [s2, s4] }
+  s2: { latency: 5ms, depends_on: [s1] }
+  s3: { latency: 5ms, depends_on: [s4, s1, s2] }
+  s4: { latency: 5ms, depends_on: [s2, s3] }
+";
+
 /// A cycle member whose traffic stops is measured against the same call
 /// paths before the fault, not against where its requests used to come
 /// in. Here `s3`'s traffic arrived through `s0 → s2 → s1 → s4 → s3`,
@@ -444,14 +454,7 @@ fn a_caller_waiting_through_a_cycle_names_what_its_calls_take() {
 /// before the fault: nothing changed for `s3`, so it stays healthy.
 #[test]
 fn a_cycle_member_whose_traffic_stops_is_not_slow() {
-    let text = "services:
-  s0: { latency: 5ms, entry: { rps: 100 }, depends_on: [s2] }
-  s1: { latency: 5ms, depends_on: [s2, s4] }
-  s2: { latency: 5ms, depends_on: [s1] }
-  s3: { latency: 5ms, depends_on: [s4, s1, s2] }
-  s4: { latency: 5ms, depends_on: [s2, s3] }
-";
-    let (m, o) = run(text, &[(Down, "s0")]);
+    let (m, o) = run(FIVE_IN_A_CYCLE, &[(Down, "s0")]);
     let s3 = svc(&m, &o, "s3");
     assert_close!(s3.load_rps, 0.0);
     assert_close!(s3.latency_s, 0.055);
@@ -470,15 +473,10 @@ fn a_cycle_member_whose_traffic_stops_is_not_slow() {
 /// 30.
 #[test]
 fn a_caller_of_a_cycle_member_quotes_the_normal_of_its_own_paths() {
-    let text = "services:
-  s0: { latency: 5ms, entry: { rps: 100 }, depends_on: [s2] }
-  s1: { latency: 5ms, depends_on: [s2, s4] }
-  s2: { latency: 5ms, depends_on: [s1] }
-  s3: { latency: 5ms, depends_on: [s4, s1, s2] }
-  s4: { latency: 5ms, depends_on: [s2, s3] }
-  ext: { latency: 5ms, entry: { rps: 100 }, depends_on: [s3] }
-";
-    let (m, o) = run(text, &[(Down, "s0"), (Slow, "s4=+100ms")]);
+    let text = format!(
+        "{FIVE_IN_A_CYCLE}  ext: {{ latency: 5ms, entry: {{ rps: 100 }}, depends_on: [s3] }}\n"
+    );
+    let (m, o) = run(&text, &[(Down, "s0"), (Slow, "s4=+100ms")]);
     let ext = svc(&m, &o, "ext");
     assert_eq!(ext.state, State::Slow);
     assert_close!(ext.latency_s, 0.360);

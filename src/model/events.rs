@@ -143,18 +143,20 @@ fn quiet_hook() {
     });
 }
 
-/// One step of `parser`, its panics contained. After [`Broken::GaveUp`]
-/// the parser must not be asked again (its state is whatever it was when
-/// it stopped).
-fn parse_contained(parser: &mut Parser<Pieces<'_>>) -> Parsed {
+/// Runs `f` (the parser) with its panics contained: `None` when it
+/// panicked, which then prints nothing. After that the parser must not be
+/// asked again (its state is whatever it was when it stopped).
+fn contained<R>(f: impl FnOnce() -> R) -> Option<R> {
     quiet_hook();
-    CONTAINED.with(|c| c.set(true));
-    let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse()));
-    CONTAINED.with(|c| c.set(false));
-    match step {
-        Ok(parsed) => parsed.map_err(Broken::Yaml),
-        Err(_) => Err(Broken::GaveUp),
-    }
+    let was = CONTAINED.with(|c| c.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    CONTAINED.with(|c| c.set(was));
+    result.ok()
+}
+
+/// One step of `parser`, its panics contained.
+fn parse_contained(parser: &mut Parser<Pieces<'_>>) -> Parsed {
+    contained(|| parser.parse()).map_or(Err(Broken::GaveUp), |parsed| parsed.map_err(Broken::Yaml))
 }
 
 /// Events a parsing thread hands over at a time.
@@ -182,6 +184,44 @@ struct Batch {
 }
 
 impl Batch {
+    /// Up to [`BATCH`] events of `parser`, its panics contained a batch at a
+    /// time (cheaper than an event at a time): what it parsed before a
+    /// panic stands, then [`Broken::GaveUp`] ends the stream.
+    fn parse(parser: &mut Parser<Pieces<'_>>) -> Batch {
+        let mut events = Vec::with_capacity(BATCH);
+        let (mut scalars, mut ends) = (String::new(), Vec::new());
+        let mut finished = false;
+        let filled = contained(|| {
+            while !finished && events.len() < BATCH {
+                let mut next = parser.parse().map_err(Broken::Yaml);
+                match &mut next {
+                    Ok(libyaml_safer::Event {
+                        data: EventData::Scalar { value, .. },
+                        ..
+                    }) => {
+                        scalars.push_str(value);
+                        ends.push(scalars.len());
+                        *value = String::new();
+                    }
+                    Ok(e) => finished = e.data == EventData::StreamEnd,
+                    Err(_) => finished = true,
+                }
+                events.push(next);
+            }
+        });
+        if filled.is_none() {
+            events.push(Err(Broken::GaveUp));
+            finished = true;
+        }
+        Batch {
+            events: events.into_iter(),
+            scalars,
+            ends: ends.into_iter(),
+            at: 0,
+            finished,
+        }
+    }
+
     /// The next event, its scalar's value put back.
     fn next(&mut self) -> Option<Parsed> {
         let mut next = self.events.next()?;
@@ -253,49 +293,13 @@ fn parse_ahead(text: &str) -> Option<std::sync::mpsc::Receiver<Batch>> {
     std::thread::Builder::new()
         .name("yaml-parser".into())
         .spawn(move || {
-            // This thread only parses: every panic on it is the parser's,
-            // contained a batch at a time (cheaper than one event at a time).
-            quiet_hook();
-            CONTAINED.with(|c| c.set(true));
             let mut parser = Parser::new();
             parser.set_input(Pieces(&bytes));
             loop {
-                let mut events = Vec::with_capacity(BATCH);
-                let mut scalars = String::new();
-                let mut ends = Vec::new();
-                let mut last = false;
-                let filled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    while !last && events.len() < BATCH {
-                        let mut next = parser.parse().map_err(Broken::Yaml);
-                        match &mut next {
-                            Ok(libyaml_safer::Event {
-                                data: EventData::Scalar { value, .. },
-                                ..
-                            }) => {
-                                scalars.push_str(value);
-                                ends.push(scalars.len());
-                                *value = String::new();
-                            }
-                            Ok(e) => last = e.data == EventData::StreamEnd,
-                            Err(_) => last = true,
-                        }
-                        events.push(next);
-                    }
-                }));
-                if filled.is_err() {
-                    // What was parsed before the panic stands.
-                    events.push(Err(Broken::GaveUp));
-                    last = true;
-                }
-                let batch = Batch {
-                    events: events.into_iter(),
-                    scalars,
-                    ends: ends.into_iter(),
-                    at: 0,
-                    finished: last,
-                };
+                let batch = Batch::parse(&mut parser);
+                let finished = batch.finished;
                 // The reader stopped (a guard, a fatal finding): so do we.
-                if send.send(batch).is_err() || last {
+                if send.send(batch).is_err() || finished {
                     return;
                 }
             }
@@ -327,7 +331,22 @@ pub struct Events<'t> {
 /// A fatal problem: the stream cannot be read further.
 pub type Fatal = Box<Finding>;
 
+/// Texts from this size on are parsed ahead (on a machine with more than
+/// one core): below it, starting a thread costs more than it saves.
+const PARSE_AHEAD_FROM: usize = 256 * 1024;
+
 impl<'t> Events<'t> {
+    /// Events of `text`, parsed ahead when it is large and there is a core
+    /// to spare, else as they are asked for: the same events either way.
+    pub fn of(text: &'t str) -> Self {
+        let spare_core = || std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+        if text.len() >= PARSE_AHEAD_FROM && spare_core() {
+            Self::ahead(text)
+        } else {
+            Self::new(text)
+        }
+    }
+
     /// Events of `text`, parsed as they are asked for.
     pub fn new(text: &'t str) -> Self {
         let mut parser = Parser::new();

@@ -16,7 +16,7 @@ use super::types::{
 };
 use super::units::{self, ValueError};
 use super::validate::{DEFAULT_WARM_UP_S, codes};
-use crate::finding::{Finding, Pos, did_you_mean_hint, shorten};
+use crate::finding::{Finding, Pos, Shown, did_you_mean_hint, shorten};
 
 /// Keys of the top level.
 pub const MODEL_KEYS: &[&str] = &["name", "zones", "defaults", "services"];
@@ -226,10 +226,6 @@ pub struct Document {
     pub services_pos: Option<Pos>,
 }
 
-/// Texts from this size on are parsed on a thread of their own: below it,
-/// starting the thread costs more than it saves.
-const PARSE_AHEAD_FROM: usize = 256 * 1024;
-
 /// Reads YAML events into a [`Document`], collecting findings.
 pub struct Reader<'t> {
     events: Events<'t>,
@@ -242,17 +238,10 @@ pub struct Reader<'t> {
 
 impl<'t> Reader<'t> {
     /// A reader over `text`; a large text is parsed ahead on a thread of
-    /// its own while the reader builds the model (on a machine with more
-    /// than one core).
+    /// its own while the reader builds the model ([`Events::of`]).
     pub fn new(text: &'t str) -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        let events = if text.len() >= PARSE_AHEAD_FROM && cores > 1 {
-            Events::ahead(text)
-        } else {
-            Events::new(text)
-        };
         Reader {
-            events,
+            events: Events::of(text),
             findings: Vec::new(),
             scratch: DepList::default(),
         }
@@ -1404,38 +1393,7 @@ impl<'t> Reader<'t> {
         mut pending: Pending,
     ) -> (Service, Pending) {
         let shown = shorten(&name);
-        let replicas = f.replicas.as_ref().map_or(1, |a| a.value);
-        if let Some(r) = &f.replicas
-            && r.value == 0
-        {
-            self.error(
-                codes::ZERO_REPLICAS,
-                format!("service `{shown}` has zero replicas"),
-                r.pos,
-                Some("a service needs at least one replica; remove it if it is gone".into()),
-            );
-        }
-        let quorum = f.quorum.as_ref().map_or(1, |a| a.value);
-        if let Some(q) = &f.quorum {
-            if q.value == 0 {
-                self.error(
-                    codes::BAD_QUORUM,
-                    format!("service `{shown}` has quorum 0"),
-                    q.pos,
-                    Some("quorum is at least 1".into()),
-                );
-            } else if q.value > replicas && replicas > 0 {
-                self.error(
-                    codes::BAD_QUORUM,
-                    format!(
-                        "service `{shown}` needs a quorum of {quorum} but has only {replicas} replica{}",
-                        if replicas == 1 { "" } else { "s" }
-                    ),
-                    q.pos,
-                    Some(format!("raise `replicas` to at least {quorum} or lower `quorum`")),
-                );
-            }
-        }
+        let (replicas, quorum) = self.replicas_and_quorum(shown, f.replicas, f.quorum);
         let autoscale = f.autoscale.and_then(|AutoscaleFields { max, autoscale }| {
             if let Some(max) = max
                 && max.value < replicas
@@ -1484,28 +1442,7 @@ impl<'t> Reader<'t> {
             }
         }
         if let Some(entry) = f.entry {
-            let rps = entry.value;
-            let given: Vec<f64> = operations.iter().filter_map(|o| o.rps).collect();
-            if !declares_operations {
-                operations[0].rps = Some(rps);
-            } else if given.is_empty() {
-                // Decision: an entry on a service whose operations give no rps is
-                // split over them evenly, like a call that names no operation.
-                let share = rps / operations.len() as f64;
-                for op in &mut operations {
-                    op.rps = Some(share);
-                }
-            } else {
-                let sum: f64 = given.iter().sum();
-                if (sum - rps).abs() > 1e-9 * rps.max(1.0) {
-                    self.error(
-                        codes::ENTRY_MISMATCH,
-                        format!("service `{shown}` has `entry.rps` {rps} but its operations' rps add up to {sum}"),
-                        entry.pos,
-                        Some("make them agree, or drop `entry` and let the operations' rps speak".into()),
-                    );
-                }
-            }
+            self.spread_entry(shown, entry, &mut operations, declares_operations);
         }
         let service = Service {
             name,
@@ -1524,6 +1461,82 @@ impl<'t> Reader<'t> {
             pos: key_pos,
         };
         (service, pending)
+    }
+
+    /// A service's replicas and quorum (1 when not given), each checked.
+    fn replicas_and_quorum(
+        &mut self,
+        shown: Shown<'_>,
+        replicas_at: Option<At<u32>>,
+        quorum_at: Option<At<u32>>,
+    ) -> (u32, u32) {
+        let replicas = replicas_at.as_ref().map_or(1, |a| a.value);
+        if let Some(r) = &replicas_at
+            && r.value == 0
+        {
+            self.error(
+                codes::ZERO_REPLICAS,
+                format!("service `{shown}` has zero replicas"),
+                r.pos,
+                Some("a service needs at least one replica; remove it if it is gone".into()),
+            );
+        }
+        let quorum = quorum_at.as_ref().map_or(1, |a| a.value);
+        if let Some(q) = &quorum_at {
+            if q.value == 0 {
+                self.error(
+                    codes::BAD_QUORUM,
+                    format!("service `{shown}` has quorum 0"),
+                    q.pos,
+                    Some("quorum is at least 1".into()),
+                );
+            } else if q.value > replicas && replicas > 0 {
+                self.error(
+                    codes::BAD_QUORUM,
+                    format!(
+                        "service `{shown}` needs a quorum of {quorum} but has only {replicas} replica{}",
+                        if replicas == 1 { "" } else { "s" }
+                    ),
+                    q.pos,
+                    Some(format!("raise `replicas` to at least {quorum} or lower `quorum`")),
+                );
+            }
+        }
+        (replicas, quorum)
+    }
+
+    /// An entry's rate on the service's operations: the one it has, or
+    /// split evenly over declared ones that give none; checked against
+    /// those that give theirs.
+    fn spread_entry(
+        &mut self,
+        shown: Shown<'_>,
+        entry: At<f64>,
+        operations: &mut [Operation],
+        declares_operations: bool,
+    ) {
+        let rps = entry.value;
+        let given: Vec<f64> = operations.iter().filter_map(|o| o.rps).collect();
+        if !declares_operations {
+            operations[0].rps = Some(rps);
+        } else if given.is_empty() {
+            // Decision: an entry on a service whose operations give no rps is
+            // split over them evenly, like a call that names no operation.
+            let share = rps / operations.len() as f64;
+            for op in operations.iter_mut() {
+                op.rps = Some(share);
+            }
+        } else {
+            let sum: f64 = given.iter().sum();
+            if (sum - rps).abs() > 1e-9 * rps.max(1.0) {
+                self.error(
+                    codes::ENTRY_MISMATCH,
+                    format!("service `{shown}` has `entry.rps` {rps} but its operations' rps add up to {sum}"),
+                    entry.pos,
+                    Some("make them agree, or drop `entry` and let the operations' rps speak".into()),
+                );
+            }
+        }
     }
 }
 

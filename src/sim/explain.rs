@@ -21,7 +21,8 @@ use super::steady::{
     Admission, Conditions, EdgeFlow, Engine, Figures, Outcome, Situation, Solved, State,
 };
 use crate::model::{
-    Criticality, Dependency, Fallback, Mode, Model, Phase, ServiceId, above, at_least, below,
+    Criticality, Dependency, Fallback, Mode, Model, Phase, Service, ServiceId, above, at_least,
+    below,
 };
 use crate::text::{duration, number};
 
@@ -374,9 +375,10 @@ impl Engine<'_> {
         let loads: Vec<(f64, f64)> = model
             .service_ids()
             .map(|id| {
-                let sum =
-                    |x: &Solved| -> f64 { self.ops.ops(id).map(|o| x.op_load[o as usize]).sum() };
-                (sum(s), sum(baseline))
+                (
+                    self.service_total(&s.op_load, id),
+                    self.service_total(&baseline.op_load, id),
+                )
             })
             .collect();
         let affected: Vec<bool> = (0..n)
@@ -1013,111 +1015,22 @@ impl Scene<'_, '_> {
             return None;
         }
         let holder = self.slowest_dependency(id);
-        let serving = f64::from(a.serving);
-        let mut text = if a.pool_bound {
-            let concurrency = svc.concurrency.unwrap_or(0.0);
-            let waiting = holder.map_or(String::new(), |(e, lat)| {
-                let dep = self.engine.dep(e);
-                let name = &self.engine.model.service(dep.target.service).name;
-                match &dep.cache {
-                    Some(c) => format!(
-                        ", {} of it on {name} lookups and their misses to {}",
-                        latency(lat),
-                        self.engine.model.service(c.on_miss).name
-                    ),
-                    None => {
-                        let bound = dep.timeout_s.map_or("without a timeout".to_string(), |t| {
-                            format!("up to {}", duration(t))
-                        });
-                        format!(", {} of it waiting on {name} ({bound})", latency(lat))
-                    }
-                }
-            });
-            format!(
-                "pool exhausted: needs {} in flight per replica, holds {}, because requests take {} each{waiting}",
-                rate(a.per_replica * a.held),
-                rate(concurrency),
-                latency(a.held)
-            )
-        } else {
-            format!(
-                "overloaded: {} rps per replica against a capacity of {}",
-                rate(a.per_replica),
-                rate(a.throughput)
-            )
-        };
-        if !a.overloaded() && !endless {
+        let text = if !a.overloaded() && !endless {
             // Below capacity, a bounded queue is now and then full.
-            text = format!(
+            format!(
                 "its queue of {} is sometimes full at {} of capacity: {} rejected",
                 rate(svc.queue.unwrap_or(0.0)),
                 percent(a.rho),
                 percent(a.block)
-            );
-        } else if a.filling {
-            let backlog = self
-                .situation
-                .backlog
-                .get(id.index())
-                .copied()
-                .flatten()
-                .unwrap_or(0.0);
-            let excess = (a.per_replica - a.throughput) * serving;
-            match svc.queue {
-                Some(_) => {
-                    let room = a.occupancy * serving;
-                    text.push_str(&format!(
-                        "; its queue is filling ({} of {} queued), full in {}",
-                        rate(backlog),
-                        rate(room),
-                        lasting((room - backlog).max(0.0) / excess)
-                    ));
-                }
-                None => text.push_str(&format!(
-                    "; {} requests queued and growing by {} a second",
-                    rate(backlog),
-                    rate(excess)
-                )),
-            }
-        } else if endless {
-            text.push_str(if a.pool_bound {
-                "; the queue grows without end"
-            } else {
-                "; with no queue bound the backlog grows without end"
-            });
+            )
         } else {
-            let excess = (a.per_replica - a.throughput) * serving;
-            let fill = if excess > 0.0 {
-                format!(
-                    " (its queue fills in {})",
-                    lasting(a.occupancy * serving / excess)
-                )
-            } else {
-                String::new()
-            };
-            text.push_str(&format!("; {} rejected{fill}", percent(a.block)));
-        }
-        // A load held above capacity by retries (a metastable state).
-        let load: f64 = self
-            .engine
-            .ops
-            .ops(id)
-            .map(|o| self.s.op_load[o as usize])
-            .sum();
-        let nominal: f64 = self
-            .engine
-            .ops
-            .ops(id)
-            .map(|o| self.s.op_nominal[o as usize])
-            .sum();
-        if nominal > 0.0 && load >= 1.5 * nominal && a.overloaded() {
-            text.push_str(&format!(
-                "; retry load {} rps against {} rps of capacity (users send {} rps)",
-                rate(load * (1.0 - a.hung)),
-                rate(a.throughput * serving),
-                rate(nominal)
-            ));
-        }
+            format!(
+                "{}{}{}",
+                self.short_of(svc, a, holder),
+                self.queue_story(id, a, endless),
+                self.retry_hold(id, a)
+            )
+        };
         let state = if a.filling {
             State::Slow
         } else if a.overloaded() || below(1.0 - a.block, t.degraded_below) {
@@ -1136,6 +1049,108 @@ impl Scene<'_, '_> {
             _ => vec![id],
         };
         Some(Cause::new(state, Rank::Overloaded, text, chain))
+    }
+
+    /// What an overloaded service is short of: threads (and what holds
+    /// them: `holder`, its slowest dependency) or capacity.
+    fn short_of(&self, svc: &Service, a: &Admission, holder: Option<(usize, f64)>) -> String {
+        if !a.pool_bound {
+            return format!(
+                "overloaded: {} rps per replica against a capacity of {}",
+                rate(a.per_replica),
+                rate(a.throughput)
+            );
+        }
+        let concurrency = svc.concurrency.unwrap_or(0.0);
+        let waiting = holder.map_or(String::new(), |(e, lat)| {
+            let dep = self.engine.dep(e);
+            let name = &self.engine.model.service(dep.target.service).name;
+            match &dep.cache {
+                Some(c) => format!(
+                    ", {} of it on {name} lookups and their misses to {}",
+                    latency(lat),
+                    self.engine.model.service(c.on_miss).name
+                ),
+                None => {
+                    let bound = dep.timeout_s.map_or("without a timeout".to_string(), |t| {
+                        format!("up to {}", duration(t))
+                    });
+                    format!(", {} of it waiting on {name} ({bound})", latency(lat))
+                }
+            }
+        });
+        format!(
+            "pool exhausted: needs {} in flight per replica, holds {}, because requests take {} each{waiting}",
+            rate(a.per_replica * a.held),
+            rate(concurrency),
+            latency(a.held)
+        )
+    }
+
+    /// What the queue of an overloaded service does: fills (and when it is
+    /// full), grows without end, or rejects.
+    fn queue_story(&self, id: ServiceId, a: &Admission, endless: bool) -> String {
+        let serving = f64::from(a.serving);
+        let excess = (a.per_replica - a.throughput) * serving;
+        if a.filling {
+            let backlog = self
+                .situation
+                .backlog
+                .get(id.index())
+                .copied()
+                .flatten()
+                .unwrap_or(0.0);
+            match self.engine.model.service(id).queue {
+                Some(_) => {
+                    let room = a.occupancy * serving;
+                    format!(
+                        "; its queue is filling ({} of {} queued), full in {}",
+                        rate(backlog),
+                        rate(room),
+                        lasting((room - backlog).max(0.0) / excess)
+                    )
+                }
+                None => format!(
+                    "; {} requests queued and growing by {} a second",
+                    rate(backlog),
+                    rate(excess)
+                ),
+            }
+        } else if endless {
+            if a.pool_bound {
+                "; the queue grows without end"
+            } else {
+                "; with no queue bound the backlog grows without end"
+            }
+            .to_string()
+        } else {
+            let fill = if excess > 0.0 {
+                format!(
+                    " (its queue fills in {})",
+                    lasting(a.occupancy * serving / excess)
+                )
+            } else {
+                String::new()
+            };
+            format!("; {} rejected{fill}", percent(a.block))
+        }
+    }
+
+    /// A load held above capacity by retries (a metastable state), or
+    /// nothing.
+    fn retry_hold(&self, id: ServiceId, a: &Admission) -> String {
+        let load = self.engine.service_total(&self.s.op_load, id);
+        let nominal = self.engine.service_total(&self.s.op_nominal, id);
+        if nominal > 0.0 && load >= 1.5 * nominal && a.overloaded() {
+            format!(
+                "; retry load {} rps against {} rps of capacity (users send {} rps)",
+                rate(load * (1.0 - a.hung)),
+                rate(a.throughput * f64::from(a.serving)),
+                rate(nominal)
+            )
+        } else {
+            String::new()
+        }
     }
 
     fn busy(&self, id: ServiceId, a: &Admission) -> Option<Cause> {
@@ -1174,12 +1189,7 @@ impl Scene<'_, '_> {
         if lost == 0 || a.refused || a.block > 0.0 || a.overloaded() || a.hung > 0.0 {
             return None;
         }
-        let load: f64 = self
-            .engine
-            .ops
-            .ops(id)
-            .map(|o| self.s.op_load[o as usize])
-            .sum();
+        let load = self.engine.service_total(&self.s.op_load, id);
         let util = svc
             .capacity
             .map(|c| format!(" at {} of capacity", percent(a.per_replica / c)))
@@ -1738,6 +1748,30 @@ fn service_figures(
     } else {
         1.0
     };
+    let (because, chain) = service_cause(declares, names, ops, worst, all_down);
+    Figures {
+        state,
+        success,
+        latency_s,
+        p99_s,
+        load_rps: total,
+        amplification,
+        because,
+        chain,
+    }
+}
+
+/// A service's cause and chain: those of its worst operation (one with a
+/// cause first, then the first listed), prefixed, when the service
+/// declares operations, with the operation's name or the operations that
+/// are down.
+fn service_cause(
+    declares: bool,
+    names: &[&str],
+    ops: &[Figures],
+    worst: State,
+    all_down: bool,
+) -> (String, Vec<ServiceId>) {
     let worst_op = ops
         .iter()
         .enumerate()
@@ -1749,7 +1783,7 @@ fn service_figures(
                 .reverse()
                 .then(b.0.cmp(&a.0))
         });
-    let (because, chain) = match worst_op {
+    match worst_op {
         Some((oi, f)) if declares && worst != State::Healthy => {
             let down: Vec<&str> = ops
                 .iter()
@@ -1770,16 +1804,6 @@ fn service_figures(
         }
         Some((_, f)) => (f.because.clone(), f.chain.clone()),
         None => (String::new(), Vec::new()),
-    };
-    Figures {
-        state,
-        success,
-        latency_s,
-        p99_s,
-        load_rps: total,
-        amplification,
-        because,
-        chain,
     }
 }
 

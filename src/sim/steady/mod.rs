@@ -680,7 +680,7 @@ impl<'m> Engine<'m> {
             .map(|id| {
                 let a = s.admission[id.index()];
                 let serving = f64::from(a.serving);
-                let load: f64 = self.ops.ops(id).map(|o| s.op_load[o as usize]).sum();
+                let load = self.service_total(&s.op_load, id);
                 AdmissionReport {
                     load,
                     needing: a.per_replica * serving,
@@ -912,6 +912,12 @@ impl<'m> Engine<'m> {
         self.outcomes(cond, situation, own, &mut s);
         self.mix_cycles(&mut s);
         s
+    }
+
+    /// A per-operation figure (`op_load`, `op_nominal`) summed over a
+    /// service's operations.
+    pub(crate) fn service_total(&self, per_op: &[f64], id: ServiceId) -> f64 {
+        self.ops.ops(id).map(|o| per_op[o as usize]).sum()
     }
 
     pub(crate) fn replicas(&self, id: ServiceId, situation: &Situation) -> u32 {

@@ -584,28 +584,7 @@ impl Engine<'_> {
             for &svc in &region.services {
                 for op in self.ops.ops(svc) {
                     let o = op as usize;
-                    let ctxs: smallvec::SmallVec<[usize; 8]> =
-                        self.cycle_ctxs[o].iter().map(|&c| c as usize).collect();
-                    let total: f64 = ctxs.iter().map(|&c| s.ctx_load[c]).sum();
-                    let root = self.contexts.root[o] as usize;
-                    let (dist, held) = if total > 0.0 && ctxs.len() > 1 {
-                        let dists: smallvec::SmallVec<[Dist; 2]> =
-                            ctxs.iter().map(|&c| s.ctx_dist.get(c)).collect();
-                        let parts: Vec<(f64, &Dist)> = ctxs
-                            .iter()
-                            .zip(&dists)
-                            .map(|(&c, d)| (s.ctx_load[c] / total, d))
-                            .collect();
-                        let held = ctxs
-                            .iter()
-                            .map(|&c| s.ctx_load[c] / total * s.ctx_held[c])
-                            .sum::<f64>();
-                        (Dist::mix(&parts), held)
-                    } else if total > 0.0 {
-                        (s.ctx_dist.get(ctxs[0]), s.ctx_held[ctxs[0]])
-                    } else {
-                        (s.ctx_dist.get(root), s.ctx_held[root])
-                    };
+                    let (dist, held) = self.cycle_mix(op, s, s);
                     let down = below(dist.success(), down_below);
                     s.down_changed[o] = down != s.down[o];
                     s.down[o] = down;
@@ -634,25 +613,36 @@ impl Engine<'_> {
         if !before.mixed.contains_key(&op) {
             return self.op_dist(before, op);
         }
-        let ctxs = &self.cycle_ctxs[op as usize];
-        let total: f64 = ctxs.iter().map(|&c| now.ctx_load[c as usize]).sum();
+        self.cycle_mix(op, now, before).0
+    }
+
+    /// A cycle member's answer and the time its requests hold a thread,
+    /// over its call paths: each path's from `paths`, weighted by its load
+    /// in `loads`; the one path that carries load alone, or the path that
+    /// enters the cycle at the member when none does.
+    fn cycle_mix(&self, op: u32, loads: &Solved, paths: &Solved) -> (Dist, f64) {
+        let o = op as usize;
+        let ctxs: smallvec::SmallVec<[usize; 8]> =
+            self.cycle_ctxs[o].iter().map(|&c| c as usize).collect();
+        let total: f64 = ctxs.iter().map(|&c| loads.ctx_load[c]).sum();
+        let root = self.contexts.root[o] as usize;
         if total > 0.0 && ctxs.len() > 1 {
-            let dists: Vec<Dist> = ctxs
-                .iter()
-                .map(|&c| before.ctx_dist.get(c as usize))
-                .collect();
+            let dists: smallvec::SmallVec<[Dist; 2]> =
+                ctxs.iter().map(|&c| paths.ctx_dist.get(c)).collect();
             let parts: Vec<(f64, &Dist)> = ctxs
                 .iter()
                 .zip(&dists)
-                .map(|(&c, d)| (now.ctx_load[c as usize] / total, d))
+                .map(|(&c, d)| (loads.ctx_load[c] / total, d))
                 .collect();
-            Dist::mix(&parts)
+            let held = ctxs
+                .iter()
+                .map(|&c| loads.ctx_load[c] / total * paths.ctx_held[c])
+                .sum::<f64>();
+            (Dist::mix(&parts), held)
         } else if total > 0.0 {
-            before.ctx_dist.get(ctxs[0] as usize)
+            (paths.ctx_dist.get(ctxs[0]), paths.ctx_held[ctxs[0]])
         } else {
-            before
-                .ctx_dist
-                .get(self.contexts.root[op as usize] as usize)
+            (paths.ctx_dist.get(root), paths.ctx_held[root])
         }
     }
 

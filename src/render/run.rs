@@ -374,6 +374,38 @@ impl<'a> RowJson<'a> {
     }
 }
 
+/// Every service's row, or every operation's, made as it is written (at
+/// 100,000 services the rows, held at once, would be some 30 MB).
+#[derive(Clone, Copy)]
+pub(crate) enum Rows<'a> {
+    /// One row per service, in model order.
+    Services(&'a Model, &'a Outcome),
+    /// One row per operation (`service.operation`), in model order.
+    Operations(&'a Model, &'a Outcome),
+}
+
+impl Serialize for Rows<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            Rows::Services(model, outcome) => {
+                serializer.collect_seq(model.service_ids().map(|id| {
+                    let name = Cow::Borrowed(model.service(id).name.as_str());
+                    RowJson::new(name, &outcome.services[id.index()], model)
+                }))
+            }
+            Rows::Operations(model, outcome) => {
+                serializer.collect_seq(model.service_ids().flat_map(|id| {
+                    let svc = model.service(id);
+                    (0..svc.operations.len()).map(move |oi| {
+                        let f = &outcome.operations[id.index()][oi];
+                        RowJson::new(Cow::Owned(svc.operation_name(oi)), f, model)
+                    })
+                }))
+            }
+        }
+    }
+}
+
 /// An entry point or entry operation: its state and success.
 #[derive(Serialize)]
 pub(crate) struct EntryJson<'a> {
@@ -400,35 +432,28 @@ pub(crate) struct RunJson<'a> {
     pub(crate) faults: Vec<Value>,
     pub(crate) iterations: usize,
     pub(crate) model: &'a str,
-    pub(crate) operations: Vec<RowJson<'a>>,
-    pub(crate) services: Vec<RowJson<'a>>,
+    pub(crate) operations: Rows<'a>,
+    pub(crate) services: Rows<'a>,
     pub(crate) summary: SummaryJson,
 }
 
 impl<'a> RunJson<'a> {
     pub(crate) fn new(model: &'a Model, faults: &[Fault], outcome: &'a Outcome) -> RunJson<'a> {
-        let services = model
-            .service_ids()
-            .map(|id| {
-                let name = Cow::Borrowed(model.service(id).name.as_str());
-                RowJson::new(name, &outcome.services[id.index()], model)
-            })
-            .collect();
-        let mut operations = Vec::new();
         let mut entry_ops = Vec::new();
         for id in model.service_ids() {
             let svc = model.service(id);
+            if !svc.declares_operations {
+                continue;
+            }
             for (oi, op) in svc.operations.iter().enumerate() {
-                let name = svc.operation_name(oi);
-                let f = &outcome.operations[id.index()][oi];
-                if svc.declares_operations && op.rps.is_some() {
+                if op.rps.is_some() {
+                    let f = &outcome.operations[id.index()][oi];
                     entry_ops.push(EntryJson {
-                        name: Cow::Owned(name.clone()),
+                        name: Cow::Owned(svc.operation_name(oi)),
                         state: f.state.as_str(),
                         success: f.success,
                     });
                 }
-                operations.push(RowJson::new(Cow::Owned(name), f, model));
             }
         }
         let mut entry_points: Vec<EntryJson> = model
@@ -450,8 +475,8 @@ impl<'a> RunJson<'a> {
             faults: faults.iter().map(fault_json).collect(),
             iterations: outcome.iterations,
             model: &model.name,
-            operations,
-            services,
+            operations: Rows::Operations(model, outcome),
+            services: Rows::Services(model, outcome),
             summary: SummaryJson {
                 healthy: c[0],
                 slow: c[1],

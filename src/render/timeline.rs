@@ -289,9 +289,9 @@ struct TimelineJson<'a> {
     faults: Vec<Value>,
     iterations: usize,
     model: &'a str,
-    operations: Vec<super::run::RowJson<'a>>,
+    operations: super::run::Rows<'a>,
     series: SeriesJson<'a>,
-    services: Vec<super::run::RowJson<'a>>,
+    services: super::run::Rows<'a>,
     step_s: f64,
     summary: super::run::SummaryJson,
 }

@@ -806,20 +806,27 @@ impl Scene<'_, '_> {
         } else {
             structural.min(State::Degraded)
         });
+        // Among equals the first listed wins (`max_by` keeps the last, so
+        // the causes are read backwards): its own causes, then its
+        // dependencies in call order, and a request stops at its first
+        // failed hard call, so a later dependency that fails as badly was
+        // never reached.
         let pick = causes
             .iter()
+            .rev()
             .filter(|c| {
                 c.state >= state.min(State::Degraded)
                     || (state == State::Slow && c.state == State::Slow)
             })
             .max_by(|a, b| a.outranks(b))
-            .or_else(|| causes.iter().max_by(|a, b| a.outranks(b)));
+            .or_else(|| causes.iter().rev().max_by(|a, b| a.outranks(b)));
         let (because, chain) = match pick {
             Some(c) if state != State::Healthy || !c.text.is_empty() => {
                 // A second reason of the same severity completes the story
                 // ("serving stale copies; also cache misses fail").
                 let also = causes
                     .iter()
+                    .rev()
                     .filter(|o| {
                         o.state == c.state && o.text != c.text && o.state >= State::Degraded
                     })
@@ -1388,7 +1395,14 @@ impl Scene<'_, '_> {
         let t = self.engine.model.thresholds;
         let c = edge.dep.cache?;
         let call_fail = 1.0 - edge.flow.success;
-        if !(edge.flow.protection_used || above(call_fail, 1.0 - t.degraded_below)) {
+        // The structural rule: misses sent to a dead `on_miss` fail, and
+        // that degrades the caller however few they are.
+        let miss_down = self.cond.cut(id, c.on_miss)
+            || self.services[c.on_miss.index()]
+                .as_ref()
+                .is_some_and(|f| f.state == State::Down);
+        let misses_fail = miss_down || above(call_fail, 1.0 - t.degraded_below);
+        if !(edge.flow.protection_used || misses_fail) {
             return None;
         }
         let tname = self.name(edge.target);
@@ -1411,7 +1425,17 @@ impl Scene<'_, '_> {
                 percent(edge.flow.alt_share),
                 lasting(c.warm_up_s * (1.0 - warm))
             )
-        } else if above(call_fail, 1.0 - t.degraded_below) {
+        } else if miss_down {
+            let how = if self.cond.cut(id, c.on_miss) {
+                "over a cut link"
+            } else {
+                "which is down"
+            };
+            format!(
+                "cache misses go to {miss}, {how}: {} of calls fail",
+                percent(call_fail)
+            )
+        } else if misses_fail {
             format!(
                 "cache misses go to {miss}, which fails them: {} of calls fail",
                 percent(call_fail)
@@ -1424,14 +1448,14 @@ impl Scene<'_, '_> {
         };
         let state = if !below(call_fail, 1.0 - t.down_below) {
             State::Down
-        } else if cache_failing || warm < 1.0 || above(call_fail, 1.0 - t.degraded_below) {
+        } else if cache_failing || warm < 1.0 || misses_fail {
             State::Degraded
         } else {
             State::Healthy
         };
         // Misses that fail travel from `on_miss`; a cold or failed cache is
         // where the misses start.
-        let chain = if above(call_fail, 1.0 - t.degraded_below) && !cache_failing {
+        let chain = if misses_fail && !cache_failing {
             let miss_fig = self.services[c.on_miss.index()].as_ref();
             let mut chain = miss_fig
                 .filter(|f| !f.chain.is_empty())

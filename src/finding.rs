@@ -47,25 +47,25 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// An error finding.
+    /// An error finding (with its code's usual hint until given one).
     pub fn error(code: &'static str, message: impl Into<String>, pos: Option<Pos>) -> Self {
         Finding {
             code,
             severity: Severity::Error,
             message: message.into(),
             pos,
-            hint: None,
+            hint: usual_hint(code).map(String::from),
         }
     }
 
-    /// A warning finding.
+    /// A warning finding (with its code's usual hint until given one).
     pub fn warning(code: &'static str, message: impl Into<String>, pos: Option<Pos>) -> Self {
         Finding {
             code,
             severity: Severity::Warning,
             message: message.into(),
             pos,
-            hint: None,
+            hint: usual_hint(code).map(String::from),
         }
     }
 
@@ -75,9 +75,12 @@ impl Finding {
         self
     }
 
-    /// The same finding with an optional hint.
+    /// The same finding with a hint if there is one (else its code's
+    /// usual hint stays).
     pub fn with_opt_hint(mut self, hint: Option<String>) -> Self {
-        self.hint = hint;
+        if hint.is_some() {
+            self.hint = hint;
+        }
         self
     }
 
@@ -85,6 +88,20 @@ impl Finding {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
+}
+
+/// What to do about a finding whose site has nothing more particular to
+/// say (no near name to suggest, say): every finding carries a hint.
+fn usual_hint(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "E000" => "check the path, and that the file is readable",
+        "E010" | "E024" => {
+            "name a service declared under `services:` (names are case-sensitive), or declare it"
+        }
+        "E021" => "write a finite number of requests per second, e.g. `250`",
+        "E003" => "remove the second one, or give it a name of its own",
+        _ => return None,
+    })
 }
 
 /// The closest candidate to `wrong` among `candidates`, if one is close

@@ -133,19 +133,45 @@ fn snippet(line: &str, column: usize) -> (String, usize) {
     (shown, caret)
 }
 
-/// One finding in JSON, with its file.
+/// One finding in JSON, with its file. Every key is always there: a
+/// position or hint that is not known (a file that cannot be read has no
+/// line) is `null`.
 #[derive(Serialize)]
 struct JsonFinding<'a> {
+    code: &'static str,
+    column: Option<u32>,
     file: &'a str,
-    #[serde(flatten)]
+    hint: Option<&'a str>,
+    line: Option<u32>,
+    message: &'a str,
+    severity: crate::finding::Severity,
+    #[serde(skip)]
     finding: &'a Finding,
+}
+
+impl<'a> JsonFinding<'a> {
+    fn new(file: &'a str, finding: &'a Finding) -> JsonFinding<'a> {
+        JsonFinding {
+            code: finding.code,
+            column: finding.pos.map(|p| p.column),
+            file,
+            hint: finding.hint.as_deref(),
+            line: finding.pos.map(|p| p.line),
+            message: &finding.message,
+            severity: finding.severity,
+            finding,
+        }
+    }
 }
 
 /// The JSON report of `check`: every finding of every file, and counts.
 pub fn write_json(out: &mut dyn Write, files: &[(String, Vec<Finding>)]) -> io::Result<()> {
     let findings: Vec<JsonFinding> = files
         .iter()
-        .flat_map(|(file, fs)| fs.iter().map(move |finding| JsonFinding { file, finding }))
+        .flat_map(|(file, fs)| {
+            fs.iter()
+                .map(move |finding| JsonFinding::new(file, finding))
+        })
         .collect();
     let errors = findings.iter().filter(|f| f.finding.is_error()).count();
     let warnings = findings.len() - errors;

@@ -16,7 +16,6 @@ use std::collections::{BTreeSet, VecDeque};
 
 use super::dist::{Dist, same_atoms};
 use super::faults::Fault;
-use super::steady::contexts::Region;
 use super::steady::{
     Admission, Conditions, EdgeFlow, Engine, Figures, Outcome, Situation, Solved, State,
 };
@@ -269,11 +268,12 @@ impl Engine<'_> {
         let mut before = before
             .filter(|_| comparable())
             .map(|explained| self.before(explained, s, baseline));
-        for (r, region) in self.contexts.regions.iter().enumerate() {
+        let links = self.links();
+        for (r, group) in links.groups.iter().enumerate() {
             if let Some(b) = &before
                 && scene.reads_as_before(r, b)
             {
-                for &id in &region.services {
+                for &id in group {
                     let i = id.index();
                     scene.services[i] = Some(b.explained.services[i].clone());
                     for (slot, f) in scene.operations[i]
@@ -285,9 +285,9 @@ impl Engine<'_> {
                 }
                 continue;
             }
-            scene.explain_region(region);
+            scene.explain_group(group);
             if let Some(b) = &mut before {
-                for &id in &region.services {
+                for &id in group {
                     b.figures_changed[id.index()] = scene.figures_changed(id, b.explained);
                 }
             }
@@ -432,18 +432,32 @@ impl Engine<'_> {
             mended[id.index()] = Some(p.clone());
             p
         };
+        // A chain that does not start where trouble starts keeps what its
+        // explanation found after its head (the dependency it names), with
+        // the way from a start to that head in front, loops cut; only when
+        // that is no chain either is the whole way searched for.
+        let mut mend = |chain: &[ServiceId], id: ServiceId| -> Vec<ServiceId> {
+            let mut spliced = path_to(chain[0]);
+            spliced.extend_from_slice(&chain[1..]);
+            let spliced = without_loops(spliced);
+            if valid(&spliced) && spliced.last() == Some(&id) {
+                spliced
+            } else {
+                path_to(id)
+            }
+        };
         for (i, f) in outcome.services.iter_mut().enumerate() {
             if f.chain.is_empty() || valid(&f.chain) {
                 continue;
             }
-            f.chain = path_to(ServiceId(i as u32));
+            f.chain = mend(&f.chain, ServiceId(i as u32));
         }
         for (i, ops) in outcome.operations.iter_mut().enumerate() {
             for f in ops.iter_mut() {
                 if f.chain.is_empty() || valid(&f.chain) {
                     continue;
                 }
-                f.chain = path_to(ServiceId(i as u32));
+                f.chain = mend(&f.chain, ServiceId(i as u32));
             }
         }
     }
@@ -460,6 +474,15 @@ pub(crate) struct Links {
     /// Per service: the services it shares a dependency with (either
     /// direction), sorted by id.
     neighbours: Vec<Vec<ServiceId>>,
+    /// The order services are explained in: groups that call one another
+    /// round (strongly connected over every link above, whatever its
+    /// phase or mode), each after every group it calls; members by id.
+    groups: Vec<Vec<ServiceId>>,
+    /// Per service: its group.
+    group_of: Vec<u32>,
+    /// Per service: its place in name order, which breaks ties between
+    /// equally short ways (ids follow the file's order, names do not).
+    rank: Vec<u32>,
 }
 
 impl Links {
@@ -496,12 +519,74 @@ impl Links {
         let sorted = |sets: Vec<BTreeSet<ServiceId>>| -> Vec<Vec<ServiceId>> {
             sets.into_iter().map(|s| s.into_iter().collect()).collect()
         };
+        let callees = sorted(callees);
+        let (groups, group_of) = explanation_groups(&callees);
+        let mut by_name: Vec<ServiceId> = model.service_ids().collect();
+        by_name.sort_by(|a, b| model.service(*a).name.cmp(&model.service(*b).name));
+        let mut rank = vec![0; n];
+        for (r, id) in by_name.iter().enumerate() {
+            rank[id.index()] = r as u32;
+        }
         Links {
-            callees: sorted(callees),
+            rank,
+            callees,
             callers,
             neighbours: sorted(neighbours),
+            groups,
+            group_of,
         }
     }
+}
+
+/// The groups of services that call one another round, each listed after
+/// every group it calls: what a service's explanation reads of another
+/// (its state, its chain) is then always there, whichever order the file
+/// lists them in and whatever the link's phase (a background dependency
+/// is off the request path, and so outside the steady state's regions).
+fn explanation_groups(callees: &[Vec<ServiceId>]) -> (Vec<Vec<ServiceId>>, Vec<u32>) {
+    use petgraph::graph::{DiGraph, NodeIndex};
+    let n = callees.len();
+    let edges: usize = callees.iter().map(Vec::len).sum();
+    let mut g: DiGraph<(), ()> = DiGraph::with_capacity(n, edges);
+    for _ in 0..n {
+        g.add_node(());
+    }
+    for (from, ts) in callees.iter().enumerate() {
+        for t in ts {
+            g.add_edge(NodeIndex::new(from), NodeIndex::new(t.index()), ());
+        }
+    }
+    // Kosaraju lists components callees first.
+    let mut groups: Vec<Vec<ServiceId>> = petgraph::algo::kosaraju_scc(&g)
+        .into_iter()
+        .map(|c| {
+            let mut ids: Vec<ServiceId> =
+                c.into_iter().map(|x| ServiceId(x.index() as u32)).collect();
+            ids.sort();
+            ids
+        })
+        .collect();
+    groups.retain(|c| !c.is_empty());
+    let mut group_of = vec![0; n];
+    for (i, group) in groups.iter().enumerate() {
+        for id in group {
+            group_of[id.index()] = i as u32;
+        }
+    }
+    (groups, group_of)
+}
+
+/// A chain with every loop cut out: where a service comes again, what lay
+/// between its two visits goes (its neighbours stay neighbours).
+fn without_loops(chain: Vec<ServiceId>) -> Vec<ServiceId> {
+    let mut out: Vec<ServiceId> = Vec::with_capacity(chain.len());
+    for x in chain {
+        match out.iter().position(|&y| y == x) {
+            Some(p) => out.truncate(p + 1),
+            None => out.push(x),
+        }
+    }
+    out
 }
 
 /// One way a mended chain may go: from the trouble starts to callers
@@ -598,9 +683,8 @@ impl Nearest {
 
     /// The shortest path from a trouble start to `to` (which the way need
     /// not allow), if there is one; of those, the one whose steps from `to`
-    /// have the lowest ids, first step first. That is the path a
-    /// breadth-first search from `to`, visiting links in id order, meets
-    /// first: its queue holds each distance's services in that order.
+    /// come first by name, first step first (so that the file's order of
+    /// services does not choose).
     fn path(&self, way: &Way, to: ServiceId) -> Option<Vec<ServiceId>> {
         if way.starts[to.index()] {
             return Some(vec![to]);
@@ -608,7 +692,7 @@ impl Nearest {
         let nearer = |at: ServiceId, d: u32| {
             way.from(at)
                 .filter(|&y| self.distance[y.index()] == d && way.allows(y))
-                .min()
+                .min_by_key(|y| way.links.rank[y.index()])
         };
         let first = way
             .from(to)
@@ -629,22 +713,17 @@ impl Nearest {
 
 impl Scene<'_, '_> {
     /// Explains a region's services.
-    fn explain_region(&mut self, region: &Region) {
+    fn explain_group(&mut self, group: &[ServiceId]) {
         // Inside a cycle a member's callees may not be explained yet (they
         // read as healthy): rounds until no state moves give the least
         // fixed point, whatever order the file lists them in.
-        let rounds = if region.cyclic {
-            region.services.len() + 1
-        } else {
-            1
-        };
+        let rounds = if group.len() > 1 { group.len() + 1 } else { 1 };
         let mut previous: Vec<Option<State>> = Vec::new();
         for _ in 0..rounds {
-            for &id in &region.services {
+            for &id in group {
                 self.explain_service(id);
             }
-            let states: Vec<Option<State>> = region
-                .services
+            let states: Vec<Option<State>> = group
                 .iter()
                 .flat_map(|&id| {
                     std::iter::once(self.services[id.index()].as_ref().map(|f| f.state)).chain(
@@ -661,24 +740,24 @@ impl Scene<'_, '_> {
         }
     }
 
-    /// Whether explaining region `r` would read exactly what the
+    /// Whether explaining group `r` ([`Links`]) would read exactly what the
     /// fault-free explanation read, so that its figures are the fault-free
     /// ones: no fault touches its services; their admissions, their
     /// operations' loads and outcomes and their dependencies' flows are
     /// the fault-free ones, bit for bit; and every service they call (or
     /// send cache misses to) answers as it did, with the same figures as
     /// far as they read them (state and chain) when it lies outside the
-    /// region. (Inside the region, every member reading as before, the
+    /// group. (Inside the group, every member reading as before, the
     /// rounds replay the fault-free ones.)
     fn reads_as_before(&self, r: usize, before: &Before) -> bool {
         let engine = self.engine;
         let model = engine.model;
+        let links = engine.links();
         let answers_as_before = |t: ServiceId| {
             before.same_outcomes[t.index()]
-                && (engine.contexts.region_of[t.index()] as usize == r
-                    || !before.figures_changed[t.index()])
+                && (links.group_of[t.index()] as usize == r || !before.figures_changed[t.index()])
         };
-        engine.contexts.regions[r].services.iter().all(|&id| {
+        links.groups[r].iter().all(|&id| {
             before.same_outcomes[id.index()]
                 && self.own_inputs_as_before(id)
                 && model

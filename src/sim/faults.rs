@@ -599,6 +599,16 @@ fn whole_service(name: &str, model: &Model) -> Result<ServiceId, FaultError> {
 
 fn unknown(name: &str, model: &Model) -> FaultError {
     let zone_names: Vec<String> = model.zones.iter().map(|z| format!("zone:{z}")).collect();
+    if zone_names.iter().any(|z| z == name) {
+        // A zone where only a service will do (`--cold`, a side of `--cut`).
+        return err(
+            format!("`{name}` is a zone, not a service"),
+            Some(
+                "a zone can be taken by `--down`, `--hang`, `--slow` or `--errors`; this needs a service"
+                    .into(),
+            ),
+        );
+    }
     let candidates = model
         .service_names()
         .chain(zone_names.iter().map(String::as_str));

@@ -900,7 +900,9 @@ impl<'m> Engine<'m> {
             signature.extend((0..s.ctx_dist.len()).map(|c| s.ctx_dist.success(c)));
             signature.extend(s.down.iter().map(|&d| if d { 1.0 } else { 0.0 }));
             s.iterations = iteration;
-            if !previous.is_empty()
+            // (From the second pass: the first has nothing to compare
+            // with, and a model without services settles there.)
+            if iteration > 1
                 && signature
                     .iter()
                     .zip(&previous)

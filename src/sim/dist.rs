@@ -1150,9 +1150,14 @@ fn compress_spans(ok: &[Span], out: &mut [Span; OK_ATOMS]) -> usize {
 /// later than this many times the latest end so far).
 const GAP: f64 = 2.0;
 
-/// The later of two independent spans: exact when they do not overlap;
-/// otherwise each is split into two points with its mean and variance and
-/// the four pairs are taken.
+/// The later of two independent spans. When they overlap, the later
+/// answer's share answered by t is the product of the two spans' (from
+/// the later start to the later end), a polynomial of degree at most four
+/// on each side of the earlier end: each side becomes one span with its
+/// exact mass and mean (three-point Gauss–Legendre integrates it exactly),
+/// so the tail reaches the later end. (Splitting each span into two points
+/// instead lost the tail: the p99 of eight parallel calls came out 15 %
+/// short.)
 fn later_of(a: &Span, b: &Span, out: &mut Spans) {
     let w = a.w * b.w;
     if a.hi <= b.lo {
@@ -1160,11 +1165,30 @@ fn later_of(a: &Span, b: &Span, out: &mut Spans) {
     } else if b.hi <= a.lo {
         out.push(Span { w, ..*a });
     } else {
-        let (ha, hb) = (a.variance().sqrt(), b.variance().sqrt());
-        for x in [a.m - ha, a.m + ha] {
-            for y in [b.m - hb, b.m + hb] {
-                out.push(Span::point(w / 4.0, x.max(y)));
+        let both = |t: f64| a.cdf(t) * b.cdf(t);
+        let lo = a.lo.max(b.lo);
+        let hi = a.hi.max(b.hi);
+        let mid = a.hi.min(b.hi).clamp(lo, hi);
+        // A point span at the later start answers there at once.
+        let mut before = both(lo);
+        if before > 0.0 {
+            out.push(Span::point(w * before, lo));
+        }
+        for (t1, t2) in [(lo, mid), (mid, hi)] {
+            if t2 <= t1 {
+                continue;
             }
+            let after = both(t2);
+            let mass = after - before;
+            if mass > 0.0 {
+                // ∫ t dG = t2·G(t2) − t1·G(t1) − ∫ G dt.
+                let (c, h) = ((t1 + t2) / 2.0, (t2 - t1) / 2.0);
+                let x = (3.0_f64 / 5.0).sqrt() * h;
+                let area = h * (5.0 * both(c - x) + 8.0 * both(c) + 5.0 * both(c + x)) / 9.0;
+                let m = (t2 * after - t1 * before - area) / mass;
+                out.push(Span::within(w * mass, m.clamp(t1, t2), t1, t2));
+            }
+            before = after;
         }
     }
 }
@@ -1560,6 +1584,29 @@ mod tests {
         let e = Dist::exponential(0.01);
         let m = e.repeated(3, true).mean_latency();
         assert!((m / (0.01 * 11.0 / 6.0) - 1.0).abs() < 0.03, "{m}");
+    }
+
+    #[test]
+    fn parallel_calls_keep_the_slowest_tail() {
+        // n calls of 10 ms exponential at once: the later answer's share by
+        // t is (1 − e^(−t/10ms))ⁿ, so its p99 is −10ms·ln(1 − 0.99^(1/n))
+        // and its mean 10ms·(1 + 1/2 + … + 1/n). The tail grows with n.
+        let e = Dist::exponential(0.01);
+        let mut last_p99 = 0.0;
+        for n in [2u32, 4, 6, 8, 16] {
+            let all = e.repeated(n, true);
+            let p99 = all.quantile(0.99);
+            let exact = -0.01 * (1.0 - 0.99f64.powf(1.0 / f64::from(n))).ln();
+            assert!(
+                (p99 / exact - 1.0).abs() < 0.02,
+                "n={n}: p99 {p99} vs {exact}"
+            );
+            let mean = 0.01 * (1..=n).map(|k| 1.0 / f64::from(k)).sum::<f64>();
+            let m = all.mean_latency();
+            assert!((m / mean - 1.0).abs() < 0.01, "n={n}: mean {m} vs {mean}");
+            assert!(p99 > last_p99, "n={n}: the tail shrank");
+            last_p99 = p99;
+        }
     }
 
     #[test]

@@ -1931,7 +1931,7 @@ mod tests {
     }
 
     /// The path a breadth-first search from `to` meets first (over
-    /// `links`, in id order, through `through`): how chains were mended
+    /// `links`, in name order, through `through`): how chains were mended
     /// one search per chain, kept as the law [`Nearest::path`] obeys.
     fn searched(to: ServiceId, way: &Way) -> Option<Vec<ServiceId>> {
         if way.starts[to.index()] {
@@ -1943,7 +1943,7 @@ mod tests {
         let mut queue = VecDeque::from([to]);
         while let Some(x) = queue.pop_front() {
             let mut from: Vec<ServiceId> = way.from(x).collect();
-            from.sort();
+            from.sort_by_key(|y| way.links.rank[y.index()]);
             for y in from {
                 if seen[y.index()] || !way.allows(y) {
                     continue;

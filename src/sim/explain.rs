@@ -892,23 +892,37 @@ impl Scene<'_, '_> {
         // never reached.
         let pick = causes
             .iter()
+            .enumerate()
             .rev()
-            .filter(|c| {
+            .filter(|(_, c)| {
                 c.state >= state.min(State::Degraded)
                     || (state == State::Slow && c.state == State::Slow)
             })
-            .max_by(|a, b| a.outranks(b))
-            .or_else(|| causes.iter().rev().max_by(|a, b| a.outranks(b)));
+            .max_by(|a, b| a.1.outranks(b.1))
+            .or_else(|| {
+                causes
+                    .iter()
+                    .enumerate()
+                    .rev()
+                    .max_by(|a, b| a.1.outranks(b.1))
+            });
         let (because, chain) = match pick {
-            Some(c) if state != State::Healthy || !c.text.is_empty() => {
+            Some((at, c)) if state != State::Healthy || !c.text.is_empty() => {
                 // A second reason of the same severity completes the story
-                // ("serving stale copies; also cache misses fail").
+                // ("serving stale copies; also cache misses fail") — but
+                // not a dependency after one that stops every request:
+                // that one is never called.
                 let also = causes
                     .iter()
+                    .enumerate()
                     .rev()
-                    .filter(|o| {
-                        o.state == c.state && o.text != c.text && o.state >= State::Degraded
+                    .filter(|&(i, o)| {
+                        o.state == c.state
+                            && o.text != c.text
+                            && o.state >= State::Degraded
+                            && !(c.state == State::Down && i > at)
                     })
+                    .map(|(_, o)| o)
                     .max_by(|a, b| a.outranks(b));
                 let text = match also {
                     Some(o) => format!("{}; also {}", c.text, o.text),
@@ -1624,6 +1638,17 @@ impl Scene<'_, '_> {
             let raw_fail = edge.flow.attempt_failure;
             if !above(raw_fail, 1.0 - t.degraded_below) {
                 return None;
+            }
+            // Soft spares the answer, not the wait: without a timeout a
+            // call that never answers holds the request for ever.
+            if dep.timeout_s.is_none() && self.answer(dep, self.s).has_unbounded() {
+                let text = format!(
+                    "waits forever on soft dependency {tname}: it never answers and there is no timeout (soft spares the answer, not the wait)"
+                );
+                return Some(
+                    Cause::new(State::Down, Rank::DependencyFailing, text, chain)
+                        .strength(raw_fail),
+                );
             }
             let text = format!(
                 "soft dependency {tname} fails {} of calls; serving without it{}",

@@ -174,4 +174,49 @@ fn an_unreadable_model_is_e000() {
         .code(2)
         .json();
     assert_eq!(j["findings"][0]["code"], "E000");
+    // Every key is there; what is not known is null.
+    assert!(j["findings"][0]["line"].is_null());
+    assert!(j["findings"][0]["column"].is_null());
+    assert!(j["findings"][0]["hint"].is_string());
+}
+
+/// Every finding of `check --format json` has a code, a position and a
+/// hint, also where no near name makes a did-you-mean.
+#[test]
+fn every_json_finding_has_a_position_and_a_hint() {
+    let dir = temp_dir("hints");
+    let model = dir.path().join("m.yaml");
+    std::fs::write(
+        &model,
+        "services:
+  web:
+    entry: { rps: 100 }
+    depends_on:
+      - zzzzqqqq
+      - { to: db, fallback: { to: xxxxyyyy } }
+  db: {}
+",
+    )
+    .unwrap();
+    let j = Whatif::new()
+        .args(["check", "--format", "json"])
+        .args([&model])
+        .code(2)
+        .json();
+    let findings = j["findings"].as_array().unwrap();
+    let codes: Vec<&str> = findings
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.contains(&"E010") && codes.contains(&"E024"),
+        "{codes:?}"
+    );
+    for f in findings {
+        for key in [
+            "code", "column", "file", "hint", "line", "message", "severity",
+        ] {
+            assert!(f.get(key).is_some_and(|v| !v.is_null()), "{key} of {f}");
+        }
+    }
 }

@@ -191,6 +191,18 @@ fn faults_that_cannot_do_anything_are_refused() {
             "not a replica count",
             "catalog-db:1",
         ),
+        (
+            "--cold",
+            "zone:eu-1a",
+            "`zone:eu-1a` is a zone, not a service",
+            "a zone can be taken by `--down`, `--hang`, `--slow` or `--errors`",
+        ),
+        (
+            "--cut",
+            "zone:eu-1a->web",
+            "is not a link between two services",
+            "a zone can be taken by",
+        ),
         ("--surge", "x1e308", "too large", "at most x1000000"),
         (
             "--slow",

@@ -100,7 +100,14 @@ fn usual_hint(code: &str) -> Option<&'static str> {
         }
         "E021" => "write a finite number of requests per second, e.g. `250`",
         "E003" => "remove the second one, or give it a name of its own",
-        _ => return None,
+        "E001" => "YAML indents with spaces, writes `key: value` and lists items with `- `",
+        "S017" => "remove the event, or give it a value that changes something",
+        _ => match crate::codes::find(code)?.family {
+            crate::codes::Family::Model => "docs/model.md gives every key, its form and its unit",
+            crate::codes::Family::Scenario => "docs/timelines.md gives the scenario file's form",
+            crate::codes::Family::Import => "docs/import.md says what is read and how",
+            crate::codes::Family::Review => "docs/review.md explains each finding and its fix",
+        },
     })
 }
 

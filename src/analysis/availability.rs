@@ -7,8 +7,10 @@
 //!
 //! Trials are split into chunks of [`CHUNK_TRIALS`] (1,024 words of 64
 //! lanes; lane `i` of a word is one trial). Chunk `c` draws from its own
-//! `ChaCha8Rng` seeded with the seed and switched to stream `c`, so a chunk's
-//! trials do not depend on which thread runs it; chunks run in parallel
+//! `ChaCha8Rng` seeded with the seed and switched to stream `c`, for the
+//! events in the order of their names (not the file's), so a chunk's
+//! trials do not depend on which thread runs it, nor on the order of
+//! services in the file; chunks run in parallel
 //! (rayon) and their counts are combined in chunk order, so the result is the
 //! same, bit for bit, whatever the number of threads.
 //!
@@ -469,6 +471,10 @@ impl<'a> Plan<'a> {
                 }
             }
         }
+        // Drawn in the order of the events' names, not the file's: the
+        // same model with its services listed in another order gets the
+        // same draws, and so the same numbers.
+        random.sort_by(|a, b| events[a.event].name.cmp(&events[b.event].name));
         let certain_own = if certain.iter().any(|&e| !is_zone[e]) {
             !0
         } else {

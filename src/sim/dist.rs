@@ -623,6 +623,15 @@ impl Dist {
         self.fails().iter().any(|p| p.w > 0.0 && p.t.is_infinite())
     }
 
+    /// The share that waits forever.
+    pub fn unbounded_share(&self) -> f64 {
+        self.fails()
+            .iter()
+            .filter(|p| p.t.is_infinite())
+            .map(|p| p.w)
+            .sum()
+    }
+
     /// A weighted mixture of distributions (weights should add up to 1).
     pub fn mix(parts: &[(f64, &Dist)]) -> Dist {
         let mut ok = Spans::new();

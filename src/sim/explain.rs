@@ -475,8 +475,10 @@ pub(crate) struct Links {
     /// direction), sorted by id.
     neighbours: Vec<Vec<ServiceId>>,
     /// The order services are explained in: groups that call one another
-    /// round (strongly connected over every link above, whatever its
-    /// phase or mode), each after every group it calls; members by id.
+    /// round (strongly connected over every link a running service's
+    /// explanation reads: any phase or mode but `startup`), each after
+    /// every group it calls; members in the steady state's region order
+    /// (callees first along request paths), then by id.
     groups: Vec<Vec<ServiceId>>,
     /// Per service: its group.
     group_of: Vec<u32>,
@@ -486,8 +488,9 @@ pub(crate) struct Links {
 }
 
 impl Links {
-    /// Indexes a model's links.
-    pub(crate) fn new(model: &Model) -> Links {
+    /// Indexes a model's links; `region_of` is each service's request-path
+    /// region ([`super::steady::contexts::Contexts`]).
+    pub(crate) fn new(model: &Model, region_of: &[u32]) -> Links {
         let n = model.services().len();
         let mut callees: Vec<BTreeSet<ServiceId>> = vec![BTreeSet::new(); n];
         for id in model.service_ids() {
@@ -520,7 +523,7 @@ impl Links {
             sets.into_iter().map(|s| s.into_iter().collect()).collect()
         };
         let callees = sorted(callees);
-        let (groups, group_of) = explanation_groups(&callees);
+        let (groups, group_of) = explanation_groups(model, region_of);
         let mut by_name: Vec<ServiceId> = model.service_ids().collect();
         by_name.sort_by(|a, b| model.service(*a).name.cmp(&model.service(*b).name));
         let mut rank = vec![0; n];
@@ -543,17 +546,38 @@ impl Links {
 /// (its state, its chain) is then always there, whichever order the file
 /// lists them in and whatever the link's phase (a background dependency
 /// is off the request path, and so outside the steady state's regions).
-fn explanation_groups(callees: &[Vec<ServiceId>]) -> (Vec<Vec<ServiceId>>, Vec<u32>) {
+///
+/// A monitor that polls every service and is sent their heartbeats makes
+/// one large group; its members go in request-path order, so the rounds
+/// that settle a group (see [`Scene::explain_group`]) find each callee on
+/// a request path explained already, and only the links off it wait for
+/// the next round.
+fn explanation_groups(model: &Model, region_of: &[u32]) -> (Vec<Vec<ServiceId>>, Vec<u32>) {
     use petgraph::graph::{DiGraph, NodeIndex};
-    let n = callees.len();
-    let edges: usize = callees.iter().map(Vec::len).sum();
-    let mut g: DiGraph<(), ()> = DiGraph::with_capacity(n, edges);
+    let n = model.services().len();
+    let mut g: DiGraph<(), ()> = DiGraph::with_capacity(n, n);
     for _ in 0..n {
         g.add_node(());
     }
-    for (from, ts) in callees.iter().enumerate() {
-        for t in ts {
-            g.add_edge(NodeIndex::new(from), NodeIndex::new(t.index()), ());
+    for id in model.service_ids() {
+        let from = NodeIndex::new(id.index());
+        for dep in model
+            .service(id)
+            .operations
+            .iter()
+            .flat_map(|o| &o.depends_on)
+            .filter(|d| d.phase != Phase::Startup)
+        {
+            let alternative = match (&dep.cache, &dep.fallback) {
+                (Some(c), _) => Some(c.on_miss),
+                (None, Some(Fallback::Failover { to })) => Some(*to),
+                _ => None,
+            };
+            for t in std::iter::once(dep.target.service).chain(alternative) {
+                if t != id {
+                    g.add_edge(from, NodeIndex::new(t.index()), ());
+                }
+            }
         }
     }
     // Kosaraju lists components callees first.
@@ -562,7 +586,7 @@ fn explanation_groups(callees: &[Vec<ServiceId>]) -> (Vec<Vec<ServiceId>>, Vec<u
         .map(|c| {
             let mut ids: Vec<ServiceId> =
                 c.into_iter().map(|x| ServiceId(x.index() as u32)).collect();
-            ids.sort();
+            ids.sort_by_key(|id| (region_of[id.index()], *id));
             ids
         })
         .collect();
@@ -822,7 +846,14 @@ impl Scene<'_, '_> {
             let d = engine.op_dist(self.s, flat);
             let mut causes = local.clone();
             causes.extend(self.dependency_causes(id, oi));
-            let figures = self.operation_figures(id, flat, &d, causes);
+            // In turn, a dependency after one that stops every request is
+            // never called; at once (`parallel`), every one is.
+            let stops_after = if svc.operations[oi].parallel {
+                None
+            } else {
+                Some(local.len())
+            };
+            let figures = self.operation_figures(id, flat, &d, causes, stops_after);
             op_figures.push(figures);
         }
         let loads: Vec<f64> = engine
@@ -862,8 +893,17 @@ impl Scene<'_, '_> {
         }
     }
 
-    /// One operation's figures from its outcome and its candidate causes.
-    fn operation_figures(&self, id: ServiceId, flat: u32, d: &Dist, causes: Vec<Cause>) -> Figures {
+    /// One operation's figures from its outcome and its candidate causes:
+    /// its own first, then its dependencies' from `stops_after` on, in call
+    /// order (`None`: called at once).
+    fn operation_figures(
+        &self,
+        id: ServiceId,
+        flat: u32,
+        d: &Dist,
+        causes: Vec<Cause>,
+        stops_after: Option<usize>,
+    ) -> Figures {
         let t = self.engine.model.thresholds;
         let success = d.success();
         let lat = d.mean_latency();
@@ -920,7 +960,8 @@ impl Scene<'_, '_> {
                         o.state == c.state
                             && o.text != c.text
                             && o.state >= State::Degraded
-                            && !(c.state == State::Down && i > at)
+                            && !(c.state == State::Down
+                                && stops_after.is_some_and(|first| at >= first && i > at))
                     })
                     .map(|(_, o)| o)
                     .max_by(|a, b| a.outranks(b));
@@ -1641,13 +1682,25 @@ impl Scene<'_, '_> {
             }
             // Soft spares the answer, not the wait: without a timeout a
             // call that never answers holds the request for ever.
-            if dep.timeout_s.is_none() && self.answer(dep, self.s).has_unbounded() {
+            let forever = if dep.timeout_s.is_none() {
+                self.answer(dep, self.s).unbounded_share()
+            } else {
+                0.0
+            };
+            if forever > 0.0 {
+                let (state, what) = if below(1.0 - forever, t.down_below) {
+                    (State::Down, "it never answers".to_string())
+                } else {
+                    (
+                        State::Degraded,
+                        format!("{} of calls never get an answer", percent(forever)),
+                    )
+                };
                 let text = format!(
-                    "waits forever on soft dependency {tname}: it never answers and there is no timeout (soft spares the answer, not the wait)"
+                    "waits forever on soft dependency {tname}: {what} and there is no timeout (soft spares the answer, not the wait)"
                 );
                 return Some(
-                    Cause::new(State::Down, Rank::DependencyFailing, text, chain)
-                        .strength(raw_fail),
+                    Cause::new(state, Rank::DependencyFailing, text, chain).strength(raw_fail),
                 );
             }
             let text = format!(
@@ -2016,7 +2069,7 @@ mod tests {
         }
         let mut found = 0;
         for m in &models {
-            let links = Links::new(m);
+            let links = Links::new(m, &Engine::new(m).contexts.region_of);
             let n = m.services().len();
             for (p_start, p_through) in [(0.01, 0.5), (0.05, 0.3), (0.05, 0.9), (0.2, 0.6)] {
                 for _ in 0..8 {

@@ -599,7 +599,8 @@ impl<'m> Engine<'m> {
 
     /// The links chains step along (once per engine).
     pub(crate) fn links(&self) -> &Links {
-        self.links.get_or_init(|| Links::new(self.model))
+        self.links
+            .get_or_init(|| Links::new(self.model, &self.contexts.region_of))
     }
 
     /// The fault-free solve explained, chains unmended (once per engine).

@@ -243,7 +243,11 @@ fn run(
                 .zip(values)
                 .map(|(e, v)| (e.name.clone(), v))
                 .collect();
-            ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            // Equal values (replicas of one service, by symmetry) can come
+            // out a few ulps apart from sums taken in the file's order:
+            // they rank as ties, by name.
+            let key = |x: f64| (x * 1e12).round();
+            ranked.sort_by(|a, b| key(b.1).total_cmp(&key(a.1)).then_with(|| a.0.cmp(&b.0)));
             EntryAvailability {
                 name: names[k].clone(),
                 availability,

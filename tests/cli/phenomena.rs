@@ -629,3 +629,38 @@ fn an_empty_model_settles() {
     assert!(o.converged);
     assert!(o.iterations <= 2, "{}", o.iterations);
 }
+
+/// At once (`parallel: true`) every call is made: both dead dependencies
+/// are in the reason.
+#[test]
+fn calls_made_at_once_all_count_in_the_reason() {
+    let text = "services:
+  web: { entry: { rps: 100 }, parallel: true, depends_on: [b, c] }
+  b: {}
+  c: {}
+";
+    let (m, o) = run(text, &[(Down, "b"), (Down, "c")]);
+    assert_eq!(
+        svc(&m, &o, "web").because,
+        "hard dependency b is down (100% of calls fail); also hard dependency c is down (100% of calls fail)"
+    );
+}
+
+/// One hung replica of three, behind a soft edge with no timeout: a third
+/// of the calls never end, so a third of the requests never do.
+#[test]
+fn a_partly_hung_soft_dependency_degrades() {
+    let text = "services:
+  web: { entry: { rps: 100 }, depends_on: [{ to: rec, criticality: soft }] }
+  rec: { latency: 10ms, replicas: 3 }
+";
+    let (m, o) = run(text, &[(Hang, "rec:1")]);
+    let web = svc(&m, &o, "web");
+    assert_eq!(web.state, State::Degraded);
+    assert!(
+        web.because
+            .starts_with("waits forever on soft dependency rec: 33% of calls never get an answer"),
+        "{}",
+        web.because
+    );
+}

@@ -1839,15 +1839,17 @@ impl Scene<'_, '_> {
         best
     }
 
-    /// "; its buffer of 50,000 fills in 4m10s" for an async edge whose callee
-    /// is not taking work.
+    /// "; its buffer of 50,000 fills in 4m10s" for an async edge whose
+    /// hand-offs fail: the buffer takes the hand-offs that do not get
+    /// through, as the timeline fills it (a slow callee that still takes
+    /// every hand-off fills nothing).
     fn buffer_fill(&self, _id: ServiceId, _oi: usize, edge: &Edge) -> String {
-        let rate = edge.flow.rate;
+        let undelivered = edge.flow.rate * edge.flow.attempt_failure;
         match edge.dep.buffer {
-            Some(b) if rate > 0.0 => format!(
+            Some(b) if undelivered > 0.0 => format!(
                 "; its buffer of {} fills in {}",
                 format_thousands(b),
-                lasting(b / rate)
+                lasting(b / undelivered)
             ),
             Some(_) => String::new(),
             None => "; its buffer has no bound".into(),

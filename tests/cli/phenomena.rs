@@ -664,3 +664,34 @@ fn a_partly_hung_soft_dependency_degrades() {
         web.because
     );
 }
+
+/// An async buffer takes the hand-offs that do not get through, as the
+/// timeline fills it: a callee that is slow but takes every hand-off
+/// fills nothing, a dead one fills it at the whole rate, and a buffer of
+/// 0 is full from the start (the edge fails like a sync call).
+#[test]
+fn an_async_buffer_fills_with_what_does_not_get_through() {
+    let text = |buffer: u32| {
+        format!(
+            "services:
+  web: {{ entry: {{ rps: 100 }}, depends_on: [{{ to: mailer, mode: async, buffer: {buffer} }}] }}
+  mailer: {{ latency: 80ms, capacity: 400 }}
+"
+        )
+    };
+    let (m, o) = run(&text(6000), &[(Slow, "mailer=x10")]);
+    assert_eq!(
+        svc(&m, &o, "web").because,
+        "hand-offs to mailer are delayed (mailer is slow)"
+    );
+    let (m, o) = run(&text(6000), &[(Down, "mailer")]);
+    let web = svc(&m, &o, "web");
+    assert_eq!(web.state, State::Degraded);
+    assert!(
+        web.because.ends_with("its buffer of 6,000 fills in 1m"),
+        "{}",
+        web.because
+    );
+    let (m, o) = run(&text(0), &[(Down, "mailer")]);
+    assert_eq!(svc(&m, &o, "web").state, State::Down);
+}

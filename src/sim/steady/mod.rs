@@ -198,11 +198,21 @@ impl Situation {
                 warmth[cache.index()] = 0.0;
             }
         }
+        // An async edge with no room (`buffer: 0`) is full from the start:
+        // it fails like a sync call, as the timeline has it.
+        let buffer_full: HashSet<usize> = model
+            .services()
+            .iter()
+            .flat_map(|s| s.operations.iter().flat_map(|o| &o.depends_on))
+            .enumerate()
+            .filter(|(_, d)| d.mode == crate::model::Mode::Async && d.buffer == Some(0.0))
+            .map(|(e, _)| e)
+            .collect();
         Situation {
             extra_replicas: vec![0; n],
             warmth,
             stale_expired: HashSet::new(),
-            buffer_full: HashSet::new(),
+            buffer_full,
             backlog: vec![None; n],
             step_s: 0.0,
             forced_open: HashSet::new(),

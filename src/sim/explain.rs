@@ -568,11 +568,7 @@ fn explanation_groups(model: &Model, region_of: &[u32]) -> (Vec<Vec<ServiceId>>,
             .flat_map(|o| &o.depends_on)
             .filter(|d| d.phase != Phase::Startup)
         {
-            let alternative = match (&dep.cache, &dep.fallback) {
-                (Some(c), _) => Some(c.on_miss),
-                (None, Some(Fallback::Failover { to })) => Some(*to),
-                _ => None,
-            };
+            let alternative = super::steady::contexts::alternative(dep);
             for t in std::iter::once(dep.target.service).chain(alternative) {
                 if t != id {
                     g.add_edge(from, NodeIndex::new(t.index()), ());
@@ -598,6 +594,18 @@ fn explanation_groups(model: &Model, region_of: &[u32]) -> (Vec<Vec<ServiceId>>,
         }
     }
     (groups, group_of)
+}
+
+/// The cause that outranks the others among those `keep` takes (by index
+/// and cause), with its index; of equals, the first listed.
+fn strongest(causes: &[Cause], keep: impl Fn(usize, &Cause) -> bool) -> Option<(usize, &Cause)> {
+    // `max_by` keeps the last of equals: read backwards.
+    causes
+        .iter()
+        .enumerate()
+        .rev()
+        .filter(|&(i, c)| keep(i, c))
+        .max_by(|a, b| a.1.outranks(b.1))
 }
 
 /// A chain with every loop cut out: where a service comes again, what lay
@@ -736,7 +744,7 @@ impl Nearest {
 }
 
 impl Scene<'_, '_> {
-    /// Explains a region's services.
+    /// Explains a group's services ([`Links`]).
     fn explain_group(&mut self, group: &[ServiceId]) {
         // Inside a cycle a member's callees may not be explained yet (they
         // read as healthy): rounds until no state moves give the least
@@ -925,48 +933,30 @@ impl Scene<'_, '_> {
         } else {
             structural.min(State::Degraded)
         });
-        // Among equals the first listed wins (`max_by` keeps the last, so
-        // the causes are read backwards): its own causes, then its
-        // dependencies in call order, and a request stops at its first
-        // failed hard call, so a later dependency that fails as badly was
-        // never reached.
-        let pick = causes
-            .iter()
-            .enumerate()
-            .rev()
-            .filter(|(_, c)| {
-                c.state >= state.min(State::Degraded)
-                    || (state == State::Slow && c.state == State::Slow)
-            })
-            .max_by(|a, b| a.1.outranks(b.1))
-            .or_else(|| {
-                causes
-                    .iter()
-                    .enumerate()
-                    .rev()
-                    .max_by(|a, b| a.1.outranks(b.1))
-            });
+        // Among equals the first listed wins ([`strongest`]): its own
+        // causes, then its dependencies in call order, and a request stops
+        // at its first failed hard call, so a later dependency that fails
+        // as badly was never reached.
+        let pick = strongest(&causes, |_, c| {
+            c.state >= state.min(State::Degraded)
+                || (state == State::Slow && c.state == State::Slow)
+        })
+        .or_else(|| strongest(&causes, |_, _| true));
         let (because, chain) = match pick {
             Some((at, c)) if state != State::Healthy || !c.text.is_empty() => {
                 // A second reason of the same severity completes the story
                 // ("serving stale copies; also cache misses fail") — but
                 // not a dependency after one that stops every request:
                 // that one is never called.
-                let also = causes
-                    .iter()
-                    .enumerate()
-                    .rev()
-                    .filter(|&(i, o)| {
-                        o.state == c.state
-                            && o.text != c.text
-                            && o.state >= State::Degraded
-                            && !(c.state == State::Down
-                                && stops_after.is_some_and(|first| at >= first && i > at))
-                    })
-                    .map(|(_, o)| o)
-                    .max_by(|a, b| a.outranks(b));
+                let also = strongest(&causes, |i, o| {
+                    o.state == c.state
+                        && o.text != c.text
+                        && o.state >= State::Degraded
+                        && !(c.state == State::Down
+                            && stops_after.is_some_and(|first| at >= first && i > at))
+                });
                 let text = match also {
-                    Some(o) => format!("{}; also {}", c.text, o.text),
+                    Some((_, o)) => format!("{}; also {}", c.text, o.text),
                     None => c.text.clone(),
                 };
                 (text, c.chain.clone())
@@ -1531,7 +1521,8 @@ impl Scene<'_, '_> {
         let call_fail = 1.0 - edge.flow.success;
         // The structural rule: misses sent to a dead `on_miss` fail, and
         // that degrades the caller however few they are.
-        let miss_down = self.cond.cut(id, c.on_miss)
+        let miss_cut = self.cond.cut(id, c.on_miss);
+        let miss_down = miss_cut
             || self.services[c.on_miss.index()]
                 .as_ref()
                 .is_some_and(|f| f.state == State::Down);
@@ -1560,7 +1551,7 @@ impl Scene<'_, '_> {
                 lasting(c.warm_up_s * (1.0 - warm))
             )
         } else if miss_down {
-            let how = if self.cond.cut(id, c.on_miss) {
+            let how = if miss_cut {
                 "over a cut link"
             } else {
                 "which is down"
@@ -1667,6 +1658,45 @@ impl Scene<'_, '_> {
         }
     }
 
+    /// A soft dependency whose calls fail degrades its caller — unless,
+    /// with no timeout, its calls never end: soft spares the answer, not
+    /// the wait, so those requests never end either.
+    fn soft_failing(&self, edge: &Edge, tname: &str, chain: Vec<ServiceId>) -> Option<Cause> {
+        let t = self.engine.model.thresholds;
+        let dep = edge.dep;
+        let raw_fail = edge.flow.attempt_failure;
+        if !above(raw_fail, 1.0 - t.degraded_below) {
+            return None;
+        }
+        let forever = if dep.timeout_s.is_none() {
+            self.answer(dep, self.s).unbounded_share()
+        } else {
+            0.0
+        };
+        let cause = if forever > 0.0 {
+            let (state, what) = if below(1.0 - forever, t.down_below) {
+                (State::Down, "it never answers".to_string())
+            } else {
+                (
+                    State::Degraded,
+                    format!("{} of calls never get an answer", percent(forever)),
+                )
+            };
+            let text = format!(
+                "waits forever on soft dependency {tname}: {what} and there is no timeout (soft spares the answer, not the wait)"
+            );
+            Cause::new(state, Rank::DependencyFailing, text, chain)
+        } else {
+            let text = format!(
+                "soft dependency {tname} fails {} of calls; serving without it{}",
+                percent(raw_fail),
+                self.timeout_note(edge)
+            );
+            Cause::new(State::Degraded, Rank::SoftFailing, text, chain)
+        };
+        Some(cause.strength(raw_fail))
+    }
+
     /// A dependency whose calls fail: soft ones degrade, hard ones fail
     /// their share (down when almost all do); a degraded hard dependency
     /// degrades its caller.
@@ -1676,41 +1706,7 @@ impl Scene<'_, '_> {
         let dep = edge.dep;
         let chain = self.with(&edge.tchain, id);
         if dep.criticality == Criticality::Soft {
-            let raw_fail = edge.flow.attempt_failure;
-            if !above(raw_fail, 1.0 - t.degraded_below) {
-                return None;
-            }
-            // Soft spares the answer, not the wait: without a timeout a
-            // call that never answers holds the request for ever.
-            let forever = if dep.timeout_s.is_none() {
-                self.answer(dep, self.s).unbounded_share()
-            } else {
-                0.0
-            };
-            if forever > 0.0 {
-                let (state, what) = if below(1.0 - forever, t.down_below) {
-                    (State::Down, "it never answers".to_string())
-                } else {
-                    (
-                        State::Degraded,
-                        format!("{} of calls never get an answer", percent(forever)),
-                    )
-                };
-                let text = format!(
-                    "waits forever on soft dependency {tname}: {what} and there is no timeout (soft spares the answer, not the wait)"
-                );
-                return Some(
-                    Cause::new(state, Rank::DependencyFailing, text, chain).strength(raw_fail),
-                );
-            }
-            let text = format!(
-                "soft dependency {tname} fails {} of calls; serving without it{}",
-                percent(raw_fail),
-                self.timeout_note(edge)
-            );
-            return Some(
-                Cause::new(State::Degraded, Rank::SoftFailing, text, chain).strength(raw_fail),
-            );
+            return self.soft_failing(edge, tname, chain);
         }
         let call_fail = 1.0 - edge.flow.success;
         if !above(call_fail, 1.0 - t.degraded_below) {

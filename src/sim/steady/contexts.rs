@@ -172,7 +172,7 @@ fn landing(
 }
 
 /// The alternative a dependency falls back on (failover `to`, cache `on_miss`).
-fn alternative(dep: &crate::model::Dependency) -> Option<ServiceId> {
+pub(crate) fn alternative(dep: &crate::model::Dependency) -> Option<ServiceId> {
     match (&dep.cache, &dep.fallback) {
         (Some(c), _) => Some(c.on_miss),
         (None, Some(Fallback::Failover { to })) => Some(*to),

@@ -1238,13 +1238,17 @@ impl Scene<'_, '_> {
                         "; its queue is filling ({} of {} queued), full in {}",
                         rate(backlog),
                         rate(room),
-                        lasting((room - backlog).max(0.0) / excess)
+                        lasting(a.time_to_grow(backlog, room))
                     )
                 }
-                None => format!(
+                None if excess > 0.0 => format!(
                     "; {} requests queued and growing by {} a second",
                     rate(backlog),
                     rate(excess)
+                ),
+                None => format!(
+                    "; {} requests queued and growing: arrivals match what it can finish, and a queue at capacity grows like a random walk, with the square root of time",
+                    rate(backlog)
                 ),
             }
         } else if endless {
@@ -1255,10 +1259,10 @@ impl Scene<'_, '_> {
             }
             .to_string()
         } else {
-            let fill = if excess > 0.0 {
+            let fill = if excess >= 0.0 && a.serving > 0 {
                 format!(
                     " (its queue fills in {})",
-                    lasting(a.occupancy * serving / excess)
+                    lasting(a.time_to_grow(0.0, a.occupancy * serving))
                 )
             } else {
                 String::new()

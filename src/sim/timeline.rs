@@ -20,8 +20,10 @@
 //! - caches, cold (or emptied by a crash) and warming back linearly over
 //!   `warm_up`;
 //! - breakers, held open for `open_for`, then probed;
-//! - queue backlogs, which drain at throughput minus arrivals when an
-//!   overload ends (the wait they add is backlog ÷ throughput);
+//! - queue backlogs, which grow by arrivals minus throughput (at least as
+//!   fast as a driftless random walk, so a queue exactly at capacity fills
+//!   too: see `Admission::grown`) and drain at throughput minus arrivals
+//!   when an overload ends (the wait they add is backlog ÷ throughput);
 //! - replicas added by `scale` or autoscaling, each after its `start_time`;
 //! - dependency policies changed by `set`.
 
@@ -1243,6 +1245,48 @@ mod tests {
     /// 800 × 1.1 = 880 attempts a second arrive, below capacity; the backlog
     /// (4,000 requests) drains at 1,000 − 880 = 120 a second, and once the
     /// wait it adds falls under the timeout, web recovers.
+    /// Losing a replica that leaves the last one loaded exactly at its
+    /// capacity: the steady state says its unbounded queue has no long run
+    /// (down, the caller degraded); the timeline's queue must grow too —
+    /// as a random walk with no drift, like the square root of time — not
+    /// stay empty because arrivals minus throughput is 0.
+    #[test]
+    fn a_queue_exactly_at_capacity_still_fills() {
+        let m = model(
+            "services:
+  web:
+    entry: { rps: 900 }
+    depends_on: [{ to: rec, criticality: soft, timeout: 200ms }]
+  rec: { replicas: 2, capacity: 900, latency: 10ms }
+",
+        );
+        let steady =
+            crate::sim::steady::Engine::new(&m)
+                .steady(&[parse(FaultKind::Down, "rec:1", &m).expect("fault")]);
+        assert_eq!(
+            steady.services[m.find("web").unwrap().index()].state,
+            State::Degraded
+        );
+        let tl = run(
+            &m,
+            &[fault(&m, FaultKind::Down, "rec:1", 0.0, None)],
+            300.0,
+            1.0,
+        );
+        assert_eq!(state(&m, &tl, "rec", 300.0), State::Slow);
+        assert_eq!(
+            state(&m, &tl, "web", 300.0),
+            State::Degraded,
+            "{:?}",
+            tl.changes
+        );
+        // σ√(2t/π) with σ² = 900 + 900 a second: 586 queued after 5 min,
+        // 0.65 s of wait (against a 200 ms timeout).
+        let rec = &tl.series[m.find("rec").unwrap().index()];
+        let last = rec.last().expect("samples");
+        assert!((last.latency_s - 0.661).abs() < 0.005, "{last:?}");
+    }
+
     #[test]
     fn a_retry_budget_lets_it_recover() {
         let m = model(&STORM.replace("retries: 3 }", "retries: 3, retry_budget: 10% }"));

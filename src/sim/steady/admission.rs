@@ -169,15 +169,14 @@ impl Admission {
                 } else {
                     f64::INFINITY
                 };
-                let moved = start + (a.per_replica * serving - total) * step;
                 // Overloaded, it fills up to the long run's occupancy (a
                 // bounded queue turns the rest away); below capacity it
                 // drains at throughput − arrivals, however far above the
                 // light load's own occupancy it starts.
                 a.backlog = if overloaded {
-                    moved.clamp(0.0, room.max(0.0))
+                    a.grown(start, step).clamp(0.0, room.max(0.0))
                 } else {
-                    moved.max(0.0)
+                    (start + (a.per_replica * serving - total) * step).max(0.0)
                 };
                 if overloaded && a.backlog < room {
                     // Still filling: nobody is turned away yet, everyone
@@ -217,6 +216,50 @@ impl Admission {
         }
         a.worked *= (1.0 - a.hung) * (1.0 - a.errors);
         a
+    }
+
+    /// The backlog (over all serving replicas) after `step` seconds of
+    /// overload from `start`, before any bound: the larger of the excess
+    /// piling up — (arrivals − throughput) × step — and a random walk's
+    /// growth. A queue loaded exactly at capacity gains nothing on average
+    /// per request, yet it grows: its length is a random walk with no drift
+    /// (arrivals up, departures down, σ² = arrivals + throughput a second
+    /// per replica) reflected at empty, whose expected value t seconds after
+    /// empty is σ·√(2t/π) — so its square grows by 2σ²·step/π. Past
+    /// capacity the excess soon dominates; at capacity it is the whole
+    /// story, and the wait still grows without bound, as the long run says.
+    pub(crate) fn grown(&self, start: f64, step: f64) -> f64 {
+        let serving = f64::from(self.serving);
+        let excess = (self.per_replica - self.throughput) * serving;
+        let piled = start + excess * step;
+        let per_replica = start / serving;
+        let walked = serving * (per_replica * per_replica + self.walk_rate() * step).sqrt();
+        piled.max(walked)
+    }
+
+    /// How fast the square of an overloaded replica's queue length grows
+    /// by the random walk alone, per second: 2σ²/π (see [`Admission::grown`]).
+    fn walk_rate(&self) -> f64 {
+        2.0 * (self.per_replica + self.throughput) / std::f64::consts::PI
+    }
+
+    /// Seconds an overloaded queue takes to grow from `from` to `to`
+    /// requests (over all serving replicas), at the faster of its two
+    /// growths (see [`Admission::grown`]).
+    pub(crate) fn time_to_grow(&self, from: f64, to: f64) -> f64 {
+        if to <= from {
+            return 0.0;
+        }
+        let serving = f64::from(self.serving);
+        let excess = (self.per_replica - self.throughput) * serving;
+        let piling = if excess > 0.0 {
+            (to - from) / excess
+        } else {
+            f64::INFINITY
+        };
+        let (a, b) = (from / serving, to / serving);
+        let walking = (b * b - a * a) / self.walk_rate();
+        piling.min(walking)
     }
 
     /// The long-run reading of the queue.

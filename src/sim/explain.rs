@@ -478,7 +478,9 @@ pub(crate) struct Links {
     /// round (strongly connected over every link a running service's
     /// explanation reads: any phase or mode but `startup`), each after
     /// every group it calls; members in the steady state's region order
-    /// (callees first along request paths), then by id.
+    /// (callees first along request paths), then by name (not by id: ids
+    /// follow the file's order, and inside a cycle the order decides
+    /// which member's chain another's extends).
     groups: Vec<Vec<ServiceId>>,
     /// Per service: its group.
     group_of: Vec<u32>,
@@ -523,13 +525,13 @@ impl Links {
             sets.into_iter().map(|s| s.into_iter().collect()).collect()
         };
         let callees = sorted(callees);
-        let (groups, group_of) = explanation_groups(model, region_of);
         let mut by_name: Vec<ServiceId> = model.service_ids().collect();
         by_name.sort_by(|a, b| model.service(*a).name.cmp(&model.service(*b).name));
         let mut rank = vec![0; n];
         for (r, id) in by_name.iter().enumerate() {
             rank[id.index()] = r as u32;
         }
+        let (groups, group_of) = explanation_groups(model, region_of, &rank);
         Links {
             rank,
             callees,
@@ -552,7 +554,11 @@ impl Links {
 /// that settle a group (see [`Scene::explain_group`]) find each callee on
 /// a request path explained already, and only the links off it wait for
 /// the next round.
-fn explanation_groups(model: &Model, region_of: &[u32]) -> (Vec<Vec<ServiceId>>, Vec<u32>) {
+fn explanation_groups(
+    model: &Model,
+    region_of: &[u32],
+    rank: &[u32],
+) -> (Vec<Vec<ServiceId>>, Vec<u32>) {
     use petgraph::graph::{DiGraph, NodeIndex};
     let n = model.services().len();
     let mut g: DiGraph<(), ()> = DiGraph::with_capacity(n, n);
@@ -582,7 +588,7 @@ fn explanation_groups(model: &Model, region_of: &[u32]) -> (Vec<Vec<ServiceId>>,
         .map(|c| {
             let mut ids: Vec<ServiceId> =
                 c.into_iter().map(|x| ServiceId(x.index() as u32)).collect();
-            ids.sort_by_key(|id| (region_of[id.index()], *id));
+            ids.sort_by_key(|id| (region_of[id.index()], rank[id.index()]));
             ids
         })
         .collect();

@@ -619,6 +619,56 @@ fn reasons_and_chains_do_not_follow_the_file_order() {
     );
 }
 
+/// Inside a cycle longer than the 12 services counted exactly (walked once
+/// in name order), the members' chains do not follow the file order
+/// either: listed forwards and backwards, every service has the same
+/// reason and chain.
+#[test]
+fn chains_inside_a_long_cycle_do_not_follow_the_file_order() {
+    let services = [
+        "  s01: { depends_on: [s02, s05] }",
+        "  s02: { depends_on: [s03] }",
+        "  s03: { depends_on: [s13, s04] }",
+        "  s04: { depends_on: [s05] }",
+        "  s05: { depends_on: [s06] }",
+        "  s06: { depends_on: [s07] }",
+        "  s07: { depends_on: [s08, s13] }",
+        "  s08: { depends_on: [s06, s09] }",
+        "  s09: { depends_on: [s10, s03, db] }",
+        "  s10: { depends_on: [s11, s13, db] }",
+        "  s11: { depends_on: [s12] }",
+        "  s12: { depends_on: [s13, db] }",
+        "  s13: { depends_on: [s14] }",
+        "  s14: { depends_on: [s01, s07] }",
+        "  db: {}",
+    ];
+    let text = |rows: Vec<&str>| {
+        format!(
+            "services:\n  web: {{ entry: {{ rps: 10 }}, depends_on: [s01] }}\n{}\n",
+            rows.join("\n")
+        )
+    };
+    let forwards = text(services.to_vec());
+    let backwards = text(services.iter().rev().copied().collect());
+    for fault in [(Down, "db"), (Hang, "db")] {
+        let seen: Vec<Vec<(String, String, Vec<String>)>> = [&forwards, &backwards]
+            .iter()
+            .map(|text| {
+                let (m, o) = run(text, &[fault]);
+                let mut rows: Vec<_> = m
+                    .services()
+                    .iter()
+                    .zip(&o.services)
+                    .map(|(s, f)| (s.name.clone(), f.because.clone(), chain(&m, f)))
+                    .collect();
+                rows.sort();
+                rows
+            })
+            .collect();
+        assert_eq!(seen[0], seen[1], "{fault:?}");
+    }
+}
+
 /// A model without services settles at once.
 #[test]
 fn an_empty_model_settles() {

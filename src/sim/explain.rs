@@ -582,13 +582,17 @@ fn explanation_groups(
             }
         }
     }
+    let order = region_order(model, region_of, rank);
     // Kosaraju lists components callees first.
     let mut groups: Vec<Vec<ServiceId>> = petgraph::algo::kosaraju_scc(&g)
         .into_iter()
         .map(|c| {
             let mut ids: Vec<ServiceId> =
                 c.into_iter().map(|x| ServiceId(x.index() as u32)).collect();
-            ids.sort_by_key(|id| (region_of[id.index()], rank[id.index()]));
+            ids.sort_by_key(|id| {
+                let r = region_of[id.index()] as usize;
+                (order[r], rank[id.index()])
+            });
             ids
         })
         .collect();
@@ -600,6 +604,44 @@ fn explanation_groups(
         }
     }
     (groups, group_of)
+}
+
+/// Per request-path region, its place in an order that lists callees first
+/// and owes nothing to the file's order: by height (0 for a region that
+/// calls no other, else one more than the highest it calls), then by its
+/// first member's name. (The regions' own indices are callees first too,
+/// but regions with no request path between them follow the file.)
+fn region_order(model: &Model, region_of: &[u32], rank: &[u32]) -> Vec<(u32, u32)> {
+    let regions = region_of.iter().map(|&r| r as usize + 1).max().unwrap_or(0);
+    let mut members: Vec<Vec<ServiceId>> = vec![Vec::new(); regions];
+    for id in model.service_ids() {
+        members[region_of[id.index()] as usize].push(id);
+    }
+    let mut height = vec![0u32; regions];
+    let mut first = vec![u32::MAX; regions];
+    // Region indices list callees first, so every callee's height is final
+    // when its callers read it.
+    for (r, ids) in members.iter().enumerate() {
+        for &id in ids {
+            first[r] = first[r].min(rank[id.index()]);
+            for dep in model
+                .service(id)
+                .operations
+                .iter()
+                .flat_map(|o| &o.depends_on)
+                .filter(|d| d.phase == Phase::Request)
+            {
+                let alternative = super::steady::contexts::alternative(dep);
+                for t in std::iter::once(dep.target.service).chain(alternative) {
+                    let c = region_of[t.index()] as usize;
+                    if c < r {
+                        height[r] = height[r].max(height[c] + 1);
+                    }
+                }
+            }
+        }
+    }
+    height.into_iter().zip(first).collect()
 }
 
 /// The cause that outranks the others among those `keep` takes (by index
@@ -1247,13 +1289,13 @@ impl Scene<'_, '_> {
                         lasting(a.time_to_grow(backlog, room))
                     )
                 }
-                None if excess > 0.0 => format!(
+                None if backlog / serving >= a.walk_until() => format!(
                     "; {} requests queued and growing by {} a second",
                     rate(backlog),
                     rate(excess)
                 ),
                 None => format!(
-                    "; {} requests queued and growing: arrivals match what it can finish, and a queue at capacity grows like a random walk, with the square root of time",
+                    "; {} requests queued, growing with the square root of time (near capacity a queue grows as a random walk)",
                     rate(backlog)
                 ),
             }
@@ -1265,11 +1307,14 @@ impl Scene<'_, '_> {
             }
             .to_string()
         } else {
-            let fill = if excess >= 0.0 && a.serving > 0 {
-                format!(
-                    " (its queue fills in {})",
-                    lasting(a.time_to_grow(0.0, a.occupancy * serving))
-                )
+            // (A queue of a request or two fills at once: nothing to say.)
+            let fill_s = if excess >= 0.0 && a.serving > 0 {
+                a.time_to_grow(0.0, a.occupancy * serving)
+            } else {
+                0.0
+            };
+            let fill = if fill_s >= 0.01 {
+                format!(" (its queue fills in {})", lasting(fill_s))
             } else {
                 String::new()
             };
@@ -1310,6 +1355,12 @@ impl Scene<'_, '_> {
         let backlog = self.situation.backlog.get(id.index()).copied().flatten()?;
         if a.overloaded() || backlog <= 0.5 {
             return None;
+        }
+        if backlog.is_infinite() {
+            // Over capacity with no queue bound before t = 0: the backlog
+            // grew without end, and no spare capacity drains that.
+            let text = "its queue grew without end while it was over capacity (before t = 0), and no spare capacity drains an endless queue: requests wait forever (`flush` empties it)".to_string();
+            return Some(Cause::new(State::Down, Rank::Draining, text, vec![id]));
         }
         let serving = f64::from(a.serving);
         let spare = (a.throughput - a.per_replica) * serving;

@@ -539,21 +539,14 @@ fn warm_up_times(n: usize, deps: &[&Dependency]) -> Vec<f64> {
 }
 
 /// The queues before t = 0: the system is in its fault-free steady state,
-/// queues included, so a queue that is full without any fault starts full
-/// (an unbounded one that grows without end starts empty: there is no
-/// steady backlog to start from).
+/// queues included, so a queue that is full without any fault starts full,
+/// and an unbounded one past capacity without any fault starts as the
+/// steady state leaves it: grown without end, its wait unbounded. (Started
+/// empty, it read as a recovery at 0 s, then failed again as it filled.)
+/// Such a backlog never drains by itself, even once capacity is added:
+/// `flush` empties it.
 fn steady_backlog(before: &Outcome) -> Vec<f64> {
-    before
-        .admission
-        .iter()
-        .map(|a| {
-            if a.backlog.is_finite() {
-                a.backlog
-            } else {
-                0.0
-            }
-        })
-        .collect()
+    before.admission.iter().map(|a| a.backlog).collect()
 }
 
 impl Timeline {
@@ -1285,6 +1278,44 @@ mod tests {
         let rec = &tl.series[m.find("rec").unwrap().index()];
         let last = rec.last().expect("samples");
         assert!((last.latency_s - 0.661).abs() < 0.005, "{last:?}");
+    }
+
+    /// A service over capacity before any fault, with no queue bound, is
+    /// down before t = 0 and stays so: nothing happens by itself (its
+    /// queue starts as the steady state leaves it, not empty, which read
+    /// as a recovery at 0 s and a new failure seconds later), and added
+    /// capacity does not drain a queue that grew without end — `flush`
+    /// does.
+    #[test]
+    fn a_queue_over_capacity_before_t0_starts_endless() {
+        let m = model(
+            "services:
+  web: { entry: { rps: 1000 }, depends_on: [{ to: api, timeout: 1s }] }
+  api: { capacity: 900, latency: 10ms }
+",
+        );
+        let tl = run(&m, &[], 60.0, 1.0);
+        assert!(tl.changes.is_empty(), "{:?}", tl.changes);
+        assert_eq!(state(&m, &tl, "web", 60.0), State::Down);
+        let api = m.find("api").unwrap();
+        let events = [
+            Event {
+                at_s: 10.0,
+                for_s: None,
+                action: Action::Scale {
+                    service: api,
+                    add: 1,
+                },
+            },
+            Event {
+                at_s: 40.0,
+                for_s: None,
+                action: Action::Flush { service: api },
+            },
+        ];
+        let tl = run(&m, &events, 60.0, 1.0);
+        assert_eq!(state(&m, &tl, "api", 30.0), State::Down);
+        assert_eq!(state(&m, &tl, "web", 60.0), State::Healthy);
     }
 
     #[test]

@@ -650,8 +650,28 @@ fn chains_inside_a_long_cycle_do_not_follow_the_file_order() {
     };
     let forwards = text(services.to_vec());
     let backwards = text(services.iter().rev().copied().collect());
-    for fault in [(Down, "db"), (Hang, "db")] {
-        let seen: Vec<Vec<(String, String, Vec<String>)>> = [&forwards, &backwards]
+    // Services that call one another round only through background links:
+    // their request-path regions have no order between them, and must not
+    // take the file's.
+    let round = [
+        "  bravo: { depends_on: [{ to: hotel, phase: background }] }",
+        "  gamma: { depends_on: [bravo] }",
+        "  hotel: { depends_on: [{ to: gamma, phase: background }, { to: db, phase: background }] }",
+    ];
+    let plain = |rows: Vec<&str>| format!("services:\n{}\n", rows.join("\n"));
+    let round_forwards = plain(round.iter().copied().chain(["  db: {}"]).collect());
+    let round_backwards = plain(
+        ["  db: {}"]
+            .into_iter()
+            .chain(round.iter().rev().copied())
+            .collect(),
+    );
+    for (forwards, backwards, fault) in [
+        (&forwards, &backwards, (Down, "db")),
+        (&forwards, &backwards, (Hang, "db")),
+        (&round_forwards, &round_backwards, (Down, "db")),
+    ] {
+        let seen: Vec<Vec<(String, String, Vec<String>)>> = [forwards, backwards]
             .iter()
             .map(|text| {
                 let (m, o) = run(text, &[fault]);

@@ -244,22 +244,42 @@ impl Admission {
     }
 
     /// Seconds an overloaded queue takes to grow from `from` to `to`
-    /// requests (over all serving replicas), at the faster of its two
-    /// growths (see [`Admission::grown`]).
+    /// requests (over all serving replicas), as [`Admission::grown`] grows
+    /// it step by step: as a random walk while the walk is the faster
+    /// (below `walk_until` per replica), then by the excess.
     pub(crate) fn time_to_grow(&self, from: f64, to: f64) -> f64 {
         if to <= from {
             return 0.0;
         }
         let serving = f64::from(self.serving);
-        let excess = (self.per_replica - self.throughput) * serving;
-        let piling = if excess > 0.0 {
-            (to - from) / excess
+        let (a, b) = (from / serving, to / serving);
+        let w = self.walk_rate();
+        let until = self.walk_until();
+        let walking = if a < until {
+            let end = b.min(until);
+            (end * end - a * a) / w
+        } else {
+            0.0
+        };
+        let excess = self.per_replica - self.throughput;
+        let piling = if b > until {
+            (b - a.max(until)) / excess
+        } else {
+            0.0
+        };
+        walking + piling
+    }
+
+    /// The queue length per replica below which the random walk grows it
+    /// faster than the excess does (its rate is w ÷ 2B against the
+    /// excess): infinite at capacity exactly.
+    pub(crate) fn walk_until(&self) -> f64 {
+        let excess = self.per_replica - self.throughput;
+        if excess > 0.0 {
+            self.walk_rate() / (2.0 * excess)
         } else {
             f64::INFINITY
-        };
-        let (a, b) = (from / serving, to / serving);
-        let walking = (b * b - a * a) / self.walk_rate();
-        piling.min(walking)
+        }
     }
 
     /// The long-run reading of the queue.

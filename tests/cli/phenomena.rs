@@ -560,6 +560,20 @@ fn a_soft_dependency_that_never_answers_holds_the_request() {
     );
 }
 
+/// Every service's name, reason and chain under one fault, by name (so
+/// that two listings of one model compare whatever their file order).
+fn reasons_and_chains(text: &str, fault: (FaultKind, &str)) -> Vec<(String, String, Vec<String>)> {
+    let (m, o) = run(text, &[fault]);
+    let mut rows: Vec<_> = m
+        .services()
+        .iter()
+        .zip(&o.services)
+        .map(|(s, f)| (s.name.clone(), f.because.clone(), chain(&m, f)))
+        .collect();
+    rows.sort();
+    rows
+}
+
 /// Services listed in another order give the same states, reasons and
 /// chains: a background dependency listed after its caller (outside the
 /// request path, so outside the steady state's regions) is still read as
@@ -596,19 +610,9 @@ fn reasons_and_chains_do_not_follow_the_file_order() {
   web: { entry: { rps: 100 }, depends_on: [db] }
 ",
     ];
-    let seen: Vec<Vec<(String, String, Vec<String>)>> = surge
+    let seen: Vec<_> = surge
         .iter()
-        .map(|text| {
-            let (m, o) = run(text, &[(Surge, "x2")]);
-            let mut rows: Vec<_> = m
-                .services()
-                .iter()
-                .zip(&o.services)
-                .map(|(s, f)| (s.name.clone(), f.because.clone(), chain(&m, f)))
-                .collect();
-            rows.sort();
-            rows
-        })
+        .map(|text| reasons_and_chains(text, (Surge, "x2")))
         .collect();
     assert_eq!(seen[0], seen[1]);
     let db = seen[0].iter().find(|r| r.0 == "db").unwrap();
@@ -671,21 +675,11 @@ fn chains_inside_a_long_cycle_do_not_follow_the_file_order() {
         (&forwards, &backwards, (Hang, "db")),
         (&round_forwards, &round_backwards, (Down, "db")),
     ] {
-        let seen: Vec<Vec<(String, String, Vec<String>)>> = [forwards, backwards]
-            .iter()
-            .map(|text| {
-                let (m, o) = run(text, &[fault]);
-                let mut rows: Vec<_> = m
-                    .services()
-                    .iter()
-                    .zip(&o.services)
-                    .map(|(s, f)| (s.name.clone(), f.because.clone(), chain(&m, f)))
-                    .collect();
-                rows.sort();
-                rows
-            })
-            .collect();
-        assert_eq!(seen[0], seen[1], "{fault:?}");
+        assert_eq!(
+            reasons_and_chains(forwards, fault),
+            reasons_and_chains(backwards, fault),
+            "{fault:?}"
+        );
     }
 }
 

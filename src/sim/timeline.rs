@@ -384,25 +384,31 @@ impl Happened {
     /// The `because` of a change from `before` to `now`: the engine's own
     /// reason, and for a recovery what brought it back first: what happened
     /// to it, else the root of the chain that held it down, else what
-    /// happened everywhere, else how its load fell.
+    /// happened everywhere, else how its load fell. `previous` is the
+    /// step before's outcome, `outcome` this step's.
     fn because(
         &self,
         model: &Model,
         me: ServiceId,
         before: &Figures,
         now: &Figures,
-        outcome: &Outcome,
+        (previous, outcome): (&Outcome, &Outcome),
     ) -> String {
         if now.state != State::Healthy || before.state == State::Healthy {
             return now.because.clone();
         }
         let mut why = self.on[me.index()].clone();
         let upstream: Vec<ServiceId> = before.chain.iter().copied().filter(|&s| s != me).collect();
-        // The root if it is healthy again; else the nearest link that is.
+        // The root if it is healthy again; else the nearest link whose
+        // state changed in this step (one that is as it was brought
+        // nothing back: "api-us is down now" of a service down all along).
         let back = upstream
             .iter()
             .find(|s| outcome.services[s.index()].state == State::Healthy)
-            .or(upstream.last());
+            .or(upstream
+                .iter()
+                .rev()
+                .find(|s| previous.services[s.index()].state != outcome.services[s.index()].state));
         if let Some(&s) = back {
             let state = outcome.services[s.index()].state;
             why.push(match state {
@@ -1120,7 +1126,13 @@ impl<'a> Run<'a> {
                     operation: None,
                     from: self.previous_states[i],
                     to: states[i],
-                    because: happened.because(model, id, &self.last.services[i], f, &outcome),
+                    because: happened.because(
+                        model,
+                        id,
+                        &self.last.services[i],
+                        f,
+                        (&self.last, &outcome),
+                    ),
                 });
             }
             let svc = model.service(id);
@@ -1141,7 +1153,7 @@ impl<'a> Run<'a> {
                             id,
                             &self.last.operations[i][oi],
                             &outcome.operations[i][oi],
-                            &outcome,
+                            (&self.last, &outcome),
                         ),
                     });
                 }
@@ -1316,6 +1328,39 @@ mod tests {
         let tl = run(&m, &events, 60.0, 1.0);
         assert_eq!(state(&m, &tl, "api", 30.0), State::Down);
         assert_eq!(state(&m, &tl, "web", 60.0), State::Healthy);
+    }
+
+    /// A recovery names a link of the chain that held it down only if that
+    /// link changed: multi-region's api-eu, back under capacity once
+    /// autoscaling added a replica, was "recovered: global-lb is degraded
+    /// now" (degraded all along).
+    #[test]
+    fn a_recovery_names_no_link_that_did_not_change() {
+        let m = load_str(
+            &std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/examples/multi-region.yaml"
+            ))
+            .expect("example"),
+            "multi-region.yaml",
+        )
+        .expect("valid")
+        .model;
+        let tl = run(
+            &m,
+            &[fault(&m, FaultKind::Down, "api-us", 0.0, None)],
+            600.0,
+            1.0,
+        );
+        let recoveries: Vec<&Change> = tl
+            .changes
+            .iter()
+            .filter(|c| c.to == State::Healthy)
+            .collect();
+        assert!(!recoveries.is_empty(), "{:?}", tl.changes);
+        for c in recoveries {
+            assert!(!c.because.contains(" now"), "{}", c.because);
+        }
     }
 
     #[test]

@@ -567,18 +567,9 @@ fn explanation_groups(
     }
     for id in model.service_ids() {
         let from = NodeIndex::new(id.index());
-        for dep in model
-            .service(id)
-            .operations
-            .iter()
-            .flat_map(|o| &o.depends_on)
-            .filter(|d| d.phase != Phase::Startup)
-        {
-            let alternative = super::steady::contexts::alternative(dep);
-            for t in std::iter::once(dep.target.service).chain(alternative) {
-                if t != id {
-                    g.add_edge(from, NodeIndex::new(t.index()), ());
-                }
+        for t in called(model, id, |d| d.phase != Phase::Startup) {
+            if t != id {
+                g.add_edge(from, NodeIndex::new(t.index()), ());
             }
         }
     }
@@ -606,6 +597,25 @@ fn explanation_groups(
     (groups, group_of)
 }
 
+/// The services a service's dependencies that `keep` takes call: each
+/// target, and its alternative (a failover's `to`, a cache's `on_miss`) as
+/// the steady state's regions see it ([`super::steady::contexts::alternative`]).
+fn called<'m>(
+    model: &'m Model,
+    id: ServiceId,
+    keep: impl Fn(&crate::model::Dependency) -> bool + 'm,
+) -> impl Iterator<Item = ServiceId> + 'm {
+    model
+        .service(id)
+        .operations
+        .iter()
+        .flat_map(|o| &o.depends_on)
+        .filter(move |d| keep(d))
+        .flat_map(|dep| {
+            std::iter::once(dep.target.service).chain(super::steady::contexts::alternative(dep))
+        })
+}
+
 /// Per request-path region, its place in an order that lists callees first
 /// and owes nothing to the file's order: by height (0 for a region that
 /// calls no other, else one more than the highest it calls), then by its
@@ -624,19 +634,10 @@ fn region_order(model: &Model, region_of: &[u32], rank: &[u32]) -> Vec<(u32, u32
     for (r, ids) in members.iter().enumerate() {
         for &id in ids {
             first[r] = first[r].min(rank[id.index()]);
-            for dep in model
-                .service(id)
-                .operations
-                .iter()
-                .flat_map(|o| &o.depends_on)
-                .filter(|d| d.phase == Phase::Request)
-            {
-                let alternative = super::steady::contexts::alternative(dep);
-                for t in std::iter::once(dep.target.service).chain(alternative) {
-                    let c = region_of[t.index()] as usize;
-                    if c < r {
-                        height[r] = height[r].max(height[c] + 1);
-                    }
+            for t in called(model, id, |d| d.phase == Phase::Request) {
+                let c = region_of[t.index()] as usize;
+                if c < r {
+                    height[r] = height[r].max(height[c] + 1);
                 }
             }
         }

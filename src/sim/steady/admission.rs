@@ -157,54 +157,7 @@ impl Admission {
         let overloaded = a.per_replica >= a.throughput;
         let serving = f64::from(a.serving);
         match i.backlog {
-            Some((start, step)) => {
-                // The timeline: the backlog moves by (arrivals − throughput)
-                // over the step, between empty and the long run's
-                // occupancy. It is taken at the step's end (implicitly: the
-                // fixed point makes the arrivals that of that backlog), which
-                // keeps a queue feeding back on its callers from swinging.
-                let total = a.throughput * serving;
-                let room = if queue.is_some() {
-                    q.queued * serving
-                } else {
-                    f64::INFINITY
-                };
-                // Overloaded, it fills up to the long run's occupancy (a
-                // bounded queue turns the rest away); below capacity it
-                // drains at throughput − arrivals, however far above the
-                // light load's own occupancy it starts.
-                a.backlog = if overloaded {
-                    a.grown(start, step).clamp(0.0, room.max(0.0))
-                } else {
-                    (start + (a.per_replica * serving - total) * step).max(0.0)
-                };
-                if overloaded && a.backlog < room {
-                    // Still filling: nobody is turned away yet, everyone
-                    // waits for the backlog ahead, the servers work flat out.
-                    a.filling = true;
-                    a.block = 0.0;
-                    a.wait = if total > 0.0 {
-                        a.backlog / total
-                    } else {
-                        f64::INFINITY
-                    };
-                    a.wait_fixed = true;
-                    a.p_wait = 1.0;
-                    a.worked = if a.per_replica > 0.0 {
-                        (a.throughput / a.per_replica).min(1.0)
-                    } else {
-                        1.0
-                    };
-                } else {
-                    a.apply(&q, overloaded);
-                    if !overloaded && a.backlog > 0.0 && total > 0.0 {
-                        // A backlog left from an overload drains: it adds
-                        // its length ÷ throughput to everyone's wait.
-                        a.wait += a.backlog / total;
-                        a.wait_fixed = true;
-                    }
-                }
-            }
+            Some((start, step)) => a.carry(&q, queue.is_some(), start, step, overloaded),
             None => {
                 a.apply(&q, overloaded);
                 a.backlog = if queue.is_some() || !overloaded {
@@ -216,6 +169,58 @@ impl Admission {
         }
         a.worked *= (1.0 - a.hung) * (1.0 - a.errors);
         a
+    }
+
+    /// A timeline step's queue: the backlog carried from `start` over
+    /// `step` seconds, and the wait and share worked that it gives.
+    fn carry(&mut self, q: &Queue, bounded: bool, start: f64, step: f64, overloaded: bool) {
+        let serving = f64::from(self.serving);
+        // The timeline: the backlog moves by (arrivals − throughput)
+        // over the step, between empty and the long run's
+        // occupancy. It is taken at the step's end (implicitly: the
+        // fixed point makes the arrivals that of that backlog), which
+        // keeps a queue feeding back on its callers from swinging.
+        let total = self.throughput * serving;
+        let room = if bounded {
+            q.queued * serving
+        } else {
+            f64::INFINITY
+        };
+        // Overloaded, it fills up to the long run's occupancy (a
+        // bounded queue turns the rest away); below capacity it
+        // drains at throughput − arrivals, however far above the
+        // light load's own occupancy it starts.
+        self.backlog = if overloaded {
+            self.grown(start, step).clamp(0.0, room.max(0.0))
+        } else {
+            (start + (self.per_replica * serving - total) * step).max(0.0)
+        };
+        if overloaded && self.backlog < room {
+            // Still filling: nobody is turned away yet, everyone
+            // waits for the backlog ahead, the servers work flat out.
+            self.filling = true;
+            self.block = 0.0;
+            self.wait = if total > 0.0 {
+                self.backlog / total
+            } else {
+                f64::INFINITY
+            };
+            self.wait_fixed = true;
+            self.p_wait = 1.0;
+            self.worked = if self.per_replica > 0.0 {
+                (self.throughput / self.per_replica).min(1.0)
+            } else {
+                1.0
+            };
+        } else {
+            self.apply(q, overloaded);
+            if !overloaded && self.backlog > 0.0 && total > 0.0 {
+                // A backlog left from an overload drains: it adds
+                // its length ÷ throughput to everyone's wait.
+                self.wait += self.backlog / total;
+                self.wait_fixed = true;
+            }
+        }
     }
 
     /// The backlog (over all serving replicas) after `step` seconds of

@@ -986,11 +986,22 @@ impl Scene<'_, '_> {
         // causes, then its dependencies in call order, and a request stops
         // at its first failed hard call, so a later dependency that fails
         // as badly was never reached.
-        let pick = strongest(&causes, |_, c| {
+        // A cause whose chain already passes through this service is its
+        // own trouble come back round a cycle (an echo): another that
+        // explains the state as well goes first, and is not followed by
+        // the echo as a second reason.
+        let fits = |c: &Cause| {
             c.state >= state.min(State::Degraded)
                 || (state == State::Slow && c.state == State::Slow)
-        })
-        .or_else(|| strongest(&causes, |_, _| true));
+        };
+        let echo = |c: &Cause| {
+            c.chain
+                .split_last()
+                .is_some_and(|(_, before)| before.contains(&id))
+        };
+        let pick = strongest(&causes, |_, c| fits(c) && !echo(c))
+            .or_else(|| strongest(&causes, |_, c| fits(c)))
+            .or_else(|| strongest(&causes, |_, _| true));
         let (because, chain) = match pick {
             Some((at, c)) if state != State::Healthy || !c.text.is_empty() => {
                 // A second reason of the same severity completes the story
@@ -1000,6 +1011,7 @@ impl Scene<'_, '_> {
                 let also = strongest(&causes, |i, o| {
                     o.state == c.state
                         && o.text != c.text
+                        && (echo(c) || !echo(o))
                         && o.state >= State::Degraded
                         && !(c.state == State::Down
                             && stops_after.is_some_and(|first| at >= first && i > at))
@@ -1026,6 +1038,10 @@ impl Scene<'_, '_> {
         } else {
             chain
         };
+        // An echo's chain ends at its first visit here.
+        if let Some(p) = chain.iter().position(|&x| x == id) {
+            chain.truncate(p + 1);
+        }
         if state != State::Healthy && chain.last() != Some(&id) {
             chain.push(id);
         }

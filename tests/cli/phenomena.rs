@@ -683,6 +683,41 @@ fn chains_inside_a_long_cycle_do_not_follow_the_file_order() {
     }
 }
 
+/// Trouble that comes back round a cycle is not its own cause: hotel is
+/// degraded because db is down, not because gamma (degraded through hotel
+/// itself) is; no chain passes a service twice, and the echo is not
+/// added as a second reason. Both ways the file lists them.
+#[test]
+fn trouble_come_back_round_a_cycle_is_not_the_reason() {
+    let round = [
+        "  bravo: { depends_on: [{ to: hotel, phase: background }] }",
+        "  gamma: { depends_on: [bravo] }",
+        "  hotel: { depends_on: [{ to: gamma, phase: background }, { to: db, phase: background }] }",
+        "  db: {}",
+    ];
+    let plain = |rows: Vec<&str>| format!("services:\n{}\n", rows.join("\n"));
+    for text in [
+        plain(round.to_vec()),
+        plain(round.iter().rev().copied().collect()),
+    ] {
+        let (m, o) = run(&text, &[(Down, "db")]);
+        let hotel = svc(&m, &o, "hotel");
+        assert_eq!(hotel.state, State::Degraded);
+        assert_eq!(hotel.because, "background dependency db is down");
+        assert_eq!(chain(&m, hotel), ["db", "hotel"]);
+        assert_eq!(
+            chain(&m, svc(&m, &o, "gamma")),
+            ["db", "hotel", "bravo", "gamma"]
+        );
+        for f in o.services.iter().chain(o.operations.iter().flatten()) {
+            let mut seen = f.chain.clone();
+            seen.sort();
+            seen.dedup();
+            assert_eq!(seen.len(), f.chain.len(), "{:?}", chain(&m, f));
+        }
+    }
+}
+
 /// A model without services settles at once.
 #[test]
 fn an_empty_model_settles() {

@@ -339,6 +339,9 @@ struct Happened {
     on: Vec<Vec<String>>,
     /// Things that touch every service (a surge that ended).
     everywhere: Vec<String>,
+    /// Caches whose `--cold` warm-up ended, with the fault's flag: what
+    /// the services their coldness held down name when they recover.
+    warmed: Vec<(ServiceId, String)>,
 }
 
 impl Happened {
@@ -346,6 +349,7 @@ impl Happened {
         Happened {
             on: vec![Vec::new(); n],
             everywhere: Vec::new(),
+            warmed: Vec::new(),
         }
     }
 
@@ -385,35 +389,43 @@ impl Happened {
     /// reason, and for a recovery what brought it back first: what happened
     /// to it, else the root of the chain that held it down, else what
     /// happened everywhere, else how its load fell. `previous` is the
-    /// step before's outcome, `outcome` this step's.
+    /// step before's outcome, `outcome` this step's, `unwell` whether each
+    /// service has been unhealthy at an earlier step.
     fn because(
         &self,
         model: &Model,
         me: ServiceId,
         before: &Figures,
         now: &Figures,
-        (previous, outcome): (&Outcome, &Outcome),
+        (previous, outcome, unwell): (&Outcome, &Outcome, &[bool]),
     ) -> String {
         if now.state != State::Healthy || before.state == State::Healthy {
             return now.because.clone();
         }
         let mut why = self.on[me.index()].clone();
         let upstream: Vec<ServiceId> = before.chain.iter().copied().filter(|&s| s != me).collect();
-        // The root if it is healthy again; else the nearest link whose
-        // state changed in this step (one that is as it was brought
-        // nothing back: "api-us is down now" of a service down all along).
+        // The root if it is healthy again (a cold cache, healthy all along,
+        // is not); else the nearest link whose state changed in this step
+        // (one that is as it was brought nothing back: "api-us is down
+        // now" of a service down all along).
+        let warmed = |s: ServiceId| self.warmed.iter().find(|(c, _)| *c == s);
         let back = upstream
             .iter()
-            .find(|s| outcome.services[s.index()].state == State::Healthy)
+            .find(|&&s| {
+                warmed(s).is_some()
+                    || (unwell[s.index()] && outcome.services[s.index()].state == State::Healthy)
+            })
             .or(upstream
                 .iter()
                 .rev()
                 .find(|s| previous.services[s.index()].state != outcome.services[s.index()].state));
         if let Some(&s) = back {
             let state = outcome.services[s.index()].state;
-            why.push(match state {
-                State::Healthy => format!("{} is healthy again", model.service(s).name),
-                _ => format!("{} is {} now", model.service(s).name, state.as_str()),
+            let name = &model.service(s).name;
+            why.push(match (warmed(s), state) {
+                (Some((_, flag)), _) => format!("{name} is warm again after {flag}"),
+                (None, State::Healthy) => format!("{name} is healthy again"),
+                (None, _) => format!("{name} is {} now", state.as_str()),
             });
         }
         if why.is_empty() {
@@ -436,6 +448,22 @@ impl Happened {
             } else {
                 format!("it answers again, in {}", latency(now.latency_s))
             });
+        }
+        // Near capacity the wait falls steeply with the load: a small fall
+        // can bring a service back.
+        if let (true, Some(was), Some(is)) = (
+            why.is_empty(),
+            previous.admission.get(me.index()),
+            outcome.admission.get(me.index()),
+        ) && is.load < was.load
+            && is.throughput.is_finite()
+            && is.rho < was.rho
+        {
+            why.push(format!(
+                "its load fell to {} rps against a capacity of {}",
+                rate(is.load),
+                rate(is.throughput)
+            ));
         }
         let mut because = if why.is_empty() {
             "recovered".to_string()
@@ -638,6 +666,9 @@ struct Run<'a> {
     above_since: Vec<Option<f64>>,
     previous_states: Vec<State>,
     previous_ops: Vec<Vec<State>>,
+    /// Per service: whether it has been unhealthy at some step (or before
+    /// t = 0), so that a recovery names it as healthy *again*.
+    unwell: Vec<bool>,
     last: Outcome,
     timeline: Timeline,
 }
@@ -697,6 +728,11 @@ impl<'a> Run<'a> {
             backlog: steady_backlog(&before),
             above_since: vec![None; n],
             previous_states: before.services.iter().map(|f| f.state).collect(),
+            unwell: before
+                .services
+                .iter()
+                .map(|f| f.state != State::Healthy)
+                .collect(),
             previous_ops: before
                 .operations
                 .iter()
@@ -928,6 +964,7 @@ impl<'a> Run<'a> {
             let over = matches!(a.fault, Fault::Cold { cache, .. } if warmth[cache.index()] >= 1.0 && cold_since[cache.index()].is_none());
             if let (true, Fault::Cold { cache, .. }) = (over, &a.fault) {
                 happened.on(*cache, format!("its cache is warm again after {}", a.fault.as_flag()));
+                happened.warmed.push((*cache, a.fault.as_flag()));
             }
             !over
         });
@@ -1131,7 +1168,7 @@ impl<'a> Run<'a> {
                         id,
                         &self.last.services[i],
                         f,
-                        (&self.last, &outcome),
+                        (&self.last, &outcome, &self.unwell),
                     ),
                 });
             }
@@ -1153,7 +1190,7 @@ impl<'a> Run<'a> {
                             id,
                             &self.last.operations[i][oi],
                             &outcome.operations[i][oi],
-                            (&self.last, &outcome),
+                            (&self.last, &outcome, &self.unwell),
                         ),
                     });
                 }
@@ -1161,6 +1198,9 @@ impl<'a> Run<'a> {
         }
         if states != self.previous_states || op_states != self.previous_ops {
             timeline.frames.push((t, outcome.clone()));
+        }
+        for (unwell, state) in self.unwell.iter_mut().zip(&states) {
+            *unwell |= *state != State::Healthy;
         }
         timeline.service_states.push(states.clone());
         timeline.operation_states.push(op_states.clone());
@@ -1510,6 +1550,46 @@ mod tests {
         );
         assert_eq!(state(&m, &tl, "web", 0.0), State::Degraded);
         assert_eq!(state(&m, &tl, "web", 900.0), State::Healthy);
+    }
+
+    /// A recovery names what brought it back: a cold cache (a service
+    /// healthy all along) is "warm again", not "healthy again"; the
+    /// database its misses drowned, near capacity, recovers as the cache
+    /// warms and its load falls (14.7 % hits at 49 s: 85.3 of 100 rps).
+    #[test]
+    fn a_recovery_from_a_cold_cache_says_it_is_warm_again() {
+        let m = model(
+            "services:
+  web: { entry: { rps: 100 }, depends_on: [{ to: cache, timeout: 1s, cache: { hit_ratio: 90%, on_miss: db, warm_up: 5m } }] }
+  cache: {}
+  db: { capacity: 102, latency: 10ms, concurrency: 100 }
+",
+        );
+        let tl = run(
+            &m,
+            &[fault(&m, FaultKind::Cold, "cache", 0.0, None)],
+            600.0,
+            1.0,
+        );
+        let back: Vec<(&str, &str)> = tl
+            .changes
+            .iter()
+            .filter(|c| c.to == State::Healthy)
+            .map(|c| (c.name.as_str(), c.because.as_str()))
+            .collect();
+        assert_eq!(
+            back,
+            [
+                (
+                    "db",
+                    "recovered: its load fell to 85.3 rps against a capacity of 102; \
+                     busy: 84% of capacity in use, requests queue 50.1ms on average"
+                ),
+                ("web", "recovered: cache is warm again after --cold cache"),
+            ],
+            "{:?}",
+            tl.changes
+        );
     }
 
     /// Responders: scaling out ends an overload once the replicas start.

@@ -112,10 +112,13 @@ pub fn percent(share: f64) -> String {
     }
 }
 
-/// `250ms`, `2.4s`, `∞`.
+/// `250ms`, `2.4s`, `∞`; past a million seconds (eleven days), the
+/// order of magnitude: `4.1e38s`.
 pub fn latency(seconds: f64) -> String {
     if seconds.is_infinite() {
         "∞".into()
+    } else if seconds >= 1e6 {
+        format!("{seconds:.1e}s")
     } else if seconds < 1.0 {
         format!("{}ms", number((seconds * 1000.0 * 10.0).round() / 10.0))
     } else {
@@ -141,12 +144,15 @@ pub fn lasting(seconds: f64) -> String {
     duration((seconds / 60.0).round() * 60.0)
 }
 
-/// A rate for people: `2,400`, `12.3`.
+/// A rate for people: `2,400`, `12.3`; from a million billion up, the
+/// order of magnitude (`1.0e18`).
 pub fn rate(x: f64) -> String {
     if !x.is_finite() {
         return "∞".into();
     }
-    if x >= 100.0 {
+    if x >= 1e15 {
+        format!("{x:.1e}")
+    } else if x >= 100.0 {
         format_thousands(x.round())
     } else {
         number((x * 10.0).round() / 10.0)
@@ -2067,6 +2073,14 @@ fn service_cause(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn huge_figures_read_as_orders_of_magnitude() {
+        assert_eq!(latency(3.99e38), "4.0e38s");
+        assert_eq!(latency(999_999.0), "999999s");
+        assert_eq!(rate(1e19), "1.0e19");
+        assert_eq!(rate(123_456.0), "123,456");
+    }
 
     #[test]
     fn formats() {

@@ -1401,7 +1401,15 @@ impl Scene<'_, '_> {
         let replicas = self.engine.replicas(id, self.situation);
         let crashed = self.cond.crashed[i].min(replicas);
         let lost = crashed + self.cond.hung[i].min(replicas - crashed);
-        if lost == 0 || a.refused || a.block > 0.0 || a.overloaded() || a.hung > 0.0 {
+        // A bounded queue always turns a few away (M/M/c/K): only a share
+        // that degrades the service is a story other than the lost spare.
+        let t = self.engine.model.thresholds;
+        if lost == 0
+            || a.refused
+            || below(1.0 - a.block, t.degraded_below)
+            || a.overloaded()
+            || a.hung > 0.0
+        {
             return None;
         }
         let load = self.engine.service_total(&self.s.op_load, id);

@@ -768,7 +768,18 @@ fn link(argument: &str, model: &Model) -> Result<(ServiceId, ServiceId), FaultEr
         [] => {
             let hint = match argument.split_once("->") {
                 Some((a, _)) if model.find(a).is_none() => {
-                    Some(unknown(a, model).hint.unwrap_or_default())
+                    // The nearest link as a whole, else the nearest caller.
+                    let links: Vec<String> = model
+                        .service_ids()
+                        .flat_map(|from| {
+                            let name = &model.service(from).name;
+                            callees(model, from)
+                                .into_iter()
+                                .map(move |to| format!("{name}->{to}"))
+                        })
+                        .collect();
+                    did_you_mean_hint(argument, links.iter().map(String::as_str))
+                        .or_else(|| unknown(a, model).hint)
                 }
                 Some((a, b)) => {
                     let callees = model
@@ -936,6 +947,9 @@ mod tests {
         let e = parse(FaultKind::Cut, "web->db", &m);
         assert!(e.is_ok(), "{e:?}");
         let e = parse(FaultKind::Cut, "web->ap", &m).unwrap_err();
+        assert_eq!(e.hint.as_deref(), Some("did you mean `web->api`?"));
+        // A misspelt caller: the link as a whole.
+        let e = parse(FaultKind::Cut, "webb->api", &m).unwrap_err();
         assert_eq!(e.hint.as_deref(), Some("did you mean `web->api`?"));
         // Cold on a service no cache: edge names.
         let e = parse(FaultKind::Cold, "db", &m).unwrap_err();

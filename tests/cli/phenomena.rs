@@ -176,6 +176,19 @@ services:
         "{}",
         db.because
     );
+    // A bounded queue turns a few away at any load (M/M/c/K): still only
+    // the lost spare to note.
+    let queued = "services:
+  web: { entry: { rps: 10 }, depends_on: [db] }
+  db: { replicas: 3, capacity: 100, queue: 50 }
+";
+    let (m, o) = run(queued, &[(Down, "db:1")]);
+    let db = svc(&m, &o, "db");
+    assert_eq!(db.state, State::Healthy);
+    assert_eq!(
+        db.because,
+        "lost 1 of 3 replicas; the other 2 carry 10 rps at 5% of capacity (--down db:1)"
+    );
     let (m, o) = run(text, &[(Down, "db:2")]);
     assert_eq!(svc(&m, &o, "db").state, State::Down);
     assert_eq!(svc(&m, &o, "web").state, State::Down);

@@ -1540,8 +1540,13 @@ impl Scene<'_, '_> {
     /// Hand-offs are delayed while the callee is down or slow; a
     /// background dependency that fails degrades its caller.
     fn hand_off(&self, id: ServiceId, oi: usize, edge: &Edge) -> Option<Cause> {
+        // A target that is down or slow delays (or loses) what is handed
+        // to it; one merely degraded, that takes every hand-off, does not
+        // reach its caller (SPEC's rules: soft, async and background edges
+        // pass only a dead target on), unless its attempts fail.
         let t = self.engine.model.thresholds;
-        if !(edge.tstate >= State::Slow || above(edge.flow.attempt_failure, 1.0 - t.degraded_below))
+        if !(matches!(edge.tstate, State::Slow | State::Down)
+            || above(edge.flow.attempt_failure, 1.0 - t.degraded_below))
         {
             return None;
         }
@@ -1619,7 +1624,14 @@ impl Scene<'_, '_> {
                 .as_ref()
                 .is_some_and(|f| f.state == State::Down);
         let misses_fail = miss_down || above(call_fail, 1.0 - t.degraded_below);
-        if !(edge.flow.protection_used || misses_fail) {
+        // A caller of a degraded cache, or whose misses go to a degraded
+        // service, serves what it gets: degraded (the structural rules).
+        let cache_degraded = edge.tstate == State::Degraded;
+        let miss_degraded = edge.flow.alt_share > 0.0
+            && self.services[c.on_miss.index()]
+                .as_ref()
+                .is_some_and(|f| f.state == State::Degraded);
+        if !(edge.flow.protection_used || misses_fail || cache_degraded || miss_degraded) {
             return None;
         }
         let tname = self.name(edge.target);
@@ -1657,6 +1669,20 @@ impl Scene<'_, '_> {
                 "cache misses go to {miss}, which fails them: {} of calls fail",
                 percent(call_fail)
             )
+        } else if cache_degraded {
+            if edge.flow.protection_used {
+                format!(
+                    "cache {tname} is degraded: {} of calls miss and go to {miss}",
+                    percent(edge.flow.alt_share)
+                )
+            } else {
+                format!("cache {tname} is degraded")
+            }
+        } else if miss_degraded {
+            format!(
+                "cache misses ({} of calls) go to {miss}, which is degraded",
+                percent(edge.flow.alt_share)
+            )
         } else {
             format!(
                 "cache {tname} misses {} of calls; they go to {miss}",
@@ -1665,14 +1691,15 @@ impl Scene<'_, '_> {
         };
         let state = if !below(call_fail, 1.0 - t.down_below) {
             State::Down
-        } else if cache_failing || warm < 1.0 || misses_fail {
+        } else if cache_failing || warm < 1.0 || misses_fail || cache_degraded || miss_degraded {
             State::Degraded
         } else {
             State::Healthy
         };
         // Misses that fail travel from `on_miss`; a cold or failed cache is
         // where the misses start.
-        let chain = if misses_fail && !cache_failing {
+        let from_miss = misses_fail || (miss_degraded && !cache_degraded);
+        let chain = if from_miss && !cache_failing {
             let miss_fig = self.services[c.on_miss.index()].as_ref();
             let mut chain = miss_fig
                 .filter(|f| !f.chain.is_empty())

@@ -578,9 +578,15 @@ fn warm_up_times(n: usize, deps: &[&Dependency]) -> Vec<f64> {
 /// steady state leaves it: grown without end, its wait unbounded. (Started
 /// empty, it read as a recovery at 0 s, then failed again as it filled.)
 /// Such a backlog never drains by itself, even once capacity is added:
-/// `flush` empties it.
+/// `flush` empties it. A queue below capacity carries no backlog: its
+/// long-run queue is already in its M/M/c/K wait (carried as a backlog too,
+/// a surge at t = 0 started from it, and at 1 s from empty).
 fn steady_backlog(before: &Outcome) -> Vec<f64> {
-    before.admission.iter().map(|a| a.backlog).collect()
+    before
+        .admission
+        .iter()
+        .map(|a| if a.overloaded { a.backlog } else { 0.0 })
+        .collect()
 }
 
 impl Timeline {
@@ -1330,6 +1336,36 @@ mod tests {
         let rec = &tl.series[m.find("rec").unwrap().index()];
         let last = rec.last().expect("samples");
         assert!((last.latency_s - 0.661).abs() < 0.005, "{last:?}");
+    }
+
+    /// A surge at t = 0 grows the queue from empty, as one at 1 s does:
+    /// 80 rps on a capacity of 100 before, 120 after, so 20 more queued
+    /// each second and 200 ms more wait on the 10 ms of work. (The fault-free
+    /// long-run queue, 3.2 requests, is in the wait before; carried in as
+    /// a backlog it made the first step 242 ms at t = 0 only.)
+    #[test]
+    fn a_surge_at_t0_grows_the_queue_from_empty() {
+        let m = model(
+            "services:
+  web: { entry: { rps: 80 }, depends_on: [{ to: db, timeout: 10s }] }
+  db: { capacity: 100, latency: 10ms }
+",
+        );
+        let db = m.find("db").unwrap().index();
+        for at in [0.0, 1.0] {
+            let tl = run(
+                &m,
+                &[fault(&m, FaultKind::Surge, "x1.5", at, Some(10.0))],
+                at + 3.0,
+                1.0,
+            );
+            let waits: Vec<f64> = tl.series[db]
+                .iter()
+                .filter(|x| x.t_s >= at)
+                .map(|x| (x.latency_s * 1e4).round() / 10.0)
+                .collect();
+            assert_eq!(waits, [210.0, 410.0, 610.0, 810.0], "surge at {at}s");
+        }
     }
 
     /// A service over capacity before any fault, with no queue bound, is

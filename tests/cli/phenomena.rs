@@ -697,15 +697,16 @@ fn chains_inside_a_long_cycle_do_not_follow_the_file_order() {
 }
 
 /// Trouble that comes back round a cycle is not its own cause: hotel is
-/// degraded because db is down, not because gamma (degraded through hotel
-/// itself) is; no chain passes a service twice, and the echo is not
-/// added as a second reason. Both ways the file lists them.
+/// degraded because db (soft) is down, and gamma, degraded through hotel
+/// itself, is not added as a second reason; no chain passes a service
+/// twice. Both ways the file lists them.
 #[test]
 fn trouble_come_back_round_a_cycle_is_not_the_reason() {
     let round = [
-        "  bravo: { depends_on: [{ to: hotel, phase: background }] }",
+        "  web: { entry: { rps: 10 }, depends_on: [hotel] }",
+        "  bravo: { depends_on: [hotel] }",
         "  gamma: { depends_on: [bravo] }",
-        "  hotel: { depends_on: [{ to: gamma, phase: background }, { to: db, phase: background }] }",
+        "  hotel: { depends_on: [gamma, { to: db, criticality: soft }] }",
         "  db: {}",
     ];
     let plain = |rows: Vec<&str>| format!("services:\n{}\n", rows.join("\n"));
@@ -716,7 +717,10 @@ fn trouble_come_back_round_a_cycle_is_not_the_reason() {
         let (m, o) = run(&text, &[(Down, "db")]);
         let hotel = svc(&m, &o, "hotel");
         assert_eq!(hotel.state, State::Degraded);
-        assert_eq!(hotel.because, "background dependency db is down");
+        assert_eq!(
+            hotel.because,
+            "soft dependency db fails 100% of calls; serving without it"
+        );
         assert_eq!(chain(&m, hotel), ["db", "hotel"]);
         assert_eq!(
             chain(&m, svc(&m, &o, "gamma")),
@@ -729,6 +733,53 @@ fn trouble_come_back_round_a_cycle_is_not_the_reason() {
             assert_eq!(seen.len(), f.chain.len(), "{:?}", chain(&m, f));
         }
     }
+}
+
+/// SPEC's structural table: a soft, async or background edge passes only a
+/// dead target on; one merely degraded (serving every call, with a soft
+/// dependency of its own down) has no effect on the caller. A cache edge
+/// whose cache, or whose misses' target, is degraded degrades the caller.
+#[test]
+fn a_degraded_target_reaches_callers_as_the_structural_rules_say() {
+    let text = "services:
+  web: { entry: { rps: 10 }, depends_on: [{ to: x, mode: async }] }
+  bg: { entry: { rps: 10 }, depends_on: [{ to: x, phase: background }] }
+  soft: { entry: { rps: 10 }, depends_on: [{ to: x, criticality: soft }] }
+  hard: { entry: { rps: 10 }, depends_on: [x] }
+  x: { depends_on: [{ to: s, criticality: soft }] }
+  s: {}
+";
+    let (m, o) = run(text, &[(Down, "s")]);
+    assert_eq!(svc(&m, &o, "x").state, State::Degraded);
+    for caller in ["web", "bg", "soft"] {
+        assert_eq!(svc(&m, &o, caller).state, State::Healthy, "{caller}");
+    }
+    assert_eq!(svc(&m, &o, "hard").state, State::Degraded);
+    // Dead, x reaches them all.
+    let (m, o) = run(text, &[(Down, "x")]);
+    for caller in ["web", "bg", "soft"] {
+        assert_eq!(svc(&m, &o, caller).state, State::Degraded, "{caller}");
+    }
+    let cache = "services:
+  web: { entry: { rps: 10 }, depends_on: [{ to: cache, cache: { hit_ratio: 90%, on_miss: db } }] }
+  cache: { depends_on: [{ to: s, criticality: soft }] }
+  db: { depends_on: [{ to: s2, criticality: soft }] }
+  s: {}
+  s2: {}
+";
+    let (m, o) = run(cache, &[(Down, "s")]);
+    let web = svc(&m, &o, "web");
+    assert_eq!(web.state, State::Degraded);
+    assert_eq!(web.because, "cache cache is degraded");
+    assert_eq!(chain(&m, web), ["s", "cache", "web"]);
+    let (m, o) = run(cache, &[(Down, "s2")]);
+    let web = svc(&m, &o, "web");
+    assert_eq!(web.state, State::Degraded);
+    assert_eq!(
+        web.because,
+        "cache misses (10% of calls) go to db, which is degraded"
+    );
+    assert_eq!(chain(&m, web), ["s2", "db", "web"]);
 }
 
 /// A model without services settles at once.

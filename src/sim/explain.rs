@@ -1295,13 +1295,9 @@ impl Scene<'_, '_> {
         let serving = f64::from(a.serving);
         let excess = (a.per_replica - a.throughput) * serving;
         if a.filling {
-            let backlog = self
-                .situation
-                .backlog
-                .get(id.index())
-                .copied()
-                .flatten()
-                .unwrap_or(0.0);
+            // As the step leaves it (a sample at t reads the state after
+            // step t): at the onset the excess of the first step is there.
+            let backlog = a.backlog;
             match self.engine.model.service(id).queue {
                 Some(_) => {
                     let room = a.occupancy * serving;

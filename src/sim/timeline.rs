@@ -1365,6 +1365,19 @@ mod tests {
                 .map(|x| (x.latency_s * 1e4).round() / 10.0)
                 .collect();
             assert_eq!(waits, [210.0, 410.0, 610.0, 810.0], "surge at {at}s");
+            // The reason reads the queue as the step leaves it.
+            let db_change = tl
+                .changes
+                .iter()
+                .find(|c| c.name == "db")
+                .expect("db slows");
+            assert!(
+                db_change
+                    .because
+                    .ends_with("20 requests queued and growing by 20 a second"),
+                "{}",
+                db_change.because
+            );
         }
     }
 

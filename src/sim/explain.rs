@@ -1736,6 +1736,29 @@ impl Scene<'_, '_> {
             return None;
         }
         let t = self.engine.model.thresholds;
+        // With no timeout, a target that never answers never fails a call
+        // either: requests wait forever and the fallback is never reached.
+        let never = edge.dep.timeout_s.is_none()
+            && self
+                .answer(edge.dep, self.s)
+                .fails()
+                .iter()
+                .any(|p| p.t.is_infinite() && above(p.w, 1.0 - t.degraded_below));
+        if never && above(1.0 - edge.flow.success, 1.0 - t.down_below) {
+            let tname = self.name(edge.target);
+            let what = match edge.dep.fallback.clone()? {
+                Fallback::ServeStale { .. } => "the stale copies are never served".to_string(),
+                Fallback::Failover { to } => {
+                    format!("the failover to {} is never tried", self.name(to))
+                }
+            };
+            return Some(Cause::new(
+                State::Down,
+                Rank::Fallback,
+                format!("calls to {tname} never answer and have no timeout: {what}"),
+                self.with(&edge.tchain, id),
+            ));
+        }
         let why = self.why_calls_fail(id, edge);
         match edge.dep.fallback.clone()? {
             Fallback::ServeStale { for_s } => {

@@ -782,6 +782,38 @@ fn a_degraded_target_reaches_callers_as_the_structural_rules_say() {
     assert_eq!(chain(&m, web), ["s2", "db", "web"]);
 }
 
+/// A hung target behind no timeout never fails a call, so no fallback is
+/// reached: the caller is down, and its reason says so rather than "its
+/// failover fails too" (the failover is healthy) or "serving stale copies".
+#[test]
+fn a_fallback_behind_no_timeout_is_never_reached_by_a_hang() {
+    for (fallback, reached) in [
+        ("{ to: sb }", "the failover to sb is never tried"),
+        (
+            "{ serve_stale_for: 10m }",
+            "the stale copies are never served",
+        ),
+    ] {
+        let text = format!(
+            "services:
+  web: {{ entry: {{ rps: 100 }}, depends_on: [{{ to: db, fallback: {fallback} }}] }}
+  db: {{}}
+  sb: {{}}
+"
+        );
+        let (m, o) = run(&text, &[(Hang, "db")]);
+        let web = svc(&m, &o, "web");
+        assert_eq!(web.state, State::Down);
+        assert_eq!(
+            web.because,
+            format!("calls to db never answer and have no timeout: {reached}")
+        );
+        // Down, the fallback is reached.
+        let (m, o) = run(&text, &[(Down, "db")]);
+        assert_eq!(svc(&m, &o, "web").state, State::Degraded);
+    }
+}
+
 /// A model without services settles at once.
 #[test]
 fn an_empty_model_settles() {

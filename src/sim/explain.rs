@@ -651,6 +651,59 @@ fn region_order(model: &Model, region_of: &[u32], rank: &[u32]) -> Vec<(u32, u32
     height.into_iter().zip(first).collect()
 }
 
+/// The reason an operation in `state` gives, and its chain, from its
+/// candidate causes (its own, then its dependencies' from `stops_after` on,
+/// in call order; `None`: called at once).
+fn reason(
+    causes: &[Cause],
+    id: ServiceId,
+    state: State,
+    stops_after: Option<usize>,
+) -> (String, Vec<ServiceId>) {
+    // Among equals the first listed wins ([`strongest`]): its own
+    // causes, then its dependencies in call order, and a request stops
+    // at its first failed hard call, so a later dependency that fails
+    // as badly was never reached.
+    // A cause whose chain already passes through this service is its
+    // own trouble come back round a cycle (an echo): another that
+    // explains the state as well goes first, and is not followed by
+    // the echo as a second reason.
+    let fits = |c: &Cause| {
+        c.state >= state.min(State::Degraded) || (state == State::Slow && c.state == State::Slow)
+    };
+    let echo = |c: &Cause| {
+        c.chain
+            .split_last()
+            .is_some_and(|(_, before)| before.contains(&id))
+    };
+    let pick = strongest(causes, |_, c| fits(c) && !echo(c))
+        .or_else(|| strongest(causes, |_, c| fits(c)))
+        .or_else(|| strongest(causes, |_, _| true));
+    let (because, chain) = match pick {
+        Some((at, c)) if state != State::Healthy || !c.text.is_empty() => {
+            // A second reason of the same severity completes the story
+            // ("serving stale copies; also cache misses fail") — but
+            // not a dependency after one that stops every request:
+            // that one is never called.
+            let also = strongest(causes, |i, o| {
+                o.state == c.state
+                    && o.text != c.text
+                    && (echo(c) || !echo(o))
+                    && o.state >= State::Degraded
+                    && !(c.state == State::Down
+                        && stops_after.is_some_and(|first| at >= first && i > at))
+            });
+            let text = match also {
+                Some((_, o)) => format!("{}; also {}", c.text, o.text),
+                None => c.text.clone(),
+            };
+            (text, c.chain.clone())
+        }
+        _ => (String::new(), Vec::new()),
+    };
+    (because, chain)
+}
+
 /// The cause that outranks the others among those `keep` takes (by index
 /// and cause), with its index; of equals, the first listed.
 fn strongest(causes: &[Cause], keep: impl Fn(usize, &Cause) -> bool) -> Option<(usize, &Cause)> {
@@ -988,48 +1041,7 @@ impl Scene<'_, '_> {
         } else {
             structural.min(State::Degraded)
         });
-        // Among equals the first listed wins ([`strongest`]): its own
-        // causes, then its dependencies in call order, and a request stops
-        // at its first failed hard call, so a later dependency that fails
-        // as badly was never reached.
-        // A cause whose chain already passes through this service is its
-        // own trouble come back round a cycle (an echo): another that
-        // explains the state as well goes first, and is not followed by
-        // the echo as a second reason.
-        let fits = |c: &Cause| {
-            c.state >= state.min(State::Degraded)
-                || (state == State::Slow && c.state == State::Slow)
-        };
-        let echo = |c: &Cause| {
-            c.chain
-                .split_last()
-                .is_some_and(|(_, before)| before.contains(&id))
-        };
-        let pick = strongest(&causes, |_, c| fits(c) && !echo(c))
-            .or_else(|| strongest(&causes, |_, c| fits(c)))
-            .or_else(|| strongest(&causes, |_, _| true));
-        let (because, chain) = match pick {
-            Some((at, c)) if state != State::Healthy || !c.text.is_empty() => {
-                // A second reason of the same severity completes the story
-                // ("serving stale copies; also cache misses fail") — but
-                // not a dependency after one that stops every request:
-                // that one is never called.
-                let also = strongest(&causes, |i, o| {
-                    o.state == c.state
-                        && o.text != c.text
-                        && (echo(c) || !echo(o))
-                        && o.state >= State::Degraded
-                        && !(c.state == State::Down
-                            && stops_after.is_some_and(|first| at >= first && i > at))
-                });
-                let text = match also {
-                    Some((_, o)) => format!("{}; also {}", c.text, o.text),
-                    None => c.text.clone(),
-                };
-                (text, c.chain.clone())
-            }
-            _ => (String::new(), Vec::new()),
-        };
+        let (because, chain) = reason(&causes, id, state, stops_after);
         let because = match (state, because.is_empty()) {
             (State::Down | State::Degraded, true) => {
                 format!("{} of requests succeed", percent(success))

@@ -403,31 +403,7 @@ impl Happened {
             return now.because.clone();
         }
         let mut why = self.on[me.index()].clone();
-        let upstream: Vec<ServiceId> = before.chain.iter().copied().filter(|&s| s != me).collect();
-        // The root if it is healthy again (a cold cache, healthy all along,
-        // is not); else the nearest link whose state changed in this step
-        // (one that is as it was brought nothing back: "api-us is down
-        // now" of a service down all along).
-        let warmed = |s: ServiceId| self.warmed.iter().find(|(c, _)| *c == s);
-        let back = upstream
-            .iter()
-            .find(|&&s| {
-                warmed(s).is_some()
-                    || (unwell[s.index()] && outcome.services[s.index()].state == State::Healthy)
-            })
-            .or(upstream
-                .iter()
-                .rev()
-                .find(|s| previous.services[s.index()].state != outcome.services[s.index()].state));
-        if let Some(&s) = back {
-            let state = outcome.services[s.index()].state;
-            let name = &model.service(s).name;
-            why.push(match (warmed(s), state) {
-                (Some((_, flag)), _) => format!("{name} is warm again after {flag}"),
-                (None, State::Healthy) => format!("{name} is healthy again"),
-                (None, _) => format!("{name} is {} now", state.as_str()),
-            });
-        }
+        why.extend(self.link_brought_back(model, me, before, (previous, outcome, unwell)));
         if why.is_empty() {
             why.extend(self.everywhere.iter().cloned());
         }
@@ -449,21 +425,8 @@ impl Happened {
                 format!("it answers again, in {}", latency(now.latency_s))
             });
         }
-        // Near capacity the wait falls steeply with the load: a small fall
-        // can bring a service back.
-        if let (true, Some(was), Some(is)) = (
-            why.is_empty(),
-            previous.admission.get(me.index()),
-            outcome.admission.get(me.index()),
-        ) && is.load < was.load
-            && is.throughput.is_finite()
-            && is.rho < was.rho
-        {
-            why.push(format!(
-                "its load fell to {} rps against a capacity of {}",
-                rate(is.load),
-                rate(is.throughput)
-            ));
+        if why.is_empty() {
+            why.extend(load_fell_near_capacity(me, previous, outcome));
         }
         let mut because = if why.is_empty() {
             "recovered".to_string()
@@ -475,6 +438,56 @@ impl Happened {
         }
         because
     }
+
+    /// The link of the chain that held `me` down that brought it back: the
+    /// root if it is healthy again (a cold cache, healthy all along, is
+    /// not) or warm again; else the nearest link whose state changed in
+    /// this step (one that is as it was brought nothing back: "api-us is
+    /// down now" of a service down all along).
+    fn link_brought_back(
+        &self,
+        model: &Model,
+        me: ServiceId,
+        before: &Figures,
+        (previous, outcome, unwell): (&Outcome, &Outcome, &[bool]),
+    ) -> Option<String> {
+        let upstream: Vec<ServiceId> = before.chain.iter().copied().filter(|&s| s != me).collect();
+        let state = |o: &Outcome, s: ServiceId| o.services[s.index()].state;
+        let warmed = |s: ServiceId| self.warmed.iter().find(|(c, _)| *c == s);
+        let s = upstream
+            .iter()
+            .copied()
+            .find(|&s| {
+                warmed(s).is_some() || (unwell[s.index()] && state(outcome, s) == State::Healthy)
+            })
+            .or(upstream
+                .iter()
+                .rev()
+                .copied()
+                .find(|&s| state(previous, s) != state(outcome, s)))?;
+        let name = &model.service(s).name;
+        Some(match (warmed(s), state(outcome, s)) {
+            (Some((_, flag)), _) => format!("{name} is warm again after {flag}"),
+            (None, State::Healthy) => format!("{name} is healthy again"),
+            (None, now) => format!("{name} is {} now", now.as_str()),
+        })
+    }
+}
+
+/// Near capacity the wait falls steeply with the load: a small fall can
+/// bring a service back, and this says so.
+fn load_fell_near_capacity(me: ServiceId, previous: &Outcome, outcome: &Outcome) -> Option<String> {
+    let (was, is) = (
+        previous.admission.get(me.index())?,
+        outcome.admission.get(me.index())?,
+    );
+    (is.load < was.load && is.throughput.is_finite() && is.rho < was.rho).then(|| {
+        format!(
+            "its load fell to {} rps against a capacity of {}",
+            rate(is.load),
+            rate(is.throughput)
+        )
+    })
 }
 
 /// `replicas back after a 3m start`, for replicas whose restart is over.
@@ -578,15 +591,10 @@ fn warm_up_times(n: usize, deps: &[&Dependency]) -> Vec<f64> {
 /// steady state leaves it: grown without end, its wait unbounded. (Started
 /// empty, it read as a recovery at 0 s, then failed again as it filled.)
 /// Such a backlog never drains by itself, even once capacity is added:
-/// `flush` empties it. A queue below capacity carries no backlog: its
-/// long-run queue is already in its M/M/c/K wait (carried as a backlog too,
-/// a surge at t = 0 started from it, and at 1 s from empty).
+/// `flush` empties it. A queue below capacity carries no backlog (see
+/// `Admission::compute`, the steady reading).
 fn steady_backlog(before: &Outcome) -> Vec<f64> {
-    before
-        .admission
-        .iter()
-        .map(|a| if a.overloaded { a.backlog } else { 0.0 })
-        .collect()
+    before.admission.iter().map(|a| a.backlog).collect()
 }
 
 impl Timeline {

@@ -160,7 +160,12 @@ impl Admission {
             Some((start, step)) => a.carry(&q, queue.is_some(), start, step, overloaded),
             None => {
                 a.apply(&q, overloaded);
-                a.backlog = if queue.is_some() || !overloaded {
+                // What a timeline starting here carries: below capacity
+                // nothing (the long run's queue is in the M/M/c/K wait);
+                // past it, a bounded queue full, an unbounded one endless.
+                a.backlog = if !overloaded {
+                    0.0
+                } else if queue.is_some() {
                     q.queued * serving
                 } else {
                     f64::INFINITY

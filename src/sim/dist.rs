@@ -519,6 +519,24 @@ impl Dist {
         if w > 0.0 { sum / w } else { 0.0 }
     }
 
+    /// The share that fails in a finite time (a share that waits forever
+    /// never learns it failed, so nothing can act on it).
+    pub fn bounded_failure(&self) -> f64 {
+        (self.failure() - self.unbounded_share()).max(0.0)
+    }
+
+    /// Mean time of the failures that end (0 when none do).
+    pub fn mean_bounded_fail_latency(&self) -> f64 {
+        let bounded: Points = self
+            .fails()
+            .iter()
+            .filter(|p| p.t.is_finite())
+            .copied()
+            .collect();
+        let (w, sum) = sums_of(&[], &bounded);
+        if w > 0.0 { sum / w } else { 0.0 }
+    }
+
     fn sums(&self, ok: bool, fail: bool) -> (f64, f64) {
         sums_of(
             if ok { self.oks() } else { &[] },

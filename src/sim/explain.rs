@@ -12,6 +12,7 @@
 //! edges; one that does not is replaced by the shortest such path through
 //! affected services.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, VecDeque};
 
 use super::dist::{Dist, same_atoms};
@@ -1545,6 +1546,18 @@ impl Scene<'_, '_> {
         &self.engine.model.service(id).name
     }
 
+    /// An edge's target as its reasons name it: the service, or
+    /// `service.operation` where the edge calls one operation (whose
+    /// state, not the service's, the reason quotes).
+    fn target_name(&self, edge: &Edge) -> Cow<'_, str> {
+        let t = edge.dep.target;
+        let svc = self.engine.model.service(t.service);
+        match t.operation {
+            Some(o) => Cow::Owned(format!("{}.{}", svc.name, svc.operations[o].name)),
+            None => Cow::Borrowed(&svc.name),
+        }
+    }
+
     /// Hand-offs are delayed while the callee is down or slow; a
     /// background dependency that fails degrades its caller.
     fn hand_off(&self, id: ServiceId, oi: usize, edge: &Edge) -> Option<Cause> {
@@ -1558,7 +1571,7 @@ impl Scene<'_, '_> {
         {
             return None;
         }
-        let tname = self.name(edge.target);
+        let tname = self.target_name(edge);
         let text = if edge.dep.phase == Phase::Background {
             format!("background dependency {tname} is {}", edge.tstate.as_str())
         } else {
@@ -1580,7 +1593,7 @@ impl Scene<'_, '_> {
         if !edge.flow.breaker_open {
             return None;
         }
-        let tname = self.name(edge.target);
+        let tname = self.target_name(edge);
         let b = edge.dep.circuit_breaker?;
         let text = match self.s.opened_at.get(&edge.e) {
             Some(share) => format!(
@@ -1620,6 +1633,28 @@ impl Scene<'_, '_> {
         }
     }
 
+    /// With no timeout, a target that never answers (hung, or over a cut
+    /// link) never fails a call either: requests wait forever, and a
+    /// fallback or a cache's `on_miss` is never reached. Says so, when so.
+    fn never_answers(&self, id: ServiceId, edge: &Edge) -> Option<String> {
+        if edge.dep.timeout_s.is_some() {
+            return None;
+        }
+        let t = self.engine.model.thresholds;
+        let tname = self.target_name(edge);
+        let kind = if edge.dep.cache.is_some() { "cache " } else { "" };
+        if self.cond.cut(id, edge.target) {
+            return Some(format!(
+                "calls to {kind}{tname} over the cut link never answer and have no timeout"
+            ));
+        }
+        self.answer(edge.dep, self.s)
+            .fails()
+            .iter()
+            .any(|p| p.t.is_infinite() && above(p.w, 1.0 - t.degraded_below))
+            .then(|| format!("calls to {kind}{tname} never answer and have no timeout"))
+    }
+
     fn cache(&self, id: ServiceId, edge: &Edge) -> Option<Cause> {
         let t = self.engine.model.thresholds;
         let c = edge.dep.cache?;
@@ -1642,7 +1677,7 @@ impl Scene<'_, '_> {
         if !(edge.flow.protection_used || misses_fail || cache_degraded || miss_degraded) {
             return None;
         }
-        let tname = self.name(edge.target);
+        let tname = self.target_name(edge);
         let miss = self.name(c.on_miss);
         let warm = self
             .situation
@@ -1651,10 +1686,28 @@ impl Scene<'_, '_> {
             .copied()
             .unwrap_or(1.0);
         let cache_failing = edge.tstate == State::Down || edge.flow.attempt_failure > 0.5;
-        let why = if cache_failing {
+        let never = self.never_answers(id, edge).filter(|_| cache_failing);
+        let why = if let Some(never) = never {
+            format!("{never}: none go on to {miss}")
+        } else if cache_failing {
+            let too = match (miss_cut, miss_down) {
+                (true, _) => " over a cut link",
+                (false, true) => ", which is down too",
+                _ => "",
+            };
             format!(
-                "cache {tname} is {}; every call goes to {miss}",
+                "cache {tname} is {}; every call goes to {miss}{too}",
                 edge.tstate.as_str()
+            )
+        } else if warm < 1.0 && miss_down {
+            let how = if miss_cut {
+                "over a cut link"
+            } else {
+                "which is down"
+            };
+            format!(
+                "cache {tname} is cold and its misses go to {miss}, {how}: {} of calls fail",
+                percent(call_fail)
             )
         } else if warm < 1.0 {
             format!(
@@ -1728,9 +1781,9 @@ impl Scene<'_, '_> {
     /// the link is cut, the target is down (or degraded…), or — the target
     /// itself healthy — this caller's calls fail (its timeout, say).
     fn why_calls_fail(&self, id: ServiceId, edge: &Edge) -> String {
-        let tname = self.name(edge.target);
+        let tname = self.target_name(edge);
         if self.cond.cut(id, edge.target) {
-            format!("the link to {tname} is cut")
+            format!("the link to {} is cut", self.name(edge.target))
         } else if edge.tstate == State::Healthy {
             let f = &edge.flow;
             if f.timed_out > 0.0 {
@@ -1748,16 +1801,8 @@ impl Scene<'_, '_> {
             return None;
         }
         let t = self.engine.model.thresholds;
-        // With no timeout, a target that never answers never fails a call
-        // either: requests wait forever and the fallback is never reached.
-        let never = edge.dep.timeout_s.is_none()
-            && self
-                .answer(edge.dep, self.s)
-                .fails()
-                .iter()
-                .any(|p| p.t.is_infinite() && above(p.w, 1.0 - t.degraded_below));
-        if never && above(1.0 - edge.flow.success, 1.0 - t.down_below) {
-            let tname = self.name(edge.target);
+        let never = self.never_answers(id, edge);
+        if let Some(never) = never.filter(|_| above(1.0 - edge.flow.success, 1.0 - t.down_below)) {
             let what = match edge.dep.fallback.clone()? {
                 Fallback::ServeStale { .. } => "the stale copies are never served".to_string(),
                 Fallback::Failover { to } => {
@@ -1767,7 +1812,7 @@ impl Scene<'_, '_> {
             return Some(Cause::new(
                 State::Down,
                 Rank::Fallback,
-                format!("calls to {tname} never answer and have no timeout: {what}"),
+                format!("{never}: {what}"),
                 self.with(&edge.tchain, id),
             ));
         }
@@ -1852,11 +1897,11 @@ impl Scene<'_, '_> {
     /// degrades its caller.
     fn failing(&self, id: ServiceId, edge: &Edge) -> Option<Cause> {
         let t = self.engine.model.thresholds;
-        let tname = self.name(edge.target);
+        let tname = self.target_name(edge);
         let dep = edge.dep;
         let chain = self.with(&edge.tchain, id);
         if dep.criticality == Criticality::Soft {
-            return self.soft_failing(edge, tname, chain);
+            return self.soft_failing(edge, &tname, chain);
         }
         let call_fail = 1.0 - edge.flow.success;
         if !above(call_fail, 1.0 - t.degraded_below) {
@@ -1876,11 +1921,13 @@ impl Scene<'_, '_> {
         let text = if cut {
             match dep.timeout_s {
                 Some(to) => format!(
-                    "the link to {tname} is cut: calls get no answer and time out after {}",
+                    "the link to {} is cut: calls get no answer and time out after {}",
+                    self.name(edge.target),
                     duration(to)
                 ),
                 None => format!(
-                    "the link to {tname} is cut: calls get no answer and, with no timeout, wait forever"
+                    "the link to {} is cut: calls get no answer and, with no timeout, wait forever",
+                    self.name(edge.target)
                 ),
             }
         } else if edge.flow.timed_out > 1e-9 && edge.tstate != State::Down {
@@ -1920,7 +1967,7 @@ impl Scene<'_, '_> {
         if !(at_least(added, t.slow_min_s) || added.is_infinite()) {
             return None;
         }
-        let tname = self.name(edge.target);
+        let tname = self.target_name(edge);
         let now = self.answer(edge.dep, self.s).mean_latency();
         let was = self.answer_before(edge.dep).mean_latency();
         // What the target answers is over all its callers; in a cycle the

@@ -784,9 +784,35 @@ fn a_degraded_target_reaches_callers_as_the_structural_rules_say() {
 
 /// A hung target behind no timeout never fails a call, so no fallback is
 /// reached: the caller is down, and its reason says so rather than "its
-/// failover fails too" (the failover is healthy) or "serving stale copies".
+/// failover fails too" (the failover is healthy) or "serving stale copies";
+/// nor does the failover (or a cache's `on_miss`) get the calls' load.
 #[test]
 fn a_fallback_behind_no_timeout_is_never_reached_by_a_hang() {
+    let failover = "services:
+  web: { entry: { rps: 100 }, depends_on: [{ to: db, fallback: { to: sb } }] }
+  db: {}
+  sb: {}
+";
+    let (m, o) = run(failover, &[(Hang, "db")]);
+    assert_close!(svc(&m, &o, "sb").load_rps, 0.0);
+    let (m, o) = run(failover, &[(Down, "db")]);
+    assert_close!(svc(&m, &o, "sb").load_rps, 100.0);
+    let cache = "services:
+  web: { entry: { rps: 100 }, depends_on: [{ to: cache, cache: { hit_ratio: 80%, on_miss: db } }] }
+  cache: {}
+  db: {}
+";
+    let (m, o) = run(cache, &[(Hang, "cache")]);
+    let web = svc(&m, &o, "web");
+    assert_eq!(web.state, State::Down);
+    assert_eq!(
+        web.because,
+        "calls to cache cache never answer and have no timeout: none go on to db"
+    );
+    assert_close!(svc(&m, &o, "db").load_rps, 0.0);
+    let (m, o) = run(cache, &[(Down, "cache")]);
+    assert_eq!(svc(&m, &o, "web").state, State::Degraded);
+    assert_close!(svc(&m, &o, "db").load_rps, 100.0);
     for (fallback, reached) in [
         ("{ to: sb }", "the failover to sb is never tried"),
         (
@@ -889,4 +915,45 @@ fn an_async_buffer_fills_with_what_does_not_get_through() {
     );
     let (m, o) = run(&text(0), &[(Down, "mailer")]);
     assert_eq!(svc(&m, &o, "web").state, State::Down);
+}
+
+/// A dependency on one operation is named as written (`api.login`), and the
+/// state it quotes is that operation's, not the service's.
+#[test]
+fn a_reason_names_the_operation_it_calls() {
+    let text = "services:
+  web: { entry: { rps: 100 }, depends_on: [api.login] }
+  api:
+    operations:
+      login: { depends_on: [users] }
+      browse: { rps: 50, depends_on: [catalog] }
+  users: {}
+  catalog: {}
+";
+    let (m, o) = run(text, &[(Down, "users")]);
+    assert_eq!(svc(&m, &o, "api").state, State::Degraded);
+    let web = svc(&m, &o, "web");
+    assert_eq!(web.state, State::Down);
+    assert_eq!(
+        web.because,
+        "hard dependency api.login is down (100% of calls fail)"
+    );
+}
+
+/// A cache that is down sends every call to `on_miss`; when that is down
+/// too, the reason says so (the caller is down, not degraded).
+#[test]
+fn a_dead_cache_over_a_dead_database_says_both() {
+    let text = "services:
+  web: { entry: { rps: 100 }, depends_on: [{ to: cache, timeout: 1s, cache: { hit_ratio: 90%, on_miss: db } }] }
+  cache: {}
+  db: {}
+";
+    let (m, o) = run(text, &[(Down, "cache"), (Down, "db")]);
+    let web = svc(&m, &o, "web");
+    assert_eq!(web.state, State::Down);
+    assert_eq!(
+        web.because,
+        "cache cache is down; every call goes to db, which is down too"
+    );
 }

@@ -375,22 +375,28 @@ impl Engine<'_> {
             dep.retry_budget,
         );
         let cache_ok = call.success();
+        // A cache call that never answers (no timeout) never goes on to
+        // `on_miss`: it waits, and sends `on_miss` nothing.
+        let hung = call.unbounded_share();
+        let cache_failed = 1.0 - cache_ok - hung;
         let answered = call.successes();
-        let fail_time = call.mean_fail_latency();
+        let fail_time = call.mean_bounded_fail_latency();
         let after_miss = answered.then(&miss_call);
         let after_failure = miss_call.delayed(fail_time);
-        flow.alt_share = (1.0 - hit) * cache_ok + (1.0 - cache_ok);
+        flow.alt_share = (1.0 - hit) * cache_ok + cache_failed;
         flow.alt_attempts = miss_attempts;
         flow.protection_used = warm < 1.0 || cache_ok < 0.99;
         Dist::mix(&[
             (hit * cache_ok, &answered),
             ((1.0 - hit) * cache_ok, &after_miss),
-            (1.0 - cache_ok, &after_failure),
+            (cache_failed, &after_failure),
+            (hung, &Dist::fail(f64::INFINITY)),
         ])
     }
 
     /// A failover: the failed share of calls moves to the alternative
-    /// (answering `alt()`), after the time the failure took.
+    /// (answering `alt()`), after the time the failure took. A share that
+    /// never answers (no timeout) never fails, so it never moves: it waits.
     fn failed_over(
         &self,
         dep: &Dependency,
@@ -398,19 +404,25 @@ impl Engine<'_> {
         alt: impl FnOnce() -> Dist,
         flow: &mut EdgeFlow,
     ) -> Dist {
-        let failed = call.failure();
+        let failed = call.bounded_failure();
+        let hung = call.unbounded_share();
         if failed <= 1e-12 {
+            flow.protection_used = hung > 1e-12;
             return call;
         }
         let (alt_call, alt_attempts, _, _) =
             self.attempt(alt(), dep.timeout_s, dep.retries, dep.retry_budget);
-        let fail_time = call.mean_fail_latency();
+        let fail_time = call.mean_bounded_fail_latency();
         let answered = call.successes();
         let moved = alt_call.delayed(fail_time);
         flow.alt_share = failed;
         flow.alt_attempts = alt_attempts;
         flow.protection_used = true;
-        Dist::mix(&[(1.0 - failed, &answered), (failed, &moved)])
+        Dist::mix(&[
+            (1.0 - failed - hung, &answered),
+            (failed, &moved),
+            (hung, &Dist::fail(f64::INFINITY)),
+        ])
     }
 
     /// Step 3: loads from entry traffic down the call paths, callers first.

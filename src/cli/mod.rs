@@ -361,12 +361,23 @@ const MAX_TIMELINE_STEPS: f64 = 1_000_000.0;
 /// more than [`MAX_TIMELINE_STEPS`] steps; `what` says whose timeline
 /// (`--for 20d with --step 1ms`), `hint` what to change.
 fn check_steps(what: &str, duration_s: f64, step_s: f64, hint: &str) -> Result<(), Error> {
-    let steps = (duration_s / step_s).floor() + 1.0;
+    let steps = timeline_steps(duration_s, step_s);
     if steps <= MAX_TIMELINE_STEPS {
         return Ok(());
     }
-    let shortest =
-        whatif::text::duration((duration_s / MAX_TIMELINE_STEPS * 1000.0).ceil() / 1000.0);
+    // Steps of s make ⌈duration / s⌉ + 1 of them: the shortest allowed,
+    // rounded up to a microsecond, then up to a millisecond when that is
+    // still allowed (it reads better).
+    let exact = duration_s / (MAX_TIMELINE_STEPS - 1.0);
+    let micro = (exact * 1e6).ceil() / 1e6;
+    let milli = (exact * 1e3).ceil() / 1e3;
+    let shortest = whatif::text::duration(
+        if timeline_steps(duration_s, milli) <= MAX_TIMELINE_STEPS && milli <= micro * 1.01 {
+            milli
+        } else {
+            micro
+        },
+    );
     Err(Error::usage(
         format!(
             "{what}: {} steps, more than the {} a timeline may take",
@@ -375,6 +386,15 @@ fn check_steps(what: &str, duration_s: f64, step_s: f64, hint: &str) -> Result<(
         ),
         Some(format!("{hint} (a step of at least {shortest})")),
     ))
+}
+
+/// How many steps a timeline of `duration_s` in steps of `step_s` takes:
+/// t = 0, each whole step, and a shorter last one when the step does not
+/// divide the duration (as `whatif::sim::timeline::step_times` makes them).
+fn timeline_steps(duration_s: f64, step_s: f64) -> f64 {
+    let whole = (duration_s / step_s + 1e-9).floor();
+    let partial = duration_s > whole * step_s + 1e-9 * step_s;
+    whole + 1.0 + f64::from(u8::from(partial))
 }
 
 /// A fraction typed on the command line (`99.95%`, `0.9995`).

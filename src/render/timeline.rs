@@ -315,7 +315,9 @@ pub fn write_json(
         entry_points: run.entry_points,
         events: changes(timeline),
         faults: faults.iter().map(fault_json).collect(),
-        iterations: run.iterations,
+        // Over the steps, as `converged` is: the passes of the step that
+        // took the most.
+        iterations: timeline.iterations,
         model: run.model,
         operations: run.operations,
         series: SeriesJson { model, timeline },

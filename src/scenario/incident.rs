@@ -256,13 +256,21 @@ pub fn failed_requests(
         if t < from_s - 1e-9 {
             continue;
         }
+        // A step lasts until the next; the one before a shorter last step
+        // (a duration the step does not divide) lasts less.
+        let next = timeline.times[k + 1];
+        let length = if next != (k + 1) as f64 * step {
+            next - t
+        } else {
+            step
+        };
         for id in model.entry_points() {
             let base = model.service(id).entry_rps().unwrap_or(0.0);
-            let ordered = base * surge(incident_events, id, k, t, step);
-            let extra = surge(actions, id, k, t, step);
+            let ordered = base * surge(incident_events, id, k, last, t, step);
+            let extra = surge(actions, id, k, last, t, step);
             let demand = ordered * extra.max(1.0);
             let served = ordered * extra * timeline.series[id.index()][k].success;
-            failed += (demand - served).max(0.0) * step;
+            failed += (demand - served).max(0.0) * length;
         }
     }
     failed
@@ -271,7 +279,7 @@ pub fn failed_requests(
 /// The product of the surge factors among `events` that reach entry
 /// `entry` at step `k` (time `t`), as the timeline applies them: from the
 /// step their `at` falls in, until their `for` window closes.
-fn surge(events: &[Event], entry: ServiceId, k: usize, t: f64, step: f64) -> f64 {
+fn surge(events: &[Event], entry: ServiceId, k: usize, last: usize, t: f64, step: f64) -> f64 {
     events
         .iter()
         .filter_map(|e| match &e.action {
@@ -283,7 +291,7 @@ fn surge(events: &[Event], entry: ServiceId, k: usize, t: f64, step: f64) -> f64
             _ => None,
         })
         .filter(|(e, _)| {
-            let started = timeline::step_index(e.at_s, step) <= k;
+            let started = timeline::step_index(e.at_s, step).min(last) <= k;
             let open = e.for_s.is_none_or(|d| t < e.at_s + d - 1e-9);
             started && open
         })

@@ -1642,7 +1642,11 @@ impl Scene<'_, '_> {
         }
         let t = self.engine.model.thresholds;
         let tname = self.target_name(edge);
-        let kind = if edge.dep.cache.is_some() { "cache " } else { "" };
+        let kind = if edge.dep.cache.is_some() {
+            "cache "
+        } else {
+            ""
+        };
         if self.cond.cut(id, edge.target) {
             return Some(format!(
                 "calls to {kind}{tname} over the cut link never answer and have no timeout"

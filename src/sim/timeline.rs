@@ -244,6 +244,9 @@ pub struct Timeline {
     pub frames: Vec<(f64, Outcome)>,
     /// Whether every step's steady state settled.
     pub converged: bool,
+    /// The most passes a step's steady state took (its bound when one did
+    /// not settle).
+    pub iterations: usize,
 }
 
 impl Timeline {
@@ -539,27 +542,46 @@ pub fn simulate_with_progress(
     } else {
         1.0
     };
-    let steps = (options.duration_s / step + SAME_MOMENT_S).floor() as usize;
-    let (sets, versions) = model_versions(model, events, step);
+    let times = step_times(options.duration_s, step);
+    let last = times.len() - 1;
+    let (sets, versions) = model_versions(model, events, step, last);
     let engines: Vec<Engine> = versions.iter().map(Engine::new).collect();
-    let mut run = Run::new(model, events, step, steps, sets, &engines);
-    for k in 0..=steps {
+    let mut run = Run::new(model, events, step, times, sets, &engines);
+    for k in 0..=last {
         run.step(k);
-        progress(k as u64 + 1, steps as u64 + 1);
+        progress(k as u64 + 1, last as u64 + 1);
     }
     run.finish()
+}
+
+/// The steps' times: every whole `step` from 0 up to `duration_s`, and
+/// `duration_s` itself when the step does not divide it (a shorter last
+/// step), so that a timeline always ends at its duration and an event or
+/// expectation at any time up to it has a step.
+pub fn step_times(duration_s: f64, step: f64) -> Vec<f64> {
+    let steps = (duration_s / step + SAME_MOMENT_S).floor() as usize;
+    let mut times: Vec<f64> = (0..=steps).map(|k| k as f64 * step).collect();
+    if duration_s > steps as f64 * step + SAME_MOMENT_S * step {
+        times.push(duration_s);
+    }
+    times
 }
 
 /// Policy changes are known in advance: each version of the model is built
 /// once, in the order the `set` actions take effect (step, then file
 /// order). Returns the `(step, event)` of each `set` and the versions, the
 /// original first.
-fn model_versions(model: &Model, events: &[Event], step: f64) -> (Vec<(usize, usize)>, Vec<Model>) {
+fn model_versions(
+    model: &Model,
+    events: &[Event],
+    step: f64,
+    last: usize,
+) -> (Vec<(usize, usize)>, Vec<Model>) {
     let mut sets: Vec<(usize, usize)> = events
         .iter()
         .enumerate()
         .filter(|(_, e)| matches!(e.action, Action::Set { .. }))
-        .map(|(i, e)| (step_index(e.at_s, step), i))
+        .map(|(i, e)| (step_index(e.at_s, step).min(last), i))
         .collect();
     sets.sort();
     let mut versions: Vec<Model> = vec![model.clone()];
@@ -610,6 +632,7 @@ impl Timeline {
             last: before.clone(),
             frames: Vec::new(),
             converged: true,
+            iterations: 0,
         }
     }
 }
@@ -643,6 +666,11 @@ struct Run<'a> {
     model: &'a Model,
     events: &'a [Event],
     step: f64,
+    /// Each step's time ([`step_times`]): whole steps, and a shorter last
+    /// one when the step does not divide the duration.
+    times: Vec<f64>,
+    /// The step being evaluated's length: `step`, or the shorter last one.
+    dt: f64,
     /// One engine per version of the model (see [`model_versions`]).
     engines: &'a [Engine<'a>],
     /// The `(step, event)` of each `set`, in the order they apply.
@@ -692,7 +720,7 @@ impl<'a> Run<'a> {
         model: &'a Model,
         events: &'a [Event],
         step: f64,
-        steps: usize,
+        times: Vec<f64>,
         sets: Vec<(usize, usize)>,
         engines: &'a [Engine<'a>],
     ) -> Run<'a> {
@@ -713,14 +741,17 @@ impl<'a> Run<'a> {
             .collect();
         let warm_up = warm_up_times(n, &deps);
         let mut due: Vec<usize> = (0..events.len()).collect();
-        due.sort_by_key(|&i| (step_index(events[i].at_s, step), i));
+        let last = times.len() - 1;
+        due.sort_by_key(|&i| (step_index(events[i].at_s, step).min(last), i));
         let mut situation = Situation::at_fault_start(model, &[]);
         situation.step_s = step;
-        let timeline = Timeline::starting(&before, n, steps);
+        let timeline = Timeline::starting(&before, n, last);
         Run {
             model,
             events,
             step,
+            times,
+            dt: step,
             engines,
             sets,
             version: 0,
@@ -757,9 +788,18 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Step `k`, at `k × step`, through its six phases.
+    /// Step `k`, at `k × step` (the last at the duration), through its
+    /// six phases.
     fn step(&mut self, k: usize) {
-        let t = k as f64 * self.step;
+        let t = self.times[k];
+        // Whole steps keep `step` itself (not a difference of two times,
+        // which can be an ulp off).
+        self.dt = if k > 0 && t != k as f64 * self.step {
+            t - self.times[k - 1]
+        } else {
+            self.step
+        };
+        self.situation.step_s = self.dt;
         let mut happened = Happened::new(self.model.services().len());
         // 1. Windows that end now close (before this step's events).
         let mut ended = self.close_windows(t);
@@ -802,8 +842,9 @@ impl<'a> Run<'a> {
     /// recovery ends join `ended`.
     fn apply_events(&mut self, k: usize, t: f64, happened: &mut Happened, ended: &mut Vec<Fault>) {
         let (model, events, step) = (self.model, self.events, self.step);
+        let last = self.times.len() - 1;
         while let Some(&i) = self.due.get(self.next_due)
-            && step_index(events[i].at_s, step) <= k
+            && step_index(events[i].at_s, step).min(last) <= k
         {
             self.next_due += 1;
             let e = &events[i];
@@ -1048,6 +1089,7 @@ impl<'a> Run<'a> {
         );
         self.warm = next_warm;
         self.timeline.converged &= outcome.converged;
+        self.timeline.iterations = self.timeline.iterations.max(outcome.iterations);
         outcome
     }
 
@@ -1076,7 +1118,7 @@ impl<'a> Run<'a> {
                     } else {
                         0.0
                     };
-                let level = self.buffer_level[e] + (undelivered - drain) * self.step;
+                let level = self.buffer_level[e] + (undelivered - drain) * self.dt;
                 self.buffer_level[e] = level.clamp(0.0, d.buffer.unwrap_or(f64::INFINITY));
             }
             if let Some(b) = d.circuit_breaker
@@ -1269,6 +1311,41 @@ mod tests {
         let tl = simulate_with_progress(&m, &[], options, &|d, t| calls.borrow_mut().push((d, t)));
         assert_eq!(calls.into_inner(), [(1, 5), (2, 5), (3, 5), (4, 5), (5, 5)]);
         assert_eq!(tl.times.len(), 5);
+    }
+
+    /// A step that does not divide the duration leaves a shorter last step:
+    /// the timeline ends at its duration, and an event after the last
+    /// whole step applies there (it was dropped, the timeline ending at
+    /// 56 s of a minute in steps of 7 s).
+    #[test]
+    fn a_step_that_does_not_divide_the_duration_ends_at_the_duration() {
+        assert_eq!(step_times(90.0, 60.0), [0.0, 60.0, 90.0]);
+        assert_eq!(step_times(60.0, 120.0), [0.0, 60.0]);
+        assert_eq!(step_times(1.5, 1.0), [0.0, 1.0, 1.5]);
+        assert_eq!(step_times(3.0, 1.0), [0.0, 1.0, 2.0, 3.0]);
+        let m = model(STORM);
+        let events = [fault(&m, FaultKind::Down, "api", 57.0, None)];
+        let tl = run(&m, &events, 60.0, 7.0);
+        assert_eq!(tl.times.last(), Some(&60.0));
+        assert_eq!(state(&m, &tl, "web", 56.0), State::Healthy);
+        assert_eq!(state(&m, &tl, "web", 60.0), State::Down);
+        // A queue grows over the shorter step by its length: 20 rps too
+        // many queue 140 a 7 s step, 60 over the last 3 s; each queued
+        // request adds 10 ms to the wait (a whole step would add 140).
+        let m = model(
+            "services:
+  web: { entry: { rps: 80 }, depends_on: [db] }
+  db: { capacity: 100, latency: 10ms }
+",
+        );
+        let surge = [fault(&m, FaultKind::Surge, "x1.5", 0.0, None)];
+        let tl = run(&m, &surge, 10.0, 7.0);
+        assert_eq!(tl.times, [0.0, 7.0, 10.0]);
+        let db = m.find("db").expect("db").index();
+        let waits: Vec<f64> = tl.series[db].iter().map(|x| x.latency_s).collect();
+        for (got, want) in waits.iter().zip([1.41, 2.81, 3.41]) {
+            assert!((got - want).abs() < 1e-6, "{waits:?}");
+        }
     }
 
     /// The metastable pair. Normally api carries 800 of its 1,000 rps and

@@ -407,6 +407,22 @@ fn every_timeline_shares_the_million_step_guard() {
         .stderr_contains("runs 1d in steps of 1ms: 86,400,001 steps")
         .stderr_contains(guard)
         .stderr_contains("a step of at least 87ms");
+    // The step the hint names is one that fits (steps are t = 0 and one
+    // per step: 1,000 s in 1 ms steps are 1,000,001).
+    Whatif::new()
+        .args([
+            "run",
+            "examples/three-tier.yaml",
+            "--down",
+            "db",
+            "--for",
+            "1000s",
+            "--step",
+            "1ms",
+        ])
+        .code(2)
+        .stderr_contains("1,000,001 steps")
+        .stderr_contains("a step of at least 1.001ms");
     Whatif::new()
         .args([
             "run",

@@ -115,35 +115,43 @@ fn usual_hint(code: &str) -> Option<&'static str> {
 /// enough to be a likely typo ("did you mean …"). Case-insensitive.
 ///
 /// Closeness, best first: the same word but for case, `-` for `_` or a
-/// plural (`retry` → `retries`); then one word the start of the other
-/// (`repl` → `replicas`); then spelling (Jaro–Winkler, edit distance).
+/// plural (`retry` → `retries`); then one slip of the keys — a letter
+/// wrong, missing, extra, or two swapped (`wbe` → `web`, `cart-bd` →
+/// `cart-db`); then one word the start of the other (`repl` →
+/// `replicas`); then spelling: fewest edits, then Jaro–Winkler.
 pub fn did_you_mean<'a, I>(wrong: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
 {
     let lower = wrong.to_lowercase();
     let stem = word_stem(&lower);
-    // (rank, score): lower rank first, then higher score.
-    let mut best: Option<(u8, f64, &'a str)> = None;
+    // (rank, edits, score): lower rank first, then fewer edits, then
+    // higher score.
+    let mut best: Option<(u8, usize, f64, &'a str)> = None;
     for candidate in candidates {
         let other = candidate.to_lowercase();
-        let (rank, score) = if word_stem(&other) == stem {
-            (0, 1.0)
+        let edits = strsim::osa_distance(&lower, &other);
+        let score = strsim::jaro_winkler(&lower, &other);
+        let (rank, edits, score) = if word_stem(&other) == stem {
+            (0, 0, 1.0)
+        } else if edits == 1 && lower.chars().count() >= 2 {
+            (1, edits, score)
         } else if let Some(share) = prefix_share(&lower, &other) {
-            (1, share)
+            (2, 0, share)
         } else {
-            let score = strsim::jaro_winkler(&lower, &other);
-            let distance = strsim::levenshtein(&lower, &other);
-            if score < 0.8 && distance > 2.max(lower.chars().count() / 4) {
+            if score < 0.8 && edits > 2.max(lower.chars().count() / 4) {
                 continue;
             }
-            (2, score)
+            (3, edits, score)
         };
-        if best.is_none_or(|(r, s, _)| rank < r || (rank == r && score > s)) {
-            best = Some((rank, score, candidate));
+        let better = best.is_none_or(|(r, e, s, _)| {
+            (rank, edits) < (r, e) || ((rank, edits) == (r, e) && score > s)
+        });
+        if better {
+            best = Some((rank, edits, score, candidate));
         }
     }
-    best.map(|(_, _, c)| c)
+    best.map(|(_, _, _, c)| c)
 }
 
 /// A word without case, with `_` for `-`, singular: `Retries` → `retry`.
@@ -291,6 +299,20 @@ mod tests {
         let fields = ["replicas", "zones", "quorum", "queue"];
         assert_eq!(did_you_mean("repl", fields), Some("replicas"));
         assert_eq!(did_you_mean("zone", fields), Some("zones"));
+    }
+
+    /// One slip of the keys beats a name that merely shares letters or
+    /// starts the same: `wbe` is `web` (not `db`), `cart-bd` is `cart-db`
+    /// (not `cart`).
+    #[test]
+    fn one_slip_of_the_keys_beats_a_prefix_or_a_shared_letter() {
+        let names = ["web", "app", "cache", "db", "lonely"];
+        assert_eq!(did_you_mean("wbe", names), Some("web"));
+        assert_eq!(did_you_mean("dbb", names), Some("db"));
+        assert_eq!(did_you_mean("ap", names), Some("app"));
+        let shop = ["web", "cart", "cart-db", "catalog", "catalog-db"];
+        assert_eq!(did_you_mean("cart-bd", shop), Some("cart-db"));
+        assert_eq!(did_you_mean("catalgo", shop), Some("catalog"));
     }
 
     #[test]

@@ -317,8 +317,12 @@ fn fixed_fault(text: &str, model: &Model) -> Result<Fault, Error> {
             Some("e.g. `--fault 'down catalog-db'` or `--fault 'slow db=x10'`".into()),
         )
     })?;
-    parse(kind, rest, model)
-        .map_err(|e| Error::usage(format!("--fault {text}: {}", e.message), e.hint.clone()))
+    let fault = parse(kind, rest, model)
+        .map_err(|e| Error::usage(format!("--fault {text}: {}", e.message), e.hint.clone()))?;
+    if let Some(why) = fault.changes_nothing() {
+        super::warn(&why);
+    }
+    Ok(fault)
 }
 
 /// The flags that do not go together, and a model without entry points.

@@ -318,6 +318,14 @@ fn report(error: &Error, color: ColorChoice) {
                 palette.paint("1;31", "error"),
                 terminal(&other.to_string())
             );
+            if let Error::Read { source, .. } = other {
+                let hint = match source.kind() {
+                    io::ErrorKind::NotFound => "check the path: no file is there",
+                    io::ErrorKind::PermissionDenied => "the file is not readable by you",
+                    _ => "check the path, and that the file is readable",
+                };
+                let _ = writeln!(err, "  hint: {hint}");
+            }
         }
     }
     let _ = io::stderr().write_all(&err);

@@ -297,7 +297,10 @@ fn replace_with(
 fn beside(e: io::Error, dir: &Path) -> io::Error {
     let dir = terminal(&dir.display().to_string()).into_owned();
     let message = match e.kind() {
-        io::ErrorKind::NotFound => format!("the folder `{dir}` does not exist"),
+        io::ErrorKind::NotFound if !Path::new(&dir).is_dir() => {
+            format!("the folder `{dir}` does not exist")
+        }
+        io::ErrorKind::NotFound => format!("files cannot be created in `{dir}`"),
         io::ErrorKind::PermissionDenied => format!("no permission to create files in `{dir}`"),
         _ => {
             let text = e.to_string();

@@ -165,6 +165,9 @@ fn unrecognised(documents: &[At<Node>]) -> Finding {
             v.value.scalar_text().unwrap_or_default()
         ),
         None if documents.len() > 1 => format!("{} YAML documents", documents.len()),
+        None if first.and_then(|d| d.value.get("services")).is_some() => {
+            "a YAML document whose `services:` is not a map of services".into()
+        }
         None => "a YAML document without top-level `services:`".into(),
     };
     Finding::error(

@@ -448,7 +448,9 @@ fn typed_with_value(argument: &str, target: Option<&str>) -> Typed {
 
 /// `--cold NAME`, NAME a service some `cache:` dependency answers from.
 fn parse_cold(argument: &str, model: &Model) -> Result<Fault, FaultError> {
-    let id = whole_service(argument, model)?;
+    let id = model
+        .find(argument)
+        .ok_or_else(|| unknown_among(argument, model, "caches", |id| is_cache(model, id)))?;
     if !is_cache(model, id) {
         let caches = caches(model);
         let hint =
@@ -553,8 +555,18 @@ fn parse_surge(argument: &str, model: &Model) -> Result<Fault, FaultError> {
     }
     let entry = match target {
         None => None,
+        Some("") => {
+            return Err(err(
+                format!("`{argument}` names no entry point before `=`"),
+                Some(format!(
+                    "write `{value}` to surge every entry point, or `web={value}` for one"
+                )),
+            ));
+        }
         Some(t) => {
-            let id = whole_service(t, model)?;
+            let id = model.find(t).ok_or_else(|| {
+                unknown_among(t, model, "entry points", |id| model.service(id).is_entry())
+            })?;
             if !model.service(id).is_entry() {
                 let entries: Vec<&str> = model
                     .entry_points()
@@ -593,8 +605,33 @@ fn parse_share(text: &str) -> Result<f64, FaultError> {
     })
 }
 
-fn whole_service(name: &str, model: &Model) -> Result<ServiceId, FaultError> {
-    model.find(name).ok_or_else(|| unknown(name, model))
+/// An unknown name where only some services will do (`--surge`'s entry
+/// points, `--cold`'s caches, called `what`): the hint offers only those.
+fn unknown_among(
+    name: &str,
+    model: &Model,
+    what: &str,
+    fits: impl Fn(ServiceId) -> bool,
+) -> FaultError {
+    if name
+        .strip_prefix("zone:")
+        .is_some_and(|z| model.zones.iter().any(|x| x == z))
+    {
+        return unknown(name, model);
+    }
+    let fitting: Vec<&str> = model
+        .service_ids()
+        .filter(|&id| fits(id))
+        .map(|id| model.service(id).name.as_str())
+        .collect();
+    let hint = did_you_mean_hint(name, fitting.iter().copied()).unwrap_or_else(|| {
+        if fitting.is_empty() {
+            format!("this model has no {what}")
+        } else {
+            format!("{what}: {}", fitting.join(", "))
+        }
+    });
+    err(format!("unknown service `{name}`"), Some(hint))
 }
 
 fn unknown(name: &str, model: &Model) -> FaultError {
@@ -648,6 +685,16 @@ fn target_scope(target: &str, model: &Model) -> Result<Scope, FaultError> {
                 Some(zone_hint(model, zone)),
             )),
         };
+    }
+    if let Some((name, count)) = target.rsplit_once(':')
+        && count.parse::<u32>().is_ok()
+        && model.find(name).is_none()
+    {
+        // `wbe:1`: the did-you-mean keeps the replica count.
+        let hint = crate::finding::did_you_mean(name, model.service_names())
+            .map(|c| format!("did you mean `{c}:{count}`?"))
+            .unwrap_or_else(|| "run `whatif check` to list the services".into());
+        return Err(err(format!("unknown service `{name}`"), Some(hint)));
     }
     if let Some((name, count)) = target.rsplit_once(':')
         && let Some(id) = model.find(name)

@@ -636,3 +636,48 @@ fn the_timeline_json_keeps_its_keys_in_name_order() {
         .collect();
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
 }
+
+/// A did-you-mean offers only what the flag takes: a misspelt entry point
+/// for `--surge`, a cache for `--cold`, and keeps a replica count.
+#[test]
+fn a_did_you_mean_offers_what_the_flag_takes() {
+    for (flag, value, hint) in [
+        ("--down", "catlog-db", "did you mean `catalog-db`?"),
+        ("--down", "catalog-bd:1", "did you mean `catalog-db:1`?"),
+        ("--surge", "wbe=x2", "did you mean `web`?"),
+        ("--surge", "catalog=x2", "entry points: web"),
+        ("--surge", "=x2", "write `x2` to surge every entry point"),
+        ("--cold", "prodcut-cache", "did you mean `product-cache`?"),
+        ("--cold", "catalog-dbb", "caches: product-cache"),
+    ] {
+        Whatif::new()
+            .args(["run", "examples/online-shop.yaml", flag, value])
+            .code(2)
+            .stderr_contains(hint)
+            .no_panic();
+    }
+}
+
+/// A file that is not there says so with a hint, as `check` does; a fault
+/// that changes nothing is warned about by `drill --fault` as by `run`.
+#[test]
+fn a_missing_file_gets_a_hint_and_a_no_op_drill_fault_a_warning() {
+    Whatif::new()
+        .args(["run", "no-such-model.yaml", "--down", "db"])
+        .code(2)
+        .stderr_contains("cannot read `no-such-model.yaml`")
+        .stderr_contains("hint: check the path");
+    Whatif::new()
+        .args([
+            "drill",
+            "examples/three-tier.yaml",
+            "--fault",
+            "slow db=x1",
+            "--seed",
+            "1",
+            "--no-pictures",
+        ])
+        .stdin("")
+        .run()
+        .stderr_contains("warning: `--slow db=x1` changes nothing");
+}

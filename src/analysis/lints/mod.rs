@@ -36,6 +36,7 @@ pub mod no_timeout;
 pub mod restart_blocker;
 pub mod retry_amplification;
 pub mod single_instance;
+pub mod stale_window;
 pub mod timeout_inversion;
 pub mod unhealthy_baseline;
 
@@ -53,6 +54,7 @@ pub const REGISTRY: &[Rule] = &[
     restart_blocker::RULE,
     unhealthy_baseline::RULE,
     cache_stampede::RULE,
+    stale_window::RULE,
 ];
 
 /// How much a lint matters.

@@ -1240,10 +1240,11 @@ impl Scene<'_, '_> {
             )
         } else {
             format!(
-                "{}{}{}",
+                "{}{}{}{}",
                 self.short_of(svc, a, holder),
                 self.queue_story(id, a, endless),
-                self.retry_hold(id, a)
+                self.retry_hold(id, a),
+                self.autoscaling(id, svc)
             )
         };
         let state = if a.filling {
@@ -1299,6 +1300,34 @@ impl Scene<'_, '_> {
             rate(a.per_replica * a.held),
             rate(concurrency),
             latency(a.held)
+        )
+    }
+
+    /// An overloaded service that autoscaling will grow: the steady state
+    /// takes the replicas as they are when the faults begin (as it takes
+    /// the other stateful parts), so it says what comes and when; the
+    /// timeline (`--for`) adds them.
+    fn autoscaling(&self, id: ServiceId, svc: &Service) -> String {
+        let Some(scale) = svc.autoscale else {
+            return String::new();
+        };
+        if self.situation.step_s > 0.0 {
+            // A timeline step: the timeline adds them when they come.
+            return String::new();
+        }
+        let extra = self
+            .situation
+            .extra_replicas
+            .get(id.index())
+            .copied()
+            .unwrap_or(0);
+        if svc.replicas + extra >= scale.max_replicas {
+            return String::new();
+        }
+        format!(
+            "; autoscaling adds a replica after {} (up to {}; the timeline shows it)",
+            duration(scale.delay_s),
+            scale.max_replicas
         )
     }
 

@@ -957,3 +957,22 @@ fn a_dead_cache_over_a_dead_database_says_both() {
         "cache cache is down; every call goes to db, which is down too"
     );
 }
+
+/// The steady state takes the replicas as they are when the faults begin;
+/// an overloaded service that autoscaling will grow says what comes.
+#[test]
+fn an_overloaded_service_says_autoscaling_will_grow_it() {
+    let text = "services:
+  web: { entry: { rps: 120 }, depends_on: [{ to: db, timeout: 2s }] }
+  db: { capacity: 100, latency: 10ms, queue: 100, autoscale: { max_replicas: 3, above: 80%, delay: 10s } }
+";
+    let (m, o) = run(text, &[]);
+    let db = svc(&m, &o, "db");
+    assert_eq!(db.state, State::Degraded);
+    assert!(
+        db.because
+            .ends_with("; autoscaling adds a replica after 10s (up to 3; the timeline shows it)"),
+        "{}",
+        db.because
+    );
+}

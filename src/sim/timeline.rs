@@ -921,6 +921,7 @@ impl<'a> Run<'a> {
     /// Phase 3: brings the stateful parts up to `t` from the previous step.
     fn advance(&mut self, t: f64, happened: &mut Happened) {
         self.advance_restarts(t, happened);
+        self.advance_autoscaling(t);
         self.advance_arrivals(t, happened);
         self.advance_caches(t, happened);
         self.advance_edges(t);
@@ -1002,8 +1003,10 @@ impl<'a> Run<'a> {
                 situation.warmth[i] = 0.0;
             } else {
                 if self.emptied[i] {
+                    // Up again at the previous step (the one `last` is):
+                    // it has been warming since then.
                     self.emptied[i] = false;
-                    *cold_since = Some(t);
+                    *cold_since = Some(self.timeline.times.last().copied().unwrap_or(t));
                 }
                 situation.warmth[i] = match *cold_since {
                     Some(since) if warm_up > 0.0 => ((t - since) / warm_up).clamp(0.0, 1.0),
@@ -1166,11 +1169,26 @@ impl<'a> Run<'a> {
                 continue;
             };
             let hot = a.overloaded || a.rho > auto.above;
-            if !hot {
+            if hot {
+                self.above_since[i].get_or_insert(t);
+            } else {
                 self.above_since[i] = None;
-                continue;
             }
-            let since = *self.above_since[i].get_or_insert(t);
+        }
+    }
+
+    /// Autoscaling: a service hot since `since` (and at the last step) for
+    /// `delay` gets one more replica now, which joins as a `scale` does
+    /// (its startup dependencies up, then `start_time`); the next one
+    /// needs another `delay` of heat.
+    fn advance_autoscaling(&mut self, t: f64) {
+        let model = self.model;
+        for id in model.service_ids() {
+            let i = id.index();
+            let (Some(auto), Some(since)) = (model.service(id).autoscale, self.above_since[i])
+            else {
+                continue;
+            };
             let pending: u32 = self
                 .arrivals
                 .iter()
@@ -1179,11 +1197,10 @@ impl<'a> Run<'a> {
                 .sum();
             let now = model.service(id).replicas + self.situation.extra_replicas[i] + pending;
             if t - since + SAME_MOMENT_S >= auto.delay_s && now < auto.max_replicas {
-                let states: Vec<State> = outcome.services.iter().map(|f| f.state).collect();
                 self.arrivals.push(Arrival {
                     service: id,
                     add: 1,
-                    deps_up_since: self.deps_up(id, &states).then_some(t),
+                    deps_up_since: self.deps_up(id, &self.previous_states).then_some(t),
                 });
                 self.above_since[i] = Some(t);
             }
@@ -1686,6 +1703,34 @@ mod tests {
         assert_eq!(state(&m, &tl, "web", 900.0), State::Healthy);
     }
 
+    /// A cache that crashed warms from the step it is back, over
+    /// `warm_up`: down from 0 to 5 s, warm at 15 s (it was 16 s, the
+    /// warm-up counted from the step after).
+    #[test]
+    fn a_crashed_cache_warms_from_when_it_is_back() {
+        let m = model(
+            "services:
+  web: { entry: { rps: 100 }, depends_on: [{ to: cache, timeout: 1s, cache: { hit_ratio: 90%, on_miss: db, warm_up: 10s } }] }
+  cache: {}
+  db: { latency: 10ms }
+",
+        );
+        let tl = run(
+            &m,
+            &[fault(&m, FaultKind::Down, "cache", 0.0, Some(5.0))],
+            30.0,
+            1.0,
+        );
+        assert_eq!(state(&m, &tl, "web", 5.0), State::Degraded);
+        assert_eq!(state(&m, &tl, "web", 14.0), State::Degraded);
+        assert_eq!(
+            state(&m, &tl, "web", 15.0),
+            State::Healthy,
+            "{:?}",
+            tl.changes
+        );
+    }
+
     /// A recovery names what brought it back: a cold cache (a service
     /// healthy all along) is "warm again", not "healthy again"; the
     /// database its misses drowned, near capacity, recovers as the cache
@@ -1827,6 +1872,29 @@ mod tests {
     /// up at 90 s: exactly at capacity, where an M/M/1/K queue (K = 1 + 50)
     /// still turns away 1 in K + 1 = 52 (degraded); another added at 120 s, up at 150 s: 75 %
     /// each, a rejection in two million: healthy.
+    /// A replica that autoscaling adds after `delay` of heat serves from
+    /// that moment (with no `start_time`), as one added by `scale` would:
+    /// hot from 0 s with a 5 s delay, two replicas serve at 5 s (the
+    /// decision came a step late, at 6 s).
+    #[test]
+    fn an_autoscaled_replica_serves_when_its_delay_is_up() {
+        let m = model(
+            "services:
+  api: { entry: { rps: 150 }, capacity: 100, queue: 0, autoscale: { max_replicas: 2, above: 80%, delay: 5s } }
+",
+        );
+        let tl = run(&m, &[], 10.0, 1.0);
+        let api = m.find("api").unwrap().index();
+        let success = |t: f64| tl.series[api][tl.step_at(t)].success;
+        assert!(
+            success(5.0) > success(4.0) + 0.1,
+            "{} {}",
+            success(4.0),
+            success(5.0)
+        );
+        assert_eq!(success(5.0), success(6.0));
+    }
+
     #[test]
     fn autoscaling_adds_replicas_after_its_delay() {
         let m = model(

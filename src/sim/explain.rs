@@ -1681,11 +1681,18 @@ impl Scene<'_, '_> {
                 "calls to {kind}{tname} over the cut link never answer and have no timeout"
             ));
         }
-        self.answer(edge.dep, self.s)
-            .fails()
-            .iter()
-            .any(|p| p.t.is_infinite() && above(p.w, 1.0 - t.degraded_below))
-            .then(|| format!("calls to {kind}{tname} never answer and have no timeout"))
+        let hung = self.answer(edge.dep, self.s).unbounded_share();
+        if !above(hung, 1.0 - t.degraded_below) {
+            return None;
+        }
+        let some = if below(hung, 1.0 - t.down_below) {
+            format!("{} of ", percent(hung))
+        } else {
+            String::new()
+        };
+        Some(format!(
+            "{some}calls to {kind}{tname} never answer and have no timeout"
+        ))
     }
 
     fn cache(&self, id: ServiceId, edge: &Edge) -> Option<Cause> {
@@ -1719,9 +1726,9 @@ impl Scene<'_, '_> {
             .copied()
             .unwrap_or(1.0);
         let cache_failing = edge.tstate == State::Down || edge.flow.attempt_failure > 0.5;
-        let never = self.never_answers(id, edge).filter(|_| cache_failing);
-        let why = if let Some(never) = never {
-            format!("{never}: none go on to {miss}")
+        // A cache call that never answers never goes on to `on_miss`.
+        let why = if let Some(never) = self.never_answers(id, edge) {
+            format!("{never}: they never go on to {miss}")
         } else if cache_failing {
             let too = match (miss_cut, miss_down) {
                 (true, _) => " over a cut link",
@@ -1834,16 +1841,24 @@ impl Scene<'_, '_> {
             return None;
         }
         let t = self.engine.model.thresholds;
-        let never = self.never_answers(id, edge);
-        if let Some(never) = never.filter(|_| above(1.0 - edge.flow.success, 1.0 - t.down_below)) {
+        // Nothing moved to the fallback: what fails waits forever.
+        let never = self
+            .never_answers(id, edge)
+            .filter(|_| edge.flow.alt_share <= 1e-12);
+        if let Some(never) = never {
             let what = match edge.dep.fallback.clone()? {
                 Fallback::ServeStale { .. } => "the stale copies are never served".to_string(),
                 Fallback::Failover { to } => {
                     format!("the failover to {} is never tried", self.name(to))
                 }
             };
+            let state = if above(1.0 - edge.flow.success, 1.0 - t.down_below) {
+                State::Down
+            } else {
+                State::Degraded
+            };
             return Some(Cause::new(
-                State::Down,
+                state,
                 Rank::Fallback,
                 format!("{never}: {what}"),
                 self.with(&edge.tchain, id),

@@ -671,6 +671,9 @@ struct Run<'a> {
     times: Vec<f64>,
     /// The step being evaluated's length: `step`, or the shorter last one.
     dt: f64,
+    /// The time to the next step (what an async buffer fills over before
+    /// it is next read): `step`, or the shorter last one.
+    next_dt: f64,
     /// One engine per version of the model (see [`model_versions`]).
     engines: &'a [Engine<'a>],
     /// The `(step, event)` of each `set`, in the order they apply.
@@ -752,6 +755,7 @@ impl<'a> Run<'a> {
             step,
             times,
             dt: step,
+            next_dt: step,
             engines,
             sets,
             version: 0,
@@ -800,6 +804,10 @@ impl<'a> Run<'a> {
             self.step
         };
         self.situation.step_s = self.dt;
+        self.next_dt = match self.times.get(k + 1) {
+            Some(&next) if next != (k + 1) as f64 * self.step => next - t,
+            _ => self.step,
+        };
         let mut happened = Happened::new(self.model.services().len());
         // 1. Windows that end now close (before this step's events).
         let mut ended = self.close_windows(t);
@@ -849,6 +857,9 @@ impl<'a> Run<'a> {
             self.next_due += 1;
             let e = &events[i];
             match &e.action {
+                // A window that ended between two steps (it lies wholly
+                // between them) is over by this one: [at, at + for).
+                Action::Fault(_) if e.for_s.is_some_and(|d| t >= e.at_s + d - SAME_MOMENT_S) => {}
                 Action::Fault(f) => {
                     if let Fault::Cold { cache, .. } = f {
                         self.cold_since[cache.index()] = Some(t);
@@ -1121,7 +1132,7 @@ impl<'a> Run<'a> {
                     } else {
                         0.0
                     };
-                let level = self.buffer_level[e] + (undelivered - drain) * self.dt;
+                let level = self.buffer_level[e] + (undelivered - drain) * self.next_dt;
                 self.buffer_level[e] = level.clamp(0.0, d.buffer.unwrap_or(f64::INFINITY));
             }
             if let Some(b) = d.circuit_breaker
@@ -1363,6 +1374,34 @@ mod tests {
         for (got, want) in waits.iter().zip([1.41, 2.81, 3.41]) {
             assert!((got - want).abs() < 1e-6, "{waits:?}");
         }
+    }
+
+    /// A `for` window is [at, at + for): one that lies wholly between two
+    /// steps is over by the next (it was applied there, and never ended).
+    /// An async buffer fills over the time to the next step, the shorter
+    /// last one included: 100 hand-offs a second into a buffer of 1,200
+    /// is full at 12 s, so not yet at 10 s in steps of 7 s.
+    #[test]
+    fn windows_between_steps_and_buffers_over_a_short_last_step() {
+        let m = model(STORM);
+        let events = [fault(&m, FaultKind::Down, "api", 51.0, Some(2.0))];
+        let tl = run(&m, &events, 60.0, 10.0);
+        assert_eq!(
+            state(&m, &tl, "web", 60.0),
+            State::Healthy,
+            "{:?}",
+            tl.changes
+        );
+        let m = model(
+            "services:\n  web: { entry: { rps: 100 }, depends_on: [{ to: q, mode: async, buffer: 1200 }] }\n  q: {}\n",
+        );
+        let events = [fault(&m, FaultKind::Down, "q", 0.0, None)];
+        for step in [1.0, 5.0, 7.0, 9.0] {
+            let tl = run(&m, &events, 10.0, step);
+            assert_eq!(state(&m, &tl, "web", 10.0), State::Degraded, "step {step}");
+        }
+        let tl = run(&m, &events, 13.0, 7.0);
+        assert_eq!(state(&m, &tl, "web", 13.0), State::Down);
     }
 
     /// The metastable pair. Normally api carries 800 of its 1,000 rps and

@@ -807,12 +807,28 @@ fn a_fallback_behind_no_timeout_is_never_reached_by_a_hang() {
     assert_eq!(web.state, State::Down);
     assert_eq!(
         web.because,
-        "calls to cache cache never answer and have no timeout: none go on to db"
+        "calls to cache cache never answer and have no timeout: they never go on to db"
     );
     assert_close!(svc(&m, &o, "db").load_rps, 0.0);
     let (m, o) = run(cache, &[(Down, "cache")]);
     assert_eq!(svc(&m, &o, "web").state, State::Degraded);
     assert_close!(svc(&m, &o, "db").load_rps, 100.0);
+    // Half hung: half the calls wait forever, and the reason says so
+    // (not that the failover or db fails them).
+    let half = failover.replace("db: {}", "db: { replicas: 2 }");
+    let (m, o) = run(&half, &[(Hang, "db:1")]);
+    let web = svc(&m, &o, "web");
+    assert_eq!(
+        web.because,
+        "50% of calls to db never answer and have no timeout: the failover to sb is never tried"
+    );
+    assert_close!(svc(&m, &o, "sb").load_rps, 0.0);
+    let half = cache.replace("cache: {}", "cache: { replicas: 2 }");
+    let (m, o) = run(&half, &[(Hang, "cache:1")]);
+    assert_eq!(
+        svc(&m, &o, "web").because,
+        "50% of calls to cache cache never answer and have no timeout: they never go on to db"
+    );
     for (fallback, reached) in [
         ("{ to: sb }", "the failover to sb is never tried"),
         (

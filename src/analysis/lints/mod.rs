@@ -25,7 +25,7 @@ use serde::Serialize;
 use super::spof::Impact;
 use crate::finding::Pos;
 use crate::graph::Graph;
-use crate::model::{Model, ServiceId};
+use crate::model::{Dependency, Model, ServiceId};
 use crate::sim::steady::{Engine, Outcome};
 
 pub mod cache_stampede;
@@ -157,6 +157,22 @@ impl<'a> Context<'a> {
     /// A service's name.
     pub fn name(&self, id: ServiceId) -> &'a str {
         &self.model.service(id).name
+    }
+
+    /// Every dependency of every service (over its operations, so one a
+    /// service-level `depends_on` gives each operation comes once per
+    /// operation: checks keep their own `seen` set), with its caller, in
+    /// model order.
+    pub fn dependencies(&self) -> impl Iterator<Item = (ServiceId, &'a Dependency)> + 'a {
+        let model = self.model;
+        model.service_ids().flat_map(move |id| {
+            model
+                .service(id)
+                .operations
+                .iter()
+                .flat_map(|o| &o.depends_on)
+                .map(move |d| (id, d))
+        })
     }
 }
 

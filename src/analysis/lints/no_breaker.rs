@@ -19,39 +19,36 @@ pub const RULE: Rule = Rule {
 /// services) with nothing to fail fast or fall back on.
 fn check(cx: &Context) -> Vec<Found> {
     let mut out = Vec::new();
-    for id in cx.model.service_ids() {
-        let svc = cx.model.service(id);
-        let mut seen = HashSet::new();
-        for dep in svc.operations.iter().flat_map(|o| &o.depends_on) {
-            let callee = cx.model.service(dep.target.service);
-            let unprotected = dep.phase == Phase::Request
-                && dep.mode == Mode::Sync
-                && dep.criticality == Criticality::Hard
-                && dep.circuit_breaker.is_none()
-                && dep.fallback.is_none()
-                && dep.cache.is_none();
-            if !unprotected
-                || !matches!(callee.kind, Kind::External | Kind::Database)
-                || !seen.insert(dep.pos)
-            {
-                continue;
-            }
-            out.push(Found {
-                service: id,
-                message: format!(
-                    "`{}` depends hard on {} `{}` without a circuit breaker, fallback or cache: while `{}` fails, every call waits for it or retries",
-                    svc.name,
-                    callee.kind.as_str(),
-                    callee.name,
-                    callee.name
-                ),
-                fix: format!(
-                    "add `circuit_breaker: {{ threshold: 50%, open_for: 30s }}` to `{}`→`{}`, or a `fallback` (a stale copy or a failover)",
-                    svc.name, callee.name
-                ),
-                pos: dep.pos,
-            });
+    let mut seen = HashSet::new();
+    for (id, dep) in cx.dependencies() {
+        let callee = cx.model.service(dep.target.service);
+        let unprotected = dep.phase == Phase::Request
+            && dep.mode == Mode::Sync
+            && dep.criticality == Criticality::Hard
+            && dep.circuit_breaker.is_none()
+            && dep.fallback.is_none()
+            && dep.cache.is_none();
+        if !unprotected
+            || !matches!(callee.kind, Kind::External | Kind::Database)
+            || !seen.insert(dep.pos)
+        {
+            continue;
         }
+        let caller = cx.name(id);
+        out.push(Found {
+            service: id,
+            message: format!(
+                "`{caller}` depends hard on {} `{}` without a circuit breaker, fallback or cache: while `{}` fails, every call waits for it or retries",
+                callee.kind.as_str(),
+                callee.name,
+                callee.name
+            ),
+            fix: format!(
+                "add `circuit_breaker: {{ threshold: 50%, open_for: 30s }}` to `{caller}`→`{}`, or a `fallback` (a stale copy or a failover)",
+                callee.name
+            ),
+            pos: dep.pos,
+        });
     }
     out
 }

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use super::{Context, Found, Level, Rule};
-use crate::model::{Criticality, Fallback};
+use crate::model::{Criticality, Fallback, Mode, Phase};
 use crate::text::duration;
 
 /// The rule.
@@ -21,38 +21,43 @@ pub const RULE: Rule = Rule {
 /// lasts, and what the caller's failure takes down once it runs out.
 fn check(cx: &Context) -> Vec<Found> {
     let mut out = Vec::new();
-    for id in cx.model.service_ids() {
-        let svc = cx.model.service(id);
-        let mut seen = HashSet::new();
-        for dep in svc.operations.iter().flat_map(|o| &o.depends_on) {
-            let Some(Fallback::ServeStale { for_s }) = dep.fallback else {
-                continue;
-            };
-            if dep.criticality != Criticality::Hard || !seen.insert(dep.pos) {
-                continue;
-            }
-            let (caller, target) = (cx.name(id), cx.name(dep.target.service));
-            let window = duration(for_s);
-            let then = match cx.impacts.get(id.index()) {
-                Some(i) if i.rps_lost > 0.0 || i.down > 0 => format!(
-                    ", and with it {} other service{} ({} rps of user traffic)",
-                    i.down,
-                    if i.down == 1 { "" } else { "s" },
-                    crate::sim::explain::rate(i.rps_lost)
-                ),
-                _ => String::new(),
-            };
-            out.push(Found {
-                service: id,
-                message: format!(
-                    "`{caller}` serves stale copies when `{target}` fails, for {window}: an outage of `{target}` longer than {window} takes down `{caller}`{then}"
-                ),
-                fix: format!(
-                    "make sure `{target}` is back within {window} (spare replicas, a faster restart or failover), or serve stale copies for longer if the data can be that old (`serve_stale_for`)"
-                ),
-                pos: dep.pos,
-            });
+    let mut seen = HashSet::new();
+    for (id, dep) in cx.dependencies() {
+        let Some(Fallback::ServeStale { for_s }) = dep.fallback else {
+            continue;
+        };
+        // Only a hard call made on requests can take its caller down.
+        let takes_down = dep.criticality == Criticality::Hard
+            && dep.mode == Mode::Sync
+            && dep.phase == Phase::Request;
+        if !takes_down || !seen.insert(dep.pos) {
+            continue;
         }
+        let (caller, target) = (cx.name(id), cx.name(dep.target.service));
+        let window = duration(for_s);
+        let impact = cx.impacts.get(id.index());
+        let others = match impact.map_or(0, |i| i.down) {
+            0 => String::new(),
+            n => format!(
+                ", and with it {n} other service{}",
+                if n == 1 { "" } else { "s" }
+            ),
+        };
+        let users = match impact.map_or(0.0, |i| i.rps_lost) {
+            r if r > 0.0 => format!(" ({} rps of user traffic)", crate::sim::explain::rate(r)),
+            _ => String::new(),
+        };
+        let then = format!("{others}{users}");
+        out.push(Found {
+            service: id,
+            message: format!(
+                "`{caller}` serves stale copies when `{target}` fails, for {window}: an outage of `{target}` longer than {window} takes down `{caller}`{then}"
+            ),
+            fix: format!(
+                "make sure `{target}` is back within {window} (spare replicas, a faster restart or failover), or serve stale copies for longer if the data can be that old (`serve_stale_for`)"
+            ),
+            pos: dep.pos,
+        });
     }
     out
 }
@@ -77,10 +82,10 @@ mod tests {
     }
 
     #[test]
-    fn a_soft_dependency_or_a_failover_is_not_a_stale_window() {
+    fn only_a_hard_request_call_has_a_stale_window() {
         let f = found(
             &RULE,
-            "services:\n  web: { entry: { rps: 100 }, depends_on: [{ to: db, timeout: 1s, fallback: { to: db2 } }, { to: rec, timeout: 1s, criticality: soft, fallback: { serve_stale_for: 5m } }] }\n  db: {}\n  db2: {}\n  rec: {}\n",
+            "services:\n  web: { entry: { rps: 100 }, depends_on: [{ to: db, timeout: 1s, fallback: { to: db2 } }, { to: rec, timeout: 1s, criticality: soft, fallback: { serve_stale_for: 5m } }, { to: q, mode: async, fallback: { serve_stale_for: 5m } }, { to: cfg, phase: startup, fallback: { serve_stale_for: 5m } }] }\n  db: {}\n  db2: {}\n  rec: {}\n  q: {}\n  cfg: {}\n",
         );
         assert!(f.is_empty(), "{f:?}");
     }

@@ -1881,7 +1881,9 @@ impl Scene<'_, '_> {
             Fallback::Failover { to } => {
                 let alt = self.name(to);
                 let alt_down = above(1.0 - edge.flow.success, 1.0 - t.down_below);
-                let text = if alt_down {
+                let text = if alt_down && self.cond.cut(id, to) {
+                    format!("{why}, and the link to its failover {alt} is cut")
+                } else if alt_down {
                     format!("{why}, and its failover {alt} fails too")
                 } else {
                     format!("{why}; failed over to {alt}")

@@ -797,6 +797,14 @@ fn a_fallback_behind_no_timeout_is_never_reached_by_a_hang() {
     assert_close!(svc(&m, &o, "sb").load_rps, 0.0);
     let (m, o) = run(failover, &[(Down, "db")]);
     assert_close!(svc(&m, &o, "sb").load_rps, 100.0);
+    // The failover over a cut link: sb is healthy, the link is the reason.
+    let (m, o) = run(failover, &[(Down, "db"), (Cut, "web->sb")]);
+    let web = svc(&m, &o, "web");
+    assert_eq!(web.state, State::Down);
+    assert_eq!(
+        web.because,
+        "db is down, and the link to its failover sb is cut"
+    );
     let cache = "services:
   web: { entry: { rps: 100 }, depends_on: [{ to: cache, cache: { hit_ratio: 80%, on_miss: db } }] }
   cache: {}

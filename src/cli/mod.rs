@@ -369,7 +369,7 @@ const MAX_TIMELINE_STEPS: f64 = 1_000_000.0;
 /// more than [`MAX_TIMELINE_STEPS`] steps; `what` says whose timeline
 /// (`--for 20d with --step 1ms`), `hint` what to change.
 fn check_steps(what: &str, duration_s: f64, step_s: f64, hint: &str) -> Result<(), Error> {
-    let steps = timeline_steps(duration_s, step_s);
+    let steps = whatif::sim::timeline::step_count(duration_s, step_s);
     if steps <= MAX_TIMELINE_STEPS {
         return Ok(());
     }
@@ -380,7 +380,9 @@ fn check_steps(what: &str, duration_s: f64, step_s: f64, hint: &str) -> Result<(
     let micro = (exact * 1e6).ceil() / 1e6;
     let milli = (exact * 1e3).ceil() / 1e3;
     let shortest = whatif::text::duration(
-        if timeline_steps(duration_s, milli) <= MAX_TIMELINE_STEPS && milli <= micro * 1.01 {
+        if whatif::sim::timeline::step_count(duration_s, milli) <= MAX_TIMELINE_STEPS
+            && milli <= micro * 1.01
+        {
             milli
         } else {
             micro
@@ -394,15 +396,6 @@ fn check_steps(what: &str, duration_s: f64, step_s: f64, hint: &str) -> Result<(
         ),
         Some(format!("{hint} (a step of at least {shortest})")),
     ))
-}
-
-/// How many steps a timeline of `duration_s` in steps of `step_s` takes:
-/// t = 0, each whole step, and a shorter last one when the step does not
-/// divide the duration (as `whatif::sim::timeline::step_times` makes them).
-fn timeline_steps(duration_s: f64, step_s: f64) -> f64 {
-    let whole = (duration_s / step_s + 1e-9).floor();
-    let partial = duration_s > whole * step_s + 1e-9 * step_s;
-    whole + 1.0 + f64::from(u8::from(partial))
 }
 
 /// A fraction typed on the command line (`99.95%`, `0.9995`).

@@ -258,12 +258,7 @@ pub fn failed_requests(
         }
         // A step lasts until the next; the one before a shorter last step
         // (a duration the step does not divide) lasts less.
-        let next = timeline.times[k + 1];
-        let length = if next != (k + 1) as f64 * step {
-            next - t
-        } else {
-            step
-        };
+        let length = timeline::step_length(&timeline.times, k, step);
         for id in model.entry_points() {
             let base = model.service(id).entry_rps().unwrap_or(0.0);
             let ordered = base * surge(incident_events, id, k, last, t, step);

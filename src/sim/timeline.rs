@@ -559,12 +559,36 @@ pub fn simulate_with_progress(
 /// step), so that a timeline always ends at its duration and an event or
 /// expectation at any time up to it has a step.
 pub fn step_times(duration_s: f64, step: f64) -> Vec<f64> {
-    let steps = (duration_s / step + SAME_MOMENT_S).floor() as usize;
-    let mut times: Vec<f64> = (0..=steps).map(|k| k as f64 * step).collect();
-    if duration_s > steps as f64 * step + SAME_MOMENT_S * step {
+    let (whole, partial) = whole_steps(duration_s, step);
+    let mut times: Vec<f64> = (0..=whole as usize).map(|k| k as f64 * step).collect();
+    if partial {
         times.push(duration_s);
     }
     times
+}
+
+/// How many steps [`step_times`] makes, counted without making them (the
+/// CLI's guard refuses a billion before allocating them).
+pub fn step_count(duration_s: f64, step: f64) -> f64 {
+    let (whole, partial) = whole_steps(duration_s, step);
+    whole + 1.0 + f64::from(u8::from(partial))
+}
+
+/// The whole steps after t = 0 in `duration_s`, and whether a shorter one
+/// is left over.
+fn whole_steps(duration_s: f64, step: f64) -> (f64, bool) {
+    let whole = (duration_s / step + SAME_MOMENT_S).floor();
+    (whole, duration_s > whole * step + SAME_MOMENT_S * step)
+}
+
+/// How long the step at `times[k]` lasts, until the next: `step` itself
+/// for a whole one (not a difference of two times, which can be an ulp
+/// off) and for the last, the rest for a shorter last step.
+pub fn step_length(times: &[f64], k: usize, step: f64) -> f64 {
+    match times.get(k + 1) {
+        Some(&next) if next != (k + 1) as f64 * step => next - times[k],
+        _ => step,
+    }
 }
 
 /// Policy changes are known in advance: each version of the model is built
@@ -796,18 +820,12 @@ impl<'a> Run<'a> {
     /// six phases.
     fn step(&mut self, k: usize) {
         let t = self.times[k];
-        // Whole steps keep `step` itself (not a difference of two times,
-        // which can be an ulp off).
-        self.dt = if k > 0 && t != k as f64 * self.step {
-            t - self.times[k - 1]
-        } else {
-            self.step
+        self.dt = match k {
+            0 => self.step,
+            _ => step_length(&self.times, k - 1, self.step),
         };
         self.situation.step_s = self.dt;
-        self.next_dt = match self.times.get(k + 1) {
-            Some(&next) if next != (k + 1) as f64 * self.step => next - t,
-            _ => self.step,
-        };
+        self.next_dt = step_length(&self.times, k, self.step);
         let mut happened = Happened::new(self.model.services().len());
         // 1. Windows that end now close (before this step's events).
         let mut ended = self.close_windows(t);

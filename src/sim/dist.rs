@@ -487,6 +487,102 @@ impl Dist {
         Dist::mix(&[(1.0 - p, &Dist::ok(0.0)), (p, &Dist::exponential(mean / p))])
     }
 
+    /// A wait for a server below capacity (Erlang C: none with probability
+    /// `p_wait`'s complement, else exponential; `mean` over everyone), then
+    /// this work. The sum is worked out exactly from the work's spans — the
+    /// share answered by t and the mean of each stretch between the spans'
+    /// ends and the wait's quantiles, in closed form — and then cut into
+    /// quantile buckets. Convolving the wait's own spans pair by pair
+    /// ([`Dist::then`]) lost up to a point of the share answered in the
+    /// body: M/M/1 at ρ = 0.9 answered 40.5 % within half its 100 ms mean,
+    /// against 1 − e^−½ = 39.3 %.
+    pub fn after_queue_wait(&self, p_wait: f64, mean: f64) -> Dist {
+        if mean <= 0.0 || p_wait <= 0.0 || self.is_empty() {
+            return *self;
+        }
+        if mean.is_infinite() {
+            return Dist::fail(f64::INFINITY).scaled_to(self.total());
+        }
+        let p = p_wait.min(1.0);
+        let rate = p / mean; // of the exponential wait, when there is one
+        let (mut ok, mut fail) = (Spans::new(), Points::new());
+        // Failures of the work: at once, or after the wait's mean.
+        for f in self.fails() {
+            fail.push(Point {
+                w: (1.0 - p) * f.w,
+                t: f.t,
+            });
+            fail.push(Point {
+                w: p * f.w,
+                t: f.t + 1.0 / rate,
+            });
+        }
+        let spans = self.oks();
+        if !spans.is_empty() {
+            // Answered without a wait: a point stays a point; the spans go
+            // into the stretches below with the waited part.
+            for s in spans.iter().filter(|s| s.width() <= 0.0) {
+                ok.push(Span {
+                    w: (1.0 - p) * s.w,
+                    ..*s
+                });
+            }
+            let shares_by = |t: f64| {
+                let (mut share, mut moment) = (0.0, 0.0);
+                for s in spans {
+                    let (f, p1, i) = waited_parts(s, rate, t);
+                    if s.width() > 0.0 {
+                        share += (1.0 - p) * f;
+                        moment += (1.0 - p) * p1;
+                    }
+                    // Answered by t after an exponential wait: P(S + E ≤ t)
+                    // and E[S + E; S + E ≤ t].
+                    share += p * (f - i);
+                    moment += p * (p1 + f / rate - (t + 1.0 / rate) * i);
+                }
+                (share, moment)
+            };
+            let (all_share, all_moment) = spans.iter().fold((0.0, 0.0), |(w, m), s| {
+                let waited = p * s.w;
+                let unwaited = if s.width() > 0.0 {
+                    (1.0 - p) * s.w
+                } else {
+                    0.0
+                };
+                (
+                    w + waited + unwaited,
+                    m + waited * (s.m + 1.0 / rate) + unwaited * s.m,
+                )
+            });
+            let start = spans.iter().map(|s| s.lo).fold(f64::INFINITY, f64::min);
+            let mut grid: smallvec::SmallVec<[f64; 64]> = smallvec::SmallVec::new();
+            grid.extend(spans.iter().flat_map(|s| [s.lo, s.hi]));
+            grid.extend(TAIL[1..OK_ATOMS].iter().map(|&tau| start - tau.ln() / rate));
+            grid.sort_by(f64::total_cmp);
+            grid.dedup_by(|b, a| *b - *a <= 1e-12 * a.abs().max(1e-9));
+            let (mut share0, mut moment0) = shares_by(grid[0]);
+            for pair in grid.windows(2) {
+                let (t1, t2) = (pair[0], pair[1]);
+                let (share1, moment1) = shares_by(t2);
+                let w = share1 - share0;
+                if w > NEGLIGIBLE {
+                    let m = ((moment1 - moment0) / w).clamp(t1, t2);
+                    ok.push(Span::within(w, m, t1, t2));
+                }
+                (share0, moment0) = (share1, moment1);
+            }
+            // Past the last end: an exponential tail, open like
+            // `from_buckets`' last bucket.
+            let last = grid[grid.len() - 1];
+            let w = all_share - share0;
+            if w > NEGLIGIBLE {
+                let m = ((all_moment - moment0) / w).max(last);
+                ok.push(Span::within(w, m, last, last + 3.0 * (m - last)));
+            }
+        }
+        Dist::compress(&mut ok, &mut fail)
+    }
+
     /// Share of requests that succeed.
     pub fn success(&self) -> f64 {
         success_of(self.oks(), self.fails())
@@ -1173,6 +1269,33 @@ fn compress_spans(ok: &[Span], out: &mut [Span; OK_ATOMS]) -> usize {
     n
 }
 
+/// For a span S and an exponential E of rate `rate`, up to `t`: S's share
+/// answered by t, its first moment there (E[S; S ≤ t]) and
+/// I(t) = ∫ f(s)·e^(−rate·(t − s)) ds over s ≤ t, so that P(S + E ≤ t) =
+/// share − I and E[S + E; S + E ≤ t] = moment + share ÷ rate − (t + 1 ÷
+/// rate)·I.
+fn waited_parts(s: &Span, rate: f64, t: f64) -> (f64, f64, f64) {
+    if t < s.lo {
+        return (0.0, 0.0, 0.0);
+    }
+    let l = s.width();
+    if l <= 0.0 {
+        return (s.w, s.w * s.lo, s.w * (-rate * (t - s.lo)).exp());
+    }
+    let (share, moment) = match s.below(t) {
+        Some(part) => (part.w, part.w * part.m),
+        None => (0.0, 0.0),
+    };
+    // The density is d0 + slope·(x − lo) on [lo, hi].
+    let k = s.tilt();
+    let d0 = s.w / l * (1.0 - k);
+    let slope = s.w / l * 2.0 * k / l;
+    let end = t.min(s.hi);
+    let gone = -(-rate * (end - s.lo)).exp_m1(); // 1 − e^(−rate·(end − lo))
+    let i = (-rate * (t - end)).exp() / rate * (slope * (end - s.lo) + (d0 - slope / rate) * gone);
+    (share, moment, i.max(0.0))
+}
+
 /// A group of spans starts anew past a gap of this factor (a span starting
 /// later than this many times the latest end so far).
 const GAP: f64 = 2.0;
@@ -1569,10 +1692,60 @@ mod tests {
     fn a_queue_wait_then_work_keeps_its_tail() {
         // M/M/1 at ρ = 0.5 with 10 ms of work: the time in system is
         // exponential with mean 20 ms (waits 0 with probability ½, else 20 ms).
-        let d = Dist::queue_wait(0.5, 0.01).then(&Dist::exponential(0.01));
+        let d = Dist::exponential(0.01).after_queue_wait(0.5, 0.01);
         assert!(close(d.mean_latency(), 0.02, 1e-12));
         let (abs, rel) = errors(&d, |t| (-t / 0.02).exp(), 0.02);
         assert!(abs < 0.025 && rel < 0.06, "abs {abs}, rel {rel}");
+    }
+
+    #[test]
+    fn an_erlang_c_wait_then_work_is_exact_in_the_body_too() {
+        // M/M/1 at ρ = 0.9, 10 ms of work: the time in system is
+        // exponential with mean 100 ms (waits with probability 0.9, 90 ms
+        // on average over everyone). A timeout at half the mean lets
+        // 1 − e^−½ = 39.3 % through; pair-by-pair convolution said 40.5 %.
+        let d = Dist::exponential(0.01).after_queue_wait(0.9, 0.09);
+        assert!(close(d.mean_latency(), 0.1, 1e-12));
+        for t in [0.01, 0.05, 0.1, 0.2, 0.4] {
+            let want = 1.0 - (-t / 0.1f64).exp();
+            assert!(close(within(&d, t), want, 1e-3), "{t}: {}", within(&d, t));
+        }
+        let (abs, rel) = errors(&d, |t| (-t / 0.1f64).exp(), 0.1);
+        assert!(abs < 1e-3 && rel < 0.02, "abs {abs}, rel {rel}");
+        // M/M/2, capacity 100 (each server 20 ms), ρ = 0.8: C = 0.711, the
+        // wait Exp(rate cμ − λ = 20/s) with that chance.
+        let (mu, rate, c) = (50.0f64, 20.0f64, 0.8 * 0.8 * 2.0 / (1.0 + 0.8));
+        let d = Dist::exponential(1.0 / mu).after_queue_wait(c, c / rate);
+        let truth = |t: f64| {
+            let hypo = (mu * (-rate * t).exp() - rate * (-mu * t).exp()) / (mu - rate);
+            (1.0 - c) * (-mu * t).exp() + c * hypo
+        };
+        let (abs, rel) = errors(&d, truth, 0.1);
+        assert!(abs < 1e-3 && rel < 0.02, "abs {abs}, rel {rel}");
+        assert!(close(d.mean_latency(), 1.0 / mu + c / rate, 1e-12));
+    }
+
+    #[test]
+    fn a_queue_wait_keeps_fixed_times_and_failures_apart() {
+        // Work that answers in exactly 5 ms, or fails at once, half and half.
+        let work = Dist::mix(&[(0.5, &Dist::ok(0.005)), (0.5, &Dist::fail(0.0))]);
+        let d = work.after_queue_wait(0.4, 0.02);
+        assert!(close(d.success(), 0.5, 1e-12));
+        // 60 % of the successes never wait: they answer at 5 ms exactly.
+        assert!(close(within(&d, 0.005), 0.3, 1e-9));
+        // The waited ones: 5 ms + Exp(mean 50 ms).
+        let t = 0.055;
+        let want = 0.3 + 0.2 * (1.0 - (-(t - 0.005) / 0.05f64).exp());
+        assert!(close(within(&d, t), want, 1e-3), "{}", within(&d, t));
+        assert!(close(d.mean_ok_latency(), 0.005 + 0.02, 1e-12));
+        // Failures: half fail at once, of which 40 % after a 50 ms wait.
+        assert!(close(d.mean_fail_latency(), 0.4 * 0.05, 1e-12));
+        // No wait, or an endless one.
+        assert_eq!(work.after_queue_wait(0.0, 0.02), work);
+        assert_eq!(
+            work.after_queue_wait(0.5, f64::INFINITY).unbounded_share(),
+            1.0
+        );
     }
 
     #[test]

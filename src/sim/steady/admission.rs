@@ -349,7 +349,7 @@ impl Admission {
         } else if self.wait_fixed {
             work.delayed(self.wait)
         } else {
-            Dist::queue_wait(self.p_wait, self.wait).then(work)
+            work.after_queue_wait(self.p_wait, self.wait)
         };
         let fast_fail = self.errors + (1.0 - self.errors) * self.block;
         let on_healthy = if fast_fail > 0.0 {

@@ -1131,7 +1131,7 @@ impl<'a> Run<'a> {
         for (e, d) in self.deps.iter().enumerate() {
             let report = outcome.edges[e];
             if matches!(d.fallback, Some(Fallback::ServeStale { .. })) {
-                if report.attempt_failure > FAILING_ATTEMPTS {
+                if report.failing {
                     self.failing_since[e].get_or_insert(t);
                 } else {
                     self.failing_since[e] = None;
@@ -1639,6 +1639,31 @@ mod tests {
         );
         assert_eq!(state(&m, &tl, "web", 599.0), State::Degraded);
         assert_eq!(state(&m, &tl, "web", 600.0), State::Down);
+    }
+
+    /// A stale window restarts with each outage, and a timeout's tail is
+    /// not one: behind a 100 ms timeout a 10 ms db misses 1 call in 22,000
+    /// (e^−10) all the time. Before, that tail kept the window running
+    /// from the start, so the caller was "degraded" with no fault, went
+    /// "healthy" 10 minutes later, and a second outage took it down at
+    /// once.
+    #[test]
+    fn a_stale_window_restarts_with_each_outage() {
+        let m = model(
+            "services:\n  web: { entry: { rps: 10 }, depends_on: [{ to: db, timeout: 100ms, fallback: { serve_stale_for: 10m } }] }\n  db: { latency: 10ms }\n",
+        );
+        let tl = run(&m, &[], 900.0, 30.0);
+        assert!(tl.changes.is_empty(), "{:?}", tl.changes);
+        assert_eq!(state(&m, &tl, "web", 0.0), State::Healthy);
+        let events = [
+            fault(&m, FaultKind::Down, "db", 0.0, Some(540.0)),
+            fault(&m, FaultKind::Down, "db", 1200.0, None),
+        ];
+        let tl = run(&m, &events, 1860.0, 1.0);
+        assert_eq!(state(&m, &tl, "web", 539.0), State::Degraded);
+        assert_eq!(state(&m, &tl, "web", 600.0), State::Healthy);
+        assert_eq!(state(&m, &tl, "web", 1799.0), State::Degraded);
+        assert_eq!(state(&m, &tl, "web", 1800.0), State::Down);
     }
 
     /// An async buffer fills: 10 hand-offs a second into 6,000 slots while

@@ -865,6 +865,30 @@ fn a_fallback_behind_no_timeout_is_never_reached_by_a_hang() {
 }
 
 /// A model without services settles at once.
+/// A fallback is "in use" when more of the calls need it than a healthy
+/// caller could lose (1 %): with no fault, a 20 ms db behind a 200 ms
+/// timeout misses e^−10 of its calls, which fail over or are served stale,
+/// and the caller is healthy, not degraded. Slowed ×5 (100 ms mean), db
+/// misses e^−2 = 13.5 %, and the fallback is in use.
+#[test]
+fn a_timeout_tail_is_not_a_fallback_in_use() {
+    for fallback in ["{ to: sb }", "{ serve_stale_for: 5m }"] {
+        let text = format!(
+            "services:
+  web: {{ entry: {{ rps: 100 }}, depends_on: [{{ to: db, timeout: 200ms, fallback: {fallback} }}] }}
+  db: {{ latency: 20ms }}
+  sb: {{ latency: 20ms }}
+"
+        );
+        let (m, o) = run(&text, &[]);
+        let web = svc(&m, &o, "web");
+        assert_eq!(web.state, State::Healthy, "{fallback}: {}", web.because);
+        assert_eq!(web.because, "");
+        let (m, o) = run(&text, &[(Slow, "db=x5")]);
+        assert_eq!(svc(&m, &o, "web").state, State::Degraded, "{fallback}");
+    }
+}
+
 #[test]
 fn an_empty_model_settles() {
     let model = load_str("name: empty\nservices: {}\n", "e.yaml")

@@ -166,7 +166,7 @@ impl Tracking {
 }
 
 /// A flow's bits, its rate aside (the load pass's, not the work's).
-fn flow_bits(f: &EdgeFlow) -> [u64; 13] {
+fn flow_bits(f: &EdgeFlow) -> [u64; 14] {
     EdgeFlow { rate: 0.0, ..*f }.bits()
 }
 

@@ -125,6 +125,8 @@ pub struct Outcome {
 pub struct EdgeReport {
     /// A fallback or a cache's `on_miss` was in use (the primary failed).
     pub protection_used: bool,
+    /// A stale-serving call failed a material share (its window runs).
+    pub failing: bool,
     /// The breaker was open.
     pub breaker_open: bool,
     /// Failure share of one attempt as the caller saw it.
@@ -362,13 +364,16 @@ pub(crate) struct EdgeFlow {
     pub alt_attempts: f64,
     /// Whether the fallback or the cache's `on_miss` is in use.
     pub protection_used: bool,
+    /// Whether a stale-serving call fails a material share before its
+    /// fallback (its window runs; see `Pass::material`).
+    pub failing: bool,
     /// Calls per second made over it (after the load pass).
     pub rate: f64,
 }
 
 impl EdgeFlow {
     /// Every field's bits, the rate included.
-    pub(crate) fn bits(&self) -> [u64; 13] {
+    pub(crate) fn bits(&self) -> [u64; 14] {
         [
             self.attempts.to_bits(),
             u64::from(self.reaches),
@@ -382,6 +387,7 @@ impl EdgeFlow {
             self.alt_share.to_bits(),
             self.alt_attempts.to_bits(),
             u64::from(self.protection_used),
+            u64::from(self.failing),
             self.rate.to_bits(),
         ]
     }
@@ -680,6 +686,7 @@ impl<'m> Engine<'m> {
                 let f = s.edge_flow(e);
                 EdgeReport {
                     protection_used: f.protection_used,
+                    failing: f.failing,
                     breaker_open: f.breaker_open,
                     attempt_failure: f.attempt_failure,
                     call_rate: f.rate,

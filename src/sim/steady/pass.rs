@@ -4,7 +4,9 @@
 use super::admission::{Admission, Inputs};
 use super::contexts::Dest;
 use super::{Conditions, EdgeFlow, Engine, Situation, Solved};
-use crate::model::{CacheEdge, Criticality, Dependency, Fallback, Mode, Phase, ServiceId, below};
+use crate::model::{
+    CacheEdge, Criticality, Dependency, Fallback, Mode, Phase, ServiceId, above, below,
+};
 use crate::sim::dist::{Dist, Point, Span, geometric_sum};
 use crate::sim::dists::Dists;
 
@@ -312,9 +314,16 @@ impl Engine<'_> {
             );
         } else {
             match dep.fallback {
-                Some(Fallback::ServeStale { .. }) if !situation.stale_expired.contains(&e) => {
-                    flow.protection_used = call.failure() > 1e-9;
-                    call = call.forgiven();
+                Some(Fallback::ServeStale { .. }) => {
+                    // Its window runs while the calls fail more than a
+                    // healthy caller could (a timeout's tail of 1 in 20,000
+                    // is not an outage: it neither degrades the caller nor
+                    // starts the clock).
+                    flow.failing = self.material(call.failure());
+                    if !situation.stale_expired.contains(&e) {
+                        flow.protection_used = flow.failing;
+                        call = call.forgiven();
+                    }
                 }
                 Some(Fallback::Failover { to }) => {
                     call = self.failed_over(dep, call, || alternative(to), &mut flow);
@@ -328,6 +337,13 @@ impl Engine<'_> {
         flow.success = call.success();
         flow.latency = call.mean_latency();
         (flow, call)
+    }
+
+    /// Whether a share of failed calls is more than a healthy caller can
+    /// lose (the `degraded_below` threshold): below it a fallback or a
+    /// cache's `on_miss` is not "in use" and does not degrade the caller.
+    fn material(&self, failed: f64) -> bool {
+        above(failed, 1.0 - self.model.thresholds.degraded_below)
     }
 
     /// The call's first try: failed at once by an open breaker (no
@@ -385,7 +401,7 @@ impl Engine<'_> {
         let after_failure = miss_call.delayed(fail_time);
         flow.alt_share = (1.0 - hit) * cache_ok + cache_failed;
         flow.alt_attempts = miss_attempts;
-        flow.protection_used = warm < 1.0 || cache_ok < 0.99;
+        flow.protection_used = warm < 1.0 || self.material(1.0 - cache_ok);
         Dist::mix(&[
             (hit * cache_ok, &answered),
             ((1.0 - hit) * cache_ok, &after_miss),
@@ -406,8 +422,10 @@ impl Engine<'_> {
     ) -> Dist {
         let failed = call.bounded_failure();
         let hung = call.unbounded_share();
+        // In use when more fails over (or waits for ever) than a healthy
+        // caller could lose: a timeout's tail is not a failover.
+        flow.protection_used = self.material(failed + hung);
         if failed <= 1e-12 {
-            flow.protection_used = hung > 1e-12;
             return call;
         }
         let (alt_call, alt_attempts, _, _) =
@@ -417,7 +435,6 @@ impl Engine<'_> {
         let moved = alt_call.delayed(fail_time);
         flow.alt_share = failed;
         flow.alt_attempts = alt_attempts;
-        flow.protection_used = true;
         Dist::mix(&[
             (1.0 - failed - hung, &answered),
             (failed, &moved),
@@ -578,6 +595,7 @@ impl Engine<'_> {
                 agg.reaches |= f.reaches;
                 agg.breaker_open |= f.breaker_open;
                 agg.protection_used |= f.protection_used;
+                agg.failing |= f.failing;
             } else if self.call_is_root[call_idx] {
                 *agg = f;
             }

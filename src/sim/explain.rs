@@ -1587,16 +1587,17 @@ impl Scene<'_, '_> {
         }
     }
 
-    /// Hand-offs are delayed while the callee is down or slow; a
-    /// background dependency that fails degrades its caller.
+    /// Hand-offs are delayed while the callee is down; a background
+    /// dependency that fails degrades its caller.
     fn hand_off(&self, id: ServiceId, oi: usize, edge: &Edge) -> Option<Cause> {
-        // A target that is down or slow delays (or loses) what is handed
-        // to it; one merely degraded, that takes every hand-off, does not
-        // reach its caller (SPEC's rules: soft, async and background edges
-        // pass only a dead target on), unless its attempts fail.
+        // A target that is down delays (or loses) what is handed to it;
+        // one degraded or slow, that takes every hand-off, does not reach
+        // its caller (the structural rules: soft, async and background
+        // edges pass only a dead target on), unless its attempts fail.
+        // Slow is milder than degraded: were a slow target to degrade its
+        // caller, making it worse (degraded) would heal the caller.
         let t = self.engine.model.thresholds;
-        if !(matches!(edge.tstate, State::Slow | State::Down)
-            || above(edge.flow.attempt_failure, 1.0 - t.degraded_below))
+        if !(edge.tstate == State::Down || above(edge.flow.attempt_failure, 1.0 - t.degraded_below))
         {
             return None;
         }

@@ -8,7 +8,8 @@ use crate::support::*;
 #[test]
 fn a_scripted_medium_drill_plays_scores_and_reveals() {
     // Two rounds on three-tier with seed 4: the answers below include a
-    // bad one (re-asked) and a misspelt name (did-you-mean, re-asked).
+    // bad one (re-asked), a wrong prediction (web degraded: it fails) and
+    // a misspelt name (did-you-mean, re-asked).
     let out = Whatif::new()
         .args([
             "drill",
@@ -21,7 +22,7 @@ fn a_scripted_medium_drill_plays_scores_and_reveals() {
             "2",
             "--no-pictures",
         ])
-        .stdin("perhaps\nf\nweb\napp\nd\n\napp wbe\napp web\n")
+        .stdin("perhaps\nd\nweb\napp\nd\n\napp wbe\napp web\n")
         .code(0);
     insta::assert_snapshot!(stdout(&out));
 }

@@ -889,6 +889,39 @@ fn a_timeout_tail_is_not_a_fallback_in_use() {
     }
 }
 
+/// A request waits for a thread and for a server: with both `capacity`
+/// and `concurrency`, the limit that does not bind still adds its wait,
+/// so a thread limit never makes a service faster. Here one server at
+/// half its capacity waits 10 ms (M/M/1: 10 ms × 0.5 ÷ 0.5), and a
+/// request takes 10 + 10 + 50 ms with no thread limit; with 5 threads
+/// (each held 60 ms: 83 a second, fewer than the 100 of capacity) the
+/// threads bind, and it took 67 ms — the server's wait was dropped.
+#[test]
+fn a_second_limit_never_shortens_the_wait() {
+    let text = |limit: &str| {
+        format!(
+            "services:
+  a: {{ entry: {{ rps: 50 }}, capacity: 100, latency: 10ms, queue: 20{limit}, depends_on: [b] }}
+  b: {{ latency: 50ms }}
+"
+        )
+    };
+    let (m, o) = run(&text(""), &[]);
+    let free = svc(&m, &o, "a").latency_s * 1000.0;
+    assert!((free - 70.0).abs() < 0.01, "{free}");
+    let mut last = free;
+    for n in [1000, 8, 6, 5, 4] {
+        let (m, o) = run(&text(&format!(", concurrency: {n}")), &[]);
+        let got = svc(&m, &o, "a").latency_s * 1000.0;
+        assert!(
+            got >= last - 1e-9,
+            "{n} threads: {got} ms, faster than {last} ms"
+        );
+        last = got;
+    }
+    assert!(last > 80.0, "{last}");
+}
+
 #[test]
 fn an_empty_model_settles() {
     let model = load_str("name: empty\nservices: {}\n", "e.yaml")

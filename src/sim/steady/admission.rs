@@ -14,6 +14,9 @@ use crate::model::Service;
 use crate::sim::dist::Dist;
 use crate::sim::queueing::{Queue, mmck};
 
+/// A resource's servers and the rate each finishes requests at.
+type Servers = (u64, f64);
+
 /// What the replicas of one service do with arriving requests.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct Admission {
@@ -32,6 +35,13 @@ pub(crate) struct Admission {
     /// Whether every admitted request waits the same time (above capacity,
     /// or a backlog the timeline carries) instead of Erlang C's mixture.
     pub wait_fixed: bool,
+    /// With both `capacity` and `concurrency`, the Erlang C wait for the
+    /// resource that does not bind (chance, mean over everyone, seconds):
+    /// a request waits for a thread and for a server, so a second limit
+    /// never shortens the wait (it replaced the first one's: a limit of 5
+    /// threads made a service at half its capacity faster).
+    pub other_p_wait: f64,
+    pub other_wait: f64,
     /// Share of arrivals the servers work on (and so call onward for).
     pub worked: f64,
     /// Mean time a request holds a thread (own work and dependencies), s.
@@ -91,6 +101,8 @@ impl Admission {
                 a.p_wait.to_bits(),
                 a.wait.to_bits(),
                 u64::from(a.wait_fixed),
+                a.other_p_wait.to_bits(),
+                a.other_wait.to_bits(),
                 a.worked.to_bits(),
                 a.held.to_bits(),
                 a.per_replica.to_bits(),
@@ -170,6 +182,16 @@ impl Admission {
                 } else {
                     f64::INFINITY
                 };
+            }
+        }
+        if let Some((servers, rate)) = Self::other(svc, i.work, i.held) {
+            // What gets past the binding resource reaches the other one,
+            // which finishes more: below its capacity, an Erlang C wait.
+            let through = (a.per_replica * (1.0 - a.block)).min(a.throughput);
+            let q = mmck(servers, rate, through, None);
+            if q.wait.is_finite() {
+                a.other_p_wait = q.p_wait;
+                a.other_wait = q.wait;
             }
         }
         a.worked *= (1.0 - a.hung) * (1.0 - a.errors);
@@ -314,7 +336,29 @@ impl Admission {
 
     /// The servers of the binding resource and the rate each finishes
     /// requests at, or `None` when nothing bounds throughput.
-    fn servers(svc: &Service, work: f64, held: f64) -> Option<(u64, f64)> {
+    fn servers(svc: &Service, work: f64, held: f64) -> Option<Servers> {
+        match Self::resources(svc, work, held) {
+            (Some(c), Some(p)) => Some(if Self::pool_binds(c, p) { p } else { c }),
+            (c, p) => c.or(p),
+        }
+    }
+
+    /// With both resources, the one that does not bind.
+    fn other(svc: &Service, work: f64, held: f64) -> Option<Servers> {
+        match Self::resources(svc, work, held) {
+            (Some(c), Some(p)) => Some(if Self::pool_binds(c, p) { c } else { p }),
+            _ => None,
+        }
+    }
+
+    /// The resource that finishes fewer requests per second binds.
+    fn pool_binds(cpu: Servers, pool: Servers) -> bool {
+        (pool.0 as f64) * pool.1 < (cpu.0 as f64) * cpu.1
+    }
+
+    /// The CPU's servers (c = max(1, round(capacity × L)), each finishing
+    /// capacity ÷ c a second) and the threads (each held `held` seconds).
+    fn resources(svc: &Service, work: f64, held: f64) -> (Option<Servers>, Option<Servers>) {
         let cpu = svc.capacity.map(|cap| {
             let c = (cap * work).round().max(1.0);
             (c as u64, if cap > 0.0 { cap / c } else { 0.0 })
@@ -323,17 +367,7 @@ impl Admission {
             let n = n.max(1.0);
             (held > 0.0).then(|| (n as u64, 1.0 / held))
         });
-        match (cpu, pool) {
-            (Some(c), Some(p)) => {
-                // The resource that finishes fewer requests per second binds.
-                if (p.0 as f64) * p.1 < (c.0 as f64) * c.1 {
-                    Some(p)
-                } else {
-                    Some(c)
-                }
-            }
-            (c, p) => c.or(p),
-        }
+        (cpu, pool)
     }
 
     /// What a request to one operation of this service becomes, given what
@@ -342,6 +376,7 @@ impl Admission {
         if self.refused {
             return Dist::fail(0.0);
         }
+        let work = &work.after_queue_wait(self.other_p_wait, self.other_wait);
         let served = if self.wait.is_infinite() {
             Dist::fail(f64::INFINITY)
         } else if self.wait <= 0.0 {

@@ -50,7 +50,7 @@ type WorkKey = SmallVec<[u32; 24]>;
 
 /// An outcome's inputs: the work's version and the bits of the admission
 /// fields [`Admission::outcome`] reads.
-type OutcomeKey = [u64; 8];
+type OutcomeKey = [u64; 10];
 
 /// Values one context took in the fault-free solve, with the inputs that
 /// gave them.
@@ -180,6 +180,8 @@ fn outcome_key(work_version: u32, a: &Admission) -> OutcomeKey {
         a.block.to_bits(),
         a.p_wait.to_bits(),
         a.wait.to_bits(),
+        a.other_p_wait.to_bits(),
+        a.other_wait.to_bits(),
     ]
 }
 

@@ -4,13 +4,32 @@
 //! set its own policy, zones checked, and the model-wide warnings. Every
 //! finding is collected, not just the first, each with a stable code, a
 //! position and a hint.
+//!
+//! A document with errors is still resolved as far as it goes, and its
+//! warnings are given beside its errors wherever they can be told; a
+//! warning never rests on a guess about what an erroneous value meant:
+//!
+//! - W001 (cycles, found by `check` on the graph of the model as far as it
+//!   was built): only the dependencies whose names resolve are there;
+//!   unknown, ambiguous and self-dependencies are dropped, so a cycle
+//!   through a misspelt name shows once the name is fixed, and every cycle
+//!   shown is made of edges the file really has.
+//! - W002 (look-alike names) and W003 (`buffer` on a synchronous edge)
+//!   are about one place each and stand beside any error elsewhere; W003
+//!   is not given where the edge's `mode` did not read (it may have meant
+//!   `async`).
+//! - W004 (no entry point) and W005 (an unused zone) are claims about
+//!   every service, so each is given only when every value it rests on
+//!   read ([`Unread`]): an `entry` or `rps` that did not parse might have
+//!   been the entry point, a `zones` list that did not read might have
+//!   used the zone.
 
 use std::collections::HashMap;
 
 use unicode_normalization::UnicodeNormalization;
 
 use super::raw::At;
-use super::read::{DepList, Document, EdgeDefaults, Extra};
+use super::read::{DepList, Document, EdgeDefaults, Extra, Unread};
 use super::resolve::{Resolved, readings, resolve};
 use super::types::{CacheEdge, Dependency, Fallback, Kind, Model, NameIndex, Service, ServiceId};
 use crate::finding::{Finding, Pos, did_you_mean_hint, shorten};
@@ -123,6 +142,7 @@ pub fn finish(doc: Document, default_name: String, findings: &mut Vec<Finding>) 
         pending,
         names,
         services_pos,
+        unread,
     } = doc;
 
     let mut used_zones = vec![false; zones.len()];
@@ -156,7 +176,30 @@ pub fn finish(doc: Document, default_name: String, findings: &mut Vec<Finding>) 
     }
 
     if !services.is_empty() {
-        for (z, used) in zones.iter().zip(&used_zones) {
+        model_wide_warnings(&mut v, &services, &zones, &used_zones, services_pos, unread);
+    }
+    lookalikes(&mut v, &services, &zones);
+
+    let name = name.map_or(default_name, |n| n.value);
+    let zones = zones.into_iter().map(|z| z.value).collect();
+    let mut model = Model::with_index(name, zones, thresholds, services, names);
+    model.default_timeout_s = defaults.timeout_s;
+    Some(model)
+}
+
+/// W005 (a declared zone no service uses) and W004 (no entry point):
+/// claims about every service, each given only when what it rests on
+/// read (see the module docs).
+fn model_wide_warnings(
+    v: &mut Validator,
+    services: &[Service],
+    zones: &[At<String>],
+    used_zones: &[bool],
+    services_pos: Option<Pos>,
+    unread: Unread,
+) {
+    if !unread.placement {
+        for (z, used) in zones.iter().zip(used_zones) {
             if !used {
                 v.warning(
                     codes::UNUSED_ZONE,
@@ -166,22 +209,18 @@ pub fn finish(doc: Document, default_name: String, findings: &mut Vec<Finding>) 
                 );
             }
         }
-        if !services.iter().any(Service::is_entry) {
-            v.warning(
-                codes::NO_ENTRY,
-                "no service receives user traffic",
-                services_pos.unwrap_or_default(),
-                Some("mark the front door with `entry: { rps: 100 }` so analyses know what users call".into()),
-            );
-        }
     }
-    lookalikes(&mut v, &services, &zones);
-
-    let name = name.map_or(default_name, |n| n.value);
-    let zones = zones.into_iter().map(|z| z.value).collect();
-    let mut model = Model::with_index(name, zones, thresholds, services, names);
-    model.default_timeout_s = defaults.timeout_s;
-    Some(model)
+    if !unread.traffic && !services.iter().any(Service::is_entry) {
+        v.warning(
+            codes::NO_ENTRY,
+            "no service receives user traffic",
+            services_pos.unwrap_or_default(),
+            Some(
+                "mark the front door with `entry: { rps: 100 }` so analyses know what users call"
+                    .into(),
+            ),
+        );
+    }
 }
 
 /// A service's zones: as listed (each checked against the model's), or
@@ -289,7 +328,8 @@ fn service_ref(
 }
 
 /// A `depends_on` list with its names resolved and `defaults` applied;
-/// dependencies whose target cannot be resolved are reported and dropped.
+/// dependencies whose target cannot be resolved, or is the caller's own
+/// service, are reported and dropped.
 fn dependencies(
     v: &mut Validator,
     dir: &Directory,
@@ -317,7 +357,8 @@ fn dependencies(
 const UNRESOLVED: ServiceId = ServiceId(u32::MAX);
 
 /// Resolves one dependency's names and applies `defaults`; `false`
-/// (reported) when its target cannot be resolved.
+/// (reported) when its target cannot be resolved or is the caller itself
+/// (so a model with errors, built as far as it goes, has no self-loops).
 fn dependency(
     v: &mut Validator,
     dir: &Directory,
@@ -329,7 +370,7 @@ fn dependency(
     let Extra { explicit, names } = extra;
     let caller_name = shorten(dir.name(caller));
     let written = shorten(&dep.written);
-    let target = match resolve(dir.names, dir.services, &dep.written) {
+    let mut target = match resolve(dir.names, dir.services, &dep.written) {
         Resolved::Found(t) => Some(t),
         Resolved::Ambiguous {
             service,
@@ -393,6 +434,7 @@ fn dependency(
                 "remove the dependency; a service's internal calls are part of its latency".into(),
             ),
         );
+        target = None;
     }
     if !explicit.timeout {
         dep.timeout_s = d.timeout_s;
@@ -506,5 +548,43 @@ fn lookalikes(v: &mut Validator, services: &[Service], zones: &[At<String>]) {
             "operation",
             &mut s.operations.iter().map(|o| (o.name.as_str(), o.pos)),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::error::Error;
+    use crate::finding::Finding;
+    use crate::model::load_str;
+
+    /// Every finding of a model text, valid or not.
+    fn findings(text: &str) -> Vec<Finding> {
+        match load_str(text, "t.yaml") {
+            Ok(loaded) => loaded.findings,
+            Err(Error::Invalid { findings, .. }) => findings,
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn model_wide_warnings_wait_for_the_values_they_rest_on() {
+        let codes = |text: &str| -> Vec<&'static str> {
+            findings(text).into_iter().map(|f| f.code).collect()
+        };
+        // Read: the claims stand beside errors elsewhere.
+        assert_eq!(
+            codes("zones: [a, b]\nservices:\n  web: { zones: [a], replicas: x }\n"),
+            ["E017", "W005", "W004"]
+        );
+        // Not read: the claims wait.
+        assert_eq!(
+            codes("zones: [a, b]\nservices:\n  web: { entry: { rps: -1 }, zones: [a, ''] }\n"),
+            ["E020", "E030"]
+        );
+        assert_eq!(
+            codes("services:\n  web: { operations: { a: { rps: x } } }\n"),
+            ["E021"]
+        );
+        assert_eq!(codes("services:\n  web: [entry]\n"), ["E004"]);
     }
 }

@@ -150,13 +150,18 @@ pub struct Extra {
     pub explicit: Explicit,
     /// Names to resolve (boxed: most dependencies have none).
     pub names: Option<Box<Names>>,
+    /// Its `mode` or `phase` did not read (reported): what kind of edge it
+    /// is, is not known, so no warning compares it with another (W006).
+    pub kind_unread: bool,
 }
 
 impl Extra {
     /// Whether there is nothing here (the common case, not stored).
     fn is_empty(&self) -> bool {
         let e = self.explicit;
-        !(e.timeout || e.retries || e.retry_budget || e.circuit_breaker) && self.names.is_none()
+        !(e.timeout || e.retries || e.retry_budget || e.circuit_breaker)
+            && self.names.is_none()
+            && !self.kind_unread
     }
 }
 
@@ -1283,7 +1288,11 @@ impl<'t> Reader<'t> {
                     d.dep.mode = mode.unwrap_or_default();
                     mode_unread = lost;
                 }
-                8 => d.dep.phase = r.word("phase", value, &PHASES)?.unwrap_or_default(),
+                8 => {
+                    let (phase, lost) = r.reading(|r| r.word("phase", value, &PHASES))?;
+                    d.dep.phase = phase.unwrap_or_default();
+                    d.extra.kind_unread |= lost;
+                }
                 9 => {
                     if let Some(b) = r.value("buffer", value, units::count)? {
                         d.dep.buffer = Some(b.value as f64);
@@ -1303,6 +1312,7 @@ impl<'t> Reader<'t> {
         };
         d.dep.pos = to.pos;
         d.dep.written = to.value;
+        d.extra.kind_unread |= mode_unread;
         // `buffer` is only wrong on an edge known to be synchronous: an
         // unknown `mode` word (reported) may have meant `async`.
         let buffer_pos = buffer_pos.filter(|_| !mode_unread);

@@ -180,3 +180,28 @@ fn no_warning_rests_on_a_value_that_did_not_read() {
         assert!(!shown.contains("warning["), "{shown}");
     }
 }
+
+/// `depends_on: [db, db]` was accepted silently, and the engine counts
+/// both entries: every request calls `db` twice. W006 says so, and the
+/// load it promises is the load `run` shows.
+#[test]
+fn a_repeated_dependency_is_warned_about_and_counted() {
+    let model = "tests/fixtures/invalid/W006-repeated-dependency.yaml";
+    Whatif::new()
+        .args(["check", model])
+        .code(0)
+        .snapshot("repeated_dependency");
+    let j = Whatif::new()
+        .args(["run", "--format", "json", model])
+        .code(0)
+        .json();
+    let db = &j["services"][1];
+    assert_eq!(db["name"], "db");
+    assert_eq!(db["load_rps"], 200.0, "{db}");
+    // Another use of the same service is no repeat.
+    let (code, text) = check_text(
+        "uses.yaml",
+        "services:\n  web: { entry: { rps: 5 }, depends_on: [db, { to: db, mode: async }, { to: db, phase: startup }] }\n  db: {}\n",
+    );
+    assert_eq!((code, text.contains("W006")), (0, false), "{text}");
+}

@@ -112,6 +112,7 @@ const FIXED: &[Code] = &[
     model("W003", "`buffer` on a synchronous edge"),
     model("W004", "no service receives user traffic"),
     model("W005", "a declared zone no service uses"),
+    model("W006", "a dependency listed again (each entry is a call)"),
     scenario("S001", "`model:` cannot be read"),
     scenario("S002", "event without a fault or action"),
     scenario("S003", "event with several faults/actions"),

@@ -8,10 +8,11 @@ use clap::Args;
 
 use super::format::{Format, TEXT_OR_JSON};
 use super::output::print;
-use super::{ColorChoice, Status, load, palette, plural};
+use super::{ColorChoice, Status, palette, plural};
 use whatif::error::Error;
 use whatif::finding::Finding;
 use whatif::graph::Graph;
+use whatif::model::validate_file;
 use whatif::render::findings::{self, Palette};
 
 /// `whatif check`'s arguments.
@@ -74,19 +75,25 @@ pub(super) fn check(args: CheckArgs, color: ColorChoice) -> Result<Status, Error
     Ok(status)
 }
 
-/// Loads one file; a file that cannot be read or is invalid becomes
-/// findings, not an error.
+/// Validates one file; a file that cannot be read or is invalid becomes
+/// findings, not an error. The cycles (W001) are found also in a model
+/// with errors, among the dependencies whose names resolve (see
+/// [`whatif::model::Validated::model`]): a cycle is legal and stands
+/// beside any error. Errors come first, then warnings, each in file order.
 fn check_file(path: &std::path::Path) -> Result<Checked, Error> {
     let file = path.display().to_string();
-    let (findings, source, summary) = match load(path) {
-        Ok(loaded) => {
-            let graph = Graph::build(&loaded.model);
-            let mut findings = loaded.findings.clone();
-            findings.extend(graph.cycle_findings(&loaded.model));
-            findings.sort_by_key(|f| (f.pos, f.code));
-            let n = loaded.model.services().len();
-            let summary = format!("{n} service{}", plural(n));
-            (findings, loaded.source, Some(summary))
+    let (findings, source, summary) = match validate_file(path) {
+        Ok(validated) => {
+            let valid = validated.is_valid();
+            let mut findings = validated.findings;
+            let mut summary = None;
+            if let Some(model) = &validated.model {
+                findings.extend(Graph::build(model).cycle_findings(model));
+                let n = model.services().len();
+                summary = valid.then(|| format!("{n} service{}", plural(n)));
+            }
+            findings.sort_by_key(|f| (!f.is_error(), f.pos, f.code));
+            (findings, validated.source, summary)
         }
         Err(Error::Invalid {
             findings,

@@ -260,7 +260,10 @@ fn compress<T: Copy>(count: usize, pairs: &[(u32, T)]) -> (Vec<u32>, Vec<T>) {
 
 impl Graph {
     /// Builds the graph of a valid model (its components follow on first
-    /// use). Linear in services + operations + dependencies.
+    /// use). Linear in services + operations + dependencies. The partial
+    /// model of a file with errors ([`crate::model::Validated::model`])
+    /// builds too, since every name left in it resolves; of its graph only
+    /// the shape (cycles) means anything.
     ///
     /// ```
     /// use whatif::graph::{Graph, Node, Rule};

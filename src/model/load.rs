@@ -51,14 +51,66 @@ pub struct Loaded {
     pub source: String,
 }
 
+/// A model file read and validated whatever it holds: every finding,
+/// errors and warnings, and the model as far as it could be built. What
+/// `whatif check` reports from; everything else loads with [`load_file`].
+#[derive(Debug, Clone)]
+pub struct Validated {
+    /// The model, whenever the document could be read (no syntax error,
+    /// no refusal), also when it has errors. Then it is partial:
+    /// dependencies, failovers and caches whose names do not resolve, and
+    /// self-dependencies, are left out, and values that did not parse take
+    /// their defaults. Fit for the warnings that hold whatever else is
+    /// wrong (cycles among the dependencies that resolve), never for
+    /// simulating.
+    pub model: Option<Model>,
+    /// Every finding: errors first, each kind in file order.
+    pub findings: Vec<Finding>,
+    /// The source text, for snippets in diagnostics.
+    pub source: String,
+}
+
+impl Validated {
+    /// Whether no finding is an error.
+    pub fn is_valid(&self) -> bool {
+        !self.findings.iter().any(Finding::is_error)
+    }
+
+    /// The model, when it is valid; else [`Error::Invalid`] for `file`
+    /// with every finding.
+    fn into_loaded(self, file: &str) -> Result<Loaded, Error> {
+        let valid = self.is_valid();
+        match self.model {
+            Some(model) if valid => Ok(Loaded {
+                model,
+                findings: self.findings,
+                source: self.source,
+            }),
+            _ => Err(Error::Invalid {
+                file: file.to_owned(),
+                source_text: self.source,
+                findings: self.findings,
+            }),
+        }
+    }
+}
+
 /// Reads and validates a model file: YAML, or JSON when the name ends in
 /// `.json` (the same schema), or standard input for `-`.
 ///
 /// Returns [`Error::Invalid`] with every finding when the file has errors.
 pub fn load_file(path: &Path) -> Result<Loaded, Error> {
-    let text = read_text(path)?;
     let name = path.display().to_string();
-    load_text(text, &name, default_model_name(path), is_json(path))
+    validate_file(path)?.into_loaded(&name)
+}
+
+/// Reads and validates a model file as [`load_file`] does, but a file
+/// with errors is [`Validated`] too: its findings, and its model as far
+/// as it goes. Errors only when the file cannot be read, or is refused by
+/// the input guards ([`Error::Invalid`] with that one finding).
+pub fn validate_file(path: &Path) -> Result<Validated, Error> {
+    let text = read_text(path)?;
+    Ok(validate_text(text, default_model_name(path), is_json(path)))
 }
 
 /// Validates a model given as text; `file` names it in findings (a name
@@ -106,35 +158,38 @@ fn default_model_name(path: &Path) -> String {
 }
 
 fn load_text(text: String, file: &str, default_name: String, json: bool) -> Result<Loaded, Error> {
-    let invalid = |text: String, findings: Vec<Finding>| Error::Invalid {
-        file: file.to_owned(),
-        source_text: text,
-        findings,
-    };
+    validate_text(text, default_name, json).into_loaded(file)
+}
+
+/// Validates model text: refused before parsing (empty, tabs), or read.
+fn validate_text(text: String, default_name: String, json: bool) -> Validated {
     if let Err(finding) = refuse_before_parsing(&text, json) {
-        return Err(invalid(text, vec![finding]));
+        return Validated {
+            model: None,
+            findings: vec![finding],
+            source: text,
+        };
     }
     let (model, findings) = read_model(&text, default_name);
-    match model {
-        Some(model) if !findings.iter().any(Finding::is_error) => Ok(Loaded {
-            model,
-            findings,
-            source: text,
-        }),
-        _ => Err(invalid(text, findings)),
+    Validated {
+        model,
+        findings,
+        source: text,
     }
 }
 
-/// Reads and validates model text: the model when it could be built, and
-/// every finding in file order.
+/// Reads and validates model text: the model when it could be built (see
+/// [`Validated::model`]), and every finding, errors first, each kind in
+/// file order.
 fn read_model(text: &str, default_name: String) -> (Option<Model>, Vec<Finding>) {
     let mut reader = Reader::new(text);
     let document = reader.document();
     let mut findings = reader.findings;
-    let model = document.and_then(|doc| validate::finish(doc, default_name, &mut findings));
+    let mut model = document.and_then(|doc| validate::finish(doc, default_name, &mut findings));
     // A refused file is hostile: its refusal is the whole story.
     if findings.iter().any(|f| f.code == codes::REFUSED) {
         findings.retain(|f| f.code == codes::REFUSED);
+        model = None;
     }
     // Errors first, each kind in file order.
     findings.sort_by_key(|f| (!f.is_error(), f.pos));

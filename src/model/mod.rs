@@ -17,6 +17,6 @@ pub mod units;
 pub mod validate;
 
 pub use input::read_input;
-pub use load::{Loaded, load_file, load_str};
+pub use load::{Loaded, Validated, load_file, load_str, validate_file};
 pub use resolve::Resolved;
 pub use types::*;

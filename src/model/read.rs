@@ -150,13 +150,18 @@ pub struct Extra {
     pub explicit: Explicit,
     /// Names to resolve (boxed: most dependencies have none).
     pub names: Option<Box<Names>>,
+    /// Its `mode` or `phase` did not read (reported): what kind of edge it
+    /// is, is not known, so no warning compares it with another (W006).
+    pub kind_unread: bool,
 }
 
 impl Extra {
     /// Whether there is nothing here (the common case, not stored).
     fn is_empty(&self) -> bool {
         let e = self.explicit;
-        !(e.timeout || e.retries || e.retry_budget || e.circuit_breaker) && self.names.is_none()
+        !(e.timeout || e.retries || e.retry_budget || e.circuit_breaker)
+            && self.names.is_none()
+            && !self.kind_unread
     }
 }
 
@@ -205,6 +210,21 @@ pub struct EdgeDefaults {
     pub circuit_breaker: Option<CircuitBreaker>,
 }
 
+/// What could not be read of the services, as far as the model-wide
+/// warnings need it: a warning that claims something of every service
+/// (no entry point, W004; an unused zone, W005) is not given when a value
+/// it rests on was lost to an error, since the value meant might have made
+/// it false.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Unread {
+    /// Some service's traffic: its `entry`, an operation's `rps`, its
+    /// operations, or the whole service (not a map, or a second one of the
+    /// same name, which is dropped).
+    pub traffic: bool,
+    /// Some service's `zones`, or the whole service.
+    pub placement: bool,
+}
+
 /// The document as read, before names are resolved.
 #[derive(Debug, Default)]
 pub struct Document {
@@ -224,6 +244,8 @@ pub struct Document {
     pub names: NameIndex,
     /// Where `services:` starts.
     pub services_pos: Option<Pos>,
+    /// What of the services could not be read.
+    pub unread: Unread,
 }
 
 /// Reads YAML events into a [`Document`], collecting findings.
@@ -231,6 +253,8 @@ pub struct Reader<'t> {
     events: Events<'t>,
     /// Every finding so far.
     pub findings: Vec<Finding>,
+    /// What of the services could not be read, so far.
+    unread: Unread,
     /// The list being read (lists of dependencies never nest): gathered
     /// here, then moved to a vector of exactly its length.
     scratch: DepList,
@@ -243,6 +267,7 @@ impl<'t> Reader<'t> {
         Reader {
             events: Events::of(text),
             findings: Vec::new(),
+            unread: Unread::default(),
             scratch: DepList::default(),
         }
     }
@@ -304,6 +329,7 @@ impl<'t> Reader<'t> {
         }
         let finished = self.events.finish();
         self.fatal(finished)?;
+        doc.unread = self.unread;
         Ok(doc)
     }
 
@@ -315,6 +341,14 @@ impl<'t> Reader<'t> {
             self.findings.push(*f);
             Stop
         })
+    }
+
+    /// Runs `read`, and says whether it reported a problem: the value it
+    /// reads was (at least partly) lost.
+    fn reading<T>(&mut self, read: impl FnOnce(&mut Self) -> Step<T>) -> Step<(T, bool)> {
+        let before = self.findings.len();
+        let value = read(self)?;
+        Ok((value, self.findings.len() > before))
     }
 
     fn next(&mut self) -> Step<Event> {
@@ -943,7 +977,10 @@ impl<'t> Reader<'t> {
                 );
             }
             let (service, pending) = r.service(name, key_pos, value)?;
-            if !duplicate {
+            if duplicate {
+                r.unread.traffic = true;
+                r.unread.placement = true;
+            } else {
                 let id = ServiceId(u32::try_from(doc.services.len()).unwrap_or(u32::MAX));
                 doc.names.insert(service.name.clone(), id);
                 doc.services.push(service);
@@ -958,19 +995,30 @@ impl<'t> Reader<'t> {
     fn service(&mut self, name: String, key_pos: Pos, first: Event) -> Step<(Service, Pending)> {
         let mut f = ServiceFields::default();
         let mut pending = Pending::default();
+        if !first.is_null() && first.kind != Kind::MapStart {
+            self.unread.traffic = true;
+            self.unread.placement = true;
+        }
         self.map(first, SERVICE_KEYS, |r, key, value, _| {
             match key {
                 0 => f.kind = r.word("kind", value, &KINDS)?,
-                1 => f.entry = r.entry(value)?,
+                1 => {
+                    let (entry, lost) = r.reading(|r| r.entry(value))?;
+                    f.entry = entry;
+                    r.unread.traffic |= lost;
+                }
                 2 => f.replicas = r.replica_count("replicas", value)?,
                 3 => {
                     let mut zones = Vec::new();
-                    r.list(value, |r, item| {
-                        if let Some(z) = r.name_value("zone", item)? {
-                            zones.push(z);
-                        }
-                        Ok(())
+                    let ((), lost) = r.reading(|r| {
+                        r.list(value, |r, item| {
+                            if let Some(z) = r.name_value("zone", item)? {
+                                zones.push(z);
+                            }
+                            Ok(())
+                        })
                     })?;
+                    r.unread.placement |= lost;
                     pending.zones = Some(zones);
                 }
                 4 => f.quorum = r.count_u32("quorum", value)?,
@@ -1100,9 +1148,13 @@ impl<'t> Reader<'t> {
 
     fn operations(&mut self, first: Event) -> Step<Vec<OperationFields>> {
         let mut ops: Vec<OperationFields> = Vec::new();
+        if !first.is_null() && first.kind != Kind::MapStart {
+            self.unread.traffic = true;
+        }
         self.named_map(first, "operation", |r, name, key_pos, value| {
             let duplicate = ops.iter().any(|o| o.name == name);
             if duplicate {
+                r.unread.traffic = true;
                 r.error(
                     codes_read::DUPLICATE_KEY,
                     format!("duplicate key `{}`", shorten(&name)),
@@ -1131,9 +1183,16 @@ impl<'t> Reader<'t> {
             parallel: None,
             deps: DepList::default(),
         };
+        if !first.is_null() && first.kind != Kind::MapStart {
+            self.unread.traffic = true;
+        }
         self.map(first, OPERATION_KEYS, |r, key, value, _| {
             match key {
-                0 => op.rps = r.value("rps", value, units::rate)?.map(|a| a.value),
+                0 => {
+                    let (rps, lost) = r.reading(|r| r.value("rps", value, units::rate))?;
+                    op.rps = rps.map(|a| a.value);
+                    r.unread.traffic |= lost;
+                }
                 1 => op.latency = r.latency("latency", value)?,
                 2 => op.parallel = r.boolean("parallel", value)?,
                 _ => op.deps = r.dependencies(value)?,
@@ -1187,6 +1246,7 @@ impl<'t> Reader<'t> {
         let mut buffer_pos = None;
         let mut fallback: Option<FallbackFields> = None;
         let mut cache: Option<PendingCache> = None;
+        let mut mode_unread = false;
         let map_pos = first.pos;
         self.map(first, DEPENDENCY_KEYS, |r, key, value, _| {
             match key {
@@ -1223,8 +1283,16 @@ impl<'t> Reader<'t> {
                         .word("criticality", value, &CRITICALITIES)?
                         .unwrap_or_default()
                 }
-                7 => d.dep.mode = r.word("mode", value, &MODES)?.unwrap_or_default(),
-                8 => d.dep.phase = r.word("phase", value, &PHASES)?.unwrap_or_default(),
+                7 => {
+                    let (mode, lost) = r.reading(|r| r.word("mode", value, &MODES))?;
+                    d.dep.mode = mode.unwrap_or_default();
+                    mode_unread = lost;
+                }
+                8 => {
+                    let (phase, lost) = r.reading(|r| r.word("phase", value, &PHASES))?;
+                    d.dep.phase = phase.unwrap_or_default();
+                    d.extra.kind_unread |= lost;
+                }
                 9 => {
                     if let Some(b) = r.value("buffer", value, units::count)? {
                         d.dep.buffer = Some(b.value as f64);
@@ -1244,6 +1312,10 @@ impl<'t> Reader<'t> {
         };
         d.dep.pos = to.pos;
         d.dep.written = to.value;
+        d.extra.kind_unread |= mode_unread;
+        // `buffer` is only wrong on an edge known to be synchronous: an
+        // unknown `mode` word (reported) may have meant `async`.
+        let buffer_pos = buffer_pos.filter(|_| !mode_unread);
         self.finish_dependency(&mut d, calls_pos, buffer_pos, fallback, cache);
         Ok(Some(d))
     }

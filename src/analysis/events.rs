@@ -19,7 +19,7 @@
 
 use smallvec::SmallVec;
 
-use super::mincut::{Cut, Family, MAX_SETS, OwnFailure};
+use super::mincut::{Cut, Family, MAX_SETS, OwnFailure, any_subset, choose};
 use crate::model::{Model, Service, ServiceId};
 use crate::sim::structural::{Health, StructuralFaults};
 
@@ -242,55 +242,15 @@ impl ReplicaEvents {
     }
 }
 
-/// n choose k, saturating at `usize::MAX`.
-fn choose(n: u64, k: u64) -> usize {
-    if k > n {
-        return 0;
-    }
-    let mut acc: u128 = 1;
-    for i in 0..k {
-        acc = acc * u128::from(n - i) / u128::from(i + 1);
-        if acc > usize::MAX as u128 {
-            return usize::MAX;
-        }
-    }
-    acc as usize
-}
-
-/// Calls `f` with every `size`-subset of `items` (at most 3) in order.
-fn subsets(items: &[u32], size: usize, f: &mut dyn FnMut(&[u32])) {
-    let n = items.len();
-    match size {
-        0 => f(&[]),
-        1 => items.iter().for_each(|&a| f(&[a])),
-        2 => {
-            for i in 0..n {
-                for j in i + 1..n {
-                    f(&[items[i], items[j]]);
-                }
-            }
-        }
-        3 => {
-            for i in 0..n {
-                for j in i + 1..n {
-                    for k in j + 1..n {
-                        f(&[items[i], items[j], items[k]]);
-                    }
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
 impl OwnFailure for ReplicaEvents {
-    /// The minimal sets of at most `order` events that take `s` down by
+    /// The minimal sets of at most `asked` events that take `s` down by
     /// itself: some of its zones Z and `m` replicas outside them, with the
     /// replicas in Z plus `m` reaching `replicas − quorum + 1`. Counted in
     /// closed form before any is listed, so a service with a million
     /// replicas and a high quorum costs nothing; orders whose sets would
-    /// exceed [`MAX_SETS`] are given up (`complete_to`).
-    fn own(&self, id: ServiceId, order: usize) -> Family {
+    /// exceed [`MAX_SETS`] are given up (`complete_to`), and so are those
+    /// that would need more than [`MAX_SETS`] subsets of its zones.
+    fn own(&self, id: ServiceId, asked: usize) -> Family {
         let s = id.index();
         let (r, need) = (self.replicas[s], self.need[s]);
         // Model zones of this service, each with its replicas (positions
@@ -306,13 +266,26 @@ impl OwnFailure for ReplicaEvents {
                 None => {}
             }
         }
+        // No minimal set holds more than every zone and `need` replicas.
+        let largest = zones.len() + need as usize;
+        let mut order = asked.min(largest);
         // Zone subsets of at most `order` zones: (zones, replicas covered).
         let mut choices: Vec<(Vec<u32>, u32)> = Vec::new();
+        let idx: Vec<u32> = (0..zones.len() as u32).collect();
         for size in 0..=order.min(zones.len()) {
-            let idx: Vec<u32> = (0..zones.len() as u32).collect();
-            subsets(&idx, size, &mut |zs| {
+            if choices
+                .len()
+                .saturating_add(choose(idx.len() as u64, size as u64))
+                > MAX_SETS
+            {
+                // Every set of fewer events has fewer zones: those are all here.
+                order = size - 1;
+                break;
+            }
+            any_subset(&idx, size, &mut |zs| {
                 let covered = zs.iter().map(|&i| zones[i as usize].1).sum::<u32>();
                 choices.push((zs.to_vec(), covered));
+                false
             });
         }
         let count = |order: usize| -> usize {
@@ -328,15 +301,24 @@ impl OwnFailure for ReplicaEvents {
                 })
                 .fold(0usize, usize::saturating_add)
         };
-        let mut order = order;
-        while order > 0 && count(order) > MAX_SETS {
-            order -= 1;
+        if count(order) > MAX_SETS {
+            // The highest order that fits (count grows with the order).
+            let (mut fits, mut not) = (0, order);
+            while not - fits > 1 {
+                let mid = fits + (not - fits) / 2;
+                if count(mid) > MAX_SETS {
+                    not = mid;
+                } else {
+                    fits = mid;
+                }
+            }
+            order = fits;
         }
         let zone_event = |i: u32| self.zone_base.unwrap_or(0) + zones[i as usize].0;
         let mut sets = Vec::new();
         for (zs, covered) in &choices {
             let m = need.saturating_sub(*covered) as usize;
-            if zs.len() + m > order {
+            if zs.len() + m > order || m > (r - covered) as usize {
                 continue;
             }
             // Minimal: no zone of Z is spare.
@@ -358,13 +340,20 @@ impl OwnFailure for ReplicaEvents {
                     .collect()
             };
             let base: Vec<u32> = zs.iter().map(|&i| zone_event(i)).collect();
-            subsets(&outside, m, &mut |rs| {
+            any_subset(&outside, m, &mut |rs| {
                 let mut all: Vec<u32> = base.iter().chain(rs).copied().collect();
                 all.sort_unstable();
                 sets.push(Cut::of(&all));
+                false
             });
         }
-        super::mincut::minimize(sets, order)
+        // Nothing given up: complete up to the order asked, however high.
+        let complete_to = if order == asked.min(largest) {
+            asked
+        } else {
+            order
+        };
+        super::mincut::minimize(sets, complete_to)
     }
 }
 

@@ -1,4 +1,4 @@
-//! Minimal cut sets of the structural `down` function, up to a small order,
+//! Minimal cut sets of the structural `down` function, up to any order,
 //! computed over the cones of the entry points asked for. Single points of
 //! failure are the order-1 sets when each service is one event (it fails
 //! as a whole); cut sets use the basic events of [`super::events`].
@@ -38,66 +38,77 @@
 //! products' output. A family that would exceed [`MAX_SETS`] keeps only
 //! the orders that fit, and says up to which order it is complete.
 
+use std::cmp::Ordering;
 use std::collections::HashSet;
+
+use smallvec::SmallVec;
 
 use crate::graph::{Components, Graph, Node, Rule};
 use crate::model::ServiceId;
-
-/// The highest order computed (the width of [`Cut`]).
-pub const MAX_ORDER: usize = 3;
 
 /// The most sets a family (one gate's, one entry point's) holds before it
 /// gives up its highest orders.
 pub const MAX_SETS: usize = 200_000;
 
-/// A set of at most [`MAX_ORDER`] events, ascending. Ordered by size, then
-/// events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// The events of a set: up to three inline (orders 1 to 3 never allocate).
+type Events = SmallVec<[u32; 3]>;
+
+/// A set of events, ascending, of any size. Ordered by size, then events.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Cut {
-    len: u8,
-    events: [u32; MAX_ORDER],
+    events: Events,
+}
+
+impl Ord for Cut {
+    fn cmp(&self, other: &Cut) -> Ordering {
+        self.len()
+            .cmp(&other.len())
+            .then_with(|| self.events().cmp(other.events()))
+    }
+}
+
+impl PartialOrd for Cut {
+    fn partial_cmp(&self, other: &Cut) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 impl Cut {
     /// The set of one event.
     pub fn one(e: u32) -> Cut {
         Cut {
-            len: 1,
-            events: [e, 0, 0],
+            events: smallvec::smallvec![e],
         }
     }
 
-    /// A set from ascending, distinct events (at most [`MAX_ORDER`]).
+    /// A set from ascending, distinct events.
     pub fn of(sorted: &[u32]) -> Cut {
-        debug_assert!(sorted.len() <= MAX_ORDER && sorted.windows(2).all(|w| w[0] < w[1]));
-        let mut events = [0; MAX_ORDER];
-        events[..sorted.len()].copy_from_slice(sorted);
+        debug_assert!(sorted.windows(2).all(|w| w[0] < w[1]));
         Cut {
-            len: sorted.len() as u8,
-            events,
+            events: Events::from_slice(sorted),
         }
     }
 
     /// Its events, ascending.
     pub fn events(&self) -> &[u32] {
-        &self.events[..self.len as usize]
+        &self.events
     }
 
     /// Its size.
     pub fn len(&self) -> usize {
-        self.len as usize
+        self.events.len()
     }
 
     /// Whether it has no event (never: sets hold at least one).
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.events.is_empty()
     }
 
     /// The union, when it has at most `order` events.
     fn union(&self, other: &Cut, order: usize) -> Option<Cut> {
         let (a, b) = (self.events(), other.events());
-        let mut out = [0u32; MAX_ORDER];
-        let (mut i, mut j, mut k) = (0, 0, 0);
+        let mut out = Events::new();
+        let (mut i, mut j) = (0, 0);
         while i < a.len() || j < b.len() {
             let next = match (a.get(i), b.get(j)) {
                 (Some(&x), Some(&y)) if x == y => {
@@ -119,17 +130,65 @@ impl Cut {
                 }
                 (None, None) => unreachable!(),
             };
-            if k == order.min(MAX_ORDER) {
+            if out.len() == order {
                 return None;
             }
-            out[k] = next;
-            k += 1;
+            out.push(next);
         }
-        Some(Cut {
-            len: k as u8,
-            events: out,
-        })
+        Some(Cut { events: out })
     }
+}
+
+/// n choose k, saturating at `usize::MAX`.
+pub(crate) fn choose(n: u64, k: u64) -> usize {
+    if k > n {
+        return 0;
+    }
+    // C(n, k) = C(n, n − k); up to the middle every partial product is a
+    // binomial no larger than the result, so saturation is never early.
+    let k = k.min(n - k);
+    let mut acc: u128 = 1;
+    for i in 0..k {
+        acc = acc * u128::from(n - i) / u128::from(i + 1);
+        if acc > usize::MAX as u128 {
+            return usize::MAX;
+        }
+    }
+    acc as usize
+}
+
+/// Calls `f` with every `size`-subset of `items` in order (of positions)
+/// until it returns `true`; returns whether it did. Nothing when `size`
+/// exceeds `items`; the empty set once when `size` is 0.
+pub(crate) fn any_subset(items: &[u32], size: usize, f: &mut dyn FnMut(&[u32]) -> bool) -> bool {
+    let n = items.len();
+    if size > n {
+        return false;
+    }
+    let mut at: SmallVec<[usize; 8]> = (0..size).collect();
+    let mut subset: SmallVec<[u32; 8]> = SmallVec::from_slice(&items[..size]);
+    loop {
+        if f(&subset) {
+            return true;
+        }
+        // The last position that can still move right, then the ones
+        // after it packed behind it.
+        let Some(i) = (0..size).rev().find(|&i| at[i] < n - size + i) else {
+            return false;
+        };
+        at[i] += 1;
+        subset[i] = items[at[i]];
+        for j in i + 1..size {
+            at[j] = at[j - 1] + 1;
+            subset[j] = items[at[j]];
+        }
+    }
+}
+
+/// Whether every event of `small` is in `large` (both ascending).
+fn is_subset(small: &[u32], large: &[u32]) -> bool {
+    let mut rest = large.iter();
+    small.iter().all(|e| rest.any(|x| x == e))
 }
 
 /// The minimal cut sets of one node, complete up to an order.
@@ -155,9 +214,10 @@ impl Family {
         Family { sets, complete_to }
     }
 
-    /// Counts of sets by size (index 0 unused).
-    fn by_size(&self) -> [usize; MAX_ORDER + 1] {
-        let mut c = [0; MAX_ORDER + 1];
+    /// Counts of sets by size (index 0 unused), up to the largest.
+    fn by_size(&self) -> Vec<usize> {
+        let largest = self.sets.iter().map(Cut::len).max().unwrap_or(0);
+        let mut c = vec![0; largest + 1];
         for s in &self.sets {
             c[s.len()] += 1;
         }
@@ -173,6 +233,102 @@ impl Family {
     }
 }
 
+/// The sets a minimisation has kept so far (smaller ones first), to tell
+/// whether the next one contains one of them. Sets of up to three events
+/// are answered from hashed singles and pairs; a larger set of k events
+/// looks, for each smaller size j with kept sets, either for each of its
+/// C(k, j) subsets in a hash or through the kept sets of that size,
+/// whichever is fewer — so no order makes it exponential.
+struct Kept {
+    order: usize,
+    singles: HashSet<u32>,
+    pairs: HashSet<(u32, u32)>,
+    /// Kept sets of three or more events (below the order).
+    larger: HashSet<Events>,
+    /// Kept sets by size (below the order), when the order is above 3.
+    by_size: Vec<Vec<Cut>>,
+}
+
+impl Kept {
+    fn new(order: usize) -> Kept {
+        Kept {
+            order,
+            singles: HashSet::new(),
+            pairs: HashSet::new(),
+            larger: HashSet::new(),
+            by_size: Vec::new(),
+        }
+    }
+
+    /// Whether a kept set is a proper subset of `s` (kept sets are never
+    /// larger than `s`, and `s` is not one of them).
+    fn covers(&self, s: &Cut) -> bool {
+        match *s.events() {
+            [_] => false,
+            [a, b] => self.singles.contains(&a) || self.singles.contains(&b),
+            [a, b, c] => {
+                self.singles.contains(&a)
+                    || self.singles.contains(&b)
+                    || self.singles.contains(&c)
+                    || self.pairs.contains(&(a, b))
+                    || self.pairs.contains(&(a, c))
+                    || self.pairs.contains(&(b, c))
+            }
+            ref events => self.covers_large(events),
+        }
+    }
+
+    /// [`Kept::covers`] for a set of four or more events.
+    fn covers_large(&self, events: &[u32]) -> bool {
+        if events.iter().any(|e| self.singles.contains(e)) {
+            return true;
+        }
+        let k = events.len();
+        for (j, kept) in self.by_size.iter().enumerate().take(k).skip(2) {
+            if kept.is_empty() {
+                continue;
+            }
+            let found = if choose(k as u64, j as u64) <= kept.len() {
+                any_subset(events, j, &mut |sub| match *sub {
+                    [a, b] => self.pairs.contains(&(a, b)),
+                    _ => self.larger.contains(sub),
+                })
+            } else {
+                kept.iter().any(|t| is_subset(t.events(), events))
+            };
+            if found {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Keeps `s`; only sets below the order can be inside a later one.
+    fn insert(&mut self, s: &Cut) {
+        let k = s.len();
+        if k >= self.order {
+            return;
+        }
+        match *s.events() {
+            [a] => {
+                self.singles.insert(a);
+            }
+            [a, b] => {
+                self.pairs.insert((a, b));
+            }
+            _ => {
+                self.larger.insert(s.events.clone());
+            }
+        }
+        if self.order > 3 {
+            if self.by_size.len() <= k {
+                self.by_size.resize_with(k + 1, Vec::new);
+            }
+            self.by_size[k].push(s.clone());
+        }
+    }
+}
+
 /// Minimises `sets` (sorts, removes duplicates and supersets), keeping those
 /// of at most `order` events, and fewer orders when more than [`MAX_SETS`]
 /// would remain.
@@ -180,40 +336,26 @@ pub fn minimize(mut sets: Vec<Cut>, order: usize) -> Family {
     sets.retain(|s| s.len() <= order);
     sets.sort_unstable();
     sets.dedup();
-    let mut singles: HashSet<u32> = HashSet::new();
-    let mut pairs: HashSet<(u32, u32)> = HashSet::new();
-    sets.retain(|s| match *s.events() {
-        [a] => {
-            singles.insert(a);
-            true
+    let mut kept = Kept::new(order);
+    sets.retain(|s| {
+        let keep = !kept.covers(s);
+        if keep {
+            kept.insert(s);
         }
-        [a, b] => {
-            let keep = !singles.contains(&a) && !singles.contains(&b);
-            if keep && order > 2 {
-                pairs.insert((a, b));
-            }
-            keep
-        }
-        [a, b, c] => {
-            !singles.contains(&a)
-                && !singles.contains(&b)
-                && !singles.contains(&c)
-                && !pairs.contains(&(a, b))
-                && !pairs.contains(&(a, c))
-                && !pairs.contains(&(b, c))
-        }
-        _ => true,
+        keep
     });
     let mut family = Family::new(sets, order);
     fit(&mut family);
     family
 }
 
-/// Lowers a family's order until it holds at most [`MAX_SETS`] sets.
+/// Lowers a family's order until it holds at most [`MAX_SETS`] sets: each
+/// step gives up the size of its largest sets (sorted, so the last), and
+/// with it every order above.
 fn fit(family: &mut Family) {
     while family.sets.len() > MAX_SETS && family.complete_to > 0 {
-        let order = family.complete_to - 1;
-        family.truncate(order);
+        let largest = family.sets.last().map_or(1, Cut::len);
+        family.truncate(largest.min(family.complete_to) - 1);
     }
 }
 
@@ -222,8 +364,11 @@ fn fit(family: &mut Family) {
 /// the order lowered until they fit in [`MAX_SETS`]; overlapping ones are
 /// found through an index from events to `b`'s sets.
 pub fn product(a: &Family, b: &Family, order: usize) -> Family {
-    let mut order = order.min(a.complete_to).min(b.complete_to);
+    let complete = order.min(a.complete_to).min(b.complete_to);
     let (ca, cb) = (a.by_size(), b.by_size());
+    // No union is larger than a largest set of each.
+    let largest = (ca.len() - 1) + (cb.len() - 1);
+    let mut order = complete.min(largest);
     let disjoint = |order: usize| -> usize {
         let mut total = 0usize;
         for (i, &x) in ca.iter().enumerate().skip(1) {
@@ -235,9 +380,12 @@ pub fn product(a: &Family, b: &Family, order: usize) -> Family {
         }
         total
     };
+    let fitting = order;
     while order > 0 && disjoint(order) > MAX_SETS {
         order -= 1;
     }
+    // Nothing given up: the product is as complete as its inputs.
+    let complete_to = if order == fitting { complete } else { order };
     // Index of b's sets by event, for unions that share events.
     let mut index: Vec<(u32, u32)> = Vec::new();
     for (k, t) in b.sets.iter().enumerate() {
@@ -246,9 +394,9 @@ pub fn product(a: &Family, b: &Family, order: usize) -> Family {
         }
     }
     index.sort_unstable();
-    let mut b_by_size: [Vec<Cut>; MAX_ORDER + 1] = Default::default();
+    let mut b_by_size: Vec<Vec<&Cut>> = vec![Vec::new(); cb.len()];
     for t in &b.sets {
-        b_by_size[t.len()].push(*t);
+        b_by_size[t.len()].push(t);
     }
     let mut out: Vec<Cut> = Vec::new();
     let mut seen: Vec<u32> = Vec::new();
@@ -277,7 +425,7 @@ pub fn product(a: &Family, b: &Family, order: usize) -> Family {
             }
         }
     }
-    minimize(out, order)
+    minimize(out, complete_to)
 }
 
 /// What a circuit vertex is.
@@ -430,13 +578,15 @@ pub struct Solver<'a, O: OwnFailure> {
 }
 
 impl<'a, O: OwnFailure> Solver<'a, O> {
-    /// A solver for minimal cut sets up to `order` (at most [`MAX_ORDER`]).
+    /// A solver for minimal cut sets up to `order` (any: the work and the
+    /// families grow with the sets found, each family held to
+    /// [`MAX_SETS`]).
     pub fn new(circuit: &'a Circuit, events: &'a O, order: usize) -> Self {
         let vertices = circuit.kind.len();
         Solver {
             circuit,
             events,
-            order: order.min(MAX_ORDER),
+            order,
             family: vec![None; vertices],
             own: vec![None; circuit.services],
             final_below: 0,
@@ -643,20 +793,31 @@ mod tests {
     }
 
     /// Products and minimisation against brute force over every subset of
-    /// six events.
+    /// a few events: six events, sets of up to three, orders 1 to 3; and
+    /// ten events, sets of up to seven, every order 1 to 10 (the orders
+    /// the hashed singles and pairs cannot answer alone).
     #[test]
     fn product_agrees_with_truth_tables() {
+        for (events, largest, most_sets, top) in [(6u32, 3, 4, 3), (10, 7, 6, 10)] {
+            agrees_with_truth_tables(events, largest, most_sets, top);
+        }
+    }
+
+    /// 300 random pairs of families of up to `most_sets` sets of up to
+    /// `largest` of `events` events: their AND and OR at every order up to
+    /// `top`, against the minimal sets of the truth table.
+    fn agrees_with_truth_tables(events: u32, largest: u64, most_sets: u64, top: usize) {
         let holds = |f: &[Vec<u32>], x: u32| f.iter().any(|s| s.iter().all(|&e| x >> e & 1 == 1));
         let mcs = |pred: &dyn Fn(u32) -> bool, order: usize| -> Vec<Vec<u32>> {
             let mut out: Vec<Vec<u32>> = Vec::new();
-            let mut xs: Vec<u32> = (0..64).collect();
+            let mut xs: Vec<u32> = (0..1 << events).collect();
             xs.sort_by_key(|x| (x.count_ones(), *x));
             for x in xs {
                 if x.count_ones() as usize <= order
                     && pred(x)
                     && !out.iter().any(|s| s.iter().all(|&e| x >> e & 1 == 1))
                 {
-                    out.push((0..6).filter(|e| x >> e & 1 == 1).collect());
+                    out.push((0..events).filter(|e| x >> e & 1 == 1).collect());
                 }
             }
             out.sort_by(|a, b| a.len().cmp(&b.len()).then(a.cmp(b)));
@@ -669,9 +830,11 @@ mod tests {
         };
         for _ in 0..300 {
             let mut random_family = || -> Vec<Vec<u32>> {
-                (0..1 + next(4))
+                (0..1 + next(most_sets))
                     .map(|_| {
-                        let mut s: Vec<u32> = (0..1 + next(3)).map(|_| next(6) as u32).collect();
+                        let mut s: Vec<u32> = (0..1 + next(largest))
+                            .map(|_| next(u64::from(events)) as u32)
+                            .collect();
                         s.sort_unstable();
                         s.dedup();
                         s
@@ -679,18 +842,84 @@ mod tests {
                     .collect()
             };
             let (fa, fb) = (random_family(), random_family());
-            for order in 1..=3 {
-                let a = minimize(fa.iter().map(|s| Cut::of(s)).collect(), 3);
-                let b = minimize(fb.iter().map(|s| Cut::of(s)).collect(), 3);
+            let a = minimize(fa.iter().map(|s| Cut::of(s)).collect(), top);
+            let b = minimize(fb.iter().map(|s| Cut::of(s)).collect(), top);
+            for order in 1..=top {
                 let got = list(&product(&a, &b, order));
                 let want = mcs(&|x| holds(&fa, x) && holds(&fb, x), order);
                 assert_eq!(got, want, "{fa:?} ∧ {fb:?} at order {order}");
-                let union: Vec<Cut> = a.sets.iter().chain(&b.sets).copied().collect();
+                let union: Vec<Cut> = a.sets.iter().chain(&b.sets).cloned().collect();
                 let got = list(&minimize(union, order));
                 let want = mcs(&|x| holds(&fa, x) || holds(&fb, x), order);
                 assert_eq!(got, want, "{fa:?} ∨ {fb:?} at order {order}");
             }
         }
+    }
+
+    /// A set of any size is dropped when a smaller kept set lies inside
+    /// it, whether the check goes through its subsets (few of them, many
+    /// kept pairs) or through the kept sets (a set of twenty events).
+    #[test]
+    fn minimize_finds_smaller_sets_inside_sets_of_any_size() {
+        let twenty = |from: u32| (from..from + 20).collect::<Vec<u32>>();
+        let mut sets: Vec<&[u32]> = vec![
+            &[1, 2],
+            &[3, 4, 5],
+            &[6, 7, 8, 9],
+            &[1, 2, 10, 11],
+            &[3, 4, 5, 10],
+            &[6, 7, 8, 9, 10],
+            &[2, 3, 4, 6, 7],
+        ];
+        let (inside, clear) = (twenty(3), twenty(23));
+        sets.extend([inside.as_slice(), clear.as_slice()]);
+        let f = fam(&sets, 20);
+        assert_eq!(
+            list(&f),
+            vec![
+                vec![1, 2],
+                vec![3, 4, 5],
+                vec![6, 7, 8, 9],
+                vec![2, 3, 4, 6, 7],
+                clear.clone()
+            ]
+        );
+        assert_eq!(list(&fam(&sets, 19)), list(&f)[..4].to_vec());
+        // Many kept pairs: a set of four is checked through its six pairs.
+        let mut pairs: Vec<Vec<u32>> = (20..40).map(|e| vec![e, e + 100]).collect();
+        pairs.push(vec![1, 2, 3, 4]);
+        pairs.push(vec![1, 2, 20, 120]);
+        let f = minimize(pairs.iter().map(|s| Cut::of(s)).collect(), 4);
+        assert_eq!(f.sets.len(), 21);
+        assert_eq!(f.sets[20].events(), [1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn every_subset_of_a_size_in_order() {
+        let mut seen = Vec::new();
+        let stopped = any_subset(&[1, 2, 3, 4], 2, &mut |s| {
+            seen.push(s.to_vec());
+            false
+        });
+        assert!(!stopped);
+        assert_eq!(
+            seen,
+            [[1, 2], [1, 3], [1, 4], [2, 3], [2, 4], [3, 4]].map(|s| s.to_vec())
+        );
+        let mut count = 0;
+        assert!(!any_subset(&[5, 6], 0, &mut |s| {
+            count += 1;
+            !s.is_empty()
+        }));
+        assert_eq!(count, 1, "the empty set, once");
+        assert!(!any_subset(&[5, 6], 3, &mut |_| true));
+        assert!(any_subset(&[1, 2, 3, 4, 5], 3, &mut |s| s == [2, 4, 5]));
+        assert_eq!(choose(20, 3), 1140);
+        assert_eq!(choose(20, 17), 1140);
+        assert_eq!(choose(100_000, 100_000), 1);
+        assert_eq!(choose(100_000, 99_999), 100_000);
+        assert_eq!(choose(100_000, 50_000), usize::MAX);
+        assert_eq!(choose(3, 4), 0);
     }
 
     #[test]

@@ -1,14 +1,14 @@
 //! `whatif check`: validate model files and list every finding with its
 //! location.
 
-use std::io::{self, IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
 
-use super::format::{Format, TEXT_OR_JSON};
-use super::output::print;
-use super::{ColorChoice, Status, palette, plural};
+use super::format::{Format, ReportOutput};
+use super::output::Inputs;
+use super::{ColorChoice, Status, plural, text_style};
 use whatif::error::Error;
 use whatif::finding::Finding;
 use whatif::graph::Graph;
@@ -24,9 +24,8 @@ pub(super) struct CheckArgs {
     /// Exit 1 when there are warnings (and no errors).
     #[arg(long)]
     strict: bool,
-    /// Output format.
-    #[arg(long, value_parser = TEXT_OR_JSON, default_value_t = Format::Text)]
-    format: Format,
+    #[command(flatten)]
+    out: ReportOutput,
 }
 
 /// One model file's findings, ready to print.
@@ -48,9 +47,12 @@ impl Checked {
     }
 }
 
-/// Checks every file, prints the findings; the status is the worst file's.
+/// Checks every file, prints the findings (or writes them to `-o`); the
+/// status is the worst file's, wherever the findings go.
 pub(super) fn check(args: CheckArgs, color: ColorChoice) -> Result<Status, Error> {
-    let palette = palette(color, io::stdout().is_terminal());
+    let inputs = Inputs::of(args.models.iter().map(PathBuf::as_path));
+    let format = args.out.prepare(&inputs)?;
+    let (palette, _) = text_style(color, args.out.path());
     let mut text = Vec::new();
     let mut reports: Vec<(String, Vec<Finding>)> = Vec::new();
     let mut status = Status::Ok;
@@ -63,15 +65,15 @@ pub(super) fn check(args: CheckArgs, color: ColorChoice) -> Result<Status, Error
         } else {
             Status::Ok
         });
-        if args.format == Format::Text {
+        if format == Format::Text {
             write_text(&mut text, &checked, palette);
         }
         reports.push((checked.file, checked.findings));
     }
-    if args.format == Format::Json {
+    if format == Format::Json {
         let _ = findings::write_json(&mut text, &reports);
     }
-    print(&text)?;
+    args.out.emit(&inputs, &text)?;
     Ok(status)
 }
 

@@ -25,9 +25,9 @@ use whatif::text::terminal;
 pub(super) struct CutsArgs {
     /// Model file.
     model: PathBuf,
-    /// Largest cut set size (1 to 3).
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=3))]
-    order: u8,
+    /// Largest cut set size (1 or more).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
+    order: u32,
     /// Only this entry point (`web` or `api.login`).
     #[arg(long)]
     entry: Option<String>,
@@ -98,7 +98,7 @@ fn names(events: &[BasicEvent], set: &[usize]) -> Vec<String> {
 /// probabilities, fitted to `width`.
 fn write_text(
     model: &Model,
-    order: u8,
+    order: u32,
     events: &[BasicEvent],
     results: &[EntryCuts],
     p: Palette,

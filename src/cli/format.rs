@@ -179,10 +179,10 @@ impl TypedValueParser for Formats {
 pub(super) const TEXT_OR_JSON: Formats = Formats::new(&[Format::Text, Format::Json], Format::Text);
 
 /// `--format text|json` and `-o FILE`, shared by the commands that print a
-/// report (`spof`, `blast`, `cuts`, `availability`, `diagnose`): text on
-/// standard output unless `--format` or `-o`'s extension (`.txt`, `.json`)
-/// says otherwise; a file is written whole, never over an input, and
-/// without colour.
+/// report (`check`, `scenario`, `spof`, `blast`, `cuts`, `availability`,
+/// `diagnose`): text on standard output unless `--format` or `-o`'s
+/// extension (`.txt`, `.json`) says otherwise; a file is written whole,
+/// never over an input, and without colour.
 #[derive(Debug, clap::Args)]
 pub(super) struct ReportOutput {
     /// Write here instead of standard output; the extension picks the format (.txt, .json).

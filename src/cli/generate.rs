@@ -12,8 +12,8 @@ use whatif::model::generate::{Spec, generate as synthesize};
 /// `whatif generate`'s arguments.
 #[derive(Debug, Args)]
 pub(super) struct GenerateArgs {
-    /// Number of services.
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(2..=10_000_000))]
+    /// Number of services (1 is a lone entry gateway).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     services: u64,
     /// Seed: the same seed gives the same model.
     #[arg(long, default_value_t = 1)]

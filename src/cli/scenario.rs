@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::format::{Format, TEXT_OR_JSON};
-use super::output::{Inputs, json_bytes, print, write_file};
+use super::format::{Format, ReportOutput};
+use super::output::{Inputs, json_bytes, write_file};
 use super::{ColorChoice, Status, check_steps, cli_duration, progress, report, text_style};
 use whatif::error::Error;
 use whatif::render::findings::Palette;
@@ -28,9 +28,8 @@ pub(super) struct ScenarioArgs {
     /// Timeline step.
     #[arg(long, value_name = "DURATION", default_value = "1s")]
     step: String,
-    /// Output format.
-    #[arg(long, value_parser = TEXT_OR_JSON, default_value_t = Format::Text)]
-    format: Format,
+    #[command(flatten)]
+    out: ReportOutput,
 }
 
 /// One scenario file's run (an incident's replay is one too).
@@ -56,7 +55,8 @@ pub(super) fn scenario(args: ScenarioArgs, color: ColorChoice) -> Result<Status,
     if let Some(junit) = &args.junit {
         inputs.check(junit)?;
     }
-    let (p, width) = text_style(color, None);
+    let format = args.out.prepare(&inputs)?;
+    let (p, width) = text_style(color, args.out.path());
     let mut text = Vec::new();
     let mut junit: Vec<(String, String, Vec<Verdict>)> = Vec::new();
     let mut broken = Vec::new();
@@ -102,14 +102,14 @@ pub(super) fn scenario(args: ScenarioArgs, color: ColorChoice) -> Result<Status,
         if failed > 0 {
             status = status.max(Status::Failed);
         }
-        if args.format == Format::Json {
+        if format == Format::Json {
             json_files.push(file_json(&ran));
         } else {
             write_text(&mut text, &ran, step, p, width);
         }
         junit.push((ran.file, ran.scenario.title, ran.verdicts));
     }
-    if args.format == Format::Json {
+    if format == Format::Json {
         let v = serde_json::json!({ "scenarios": json_files, "summary": { "passed": passed_total, "failed": failed_total } });
         text.extend(json_bytes(&v));
     } else if args.files.len() > 1 {
@@ -124,7 +124,7 @@ pub(super) fn scenario(args: ScenarioArgs, color: ColorChoice) -> Result<Status,
         whatif::scenario::write_junit(&mut xml, &junit, &broken)?;
         write_file(path, &inputs, &xml)?;
     }
-    print(&text)?;
+    args.out.emit(&inputs, &text)?;
     Ok(status)
 }
 

@@ -3,7 +3,9 @@
 //! layers of services with heavy-tailed fan-out, heavy-tailed popularity (a
 //! few hot services and databases called by thousands), stateful leaves,
 //! a few cycles, and mixed policies. The output is YAML text that the
-//! loader reads back like any hand-written model.
+//! loader reads back like any hand-written model. The smallest, one
+//! service, is a lone entry gateway; two add a stateful leaf (a database,
+//! cache or queue) behind it.
 
 use std::fmt::Write;
 
@@ -13,7 +15,7 @@ use rand_chacha::ChaCha8Rng;
 /// What to generate.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Spec {
-    /// Number of services (at least 2).
+    /// Number of services (0 is read as 1).
     pub services: usize,
     /// Seed of the random generator.
     pub seed: u64,
@@ -63,7 +65,7 @@ impl Zipf {
 
 /// Generates a model as YAML text.
 pub fn generate(spec: Spec) -> String {
-    let n = spec.services.max(2);
+    let n = spec.services.max(1);
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
     let gateways = (n / 500).clamp(1, 8);
     let stateful = (n / 5).max(1).min(n - gateways);
@@ -229,6 +231,8 @@ impl Generator {
             (self.middle, self.service_start, self.stateful_start);
         let rng = &mut self.rng;
         let fan_out = match role {
+            // A model of gateways alone (one service) has nothing to call.
+            Role::Gateway if service_start == self.roles.len() => 0,
             Role::Gateway => heavy_tail(rng, 4.0, 1.2, 60.min(middle.max(1))),
             Role::Service if i + 1 < stateful_start => heavy_tail(rng, 1.5, 1.5, 40),
             Role::Service => 1,
@@ -345,7 +349,7 @@ mod tests {
 
     #[test]
     fn generated_models_load_and_are_deterministic() {
-        for (services, seed) in [(2, 1), (10, 2), (300, 3), (1200, 4)] {
+        for (services, seed) in [(1, 1), (1, 2), (2, 1), (3, 1), (10, 2), (300, 3), (1200, 4)] {
             let text = generate(Spec { services, seed });
             assert_eq!(text, generate(Spec { services, seed }));
             let loaded = crate::model::load_str(&text, "gen.yaml")

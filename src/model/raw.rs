@@ -197,15 +197,10 @@ impl<'de> Deserialize<'de> for Scalar {
     }
 }
 
-/// Declares a leaf newtype over [`Scalar`] with its own JSON schema, so the
-/// schema tells editors what each field takes while parsing stays lenient.
-macro_rules! leaf {
-    ($(#[$doc:meta])* $name:ident, $schema_name:literal, $schema:tt) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Deserialize)]
-        #[serde(transparent)]
-        pub struct $name(pub Scalar);
-
+/// Implements [`JsonSchema`] for a type: its name in `$defs` and its
+/// schema, written as JSON.
+macro_rules! impl_schema {
+    ($name:ident, $schema_name:literal, $schema:tt) => {
         impl JsonSchema for $name {
             fn schema_name() -> Cow<'static, str> {
                 Cow::Borrowed($schema_name)
@@ -214,6 +209,18 @@ macro_rules! leaf {
                 json_schema!($schema)
             }
         }
+    };
+}
+
+/// Declares a leaf newtype over [`Scalar`] with its own JSON schema, so the
+/// schema tells editors what each field takes while parsing stays lenient.
+macro_rules! leaf {
+    ($(#[$doc:meta])* $name:ident, $schema_name:literal, $schema:tt) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub Scalar);
+        impl_schema!($name, $schema_name, $schema);
     };
 }
 
@@ -235,7 +242,7 @@ leaf!(
         "description": "A fraction: 30% or 0.3 (a bare number above 1 is an error).",
         "anyOf": [
             { "type": "number", "minimum": 0, "maximum": 1 },
-            { "type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?%$" }
+            { "type": "string", "pattern": "^0*(100(\\.0+)?|[0-9]{1,2}(\\.[0-9]+)?)%$" }
         ]
     }
 );
@@ -258,6 +265,42 @@ leaf!(
     { "description": "A number.", "type": "number", "minimum": 0 }
 );
 
+/// Declares a schema-only type for a field whose values run narrower than
+/// its leaf's (`replicas` is a [`RawCount`] of at least 1): the field
+/// parses as its leaf, and the loader checks the range again, so the
+/// schema only tells editors sooner what `check` would refuse.
+macro_rules! narrower_schema {
+    ($(#[$doc:meta])* $name:ident, $schema_name:literal, $schema:tt) => {
+        $(#[$doc])*
+        pub struct $name;
+        impl_schema!($name, $schema_name, $schema);
+    };
+}
+
+narrower_schema!(
+    /// Schema of a number of replicas (`replicas`, `autoscale.max_replicas`).
+    ReplicaCountSchema,
+    "ReplicaCount",
+    {
+        "description": format!("A number of replicas: 1 to {}.", super::read::MAX_REPLICAS),
+        "type": "integer",
+        "minimum": 1,
+        "maximum": super::read::MAX_REPLICAS
+    }
+);
+narrower_schema!(
+    /// Schema of a count that cannot be 0 (`quorum`, `calls`).
+    PositiveCountSchema,
+    "PositiveCount",
+    { "description": "A whole number, at least 1.", "type": "integer", "minimum": 1 }
+);
+narrower_schema!(
+    /// Schema of `thresholds.slow_factor`.
+    FactorSchema,
+    "Factor",
+    { "description": "A factor, at least 1.", "type": "number", "minimum": 1 }
+);
+
 /// A name from a fixed list (kind, criticality, mode, phase): kept as text so
 /// that a typo gets a did-you-mean instead of a bare serde error.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -269,14 +312,7 @@ macro_rules! word_schema {
     ($name:ident, $schema_name:literal, [$($word:literal),*]) => {
         /// Schema of a word field.
         pub struct $name;
-        impl JsonSchema for $name {
-            fn schema_name() -> Cow<'static, str> {
-                Cow::Borrowed($schema_name)
-            }
-            fn json_schema(_: &mut SchemaGenerator) -> Schema {
-                json_schema!({ "type": "string", "enum": [$($word),*] })
-            }
-        }
+        impl_schema!($name, $schema_name, { "type": "string", "enum": [$($word),*] });
     };
 }
 
@@ -345,6 +381,7 @@ pub struct RawThresholds {
     pub degraded_below: Option<At<RawFraction>>,
     /// Slow when latency is at least this many times its healthy baseline (default 2).
     #[serde(default)]
+    #[schemars(with = "Option<FactorSchema>")]
     pub slow_factor: Option<At<RawNumber>>,
     /// … and at least this much above it (default 50ms).
     #[serde(default)]
@@ -374,6 +411,7 @@ pub struct RawEntry {
 #[serde(deny_unknown_fields)]
 pub struct RawAutoscale {
     /// The ceiling.
+    #[schemars(with = "ReplicaCountSchema")]
     pub max_replicas: At<RawCount>,
     /// Add a replica when utilisation stays above this …
     pub above: At<RawFraction>,
@@ -394,12 +432,14 @@ pub struct RawService {
     pub entry: Option<At<RawEntry>>,
     /// Replicas running (default 1).
     #[serde(default)]
+    #[schemars(with = "Option<ReplicaCountSchema>")]
     pub replicas: Option<At<RawCount>>,
     /// Zones its replicas are spread over, in order (default: all the model's zones; none for `kind: external`).
     #[serde(default)]
     pub zones: Option<Vec<At<String>>>,
     /// Replicas that must be up for it to serve (default 1).
     #[serde(default)]
+    #[schemars(with = "Option<PositiveCountSchema>")]
     pub quorum: Option<At<RawCount>>,
     /// Requests per second one replica can serve (default unlimited).
     #[serde(default)]
@@ -573,6 +613,7 @@ pub struct RawDependencyLong {
     pub circuit_breaker: Option<At<RawBreaker>>,
     /// Calls per request (fan-out, default 1).
     #[serde(default)]
+    #[schemars(with = "Option<PositiveCountSchema>")]
     pub calls: Option<At<RawCount>>,
     /// hard (default): its failure fails the caller; soft: its errors degrade it.
     #[serde(default)]

@@ -63,11 +63,14 @@ fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
         vec!["drill", m, "--handout", "1", "-o", m],
         vec!["drill", m, "--record", m, "--no-pictures"],
         vec!["scenario", sc, "--junit", sc],
+        vec!["check", m, "--format", "json", "-o", m],
+        vec!["scenario", sc, "--format", "text", "-o", sc],
         // Either side of a diff.
         vec!["diff", m, a, "--format", "json", "-o", m],
         vec!["diff", a, m, "--format", "markdown", "-o", m],
         // The scenario's model is an input too.
         vec!["scenario", sc, "--junit", m],
+        vec!["scenario", sc, "--format", "json", "-o", m],
         // Another name for the same file: a link, a hard link.
         vec!["run", m, "--format", "json", "-o", s(&linked)],
         vec!["review", m, "-o", s(&hard)],
@@ -364,7 +367,9 @@ fn report_commands_write_to_o_by_extension() {
     let dir = folder();
     let model = "examples/three-tier.yaml";
     for command in [
-        &["spof", model][..],
+        &["check", model][..],
+        &["scenario", "scenarios/zone-eu-1a-outage.yaml"],
+        &["spof", model],
         &["blast", model],
         &["cuts", model],
         &["availability", model, "--trials", "2000", "--seed", "1"],
@@ -402,4 +407,78 @@ fn report_commands_write_to_o_by_extension() {
         .code(2)
         .stderr_contains("it is an input of this command");
     assert_eq!(fs::read(copy).unwrap(), before);
+}
+
+/// `-o` changes where `check` and `scenario` write, never how they end:
+/// an invalid model is still exit 2 and `--strict` warnings exit 1 (with
+/// the findings in the file), a failed expectation is still exit 1 (with
+/// the verdicts in the file, and `--junit` written beside it).
+#[test]
+fn check_and_scenario_keep_their_exit_codes_with_o() {
+    let dir = folder();
+    let d = dir.path();
+    let json = d.join("findings.json");
+    let invalid = "tests/fixtures/invalid/E010-unknown-service.yaml";
+    let warned = "tests/fixtures/invalid/W001-cycle.yaml";
+    for (args, code, valid) in [
+        (vec!["check", invalid], 2, false),
+        (vec!["check", warned], 0, true),
+        (vec!["check", "--strict", warned], 1, true),
+    ] {
+        Whatif::new()
+            .args(args.iter().copied().chain(["-o", s(&json)]))
+            .code(code);
+        let j: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(&json).unwrap()).unwrap();
+        assert_eq!(j["files"][0]["valid"], valid, "{args:?}");
+        assert!(!j["findings"].as_array().unwrap().is_empty(), "{args:?}");
+    }
+
+    let scenario = d.join("wrong.yaml");
+    fs::write(
+        &scenario,
+        format!(
+            "title: A wrong guess\nmodel: {}\nduration: 2m\nevents:\n  - {{ at: 0s, down: db }}\nexpect:\n  - {{ at: 1m, service: web, state: healthy }}\n",
+            path("examples/three-tier.yaml").display()
+        ),
+    )
+    .unwrap();
+    let (text, junit) = (d.join("verdicts.txt"), d.join("results.xml"));
+    let out = Whatif::new()
+        .args([
+            "scenario",
+            s(&scenario),
+            "-o",
+            s(&text),
+            "--junit",
+            s(&junit),
+        ])
+        .code(1);
+    assert_eq!(out.stdout(), "");
+    let written = fs::read_to_string(&text).unwrap();
+    assert!(
+        written.contains("FAIL: 0 of 1 expectations hold"),
+        "{written}"
+    );
+    let xml = fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("tests=\"1\" failures=\"1\""), "{xml}");
+    Whatif::new()
+        .args(["scenario", s(&scenario), "-o", s(&json)])
+        .code(1);
+    let j: serde_json::Value = serde_json::from_str(&fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(j["summary"]["failed"], 1);
+    // An extension neither writes is refused before anything runs.
+    let svg = d.join("verdicts.svg");
+    Whatif::new()
+        .args([
+            "scenario",
+            s(&scenario),
+            "-o",
+            s(&svg),
+            "--junit",
+            s(&junit),
+        ])
+        .code(2)
+        .stderr_contains("cannot tell the format of");
+    assert!(!svg.exists());
 }

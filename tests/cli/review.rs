@@ -123,6 +123,78 @@ fn cuts_include_order_one_sorted_by_size_then_names() {
         .stderr_contains("did you mean `web.checkout`?");
 }
 
+/// `--order` has no maximum (SPEC §5): an entry behind four-way
+/// redundancy (4 replicas, quorum 1) has one cut set of order 4, a
+/// five-way one appears from order 5, and a failover whose two sides share
+/// a service is cut by that service alone — never by a set containing it.
+/// Every list is minimal (no set inside another) and a lower order's list
+/// is the higher one's short sets.
+#[test]
+fn cuts_of_any_order_are_minimal() {
+    let dir = temp_dir("cuts");
+    let model = dir.path().join("redundant.yaml");
+    std::fs::write(
+        &model,
+        "services:\n  web:\n    entry: { rps: 10 }\n    replicas: 2\n    depends_on: [api, auth, { to: db, fallback: { to: standby } }]\n  api: { replicas: 4, quorum: 1 }\n  auth: { replicas: 5, quorum: 1 }\n  db: { replicas: 3, quorum: 2, depends_on: [shared] }\n  standby: { replicas: 2, quorum: 1, depends_on: [shared] }\n  shared: {}\n",
+    )
+    .unwrap();
+    let sets = |order: &str| -> Vec<Vec<String>> {
+        let j = json(&[
+            "cuts",
+            model.to_str().unwrap(),
+            "--order",
+            order,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(j["entry_points"][0]["truncated"], false);
+        serde_json::from_value(j["entry_points"][0]["cut_sets"].clone()).unwrap()
+    };
+    let owned = |v: &[&[&str]]| -> Vec<Vec<String>> {
+        v.iter()
+            .map(|s| s.iter().map(|e| e.to_string()).collect())
+            .collect()
+    };
+    let four = sets("4");
+    assert_eq!(
+        four,
+        owned(&[
+            &["shared"],
+            &["web#1", "web#2"],
+            &["api#1", "api#2", "api#3", "api#4"],
+            &["db#1", "db#2", "standby#1", "standby#2"],
+            &["db#1", "db#3", "standby#1", "standby#2"],
+            &["db#2", "db#3", "standby#1", "standby#2"],
+        ])
+    );
+    let five = sets("5");
+    assert_eq!(five[..6], four[..]);
+    assert_eq!(
+        five[6..],
+        owned(&[&["auth#1", "auth#2", "auth#3", "auth#4", "auth#5"]])
+    );
+    assert_eq!(sets("12"), five, "no set of more than five events");
+    let short: Vec<Vec<String>> = four.iter().filter(|s| s.len() <= 3).cloned().collect();
+    assert_eq!(sets("3"), short);
+    for (i, a) in five.iter().enumerate() {
+        for (j, b) in five.iter().enumerate() {
+            assert!(
+                i == j || !a.iter().all(|e| b.contains(e)),
+                "{a:?} lies inside {b:?}"
+            );
+        }
+    }
+    Whatif::new()
+        .args(["cuts", model.to_str().unwrap(), "--order", "4"])
+        .code(0)
+        .stdout_contains("redundant: minimal cut sets up to order 4\n")
+        .stdout_contains("    {api#1, api#2, api#3, api#4}\n");
+    Whatif::new()
+        .args(["cuts", model.to_str().unwrap(), "--order", "0"])
+        .code(2)
+        .stderr_contains("--order");
+}
+
 #[test]
 fn review_reports_and_fails_on_request() {
     let out = Whatif::new()

@@ -318,6 +318,57 @@ fn generate_is_deterministic_and_checks() {
         .code(0);
 }
 
+/// The smallest architecture `generate` writes is one service: an entry
+/// gateway with nothing behind it, the same for the same seed, which
+/// `check` accepts and `run` can take down. Two add a stateful leaf.
+#[test]
+fn generate_one_service_is_a_lone_entry() {
+    let one = |seed: &str| {
+        Whatif::new()
+            .args(["generate", "--services", "1", "--seed", seed])
+            .code(0)
+            .stdout()
+    };
+    let text = one("3");
+    assert_eq!(text, one("3"));
+    assert!(text.contains("name: generated-1-3\n"), "{text}");
+    assert!(text.contains("  gateway-1:\n"), "{text}");
+    assert!(!text.contains("depends_on"), "{text}");
+    let dir = temp_dir("gen1");
+    std::fs::write(dir.path().join("g.yaml"), &text).unwrap();
+    Whatif::new()
+        .current_dir(dir.path())
+        .args(["check", "--strict", "g.yaml"])
+        .code(0)
+        .stdout_contains("g.yaml: ok (1 service)");
+    let cascade = Whatif::new()
+        .current_dir(dir.path())
+        .args(["run", "g.yaml", "--down", "gateway-1", "--format", "json"])
+        .code(0)
+        .json();
+    assert_eq!(cascade["entry_points"][0]["name"], "gateway-1");
+    assert_eq!(cascade["entry_points"][0]["state"], "down");
+    Whatif::new()
+        .current_dir(dir.path())
+        .args(["run", "g.yaml"])
+        .code(0);
+    let two = Whatif::new()
+        .args(["generate", "--services", "2", "--seed", "3"])
+        .code(0)
+        .stdout();
+    assert!(two.contains("    depends_on:\n"), "{two}");
+    std::fs::write(dir.path().join("g2.yaml"), &two).unwrap();
+    Whatif::new()
+        .current_dir(dir.path())
+        .args(["check", "g2.yaml"])
+        .code(0)
+        .stdout_contains("g2.yaml: ok (2 services)");
+    Whatif::new()
+        .args(["generate", "--services", "0"])
+        .code(2)
+        .stderr_contains("0 is not in 1..=10000000");
+}
+
 /// Each command names the formats it writes when an extension names none
 /// of them (one table of formats and extensions, each command its list).
 #[test]

@@ -473,29 +473,15 @@ impl Dist {
         d
     }
 
-    /// The wait for a server below capacity (Erlang C): none with
-    /// probability `1 − p_wait`, else an exponential time, so that the mean
-    /// over everyone is `mean`.
-    pub fn queue_wait(p_wait: f64, mean: f64) -> Dist {
-        if mean <= 0.0 || p_wait <= 0.0 {
-            return Dist::ok(0.0);
-        }
-        if mean.is_infinite() {
-            return Dist::fail(f64::INFINITY);
-        }
-        let p = p_wait.min(1.0);
-        Dist::mix(&[(1.0 - p, &Dist::ok(0.0)), (p, &Dist::exponential(mean / p))])
-    }
-
     /// A wait for a server below capacity (Erlang C: none with probability
     /// `p_wait`'s complement, else exponential; `mean` over everyone), then
     /// this work. The sum is worked out exactly from the work's spans — the
     /// share answered by t and the mean of each stretch between the spans'
-    /// ends and the wait's quantiles, in closed form — and then cut into
-    /// quantile buckets. Convolving the wait's own spans pair by pair
-    /// ([`Dist::then`]) lost up to a point of the share answered in the
-    /// body: M/M/1 at ρ = 0.9 answered 40.5 % within half its 100 ms mean,
-    /// against 1 − e^−½ = 39.3 %.
+    /// ends and the wait's quantiles, in closed form ([`Waited`]) — and then
+    /// cut into quantile buckets. Convolving the wait's own spans pair by
+    /// pair ([`Dist::then`]) lost up to a point of the share answered in
+    /// the body: M/M/1 at ρ = 0.9 answered 40.5 % within half its 100 ms
+    /// mean, against 1 − e^−½ = 39.3 %.
     pub fn after_queue_wait(&self, p_wait: f64, mean: f64) -> Dist {
         if mean <= 0.0 || p_wait <= 0.0 || self.is_empty() {
             return *self;
@@ -517,68 +503,21 @@ impl Dist {
                 t: f.t + 1.0 / rate,
             });
         }
-        let spans = self.oks();
-        if !spans.is_empty() {
+        if !self.oks().is_empty() {
             // Answered without a wait: a point stays a point; the spans go
-            // into the stretches below with the waited part.
-            for s in spans.iter().filter(|s| s.width() <= 0.0) {
+            // into the stretches with the waited part.
+            for s in self.oks().iter().filter(|s| s.width() <= 0.0) {
                 ok.push(Span {
                     w: (1.0 - p) * s.w,
                     ..*s
                 });
             }
-            let shares_by = |t: f64| {
-                let (mut share, mut moment) = (0.0, 0.0);
-                for s in spans {
-                    let (f, p1, i) = waited_parts(s, rate, t);
-                    if s.width() > 0.0 {
-                        share += (1.0 - p) * f;
-                        moment += (1.0 - p) * p1;
-                    }
-                    // Answered by t after an exponential wait: P(S + E ≤ t)
-                    // and E[S + E; S + E ≤ t].
-                    share += p * (f - i);
-                    moment += p * (p1 + f / rate - (t + 1.0 / rate) * i);
-                }
-                (share, moment)
-            };
-            let (all_share, all_moment) = spans.iter().fold((0.0, 0.0), |(w, m), s| {
-                let waited = p * s.w;
-                let unwaited = if s.width() > 0.0 {
-                    (1.0 - p) * s.w
-                } else {
-                    0.0
-                };
-                (
-                    w + waited + unwaited,
-                    m + waited * (s.m + 1.0 / rate) + unwaited * s.m,
-                )
-            });
-            let start = spans.iter().map(|s| s.lo).fold(f64::INFINITY, f64::min);
-            let mut grid: smallvec::SmallVec<[f64; 64]> = smallvec::SmallVec::new();
-            grid.extend(spans.iter().flat_map(|s| [s.lo, s.hi]));
-            grid.extend(TAIL[1..OK_ATOMS].iter().map(|&tau| start - tau.ln() / rate));
-            grid.sort_by(f64::total_cmp);
-            grid.dedup_by(|b, a| *b - *a <= 1e-12 * a.abs().max(1e-9));
-            let (mut share0, mut moment0) = shares_by(grid[0]);
-            for pair in grid.windows(2) {
-                let (t1, t2) = (pair[0], pair[1]);
-                let (share1, moment1) = shares_by(t2);
-                let w = share1 - share0;
-                if w > NEGLIGIBLE {
-                    let m = ((moment1 - moment0) / w).clamp(t1, t2);
-                    ok.push(Span::within(w, m, t1, t2));
-                }
-                (share0, moment0) = (share1, moment1);
+            Waited {
+                spans: self.oks(),
+                p,
+                rate,
             }
-            // Past the last end: an exponential tail, open like
-            // `from_buckets`' last bucket.
-            let last = grid[grid.len() - 1];
-            let w = all_share - share0;
-            if w > NEGLIGIBLE {
-                let m = ((all_moment - moment0) / w).max(last);
-                ok.push(Span::within(w, m, last, last + 3.0 * (m - last)));
-            }
+            .stretches(&mut ok);
         }
         Dist::compress(&mut ok, &mut fail)
     }
@@ -1273,6 +1212,96 @@ fn compress_spans(ok: &[Span], out: &mut [Span; OK_ATOMS]) -> usize {
     n
 }
 
+/// Successes after an Erlang C wait: none with probability `1 − p` (the
+/// spans as they are; their points are kept apart by the caller), else
+/// an exponential of rate `rate`, added to each span's time.
+struct Waited<'a> {
+    spans: &'a [Span],
+    p: f64,
+    rate: f64,
+}
+
+impl Waited<'_> {
+    /// Share answered by `t`, and its first moment (E[T; T ≤ t]), of the
+    /// unwaited spans of some width and of every span after a wait.
+    fn by(&self, t: f64) -> (f64, f64) {
+        let (p, rate) = (self.p, self.rate);
+        let (mut share, mut moment) = (0.0, 0.0);
+        for s in self.spans {
+            let (f, p1, i) = waited_parts(s, rate, t);
+            if s.width() > 0.0 {
+                share += (1.0 - p) * f;
+                moment += (1.0 - p) * p1;
+            }
+            // After an exponential wait: P(S + E ≤ t) and E[S + E; S + E ≤ t].
+            share += p * (f - i);
+            moment += p * (p1 + f / rate - (t + 1.0 / rate) * i);
+        }
+        (share, moment)
+    }
+
+    /// The same over all time.
+    fn all(&self) -> (f64, f64) {
+        self.spans.iter().fold((0.0, 0.0), |(w, m), s| {
+            let waited = self.p * s.w;
+            let unwaited = if s.width() > 0.0 {
+                (1.0 - self.p) * s.w
+            } else {
+                0.0
+            };
+            (
+                w + waited + unwaited,
+                m + waited * (s.m + 1.0 / self.rate) + unwaited * s.m,
+            )
+        })
+    }
+
+    /// Where the stretches end: the spans' ends, and the wait's quantiles
+    /// from the earliest start.
+    fn grid(&self) -> smallvec::SmallVec<[f64; 64]> {
+        let start = self
+            .spans
+            .iter()
+            .map(|s| s.lo)
+            .fold(f64::INFINITY, f64::min);
+        let mut grid: smallvec::SmallVec<[f64; 64]> = smallvec::SmallVec::new();
+        grid.extend(self.spans.iter().flat_map(|s| [s.lo, s.hi]));
+        grid.extend(
+            TAIL[1..OK_ATOMS]
+                .iter()
+                .map(|&tau| start - tau.ln() / self.rate),
+        );
+        grid.sort_by(f64::total_cmp);
+        grid.dedup_by(|b, a| *b - *a <= 1e-12 * a.abs().max(1e-9));
+        grid
+    }
+
+    /// One span per stretch between grid points with its exact mass and
+    /// mean, and past the last an exponential tail, open like
+    /// [`Dist::from_buckets`]' last bucket.
+    fn stretches(&self, ok: &mut Spans) {
+        let grid = self.grid();
+        let (mut share0, mut moment0) = self.by(grid[0]);
+        for pair in grid.windows(2) {
+            let (t1, t2) = (pair[0], pair[1]);
+            let (share1, moment1) = self.by(t2);
+            let w = share1 - share0;
+            if w > NEGLIGIBLE {
+                let m = ((moment1 - moment0) / w).clamp(t1, t2);
+                ok.push(Span::within(w, m, t1, t2));
+            }
+            (share0, moment0) = (share1, moment1);
+        }
+        let last = grid[grid.len() - 1];
+        let (all_share, all_moment) = self.all();
+        let w = all_share - share0;
+        if w > NEGLIGIBLE {
+            let m = ((all_moment - moment0) / w).max(last);
+            ok.push(Span::within(w, m, last, last + 3.0 * (m - last)));
+        }
+    }
+}
+
 /// For a span S and an exponential E of rate `rate`, up to `t`: S's share
 /// answered by t, its first moment there (E[S; S ≤ t]) and
 /// I(t) = ∫ f(s)·e^(−rate·(t − s)) ds over s ≤ t, so that P(S + E ≤ t) =
@@ -1795,7 +1824,7 @@ mod tests {
 
     #[test]
     fn erlang_c_waits_have_their_mean_and_atom() {
-        let w = Dist::queue_wait(0.3, 0.006);
+        let w = Dist::ok(0.0).after_queue_wait(0.3, 0.006);
         assert!(close(w.mean_latency(), 0.006, 1e-12));
         assert!(close(within(&w, 0.0), 0.7, 1e-12));
     }

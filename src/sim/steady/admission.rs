@@ -149,7 +149,8 @@ impl Admission {
         }
         let needing = i.load * (1.0 - a.hung) * (1.0 - a.errors);
         a.per_replica = needing / f64::from(a.serving);
-        let Some((servers, rate)) = Self::servers(svc, i.work, i.held) else {
+        let (binding, other) = Self::servers(svc, i.work, i.held);
+        let Some((servers, rate)) = binding else {
             a.worked = (1.0 - a.hung) * (1.0 - a.errors);
             return a;
         };
@@ -184,7 +185,7 @@ impl Admission {
                 };
             }
         }
-        if let Some((servers, rate)) = Self::other(svc, i.work, i.held) {
+        if let Some((servers, rate)) = other {
             // What gets past the binding resource reaches the other one,
             // which finishes more: below its capacity, an Erlang C wait.
             let through = (a.per_replica * (1.0 - a.block)).min(a.throughput);
@@ -335,19 +336,13 @@ impl Admission {
     }
 
     /// The servers of the binding resource and the rate each finishes
-    /// requests at, or `None` when nothing bounds throughput.
-    fn servers(svc: &Service, work: f64, held: f64) -> Option<Servers> {
+    /// requests at (`None` when nothing bounds throughput), and, with both
+    /// a CPU and threads, those of the one that does not bind.
+    fn servers(svc: &Service, work: f64, held: f64) -> (Option<Servers>, Option<Servers>) {
         match Self::resources(svc, work, held) {
-            (Some(c), Some(p)) => Some(if Self::pool_binds(c, p) { p } else { c }),
-            (c, p) => c.or(p),
-        }
-    }
-
-    /// With both resources, the one that does not bind.
-    fn other(svc: &Service, work: f64, held: f64) -> Option<Servers> {
-        match Self::resources(svc, work, held) {
-            (Some(c), Some(p)) => Some(if Self::pool_binds(c, p) { c } else { p }),
-            _ => None,
+            (Some(c), Some(p)) if Self::pool_binds(c, p) => (Some(p), Some(c)),
+            (Some(c), Some(p)) => (Some(c), Some(p)),
+            (c, p) => (c.or(p), None),
         }
     }
 

@@ -315,15 +315,8 @@ impl Engine<'_> {
         } else {
             match dep.fallback {
                 Some(Fallback::ServeStale { .. }) => {
-                    // Its window runs while the calls fail more than a
-                    // healthy caller could (a timeout's tail of 1 in 20,000
-                    // is not an outage: it neither degrades the caller nor
-                    // starts the clock).
-                    flow.failing = self.material(call.failure());
-                    if !situation.stale_expired.contains(&e) {
-                        flow.protection_used = flow.failing;
-                        call = call.forgiven();
-                    }
+                    let expired = situation.stale_expired.contains(&e);
+                    call = self.served_stale(call, expired, &mut flow);
                 }
                 Some(Fallback::Failover { to }) => {
                     call = self.failed_over(dep, call, || alternative(to), &mut flow);
@@ -337,6 +330,19 @@ impl Engine<'_> {
         flow.success = call.success();
         flow.latency = call.mean_latency();
         (flow, call)
+    }
+
+    /// A stale fallback: failed calls are answered from a stale copy while
+    /// its window lasts. The window runs while the calls fail more than a
+    /// healthy caller could (a timeout's tail of 1 in 20,000 is not an
+    /// outage: it neither degrades the caller nor starts the clock).
+    fn served_stale(&self, call: Dist, expired: bool, flow: &mut EdgeFlow) -> Dist {
+        flow.failing = self.material(call.failure());
+        if expired {
+            return call;
+        }
+        flow.protection_used = flow.failing;
+        call.forgiven()
     }
 
     /// Whether a share of failed calls is more than a healthy caller can
